@@ -1,0 +1,64 @@
+"""Turns botocore's exceptions into ebami's errors, at the boundary of the AWS layer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+)
+
+from ebami.errors import AwsError, CredentialsError, InputError
+
+_ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
+_BAD_CREDENTIALS = {
+    "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
+    "SignatureDoesNotMatch", "AuthFailure", "UnrecognizedClientException",
+}  # fmt: skip
+
+
+@contextmanager
+def aws_errors(operation: str) -> Iterator[None]:
+    """Raise an `AwsError` naming `operation` for any botocore failure inside the block."""
+    try:
+        yield
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "Unknown")
+        message = " ".join(str(error.get("Message", "")).split())
+        if code in _ACCESS_DENIED:
+            raise AwsError(
+                f"{operation}: access denied ({message}); grant the caller this permission"
+            ) from exc
+        if code in _BAD_CREDENTIALS:
+            raise CredentialsError(
+                f"{operation}: AWS rejected the credentials ({code}); refresh them or choose "
+                "another --profile"
+            ) from exc
+        raise AwsError(f"{operation} failed: {code}: {message}") from exc
+    except (NoCredentialsError, PartialCredentialsError) as exc:
+        raise CredentialsError(
+            f"{operation}: no AWS credentials found; pass --profile or set AWS_PROFILE, "
+            "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        ) from exc
+    except NoRegionError as exc:
+        raise InputError(
+            f"{operation}: no AWS region; pass --region, set region in ebami.toml, "
+            "or set AWS_REGION"
+        ) from exc
+    except ProfileNotFound as exc:
+        raise InputError(f"{exc}; pass an existing --profile") from exc
+    except EndpointConnectionError as exc:
+        raise AwsError(
+            f"{operation}: cannot reach {exc.kwargs.get('endpoint_url', 'the AWS endpoint')}; "
+            "check the network, the region and AWS_ENDPOINT_URL"
+        ) from exc
+    except BotoCoreError as exc:
+        raise AwsError(f"{operation} failed: {exc}") from exc

@@ -1,0 +1,58 @@
+"""`ebami lookup`: the base AMI of an Elastic Beanstalk platform."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+
+from ebami.cli.context import AppContext, OutputFormat
+from ebami.cli.options import PlatformOption, ReleaseOption
+from ebami.platforms import resolve_platform
+
+
+def lookup(
+    ctx: typer.Context,
+    platform: PlatformOption = None,
+    release: ReleaseOption = None,
+    platform_version: Annotated[
+        str | None,
+        typer.Option("--platform-version", help="Pin one platform version, e.g. 2.8.0."),
+    ] = None,
+) -> None:
+    """Find the platform's current base AMI in the region."""
+    app = AppContext.of(ctx)
+    settings = app.settings(platform=platform, release=release)
+    with settings.blame("platform"):
+        spec = resolve_platform(settings.platform)
+    with settings.blame("release"):
+        wanted_release = spec.validate_release(settings.release) if settings.release else None
+
+    from ebami.aws.elasticbeanstalk import ElasticBeanstalk
+    from ebami.lookup import find_base_ami
+
+    aws = app.aws(settings)
+    app.terminal.progress(f"looking up the base AMI of {spec.name} in {aws.region}")
+    base = find_base_ami(
+        ElasticBeanstalk(aws.client("elasticbeanstalk")),
+        spec,
+        region=aws.region,
+        release=wanted_release,
+        platform_version=platform_version,
+    )
+    if app.output is OutputFormat.JSON:
+        app.terminal.out_json(asdict(base))
+        return
+    app.terminal.out_table(
+        [
+            ("Base AMI", base.image_id),
+            ("Region", base.region),
+            ("Platform", base.platform_name),
+            ("Platform version", base.platform_version),
+            ("Platform ARN", base.platform_arn),
+            ("Branch", base.branch_name),
+            ("OS", f"{base.os_name} {base.os_version}".strip()),
+            ("Lifecycle", base.lifecycle_state),
+        ]
+    )

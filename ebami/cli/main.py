@@ -1,0 +1,60 @@
+"""The entry point: the only place that maps errors to exit codes.
+
+`main` runs the Typer app without click's standalone handling, so that every failure ends here:
+ebami errors and bad usage as one line on stderr, Ctrl-C as exit code 130, anything else as an
+internal error. Tracebacks are printed only with --debug (or EBAMI_DEBUG).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+import typer
+
+from ebami.cli.app import app
+from ebami.cli.terminal import Terminal
+from ebami.errors import EbamiError, ExitCode
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = _wants_debug(args)
+    terminal = Terminal()
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="ebami", standalone_mode=False)
+    except (KeyboardInterrupt, typer.Abort):
+        terminal.error("interrupted")
+        return ExitCode.CTRL_C
+    except typer.TyperException as exc:
+        # Typer's (vendored click) usage errors: a bad option, a bad value, a missing command.
+        ctx = getattr(exc, "ctx", None)
+        where = f"; see '{ctx.command_path} --help'" if ctx is not None else ""
+        terminal.error(_one_line(exc.format_message()).rstrip(".") + where)
+        return ExitCode.USAGE
+    except EbamiError as exc:
+        if debug:
+            terminal.diagnostic(traceback.format_exc())
+        terminal.error(exc.message)
+        return exc.exit_code
+    except Exception as exc:
+        if debug:
+            terminal.diagnostic(traceback.format_exc())
+        terminal.error(
+            f"internal error: {type(exc).__name__}: {_one_line(str(exc))}; "
+            "rerun with --debug for the traceback and report it"
+        )
+        return ExitCode.ERROR
+    return result if isinstance(result, int) else ExitCode.OK
+
+
+def _wants_debug(args: list[str]) -> bool:
+    before_separator = args[: args.index("--")] if "--" in args else args
+    return "--debug" in before_separator or os.environ.get("EBAMI_DEBUG", "") not in ("", "0")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -1,0 +1,23 @@
+"""Options shared by several commands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+PlatformOption = Annotated[
+    str | None,
+    typer.Option(
+        "--platform",
+        "-p",
+        help="multicontainer-docker, ecs-al2, ecs-al2023 or a full platform name.",
+    ),
+]
+ReleaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--release",
+        help="OS release: 2017.09, 2018.03... on Amazon Linux 1; 2 on AL2; 2023 on AL2023.",
+    ),
+]

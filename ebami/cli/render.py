@@ -1,0 +1,114 @@
+"""`ebami render`: the cloud-config user data, validated."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ebami.checks import CheckResult, CheckStatus, failed
+from ebami.cli.context import AppContext, OutputFormat
+from ebami.cli.options import PlatformOption, ReleaseOption
+from ebami.cli.terminal import Terminal
+from ebami.cloudinit import check_schema
+from ebami.drivers import parse_drivers
+from ebami.errors import CheckFailed, InputError
+from ebami.platforms import resolve_platform
+from ebami.userdata import check_structure, render_user_data
+
+
+def render(
+    ctx: typer.Context,
+    platform: PlatformOption = None,
+    release: ReleaseOption = None,
+    drivers: Annotated[
+        str | None,
+        typer.Option(
+            "--drivers",
+            help="Comma-separated log drivers (default: json-file,syslog,awslogs,fluentd,none).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Write the user data to FILE instead of stdout.", dir_okay=False
+        ),
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Also validate with `cloud-init schema` and show each check."),
+    ] = False,
+) -> None:
+    """Render the cloud-config user data: lock-on-launch and the allowed log drivers."""
+    app = AppContext.of(ctx)
+    settings = app.settings(
+        platform=platform,
+        release=release,
+        drivers=drivers.split(",") if drivers is not None else None,
+    )
+    with settings.blame("platform"):
+        spec = resolve_platform(settings.platform)
+    with settings.blame("drivers"):
+        names = parse_drivers(settings.drivers)
+    with settings.blame("release"):
+        user_data = render_user_data(spec, names, settings.release)
+
+    results = check_structure(user_data.text)
+    if check:
+        results.append(check_schema(user_data.text))
+        _show_checks(app.terminal, results)
+    if failed(results):
+        raise CheckFailed(
+            "the rendered user data failed: "
+            + "; ".join(f"{r.name}: {r.detail}" for r in failed(results))
+        )
+
+    if out is not None:
+        _write_atomically(out, user_data.text)
+        app.terminal.success(f"wrote {out} ({user_data.size} bytes, sha256 {user_data.sha256})")
+    if app.output is OutputFormat.JSON:
+        app.terminal.out_json(
+            {
+                "platform": spec.alias,
+                "release": user_data.release,
+                "drivers": list(user_data.drivers),
+                "size": user_data.size,
+                "sha256": user_data.sha256,
+                "out": str(out) if out else None,
+                "checks": [
+                    {"name": r.name, "status": r.status.value, "detail": r.detail} for r in results
+                ],
+                "user_data": user_data.text,
+            }
+        )
+    elif out is None:
+        app.terminal.out_text(user_data.text)
+
+
+def _show_checks(terminal: Terminal, results: list[CheckResult]) -> None:
+    for result in results:
+        line = f"{result.status.value:<7}  {result.name}: {result.detail}"
+        if result.status is CheckStatus.FAILED:
+            terminal.error(line)
+        elif result.status is CheckStatus.SKIPPED:
+            terminal.warn(line)
+        else:
+            terminal.success(line)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write through a temporary file in the same folder, so a reader never sees half a file."""
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise InputError(f"--out {path}: folder {folder} does not exist")
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

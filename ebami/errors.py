@@ -1,0 +1,66 @@
+"""The one error hierarchy of ebami and the exit codes it maps to.
+
+Library code raises these; only `ebami.cli.main.main` turns them into exit codes and messages.
+Every message is one line that names the input or resource involved and says what to do next.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes: stable, documented in the README."""
+
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    AWS = 3
+    NOT_FOUND = 4
+    CHECK_FAILED = 5
+    CTRL_C = 130
+
+
+class EbamiError(Exception):
+    """Base of every error ebami reports to the user without a traceback."""
+
+    exit_code: ExitCode = ExitCode.ERROR
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(EbamiError):
+    """A value given on the command line, in the environment or in settings is not accepted."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(InputError):
+    """The settings file cannot be read, or a key in it is unknown or of the wrong type."""
+
+
+class AwsError(EbamiError):
+    """AWS refused or failed a call; the message names the call and AWS's error code."""
+
+    exit_code = ExitCode.AWS
+
+
+class CredentialsError(AwsError):
+    """No usable AWS credentials, profile or region."""
+
+
+class NotFoundError(EbamiError):
+    """What was looked for does not exist (or is not visible to this account)."""
+
+    exit_code = ExitCode.NOT_FOUND
+
+
+class CheckFailed(EbamiError):
+    """A validation ebami ran did not pass; the message names the failed checks."""
+
+    exit_code = ExitCode.CHECK_FAILED

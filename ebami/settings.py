@@ -1,0 +1,202 @@
+"""ebami's settings: `ebami.toml`, then `EBAMI_*` environment variables, then flags (flags win).
+
+Each layer is validated on its own so that an error names the key and where it came from (the
+file, the variable or the flag). Unknown keys and wrong types in the file are errors.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+
+from ebami.drivers import DEFAULT_DRIVERS
+from ebami.errors import ConfigError, InputError
+from ebami.platforms import DEFAULT_PLATFORM
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+SETTINGS_FILE = "ebami.toml"
+CONFIG_ENV_VAR = "EBAMI_CONFIG"
+
+# Settings that can come from the environment, and how a variable's text becomes a value.
+_ENV_LIST_KEYS = {"drivers"}
+_ENV_MAP_KEYS = {"tags"}
+_ENV_KEYS = (
+    "profile", "region", "platform", "release", "drivers",
+    "instance_type", "subnet_id", "instance_profile", "tags",
+)  # fmt: skip
+
+
+class EnvironmentTarget(BaseModel):
+    """A named Elastic Beanstalk environment (`[environments.prod]`), for `--env prod`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    application: str
+    environment: str
+    region: str | None = None
+
+
+class Settings(BaseModel):
+    """Everything ebami can be configured with; defaults apply to what no layer sets."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    profile: str | None = None
+    region: str | None = None
+    platform: str = DEFAULT_PLATFORM.alias
+    release: str | None = None
+    drivers: list[str] = Field(default_factory=lambda: list(DEFAULT_DRIVERS))
+    instance_type: str = "t3.micro"
+    subnet_id: str | None = None
+    instance_profile: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    environments: dict[str, EnvironmentTarget] = Field(default_factory=dict)
+
+    _sources: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def source_of(self, key: str) -> str:
+        """Where `key`'s value came from: a file, an environment variable, a flag or 'default'."""
+        return self._sources.get(key, "default")
+
+    @contextmanager
+    def blame(self, key: str) -> Iterator[None]:
+        """Prefix an InputError raised while interpreting `key` with where the value came from."""
+        try:
+            yield
+        except InputError as exc:
+            source = self.source_of(key)
+            if source == "default":
+                raise
+            where = f"{source}: {key}" if source.endswith(".toml") else source
+            raise InputError(f"{where}: {exc.message}") from exc
+
+    def environment(self, name: str) -> EnvironmentTarget:
+        try:
+            return self.environments[name]
+        except KeyError:
+            known = ", ".join(sorted(self.environments)) or "none configured"
+            raise InputError(
+                f"--env {name!r} is not configured; add [environments.{name}] to "
+                f"{SETTINGS_FILE} (configured: {known})"
+            ) from None
+
+
+def load_settings(
+    config_file: Path | None,
+    environ: Mapping[str, str],
+    flags: Mapping[str, Any],
+    *,
+    cwd: Path | None = None,
+) -> Settings:
+    """Merge the settings file, `EBAMI_*` variables and flags (None = not given)."""
+    layers: list[tuple[dict[str, Any], dict[str, str]]] = []
+    folder = cwd or Path.cwd()
+    path = _settings_path(config_file, environ, folder)
+    if path is not None:
+        shown = SETTINGS_FILE if path == folder / SETTINGS_FILE else str(path)
+        data = _read_toml(path, shown)
+        _validate(data, lambda key: shown)
+        layers.append((data, dict.fromkeys(data, shown)))
+
+    env_data, env_sources = _from_environment(environ)
+    _validate(env_data, lambda key: env_sources[key])
+    layers.append((env_data, env_sources))
+
+    flag_data = {key: value for key, value in flags.items() if value is not None}
+    flag_sources = {key: "--" + key.replace("_", "-") for key in flag_data}
+    _validate(flag_data, lambda key: flag_sources[key])
+    layers.append((flag_data, flag_sources))
+
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for data, origin in layers:
+        merged.update(data)
+        sources.update(origin)
+    settings = Settings.model_validate(merged)
+    settings._sources = sources
+    return settings
+
+
+def _settings_path(config_file: Path | None, environ: Mapping[str, str], cwd: Path) -> Path | None:
+    explicit = config_file or (
+        Path(environ[CONFIG_ENV_VAR]) if environ.get(CONFIG_ENV_VAR) else None
+    )
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(
+                f"settings file {explicit} does not exist; check --config or {CONFIG_ENV_VAR}"
+            )
+        return explicit
+    default = cwd / SETTINGS_FILE
+    return default if default.is_file() else None
+
+
+def _read_toml(path: Path, shown: str) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data: dict[str, Any] = tomllib.load(handle)
+            return data
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{shown}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{shown}: cannot read: {exc.strerror}") from exc
+
+
+def _from_environment(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    data: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key in _ENV_KEYS:
+        name = "EBAMI_" + key.upper()
+        text = environ.get(name)
+        if text is None or text == "":
+            continue
+        value: Any = text
+        if key in _ENV_LIST_KEYS:
+            value = [item.strip() for item in text.split(",")]
+        elif key in _ENV_MAP_KEYS:
+            value = _parse_pairs(text, name)
+        data[key] = value
+        sources[key] = name
+    return data, sources
+
+
+def _parse_pairs(text: str, source: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"{source}: {item!r} is not KEY=VALUE; write KEY=VALUE,KEY2=VALUE2")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def _validate(data: dict[str, Any], source_of: Any) -> None:
+    try:
+        Settings.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        location = [str(part) for part in error["loc"]]
+        source = source_of(location[0]) if location else "settings"
+        key = ".".join(location)
+        if error["type"] == "extra_forbidden":
+            known = ", ".join(Settings.model_fields)
+            raise ConfigError(f"{source}: unknown key {key!r}; known keys: {known}") from None
+        if error["type"] == "missing":
+            raise ConfigError(f"{source}: missing key {key!r}") from None
+        value = error.get("input")
+        hint = ""
+        if error["type"] == "string_type" and isinstance(value, (int, float)):
+            hint = f'; write it in quotes: {location[-1]} = "{value}"'
+        raise ConfigError(
+            f"{source}: key {key!r}: {error['msg'].lower()} "
+            f"(got {type(value).__name__} {value!r}){hint}"
+        ) from None

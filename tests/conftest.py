@@ -1,0 +1,28 @@
+"""Keeps every test away from the user's AWS configuration and ebami settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+_CLEARED_PREFIXES = ("AWS_", "EBAMI_")
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    for name in list(os.environ):
+        if name.startswith(_CLEARED_PREFIXES) or name in ("CI", "NO_COLOR"):
+            monkeypatch.delenv(name, raising=False)
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "aws-credentials"))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    workdir = tmp_path_factory.mktemp("cwd")
+    monkeypatch.chdir(workdir)
+    return workdir

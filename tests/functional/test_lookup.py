@@ -1,0 +1,166 @@
+"""`find_base_ami` against botocore's Stubber: the exact calls, filters and pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from ebami.aws.elasticbeanstalk import ElasticBeanstalk
+from ebami.errors import AwsError, NotFoundError
+from ebami.lookup import EB_PLATFORM_OWNER, find_base_ami
+from ebami.platforms import resolve_platform
+
+AL1 = resolve_platform("multicontainer-docker")
+ARN = (
+    "arn:aws:elasticbeanstalk:us-east-1::platform/"
+    "Multi-container Docker running on 64bit Amazon Linux/{}"
+)
+FILTERS = [
+    {"Type": "PlatformName", "Operator": "=", "Values": [AL1.name]},
+    {"Type": "PlatformOwner", "Operator": "=", "Values": [EB_PLATFORM_OWNER]},
+]
+
+
+def summary(version: str, os_version: str) -> dict[str, Any]:
+    return {
+        "PlatformArn": ARN.format(version),
+        "PlatformOwner": EB_PLATFORM_OWNER,
+        "PlatformStatus": "Ready",
+        "OperatingSystemName": "Amazon Linux",
+        "OperatingSystemVersion": os_version,
+        "PlatformVersion": version,
+    }
+
+
+def description(version: str, os_version: str, amis: list[dict[str, str]]) -> dict[str, Any]:
+    return {
+        "PlatformDescription": {
+            "PlatformArn": ARN.format(version),
+            "PlatformName": AL1.name,
+            "PlatformVersion": version,
+            "OperatingSystemName": "Amazon Linux",
+            "OperatingSystemVersion": os_version,
+            "PlatformLifecycleState": "Deprecated",
+            "PlatformBranchName": "Multi-container Docker running on 64bit Amazon Linux",
+            "CustomAmiList": amis,
+        }
+    }
+
+
+@pytest.fixture
+def stubbed() -> Iterator[tuple[ElasticBeanstalk, Stubber]]:
+    client = boto3.client("elasticbeanstalk", region_name="us-east-1")
+    with Stubber(client) as stubber:
+        yield ElasticBeanstalk(client), stubber
+        stubber.assert_no_pending_responses()
+
+
+def test_newest_version_of_the_release_across_pages(
+    stubbed: tuple[ElasticBeanstalk, Stubber],
+) -> None:
+    eb, stubber = stubbed
+    stubber.add_response(
+        "list_platform_versions",
+        {
+            "PlatformSummaryList": [summary("2.8.0", "2017.09"), summary("2.10.1", "2018.03")],
+            "NextToken": "page2",
+        },
+        {"Filters": FILTERS},
+    )
+    stubber.add_response(
+        "list_platform_versions",
+        {"PlatformSummaryList": [summary("2.9.2", "2017.09"), summary("2.7.5", "2017.09")]},
+        {"Filters": FILTERS, "NextToken": "page2"},
+    )
+    stubber.add_response(
+        "describe_platform_version",
+        description(
+            "2.9.2",
+            "2017.09",
+            [
+                {"VirtualizationType": "pv", "ImageId": "ami-00000000000000001"},
+                {"VirtualizationType": "hvm", "ImageId": "ami-0123456789abcdef0"},
+            ],
+        ),
+        {"PlatformArn": ARN.format("2.9.2")},
+    )
+    base = find_base_ami(eb, AL1, region="us-east-1", release="2017.09")
+    assert base.image_id == "ami-0123456789abcdef0"
+    assert base.platform_version == "2.9.2"
+    assert base.platform_arn == ARN.format("2.9.2")
+    assert (base.os_name, base.os_version) == ("Amazon Linux", "2017.09")
+    assert base.lifecycle_state == "Deprecated"
+
+
+def test_pinned_platform_version_is_a_server_side_filter(
+    stubbed: tuple[ElasticBeanstalk, Stubber],
+) -> None:
+    eb, stubber = stubbed
+    pinned = [*FILTERS, {"Type": "PlatformVersion", "Operator": "=", "Values": ["2.8.0"]}]
+    stubber.add_response(
+        "list_platform_versions",
+        {"PlatformSummaryList": [summary("2.8.0", "2017.09")]},
+        {"Filters": pinned},
+    )
+    stubber.add_response(
+        "describe_platform_version",
+        description("2.8.0", "2017.09", [{"VirtualizationType": "hvm", "ImageId": "ami-1"}]),
+        {"PlatformArn": ARN.format("2.8.0")},
+    )
+    assert find_base_ami(eb, AL1, region="us-east-1", platform_version="2.8.0").image_id == "ami-1"
+
+
+def test_no_match_names_the_filters_and_private_amis(
+    stubbed: tuple[ElasticBeanstalk, Stubber],
+) -> None:
+    eb, stubber = stubbed
+    stubber.add_response(
+        "list_platform_versions",
+        {"PlatformSummaryList": [summary("2.10.1", "2018.03")]},
+        {"Filters": FILTERS},
+    )
+    with pytest.raises(NotFoundError) as exc:
+        find_base_ami(eb, AL1, region="us-east-1", release="2017.09")
+    assert str(exc.value) == (
+        "no platform version found in us-east-1 for PlatformName = "
+        "'Multi-container Docker running on 64bit Amazon Linux', PlatformOwner = "
+        "'AWSElasticBeanstalk' with OS release 2017.09; platform versions of retired branches "
+        "may no longer be listed and their base AMIs may be private: pick another --release or "
+        "--platform-version"
+    )
+
+
+def test_version_without_hvm_ami_is_not_found(stubbed: tuple[ElasticBeanstalk, Stubber]) -> None:
+    eb, stubber = stubbed
+    stubber.add_response(
+        "list_platform_versions",
+        {"PlatformSummaryList": [summary("2.8.0", "2017.09")]},
+        {"Filters": FILTERS},
+    )
+    stubber.add_response(
+        "describe_platform_version",
+        description("2.8.0", "2017.09", [{"VirtualizationType": "pv", "ImageId": "ami-1"}]),
+        {"PlatformArn": ARN.format("2.8.0")},
+    )
+    with pytest.raises(NotFoundError, match="lists no hvm base AMI"):
+        find_base_ami(eb, AL1, region="us-east-1")
+
+
+def test_aws_errors_name_the_operation(stubbed: tuple[ElasticBeanstalk, Stubber]) -> None:
+    eb, stubber = stubbed
+    stubber.add_client_error(
+        "list_platform_versions",
+        "AccessDenied",
+        "not allowed",
+        expected_params={"Filters": FILTERS},
+    )
+    with pytest.raises(AwsError) as exc:
+        find_base_ami(eb, AL1, region="us-east-1")
+    assert str(exc.value) == (
+        "elasticbeanstalk:ListPlatformVersions: access denied (not allowed); "
+        "grant the caller this permission"
+    )
