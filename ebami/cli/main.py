@@ -48,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "rerun with --debug for the traceback and report it"
         )
         return ExitCode.ERROR
+    if result == ExitCode.CTRL_C:
+        # Typer turns a KeyboardInterrupt inside a command into a silent exit code 130.
+        terminal.error("interrupted")
     return result if isinstance(result, int) else ExitCode.OK
 
 
