@@ -7,7 +7,7 @@ file, the variable or the flag). Unknown keys and wrong types in the file are er
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -179,7 +179,7 @@ def _parse_pairs(text: str, source: str) -> dict[str, str]:
     return pairs
 
 
-def _validate(data: dict[str, Any], source_of: Any) -> None:
+def _validate(data: dict[str, Any], source_of: Callable[[str], str]) -> None:
     try:
         Settings.model_validate(data)
     except ValidationError as exc:

@@ -60,10 +60,10 @@ def render(
     if check:
         results.append(check_schema(user_data.text))
         _show_checks(app.terminal, results)
-    if failed(results):
+    failures = failed(results)
+    if failures:
         raise CheckFailed(
-            "the rendered user data failed: "
-            + "; ".join(f"{r.name}: {r.detail}" for r in failed(results))
+            "the rendered user data failed: " + "; ".join(f"{r.name}: {r.detail}" for r in failures)
         )
 
     if out is not None:

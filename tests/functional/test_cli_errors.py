@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NoReturn
+
 import pytest
 
 from ebami.cli import render as render_command
@@ -9,8 +12,8 @@ from ebami.cli.main import main
 from ebami.errors import ExitCode
 
 
-def fail_with(exc: BaseException):  # type: ignore[no-untyped-def]
-    def raise_it(*_: object, **__: object) -> None:
+def fail_with(exc: BaseException) -> Callable[..., NoReturn]:
+    def raise_it(*_: object, **__: object) -> NoReturn:
         raise exc
 
     return raise_it
