@@ -17,6 +17,7 @@ files with these rules, not grep for "fluentd".
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -222,3 +223,14 @@ def _looks_like_drivers_key(key: str) -> bool:
     if normalized.startswith("export "):
         normalized = normalized[len("export ") :].strip()
     return normalized == DRIVERS_KEY and key != DRIVERS_KEY
+
+
+def ecs_init_default_drivers(ecs_init_version: str | None) -> tuple[str, ...]:
+    """ecs-init's default drivers for an installed version (`1.16.0-1.amzn1`, `1.68.0`...).
+
+    Unknown or unreadable versions get the pre-1.45 list, so that fluentd is never assumed.
+    """
+    match = re.match(r"\s*(\d+)\.(\d+)", ecs_init_version or "")
+    if match and (int(match.group(1)), int(match.group(2))) >= (1, 45):
+        return ECS_INIT_1_45_DEFAULT_DRIVERS
+    return ECS_INIT_DEFAULT_DRIVERS

@@ -1,0 +1,104 @@
+"""EC2 in the sandbox: instances get a root filesystem and boot their user data; images carry
+the root of the instance they were made from; a fault can keep new images `pending`."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from typing import Any
+
+from moto.ec2.models.amis import Ami, AmiBackend
+from moto.ec2.models.instances import Instance, InstanceBackend
+
+from ebami.sandbox import boot, runtime
+from ebami.sandbox.patching import hook
+from ebami.sandbox.rootfs import SSM_AGENT_PACKAGE, installed_packages
+
+_PENDING = "ebami_pending_polls"
+_BOOT = "ebami_boot"
+
+
+def user_data_bytes(instance: Instance) -> bytes | None:
+    encoded = instance.user_data
+    if encoded is None:
+        return None
+    return base64.b64decode(encoded.as_bytes())
+
+
+def boot_result(instance: Instance) -> boot.BootResult | None:
+    result: boot.BootResult | None = getattr(instance, _BOOT, None)
+    return result
+
+
+def has_ssm_agent(instance: Instance) -> bool:
+    root = runtime.current().roots.instance(instance.id)
+    return SSM_AGENT_PACKAGE in installed_packages(root)
+
+
+def has_instance_profile(instance: Instance) -> bool:
+    associations: dict[str, Any] = instance.ec2_backend.iam_instance_profile_associations
+    return instance.id in associations or bool(instance.iam_instance_profile)
+
+
+@hook(InstanceBackend, "run_instances")
+def _run_instances(original: Callable[..., Any], backend: Any, *args: Any, **kwargs: Any) -> Any:
+    reservation = original(backend, *args, **kwargs)
+    roots = runtime.current().roots
+    for instance in reservation.instances:
+        root = roots.launch(instance.image_id, instance.id)
+        setattr(instance, _BOOT, boot.boot(root, user_data_bytes(instance)))
+    return reservation
+
+
+@hook(InstanceBackend, "terminate_instances")
+def _terminate(original: Callable[..., Any], backend: Any, *args: Any, **kwargs: Any) -> Any:
+    terminated = original(backend, *args, **kwargs)
+    for instance, _previous in terminated:
+        runtime.current().roots.drop_instance(instance.id)
+    return terminated
+
+
+@hook(AmiBackend, "create_image")
+def _create_image(original: Callable[..., Any], backend: Any, *args: Any, **kwargs: Any) -> Any:
+    image: Ami = original(backend, *args, **kwargs)
+    state = runtime.current()
+    if image.instance_id:
+        state.roots.snapshot(image.instance_id, image.id)
+    if state.faults.ami_pending_polls:
+        image.state = "pending"
+        setattr(image, _PENDING, state.faults.ami_pending_polls)
+    return image
+
+
+@hook(AmiBackend, "copy_image")
+def _copy_image(original: Callable[..., Any], backend: Any, *args: Any, **kwargs: Any) -> Any:
+    image: Ami = original(backend, *args, **kwargs)
+    source = kwargs.get("source_image_id", args[0] if args else None)
+    if source:
+        runtime.current().roots.copy_image(str(source), image.id)
+    return image
+
+
+@hook(AmiBackend, "deregister_image")
+def _deregister(original: Callable[..., Any], backend: Any, *args: Any, **kwargs: Any) -> Any:
+    result = original(backend, *args, **kwargs)
+    image_id = kwargs.get("ami_id", args[0] if args else None)
+    if image_id:
+        runtime.current().roots.drop_image(str(image_id))
+    return result
+
+
+@hook(AmiBackend, "describe_images")
+def _describe_images(original: Callable[..., Any], backend: Any, *args: Any, **kwargs: Any) -> Any:
+    images: list[Ami] = original(backend, *args, **kwargs)
+    with runtime.current().lock:
+        for image in images:
+            left = getattr(image, _PENDING, None)
+            if left is None:
+                continue
+            if left > 0:
+                setattr(image, _PENDING, left - 1)  # pending on this poll too
+            else:
+                image.state = "available"
+                delattr(image, _PENDING)
+    return images

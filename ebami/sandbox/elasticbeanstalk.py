@@ -1,0 +1,296 @@
+"""Elastic Beanstalk actions moto lacks (or gets wrong), served from the sandbox's state."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from moto.core.exceptions import ServiceException
+from moto.core.responses import ActionResult
+from moto.elasticbeanstalk.responses import EBResponse
+
+from ebami.sandbox import environments, runtime
+from ebami.sandbox.environments import DEFAULT_OPTIONS, IMAGE_ID, SEVERITIES, EbState, SandboxEnvironment
+from ebami.sandbox.patching import fill, replace
+
+
+class InvalidParameterValue(ServiceException):
+    code = "InvalidParameterValue"
+
+
+class InvalidParameterCombination(ServiceException):
+    code = "InvalidParameterCombination"
+
+
+def _state(self: EBResponse) -> EbState:
+    return environments.state_of(self.elasticbeanstalk_backend)
+
+
+def _environment(self: EBResponse, *, required: bool = True) -> SandboxEnvironment:
+    state = _state(self)
+    name = self._get_param("EnvironmentName")
+    env_id = self._get_param("EnvironmentId")
+    for env in state.environments.values():
+        if (name and env.name == name) or (env_id and env.env_id == env_id):
+            return env
+    if not name and not env_id:
+        raise InvalidParameterCombination("You must specify either EnvironmentId or EnvironmentName.")
+    raise InvalidParameterValue(f"No Environment found for {'EnvironmentName' if name else 'EnvironmentId'} = '{name or env_id}'.")
+
+
+# --- platforms -----------------------------------------------------------------------------
+
+_FILTER_FIELDS = {
+    "PlatformName": "PlatformName",
+    "PlatformVersion": "PlatformVersion",
+    "PlatformStatus": "PlatformStatus",
+    "PlatformBranchName": "PlatformBranchName",
+    "PlatformLifecycleState": "PlatformLifecycleState",
+    "PlatformOwner": "PlatformOwner",
+    "SupportedTier": "SupportedTierList",
+    "SupportedAddon": "SupportedAddonList",
+    "ProgrammingLanguageName": "ProgrammingLanguageName",
+    "OperatingSystemName": "OperatingSystemName",
+}
+_STRING_OPERATORS = {"=", "!=", "contains", "begins_with", "ends_with"}
+_VERSION_OPERATORS = {"=", "!=", "<", "<=", ">", ">="}
+
+
+def _matches(platform: dict[str, Any], kind: str, operator: str, value: str) -> bool:
+    field = _FILTER_FIELDS[kind]
+    actual = platform.get(field, "")
+    values = actual if isinstance(actual, list) else [actual]
+    if kind == "PlatformName":
+        values = [platform["PlatformArn"].split("/")[1]]
+    if kind == "PlatformVersion":
+        have, want = _version(str(values[0])), _version(value)
+        return {
+            "=": have == want, "!=": have != want, "<": have < want,
+            "<=": have <= want, ">": have > want, ">=": have >= want,
+        }[operator]  # fmt: skip
+    checks = {
+        "=": lambda text: text == value,
+        "!=": lambda text: text != value,
+        "contains": lambda text: value in text,
+        "begins_with": lambda text: text.startswith(value),
+        "ends_with": lambda text: text.endswith(value),
+    }
+    if operator == "!=":
+        return all(checks["!="](str(text)) for text in values)
+    return any(checks[operator](str(text)) for text in values)
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text))
+
+
+@fill(EBResponse, "ListPlatformVersions")
+def list_platform_versions(self: EBResponse) -> ActionResult:
+    filters = self._get_param("Filters", []) or []
+    for item in filters:
+        kind, operator, values = item.get("Type"), item.get("Operator", "="), item.get("Values", [])
+        if kind not in _FILTER_FIELDS:
+            raise InvalidParameterValue(f"Invalid filter type: {kind}. Valid types: {', '.join(_FILTER_FIELDS)}")
+        allowed = _VERSION_OPERATORS if kind == "PlatformVersion" else _STRING_OPERATORS
+        if operator not in allowed:
+            raise InvalidParameterValue(f"Invalid operator {operator} for filter type {kind}")
+        if len(values) != 1:
+            raise InvalidParameterValue(f"Filter {kind} must have exactly one value")
+    found = [
+        platform["summary"]
+        for platform in _state(self).platforms
+        if all(_matches(platform["description"], f["Type"], f.get("Operator", "="), f["Values"][0]) for f in filters)
+    ]
+    max_records = int(self._get_param("MaxRecords") or 100)
+    start = int(self._get_param("NextToken") or 0)
+    page = found[start : start + max_records]
+    result: dict[str, Any] = {"PlatformSummaryList": page}
+    if start + max_records < len(found):
+        result["NextToken"] = str(start + max_records)
+    return ActionResult(result)
+
+
+@fill(EBResponse, "DescribePlatformVersion")
+def describe_platform_version(self: EBResponse) -> ActionResult:
+    arn = self._get_param("PlatformArn")
+    for platform in _state(self).platforms:
+        if platform["description"]["PlatformArn"] == arn:
+            return ActionResult({"PlatformDescription": platform["description"]})
+    raise InvalidParameterValue(f"No Platform found for PlatformArn = '{arn}'.")
+
+
+# --- environments --------------------------------------------------------------------------
+
+
+@replace(
+    EBResponse,
+    "DescribeEnvironments",
+    gap="moto ignores EnvironmentNames/EnvironmentIds and reports PlatformArn 'TODO'",
+)
+def describe_environments(self: EBResponse) -> ActionResult:
+    state = _state(self)
+    names = self._get_param("EnvironmentNames", []) or []
+    ids = self._get_param("EnvironmentIds", []) or []
+    application = self._get_param("ApplicationName")
+    with runtime.current().lock:
+        found = [
+            env
+            for env in state.environments.values()
+            if (not names or env.name in names)
+            and (not ids or env.env_id in ids)
+            and (not application or env.application == application)
+        ]
+        for env in found:
+            environments.advance(state, env)
+        return ActionResult({"Environments": [env.to_api() for env in found]})
+
+
+@fill(EBResponse, "DescribeConfigurationSettings")
+def describe_configuration_settings(self: EBResponse) -> ActionResult:
+    if self._get_param("TemplateName"):
+        raise InvalidParameterValue("the ebami sandbox has no saved configuration templates")
+    env = _environment(self)
+    application = self._get_param("ApplicationName")
+    if application and application != env.application:
+        raise InvalidParameterValue(f"No Environment found for EnvironmentName = '{env.name}'.")
+    keys = sorted({*DEFAULT_OPTIONS, *env.options, IMAGE_ID})
+    settings = [
+        {"ResourceName": "AWSEBAutoScalingLaunchConfiguration", "Namespace": namespace, "OptionName": name, "Value": env.option_value(namespace, name)}
+        if namespace == environments.LAUNCH_CONFIGURATION
+        else {"Namespace": namespace, "OptionName": name, "Value": env.option_value(namespace, name)}
+        for namespace, name in keys
+    ]
+    return ActionResult(
+        {
+            "ConfigurationSettings": [
+                {
+                    "SolutionStackName": env.solution_stack,
+                    "PlatformArn": env.platform_arn,
+                    "ApplicationName": env.application,
+                    "EnvironmentName": env.name,
+                    "DeploymentStatus": "deployed",
+                    "DateCreated": env.created,
+                    "DateUpdated": env.updated,
+                    "OptionSettings": settings,
+                }
+            ]
+        }
+    )
+
+
+_UNSUPPORTED_UPDATE = ("VersionLabel", "TemplateName", "SolutionStackName", "PlatformArn", "Tier", "GroupName")
+
+
+@fill(EBResponse, "UpdateEnvironment")
+def update_environment(self: EBResponse) -> ActionResult:
+    env = _environment(self)
+    for name in _UNSUPPORTED_UPDATE:
+        if self._get_param(name):
+            raise InvalidParameterValue(f"the ebami sandbox emulates updates of OptionSettings and OptionsToRemove only, not {name}")
+    options: dict[tuple[str, str], str] = {}
+    for item in self._get_param("OptionSettings", []) or []:
+        options[_known_option(item)] = str(item.get("Value", ""))
+    removed = [_known_option(item) for item in self._get_param("OptionsToRemove", []) or []]
+    state = _state(self)
+    with runtime.current().lock:
+        if env.status != "Ready":
+            raise InvalidParameterValue(
+                f"Environment named {env.name} is in an invalid state for this operation. Must be Ready."
+            )
+        environments.start_update(state, env, options, removed)
+        return ActionResult(env.to_api())
+
+
+def _known_option(item: dict[str, Any]) -> tuple[str, str]:
+    key = (str(item.get("Namespace", "")), str(item.get("OptionName", "")))
+    if key not in DEFAULT_OPTIONS and key != IMAGE_ID:
+        raise InvalidParameterValue(
+            f"Invalid option specification (Namespace: '{key[0]}', OptionName: '{key[1]}'): "
+            "Unknown configuration setting."
+        )
+    return key
+
+
+@fill(EBResponse, "DescribeEvents")
+def describe_events(self: EBResponse) -> ActionResult:
+    state = _state(self)
+    wanted = {
+        "application": self._get_param("ApplicationName"),
+        "environment": self._get_param("EnvironmentName"),
+        "request_id": self._get_param("RequestId"),
+        "version_label": self._get_param("VersionLabel"),
+        "platform_arn": self._get_param("PlatformArn"),
+    }
+    env_id = self._get_param("EnvironmentId")
+    if env_id:
+        names = [env.name for env in state.environments.values() if env.env_id == env_id]
+        wanted["environment"] = names[0] if names else "\0"
+    severity = self._get_param("Severity")
+    minimum = SEVERITIES.index(severity) if severity in SEVERITIES else 0
+    start, end = self._get_param("StartTime"), self._get_param("EndTime")
+    with runtime.current().lock:
+        events = [
+            event
+            for event in reversed(state.events)  # newest first, as Elastic Beanstalk returns them
+            if all(not value or getattr(event, key) == value for key, value in wanted.items())
+            and SEVERITIES.index(event.severity) >= minimum
+            and (not start or event.date >= _aware(start))
+            and (not end or event.date < _aware(end))
+        ]
+    max_records = int(self._get_param("MaxRecords") or 1000)
+    offset = int(self._get_param("NextToken") or 0)
+    result: dict[str, Any] = {"Events": [event.to_api() for event in events[offset : offset + max_records]]}
+    if offset + max_records < len(events):
+        result["NextToken"] = str(offset + max_records)
+    return ActionResult(result)
+
+
+def _aware(moment: datetime) -> datetime:
+    from datetime import timezone
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+@fill(EBResponse, "DescribeEnvironmentResources")
+def describe_environment_resources(self: EBResponse) -> ActionResult:
+    env = _environment(self)
+    with runtime.current().lock:
+        instances = list(env.instance_ids)
+        if env.update is not None:
+            instances += [iid for iid in env.update.new_instances if iid not in instances]
+    return ActionResult(
+        {
+            "EnvironmentResources": {
+                "EnvironmentName": env.name,
+                "AutoScalingGroups": [{"Name": env.auto_scaling_group}],
+                "Instances": [{"Id": instance_id} for instance_id in instances],
+                "LaunchConfigurations": [{"Name": env.launch_configuration}],
+                "LaunchTemplates": [],
+                "LoadBalancers": [{"Name": env.load_balancer}],
+                "Triggers": [],
+                "Queues": [],
+            }
+        }
+    )
+
+
+@fill(EBResponse, "DescribeEnvironmentHealth")
+def describe_environment_health(self: EBResponse) -> ActionResult:
+    env = _environment(self)
+    with runtime.current().lock:
+        count = len(env.instance_ids)
+        severe = count if env.health == "Red" else 0
+        result = {
+            "EnvironmentName": env.name,
+            "HealthStatus": env.health_status,
+            "Status": env.status,
+            "Color": env.health,
+            "Causes": list(env.causes),
+            "InstancesHealth": {
+                "NoData": 0, "Unknown": 0, "Pending": 0, "Ok": count - severe,
+                "Info": 0, "Warning": 0, "Degraded": 0, "Severe": severe,
+            },  # fmt: skip
+            "RefreshedAt": datetime.now(env.updated.tzinfo),
+        }
+    return ActionResult(result)

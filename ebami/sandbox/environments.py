@@ -1,0 +1,410 @@
+"""Elastic Beanstalk environments in the sandbox: their options, instances, events and health.
+
+An update that changes `aws:autoscaling:launchconfiguration/ImageId` replaces the instances:
+each DescribeEnvironments poll advances it one step (start, launch the new instances, remove
+the old ones and settle health), with events worded like Elastic Beanstalk's. Health comes from
+the instances: the ECS agent on each allows the drivers its ecs.config gives (read with ebami's
+agent semantics); if the application's Dockerrun.aws.json needs a driver an instance does not
+allow, task placement fails with `ATTRIBUTE` and health goes Red, as in the source article.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from moto.ec2.models import ec2_backends
+from moto.s3.models import s3_backends
+
+from ebami.ecsconfig import (
+    INSTANCE_CONFIG_PATH,
+    USER_CONFIG_PATH,
+    ConfigFile,
+    ecs_init_default_drivers,
+    effective_drivers,
+)
+from ebami.sandbox import runtime
+from ebami.sandbox.rootfs import ECS_INIT_PACKAGE, installed_packages, read_text
+from ebami.sandbox.world import EC2_ROLE, short_id
+
+LAUNCH_CONFIGURATION = "aws:autoscaling:launchconfiguration"
+IMAGE_ID = (LAUNCH_CONFIGURATION, "ImageId")
+SEVERITIES = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+
+# The options the sandbox knows, with their defaults; others are refused like EB refuses them.
+DEFAULT_OPTIONS: dict[tuple[str, str], str] = {
+    (LAUNCH_CONFIGURATION, "InstanceType"): "t2.micro",
+    (LAUNCH_CONFIGURATION, "IamInstanceProfile"): EC2_ROLE,
+    (LAUNCH_CONFIGURATION, "EC2KeyName"): "",
+    (LAUNCH_CONFIGURATION, "DisableIMDSv1"): "false",
+    ("aws:autoscaling:asg", "MinSize"): "1",
+    ("aws:autoscaling:asg", "MaxSize"): "4",
+    ("aws:autoscaling:updatepolicy:rollingupdate", "RollingUpdateEnabled"): "true",
+    ("aws:autoscaling:updatepolicy:rollingupdate", "RollingUpdateType"): "Health",
+    ("aws:autoscaling:updatepolicy:rollingupdate", "MaxBatchSize"): "1",
+    ("aws:autoscaling:updatepolicy:rollingupdate", "MinInstancesInService"): "1",
+    ("aws:autoscaling:updatepolicy:rollingupdate", "Timeout"): "PT30M",
+    ("aws:elasticbeanstalk:command", "DeploymentPolicy"): "AllAtOnce",
+    ("aws:elasticbeanstalk:command", "Timeout"): "600",
+    ("aws:elasticbeanstalk:healthreporting:system", "SystemType"): "enhanced",
+    ("aws:elasticbeanstalk:environment", "EnvironmentType"): "LoadBalanced",
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    date: datetime
+    message: str
+    severity: str
+    application: str
+    environment: str
+    request_id: str
+    version_label: str
+    platform_arn: str
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "EventDate": self.date,
+            "Message": self.message,
+            "ApplicationName": self.application,
+            "EnvironmentName": self.environment,
+            "VersionLabel": self.version_label,
+            "RequestId": self.request_id,
+            "PlatformArn": self.platform_arn,
+            "Severity": self.severity,
+        }
+
+
+@dataclass
+class Update:
+    request_id: str
+    image_id: str
+    previous_image: str
+    step: int = 0
+    new_instances: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SandboxEnvironment:
+    name: str
+    env_id: str
+    application: str
+    account_id: str
+    region: str
+    platform_arn: str
+    solution_stack: str
+    stock_image: str
+    version_label: str
+    instance_count: int
+    options: dict[tuple[str, str], str]
+    created: datetime
+    updated: datetime
+    status: str = "Ready"
+    health: str = "Green"
+    health_status: str = "Ok"
+    causes: list[str] = field(default_factory=list)
+    instance_ids: list[str] = field(default_factory=list)
+    update: Update | None = None
+
+    @property
+    def arn(self) -> str:
+        return (
+            f"arn:aws:elasticbeanstalk:{self.region}:{self.account_id}:environment/"
+            f"{self.application}/{self.name}"
+        )
+
+    @property
+    def image_id(self) -> str:
+        return self.options.get(IMAGE_ID) or self.stock_image
+
+    @property
+    def stack_name(self) -> str:
+        return f"awseb-{self.env_id}-stack"
+
+    @property
+    def auto_scaling_group(self) -> str:
+        return f"{self.stack_name}-AWSEBAutoScalingGroup-{short_id(self.env_id, 'asg', length=12).upper()}"
+
+    @property
+    def launch_configuration(self) -> str:
+        return f"{self.stack_name}-AWSEBAutoScalingLaunchConfiguration-{short_id(self.env_id, 'lc', length=12).upper()}"
+
+    @property
+    def load_balancer(self) -> str:
+        return f"awseb-{self.env_id}-{short_id(self.env_id, 'elb', length=8)}"
+
+    @property
+    def cname(self) -> str:
+        return f"{self.name}.{short_id(self.env_id, 'cname', length=10)}.{self.region}.elasticbeanstalk.com"
+
+    @property
+    def cluster(self) -> str:
+        return f"awseb-{self.name}-{short_id(self.env_id, 'cluster', length=10)}"
+
+    def option_value(self, namespace: str, name: str) -> str:
+        if (namespace, name) == IMAGE_ID:
+            return self.image_id
+        return self.options.get((namespace, name), DEFAULT_OPTIONS.get((namespace, name), ""))
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "EnvironmentName": self.name,
+            "EnvironmentId": self.env_id,
+            "ApplicationName": self.application,
+            "VersionLabel": self.version_label,
+            "SolutionStackName": self.solution_stack,
+            "PlatformArn": self.platform_arn,
+            "Description": f"{self.name} environment of {self.application}",
+            "EndpointURL": f"{self.load_balancer}.{self.region}.elb.amazonaws.com",
+            "CNAME": self.cname,
+            "DateCreated": self.created,
+            "DateUpdated": self.updated,
+            "Status": self.status,
+            "AbortableOperationInProgress": self.update is not None,
+            "Health": self.health,
+            "HealthStatus": self.health_status,
+            "Tier": {"Name": "WebServer", "Type": "Standard", "Version": "1.0"},
+            "EnvironmentLinks": [],
+            "EnvironmentArn": self.arn,
+        }
+
+
+@dataclass
+class EbState:
+    """What the sandbox adds to one moto Elastic Beanstalk backend (one account and region)."""
+
+    account_id: str
+    region: str
+    platforms: list[dict[str, Any]] = field(default_factory=list)
+    environments: dict[str, SandboxEnvironment] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    # (application, version label) -> (bucket, key) of the source bundle
+    versions: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    _last_event: datetime | None = None
+
+    def emit(self, env: SandboxEnvironment, message: str, severity: str = "INFO", request_id: str = "") -> None:
+        now = datetime.now(timezone.utc)
+        if self._last_event is not None and now <= self._last_event:
+            now = self._last_event + timedelta(milliseconds=1)  # keep events strictly ordered
+        self._last_event = now
+        self.events.append(
+            Event(now, message, severity, env.application, env.name, request_id, env.version_label, env.platform_arn)
+        )
+
+
+def state_of(backend: Any) -> EbState:
+    """The sandbox state attached to a moto EB backend (made on first use)."""
+    state: EbState | None = getattr(backend, "ebami", None)
+    if state is None:
+        state = EbState(backend.account_id, backend.region_name)
+        backend.ebami = state
+    return state
+
+
+def user_data_for(env: SandboxEnvironment) -> str:
+    """What Elastic Beanstalk's bootstrap does to ecs.config on an ECS platform instance."""
+    return (
+        "#!/bin/bash\n"
+        "# Elastic Beanstalk instance bootstrap (ebami sandbox): join the environment's cluster.\n"
+        f"echo ECS_CLUSTER={env.cluster} >> /etc/ecs/ecs.config\n"
+    )
+
+
+def launch_instances(env: SandboxEnvironment, image_id: str, count: int) -> list[str]:
+    backend = ec2_backends[env.account_id][env.region]
+    backend.describe_images(ami_ids=[image_id])  # InvalidAMIID.NotFound when it is gone
+    import base64
+
+    from moto.core.types import Base64EncodedString
+
+    user_data = Base64EncodedString(base64.b64encode(user_data_for(env).encode()).decode())
+    reservation = backend.run_instances(
+        image_id,
+        count,
+        user_data,
+        [],
+        instance_type=env.option_value(LAUNCH_CONFIGURATION, "InstanceType"),
+        is_instance_type_default=False,
+        tags={
+            "instance": {
+                "Name": env.name,
+                "elasticbeanstalk:environment-name": env.name,
+                "elasticbeanstalk:environment-id": env.env_id,
+                "aws:autoscaling:groupName": env.auto_scaling_group,
+                "aws:cloudformation:stack-name": env.stack_name,
+            }
+        },
+    )
+    ids = []
+    for instance in reservation.instances:
+        backend.associate_iam_instance_profile(
+            instance_id=instance.id,
+            iam_instance_profile_name=env.option_value(LAUNCH_CONFIGURATION, "IamInstanceProfile"),
+        )
+        ids.append(instance.id)
+    return ids
+
+
+def terminate_instances(env: SandboxEnvironment, instance_ids: list[str]) -> None:
+    if instance_ids:
+        ec2_backends[env.account_id][env.region].terminate_instances(instance_ids)
+
+
+def start_update(state: EbState, env: SandboxEnvironment, options: dict[tuple[str, str], str], removed: list[tuple[str, str]]) -> str:
+    """Apply option changes; a changed AMI starts a rolling replacement. Returns the RequestId."""
+    previous_image = env.image_id
+    for key in removed:
+        env.options.pop(key, None)
+    env.options.update(options)
+    env.updated = datetime.now(timezone.utc)
+    request_id = str(uuid.uuid4())
+    env.update = Update(request_id, env.image_id, previous_image)
+    env.status = "Updating"
+    state.emit(env, "Environment update is starting.", request_id=request_id)
+    return request_id
+
+
+def advance(state: EbState, env: SandboxEnvironment) -> None:
+    """One poll's worth of progress of the environment's update."""
+    update = env.update
+    if update is None:
+        return
+    update.step += 1
+    rid = update.request_id
+    if update.image_id == update.previous_image:
+        state.emit(env, "Successfully deployed new configuration to environment.", request_id=rid)
+        _finish(state, env)
+        return
+    if update.step == 1:
+        state.emit(env, f"Updating Auto Scaling group named: {env.auto_scaling_group}.", request_id=rid)
+        try:
+            update.new_instances = launch_instances(env, update.image_id, env.instance_count)
+        except Exception as exc:  # moto's InvalidAMIID errors, whatever their class
+            _failed_launch(state, env, update, exc)
+            return
+        for instance_id in update.new_instances:
+            state.emit(env, f"Added instance [{instance_id}] to your environment.", request_id=rid)
+        return
+    if update.step == 2:
+        old = [iid for iid in env.instance_ids if iid not in update.new_instances]
+        terminate_instances(env, old)
+        for instance_id in old:
+            state.emit(env, f"Removed instance [{instance_id}] from your environment.", request_id=rid)
+        env.instance_ids = list(update.new_instances)
+        settle_health(state, env, request_id=rid)
+        if env.health == "Red":
+            state.emit(env, "Failed to deploy configuration.", "ERROR", request_id=rid)
+        else:
+            state.emit(env, "Successfully deployed new configuration to environment.", request_id=rid)
+        return
+    _finish(state, env)
+
+
+def _finish(state: EbState, env: SandboxEnvironment) -> None:
+    assert env.update is not None
+    rid = env.update.request_id
+    env.update = None
+    env.status = "Ready"
+    env.updated = datetime.now(timezone.utc)
+    if env.health == "Red":
+        state.emit(env, "Environment update completed, but with errors.", "WARN", request_id=rid)
+    else:
+        state.emit(env, "Environment update completed successfully.", request_id=rid)
+
+
+def _failed_launch(state: EbState, env: SandboxEnvironment, update: Update, exc: Exception) -> None:
+    rid = update.request_id
+    state.emit(
+        env,
+        f"Creating Auto Scaling launch configuration failed Reason: The image id "
+        f"'[{update.image_id}]' does not exist ({type(exc).__name__})",
+        "ERROR",
+        request_id=rid,
+    )
+    state.emit(env, "Failed to deploy configuration.", "ERROR", request_id=rid)
+    # Elastic Beanstalk rolls the configuration back when the launch configuration fails.
+    if update.previous_image == env.stock_image:
+        env.options.pop(IMAGE_ID, None)
+    else:
+        env.options[IMAGE_ID] = update.previous_image
+    env.update = None
+    env.status = "Ready"
+    state.emit(env, "Environment update failed; the configuration was rolled back.", "ERROR", request_id=rid)
+
+
+def settle_health(state: EbState, env: SandboxEnvironment, request_id: str = "") -> None:
+    """Derive health from the instances (or the injected fault) and emit its events."""
+    before = env.health_status
+    required = required_drivers(state, env)
+    failing: dict[str, tuple[str, ...]] = {}
+    for instance_id in env.instance_ids:
+        missing = tuple(driver for driver in required if driver not in allowed_drivers(instance_id))
+        if missing:
+            failing[instance_id] = missing
+    if failing:
+        arn = f"arn:aws:ecs:{env.region}:{env.account_id}:container-instance/{next(iter(failing))}"
+        state.emit(
+            env,
+            'Encountered error starting new ECS task: { "failures": [ { "reason": "ATTRIBUTE", '
+            f'"arn": "{arn}" }} ], "tasks": [] }}',
+            "ERROR",
+            request_id=request_id,
+        )
+        state.emit(env, "Failed to start ECS task after retrying 2 times.", "ERROR", request_id=request_id)
+        drivers = ", ".join(sorted({d for missing in failing.values() for d in missing}))
+        env.causes = [
+            f"ECS task placement failed on {len(failing)} out of {len(env.instance_ids)} "
+            f"instances: no instance allows the log driver(s) {drivers} (ATTRIBUTE)."
+        ]
+        env.health, env.health_status = "Red", "Severe"
+    elif runtime.current().faults.update_fails_health:
+        env.causes = ["ELB health is failing or not available for all instances."]
+        env.health, env.health_status = "Red", "Severe"
+    else:
+        env.causes = []
+        env.health, env.health_status = "Green", "Ok"
+    if env.health_status != before:
+        message = f"Environment health has transitioned from {before} to {env.health_status}."
+        if env.causes:
+            message += " " + env.causes[0]
+        state.emit(env, message, "WARN" if env.health == "Red" else "INFO", request_id=request_id)
+
+
+def allowed_drivers(instance_id: str) -> tuple[str, ...]:
+    """The log drivers the ECS agent on an instance allows, by the agent's own rules."""
+    root = runtime.current().roots.instance(instance_id)
+    files = [
+        ConfigFile(INSTANCE_CONFIG_PATH, read_text(root, INSTANCE_CONFIG_PATH)),
+        ConfigFile(USER_CONFIG_PATH, read_text(root, USER_CONFIG_PATH)),
+    ]
+    defaults = ecs_init_default_drivers(installed_packages(root).get(ECS_INIT_PACKAGE))
+    return effective_drivers(files, ecs_init_defaults=defaults).drivers
+
+
+def required_drivers(state: EbState, env: SandboxEnvironment) -> tuple[str, ...]:
+    """The log drivers the deployed application version's containers use."""
+    location = state.versions.get((env.application, env.version_label))
+    if location is None:
+        return ()
+    bucket, key = location
+    backend = s3_backends[env.account_id]["aws"]
+    body = backend.get_object(bucket, key).value
+    dockerrun = _dockerrun(body)
+    drivers = []
+    for container in dockerrun.get("containerDefinitions", []):
+        driver = (container.get("logConfiguration") or {}).get("logDriver")
+        if driver and driver not in drivers:
+            drivers.append(driver)
+    return tuple(drivers)
+
+
+def _dockerrun(bundle: bytes) -> dict[str, Any]:
+    if bundle[:2] == b"PK":
+        with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
+            return dict(json.loads(archive.read("Dockerrun.aws.json")))
+    return dict(json.loads(bundle))

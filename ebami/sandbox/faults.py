@@ -1,0 +1,117 @@
+"""Faults a sandbox can inject, set by `ebami sandbox start` flags or EBAMI_SANDBOX_* variables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ebami.errors import InputError
+
+ENV_THROTTLE = "EBAMI_SANDBOX_THROTTLE"
+ENV_SSM_OFFLINE = "EBAMI_SANDBOX_SSM_OFFLINE"
+ENV_FAIL_UPDATE_HEALTH = "EBAMI_SANDBOX_FAIL_UPDATE_HEALTH"
+ENV_AMI_PENDING_POLLS = "EBAMI_SANDBOX_AMI_PENDING_POLLS"
+
+
+@dataclass(frozen=True)
+class Faults:
+    """What goes wrong on purpose.
+
+    throttle: the fraction of API calls answered with a throttling error (0 to 1).
+    ssm_offline: every instance's SSM agent has lost its connection.
+    update_fails_health: environment updates end with health Red whatever the AMI.
+    ami_pending_polls: a new AMI stays `pending` for this many DescribeImages calls.
+    """
+
+    throttle: float = 0.0
+    ssm_offline: bool = False
+    update_fails_health: bool = False
+    ami_pending_polls: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.throttle < 1.0:
+            raise InputError(
+                f"throttle fraction {self.throttle} is out of range: give a number from 0 to "
+                "less than 1, such as 0.2"
+            )
+        if self.ami_pending_polls < 0:
+            raise InputError(
+                f"AMI pending polls {self.ami_pending_polls} is negative: give 0 or more"
+            )
+
+    @property
+    def active(self) -> list[str]:
+        """One phrase per injected fault, for `ebami sandbox status`."""
+        phrases = []
+        if self.throttle:
+            phrases.append(f"throttling on {self.throttle:.0%} of API calls")
+        if self.ssm_offline:
+            phrases.append("SSM agents offline")
+        if self.update_fails_health:
+            phrases.append("environment updates fail health")
+        if self.ami_pending_polls:
+            phrases.append(f"new AMIs stay pending for {self.ami_pending_polls} polls")
+        return phrases
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Faults:
+        return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
+
+    @classmethod
+    def from_sources(
+        cls,
+        environ: Mapping[str, str],
+        *,
+        throttle: float | None = None,
+        ssm_offline: bool | None = None,
+        update_fails_health: bool | None = None,
+        ami_pending_polls: int | None = None,
+    ) -> Faults:
+        """Flags win over environment variables; unset means no fault."""
+        return cls(
+            throttle=throttle if throttle is not None else _float(environ, ENV_THROTTLE),
+            ssm_offline=ssm_offline if ssm_offline is not None else _flag(environ, ENV_SSM_OFFLINE),
+            update_fails_health=(
+                update_fails_health
+                if update_fails_health is not None
+                else _flag(environ, ENV_FAIL_UPDATE_HEALTH)
+            ),
+            ami_pending_polls=(
+                ami_pending_polls
+                if ami_pending_polls is not None
+                else _int(environ, ENV_AMI_PENDING_POLLS)
+            ),
+        )
+
+
+def _float(environ: Mapping[str, str], name: str) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return 0.0
+    try:
+        return float(raw)
+    except ValueError:
+        raise InputError(f"{name}={raw!r} is not a number: give a fraction such as 0.2") from None
+
+
+def _int(environ: Mapping[str, str], name: str) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return 0
+    try:
+        return int(raw)
+    except ValueError:
+        raise InputError(f"{name}={raw!r} is not a whole number: give 0 or more") from None
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise InputError(f"{name}={raw!r} is not a switch: give 1 or 0")

@@ -1,0 +1,98 @@
+"""How the sandbox extends moto: methods set on moto's own classes, recorded in one registry.
+
+moto dispatches an API action to the method of its response class named after the action
+(`ListPlatformVersions` -> `list_platform_versions`), so an action moto lacks is added by setting
+that method on the class itself (a subclass would never be dispatched). Three kinds:
+
+- fill: an action moto does not implement. A test fails once moto implements it, so that the
+  patch gets dropped in favour of moto's own.
+- replace: an action moto implements in a way ebami cannot rely on (the gap is recorded).
+- hook: a wrapper around a moto backend method, to add sandbox behaviour (booting instances).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Kind = Literal["fill", "replace", "hook"]
+_MARK = "__ebami_sandbox__"
+
+
+@dataclass(frozen=True)
+class Patch:
+    kind: Kind
+    owner: type
+    name: str  # the API action (fill/replace) or the backend method (hook)
+    function: Callable[..., Any]
+    gap: str = ""
+
+    @property
+    def method(self) -> str:
+        return method_name(self.name) if self.kind != "hook" else self.name
+
+
+PATCHES: list[Patch] = []
+_installed = threading.Lock()
+
+
+def method_name(action: str) -> str:
+    """moto's method for an action: `DescribeEnvironmentHealth` -> `describe_environment_health`."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", action).lower()
+
+
+def fill(owner: type, action: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        PATCHES.append(Patch("fill", owner, action, function))
+        return function
+
+    return register
+
+
+def replace(
+    owner: type, action: str, gap: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        PATCHES.append(Patch("replace", owner, action, function, gap))
+        return function
+
+    return register
+
+
+def hook(owner: type, method: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register `function(original, self, *args, **kwargs)` to wrap `owner.method`."""
+
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        PATCHES.append(Patch("hook", owner, method, function))
+        return function
+
+    return register
+
+
+def install() -> None:
+    """Set every registered patch on its moto class (once per process)."""
+    with _installed:
+        for patch in PATCHES:
+            current = getattr(patch.owner, patch.method, None)
+            if current is not None and getattr(current, _MARK, False):
+                continue
+            if patch.kind == "hook":
+                if current is None:
+                    raise RuntimeError(f"moto has no {patch.owner.__name__}.{patch.method} to hook")
+                replacement = _wrap(patch.function, current)
+            else:
+                replacement = patch.function
+            setattr(replacement, _MARK, True)
+            setattr(patch.owner, patch.method, replacement)
+
+
+def _wrap(function: Callable[..., Any], original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return function(original, self, *args, **kwargs)
+
+    return wrapper

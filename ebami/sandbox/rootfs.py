@@ -1,0 +1,110 @@
+"""Root filesystems of images and instances: one directory each under the sandbox's folder.
+
+An instance's root is a copy of its image's root; `CreateImage` copies an instance's root into
+the new image's; terminating an instance drops its root, stopping keeps it. The sandbox's
+package database (what is "installed" in a root) is a text file, one `name version` a line.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+PACKAGE_DB = "var/lib/ebami-sandbox/packages"
+SSM_AGENT_PACKAGE = "amazon-ssm-agent"
+ECS_INIT_PACKAGE = "ecs-init"
+
+
+class RootStore:
+    """The directories of image and instance roots under `base`."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self._lock = threading.Lock()
+        (base / "images").mkdir(parents=True, exist_ok=True)
+        (base / "instances").mkdir(parents=True, exist_ok=True)
+
+    def image(self, image_id: str) -> Path:
+        return self.base / "images" / image_id
+
+    def instance(self, instance_id: str) -> Path:
+        return self.base / "instances" / instance_id
+
+    def create_image(self, image_id: str, files: dict[str, str]) -> Path:
+        """Make an image root from `files` (path inside the root -> text)."""
+        root = self.image(image_id)
+        root.mkdir(parents=True, exist_ok=True)
+        for path, text in files.items():
+            target = inside(root, path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+        return root
+
+    def launch(self, image_id: str, instance_id: str) -> Path:
+        """Give a new instance a copy of its image's root (an empty root for unknown images)."""
+        root = self.instance(instance_id)
+        with self._lock:
+            if self.image(image_id).is_dir():
+                shutil.copytree(self.image(image_id), root, symlinks=True)
+            else:
+                root.mkdir(parents=True)
+        return root
+
+    def snapshot(self, instance_id: str, image_id: str) -> None:
+        """Copy an instance's root into a new image's root."""
+        with self._lock:
+            source = self.instance(instance_id)
+            if source.is_dir():
+                shutil.copytree(source, self.image(image_id), symlinks=True)
+            else:
+                self.image(image_id).mkdir(parents=True)
+
+    def copy_image(self, source_id: str, image_id: str) -> None:
+        with self._lock:
+            if self.image(source_id).is_dir():
+                shutil.copytree(self.image(source_id), self.image(image_id), symlinks=True)
+
+    def drop_instance(self, instance_id: str) -> None:
+        shutil.rmtree(self.instance(instance_id), ignore_errors=True)
+
+    def drop_image(self, image_id: str) -> None:
+        shutil.rmtree(self.image(image_id), ignore_errors=True)
+
+
+def inside(root: Path, path: str) -> Path:
+    """`path` (absolute, as seen inside the instance) as a host path under `root`.
+
+    Raises ValueError when the path would leave the root (`..` or a symlink pointing out).
+    """
+    if not path.startswith("/"):
+        raise ValueError(f"{path!r} is not an absolute path")
+    target = (root / path.lstrip("/")).resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise ValueError(f"{path!r} leaves the instance's root")
+    return target
+
+
+def read_text(root: Path, path: str) -> str | None:
+    try:
+        return inside(root, path).read_text(errors="replace")
+    except (OSError, ValueError):
+        return None
+
+
+def installed_packages(root: Path) -> dict[str, str]:
+    text = read_text(root, "/" + PACKAGE_DB) or ""
+    packages: dict[str, str] = {}
+    for line in text.splitlines():
+        name, _, version = line.strip().partition(" ")
+        if name:
+            packages[name] = version
+    return packages
+
+
+def record_packages(root: Path, packages: dict[str, str]) -> None:
+    current = installed_packages(root)
+    current.update(packages)
+    db = root / PACKAGE_DB
+    db.parent.mkdir(parents=True, exist_ok=True)
+    db.write_text("".join(f"{name} {version}\n" for name, version in sorted(current.items())))

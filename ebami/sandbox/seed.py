@@ -1,0 +1,145 @@
+"""Put the seed world (ebami.sandbox.world) into moto's backends for one account and region."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from moto.ec2.models import ec2_backends
+from moto.ec2.models.amis import Ami
+from moto.elasticbeanstalk.models import eb_backends
+from moto.iam.models import iam_backends
+from moto.s3.models import s3_backends
+
+from ebami.sandbox import environments, runtime, world
+from ebami.sandbox.rootfs import record_packages
+
+_ASSUME_EC2 = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+
+
+def seed(account_id: str, region: str) -> None:
+    """Create the platforms, base AMIs, the instance profile, the application and environments."""
+    _images(account_id, region)
+    _instance_profile(account_id)
+    bucket, key = _application_version(account_id, region)
+    state = environments.state_of(eb_backends[account_id][region])
+    state.platforms = [_platform(platform, region) for platform in world.PLATFORMS]
+    state.versions[(world.APPLICATION, world.APPLICATION_VERSION)] = (bucket, key)
+    _environments(state, account_id, region)
+
+
+def _images(account_id: str, region: str) -> None:
+    backend = ec2_backends[account_id][region]
+    roots = runtime.current().roots
+    for platform in world.PLATFORMS:
+        image_id = platform.image_id(region)
+        backend.amis[image_id] = Ami(
+            backend,
+            image_id,
+            name=platform.image_name,
+            description=f"Elastic Beanstalk base AMI: {platform.solution_stack}",
+            owner_id=world.AMAZON_OWNER_ID,
+            owner_alias="amazon",
+            public=True,
+            virtualization_type="hvm",
+            architecture="x86_64",
+            creation_date=platform.released,
+            root_device_type="ebs",
+            root_device_name="/dev/xvda",
+            boot_mode="legacy-bios",
+        )
+        root = roots.create_image(image_id, platform.files)
+        record_packages(root, platform.packages)
+
+
+def _instance_profile(account_id: str) -> None:
+    iam = iam_backends[account_id]["aws"]
+    iam.create_role(world.EC2_ROLE, _ASSUME_EC2, "/", None, "Elastic Beanstalk EC2 role", [], None)
+    iam.create_instance_profile(world.EC2_ROLE, "/", [world.EC2_ROLE])
+
+
+def _application_version(account_id: str, region: str) -> tuple[str, str]:
+    s3 = s3_backends[account_id]["aws"]
+    bucket = world.storage_bucket(region, account_id)
+    key = f"{world.APPLICATION}/{world.APPLICATION_VERSION}-dockerrun.zip"
+    s3.create_bucket(bucket, region)
+    s3.put_object(bucket, key, world.dockerrun_bundle())
+    return bucket, key
+
+
+def _platform(platform: world.SeedPlatform, region: str) -> dict[str, Any]:
+    arn = platform.arn(region)
+    common: dict[str, Any] = {
+        "PlatformArn": arn,
+        "PlatformOwner": world.PLATFORM_OWNER,
+        "PlatformStatus": "Ready",
+        "PlatformCategory": platform.category,
+        "OperatingSystemName": "Amazon Linux",
+        "OperatingSystemVersion": platform.os_version,
+        "SupportedTierList": ["WebServer/Standard", "Worker/SQS/HTTP"],
+        "SupportedAddonList": ["Log/S3", "Monitoring/Healthd", "WorkerDaemon/SQSD"],
+        "PlatformVersion": platform.version,
+        "PlatformBranchName": platform.name,
+        "PlatformBranchLifecycleState": platform.branch_state,
+    }
+    if platform.lifecycle:
+        common["PlatformLifecycleState"] = platform.lifecycle
+    description = {
+        **common,
+        "PlatformName": platform.name,
+        "SolutionStackName": platform.solution_stack,
+        "Description": platform.solution_stack,
+        "Maintainer": "aws-elasticbeanstalk-platforms@amazon.com",
+        "DateCreated": platform.released,
+        "DateUpdated": platform.released,
+        "ProgrammingLanguages": [],
+        "Frameworks": [],
+        "CustomAmiList": [
+            {"VirtualizationType": "hvm", "ImageId": platform.image_id(region)},
+            *(
+                [{"VirtualizationType": "pv", "ImageId": "ami-1" + platform.image_id(region)[5:]}]
+                if platform.category != "ECS"
+                else []
+            ),
+        ],
+    }
+    return {"summary": common, "description": description}
+
+
+def _environments(state: environments.EbState, account_id: str, region: str) -> None:
+    backend = eb_backends[account_id][region]
+    application = backend.create_application(world.APPLICATION)
+    platform = world.ENVIRONMENT_PLATFORM
+    now = datetime.now(timezone.utc)
+    for name, count in world.ENVIRONMENTS.items():
+        backend.create_environment(application, name, platform.solution_stack, {})
+        env = environments.SandboxEnvironment(
+            name=name,
+            env_id="e-" + world.short_id(account_id, region, name),
+            application=world.APPLICATION,
+            account_id=account_id,
+            region=region,
+            platform_arn=platform.arn(region),
+            solution_stack=platform.solution_stack,
+            stock_image=platform.image_id(region),
+            version_label=world.APPLICATION_VERSION,
+            instance_count=count,
+            options={},
+            created=now,
+            updated=now,
+        )
+        state.environments[name] = env
+        state.emit(env, "createEnvironment is starting.")
+        env.instance_ids = environments.launch_instances(env, env.stock_image, count)
+        for instance_id in env.instance_ids:
+            state.emit(env, f"Added instance [{instance_id}] to your environment.")
+        environments.settle_health(state, env)
+        state.emit(env, "createEnvironment completed successfully.")

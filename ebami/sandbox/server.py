@@ -1,0 +1,98 @@
+"""The sandbox server: moto's threaded server on 127.0.0.1 with ebami's extensions and the seed
+world. Importing this module loads moto; the CLI imports it only for `sandbox` commands."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+from pathlib import Path
+
+from ebami.sandbox.faults import Faults
+
+DEFAULT_REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's default account
+LISTEN_ADDRESS = "127.0.0.1"
+
+
+class SandboxServer:
+    """One sandbox: start() serves it over HTTP, stop() ends it and removes instance roots."""
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        port: int = 0,
+        region: str = DEFAULT_REGION,
+        faults: Faults | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.directory = directory
+        self.port = port
+        self.region = region
+        self.faults = faults or Faults()
+        self.seed = seed
+        self._server: object | None = None
+
+    @property
+    def roots_dir(self) -> Path:
+        return self.directory / "roots"
+
+    def start(self) -> str:
+        """Serve the sandbox; returns its endpoint URL once it answers and the world is seeded."""
+        # moto reads these when its backends are made: no default AMIs (the world brings its
+        # own) and RunInstances refuses unknown AMIs, as AWS does.
+        os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
+        from moto import settings
+        from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+        from ebami.sandbox import install_extensions, runtime
+        from ebami.sandbox.rootfs import RootStore
+        from ebami.sandbox.seed import seed
+
+        settings.ENABLE_AMI_VALIDATION = True
+        self.jail_check()
+        shutil.rmtree(self.roots_dir, ignore_errors=True)
+        install_extensions()
+        runtime.install(
+            runtime.Runtime(RootStore(self.roots_dir), self.faults, random.Random(self.seed))
+        )
+        seed(ACCOUNT_ID, self.region)
+        server = ThreadedMotoServer(ip_address=LISTEN_ADDRESS, port=self.port, verbose=False)
+        server.start()
+        self._server = server
+        self.port = server.get_host_and_port()[1]
+        return self.endpoint
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{LISTEN_ADDRESS}:{self.port}"
+
+    def stop(self) -> None:
+        from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+        from ebami.sandbox import jail
+
+        server = self._server
+        self._server = None
+        if isinstance(server, ThreadedMotoServer):
+            server.stop()
+        jail.kill_all()
+        shutil.rmtree(self.roots_dir, ignore_errors=True)
+
+    def jail_check(self) -> None:
+        """Fail early, with the fix, when bubblewrap cannot run here."""
+        from ebami.sandbox import jail
+
+        probe = self.directory / "jail-check"
+        probe.mkdir(parents=True, exist_ok=True)
+        try:
+            outcome = jail.run(probe, ["/bin/true"], timeout=30)
+        finally:
+            shutil.rmtree(probe, ignore_errors=True)
+        if outcome.exit_code != 0:
+            reason = " ".join(outcome.stderr.split()) or f"exit code {outcome.exit_code}"
+            raise jail.JailUnavailable(
+                f"bubblewrap cannot create its isolated root here ({reason}); on Ubuntu 24.04 "
+                "allow user namespaces: sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"
+            )
