@@ -56,8 +56,11 @@ class AppContext:
             self._aws = AwsSession(
                 profile=settings.profile, region=settings.region, counter=self._counter
             )
-            if self._aws.endpoint_url:
-                self.terminal.warn(f"talking to {self._aws.endpoint_url}, not to AWS's endpoints")
+            endpoint = self._aws.endpoint_url
+            if endpoint and endpoint.rstrip("/") == self.environ.get("EBAMI_SANDBOX", "").rstrip("/"):
+                self.terminal.warn(f"sandbox: talking to the ebami sandbox at {endpoint}, not AWS")
+            elif endpoint:
+                self.terminal.warn(f"talking to {endpoint}, not to AWS's endpoints")
         return self._aws
 
     def report_stats(self) -> None:

@@ -3,6 +3,7 @@ world. Importing this module loads moto; the CLI imports it only for `sandbox` c
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import shutil
@@ -51,6 +52,7 @@ class SandboxServer:
         from ebami.sandbox.seed import seed
 
         settings.ENABLE_AMI_VALIDATION = True
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request on stderr
         self.jail_check()
         shutil.rmtree(self.roots_dir, ignore_errors=True)
         install_extensions()

@@ -187,7 +187,8 @@ def send_command(self: SimpleSystemManagerResponse) -> ActionResult:
             command.invocations[instance_id] = invocation
             if ping_status(by_id[instance_id]) == "Online":
                 _start(command, invocation)
-    return ActionResult({"Command": _command_summary(command)})
+    # AWS answers SendCommand with Pending whatever happens next.
+    return ActionResult({"Command": {**_command_summary(command), "Status": "Pending", "StatusDetails": "Pending"}})
 
 
 def _start(command: SandboxCommand, invocation: Invocation) -> None:

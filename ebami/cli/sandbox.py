@@ -1,0 +1,175 @@
+"""`ebami sandbox start|status|stop|run`: a local AWS for rehearsals and tests."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ebami.cli.context import AppContext, OutputFormat
+from ebami.errors import NotFoundError
+
+app = typer.Typer(
+    help="A local AWS (moto plus ebami's extensions) that runs the pipeline offline.",
+    no_args_is_help=True,
+)
+
+DirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--dir",
+        help="The sandbox's folder (default: EBAMI_SANDBOX_DIR or ~/.local/state/ebami/sandbox).",
+        file_okay=False,
+    ),
+]
+RegionOption = Annotated[str, typer.Option("--region", help="The region the world is seeded in.")]
+ThrottleOption = Annotated[
+    float | None,
+    typer.Option("--throttle", help="Fault: throttle this fraction of API calls (0 to <1)."),
+]
+SsmOfflineOption = Annotated[
+    bool | None,
+    typer.Option("--ssm-offline/--ssm-online", help="Fault: SSM agents lose their connection."),
+]
+FailHealthOption = Annotated[
+    bool | None,
+    typer.Option("--fail-update-health/--pass-update-health", help="Fault: updates end Red."),
+]
+PendingOption = Annotated[
+    int | None,
+    typer.Option("--ami-pending-polls", help="Fault: new AMIs stay pending for N polls."),
+]
+SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the throttling fault's dice.")]
+
+
+def _directory(app_context: AppContext, directory: Path | None) -> Path:
+    from ebami.sandbox.control import default_directory
+
+    return directory or default_directory(app_context.environ)
+
+
+def _faults(app_context: AppContext, throttle, ssm_offline, fail_health, pending):  # type: ignore[no-untyped-def]
+    from ebami.sandbox.faults import Faults
+
+    return Faults.from_sources(
+        app_context.environ,
+        throttle=throttle,
+        ssm_offline=ssm_offline,
+        update_fails_health=fail_health,
+        ami_pending_polls=pending,
+    )
+
+
+@app.command("start")
+def start(
+    ctx: typer.Context,
+    directory: DirOption = None,
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0: a free one).")] = 0,
+    region: RegionOption = "us-east-1",
+    throttle: ThrottleOption = None,
+    ssm_offline: SsmOfflineOption = None,
+    fail_update_health: FailHealthOption = None,
+    ami_pending_polls: PendingOption = None,
+    seed: SeedOption = 0,
+) -> None:
+    """Start a sandbox in the background and print the variables that point clients at it.
+
+    Use it as: eval "$(ebami sandbox start)"
+    """
+    from ebami.sandbox import control
+
+    app_context = AppContext.of(ctx)
+    faults = _faults(app_context, throttle, ssm_offline, fail_update_health, ami_pending_polls)
+    folder = _directory(app_context, directory)
+    began = time.monotonic()
+    info = control.start_background(
+        folder, port=port, region=region, faults=faults, seed=seed,
+        progress=app_context.terminal.progress,
+    )  # fmt: skip
+    app_context.terminal.success(
+        f"sandbox ready at {info.endpoint} (pid {info.pid}) in {time.monotonic() - began:.1f} s"
+    )
+    for phrase in faults.active:
+        app_context.terminal.warn(f"fault injected: {phrase}")
+    if app_context.output is OutputFormat.JSON:
+        app_context.terminal.out_json(
+            {**info.to_json(), "environment": control.client_environment(info.endpoint, info.region)}
+        )
+    else:
+        app_context.terminal.out_text(control.export_lines(info) + "\n")
+
+
+@app.command("status")
+def status(ctx: typer.Context, directory: DirOption = None) -> None:
+    """Show the running sandbox, its injected faults and its leak report."""
+    from ebami.sandbox import control
+    from ebami.sandbox.leaks import leak_report
+
+    app_context = AppContext.of(ctx)
+    folder = _directory(app_context, directory)
+    info = control.read_state(folder)
+    if info is None:
+        raise NotFoundError(
+            f"no sandbox is running in {folder}; start one with 'ebami sandbox start'"
+        )
+    leaks = leak_report(control.ec2_client(info))
+    if app_context.output is OutputFormat.JSON:
+        app_context.terminal.out_json(
+            {**info.to_json(), "faults_active": info.faults.active, "leaks": leaks.to_json()}
+        )
+        return
+    app_context.terminal.out_table(
+        [
+            ("endpoint", info.endpoint),
+            ("pid", str(info.pid)),
+            ("region", info.region),
+            ("folder", info.directory),
+            ("up", f"{time.time() - info.started:.0f} s"),
+            ("faults", "; ".join(info.faults.active) or "none"),
+            ("leaks", "; ".join(leaks.lines())),
+        ]
+    )
+
+
+@app.command("stop")
+def stop(ctx: typer.Context, directory: DirOption = None) -> None:
+    """Stop the sandbox (its server, instance scripts and instance roots)."""
+    from ebami.sandbox import control
+
+    app_context = AppContext.of(ctx)
+    folder = _directory(app_context, directory)
+    info = control.stop(folder)
+    if info is None:
+        app_context.terminal.progress(f"no sandbox was running in {folder}")
+        return
+    app_context.terminal.success(f"sandbox stopped (pid {info.pid}, {info.endpoint})")
+
+
+@app.command(
+    "run",
+    context_settings={"allow_interspersed_args": False},
+)
+def run(
+    ctx: typer.Context,
+    command: Annotated[list[str], typer.Argument(help="The command to run, after '--'.")],
+    region: RegionOption = "us-east-1",
+    throttle: ThrottleOption = None,
+    ssm_offline: SsmOfflineOption = None,
+    fail_update_health: FailHealthOption = None,
+    ami_pending_polls: PendingOption = None,
+    seed: SeedOption = 0,
+) -> None:
+    """Run one command against a sandbox made for it: ebami sandbox run -- ebami lookup"""
+    from ebami.sandbox.ephemeral import run_in_sandbox
+
+    app_context = AppContext.of(ctx)
+    faults = _faults(app_context, throttle, ssm_offline, fail_update_health, ami_pending_polls)
+    outcome = run_in_sandbox(
+        command, region=region, faults=faults, seed=seed, progress=app_context.terminal.progress
+    )
+    if not outcome.leaks.clean:
+        app_context.terminal.warn("left behind in the sandbox: " + "; ".join(outcome.leaks.lines()))
+    if outcome.exit_code:
+        raise typer.Exit(outcome.exit_code)

@@ -1,0 +1,69 @@
+"""`python -m ebami.sandbox serve ...`: the background server process of `ebami sandbox start`.
+
+It serves until SIGTERM or SIGINT, then stops the server, kills running instance scripts,
+removes the instance roots and its state file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from ebami.errors import EbamiError
+from ebami.sandbox.control import SandboxInfo, remove_state, write_state
+from ebami.sandbox.faults import Faults
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ebami.sandbox")
+    sub = parser.add_subparsers(dest="verb", required=True)
+    serve = sub.add_parser("serve", help="serve a sandbox until SIGTERM")
+    serve.add_argument("--dir", type=Path, required=True)
+    serve.add_argument("--port", type=int, default=0)
+    serve.add_argument("--region", default="us-east-1")
+    serve.add_argument("--seed", type=int, default=0)
+    serve.add_argument("--faults", default="{}")
+    args = parser.parse_args(argv)
+
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+
+    from ebami.sandbox.server import SandboxServer
+
+    try:
+        server = SandboxServer(
+            args.dir,
+            port=args.port,
+            region=args.region,
+            faults=Faults.from_json(json.loads(args.faults)),
+            seed=args.seed,
+        )
+        endpoint = server.start()
+    except EbamiError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    pid = os.getpid()
+    write_state(
+        args.dir,
+        SandboxInfo(pid, endpoint, args.region, str(args.dir), server.faults, time.time()),
+    )
+    print(f"ebami sandbox serving at {endpoint}", flush=True)
+    try:
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        server.stop()
+        remove_state(args.dir, pid)
+        print("ebami sandbox stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

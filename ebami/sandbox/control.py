@@ -1,0 +1,263 @@
+"""Running sandboxes: the state file that lets `start`, `status` and `stop` find one, the
+background server process, and the environment a client needs to talk to it.
+
+This module does not import moto: `status` and `stop` stay light. The server process itself is
+`python -m ebami.sandbox serve`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ebami.errors import EbamiError, InputError
+from ebami.sandbox.faults import Faults
+
+STATE_FILE = "sandbox.json"
+LOG_FILE = "server.log"
+ENV_DIR = "EBAMI_SANDBOX_DIR"
+ENV_MARKER = "EBAMI_SANDBOX"  # set to the endpoint; tells ebami commands they talk to a sandbox
+FAKE_KEY_ID = "sandbox"
+FAKE_SECRET = "sandbox-secret"  # noqa: S105 - a placeholder the sandbox accepts, not a secret
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+
+
+class SandboxError(EbamiError):
+    """A sandbox could not be started, found or stopped."""
+
+
+@dataclass(frozen=True)
+class SandboxInfo:
+    """What the state file records about a running sandbox."""
+
+    pid: int
+    endpoint: str
+    region: str
+    directory: str
+    faults: Faults
+    started: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pid": self.pid,
+            "endpoint": self.endpoint,
+            "region": self.region,
+            "directory": self.directory,
+            "faults": self.faults.to_json(),
+            "started": self.started,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SandboxInfo:
+        return cls(
+            pid=int(data["pid"]),
+            endpoint=str(data["endpoint"]),
+            region=str(data["region"]),
+            directory=str(data["directory"]),
+            faults=Faults.from_json(data.get("faults", {})),
+            started=float(data.get("started", 0.0)),
+        )
+
+
+def default_directory(environ: Mapping[str, str]) -> Path:
+    if environ.get(ENV_DIR):
+        return Path(environ[ENV_DIR])
+    state_home = environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state_home) / "ebami" / "sandbox"
+
+
+def client_environment(endpoint: str, region: str) -> dict[str, str]:
+    """The variables that point AWS clients (boto3, the AWS CLI, ebami) at a sandbox."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": FAKE_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": FAKE_SECRET,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        ENV_MARKER: endpoint,
+    }
+
+
+# Variables that would send a client's credentials or requests elsewhere.
+CLEARED_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+
+
+def export_lines(info: SandboxInfo) -> str:
+    lines = [f"export {key}={value}" for key, value in client_environment(info.endpoint, info.region).items()]
+    lines.append("unset " + " ".join(CLEARED_VARIABLES))
+    return "\n".join(lines)
+
+
+def read_state(directory: Path) -> SandboxInfo | None:
+    """The running sandbox in `directory`, or None (a stale state file is removed)."""
+    path = directory / STATE_FILE
+    try:
+        info = SandboxInfo.from_json(json.loads(path.read_text()))
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SandboxError(f"cannot read the sandbox state file {path}: {exc}; remove it") from None
+    if not is_sandbox_process(info.pid):
+        path.unlink(missing_ok=True)
+        return None
+    return info
+
+
+def write_state(directory: Path, info: SandboxInfo) -> None:
+    path = directory / STATE_FILE
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(info.to_json(), indent=2) + "\n")
+    temporary.replace(path)
+
+
+def remove_state(directory: Path, pid: int) -> None:
+    path = directory / STATE_FILE
+    try:
+        if json.loads(path.read_text()).get("pid") == pid:
+            path.unlink()
+    except (OSError, ValueError):
+        pass
+
+
+def is_sandbox_process(pid: int) -> bool:
+    """Whether `pid` is alive and is an ebami sandbox server (not a reused pid)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True  # no /proc here: trust the pid
+    return b"ebami.sandbox" in cmdline and b"serve" in cmdline
+
+
+def start_background(
+    directory: Path,
+    *,
+    port: int,
+    region: str,
+    faults: Faults,
+    seed: int,
+    timeout: float = START_TIMEOUT,
+    progress: Callable[[str], None] = lambda _: None,
+) -> SandboxInfo:
+    """Start `python -m ebami.sandbox serve` detached; return once its state file says ready."""
+    running = read_state(directory)
+    if running is not None:
+        raise SandboxError(
+            f"a sandbox is already running in {directory} (pid {running.pid}, {running.endpoint}); "
+            "stop it with 'ebami sandbox stop' or pick another --dir"
+        )
+    if not 0 <= port <= 65535:
+        raise InputError(f"--port {port} is out of range: give 1 to 65535, or 0 for a free port")
+    directory.mkdir(parents=True, exist_ok=True)
+    log_path = directory / LOG_FILE
+    command = [
+        sys.executable, "-m", "ebami.sandbox", "serve",
+        "--dir", str(directory), "--port", str(port), "--region", region,
+        "--seed", str(seed), "--faults", json.dumps(faults.to_json()),
+    ]  # fmt: skip
+    progress(f"starting the sandbox in {directory}")
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+        )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SandboxError(
+                f"the sandbox server exited with code {proc.returncode} before it was ready: "
+                f"{_last_line(log_path)} (log: {log_path})"
+            )
+        info = read_state(directory)
+        if info is not None and info.pid == proc.pid:
+            return info
+        time.sleep(0.05)
+    _terminate(proc.pid)
+    raise SandboxError(f"the sandbox was not ready within {timeout:.0f} s (log: {log_path})")
+
+
+def stop(directory: Path, *, timeout: float = STOP_TIMEOUT) -> SandboxInfo | None:
+    """Stop the sandbox running in `directory`; None when there was none."""
+    info = read_state(directory)
+    if info is None:
+        return None
+    _terminate(info.pid, timeout=timeout)
+    remove_state(directory, info.pid)
+    return info
+
+
+def _terminate(pid: int, *, timeout: float = STOP_TIMEOUT) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return
+        time.sleep(0.05)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    while _alive(pid) and time.monotonic() < deadline + 5:
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        waited, _status = os.waitpid(pid, os.WNOHANG)
+        if waited == pid:
+            return False
+    except ChildProcessError:
+        pass  # not our child: fall back to probing
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie that is not our child still answers kill(0); /proc tells.
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+    return "\nState:\tZ" not in status
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = [line for line in path.read_text().splitlines() if line.strip()]
+    except OSError:
+        return "no log"
+    return lines[-1] if lines else "no output"
+
+
+def ec2_client(info: SandboxInfo) -> Any:
+    """An EC2 client for a sandbox (fake credentials, its endpoint and region)."""
+    import boto3
+    from botocore.config import Config
+
+    env = client_environment(info.endpoint, info.region)
+    return boto3.client(
+        "ec2",
+        endpoint_url=info.endpoint,
+        region_name=info.region,
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        config=Config(retries={"mode": "standard", "max_attempts": 10}, connect_timeout=5, read_timeout=30),
+    )

@@ -1,0 +1,64 @@
+"""Sandboxes for the end-to-end tests: real server processes, real HTTP, real bubblewrap."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ebami.sandbox.control import start_background, stop
+from ebami.sandbox.faults import Faults
+from tests.sandbox_helpers import Sandbox
+
+HOST_ECS = Path("/etc/ecs")
+
+
+def _host_ecs_fingerprint() -> str | None:
+    if not HOST_ECS.exists():
+        return None
+    digest = hashlib.sha256()
+    for path in sorted(HOST_ECS.rglob("*")):
+        digest.update(str(path).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def host_etc_ecs_untouched() -> Iterator[None]:
+    """Nothing a sandbox runs may create or change the host's /etc/ecs."""
+    before = _host_ecs_fingerprint()
+    yield
+    assert _host_ecs_fingerprint() == before, "a sandbox test created or changed the host's /etc/ecs"
+
+
+SandboxFactory = Callable[..., Sandbox]
+
+
+@pytest.fixture
+def make_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxFactory]:
+    started: list[Path] = []
+
+    def make(**faults: Any) -> Sandbox:
+        directory = tmp_path_factory.mktemp("sandbox")
+        info = start_background(
+            directory, port=0, region="us-east-1", faults=Faults(**faults), seed=1
+        )
+        started.append(directory)
+        return Sandbox(info, directory)
+
+    yield make
+    for directory in started:
+        stop(directory)
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """One sandbox shared by a module's tests that do not change the seeded environments."""
+    directory = tmp_path_factory.mktemp("sandbox")
+    info = start_background(directory, port=0, region="us-east-1", faults=Faults(), seed=1)
+    yield Sandbox(info, directory)
+    stop(directory)
