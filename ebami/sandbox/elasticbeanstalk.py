@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from moto.core.exceptions import ServiceException
-from moto.core.responses import ActionResult
+from moto.core.responses import ActionResult, BaseResponse
 from moto.elasticbeanstalk.responses import EBResponse
+from moto.utilities.aws_headers import gen_amzn_requestid_long
 
 from ebami.sandbox import environments, runtime
 from ebami.sandbox.environments import DEFAULT_OPTIONS, IMAGE_ID, SEVERITIES, EbState, SandboxEnvironment
-from ebami.sandbox.patching import fill, replace
+from ebami.sandbox.patching import fill, fix, replace
 
 
 class InvalidParameterValue(ServiceException):
@@ -294,3 +295,22 @@ def describe_environment_health(self: EBResponse) -> ActionResult:
             "RefreshedAt": datetime.now(env.updated.tzinfo),
         }
     return ActionResult(result)
+
+
+_RESPONSE_REQUEST_ID = re.compile(r"(<ResponseMetadata>\s*<RequestId>)[^<]*(</RequestId>)")
+
+
+@fix(
+    BaseResponse,
+    "_enrich_response",
+    gap="moto sets the request id with a greedy regex over the whole body, which corrupts the "
+    "XML of any response holding a RequestId of its own (DescribeEvents)",
+)
+def enrich_response(headers: dict[str, str], body: Any) -> tuple[dict[str, str], Any]:
+    """moto's `_enrich_response`, touching only the response's own RequestId."""
+    if "status" in headers:
+        headers["status"] = str(headers["status"])
+    request_id = gen_amzn_requestid_long(headers)
+    if isinstance(body, str):
+        body = _RESPONSE_REQUEST_ID.sub(lambda m: m.group(1) + request_id + m.group(2), body)
+    return headers, body

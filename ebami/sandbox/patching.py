@@ -7,7 +7,9 @@ that method on the class itself (a subclass would never be dispatched). Three ki
 - fill: an action moto does not implement. A test fails once moto implements it, so that the
   patch gets dropped in favour of moto's own.
 - replace: an action moto implements in a way ebami cannot rely on (the gap is recorded).
-- hook: a wrapper around a moto backend method, to add sandbox behaviour (booting instances).
+- hook: a wrapper around a moto method, to add sandbox behaviour (booting instances).
+- fix: a moto internal replaced because of a bug the sandbox runs into (the bug is recorded,
+  and a test fails once moto no longer has it).
 """
 
 from __future__ import annotations
@@ -19,8 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Kind = Literal["fill", "replace", "hook"]
-_MARK = "__ebami_sandbox__"
+Kind = Literal["fill", "replace", "hook", "fix"]
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,12 @@ class Patch:
 
     @property
     def method(self) -> str:
-        return method_name(self.name) if self.kind != "hook" else self.name
+        return method_name(self.name) if self.kind in ("fill", "replace") else self.name
 
 
 PATCHES: list[Patch] = []
-_installed = threading.Lock()
+_lock = threading.Lock()
+_installed = False
 
 
 def method_name(action: str) -> str:
@@ -73,21 +75,35 @@ def hook(owner: type, method: str) -> Callable[[Callable[..., Any]], Callable[..
     return register
 
 
+def fix(owner: type, attribute: str, gap: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a static function that replaces `owner.attribute` (a moto staticmethod)."""
+
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        PATCHES.append(Patch("fix", owner, attribute, function, gap))
+        return function
+
+    return register
+
+
 def install() -> None:
     """Set every registered patch on its moto class (once per process)."""
-    with _installed:
+    global _installed  # noqa: PLW0603 - moto's classes are process-wide too
+    with _lock:
+        if _installed:
+            return
         for patch in PATCHES:
             current = getattr(patch.owner, patch.method, None)
-            if current is not None and getattr(current, _MARK, False):
-                continue
+            replacement: Any
             if patch.kind == "hook":
                 if current is None:
                     raise RuntimeError(f"moto has no {patch.owner.__name__}.{patch.method} to hook")
                 replacement = _wrap(patch.function, current)
+            elif patch.kind == "fix":
+                replacement = staticmethod(patch.function)
             else:
                 replacement = patch.function
-            setattr(replacement, _MARK, True)
             setattr(patch.owner, patch.method, replacement)
+        _installed = True
 
 
 def _wrap(function: Callable[..., Any], original: Callable[..., Any]) -> Callable[..., Any]:

@@ -1,0 +1,145 @@
+"""Environment updates in the sandbox: the source article's failure and its fix, end to end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from ebami.sandbox import world
+from tests.e2e.test_sandbox_api import ARTICLE_USER_DATA, launch
+from tests.sandbox_helpers import Sandbox, wait_for
+
+IMAGE_ID = {"Namespace": "aws:autoscaling:launchconfiguration", "OptionName": "ImageId"}
+STOCK = world.ENVIRONMENT_PLATFORM.image_id("us-east-1")
+
+
+def bake(sandbox: Sandbox, user_data: str) -> str:
+    """A custom AMI the way the source article makes one: boot, stop, CreateImage."""
+    ec2 = sandbox.client("ec2")
+    instance_id = launch(sandbox, STOCK, user_data)
+    ec2.stop_instances(InstanceIds=[instance_id])
+    image_id = str(ec2.create_image(InstanceId=instance_id, Name=f"custom-{instance_id}")["ImageId"])
+    ec2.terminate_instances(InstanceIds=[instance_id])
+    return image_id
+
+
+def follow(sandbox: Sandbox, request_id: str) -> tuple[dict[str, Any], list[str], int]:
+    """Poll until the environment is Ready; return it, the update's events and the poll count."""
+    eb = sandbox.client("elasticbeanstalk")
+    polls = 0
+
+    def ready() -> dict[str, Any] | None:
+        nonlocal polls
+        polls += 1
+        env = eb.describe_environments(EnvironmentNames=["prod"])["Environments"][0]
+        return env if env["Status"] == "Ready" else None
+
+    env: dict[str, Any] = wait_for(ready)
+    events = eb.describe_events(EnvironmentName="prod", RequestId=request_id)["Events"]
+    return env, [event["Message"] for event in reversed(events)], polls
+
+
+def update(sandbox: Sandbox, **kwargs: Any) -> str:
+    eb = sandbox.client("elasticbeanstalk")
+    result = eb.update_environment(EnvironmentName="prod", **kwargs)
+    assert result["Status"] == "Updating"
+    events = eb.describe_events(EnvironmentName="prod", MaxRecords=1)["Events"]
+    assert events[0]["Message"] == "Environment update is starting."
+    return str(events[0]["RequestId"])
+
+
+def configured_image(sandbox: Sandbox) -> str:
+    settings = sandbox.client("elasticbeanstalk").describe_configuration_settings(
+        ApplicationName=world.APPLICATION, EnvironmentName="prod"
+    )["ConfigurationSettings"][0]["OptionSettings"]
+    return str(next(o["Value"] for o in settings if o["OptionName"] == "ImageId"))
+
+
+def instances_of(sandbox: Sandbox) -> list[dict[str, Any]]:
+    eb = sandbox.client("elasticbeanstalk")
+    ids = [i["Id"] for i in eb.describe_environment_resources(EnvironmentName="prod")["EnvironmentResources"]["Instances"]]
+    reservations = sandbox.client("ec2").describe_instances(InstanceIds=ids)["Reservations"]
+    return [i for r in reservations for i in r["Instances"]]
+
+
+def test_custom_ami_turns_prod_green_and_the_stock_ami_turns_it_red(make_sandbox: Any) -> None:
+    sandbox: Sandbox = make_sandbox()
+    old = {i["InstanceId"] for i in instances_of(sandbox)}
+    custom = bake(sandbox, ARTICLE_USER_DATA)
+
+    request_id = update(sandbox, OptionSettings=[{**IMAGE_ID, "Value": custom}])
+    env, messages, polls = follow(sandbox, request_id)
+    assert polls >= 3  # Updating for a few polls
+    assert (env["Health"], env["HealthStatus"]) == ("Green", "Ok")
+    assert messages[0] == "Environment update is starting."
+    assert messages[-1] == "Environment update completed successfully."
+    assert "Successfully deployed new configuration to environment." in messages
+    new = instances_of(sandbox)
+    assert {i["ImageId"] for i in new} == {custom}
+    assert {i["InstanceId"] for i in new}.isdisjoint(old)
+    for instance_id in old:
+        assert f"Removed instance [{instance_id}] from your environment." in messages
+    terminated = sandbox.client("ec2").describe_instances(InstanceIds=sorted(old))["Reservations"]
+    assert {i["State"]["Name"] for r in terminated for i in r["Instances"]} == {"terminated"}
+    # EB's bootstrap appended the cluster after the baked drivers line.
+    config = (sandbox.instance_root(new[0]["InstanceId"]) / "etc/ecs/ecs.config").read_text()
+    assert config.splitlines()[0].startswith("ECS_AVAILABLE_LOGGING_DRIVERS=")
+    assert config.splitlines()[1].startswith("ECS_CLUSTER=awseb-prod-")
+
+    request_id = update(sandbox, OptionsToRemove=[IMAGE_ID])
+    env, messages, _ = follow(sandbox, request_id)
+    assert (env["Health"], env["HealthStatus"]) == ("Red", "Severe")
+    assert any('"reason": "ATTRIBUTE"' in message for message in messages)
+    assert "Failed to deploy configuration." in messages
+    assert {i["ImageId"] for i in instances_of(sandbox)} == {STOCK}
+    assert configured_image(sandbox) == STOCK
+
+
+def test_an_ami_without_fluentd_stays_red(make_sandbox: Any) -> None:
+    sandbox: Sandbox = make_sandbox()
+    without = ARTICLE_USER_DATA.replace('"fluentd",', "")
+    request_id = update(sandbox, OptionSettings=[{**IMAGE_ID, "Value": bake(sandbox, without)}])
+    env, messages, _ = follow(sandbox, request_id)
+    assert env["Health"] == "Red"
+    assert any("ATTRIBUTE" in message for message in messages)
+
+
+def test_update_refusals(make_sandbox: Any) -> None:
+    sandbox: Sandbox = make_sandbox()
+    eb = sandbox.client("elasticbeanstalk")
+    with pytest.raises(ClientError, match=r"Namespace: 'aws:autoscaling:launchconfiguration', OptionName: 'ImageID'"):
+        eb.update_environment(
+            EnvironmentName="prod",
+            OptionSettings=[{"Namespace": "aws:autoscaling:launchconfiguration", "OptionName": "ImageID", "Value": "x"}],
+        )
+    update(sandbox, OptionSettings=[{**IMAGE_ID, "Value": bake(sandbox, ARTICLE_USER_DATA)}])
+    with pytest.raises(ClientError, match="is in an invalid state for this operation. Must be Ready."):
+        eb.update_environment(EnvironmentName="prod", OptionsToRemove=[IMAGE_ID])
+
+
+def test_a_missing_ami_fails_the_update_and_rolls_back(make_sandbox: Any) -> None:
+    sandbox: Sandbox = make_sandbox()
+    before = {i["InstanceId"] for i in instances_of(sandbox)}
+    request_id = update(sandbox, OptionSettings=[{**IMAGE_ID, "Value": "ami-0123456789abcdef0"}])
+    env, messages, _ = follow(sandbox, request_id)
+    assert any("The image id '[ami-0123456789abcdef0]' does not exist" in m for m in messages)
+    assert "Failed to deploy configuration." in messages
+    assert {i["InstanceId"] for i in instances_of(sandbox)} == before
+    assert configured_image(sandbox) == STOCK
+    assert env["Status"] == "Ready"
+
+
+def test_events_filter_and_page(make_sandbox: Any) -> None:
+    sandbox: Sandbox = make_sandbox()
+    eb = sandbox.client("elasticbeanstalk")
+    everything = eb.describe_events()["Events"]
+    staging = eb.describe_events(EnvironmentName="staging")["Events"]
+    errors = eb.describe_events(Severity="ERROR")["Events"]
+    assert {e["EnvironmentName"] for e in staging} == {"staging"}
+    assert {e["Severity"] for e in errors} <= {"ERROR", "FATAL"}
+    assert len(staging) < len(everything)
+    first = eb.describe_events(MaxRecords=2)
+    second = eb.describe_events(MaxRecords=2, NextToken=first["NextToken"])
+    assert [e["Message"] for e in first["Events"] + second["Events"]] == [e["Message"] for e in everything[:4]]
