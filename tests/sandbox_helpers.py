@@ -25,14 +25,14 @@ class Sandbox:
     def endpoint(self) -> str:
         return self.info.endpoint
 
-    def client(self, service: str, *, retries: int = 3) -> Any:
+    def client(self, service: str, *, attempts: int = 3) -> Any:
         return boto3.client(
             service,
             endpoint_url=self.endpoint,
             region_name=self.info.region,
             aws_access_key_id=FAKE_KEY_ID,
             aws_secret_access_key=FAKE_SECRET,
-            config=Config(retries={"mode": "standard", "max_attempts": retries}),
+            config=Config(retries={"mode": "standard", "total_max_attempts": attempts}),
         )
 
     def env(self) -> dict[str, str]:

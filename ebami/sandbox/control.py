@@ -248,16 +248,25 @@ def _last_line(path: Path) -> str:
 
 
 def ec2_client(info: SandboxInfo) -> Any:
-    """An EC2 client for a sandbox (fake credentials, its endpoint and region)."""
+    """An EC2 client for a sandbox: its endpoint, region and fake credentials, whatever
+    AWS_PROFILE or the AWS config files of the caller say."""
     import boto3
+    import botocore.session
     from botocore.config import Config
 
-    env = client_environment(info.endpoint, info.region)
-    return boto3.client(
+    isolated = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    session = boto3.session.Session(
+        botocore_session=isolated,
+        aws_access_key_id=FAKE_KEY_ID,
+        aws_secret_access_key=FAKE_SECRET,
+        region_name=info.region,
+    )
+    return session.client(
         "ec2",
         endpoint_url=info.endpoint,
-        region_name=info.region,
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        config=Config(retries={"mode": "standard", "max_attempts": 10}, connect_timeout=5, read_timeout=30),
+        config=Config(
+            retries={"mode": "standard", "total_max_attempts": 10},
+            connect_timeout=5,
+            read_timeout=30,
+        ),
     )

@@ -44,6 +44,9 @@ class SandboxServer:
         # moto reads these when its backends are made: no default AMIs (the world brings its
         # own) and RunInstances refuses unknown AMIs, as AWS does.
         os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
+        # moto makes boto3 sessions of its own: the caller's AWS profile must not reach them.
+        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+            os.environ.pop(name, None)
         from moto import settings
         from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 

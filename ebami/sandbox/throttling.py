@@ -31,7 +31,8 @@ def _call_action(original: Callable[..., Any], self: BaseResponse, *args: Any, *
             throttled = state.rng.random() < fraction
         if throttled:
             # JSON protocols (SSM) name the error ThrottlingException, query protocols Throttling.
-            error = ThrottlingException() if self.request_json else Throttling()
+            json_protocol = bool(self.headers.get("X-Amz-Target") or self.headers.get("x-amz-target"))
+            error = ThrottlingException() if json_protocol else Throttling()
             status, headers, body = self.serialized(ActionResult(error))
             return 400, headers, body
     return original(self, *args, **kwargs)
