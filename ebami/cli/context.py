@@ -57,7 +57,9 @@ class AppContext:
                 profile=settings.profile, region=settings.region, counter=self._counter
             )
             endpoint = self._aws.endpoint_url
-            if endpoint and endpoint.rstrip("/") == self.environ.get("EBAMI_SANDBOX", "").rstrip("/"):
+            if endpoint and endpoint.rstrip("/") == self.environ.get("EBAMI_SANDBOX", "").rstrip(
+                "/"
+            ):
                 self.terminal.warn(f"sandbox: talking to the ebami sandbox at {endpoint}, not AWS")
             elif endpoint:
                 self.terminal.warn(f"talking to {endpoint}, not to AWS's endpoints")

@@ -95,7 +95,10 @@ def start(
         app_context.terminal.warn(f"fault injected: {phrase}")
     if app_context.output is OutputFormat.JSON:
         app_context.terminal.out_json(
-            {**info.to_json(), "environment": control.client_environment(info.endpoint, info.region)}
+            {
+                **info.to_json(),
+                "environment": control.client_environment(info.endpoint, info.region),
+            }
         )
     else:
         app_context.terminal.out_text(control.export_lines(info) + "\n")

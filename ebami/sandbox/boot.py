@@ -32,6 +32,7 @@ BOOT_FINISHED = "/var/lib/cloud/instance/boot-finished"
 RESULT_JSON = "/var/lib/cloud/data/result.json"
 USER_DATA_COPY = "/var/lib/cloud/instance/user-data.txt"
 YUM_CONF = "/etc/yum.conf"
+USER_SCRIPT = "/var/lib/cloud/instance/scripts/part-001"
 SCRIPT_TIMEOUT = 300.0
 
 # Modules cloud-init accepts that change nothing the sandbox models: logged as such.
@@ -80,7 +81,7 @@ def boot(root: Path, user_data: bytes | None, *, timeout: float = SCRIPT_TIMEOUT
     elif first_line.startswith("#cloud-config"):
         _cloud_config(root, text, result, timeout)
     elif first_line.startswith("#!"):
-        _run_shell(root, "user script", text, result, timeout)
+        _user_script(root, data, result, timeout)
     elif first_line.lower().startswith("content-type:") or "MIME-Version:" in text[:500]:
         say("sandbox: MIME multipart user data is not emulated; nothing of it was run")
     else:
@@ -133,8 +134,21 @@ def _commands(root: Path, module: str, value: Any, result: BootResult, timeout: 
     _run_shell(root, module, script, result, timeout)
 
 
+def _user_script(root: Path, data: bytes, result: BootResult, timeout: float) -> None:
+    """A `#!` script: written where cloud-init keeps it and executed, so its interpreter counts."""
+    script = inside(root, USER_SCRIPT)
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_bytes(data)
+    script.chmod(0o700)
+    _run(root, "scripts-user", [USER_SCRIPT], result, timeout)
+
+
 def _run_shell(root: Path, what: str, script: str, result: BootResult, timeout: float) -> None:
-    outcome = jail.run_script(root, script, timeout=timeout)
+    _run(root, what, ["/bin/sh", "-c", script], result, timeout)
+
+
+def _run(root: Path, what: str, command: list[str], result: BootResult, timeout: float) -> None:
+    outcome = jail.run(root, command, timeout=timeout)
     result.log.extend(line for line in (outcome.stdout + outcome.stderr).splitlines())
     if outcome.timed_out:
         result.errors.append(f"{what} did not finish within {timeout:.0f} s and was killed")

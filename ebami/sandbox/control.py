@@ -92,7 +92,10 @@ CLEARED_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
 
 def export_lines(info: SandboxInfo) -> str:
-    lines = [f"export {key}={value}" for key, value in client_environment(info.endpoint, info.region).items()]
+    lines = [
+        f"export {key}={value}"
+        for key, value in client_environment(info.endpoint, info.region).items()
+    ]
     lines.append("unset " + " ".join(CLEARED_VARIABLES))
     return "\n".join(lines)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,13 @@ from moto.elasticbeanstalk.responses import EBResponse
 from moto.utilities.aws_headers import gen_amzn_requestid_long
 
 from ebami.sandbox import environments, runtime
-from ebami.sandbox.environments import DEFAULT_OPTIONS, IMAGE_ID, SEVERITIES, EbState, SandboxEnvironment
+from ebami.sandbox.environments import (
+    DEFAULT_OPTIONS,
+    IMAGE_ID,
+    SEVERITIES,
+    EbState,
+    SandboxEnvironment,
+)
 from ebami.sandbox.patching import fill, fix, replace
 
 
@@ -36,8 +43,13 @@ def _environment(self: EBResponse, *, required: bool = True) -> SandboxEnvironme
         if (name and env.name == name) or (env_id and env.env_id == env_id):
             return env
     if not name and not env_id:
-        raise InvalidParameterCombination("You must specify either EnvironmentId or EnvironmentName.")
-    raise InvalidParameterValue(f"No Environment found for {'EnvironmentName' if name else 'EnvironmentId'} = '{name or env_id}'.")
+        raise InvalidParameterCombination(
+            "You must specify either EnvironmentId or EnvironmentName."
+        )
+    raise InvalidParameterValue(
+        f"No Environment found for {'EnvironmentName' if name else 'EnvironmentId'} = "
+        f"'{name or env_id}'."
+    )
 
 
 # --- platforms -----------------------------------------------------------------------------
@@ -66,11 +78,12 @@ def _matches(platform: dict[str, Any], kind: str, operator: str, value: str) -> 
         values = [platform["PlatformArn"].split("/")[1]]
     if kind == "PlatformVersion":
         have, want = _version(str(values[0])), _version(value)
-        return {
+        comparisons = {
             "=": have == want, "!=": have != want, "<": have < want,
             "<=": have <= want, ">": have > want, ">=": have >= want,
-        }[operator]  # fmt: skip
-    checks = {
+        }  # fmt: skip
+        return comparisons[operator]
+    checks: dict[str, Callable[[str], bool]] = {
         "=": lambda text: text == value,
         "!=": lambda text: text != value,
         "contains": lambda text: value in text,
@@ -92,7 +105,9 @@ def list_platform_versions(self: EBResponse) -> ActionResult:
     for item in filters:
         kind, operator, values = item.get("Type"), item.get("Operator", "="), item.get("Values", [])
         if kind not in _FILTER_FIELDS:
-            raise InvalidParameterValue(f"Invalid filter type: {kind}. Valid types: {', '.join(_FILTER_FIELDS)}")
+            raise InvalidParameterValue(
+                f"Invalid filter type: {kind}. Valid types: {', '.join(_FILTER_FIELDS)}"
+            )
         allowed = _VERSION_OPERATORS if kind == "PlatformVersion" else _STRING_OPERATORS
         if operator not in allowed:
             raise InvalidParameterValue(f"Invalid operator {operator} for filter type {kind}")
@@ -101,7 +116,10 @@ def list_platform_versions(self: EBResponse) -> ActionResult:
     found = [
         platform["summary"]
         for platform in _state(self).platforms
-        if all(_matches(platform["description"], f["Type"], f.get("Operator", "="), f["Values"][0]) for f in filters)
+        if all(
+            _matches(platform["description"], f["Type"], f.get("Operator", "="), f["Values"][0])
+            for f in filters
+        )
     ]
     max_records = int(self._get_param("MaxRecords") or 100)
     start = int(self._get_param("NextToken") or 0)
@@ -157,9 +175,18 @@ def describe_configuration_settings(self: EBResponse) -> ActionResult:
         raise InvalidParameterValue(f"No Environment found for EnvironmentName = '{env.name}'.")
     keys = sorted({*DEFAULT_OPTIONS, *env.options, IMAGE_ID})
     settings = [
-        {"ResourceName": "AWSEBAutoScalingLaunchConfiguration", "Namespace": namespace, "OptionName": name, "Value": env.option_value(namespace, name)}
+        {
+            "ResourceName": "AWSEBAutoScalingLaunchConfiguration",
+            "Namespace": namespace,
+            "OptionName": name,
+            "Value": env.option_value(namespace, name),
+        }
         if namespace == environments.LAUNCH_CONFIGURATION
-        else {"Namespace": namespace, "OptionName": name, "Value": env.option_value(namespace, name)}
+        else {
+            "Namespace": namespace,
+            "OptionName": name,
+            "Value": env.option_value(namespace, name),
+        }
         for namespace, name in keys
     ]
     return ActionResult(
@@ -180,7 +207,14 @@ def describe_configuration_settings(self: EBResponse) -> ActionResult:
     )
 
 
-_UNSUPPORTED_UPDATE = ("VersionLabel", "TemplateName", "SolutionStackName", "PlatformArn", "Tier", "GroupName")
+_UNSUPPORTED_UPDATE = (
+    "VersionLabel",
+    "TemplateName",
+    "SolutionStackName",
+    "PlatformArn",
+    "Tier",
+    "GroupName",
+)
 
 
 @fill(EBResponse, "UpdateEnvironment")
@@ -188,7 +222,10 @@ def update_environment(self: EBResponse) -> ActionResult:
     env = _environment(self)
     for name in _UNSUPPORTED_UPDATE:
         if self._get_param(name):
-            raise InvalidParameterValue(f"the ebami sandbox emulates updates of OptionSettings and OptionsToRemove only, not {name}")
+            raise InvalidParameterValue(
+                "the ebami sandbox emulates updates of OptionSettings and OptionsToRemove "
+                f"only, not {name}"
+            )
     options: dict[tuple[str, str], str] = {}
     for item in self._get_param("OptionSettings", []) or []:
         options[_known_option(item)] = str(item.get("Value", ""))
@@ -197,7 +234,8 @@ def update_environment(self: EBResponse) -> ActionResult:
     with runtime.current().lock:
         if env.status != "Ready":
             raise InvalidParameterValue(
-                f"Environment named {env.name} is in an invalid state for this operation. Must be Ready."
+                f"Environment named {env.name} is in an invalid state for this operation. "
+                "Must be Ready."
             )
         environments.start_update(state, env, options, removed)
         return ActionResult(env.to_api())
@@ -241,7 +279,9 @@ def describe_events(self: EBResponse) -> ActionResult:
         ]
     max_records = int(self._get_param("MaxRecords") or 1000)
     offset = int(self._get_param("NextToken") or 0)
-    result: dict[str, Any] = {"Events": [event.to_api() for event in events[offset : offset + max_records]]}
+    result: dict[str, Any] = {
+        "Events": [event.to_api() for event in events[offset : offset + max_records]]
+    }
     if offset + max_records < len(events):
         result["NextToken"] = str(offset + max_records)
     return ActionResult(result)
@@ -288,10 +328,10 @@ def describe_environment_health(self: EBResponse) -> ActionResult:
             "Status": env.status,
             "Color": env.health,
             "Causes": list(env.causes),
-            "InstancesHealth": {
-                "NoData": 0, "Unknown": 0, "Pending": 0, "Ok": count - severe,
-                "Info": 0, "Warning": 0, "Degraded": 0, "Severe": severe,
-            },  # fmt: skip
+            "InstancesHealth": dict.fromkeys(
+                ("NoData", "Unknown", "Pending", "Info", "Warning", "Degraded"), 0
+            )
+            | {"Ok": count - severe, "Severe": severe},
             "RefreshedAt": datetime.now(env.updated.tzinfo),
         }
     return ActionResult(result)

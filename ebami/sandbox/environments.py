@@ -10,6 +10,7 @@ allow, task placement fails with `ATTRIBUTE` and health goes Red, as in the sour
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import uuid
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from moto.core.types import Base64EncodedString
 from moto.ec2.models import ec2_backends
 from moto.s3.models import s3_backends
 
@@ -128,11 +130,13 @@ class SandboxEnvironment:
 
     @property
     def auto_scaling_group(self) -> str:
-        return f"{self.stack_name}-AWSEBAutoScalingGroup-{short_id(self.env_id, 'asg', length=12).upper()}"
+        suffix = short_id(self.env_id, "asg", length=12).upper()
+        return f"{self.stack_name}-AWSEBAutoScalingGroup-{suffix}"
 
     @property
     def launch_configuration(self) -> str:
-        return f"{self.stack_name}-AWSEBAutoScalingLaunchConfiguration-{short_id(self.env_id, 'lc', length=12).upper()}"
+        suffix = short_id(self.env_id, "lc", length=12).upper()
+        return f"{self.stack_name}-AWSEBAutoScalingLaunchConfiguration-{suffix}"
 
     @property
     def load_balancer(self) -> str:
@@ -140,7 +144,8 @@ class SandboxEnvironment:
 
     @property
     def cname(self) -> str:
-        return f"{self.name}.{short_id(self.env_id, 'cname', length=10)}.{self.region}.elasticbeanstalk.com"
+        unique = short_id(self.env_id, "cname", length=10)
+        return f"{self.name}.{unique}.{self.region}.elasticbeanstalk.com"
 
     @property
     def cluster(self) -> str:
@@ -187,13 +192,24 @@ class EbState:
     versions: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     _last_event: datetime | None = None
 
-    def emit(self, env: SandboxEnvironment, message: str, severity: str = "INFO", request_id: str = "") -> None:
+    def emit(
+        self, env: SandboxEnvironment, message: str, severity: str = "INFO", request_id: str = ""
+    ) -> None:
         now = datetime.now(timezone.utc)
         if self._last_event is not None and now <= self._last_event:
             now = self._last_event + timedelta(milliseconds=1)  # keep events strictly ordered
         self._last_event = now
         self.events.append(
-            Event(now, message, severity, env.application, env.name, request_id, env.version_label, env.platform_arn)
+            Event(
+                now,
+                message,
+                severity,
+                env.application,
+                env.name,
+                request_id,
+                env.version_label,
+                env.platform_arn,
+            )
         )
 
 
@@ -218,10 +234,6 @@ def user_data_for(env: SandboxEnvironment) -> str:
 def launch_instances(env: SandboxEnvironment, image_id: str, count: int) -> list[str]:
     backend = ec2_backends[env.account_id][env.region]
     backend.describe_images(ami_ids=[image_id])  # InvalidAMIID.NotFound when it is gone
-    import base64
-
-    from moto.core.types import Base64EncodedString
-
     user_data = Base64EncodedString(base64.b64encode(user_data_for(env).encode()).decode())
     reservation = backend.run_instances(
         image_id,
@@ -255,7 +267,12 @@ def terminate_instances(env: SandboxEnvironment, instance_ids: list[str]) -> Non
         ec2_backends[env.account_id][env.region].terminate_instances(instance_ids)
 
 
-def start_update(state: EbState, env: SandboxEnvironment, options: dict[tuple[str, str], str], removed: list[tuple[str, str]]) -> str:
+def start_update(
+    state: EbState,
+    env: SandboxEnvironment,
+    options: dict[tuple[str, str], str],
+    removed: list[tuple[str, str]],
+) -> str:
     """Apply option changes; a changed AMI starts a rolling replacement. Returns the RequestId."""
     previous_image = env.image_id
     for key in removed:
@@ -281,7 +298,9 @@ def advance(state: EbState, env: SandboxEnvironment) -> None:
         _finish(state, env)
         return
     if update.step == 1:
-        state.emit(env, f"Updating Auto Scaling group named: {env.auto_scaling_group}.", request_id=rid)
+        state.emit(
+            env, f"Updating Auto Scaling group named: {env.auto_scaling_group}.", request_id=rid
+        )
         try:
             update.new_instances = launch_instances(env, update.image_id, env.instance_count)
         except Exception as exc:  # moto's InvalidAMIID errors, whatever their class
@@ -294,20 +313,23 @@ def advance(state: EbState, env: SandboxEnvironment) -> None:
         old = [iid for iid in env.instance_ids if iid not in update.new_instances]
         terminate_instances(env, old)
         for instance_id in old:
-            state.emit(env, f"Removed instance [{instance_id}] from your environment.", request_id=rid)
+            state.emit(
+                env, f"Removed instance [{instance_id}] from your environment.", request_id=rid
+            )
         env.instance_ids = list(update.new_instances)
         settle_health(state, env, request_id=rid)
         if env.health == "Red":
             state.emit(env, "Failed to deploy configuration.", "ERROR", request_id=rid)
         else:
-            state.emit(env, "Successfully deployed new configuration to environment.", request_id=rid)
+            state.emit(
+                env, "Successfully deployed new configuration to environment.", request_id=rid
+            )
         return
     _finish(state, env)
 
 
 def _finish(state: EbState, env: SandboxEnvironment) -> None:
-    assert env.update is not None
-    rid = env.update.request_id
+    rid = env.update.request_id if env.update else ""
     env.update = None
     env.status = "Ready"
     env.updated = datetime.now(timezone.utc)
@@ -334,7 +356,12 @@ def _failed_launch(state: EbState, env: SandboxEnvironment, update: Update, exc:
         env.options[IMAGE_ID] = update.previous_image
     env.update = None
     env.status = "Ready"
-    state.emit(env, "Environment update failed; the configuration was rolled back.", "ERROR", request_id=rid)
+    state.emit(
+        env,
+        "Environment update failed; the configuration was rolled back.",
+        "ERROR",
+        request_id=rid,
+    )
 
 
 def settle_health(state: EbState, env: SandboxEnvironment, request_id: str = "") -> None:
@@ -355,7 +382,9 @@ def settle_health(state: EbState, env: SandboxEnvironment, request_id: str = "")
             "ERROR",
             request_id=request_id,
         )
-        state.emit(env, "Failed to start ECS task after retrying 2 times.", "ERROR", request_id=request_id)
+        state.emit(
+            env, "Failed to start ECS task after retrying 2 times.", "ERROR", request_id=request_id
+        )
         drivers = ", ".join(sorted({d for missing in failing.values() for d in missing}))
         env.causes = [
             f"ECS task placement failed on {len(failing)} out of {len(env.instance_ids)} "
@@ -393,8 +422,10 @@ def required_drivers(state: EbState, env: SandboxEnvironment) -> tuple[str, ...]
         return ()
     bucket, key = location
     backend = s3_backends[env.account_id]["aws"]
-    body = backend.get_object(bucket, key).value
-    dockerrun = _dockerrun(body)
+    stored = backend.get_object(bucket, key)
+    if stored is None:
+        return ()
+    dockerrun = _dockerrun(stored.value)
     drivers = []
     for container in dockerrun.get("containerDefinitions", []):
         driver = (container.get("logConfiguration") or {}).get("logDriver")

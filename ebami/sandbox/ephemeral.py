@@ -38,7 +38,9 @@ def run_in_sandbox(
     sandbox is stopped and its directory removed in every case.
     """
     if not command:
-        raise InputError("sandbox run needs a command after '--', such as: ebami sandbox run -- ebami lookup")
+        raise InputError(
+            "sandbox run needs a command after '--', such as: ebami sandbox run -- ebami lookup"
+        )
     from ebami.sandbox.server import SandboxServer
 
     with tempfile.TemporaryDirectory(prefix="ebami-sandbox-") as directory:

@@ -8,6 +8,7 @@ writable; `/tmp` is a private tmpfs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -63,7 +64,7 @@ def jail_args(root: Path, command: list[str]) -> list[str]:
             args += ["--symlink", os.readlink(host), f"/{name}"]
         elif host.is_dir():
             args += ["--ro-bind", str(host), f"/{name}"]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # noqa: S108 - a private tmpfs inside the jail
     for name in WRITABLE_DIRS:
         (root / name).mkdir(exist_ok=True)
         args += ["--bind", str(root / name), f"/{name}"]
@@ -120,7 +121,5 @@ def kill_all() -> None:
 
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass

@@ -75,7 +75,9 @@ def hook(owner: type, method: str) -> Callable[[Callable[..., Any]], Callable[..
     return register
 
 
-def fix(owner: type, attribute: str, gap: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def fix(
+    owner: type, attribute: str, gap: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a static function that replaces `owner.attribute` (a moto staticmethod)."""
 
     def register(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -87,7 +89,7 @@ def fix(owner: type, attribute: str, gap: str) -> Callable[[Callable[..., Any]],
 
 def install() -> None:
     """Set every registered patch on its moto class (once per process)."""
-    global _installed  # noqa: PLW0603 - moto's classes are process-wide too
+    global _installed
     with _lock:
         if _installed:
             return

@@ -18,7 +18,7 @@ from ebami.sandbox.rootfs import RootStore
 class Runtime:
     roots: RootStore
     faults: Faults
-    rng: random.Random = field(default_factory=lambda: random.Random(0))
+    rng: random.Random = field(default_factory=lambda: random.Random(0))  # noqa: S311 - fault dice
     # Environment updates, SSM commands and image state change under this lock.
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -27,7 +27,7 @@ _current: Runtime | None = None
 
 
 def install(runtime: Runtime) -> None:
-    global _current  # noqa: PLW0603 - one sandbox per process, by design
+    global _current
     _current = runtime
 
 

@@ -59,9 +59,8 @@ class SandboxServer:
         self.jail_check()
         shutil.rmtree(self.roots_dir, ignore_errors=True)
         install_extensions()
-        runtime.install(
-            runtime.Runtime(RootStore(self.roots_dir), self.faults, random.Random(self.seed))
-        )
+        dice = random.Random(self.seed)  # noqa: S311 - the throttling fault's dice, not crypto
+        runtime.install(runtime.Runtime(RootStore(self.roots_dir), self.faults, dice))
         seed(ACCOUNT_ID, self.region)
         server = ThreadedMotoServer(ip_address=LISTEN_ADDRESS, port=self.port, verbose=False)
         server.start()

@@ -174,7 +174,9 @@ def send_command(self: SimpleSystemManagerResponse) -> ActionResult:
         document_name=document,
         comment=self._get_param("Comment", "") or "",
         commands=list(parameters.get("commands", [])),
-        execution_timeout=int((parameters.get("executionTimeout") or [DEFAULT_EXECUTION_TIMEOUT])[0]),
+        execution_timeout=int(
+            (parameters.get("executionTimeout") or [str(DEFAULT_EXECUTION_TIMEOUT)])[0]
+        ),
         delivery_timeout=int(self._get_param("TimeoutSeconds") or DEFAULT_DELIVERY_TIMEOUT),
         parameters=parameters,
         requested=datetime.now(timezone.utc),
@@ -188,7 +190,9 @@ def send_command(self: SimpleSystemManagerResponse) -> ActionResult:
             if ping_status(by_id[instance_id]) == "Online":
                 _start(command, invocation)
     # AWS answers SendCommand with Pending whatever happens next.
-    return ActionResult({"Command": {**_command_summary(command), "Status": "Pending", "StatusDetails": "Pending"}})
+    return ActionResult(
+        {"Command": {**_command_summary(command), "Status": "Pending", "StatusDetails": "Pending"}}
+    )
 
 
 def _start(command: SandboxCommand, invocation: Invocation) -> None:
@@ -300,7 +304,9 @@ def list_command_invocations(self: SimpleSystemManagerResponse) -> ActionResult:
     return ActionResult({"CommandInvocations": rows})
 
 
-def _invocation_row(command: SandboxCommand, invocation: Invocation, details: bool) -> dict[str, Any]:
+def _invocation_row(
+    command: SandboxCommand, invocation: Invocation, details: bool
+) -> dict[str, Any]:
     status = invocation.status
     row: dict[str, Any] = {
         "CommandId": command.command_id,
@@ -321,7 +327,9 @@ def _invocation_row(command: SandboxCommand, invocation: Invocation, details: bo
             "Status": status,
             "StatusDetails": row["StatusDetails"],
             "ResponseCode": invocation.response_code if final else -1,
-            "Output": (invocation.stdout + invocation.stderr)[:PLUGIN_OUTPUT_LIMIT] if final else "",
+            "Output": (invocation.stdout + invocation.stderr)[:PLUGIN_OUTPUT_LIMIT]
+            if final
+            else "",
             "StandardOutputUrl": "",
             "StandardErrorUrl": "",
         }

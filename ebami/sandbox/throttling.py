@@ -23,7 +23,9 @@ class ThrottlingException(ServiceException):
 
 
 @hook(BaseResponse, "call_action")
-def _call_action(original: Callable[..., Any], self: BaseResponse, *args: Any, **kwargs: Any) -> Any:
+def _call_action(
+    original: Callable[..., Any], self: BaseResponse, *args: Any, **kwargs: Any
+) -> Any:
     state = runtime.current()
     fraction = state.faults.throttle
     if fraction:
@@ -31,8 +33,10 @@ def _call_action(original: Callable[..., Any], self: BaseResponse, *args: Any, *
             throttled = state.rng.random() < fraction
         if throttled:
             # JSON protocols (SSM) name the error ThrottlingException, query protocols Throttling.
-            json_protocol = bool(self.headers.get("X-Amz-Target") or self.headers.get("x-amz-target"))
+            json_protocol = bool(
+                self.headers.get("X-Amz-Target") or self.headers.get("x-amz-target")
+            )
             error = ThrottlingException() if json_protocol else Throttling()
-            status, headers, body = self.serialized(ActionResult(error))
+            _status, headers, body = self.serialized(ActionResult(error))
             return 400, headers, body
     return original(self, *args, **kwargs)

@@ -86,10 +86,13 @@ class SeedPlatform:
     @property
     def image_name(self) -> str:
         slug = "ecs" if self.category == "ECS" else "docker-multi"
-        return f"aws-elasticbeanstalk-amzn-{self.os_version}.x86_64-{slug}-hvm-{self.released:%Y%m%d%H%M}"
+        stamp = f"{self.released:%Y%m%d%H%M}"
+        return f"aws-elasticbeanstalk-amzn-{self.os_version}.x86_64-{slug}-hvm-{stamp}"
 
 
-def _al1(version: str, release: str, docker: str, ecs_init: str, released: datetime) -> SeedPlatform:
+def _al1(
+    version: str, release: str, docker: str, ecs_init: str, released: datetime
+) -> SeedPlatform:
     return SeedPlatform(
         name=MULTICONTAINER_DOCKER,
         version=version,
@@ -142,7 +145,9 @@ def _al2(version: str, ecs_init: str, lifecycle: str, released: datetime) -> See
     )
 
 
-def _al2023(version: str, repo: str, ecs_init: str, lifecycle: str, released: datetime) -> SeedPlatform:
+def _al2023(
+    version: str, repo: str, ecs_init: str, lifecycle: str, released: datetime
+) -> SeedPlatform:
     return SeedPlatform(
         name=ECS_AL2023,
         version=version,
@@ -153,7 +158,7 @@ def _al2023(version: str, repo: str, ecs_init: str, lifecycle: str, released: da
         lifecycle=lifecycle,
         released=released,
         files={
-            "/etc/system-release": f"Amazon Linux release 2023.{repo.split('.', 1)[1]} (Amazon Linux)\n",
+            "/etc/system-release": f"Amazon Linux release {repo} (Amazon Linux)\n",
             "/etc/os-release": (
                 'NAME="Amazon Linux"\nVERSION="2023"\nID="amzn"\nID_LIKE="fedora"\n'
                 'VERSION_ID="2023"\nPRETTY_NAME="Amazon Linux 2023"\n'
@@ -181,8 +186,10 @@ PLATFORMS: tuple[SeedPlatform, ...] = (
     _al2("3.4.2", "1.86.3-1.amzn2", "", _utc("2024-10-10T19:30:00")),
     _al2("3.5.0", "1.89.2-1.amzn2", "Recommended", _utc("2025-01-30T22:05:00")),
     _al2023("4.1.0", "2023.5.20240819", "1.86.3-1.amzn2023", "", _utc("2024-09-03T20:15:00")),
-    _al2023("4.2.0", "2023.6.20241212", "1.89.2-1.amzn2023", "Recommended", _utc("2025-01-30T22:05:00")),
-)  # fmt: skip
+    _al2023(
+        "4.2.0", "2023.6.20241212", "1.89.2-1.amzn2023", "Recommended", _utc("2025-01-30T22:05:00")
+    ),
+)
 
 # The platform version the demo environments run: the source article's Amazon Linux 2017.09.
 ENVIRONMENT_PLATFORM = PLATFORMS[1]

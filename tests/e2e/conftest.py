@@ -32,7 +32,9 @@ def host_etc_ecs_untouched() -> Iterator[None]:
     """Nothing a sandbox runs may create or change the host's /etc/ecs."""
     before = _host_ecs_fingerprint()
     yield
-    assert _host_ecs_fingerprint() == before, "a sandbox test created or changed the host's /etc/ecs"
+    assert _host_ecs_fingerprint() == before, (
+        "a sandbox test created or changed the host's /etc/ecs"
+    )
 
 
 SandboxFactory = Callable[..., Sandbox]

@@ -44,7 +44,9 @@ def launch(sandbox: Sandbox, image_id: str, user_data: str, *, profile: bool = T
     return str(reservation["Instances"][0]["InstanceId"])
 
 
-def run_shell(sandbox: Sandbox, instance_id: str, *commands: str, **parameters: list[str]) -> dict[str, Any]:
+def run_shell(
+    sandbox: Sandbox, instance_id: str, *commands: str, **parameters: list[str]
+) -> dict[str, Any]:
     ssm = sandbox.client("ssm")
     command = ssm.send_command(
         InstanceIds=[instance_id],
@@ -55,7 +57,9 @@ def run_shell(sandbox: Sandbox, instance_id: str, *commands: str, **parameters: 
     seen: list[str] = []
 
     def finished() -> dict[str, Any] | None:
-        invocation = ssm.get_command_invocation(CommandId=command["CommandId"], InstanceId=instance_id)
+        invocation = ssm.get_command_invocation(
+            CommandId=command["CommandId"], InstanceId=instance_id
+        )
         seen.append(invocation["Status"])
         return invocation if invocation["Status"] not in ("Pending", "InProgress") else None
 
@@ -77,8 +81,16 @@ def test_list_platform_versions_applies_filters_like_aws(sandbox: Sandbox) -> No
         return [summary["PlatformVersion"] for summary in summaries]
 
     assert versions(("PlatformName", "=", MCD)) == ["2.8.0", "2.8.4", "2.10.0", "2.11.0"]
-    assert versions(("PlatformName", "=", MCD), ("PlatformVersion", ">=", "2.9")) == ["2.10.0", "2.11.0"]
-    assert versions(("PlatformName", "begins_with", "ECS running")) == ["3.4.2", "3.5.0", "4.1.0", "4.2.0"]
+    assert versions(("PlatformName", "=", MCD), ("PlatformVersion", ">=", "2.9")) == [
+        "2.10.0",
+        "2.11.0",
+    ]
+    assert versions(("PlatformName", "begins_with", "ECS running")) == [
+        "3.4.2",
+        "3.5.0",
+        "4.1.0",
+        "4.2.0",
+    ]
     assert versions(("PlatformLifecycleState", "=", "Recommended")) == ["3.5.0", "4.2.0"]
     assert versions(("PlatformOwner", "=", "someone-else")) == []
     # "ECS running on 64bit Amazon Linux 2" must not also match the Amazon Linux 2023 branch.
@@ -91,7 +103,9 @@ def test_list_platform_versions_pages(sandbox: Sandbox) -> None:
     eb = sandbox.client("elasticbeanstalk")
     first = eb.list_platform_versions(MaxRecords=3)
     second = eb.list_platform_versions(MaxRecords=3, NextToken=first["NextToken"])
-    pages = list(eb.get_paginator("list_platform_versions").paginate(PaginationConfig={"PageSize": 3}))
+    pages = list(
+        eb.get_paginator("list_platform_versions").paginate(PaginationConfig={"PageSize": 3})
+    )
     assert len(first["PlatformSummaryList"]) == 3
     assert second["PlatformSummaryList"][0] != first["PlatformSummaryList"][0]
     assert sum(len(page["PlatformSummaryList"]) for page in pages) == len(world.PLATFORMS)
@@ -123,7 +137,9 @@ def test_describe_platform_version_has_what_lookup_reads(sandbox: Sandbox) -> No
         (["--platform", "ecs-al2023"], "4.2.0", "2023"),
     ],
 )
-def test_ebami_lookup_over_http(sandbox: Sandbox, args: list[str], version: str, os_version: str) -> None:
+def test_ebami_lookup_over_http(
+    sandbox: Sandbox, args: list[str], version: str, os_version: str
+) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "ebami", "--output", "json", "lookup", *args],
         env={"PATH": "/usr/bin:/bin", **sandbox.env()},
@@ -153,9 +169,12 @@ def test_describe_environments_honours_names_and_reports_the_platform(sandbox: S
 
 def test_seeded_prod_runs_the_stock_ami_and_fails_on_fluentd(sandbox: Sandbox) -> None:
     eb = sandbox.client("elasticbeanstalk")
-    settings = eb.describe_configuration_settings(ApplicationName=world.APPLICATION, EnvironmentName="prod")
+    settings = eb.describe_configuration_settings(
+        ApplicationName=world.APPLICATION, EnvironmentName="prod"
+    )
     options = {
-        (o["Namespace"], o["OptionName"]): o["Value"] for o in settings["ConfigurationSettings"][0]["OptionSettings"]
+        (o["Namespace"], o["OptionName"]): o["Value"]
+        for o in settings["ConfigurationSettings"][0]["OptionSettings"]
     }
     stock = world.ENVIRONMENT_PLATFORM.image_id("us-east-1")
     assert options[("aws:autoscaling:launchconfiguration", "ImageId")] == stock
@@ -165,7 +184,9 @@ def test_seeded_prod_runs_the_stock_ami_and_fails_on_fluentd(sandbox: Sandbox) -
     ids = [instance["Id"] for instance in resources["Instances"]]
     assert len(ids) == 2
     instances = [
-        i for r in sandbox.client("ec2").describe_instances(InstanceIds=ids)["Reservations"] for i in r["Instances"]
+        i
+        for r in sandbox.client("ec2").describe_instances(InstanceIds=ids)["Reservations"]
+        for i in r["Instances"]
     ]
     assert {i["ImageId"] for i in instances} == {stock}
     assert {i["State"]["Name"] for i in instances} == {"running"}
@@ -203,7 +224,9 @@ def test_article_cloud_config_then_ssm_cat_shows_the_fluentd_line(sandbox: Sandb
     assert [(i["InstanceId"], i["PingStatus"]) for i in info] == [(instance_id, "Online")]
     assert info[0]["PlatformVersion"] == "2017.09"
 
-    invocation = run_shell(sandbox, instance_id, "cat /etc/ecs/ecs.config", "grep ^releasever /etc/yum.conf")
+    invocation = run_shell(
+        sandbox, instance_id, "cat /etc/ecs/ecs.config", "grep ^releasever /etc/yum.conf"
+    )
     assert invocation["Status"] == "Success"
     assert invocation["ResponseCode"] == 0
     out = invocation["StandardOutputContent"]
@@ -222,7 +245,10 @@ def test_failing_and_timed_out_commands(sandbox: Sandbox) -> None:
     instance_id = launch(sandbox, base_ami(sandbox, world.ECS_AL2, "3.5.0"), "")
     failed = run_shell(sandbox, instance_id, "echo partial", "echo oops >&2", "exit 3")
     assert (failed["Status"], failed["ResponseCode"]) == ("Failed", 3)
-    assert (failed["StandardOutputContent"], failed["StandardErrorContent"]) == ("partial\n", "oops\n")
+    assert (failed["StandardOutputContent"], failed["StandardErrorContent"]) == (
+        "partial\n",
+        "oops\n",
+    )
     timed_out = run_shell(sandbox, instance_id, "sleep 30", executionTimeout=["1"])
     assert (timed_out["Status"], timed_out["StatusDetails"]) == ("TimedOut", "ExecutionTimedOut")
 
@@ -246,11 +272,17 @@ def test_image_without_agent_or_profile_is_not_managed(sandbox: Sandbox) -> None
     ssm = sandbox.client("ssm")
     no_agent = launch(sandbox, base_ami(sandbox, MCD, "2.8.4"), "")
     no_profile = launch(sandbox, base_ami(sandbox, world.ECS_AL2, "3.5.0"), "", profile=False)
-    managed = {i["InstanceId"] for i in ssm.describe_instance_information()["InstanceInformationList"]}
+    managed = {
+        i["InstanceId"] for i in ssm.describe_instance_information()["InstanceInformationList"]
+    }
     assert no_agent not in managed
     assert no_profile not in managed
     with pytest.raises(ClientError, match="InvalidInstanceId"):
-        ssm.send_command(InstanceIds=[no_agent], DocumentName="AWS-RunShellScript", Parameters={"commands": ["true"]})
+        ssm.send_command(
+            InstanceIds=[no_agent],
+            DocumentName="AWS-RunShellScript",
+            Parameters={"commands": ["true"]},
+        )
 
 
 def test_quoting_bug_in_user_data_fails_visibly(sandbox: Sandbox) -> None:

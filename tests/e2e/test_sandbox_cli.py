@@ -79,7 +79,9 @@ def test_start_status_stop_leave_nothing_behind(tmp_path: Path) -> None:
     stopped = ebami("sandbox", "stop", "--dir", str(folder))
     assert stopped.returncode == 0, stopped.stderr
     assert f"sandbox stopped (pid {pid}" in stopped.stderr
-    assert not Path(f"/proc/{pid}").exists() or "State:\tZ" in Path(f"/proc/{pid}/status").read_text()
+    assert (
+        not Path(f"/proc/{pid}").exists() or "State:\tZ" in Path(f"/proc/{pid}/status").read_text()
+    )
     assert processes_mentioning(str(folder)) == []
     assert listening_addresses(port) == set()
     assert not (folder / STATE_FILE).exists()
@@ -88,14 +90,18 @@ def test_start_status_stop_leave_nothing_behind(tmp_path: Path) -> None:
     assert ebami("sandbox", "stop", "--dir", str(folder)).returncode == 0
     missing = ebami("sandbox", "status", "--dir", str(folder))
     assert missing.returncode == 4
-    assert missing.stderr.strip() == f"error: no sandbox is running in {folder}; start one with 'ebami sandbox start'"
+    assert (
+        missing.stderr.strip()
+        == f"error: no sandbox is running in {folder}; start one with 'ebami sandbox start'"
+    )
 
 
 def test_run_wraps_one_command_and_passes_its_exit_code(tmp_path: Path) -> None:
     probe = tmp_path / "env.txt"
     proc = ebami(
         "sandbox", "run", "--", "sh", "-c",
-        f'echo "$AWS_ENDPOINT_URL $EBAMI_SANDBOX $AWS_REGION ${{AWS_PROFILE-unset}}" > {probe}; exit 7',
+        'echo "$AWS_ENDPOINT_URL $EBAMI_SANDBOX $AWS_REGION ${AWS_PROFILE-unset}" > "$0"; exit 7',
+        str(probe),
         env={"AWS_PROFILE": "production"},
     )  # fmt: skip
     assert proc.returncode == 7, proc.stderr
@@ -107,9 +113,7 @@ def test_run_wraps_one_command_and_passes_its_exit_code(tmp_path: Path) -> None:
 
 
 def test_run_reports_what_the_command_left_behind() -> None:
-    script = (
-        "import boto3; boto3.client('ec2').create_key_pair(KeyName='forgotten')"
-    )
+    script = "import boto3; boto3.client('ec2').create_key_pair(KeyName='forgotten')"
     proc = ebami("sandbox", "run", "--", sys.executable, "-c", script)
     assert proc.returncode == 0, proc.stderr
     assert "left behind in the sandbox: key pairs: forgotten" in proc.stderr
@@ -119,7 +123,8 @@ def test_bad_fault_values_are_one_line_errors(tmp_path: Path) -> None:
     proc = ebami("sandbox", "start", "--dir", str(tmp_path), "--throttle", "1.5")
     assert proc.returncode == 2
     assert proc.stderr.strip() == (
-        "error: throttle fraction 1.5 is out of range: give a number from 0 to less than 1, such as 0.2"
+        "error: throttle fraction 1.5 is out of range: give a number from 0 to less than 1, "
+        "such as 0.2"
     )
     proc = ebami("sandbox", "run", "--", "true", env={"EBAMI_SANDBOX_AMI_PENDING_POLLS": "soon"})
     assert proc.returncode == 2

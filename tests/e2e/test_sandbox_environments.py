@@ -20,7 +20,9 @@ def bake(sandbox: Sandbox, user_data: str) -> str:
     ec2 = sandbox.client("ec2")
     instance_id = launch(sandbox, STOCK, user_data)
     ec2.stop_instances(InstanceIds=[instance_id])
-    image_id = str(ec2.create_image(InstanceId=instance_id, Name=f"custom-{instance_id}")["ImageId"])
+    image_id = str(
+        ec2.create_image(InstanceId=instance_id, Name=f"custom-{instance_id}")["ImageId"]
+    )
     ec2.terminate_instances(InstanceIds=[instance_id])
     return image_id
 
@@ -59,7 +61,12 @@ def configured_image(sandbox: Sandbox) -> str:
 
 def instances_of(sandbox: Sandbox) -> list[dict[str, Any]]:
     eb = sandbox.client("elasticbeanstalk")
-    ids = [i["Id"] for i in eb.describe_environment_resources(EnvironmentName="prod")["EnvironmentResources"]["Instances"]]
+    ids = [
+        i["Id"]
+        for i in eb.describe_environment_resources(EnvironmentName="prod")["EnvironmentResources"][
+            "Instances"
+        ]
+    ]
     reservations = sandbox.client("ec2").describe_instances(InstanceIds=ids)["Reservations"]
     return [i for r in reservations for i in r["Instances"]]
 
@@ -109,13 +116,24 @@ def test_an_ami_without_fluentd_stays_red(make_sandbox: Any) -> None:
 def test_update_refusals(make_sandbox: Any) -> None:
     sandbox: Sandbox = make_sandbox()
     eb = sandbox.client("elasticbeanstalk")
-    with pytest.raises(ClientError, match=r"Namespace: 'aws:autoscaling:launchconfiguration', OptionName: 'ImageID'"):
+    with pytest.raises(
+        ClientError,
+        match=r"Namespace: 'aws:autoscaling:launchconfiguration', OptionName: 'ImageID'",
+    ):
         eb.update_environment(
             EnvironmentName="prod",
-            OptionSettings=[{"Namespace": "aws:autoscaling:launchconfiguration", "OptionName": "ImageID", "Value": "x"}],
+            OptionSettings=[
+                {
+                    "Namespace": "aws:autoscaling:launchconfiguration",
+                    "OptionName": "ImageID",
+                    "Value": "x",
+                }
+            ],
         )
     update(sandbox, OptionSettings=[{**IMAGE_ID, "Value": bake(sandbox, ARTICLE_USER_DATA)}])
-    with pytest.raises(ClientError, match="is in an invalid state for this operation. Must be Ready."):
+    with pytest.raises(
+        ClientError, match=r"is in an invalid state for this operation\. Must be Ready\."
+    ):
         eb.update_environment(EnvironmentName="prod", OptionsToRemove=[IMAGE_ID])
 
 
@@ -142,4 +160,6 @@ def test_events_filter_and_page(make_sandbox: Any) -> None:
     assert len(staging) < len(everything)
     first = eb.describe_events(MaxRecords=2)
     second = eb.describe_events(MaxRecords=2, NextToken=first["NextToken"])
-    assert [e["Message"] for e in first["Events"] + second["Events"]] == [e["Message"] for e in everything[:4]]
+    assert [e["Message"] for e in first["Events"] + second["Events"]] == [
+        e["Message"] for e in everything[:4]
+    ]

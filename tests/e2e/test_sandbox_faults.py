@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from botocore.exceptions import ClientError
 
 from ebami.sandbox import world
-from tests.e2e.test_sandbox_api import base_ami, launch
+from tests.e2e.test_sandbox_api import ARTICLE_USER_DATA, base_ami, launch
 from tests.e2e.test_sandbox_environments import IMAGE_ID, bake, follow, update
-from tests.e2e.test_sandbox_api import ARTICLE_USER_DATA
 from tests.sandbox_helpers import Sandbox
 
 
-def test_throttling_hits_a_fraction_of_calls_and_standard_retries_absorb_it(make_sandbox: Any) -> None:
+def test_throttling_hits_a_fraction_of_calls_and_standard_retries_absorb_it(
+    make_sandbox: Any,
+) -> None:
     sandbox: Sandbox = make_sandbox(throttle=0.3)
     bare = sandbox.client("elasticbeanstalk", attempts=1)
     codes = []
@@ -26,10 +26,14 @@ def test_throttling_hits_a_fraction_of_calls_and_standard_retries_absorb_it(make
             codes.append(exc.response["Error"]["Code"])
     assert set(codes) == {"ok", "Throttling"}
     assert 4 <= codes.count("Throttling") <= 24
-    with pytest.raises(ClientError, match="ThrottlingException"):
-        ssm = sandbox.client("ssm", attempts=1)
-        for _ in range(40):
+    ssm = sandbox.client("ssm", attempts=1)
+    ssm_codes = set()
+    for _ in range(40):
+        try:
             ssm.describe_instance_information()
+        except ClientError as exc:
+            ssm_codes.add(exc.response["Error"]["Code"])
+    assert ssm_codes == {"ThrottlingException"}  # the JSON protocol's name for it
     patient = sandbox.client("elasticbeanstalk", attempts=10)
     for _ in range(5):  # botocore's standard retries back off and try again
         patient.describe_environments(EnvironmentNames=["prod"])
@@ -42,10 +46,14 @@ def test_ssm_offline_agents_lose_their_connection(make_sandbox: Any) -> None:
     info = ssm.describe_instance_information()["InstanceInformationList"]
     assert [(i["InstanceId"], i["PingStatus"]) for i in info] == [(instance_id, "ConnectionLost")]
     command = ssm.send_command(
-        InstanceIds=[instance_id], DocumentName="AWS-RunShellScript", Parameters={"commands": ["true"]}
+        InstanceIds=[instance_id],
+        DocumentName="AWS-RunShellScript",
+        Parameters={"commands": ["true"]},
     )["Command"]
     for _ in range(3):
-        invocation = ssm.get_command_invocation(CommandId=command["CommandId"], InstanceId=instance_id)
+        invocation = ssm.get_command_invocation(
+            CommandId=command["CommandId"], InstanceId=instance_id
+        )
         assert invocation["Status"] == "Pending"  # never delivered
 
 
@@ -60,7 +68,9 @@ def test_new_amis_stay_pending_for_n_polls(make_sandbox: Any) -> None:
 
 def test_failing_update_health(make_sandbox: Any) -> None:
     sandbox: Sandbox = make_sandbox(update_fails_health=True)
-    request_id = update(sandbox, OptionSettings=[{**IMAGE_ID, "Value": bake(sandbox, ARTICLE_USER_DATA)}])
+    request_id = update(
+        sandbox, OptionSettings=[{**IMAGE_ID, "Value": bake(sandbox, ARTICLE_USER_DATA)}]
+    )
     env, messages, _ = follow(sandbox, request_id)
     assert env["Health"] == "Red"
     assert not any("ATTRIBUTE" in message for message in messages)

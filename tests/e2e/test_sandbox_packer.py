@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from ebami.platforms import resolve_platform
 from ebami.drivers import DEFAULT_DRIVERS
+from ebami.platforms import resolve_platform
 from ebami.sandbox import world
 from ebami.sandbox.leaks import leak_report
 from ebami.userdata import render_user_data
@@ -24,22 +24,26 @@ TEMPLATE = Path(__file__).parent / "data" / "minimal.pkr.hcl"
 def packer() -> str:
     path = shutil.which("packer")
     if path is None:
-        pytest.fail("packer is not installed; scripts/system-deps installs it (apt-get install packer)")
+        pytest.fail(
+            "packer is not installed; scripts/system-deps installs it (apt-get install packer)"
+        )
     return path
 
 
 def test_packer_build_bakes_the_user_data_into_the_ami(sandbox: Sandbox, tmp_path: Path) -> None:
     user_data = render_user_data(resolve_platform("ecs-al2"), DEFAULT_DRIVERS)
     (tmp_path / "user-data.yaml").write_text(user_data.text)
+    variables = {
+        "endpoint": sandbox.endpoint,
+        "source_ami": base_ami(sandbox, world.ECS_AL2, "3.5.0"),
+        "user_data_file": "user-data.yaml",
+        "ami_name": "ebami-test",
+    }
+    command = [packer(), "build", "-machine-readable"]
+    for name, value in variables.items():
+        command += ["-var", f"{name}={value}"]
     proc = subprocess.run(
-        [
-            packer(), "build", "-machine-readable",
-            "-var", f"endpoint={sandbox.endpoint}",
-            "-var", f"source_ami={base_ami(sandbox, world.ECS_AL2, '3.5.0')}",
-            "-var", "user_data_file=user-data.yaml",
-            "-var", "ami_name=ebami-test",
-            str(TEMPLATE),
-        ],  # fmt: skip
+        [*command, str(TEMPLATE)],
         cwd=tmp_path,
         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **sandbox.env()},
         capture_output=True,

@@ -20,7 +20,15 @@ PROBE = (
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["render", "--release", "2017.09"], ["render", "--help"], ["lookup", "--help"]],
+    [
+        ["--help"],
+        ["render", "--release", "2017.09"],
+        ["render", "--help"],
+        ["lookup", "--help"],
+        ["sandbox", "--help"],
+        ["sandbox", "start", "--help"],
+        ["sandbox", "stop", "--dir", "no-sandbox-here"],
+    ],
 )
 def test_no_aws_imports(args: list[str]) -> None:
     proc = subprocess.run(
