@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ebami.cli.context import AppContext, OutputFormat
-from ebami.errors import NotFoundError
+from ebami.errors import ConfigError, NotFoundError
 
 app = typer.Typer(
     help="A local AWS (moto plus ebami's extensions) that runs the pipeline offline.",
@@ -42,6 +42,16 @@ PendingOption = Annotated[
     typer.Option("--ami-pending-polls", help="Fault: new AMIs stay pending for N polls."),
 ]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the throttling fault's dice.")]
+
+
+def _require_moto() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("moto") is None:
+        raise ConfigError(
+            "the sandbox needs moto, which is in ebami's 'sandbox' extra: "
+            "pip install 'ebami[sandbox]'"
+        )
 
 
 def _directory(app_context: AppContext, directory: Path | None) -> Path:
@@ -80,6 +90,7 @@ def start(
     """
     from ebami.sandbox import control
 
+    _require_moto()
     app_context = AppContext.of(ctx)
     faults = _faults(app_context, throttle, ssm_offline, fail_update_health, ami_pending_polls)
     folder = _directory(app_context, directory)
@@ -167,6 +178,7 @@ def run(
     """Run one command against a sandbox made for it: ebami sandbox run -- ebami lookup"""
     from ebami.sandbox.ephemeral import run_in_sandbox
 
+    _require_moto()
     app_context = AppContext.of(ctx)
     faults = _faults(app_context, throttle, ssm_offline, fail_update_health, ami_pending_polls)
     outcome = run_in_sandbox(

@@ -180,6 +180,17 @@ def start_background(
             start_new_session=True,
             close_fds=True,
         )
+    try:
+        return _wait_ready(proc, directory, log_path, timeout)
+    except BaseException:  # not ready, or Ctrl-C: leave nothing running
+        _terminate(proc.pid)
+        remove_state(directory, proc.pid)
+        raise
+
+
+def _wait_ready(
+    proc: subprocess.Popen[bytes], directory: Path, log_path: Path, timeout: float
+) -> SandboxInfo:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -191,7 +202,6 @@ def start_background(
         if info is not None and info.pid == proc.pid:
             return info
         time.sleep(0.05)
-    _terminate(proc.pid)
     raise SandboxError(f"the sandbox was not ready within {timeout:.0f} s (log: {log_path})")
 
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ebami.sandbox.control import STATE_FILE
 
 
@@ -132,3 +134,14 @@ def test_bad_fault_values_are_one_line_errors(tmp_path: Path) -> None:
         "error: EBAMI_SANDBOX_AMI_PENDING_POLLS='soon' is not a whole number: give 0 or more"
     )
     assert not (tmp_path / STATE_FILE).exists()
+
+
+def test_a_start_that_is_not_ready_in_time_leaves_nothing_running(tmp_path: Path) -> None:
+    from ebami.sandbox.control import SandboxError, start_background
+    from ebami.sandbox.faults import Faults
+
+    folder = tmp_path / "slow"
+    with pytest.raises(SandboxError, match="the sandbox was not ready within 0 s"):
+        start_background(folder, port=0, region="us-east-1", faults=Faults(), seed=0, timeout=0.05)
+    assert processes_mentioning(str(folder)) == []
+    assert not (folder / STATE_FILE).exists()
