@@ -131,7 +131,7 @@ def describe_instance_information(self: SimpleSystemManagerResponse) -> ActionRe
     for item in self._get_param("Filters", []) or []:
         filters[item["Key"]] = item["Values"]
     for item in self._get_param("InstanceInformationFilterList", []) or []:
-        filters[{"InstanceIds": "InstanceIds"}.get(item["key"], item["key"])] = item["valueSet"]
+        filters[item["key"]] = item["valueSet"]  # the older filter list, same keys
     for key in filters:
         if key not in ("InstanceIds", "PingStatus", "PlatformTypes", "ResourceType"):
             raise InvalidFilterKey(f"The filter key {key} is not supported by the ebami sandbox")
