@@ -78,7 +78,7 @@ def find_base_ami(
             + "; platform versions of retired branches may no longer be listed and their base "
             "AMIs may be private: pick another --release or --platform-version"
         )
-    newest = max(summaries, key=lambda summary: _version_key(_version_of(summary)))
+    newest = max(summaries, key=lambda summary: version_key(_version_of(summary)))
     arn = newest["PlatformArn"]
     description = eb.describe_platform_version(arn)
     images = [
@@ -109,7 +109,8 @@ def _version_of(summary: PlatformSummaryTypeDef) -> str:
     return summary.get("PlatformVersion") or summary["PlatformArn"].rsplit("/", 1)[-1]
 
 
-def _version_key(version: str) -> tuple[int, ...]:
+def version_key(version: str) -> tuple[int, ...]:
+    """A platform version as numbers, for ordering and comparing (`2.10.0` > `2.8.4`)."""
     return tuple(int(part) for part in re.findall(r"\d+", version))
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +14,7 @@ from ebami.cli.terminal import Terminal
 from ebami.cloudinit import check_schema
 from ebami.drivers import parse_drivers
 from ebami.errors import CheckFailed, InputError
+from ebami.files import write_atomically
 from ebami.platforms import resolve_platform
 from ebami.userdata import check_structure, render_user_data
 
@@ -100,15 +99,7 @@ def _show_checks(terminal: Terminal, results: list[CheckResult]) -> None:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    """Write through a temporary file in the same folder, so a reader never sees half a file."""
     folder = path.resolve().parent
     if not folder.is_dir():
         raise InputError(f"--out {path}: folder {folder} does not exist")
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path.resolve(), text)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ebami.cli.context import AppContext, OutputFormat
 from ebami.errors import ConfigError, NotFoundError
+
+if TYPE_CHECKING:
+    from ebami.sandbox.faults import Faults
 
 app = typer.Typer(
     help="A local AWS (moto plus ebami's extensions) that runs the pipeline offline.",
@@ -60,7 +63,13 @@ def _directory(app_context: AppContext, directory: Path | None) -> Path:
     return directory or default_directory(app_context.environ)
 
 
-def _faults(app_context: AppContext, throttle, ssm_offline, fail_health, pending):  # type: ignore[no-untyped-def]
+def _faults(
+    app_context: AppContext,
+    throttle: float | None,
+    ssm_offline: bool | None,
+    fail_health: bool | None,
+    pending: int | None,
+) -> Faults:
     from ebami.sandbox.faults import Faults
 
     return Faults.from_sources(
@@ -128,7 +137,7 @@ def status(ctx: typer.Context, directory: DirOption = None) -> None:
         raise NotFoundError(
             f"no sandbox is running in {folder}; start one with 'ebami sandbox start'"
         )
-    leaks = leak_report(control.ec2_client(info))
+    leaks = leak_report(control.ec2_client(info.endpoint, info.region))
     if app_context.output is OutputFormat.JSON:
         app_context.terminal.out_json(
             {**info.to_json(), "faults_active": info.faults.active, "leaks": leaks.to_json()}

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ebami.errors import EbamiError, InputError
+from ebami.files import write_atomically
 from ebami.sandbox.faults import Faults
 
 STATE_FILE = "sandbox.json"
@@ -29,6 +30,15 @@ FAKE_KEY_ID = "sandbox"
 FAKE_SECRET = "sandbox-secret"  # noqa: S105 - a placeholder the sandbox accepts, not a secret
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
+POLL_INTERVAL = 0.05
+
+
+@dataclass(frozen=True)
+class Clock:
+    """How waits tell time and pause; tests pass their own."""
+
+    now: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
 
 
 class SandboxError(EbamiError):
@@ -116,10 +126,7 @@ def read_state(directory: Path) -> SandboxInfo | None:
 
 
 def write_state(directory: Path, info: SandboxInfo) -> None:
-    path = directory / STATE_FILE
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(info.to_json(), indent=2) + "\n")
-    temporary.replace(path)
+    write_atomically(directory / STATE_FILE, json.dumps(info.to_json(), indent=2) + "\n")
 
 
 def remove_state(directory: Path, pid: int) -> None:
@@ -153,6 +160,7 @@ def start_background(
     seed: int,
     timeout: float = START_TIMEOUT,
     progress: Callable[[str], None] = lambda _: None,
+    clock: Clock = Clock(),
 ) -> SandboxInfo:
     """Start `python -m ebami.sandbox serve` detached; return once its state file says ready."""
     running = read_state(directory)
@@ -181,18 +189,18 @@ def start_background(
             close_fds=True,
         )
     try:
-        return _wait_ready(proc, directory, log_path, timeout)
+        return _wait_ready(proc, directory, log_path, timeout, clock)
     except BaseException:  # not ready, or Ctrl-C: leave nothing running
-        _terminate(proc.pid)
+        _terminate(proc.pid, STOP_TIMEOUT, clock)
         remove_state(directory, proc.pid)
         raise
 
 
 def _wait_ready(
-    proc: subprocess.Popen[bytes], directory: Path, log_path: Path, timeout: float
+    proc: subprocess.Popen[bytes], directory: Path, log_path: Path, timeout: float, clock: Clock
 ) -> SandboxInfo:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    deadline = clock.now() + timeout
+    while clock.now() < deadline:
         if proc.poll() is not None:
             raise SandboxError(
                 f"the sandbox server exited with code {proc.returncode} before it was ready: "
@@ -201,36 +209,37 @@ def _wait_ready(
         info = read_state(directory)
         if info is not None and info.pid == proc.pid:
             return info
-        time.sleep(0.05)
+        clock.sleep(POLL_INTERVAL)
     raise SandboxError(f"the sandbox was not ready within {timeout:.0f} s (log: {log_path})")
 
 
-def stop(directory: Path, *, timeout: float = STOP_TIMEOUT) -> SandboxInfo | None:
+def stop(
+    directory: Path, *, timeout: float = STOP_TIMEOUT, clock: Clock = Clock()
+) -> SandboxInfo | None:
     """Stop the sandbox running in `directory`; None when there was none."""
     info = read_state(directory)
     if info is None:
         return None
-    _terminate(info.pid, timeout=timeout)
+    _terminate(info.pid, timeout, clock)
     remove_state(directory, info.pid)
     return info
 
 
-def _terminate(pid: int, *, timeout: float = STOP_TIMEOUT) -> None:
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _alive(pid):
+def _terminate(pid: int, timeout: float, clock: Clock) -> None:
+    """SIGTERM, wait up to `timeout`, then SIGKILL the process group and wait a little more."""
+    for signum, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        try:
+            if signum == signal.SIGTERM:
+                os.kill(pid, signum)
+            else:
+                os.killpg(pid, signum)
+        except ProcessLookupError:
             return
-        time.sleep(0.05)
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return
-    while _alive(pid) and time.monotonic() < deadline + 5:
-        time.sleep(0.05)
+        deadline = clock.now() + wait
+        while clock.now() < deadline:
+            if not _alive(pid):
+                return
+            clock.sleep(POLL_INTERVAL)
 
 
 def _alive(pid: int) -> bool:
@@ -260,7 +269,7 @@ def _last_line(path: Path) -> str:
     return lines[-1] if lines else "no output"
 
 
-def ec2_client(info: SandboxInfo) -> Any:
+def ec2_client(endpoint: str, region: str) -> Any:
     """An EC2 client for a sandbox: its endpoint, region and fake credentials, whatever
     AWS_PROFILE or the AWS config files of the caller say."""
     import boto3
@@ -272,11 +281,11 @@ def ec2_client(info: SandboxInfo) -> Any:
         botocore_session=isolated,
         aws_access_key_id=FAKE_KEY_ID,
         aws_secret_access_key=FAKE_SECRET,
-        region_name=info.region,
+        region_name=region,
     )
     return session.client(
         "ec2",
-        endpoint_url=info.endpoint,
+        endpoint_url=endpoint,
         config=Config(
             retries={"mode": "standard", "total_max_attempts": 10},
             connect_timeout=5,

@@ -12,6 +12,7 @@ from moto.core.responses import ActionResult, BaseResponse
 from moto.elasticbeanstalk.responses import EBResponse
 from moto.utilities.aws_headers import gen_amzn_requestid_long
 
+from ebami.lookup import version_key
 from ebami.sandbox import environments, runtime
 from ebami.sandbox.environments import (
     DEFAULT_OPTIONS,
@@ -77,7 +78,7 @@ def _matches(platform: dict[str, Any], kind: str, operator: str, value: str) -> 
     if kind == "PlatformName":
         values = [platform["PlatformArn"].split("/")[1]]
     if kind == "PlatformVersion":
-        have, want = _version(str(values[0])), _version(value)
+        have, want = version_key(str(values[0])), version_key(value)
         comparisons = {
             "=": have == want, "!=": have != want, "<": have < want,
             "<=": have <= want, ">": have > want, ">=": have >= want,
@@ -93,10 +94,6 @@ def _matches(platform: dict[str, Any], kind: str, operator: str, value: str) -> 
     if operator == "!=":
         return all(checks["!="](str(text)) for text in values)
     return any(checks[operator](str(text)) for text in values)
-
-
-def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", text))
 
 
 @fill(EBResponse, "ListPlatformVersions")

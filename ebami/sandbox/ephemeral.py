@@ -13,7 +13,7 @@ from pathlib import Path
 from types import FrameType
 
 from ebami.errors import InputError
-from ebami.sandbox.control import CLEARED_VARIABLES, SandboxInfo, client_environment, ec2_client
+from ebami.sandbox.control import CLEARED_VARIABLES, client_environment, ec2_client
 from ebami.sandbox.faults import Faults
 from ebami.sandbox.leaks import LeakReport, leak_report
 
@@ -52,8 +52,7 @@ def run_in_sandbox(
             env = {key: value for key, value in os.environ.items() if key not in CLEARED_VARIABLES}
             env.update(client_environment(endpoint, region))
             code = _run_forwarding_signals(list(command), env)
-            info = SandboxInfo(os.getpid(), endpoint, region, directory, faults, time.time())
-            leaks = leak_report(ec2_client(info))
+            leaks = leak_report(ec2_client(endpoint, region))
         finally:
             server.stop()
     return RunOutcome(code, leaks)

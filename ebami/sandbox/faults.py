@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ebami.errors import InputError
 
@@ -12,6 +12,9 @@ ENV_THROTTLE = "EBAMI_SANDBOX_THROTTLE"
 ENV_SSM_OFFLINE = "EBAMI_SANDBOX_SSM_OFFLINE"
 ENV_FAIL_UPDATE_HEALTH = "EBAMI_SANDBOX_FAIL_UPDATE_HEALTH"
 ENV_AMI_PENDING_POLLS = "EBAMI_SANDBOX_AMI_PENDING_POLLS"
+_FRACTION = "a number: give a fraction such as 0.2"
+_COUNT = "a whole number: give 0 or more"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -72,40 +75,27 @@ class Faults:
         ami_pending_polls: int | None = None,
     ) -> Faults:
         """Flags win over environment variables; unset means no fault."""
-        return cls(
-            throttle=throttle if throttle is not None else _float(environ, ENV_THROTTLE),
-            ssm_offline=ssm_offline if ssm_offline is not None else _flag(environ, ENV_SSM_OFFLINE),
-            update_fails_health=(
-                update_fails_health
-                if update_fails_health is not None
-                else _flag(environ, ENV_FAIL_UPDATE_HEALTH)
-            ),
-            ami_pending_polls=(
-                ami_pending_polls
-                if ami_pending_polls is not None
-                else _int(environ, ENV_AMI_PENDING_POLLS)
-            ),
-        )
+        if throttle is None:
+            throttle = _number(environ, ENV_THROTTLE, float, _FRACTION) or 0.0
+        if ssm_offline is None:
+            ssm_offline = _flag(environ, ENV_SSM_OFFLINE)
+        if update_fails_health is None:
+            update_fails_health = _flag(environ, ENV_FAIL_UPDATE_HEALTH)
+        if ami_pending_polls is None:
+            ami_pending_polls = _number(environ, ENV_AMI_PENDING_POLLS, int, _COUNT) or 0
+        return cls(throttle, ssm_offline, update_fails_health, ami_pending_polls)
 
 
-def _float(environ: Mapping[str, str], name: str) -> float:
+def _number(
+    environ: Mapping[str, str], name: str, convert: Callable[[str], T], expected: str
+) -> T | None:
     raw = environ.get(name, "").strip()
     if not raw:
-        return 0.0
+        return None
     try:
-        return float(raw)
+        return convert(raw)
     except ValueError:
-        raise InputError(f"{name}={raw!r} is not a number: give a fraction such as 0.2") from None
-
-
-def _int(environ: Mapping[str, str], name: str) -> int:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return 0
-    try:
-        return int(raw)
-    except ValueError:
-        raise InputError(f"{name}={raw!r} is not a whole number: give 0 or more") from None
+        raise InputError(f"{name}={raw!r} is not {expected}") from None
 
 
 def _flag(environ: Mapping[str, str], name: str) -> bool:

@@ -47,44 +47,33 @@ def method_name(action: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", action).lower()
 
 
-def fill(owner: type, action: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+Register = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def _register(kind: Kind, owner: type, name: str, gap: str = "") -> Register:
     def register(function: Callable[..., Any]) -> Callable[..., Any]:
-        PATCHES.append(Patch("fill", owner, action, function))
+        PATCHES.append(Patch(kind, owner, name, function, gap))
         return function
 
     return register
 
 
-def replace(
-    owner: type, action: str, gap: str
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    def register(function: Callable[..., Any]) -> Callable[..., Any]:
-        PATCHES.append(Patch("replace", owner, action, function, gap))
-        return function
-
-    return register
+def fill(owner: type, action: str) -> Register:
+    return _register("fill", owner, action)
 
 
-def hook(owner: type, method: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def replace(owner: type, action: str, gap: str) -> Register:
+    return _register("replace", owner, action, gap)
+
+
+def hook(owner: type, method: str) -> Register:
     """Register `function(original, self, *args, **kwargs)` to wrap `owner.method`."""
-
-    def register(function: Callable[..., Any]) -> Callable[..., Any]:
-        PATCHES.append(Patch("hook", owner, method, function))
-        return function
-
-    return register
+    return _register("hook", owner, method)
 
 
-def fix(
-    owner: type, attribute: str, gap: str
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def fix(owner: type, attribute: str, gap: str) -> Register:
     """Register a static function that replaces `owner.attribute` (a moto staticmethod)."""
-
-    def register(function: Callable[..., Any]) -> Callable[..., Any]:
-        PATCHES.append(Patch("fix", owner, attribute, function, gap))
-        return function
-
-    return register
+    return _register("fix", owner, attribute, gap)
 
 
 def install() -> None:

@@ -8,8 +8,12 @@ import os
 import random
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ebami.sandbox.faults import Faults
+
+if TYPE_CHECKING:
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 DEFAULT_REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -33,7 +37,7 @@ class SandboxServer:
         self.region = region
         self.faults = faults or Faults()
         self.seed = seed
-        self._server: object | None = None
+        self._server: ThreadedMotoServer | None = None
 
     @property
     def roots_dir(self) -> Path:
@@ -73,13 +77,10 @@ class SandboxServer:
         return f"http://{LISTEN_ADDRESS}:{self.port}"
 
     def stop(self) -> None:
-        from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-
         from ebami.sandbox import jail
 
-        server = self._server
-        self._server = None
-        if isinstance(server, ThreadedMotoServer):
+        server, self._server = self._server, None
+        if server is not None:
             server.stop()
         jail.kill_all()
         shutil.rmtree(self.roots_dir, ignore_errors=True)

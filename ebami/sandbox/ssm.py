@@ -162,8 +162,8 @@ def send_command(self: SimpleSystemManagerResponse) -> ActionResult:
     instance_ids: list[str] = self._get_param("InstanceIds", []) or []
     if not instance_ids:
         raise InvalidInstanceId("the ebami sandbox needs InstanceIds (Targets are not emulated)")
-    by_id = {instance.id: instance for instance in _instances(self)}
-    unmanaged = [iid for iid in instance_ids if iid not in by_id or not ping_status(by_id[iid])]
+    statuses = {instance.id: ping_status(instance) for instance in _instances(self)}
+    unmanaged = [iid for iid in instance_ids if not statuses.get(iid)]
     if unmanaged:
         raise InvalidInstanceId(
             f"Instances {unmanaged} not in a valid state for account {self.current_account}"
@@ -187,7 +187,7 @@ def send_command(self: SimpleSystemManagerResponse) -> ActionResult:
         for instance_id in instance_ids:
             invocation = Invocation(instance_id)
             command.invocations[instance_id] = invocation
-            if ping_status(by_id[instance_id]) == "Online":
+            if statuses[instance_id] == "Online":
                 _start(command, invocation)
     # AWS answers SendCommand with Pending whatever happens next.
     return ActionResult(
@@ -235,11 +235,15 @@ def _status_details(command: SandboxCommand, invocation: Invocation, status: str
     return status
 
 
-def _find(self: SimpleSystemManagerResponse, command_id: str) -> SandboxCommand:
-    command = _commands_of(self.ssm_backend).get(command_id)
-    if command is None:
+def _selected(self: SimpleSystemManagerResponse) -> list[SandboxCommand]:
+    """The request's CommandId, or every command; newest first."""
+    commands = _commands_of(self.ssm_backend)
+    command_id = self._get_param("CommandId")
+    if not command_id:
+        return sorted(commands.values(), key=lambda item: item.requested, reverse=True)
+    if command_id not in commands:
         raise InvalidCommandId(f"command {command_id} was not found")
-    return command
+    return [commands[command_id]]
 
 
 @replace(
@@ -286,17 +290,11 @@ def get_command_invocation(self: SimpleSystemManagerResponse) -> ActionResult:
 
 @fill(SimpleSystemManagerResponse, "ListCommandInvocations")
 def list_command_invocations(self: SimpleSystemManagerResponse) -> ActionResult:
-    command_id = self._get_param("CommandId")
     instance_id = self._get_param("InstanceId")
     details = bool(self._get_param("Details", False))
     with runtime.current().lock:
-        commands = (
-            [_find(self, command_id)]
-            if command_id
-            else list(_commands_of(self.ssm_backend).values())
-        )
         rows = []
-        for command in sorted(commands, key=lambda item: item.requested, reverse=True):
+        for command in _selected(self):
             for invocation in command.invocations.values():
                 if instance_id and invocation.instance_id != instance_id:
                     continue
@@ -347,17 +345,11 @@ def _invocation_row(
     gap="moto lists only its own placeholder commands, not the sandbox's",
 )
 def list_commands(self: SimpleSystemManagerResponse) -> ActionResult:
-    command_id = self._get_param("CommandId")
     instance_id = self._get_param("InstanceId")
     with runtime.current().lock:
-        commands = (
-            [_find(self, command_id)]
-            if command_id
-            else list(_commands_of(self.ssm_backend).values())
-        )
         found = [
             _command_summary(command)
-            for command in sorted(commands, key=lambda item: item.requested, reverse=True)
+            for command in _selected(self)
             if not instance_id or instance_id in command.invocations
         ]
     return ActionResult({"Commands": found})
