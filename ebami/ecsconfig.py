@@ -86,6 +86,25 @@ class DriversReport:
     def missing(self, required: Sequence[str]) -> tuple[str, ...]:
         return tuple(name for name in required if name not in self.drivers)
 
+    def failures(self, required: Sequence[str]) -> list[str]:
+        """Why these files do not do what ebami's user data meant; empty when they do.
+
+        They must set the drivers line themselves (a default depends on the ecs-init version),
+        with no error-level problem, and allow every `required` driver.
+        """
+        reasons: list[str] = []
+        if self.origin is DriversOrigin.ECS_INIT_DEFAULT:
+            reasons.append(f"no line sets {DRIVERS_KEY}; ecs-init's default applies")
+        reasons.extend(
+            problem.message for problem in self.problems if problem.severity is Severity.ERROR
+        )
+        missing = self.missing(required)
+        if missing:
+            reasons.append(
+                f"the agent allows {json.dumps(list(self.drivers))}, without {', '.join(missing)}"
+            )
+        return reasons
+
 
 @dataclass(frozen=True)
 class ConfigFile:

@@ -64,3 +64,13 @@ class CheckFailed(EbamiError):
     """A validation ebami ran did not pass; the message names the failed checks."""
 
     exit_code = ExitCode.CHECK_FAILED
+
+
+class ToolError(EbamiError):
+    """A program ebami drives (Packer) is missing, too old, or failed; the message says which."""
+
+
+class Interrupted(EbamiError):
+    """Ctrl-C or SIGTERM stopped the work after what was running cleaned up."""
+
+    exit_code = ExitCode.CTRL_C

@@ -69,6 +69,11 @@ class Platform:
         """Whether the release is written into the user data (`repo_releasever`)."""
         return self.os_family is OsFamily.AL1
 
+    @property
+    def base_ami_has_ssm_agent(self) -> bool:
+        """Whether the platform's base AMI ships the SSM agent (Amazon Linux 1's does not)."""
+        return self.os_family is not OsFamily.AL1
+
     def validate_release(self, release: str) -> str:
         """Return `release` if this platform accepts it; otherwise raise a one-line error."""
         if release in self.releases:

@@ -26,6 +26,8 @@ from ebami.resources import data_dir
 # EC2 refuses user data larger than 16 KB (before base64 encoding).
 MAX_USER_DATA_BYTES = 16 * 1024
 HEADER = "#cloud-config"
+# AWS's own download of the SSM agent for x86_64 rpm-based Linux; yum installs it from the URL.
+SSM_AGENT_RPM_URL = "https://s3.amazonaws.com/ec2-downloads-windows/SSMAgent/latest/linux_amd64/amazon-ssm-agent.rpm"
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class UserData:
     release: str | None
     drivers: tuple[str, ...]
     text: str
+    packages: tuple[str, ...] = ()
 
     @property
     def size(self) -> int:
@@ -52,9 +55,16 @@ def drivers_line(drivers: Sequence[str]) -> str:
 
 
 def render_user_data(
-    platform: Platform, drivers: Sequence[str], release: str | None = None
+    platform: Platform,
+    drivers: Sequence[str],
+    release: str | None = None,
+    *,
+    packages: Sequence[str] = (),
 ) -> UserData:
-    """Render the user data for `platform`; `release` is required where it pins repositories."""
+    """Render the user data for `platform`; `release` is required where it pins repositories.
+
+    `packages` are installed at boot (names, or rpm URLs).
+    """
     names = parse_drivers(drivers)
     if release is not None:
         release = platform.validate_release(release)
@@ -66,9 +76,16 @@ def render_user_data(
     template = _environment().get_template(f"{platform.os_family.value}.yaml.j2")
     # The ebami version is deliberately not rendered: the user data feeds the bake key, and an
     # upgrade of ebami that changes nothing in the image must not force a rebuild.
-    text = template.render(platform=platform, release=release, drivers_line=drivers_line(names))
+    text = template.render(
+        platform=platform,
+        release=release,
+        drivers_line=drivers_line(names),
+        packages=list(packages),
+    )
     text = text.rstrip("\n") + "\n"
-    return UserData(platform=platform, release=release, drivers=names, text=text)
+    return UserData(
+        platform=platform, release=release, drivers=names, text=text, packages=tuple(packages)
+    )
 
 
 def yaml_quote(value: str) -> str:

@@ -76,6 +76,14 @@ class AwsSession:
         """The endpoint override in effect (`AWS_ENDPOINT_URL`), if any."""
         return os.environ.get("AWS_ENDPOINT_URL") or None
 
+    def endpoint_url_for(self, service: str) -> str | None:
+        """The endpoint override for one service (`AWS_ENDPOINT_URL_<SERVICE>`, then the global).
+
+        Packer ignores these variables, so ebami passes the EC2 one to it explicitly.
+        """
+        specific = os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}")
+        return specific or self.endpoint_url
+
     def client(self, service: str) -> Any:
         if service not in self._clients:
             with aws_errors(f"creating the {service} client"):

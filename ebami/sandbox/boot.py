@@ -225,7 +225,7 @@ def _packages(root: Path, value: Any, result: BootResult) -> None:
     installed: dict[str, str] = {}
     for item in value:
         if isinstance(item, str):
-            installed[item] = "sandbox"
+            installed[_package_name(item)] = "sandbox"
         elif isinstance(item, list) and len(item) == 2:
             installed[str(item[0])] = str(item[1])
         else:
@@ -233,6 +233,13 @@ def _packages(root: Path, value: Any, result: BootResult) -> None:
     record_packages(root, installed)
     if installed:
         result.log.append("packages: installed (recorded) " + ", ".join(sorted(installed)))
+
+
+def _package_name(item: str) -> str:
+    """yum installs an rpm given by URL as the package the file holds; its name is the file's."""
+    if "://" in item and item.endswith(".rpm"):
+        return item.rsplit("/", 1)[-1].removesuffix(".rpm")
+    return item
 
 
 def _finish(root: Path, result: BootResult) -> None:

@@ -1,0 +1,113 @@
+"""The subprocess seam under the Packer runner: run a command, stream its lines, forward signals.
+
+Packer runs in its own process group, so a Ctrl-C in the terminal reaches ebami only; ebami
+forwards it (once per signal received) and keeps reading until Packer has cleaned up and
+exited. Without that, Packer would see the signal twice, and ebami could exit while Packer's
+instance, security group and key pair still exist.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Protocol
+
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# How long to wait for Packer's clean-up when ebami itself fails while Packer runs.
+CLEANUP_WAIT_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    returncode: int
+    # The first signal ebami received and forwarded while the process ran, if any.
+    interrupted_by: signal.Signals | None = None
+
+
+class ProcessRunner(Protocol):
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        on_line: Callable[[str], None],
+    ) -> ProcessResult:
+        """Run `argv`, pass each line of its output (stdout and stderr) to `on_line`."""
+        ...
+
+
+class SubprocessRunner:
+    """The real thing: `subprocess.Popen` with line streaming and signal forwarding."""
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        on_line: Callable[[str], None],
+    ) -> ProcessResult:
+        process = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            bufsize=1,
+            start_new_session=True,
+        )
+        received: list[signal.Signals] = []
+        try:
+            with _forwarding(process, received):
+                assert process.stdout is not None  # noqa: S101 - stdout=PIPE above
+                for line in process.stdout:
+                    on_line(line.rstrip("\n"))
+                returncode = process.wait()
+        finally:
+            _stop(process)
+        return ProcessResult(returncode, received[0] if received else None)
+
+
+@contextmanager
+def _forwarding(process: subprocess.Popen[str], received: list[signal.Signals]) -> Iterator[None]:
+    """While inside, SIGINT and SIGTERM go to `process` instead of raising in ebami."""
+    if threading.current_thread() is not threading.main_thread():
+        # Signal handlers can only be set from the main thread; a caller on another thread
+        # (a test's worker) gets the default behaviour.
+        yield
+        return
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        received.append(signal.Signals(signum))
+        if process.poll() is None:
+            process.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """If ebami failed while the process runs, interrupt it and give it time to clean up."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=CLEANUP_WAIT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

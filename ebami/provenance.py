@@ -1,0 +1,112 @@
+"""What identifies a baked AMI: its bake key and the provenance tags it carries.
+
+The bake key is a hash of everything that decides the image's content: the base AMI, the
+rendered user data, ebami's Packer template files and the options that change the artifact
+(region, encryption, copies). Two builds with the same key make the same image, so a nightly
+run that finds an available AMI carrying its key has nothing to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ebami import __version__
+from ebami.errors import InputError
+from ebami.lookup import BaseAmi
+from ebami.userdata import UserData
+
+TAG_PREFIX = "ebami:"
+MANAGED_TAG = "ebami:managed"
+BAKE_KEY_TAG = "ebami:bake-key"
+# Bump when the meaning of the inputs changes, so that old keys no longer match.
+BAKE_KEY_SCHEME = 1
+# EC2 limits: 50 tags per resource, values of at most 256 characters.
+MAX_TAGS = 50
+MAX_TAG_VALUE = 256
+
+
+@dataclass(frozen=True)
+class BakeKey:
+    value: str
+    inputs: Mapping[str, Any]
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        base_ami: str,
+        region: str,
+        user_data: UserData,
+        templates_digest: str,
+        image_options: Mapping[str, Any],
+    ) -> BakeKey:
+        inputs = {
+            "scheme": BAKE_KEY_SCHEME,
+            "base_ami": base_ami,
+            "region": region,
+            "user_data_sha256": user_data.sha256,
+            "templates_sha256": templates_digest,
+            "image_options": dict(sorted(image_options.items())),
+        }
+        canonical = json.dumps(inputs, sort_keys=True, separators=(",", ":"))
+        return cls(hashlib.sha256(canonical.encode()).hexdigest(), inputs)
+
+
+def ci_run(environ: Mapping[str, str]) -> dict[str, str]:
+    """The commit and run URL when running in GitHub Actions; empty elsewhere."""
+    if environ.get("GITHUB_ACTIONS") != "true":
+        return {}
+    found: dict[str, str] = {}
+    if environ.get("GITHUB_SHA"):
+        found["git-sha"] = environ["GITHUB_SHA"]
+    server, repository, run_id = (
+        environ.get("GITHUB_SERVER_URL", "https://github.com"),
+        environ.get("GITHUB_REPOSITORY"),
+        environ.get("GITHUB_RUN_ID"),
+    )
+    if repository and run_id:
+        found["run-url"] = f"{server}/{repository}/actions/runs/{run_id}"
+    return found
+
+
+def provenance_tags(
+    *,
+    base: BaseAmi,
+    user_data: UserData,
+    bake_key: BakeKey,
+    ami_name: str,
+    environ: Mapping[str, str],
+    extra: Mapping[str, str],
+) -> dict[str, str]:
+    """The tags of the AMI and its snapshots: the user's, then ebami's (which win)."""
+    for key in extra:
+        if key.startswith(TAG_PREFIX) or key.lower().startswith("aws:"):
+            raise InputError(
+                f"tag {key!r} uses a reserved prefix (ebami: or aws:); pick another key"
+            )
+    ours = {
+        "Name": ami_name,
+        MANAGED_TAG: "true",
+        BAKE_KEY_TAG: bake_key.value,
+        "ebami:base-ami": base.image_id,
+        "ebami:platform": base.platform,
+        "ebami:platform-arn": base.platform_arn,
+        "ebami:platform-version": base.platform_version,
+        "ebami:release": user_data.release or "",
+        # EC2 allows commas in values, other services' tag rules do not: spaces are safe.
+        "ebami:drivers": " ".join(user_data.drivers),
+        "ebami:user-data-sha256": user_data.sha256,
+        "ebami:version": __version__,
+        **{TAG_PREFIX + key: value for key, value in ci_run(environ).items()},
+    }
+    tags = {**extra, **{key: value for key, value in ours.items() if value}}
+    if len(tags) > MAX_TAGS:
+        raise InputError(f"{len(tags)} tags with ebami's own; EC2 allows {MAX_TAGS}: drop some")
+    long = [key for key, value in tags.items() if len(value) > MAX_TAG_VALUE]
+    if long:
+        raise InputError(f"tag {long[0]!r} is longer than EC2's {MAX_TAG_VALUE} characters")
+    return tags
