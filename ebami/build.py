@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ebami import __version__
-from ebami.errors import InputError, NotFoundError, ToolError
+from ebami.errors import InputError, Interrupted, NotFoundError, ToolError
 from ebami.lookup import BaseAmi, find_base_ami
 from ebami.packer.machine import Artifact, UiKind
 from ebami.packer.runner import Packer
@@ -327,9 +327,17 @@ class Builder:
             self._reporter.progress(
                 f"packer build of {plan.ami_name} from {plan.base.image_id} ({plan.source})"
             )
-            result = packer.build(
-                template.folder, var_file=var_file, only=plan.source, cwd=work, on_ui=self._on_ui
-            )
+            try:
+                result = packer.build(
+                    template.folder,
+                    var_file=var_file,
+                    only=plan.source,
+                    cwd=work,
+                    on_ui=self._on_ui,
+                )
+            except (ToolError, Interrupted):
+                self._discard_unfinished(plan.ami_name)
+                raise
         self._reporter.progress(
             "built " + ", ".join(f"{a.image_id} in {a.region}" for a in result.artifacts)
         )
@@ -338,6 +346,18 @@ class Builder:
         if not home:
             raise ToolError(f"packer build reported no AMI in {self._region}")
         return home + others, imdsv2
+
+    def _discard_unfinished(self, ami_name: str) -> None:
+        """Remove an AMI a failed or interrupted build registered but never finished.
+
+        Packer deregisters its AMI only once the AMI is available; cancelled while waiting for
+        it (or failing after CreateImage), it leaves a pending AMI behind.
+        """
+        for image in self._ec2.find_images_by_name(ami_name):
+            self._reporter.progress(
+                f"removing {image.image_id} ({image.state}), left unfinished by the failed build"
+            )
+            self._ec2.delete_image(image)
 
     def _ensure_tags(self, image_id: str, tags: dict[str, str]) -> Image:
         """Read the AMI back; tag it and its snapshots where Packer did not."""

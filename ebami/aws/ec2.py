@@ -41,6 +41,22 @@ class Ec2:
         images = [_image(item) for item in response.get("Images", [])]
         return sorted(images, key=lambda image: image.creation_date, reverse=True)
 
+    def find_images_by_name(self, name: str) -> list[Image]:
+        """This account's AMIs named `name`, in any state (pending ones included)."""
+        with aws_errors(f"ec2:DescribeImages name={name}"):
+            response: Any = self._client.describe_images(
+                Owners=["self"], Filters=[{"Name": "name", "Values": [name]}]
+            )
+        return [_image(item) for item in response.get("Images", [])]
+
+    def delete_image(self, image: Image) -> None:
+        """Deregister the AMI, then delete its snapshots (deregistering keeps them)."""
+        with aws_errors(f"ec2:DeregisterImage {image.image_id}"):
+            self._client.deregister_image(ImageId=image.image_id)
+        for snapshot_id in image.snapshot_ids:
+            with aws_errors(f"ec2:DeleteSnapshot {snapshot_id}"):
+                self._client.delete_snapshot(SnapshotId=snapshot_id)
+
     def get_image(self, image_id: str) -> Image:
         """The AMI `image_id`; NotFoundError when it does not exist or is not visible."""
         with aws_errors(f"ec2:DescribeImages {image_id}"):

@@ -1,13 +1,17 @@
 """The subprocess seam under the Packer runner: run a command, stream its lines, forward signals.
 
 Packer runs in its own process group, so a Ctrl-C in the terminal reaches ebami only; ebami
-forwards it (once per signal received) and keeps reading until Packer has cleaned up and
-exited. Without that, Packer would see the signal twice, and ebami could exit while Packer's
-instance, security group and key pair still exist.
+forwards it to that group (once per signal received) and keeps reading until Packer has
+cleaned up and exited. The whole group, because `packer` is a wrapper that leaves signals to
+the child doing the build, as a terminal would deliver them. Without this, Packer would see the
+signal twice, and ebami could exit while Packer's instance, security group and key pair still
+exist.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
 import threading
@@ -90,8 +94,7 @@ def _forwarding(process: subprocess.Popen[str], received: list[signal.Signals]) 
 
     def forward(signum: int, _frame: FrameType | None) -> None:
         received.append(signal.Signals(signum))
-        if process.poll() is None:
-            process.send_signal(signum)
+        _signal_group(process, signum)
 
     previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
     try:
@@ -105,9 +108,15 @@ def _stop(process: subprocess.Popen[str]) -> None:
     """If ebami failed while the process runs, interrupt it and give it time to clean up."""
     if process.poll() is not None:
         return
-    process.send_signal(signal.SIGINT)
+    _signal_group(process, signal.SIGINT)
     try:
         process.wait(timeout=CLEANUP_WAIT_SECONDS)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def _signal_group(process: subprocess.Popen[str], signum: int) -> None:
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signum)
