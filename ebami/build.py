@@ -26,7 +26,13 @@ from ebami.packer.machine import Artifact, UiKind
 from ebami.packer.runner import Packer
 from ebami.packer.template import AWS_SOURCE, SANDBOX_SOURCE, assemble, templates_digest
 from ebami.platforms import Platform
-from ebami.provenance import BAKE_KEY_TAG, MANAGED_TAG, BakeKey, provenance_tags
+from ebami.provenance import (
+    BAKE_KEY_TAG,
+    MANAGED_TAG,
+    BakeKey,
+    check_extra_tags,
+    provenance_tags,
+)
 from ebami.userdata import SSM_AGENT_RPM_URL, UserData, render_user_data
 
 if TYPE_CHECKING:
@@ -153,6 +159,7 @@ class Builder:
         self._now = now
 
     def plan(self, options: BuildOptions) -> BuildPlan:
+        check_extra_tags(options.tags)
         if options.communicator is Communicator.SESSION_MANAGER and not (
             options.platform.base_ami_has_ssm_agent
         ):

@@ -73,6 +73,15 @@ def ci_run(environ: Mapping[str, str]) -> dict[str, str]:
     return found
 
 
+def check_extra_tags(extra: Mapping[str, str]) -> None:
+    """The user's own tags may not pose as ebami's provenance (or AWS's)."""
+    for key in extra:
+        if key.startswith(TAG_PREFIX) or key.lower().startswith("aws:"):
+            raise InputError(
+                f"tag {key!r} uses a reserved prefix (ebami: or aws:); pick another key"
+            )
+
+
 def provenance_tags(
     *,
     base: BaseAmi,
@@ -82,12 +91,8 @@ def provenance_tags(
     environ: Mapping[str, str],
     extra: Mapping[str, str],
 ) -> dict[str, str]:
-    """The tags of the AMI and its snapshots: the user's, then ebami's (which win)."""
-    for key in extra:
-        if key.startswith(TAG_PREFIX) or key.lower().startswith("aws:"):
-            raise InputError(
-                f"tag {key!r} uses a reserved prefix (ebami: or aws:); pick another key"
-            )
+    """The tags of the AMI and its snapshots: the user's, then ebami's."""
+    check_extra_tags(extra)
     ours = {
         "Name": ami_name,
         MANAGED_TAG: "true",

@@ -1,4 +1,4 @@
-"""The Packer runner: version detection, `init`, `validate` and `build`, in ebami's terms.
+"""The Packer runner: version detection, `init` and `build`, in ebami's terms.
 
 It turns Packer's machine-readable stream into progress callbacks, reads the AMIs from the
 manifest post-processor (falling back to the `artifact` lines) and turns failures into
@@ -99,17 +99,6 @@ class Packer:
         returncode, collected = self._run(["init", str(folder)], folder, on_ui)
         if returncode != 0:
             raise ToolError("packer init failed: " + _last(collected.errors, "see the lines above"))
-
-    def validate(
-        self, folder: Path, *, var_file: Path, only: str, cwd: Path, on_ui: UiCallback
-    ) -> list[str]:
-        """`packer validate`: Packer's error lines, empty when the template is valid."""
-        returncode, collected = self._run(
-            ["validate", f"-only={only}", f"-var-file={var_file}", str(folder)], cwd, on_ui
-        )
-        if returncode == 0:
-            return []
-        return collected.errors or [f"packer validate exited with {returncode}"]
 
     def build(
         self, folder: Path, *, var_file: Path, only: str, cwd: Path, on_ui: UiCallback
