@@ -77,6 +77,17 @@ class BuildOptions:
     force: bool = False
     ssm_parameter: str | None = None
 
+    def check(self) -> None:
+        """Refuse combinations that cannot work, before anything talks to AWS."""
+        check_extra_tags(self.tags)
+        if self.communicator is Communicator.SESSION_MANAGER and not (
+            self.platform.base_ami_has_ssm_agent
+        ):
+            raise InputError(
+                f"--communicator session-manager needs an SSM agent on the builder, and "
+                f"{self.platform.alias}'s base AMI has none; use --communicator ssh"
+            )
+
 
 @dataclass(frozen=True)
 class BuildPlan:
@@ -159,14 +170,7 @@ class Builder:
         self._now = now
 
     def plan(self, options: BuildOptions) -> BuildPlan:
-        check_extra_tags(options.tags)
-        if options.communicator is Communicator.SESSION_MANAGER and not (
-            options.platform.base_ami_has_ssm_agent
-        ):
-            raise InputError(
-                f"--communicator session-manager needs an SSM agent on the builder, and "
-                f"{options.platform.alias}'s base AMI has none; use --communicator ssh"
-            )
+        options.check()
         base = self._base_ami(options)
         packages = (
             [SSM_AGENT_RPM_URL]

@@ -128,6 +128,7 @@ def build(
         force=force,
         ssm_parameter=ssm_parameter,
     )
+    options.check()
     if record is not None and not record.parent.is_dir():
         raise InputError(f"--record {record}: folder {record.parent} does not exist")
 

@@ -25,6 +25,7 @@ PROBE = (
         ["render", "--release", "2017.09"],
         ["render", "--help"],
         ["lookup", "--help"],
+        ["build", "--help"],
         ["sandbox", "--help"],
         ["sandbox", "start", "--help"],
         ["sandbox", "stop", "--dir", "no-sandbox-here"],
