@@ -80,6 +80,9 @@ class BuildOptions:
     def check(self) -> None:
         """Refuse combinations that cannot work, before anything talks to AWS."""
         check_extra_tags(self.tags)
+        # Rendering is pure: it refuses bad drivers, a release of another OS family and a
+        # missing release where the user data pins one.
+        render_user_data(self.platform, self.drivers, self.release)
         if self.communicator is Communicator.SESSION_MANAGER and not (
             self.platform.base_ami_has_ssm_agent
         ):

@@ -10,6 +10,17 @@ from ebami.cli.main import main
 from ebami.errors import ExitCode
 
 
+def test_missing_release_on_amazon_linux_1_is_refused_before_any_call(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    code = main(["--region", "us-east-1", "build"])
+    assert code == ExitCode.USAGE
+    assert capsys.readouterr().err.startswith(
+        "error: multicontainer-docker runs Amazon Linux 1: pass --release, one of 2011.09"
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -34,8 +45,22 @@ from ebami.errors import ExitCode
             ["--drivers", "fluentd,gelf2"],
             None,
         ),
+        (
+            ["--release", "2"],
+            "error: --release: release '2' is an Amazon Linux 2 release, but "
+            "multicontainer-docker runs Amazon Linux 1; --release accepts: 2011.09, 2012.03, "
+            "2012.09, 2013.03, 2013.09, 2014.03, 2014.09, 2015.03, 2015.09, 2016.03, "
+            "2016.09, 2017.03, 2017.09, 2018.03",
+        ),
     ],
-    ids=["tag-shape", "reserved-tag", "session-manager-on-al1", "record-folder", "driver"],
+    ids=[
+        "tag-shape",
+        "reserved-tag",
+        "session-manager-on-al1",
+        "record-folder",
+        "driver",
+        "release-of-another-family",
+    ],
 )
 def test_bad_input_is_refused_before_any_call(
     args: list[str],
