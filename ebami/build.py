@@ -13,7 +13,7 @@ import shlex
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
@@ -23,7 +23,7 @@ from ebami import __version__
 from ebami.errors import InputError, Interrupted, NotFoundError, ToolError
 from ebami.lookup import BaseAmi, find_base_ami
 from ebami.packer.machine import Artifact, UiKind
-from ebami.packer.runner import Packer
+from ebami.packer.runner import MANIFEST_FILE, Packer, dotted
 from ebami.packer.template import AWS_SOURCE, SANDBOX_SOURCE, assemble, templates_digest
 from ebami.platforms import Platform
 from ebami.provenance import (
@@ -77,7 +77,7 @@ class BuildOptions:
     force: bool = False
     ssm_parameter: str | None = None
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         """Refuse combinations that cannot work, before anything talks to AWS."""
         check_extra_tags(self.tags)
         # Rendering is pure: it refuses bad drivers, a release of another OS family and a
@@ -101,7 +101,6 @@ class BuildPlan:
     bake_key: BakeKey
     ami_name: str
     tags: dict[str, str]
-    run_tags: dict[str, str]
     existing: Image | None
     force: bool
     # The EC2 endpoint when it is not AWS's (the sandbox): the template's no-SSH source.
@@ -115,6 +114,15 @@ class BuildPlan:
     @property
     def skips(self) -> bool:
         return self.existing is not None and not self.force
+
+    @property
+    def action(self) -> str:
+        """What `bake` will do, in words (`--dry-run` shows it)."""
+        if self.existing is None:
+            return "build"
+        if self.force:
+            return "build (--force)"
+        return f"skip: {self.existing.image_id} already carries the bake key"
 
 
 @dataclass(frozen=True)
@@ -173,7 +181,6 @@ class Builder:
         self._now = now
 
     def plan(self, options: BuildOptions) -> BuildPlan:
-        options.check()
         base = self._base_ami(options)
         packages = (
             [SSM_AGENT_RPM_URL]
@@ -230,7 +237,7 @@ class Builder:
             "ami_regions": list(options.copy_to),
             "ami_users": list(options.share_with),
             "ecs_config_check": _check_command(user_data),
-            "manifest_file": "manifest.json",
+            "manifest_file": MANIFEST_FILE,
         }
         return BuildPlan(
             base=base,
@@ -238,7 +245,6 @@ class Builder:
             bake_key=bake_key,
             ami_name=ami_name,
             tags=tags,
-            run_tags=run_tags,
             existing=existing,
             force=options.force,
             endpoint=self._endpoint,
@@ -274,14 +280,14 @@ class Builder:
             ami_name=image.name,
             skipped=plan.skips,
             bake_key=plan.bake_key.value,
-            base_ami={key: str(value) for key, value in asdict(plan.base).items()},
+            base_ami=asdict(plan.base),
             release=plan.user_data.release,
             drivers=list(plan.user_data.drivers),
             user_data_sha256=plan.user_data.sha256,
             ssm_agent_installed=bool(plan.user_data.packages),
             snapshot_ids=list(image.snapshot_ids),
             tags=image.tags,
-            packer_version=".".join(map(str, packer_version)) if packer_version else None,
+            packer_version=dotted(packer_version) if packer_version else None,
             packer_source=plan.source,
             builder_requires_imdsv2=imdsv2,
             ssm_parameter=options.ssm_parameter,
@@ -331,7 +337,7 @@ class Builder:
                 imdsv2 = template.requires_imdsv2_on_builder
                 if not imdsv2:
                     self._reporter.warn(
-                        f"Packer {'.'.join(map(str, version))} cannot require IMDSv2 on the "
+                        f"Packer {dotted(version)} cannot require IMDSv2 on the "
                         "builder instance (metadata_options needs Packer 1.7 or newer); the "
                         "builder accepts IMDSv1 while it runs"
                     )
@@ -384,7 +390,7 @@ class Builder:
         if untagged:
             self._reporter.progress(f"tagging {', '.join(untagged)} with the provenance tags")
             self._ec2.tag_resources(untagged, tags)
-            image = self._ec2.get_image(image_id)
+            image = replace(image, tags={**image.tags, **tags})
         return image
 
     def _on_ui(self, kind: UiKind, text: str) -> None:

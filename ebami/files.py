@@ -6,6 +6,14 @@ import os
 import tempfile
 from pathlib import Path
 
+from ebami.errors import InputError
+
+
+def require_folder(path: Path, option: str) -> None:
+    """Refuse an output file whose folder does not exist (`option` names the flag)."""
+    if not path.parent.is_dir():
+        raise InputError(f"{option} {path}: folder {path.parent} does not exist")
+
 
 def write_atomically(path: Path, text: str) -> None:
     """Write through a temporary file in the same folder, then rename it over `path`."""

@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-from ebami.drivers import DEFAULT_DRIVERS
+from ebami.drivers import DEFAULT_DRIVERS, parse_drivers
 from ebami.errors import ConfigError, InputError
-from ebami.platforms import DEFAULT_PLATFORM
+from ebami.platforms import DEFAULT_PLATFORM, Platform, resolve_platform
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -78,6 +78,19 @@ class Settings(BaseModel):
                 raise
             where = f"{source}: {key}" if source.endswith(".toml") else source
             raise InputError(f"{where}: {exc.message}") from exc
+
+    def resolved_platform(self) -> Platform:
+        with self.blame("platform"):
+            return resolve_platform(self.platform)
+
+    def resolved_drivers(self) -> tuple[str, ...]:
+        with self.blame("drivers"):
+            return parse_drivers(self.drivers)
+
+    def resolved_release(self, platform: Platform) -> str | None:
+        """The release, checked against `platform`'s OS family; None when not set."""
+        with self.blame("release"):
+            return platform.validate_release(self.release) if self.release else None
 
     def environment(self, name: str) -> EnvironmentTarget:
         try:

@@ -10,11 +10,9 @@ import typer
 
 from ebami.build import Builder, BuildOptions, BuildPlan, Communicator
 from ebami.cli.context import AppContext, OutputFormat
-from ebami.cli.options import PlatformOption, ReleaseOption
-from ebami.drivers import parse_drivers
+from ebami.cli.options import PlatformOption, ReleaseOption, comma_list
 from ebami.errors import InputError
-from ebami.files import write_atomically
-from ebami.platforms import resolve_platform
+from ebami.files import require_folder, write_atomically
 from ebami.settings import Settings
 
 
@@ -97,21 +95,17 @@ def build(
     settings = app.settings(
         platform=platform,
         release=release,
-        drivers=drivers.split(",") if drivers is not None else None,
+        drivers=comma_list(drivers),
         instance_type=instance_type,
         subnet_id=subnet_id,
         instance_profile=instance_profile,
     )
-    with settings.blame("platform"):
-        spec = resolve_platform(settings.platform)
-    with settings.blame("drivers"):
-        names = parse_drivers(settings.drivers)
-    with settings.blame("release"):
-        wanted_release = spec.validate_release(settings.release) if settings.release else None
+    spec = settings.resolved_platform()
+    # BuildOptions refuses what cannot work as it is made, before any AWS call.
     options = BuildOptions(
         platform=spec,
-        release=wanted_release,
-        drivers=names,
+        release=settings.resolved_release(spec),
+        drivers=settings.resolved_drivers(),
         base_ami=base_ami,
         platform_version=platform_version,
         ssm_agent=not no_ssm_agent,
@@ -128,9 +122,8 @@ def build(
         force=force,
         ssm_parameter=ssm_parameter,
     )
-    options.check()
-    if record is not None and not record.parent.is_dir():
-        raise InputError(f"--record {record}: folder {record.parent} does not exist")
+    if record is not None:
+        require_folder(record, "--record")
 
     builder = make_builder(app, settings)
     plan = builder.plan(options)
@@ -186,16 +179,9 @@ def make_builder(app: AppContext, settings: Settings) -> Builder:
 
 
 def show_plan(app: AppContext, plan: BuildPlan) -> None:
-    action = (
-        f"skip: {plan.existing.image_id} already carries the bake key"
-        if plan.skips and plan.existing
-        else "build (--force)"
-        if plan.existing
-        else "build"
-    )
     summary = {
         "dry_run": True,
-        "action": action,
+        "action": plan.action,
         "base_ami": plan.base.image_id,
         "platform_version": plan.base.platform_version,
         "bake_key": plan.bake_key.value,
@@ -208,7 +194,7 @@ def show_plan(app: AppContext, plan: BuildPlan) -> None:
         app.terminal.out_json(summary)
         return
     rows = [
-        ("Action", action),
+        ("Action", plan.action),
         ("Base AMI", plan.base.image_id),
         ("Platform version", plan.base.platform_version or "-"),
         ("Bake key", plan.bake_key.value),

@@ -9,7 +9,6 @@ import typer
 
 from ebami.cli.context import AppContext, OutputFormat
 from ebami.cli.options import PlatformOption, ReleaseOption
-from ebami.platforms import resolve_platform
 
 
 def lookup(
@@ -24,10 +23,8 @@ def lookup(
     """Find the platform's current base AMI in the region."""
     app = AppContext.of(ctx)
     settings = app.settings(platform=platform, release=release)
-    with settings.blame("platform"):
-        spec = resolve_platform(settings.platform)
-    with settings.blame("release"):
-        wanted_release = spec.validate_release(settings.release) if settings.release else None
+    spec = settings.resolved_platform()
+    wanted_release = settings.resolved_release(spec)
 
     from ebami.aws.elasticbeanstalk import ElasticBeanstalk
     from ebami.lookup import find_base_ami

@@ -6,6 +6,12 @@ from typing import Annotated
 
 import typer
 
+
+def comma_list(value: str | None) -> list[str] | None:
+    """A comma-separated flag as a list (None when the flag was not given)."""
+    return value.split(",") if value is not None else None
+
+
 PlatformOption = Annotated[
     str | None,
     typer.Option(

@@ -9,13 +9,11 @@ import typer
 
 from ebami.checks import CheckResult, CheckStatus, failed
 from ebami.cli.context import AppContext, OutputFormat
-from ebami.cli.options import PlatformOption, ReleaseOption
+from ebami.cli.options import PlatformOption, ReleaseOption, comma_list
 from ebami.cli.terminal import Terminal
 from ebami.cloudinit import check_schema
-from ebami.drivers import parse_drivers
-from ebami.errors import CheckFailed, InputError
-from ebami.files import write_atomically
-from ebami.platforms import resolve_platform
+from ebami.errors import CheckFailed
+from ebami.files import require_folder, write_atomically
 from ebami.userdata import check_structure, render_user_data
 
 
@@ -46,14 +44,11 @@ def render(
     settings = app.settings(
         platform=platform,
         release=release,
-        drivers=drivers.split(",") if drivers is not None else None,
+        drivers=comma_list(drivers),
     )
-    with settings.blame("platform"):
-        spec = resolve_platform(settings.platform)
-    with settings.blame("drivers"):
-        names = parse_drivers(settings.drivers)
-    with settings.blame("release"):
-        user_data = render_user_data(spec, names, settings.release)
+    spec = settings.resolved_platform()
+    names = settings.resolved_drivers()
+    user_data = render_user_data(spec, names, settings.resolved_release(spec))
 
     results = check_structure(user_data.text)
     if check:
@@ -66,7 +61,8 @@ def render(
         )
 
     if out is not None:
-        _write_atomically(out, user_data.text)
+        require_folder(out, "--out")
+        write_atomically(out, user_data.text)
         app.terminal.success(f"wrote {out} ({user_data.size} bytes, sha256 {user_data.sha256})")
     if app.output is OutputFormat.JSON:
         app.terminal.out_json(
@@ -96,10 +92,3 @@ def _show_checks(terminal: Terminal, results: list[CheckResult]) -> None:
             terminal.warn(line)
         else:
             terminal.success(line)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    folder = path.resolve().parent
-    if not folder.is_dir():
-        raise InputError(f"--out {path}: folder {folder} does not exist")
-    write_atomically(path.resolve(), text)

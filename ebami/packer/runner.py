@@ -28,6 +28,8 @@ from ebami.packer.machine import artifacts as artifact_lines
 from ebami.packer.process import ProcessRunner
 
 MINIMUM_VERSION = (1, 6, 6)
+# Where the template's manifest post-processor writes, relative to Packer's working folder.
+MANIFEST_FILE = "manifest.json"
 INSTALL_HINT = (
     "install Packer 1.6.6 or newer (Debian and Ubuntu: apt-get install packer; others: "
     "https://developer.hashicorp.com/packer/install)"
@@ -43,7 +45,6 @@ class PackerBuild:
     """What one `packer build` made."""
 
     artifacts: tuple[Artifact, ...]
-    error_lines: tuple[str, ...] = ()
 
 
 @dataclass
@@ -89,7 +90,7 @@ class Packer:
         version = (major, minor, patch)
         if version < MINIMUM_VERSION:
             raise ToolError(
-                f"{self.binary} is Packer {_dotted(version)}, older than ebami supports; "
+                f"{self.binary} is Packer {dotted(version)}, older than ebami supports; "
                 f"{INSTALL_HINT}"
             )
         return version
@@ -121,10 +122,10 @@ class Packer:
                 f"packer build failed (exit {returncode}): "
                 + _last(collected.errors, "Packer printed no error line; rerun with -v")
             )
-        found = _manifest_artifacts(cwd / "manifest.json") or artifact_lines(collected.lines)
+        found = _manifest_artifacts(cwd / MANIFEST_FILE) or artifact_lines(collected.lines)
         if not found:
             raise ToolError("packer build succeeded but reported no AMI; rerun with -v")
-        return PackerBuild(tuple(found), tuple(collected.errors))
+        return PackerBuild(tuple(found))
 
     def _run(
         self, arguments: Sequence[str], cwd: Path, on_ui: UiCallback
@@ -174,5 +175,6 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _dotted(version: tuple[int, ...]) -> str:
+def dotted(version: tuple[int, ...]) -> str:
+    """A version as Packer prints it: `1.6.6`."""
     return ".".join(str(part) for part in version)
