@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from ebami import __version__
 from ebami.errors import InputError, Interrupted, NotFoundError, ToolError
@@ -33,6 +33,7 @@ from ebami.provenance import (
     check_extra_tags,
     provenance_tags,
 )
+from ebami.reporting import Reporter
 from ebami.userdata import SSM_AGENT_RPM_URL, UserData, render_user_data
 
 if TYPE_CHECKING:
@@ -48,12 +49,6 @@ ECS_CONFIG_DIR = "ecs-config"
 class Communicator(str, Enum):
     SSH = "ssh"
     SESSION_MANAGER = "session-manager"
-
-
-class Reporter(Protocol):
-    def progress(self, message: str) -> None: ...
-    def detail(self, message: str) -> None: ...
-    def warn(self, message: str) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,24 @@ class CheckStatus(str, Enum):
 
 @dataclass(frozen=True)
 class CheckResult:
+    """A check's verdict, a one-line detail, and the evidence it rests on (file lines...)."""
+
     name: str
     status: CheckStatus
     detail: str
+    evidence: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return self.status is CheckStatus.PASSED
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "status": self.status.value,
+            "detail": self.detail,
+            "evidence": list(self.evidence),
+        }
 
 
 def failed(results: Iterable[CheckResult]) -> list[CheckResult]:

@@ -17,11 +17,18 @@ from typing import Any
 from ebami import __version__
 from ebami.errors import InputError
 from ebami.lookup import BaseAmi
-from ebami.userdata import UserData
+from ebami.userdata import SSM_AGENT_RPM_URL, UserData
 
 TAG_PREFIX = "ebami:"
 MANAGED_TAG = "ebami:managed"
 BAKE_KEY_TAG = "ebami:bake-key"
+PLATFORM_TAG = "ebami:platform"
+RELEASE_TAG = "ebami:release"
+DRIVERS_TAG = "ebami:drivers"
+# Whether instances of the AMI run the SSM agent ("yes"/"no"), which `ebami verify` needs.
+SSM_AGENT_TAG = "ebami:ssm-agent"
+VERIFIED_TAG = "ebami:verified"
+VERIFIED_CHECKS_TAG = "ebami:verified-checks"
 # Bump when the meaning of the inputs changes, so that old keys no longer match.
 BAKE_KEY_SCHEME = 1
 # EC2 limits: 50 tags per resource, values of at most 256 characters.
@@ -82,6 +89,11 @@ def check_extra_tags(extra: Mapping[str, str]) -> None:
             )
 
 
+def has_ssm_agent(user_data: UserData) -> bool:
+    """Whether instances booted from this user data's image run the SSM agent."""
+    return user_data.platform.base_ami_has_ssm_agent or SSM_AGENT_RPM_URL in user_data.packages
+
+
 def provenance_tags(
     *,
     base: BaseAmi,
@@ -98,12 +110,13 @@ def provenance_tags(
         MANAGED_TAG: "true",
         BAKE_KEY_TAG: bake_key.value,
         "ebami:base-ami": base.image_id,
-        "ebami:platform": base.platform,
+        PLATFORM_TAG: base.platform,
         "ebami:platform-arn": base.platform_arn,
         "ebami:platform-version": base.platform_version,
-        "ebami:release": user_data.release or "",
+        RELEASE_TAG: user_data.release or "",
         # EC2 allows commas in values, other services' tag rules do not: spaces are safe.
-        "ebami:drivers": " ".join(user_data.drivers),
+        DRIVERS_TAG: " ".join(user_data.drivers),
+        SSM_AGENT_TAG: "yes" if has_ssm_agent(user_data) else "no",
         "ebami:user-data-sha256": user_data.sha256,
         "ebami:version": __version__,
         **{TAG_PREFIX + key: value for key, value in ci_run(environ).items()},

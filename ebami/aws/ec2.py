@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from ebami.aws.errors import aws_errors
-from ebami.errors import NotFoundError
+from ebami.errors import InputError, NotFoundError
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2.client import EC2Client
@@ -22,6 +23,45 @@ class Image:
     creation_date: str
     tags: dict[str, str]
     snapshot_ids: tuple[str, ...]
+    architecture: str = "x86_64"
+    ena_support: bool = False
+    owner_alias: str = ""
+
+
+@dataclass(frozen=True)
+class InstanceSpec:
+    """One instance to launch: IMDSv2 required, terminated (not stopped) on shutdown."""
+
+    image_id: str
+    instance_type: str
+    instance_profile: str
+    subnet_id: str | None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Instance:
+    instance_id: str
+    image_id: str
+    state: str
+    state_reason: str
+    subnet_id: str
+    vpc_id: str
+    public_ip: str
+    instance_profile_arn: str
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Egress:
+    """How a subnet reaches the internet: the target of its 0.0.0.0/0 route, if any."""
+
+    default_route_target: str | None
+    endpoint_services: frozenset[str]
+
+    @property
+    def via_internet_gateway(self) -> bool:
+        return (self.default_route_target or "").startswith("igw-")
 
 
 class Ec2:
@@ -90,6 +130,132 @@ class Ec2:
                 Tags=[{"Key": key, "Value": value} for key, value in tags.items()],
             )
 
+    def launch_instance(self, spec: InstanceSpec) -> Instance:
+        """Run one instance as `spec` says; the tags are applied at launch, volume included."""
+        tags = [{"Key": key, "Value": value} for key, value in spec.tags.items()]
+        request: dict[str, Any] = {
+            "ImageId": spec.image_id,
+            "InstanceType": spec.instance_type,
+            "MinCount": 1,
+            "MaxCount": 1,
+            "IamInstanceProfile": {"Name": spec.instance_profile},
+            "MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled"},
+            "InstanceInitiatedShutdownBehavior": "terminate",
+            "TagSpecifications": [
+                {"ResourceType": "instance", "Tags": tags},
+                {"ResourceType": "volume", "Tags": tags},
+            ],
+        }
+        if spec.subnet_id:
+            request["SubnetId"] = spec.subnet_id
+        with aws_errors(f"ec2:RunInstances {spec.image_id}"):
+            try:
+                response: Any = self._client.run_instances(**request)
+            except ClientError as exc:
+                _refuse_bad_launch_input(exc, spec)
+                raise
+        return _instance(response["Instances"][0])
+
+    def describe_instances(self, instance_ids: list[str]) -> list[Instance]:
+        """The instances `instance_ids` (NotFoundError when one does not exist)."""
+        found: list[Instance] = []
+        with aws_errors(f"ec2:DescribeInstances {', '.join(instance_ids)}"):
+            try:
+                paginator = self._client.get_paginator("describe_instances")
+                for page in paginator.paginate(InstanceIds=instance_ids):
+                    for reservation in page.get("Reservations", []):
+                        found.extend(_instance(item) for item in reservation.get("Instances", []))
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in _MISSING_INSTANCE:
+                    raise NotFoundError(
+                        f"instance {', '.join(instance_ids)} does not exist in this region"
+                    ) from exc
+                raise
+        return found
+
+    def find_instances_by_tag(self, key: str, value: str) -> list[Instance]:
+        """Instances tagged `key=value` that are not terminated."""
+        found: list[Instance] = []
+        alive = ["pending", "running", "stopping", "stopped", "shutting-down"]
+        with aws_errors(f"ec2:DescribeInstances tag:{key}={value}"):
+            paginator = self._client.get_paginator("describe_instances")
+            for page in paginator.paginate(
+                Filters=[
+                    {"Name": f"tag:{key}", "Values": [value]},
+                    {"Name": "instance-state-name", "Values": alive},
+                ]
+            ):
+                for reservation in page.get("Reservations", []):
+                    found.extend(_instance(item) for item in reservation.get("Instances", []))
+        return found
+
+    def terminate_instances(self, instance_ids: list[str]) -> None:
+        with aws_errors(f"ec2:TerminateInstances {', '.join(instance_ids)}"):
+            self._client.terminate_instances(InstanceIds=instance_ids)
+
+    def egress(self, subnet_id: str, vpc_id: str) -> Egress:
+        """The subnet's default route (its own route table, else the VPC's main one) and the
+        interface endpoints available in its VPC."""
+        with aws_errors(f"ec2:DescribeRouteTables {subnet_id}"):
+            tables: list[Any] = self._client.describe_route_tables(
+                Filters=[{"Name": "association.subnet-id", "Values": [subnet_id]}]
+            )["RouteTables"]
+            if not tables:
+                tables = self._client.describe_route_tables(
+                    Filters=[
+                        {"Name": "vpc-id", "Values": [vpc_id]},
+                        {"Name": "association.main", "Values": ["true"]},
+                    ]
+                )["RouteTables"]
+        routes: list[Any] = list(tables[0].get("Routes", [])) if tables else []
+        target = next((_route_target(route) for route in routes if _is_default_route(route)), None)
+        with aws_errors(f"ec2:DescribeVpcEndpoints {vpc_id}"):
+            endpoints: list[Any] = self._client.describe_vpc_endpoints(
+                Filters=[
+                    {"Name": "vpc-id", "Values": [vpc_id]},
+                    {"Name": "vpc-endpoint-state", "Values": ["available"]},
+                ]
+            )["VpcEndpoints"]
+        services = frozenset(
+            str(item.get("ServiceName", "")).rsplit(".", 1)[-1] for item in endpoints
+        )
+        return Egress(target, services)
+
+
+_ROUTE_TARGETS = (
+    "GatewayId", "NatGatewayId", "TransitGatewayId", "NetworkInterfaceId", "InstanceId",
+    "VpcPeeringConnectionId", "LocalGatewayId", "CarrierGatewayId",
+)  # fmt: skip
+
+
+def _is_default_route(route: dict[str, Any]) -> bool:
+    return route.get("DestinationCidrBlock") == "0.0.0.0/0" and route.get("State") != "blackhole"
+
+
+def _route_target(route: dict[str, Any]) -> str | None:
+    return next((str(route[name]) for name in _ROUTE_TARGETS if route.get(name)), None)
+
+
+_MISSING_INSTANCE = {"InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed"}
+
+
+def _refuse_bad_launch_input(exc: ClientError, spec: InstanceSpec) -> None:
+    """Turn RunInstances' refusals of ebami's inputs into one line naming the option."""
+    error = exc.response.get("Error", {})
+    code, message = error.get("Code", ""), " ".join(str(error.get("Message", "")).split())
+    lowered = message.lower()
+    if code == "NoSuchEntity" or "iaminstanceprofile" in lowered or "instance profile" in lowered:
+        raise InputError(
+            f"--instance-profile {spec.instance_profile!r} is not usable: {message}; give the "
+            "name of an instance profile whose role has AmazonSSMManagedInstanceCore"
+        ) from exc
+    if code.startswith("InvalidSubnet"):
+        raise InputError(f"--subnet-id {spec.subnet_id!r} is not usable: {message}") from exc
+    if code in ("InvalidInstanceType", "Unsupported") or "instance type" in lowered:
+        raise InputError(
+            f"--instance-type {spec.instance_type!r} is not usable with {spec.image_id}: {message}"
+        ) from exc
+
 
 _MISSING_IMAGE = {"InvalidAMIID.NotFound", "InvalidAMIID.Unavailable", "InvalidAMIID.Malformed"}
 
@@ -106,6 +272,23 @@ def _image(item: Any) -> Image:
             for mapping in item.get("BlockDeviceMappings", [])
             if mapping.get("Ebs", {}).get("SnapshotId")
         ),
+        architecture=item.get("Architecture") or "x86_64",
+        ena_support=bool(item.get("EnaSupport")),
+        owner_alias=item.get("ImageOwnerAlias", ""),
+    )
+
+
+def _instance(item: Any) -> Instance:
+    return Instance(
+        instance_id=item["InstanceId"],
+        image_id=item.get("ImageId", ""),
+        state=item.get("State", {}).get("Name", ""),
+        state_reason=item.get("StateReason", {}).get("Message", ""),
+        subnet_id=item.get("SubnetId", ""),
+        vpc_id=item.get("VpcId", ""),
+        public_ip=item.get("PublicIpAddress", ""),
+        instance_profile_arn=item.get("IamInstanceProfile", {}).get("Arn", ""),
+        tags=_tags(item.get("Tags", [])),
     )
 
 

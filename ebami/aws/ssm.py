@@ -2,12 +2,47 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
 
 from ebami.aws.errors import aws_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm.client import SSMClient
+
+RUN_SHELL_SCRIPT = "AWS-RunShellScript"
+# SendCommand's TimeoutSeconds (delivery) accepts 30 seconds at least.
+MIN_DELIVERY_TIMEOUT = 30
+FINAL_STATUSES = frozenset(
+    {"Success", "Failed", "TimedOut", "Cancelled", "Cancelling", "Undeliverable", "Terminated"}
+)
+
+
+@dataclass(frozen=True)
+class ManagedInstance:
+    """An instance as SSM sees it: registered, with its agent's ping status."""
+
+    instance_id: str
+    ping_status: str
+    agent_version: str
+    platform: str
+
+
+@dataclass(frozen=True)
+class CommandInvocation:
+    instance_id: str
+    status: str
+    status_details: str
+    response_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL_STATUSES
 
 
 class Ssm:
@@ -29,3 +64,69 @@ class Ssm:
                 Overwrite=True,
             )
         return response["Version"]
+
+    def managed_instances(self, instance_ids: Sequence[str]) -> dict[str, ManagedInstance]:
+        """Those of `instance_ids` registered with SSM (any ping status), by id."""
+        found: dict[str, ManagedInstance] = {}
+        with aws_errors("ssm:DescribeInstanceInformation"):
+            paginator = self._client.get_paginator("describe_instance_information")
+            for page in paginator.paginate(
+                Filters=[{"Key": "InstanceIds", "Values": list(instance_ids)}]
+            ):
+                for item in page.get("InstanceInformationList", []):
+                    found[item["InstanceId"]] = ManagedInstance(
+                        instance_id=item["InstanceId"],
+                        ping_status=item.get("PingStatus", ""),
+                        agent_version=item.get("AgentVersion", ""),
+                        platform=" ".join(
+                            part
+                            for part in (item.get("PlatformName"), item.get("PlatformVersion"))
+                            if part
+                        ),
+                    )
+        return found
+
+    def run_shell_script(
+        self,
+        instance_ids: Sequence[str],
+        lines: Sequence[str],
+        *,
+        comment: str,
+        delivery_timeout: int,
+        execution_timeout: int,
+    ) -> str:
+        """Send `lines` as one AWS-RunShellScript command to the instances; the command id."""
+        with aws_errors(f"ssm:SendCommand {', '.join(instance_ids)}"):
+            response: Any = self._client.send_command(
+                InstanceIds=list(instance_ids),
+                DocumentName=RUN_SHELL_SCRIPT,
+                Comment=comment[:100],
+                TimeoutSeconds=max(MIN_DELIVERY_TIMEOUT, delivery_timeout),
+                Parameters={
+                    "commands": list(lines),
+                    "executionTimeout": [str(execution_timeout)],
+                },
+            )
+        command_id: str = response["Command"]["CommandId"]
+        return command_id
+
+    def command_invocation(self, command_id: str, instance_id: str) -> CommandInvocation | None:
+        """The command's result on one instance; None while SSM does not know it yet."""
+        with aws_errors(f"ssm:GetCommandInvocation {command_id} {instance_id}"):
+            try:
+                item: Any = self._client.get_command_invocation(
+                    CommandId=command_id, InstanceId=instance_id
+                )
+            except ClientError as exc:
+                # SSM may answer this for a moment right after SendCommand.
+                if exc.response.get("Error", {}).get("Code") == "InvocationDoesNotExist":
+                    return None
+                raise
+        return CommandInvocation(
+            instance_id=instance_id,
+            status=item.get("Status", ""),
+            status_details=item.get("StatusDetails", ""),
+            response_code=int(item.get("ResponseCode", -1)),
+            stdout=item.get("StandardOutputContent", ""),
+            stderr=item.get("StandardErrorContent", ""),
+        )

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ebami import __version__
-from ebami.cli import build, lookup, render, sandbox
+from ebami.cli import build, lookup, render, sandbox, verify
 from ebami.cli.context import AppContext, OutputFormat
 from ebami.cli.terminal import Terminal
 from ebami.errors import ExitCode
@@ -87,4 +87,5 @@ def root(
 app.command("lookup")(lookup.lookup)
 app.command("render")(render.render)
 app.command("build")(build.build)
+app.command("verify")(verify.verify)
 app.add_typer(sandbox.app, name="sandbox")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ebami.errors import EbamiError
+from ebami.sandbox.rootfs import TOOLS_DIR
 
 # The directories of an instance root that are bound writable into the jail.
 WRITABLE_DIRS = ("etc", "var", "opt", "root", "home", "srv")
@@ -25,7 +26,8 @@ WRITABLE_DIRS = ("etc", "var", "opt", "root", "home", "srv")
 _USR_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 _running: set[subprocess.Popen[str]] = set()
 _running_lock = threading.Lock()
-_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# The instance's own tools (the sandbox's `rpm`) first, then the host's read-only /usr.
+_PATH = f"/{TOOLS_DIR}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 An instance's root is a copy of its image's root; `CreateImage` copies an instance's root into
 the new image's; terminating an instance drops its root, stopping keeps it. The sandbox's
-package database (what is "installed" in a root) is a text file, one `name version` a line.
+package database (what is "installed" in a root) is a text file, one `name version` a line;
+every instance gets an `rpm -q` that reads it, so scripts ask for versions as on Amazon Linux.
 """
 
 from __future__ import annotations
@@ -14,6 +15,28 @@ from pathlib import Path
 PACKAGE_DB = "var/lib/ebami-sandbox/packages"
 SSM_AGENT_PACKAGE = "amazon-ssm-agent"
 ECS_INIT_PACKAGE = "ecs-init"
+# The jail puts this folder first on PATH; each instance gets the sandbox's tools in it.
+TOOLS_DIR = "opt/ebami-sandbox/bin"
+# `rpm -q NAME...` answered from the package database, in rpm's own output form.
+RPM_SHIM = f"""#!/bin/sh
+db=/{PACKAGE_DB}
+if [ "$1" != "-q" ] || [ "$#" -lt 2 ]; then
+  echo "rpm: the ebami sandbox emulates only 'rpm -q NAME...'" >&2
+  exit 2
+fi
+shift
+status=0
+for name in "$@"; do
+  version=$(awk -v name="$name" '$1 == name {{ print $2 }}' "$db" 2>/dev/null)
+  if [ -n "$version" ]; then
+    echo "$name-$version.x86_64"
+  else
+    echo "package $name is not installed"
+    status=1
+  fi
+done
+exit $status
+"""
 
 
 class RootStore:
@@ -49,6 +72,7 @@ class RootStore:
                 shutil.copytree(self.image(image_id), root, symlinks=True)
             else:
                 root.mkdir(parents=True)
+        install_tools(root)
         return root
 
     def snapshot(self, instance_id: str, image_id: str) -> None:
@@ -70,6 +94,15 @@ class RootStore:
 
     def drop_image(self, image_id: str) -> None:
         shutil.rmtree(self.image(image_id), ignore_errors=True)
+
+
+def install_tools(root: Path) -> None:
+    """Put the sandbox's stand-ins for the image's own tools (`rpm`) into an instance root."""
+    tools = root / TOOLS_DIR
+    tools.mkdir(parents=True, exist_ok=True)
+    rpm = tools / "rpm"
+    rpm.write_text(RPM_SHIM)
+    rpm.chmod(0o755)
 
 
 def inside(root: Path, path: str) -> Path:

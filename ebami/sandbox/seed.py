@@ -31,6 +31,7 @@ _ASSUME_EC2 = json.dumps(
 
 def seed(account_id: str, region: str) -> None:
     """Create the platforms, base AMIs, the instance profile, the application and environments."""
+    _internet_route(account_id, region)
     _images(account_id, region)
     _instance_profile(account_id)
     bucket, key = _application_version(account_id, region)
@@ -38,6 +39,22 @@ def seed(account_id: str, region: str) -> None:
     state.platforms = [_platform(platform, region) for platform in world.PLATFORMS]
     state.versions[(world.APPLICATION, world.APPLICATION_VERSION)] = (bucket, key)
     _environments(state, account_id, region)
+
+
+def _internet_route(account_id: str, region: str) -> None:
+    """Give the default VPC what AWS gives it: an internet gateway and a 0.0.0.0/0 route to it."""
+    backend = ec2_backends[account_id][region]
+    vpc = backend.get_default_vpc()
+    if vpc is None:  # pragma: no cover - moto makes the default VPC with the backend
+        return
+    gateway = backend.create_internet_gateway()
+    backend.attach_internet_gateway(gateway.id, vpc.id)
+    main = next(
+        table
+        for table in backend.route_tables.values()
+        if table.vpc_id == vpc.id and table.main_association_id
+    )
+    backend.create_route(main.id, "0.0.0.0/0", gateway_id=gateway.id)
 
 
 def _images(account_id: str, region: str) -> None:

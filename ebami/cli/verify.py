@@ -1,0 +1,209 @@
+"""`ebami verify`: prove over SSM that an AMI (or running instances) allow the log drivers."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ebami.checks import CheckStatus
+from ebami.cli.context import AppContext, OutputFormat
+from ebami.cli.options import comma_list
+from ebami.drivers import parse_drivers
+from ebami.errors import CheckFailed, InputError
+from ebami.settings import Settings
+
+if TYPE_CHECKING:
+    from ebami.verify.report import VerifyReport
+    from ebami.verify.verifier import Verifier, VerifyPlan
+
+_AMI_ID = re.compile(r"ami-[0-9a-f]{8}(?:[0-9a-f]{9})?")
+_INSTANCE_ID = re.compile(r"i-[0-9a-f]{8}(?:[0-9a-f]{9})?")
+_MARKS = {CheckStatus.PASSED: "PASS", CheckStatus.FAILED: "FAIL", CheckStatus.SKIPPED: "SKIP"}
+
+
+def verify(
+    ctx: typer.Context,
+    ami: Annotated[
+        str | None,
+        typer.Option("--ami", help="Launch a throwaway instance of this AMI and check it."),
+    ] = None,
+    instance: Annotated[
+        list[str] | None,
+        typer.Option("--instance", help="Check this running instance instead (repeatable)."),
+    ] = None,
+    env: Annotated[
+        str | None,
+        typer.Option("--env", help="Check every instance of this Elastic Beanstalk environment."),
+    ] = None,
+    require: Annotated[
+        str | None,
+        typer.Option(
+            "--require",
+            help="Comma-separated log drivers the agent must allow (default: the AMI's "
+            "ebami:drivers tag, else the configured drivers).",
+        ),
+    ] = None,
+    instance_type: Annotated[
+        str | None,
+        typer.Option("--instance-type", help="Type of the throwaway instance (default: cheapest)."),
+    ] = None,
+    instance_profile: Annotated[
+        str | None,
+        typer.Option(
+            "--instance-profile",
+            help="Instance profile of the throwaway instance; its role needs "
+            "AmazonSSMManagedInstanceCore.",
+        ),
+    ] = None,
+    subnet_id: Annotated[
+        str | None, typer.Option("--subnet-id", help="Subnet of the throwaway instance.")
+    ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option("--timeout", help="Seconds to wait for SSM and the checks, in all."),
+    ] = 600.0,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show what would be launched and checked; launch nothing."),
+    ] = False,
+) -> None:
+    """Check ecs.config (by the ECS agent's rules), the OS release and the release lock over SSM."""
+    app = AppContext.of(ctx)
+    from ebami.verify.verifier import VerifyOptions
+
+    targets = [
+        name for name, given in (("--ami", ami), ("--instance", instance), ("--env", env)) if given
+    ]
+    if len(targets) != 1:
+        raise InputError(
+            "give exactly one of --ami AMI, --instance ID or --env NAME"
+            + (f" (got {' and '.join(targets)})" if targets else "")
+        )
+    if ami is not None and not _AMI_ID.fullmatch(ami):
+        raise InputError(f"--ami {ami!r} is not an AMI id; write ami- and 8 or 17 hex digits")
+    for instance_id in instance or []:
+        if not _INSTANCE_ID.fullmatch(instance_id):
+            raise InputError(
+                f"--instance {instance_id!r} is not an instance id; write i- and 8 or 17 hex digits"
+            )
+    settings = app.settings(
+        instance_type=instance_type, subnet_id=subnet_id, instance_profile=instance_profile
+    )
+    required = None
+    if require is not None:
+        try:
+            required = parse_drivers(comma_list(require) or [])
+        except InputError as exc:
+            raise InputError(f"--require: {exc.message}") from exc
+    application = None
+    if env is not None:
+        configured = settings.environments.get(env)
+        if configured is not None:
+            application, env = configured.application, configured.environment
+            if configured.region and settings.source_of("region") != "--region":
+                settings = settings.model_copy(update={"region": configured.region})
+    options = VerifyOptions(
+        default_drivers=settings.resolved_drivers(),
+        required=required,
+        timeout=timeout,
+        instance_type=settings.instance_type
+        if settings.source_of("instance_type") != "default"
+        else None,
+        instance_profile=settings.instance_profile,
+        subnet_id=settings.subnet_id,
+    )
+
+    verifier = make_verifier(app, settings)
+    if ami is not None:
+        plan = verifier.plan_ami(ami, options)
+    elif env is not None:
+        plan = verifier.plan_environment(env, application, options)
+    else:
+        plan = verifier.plan_instances(list(instance or []), options)
+    if dry_run:
+        show_plan(app, plan)
+        return
+    report = verifier.run(plan, options)
+    if app.output is OutputFormat.JSON:
+        app.terminal.out_json(report.to_json())
+    else:
+        app.terminal.out_text(render(report))
+    if not report.passed:
+        raise CheckFailed(report.failure_summary())
+    app.terminal.success(f"{report.kind.value} {report.target} verified")
+
+
+def make_verifier(app: AppContext, settings: Settings) -> Verifier:
+    from ebami.aws.ec2 import Ec2
+    from ebami.aws.elasticbeanstalk import ElasticBeanstalk
+    from ebami.aws.ssm import Ssm
+    from ebami.verify.verifier import Verifier
+
+    aws = app.aws(settings)
+    return Verifier(
+        ec2=Ec2(aws.client("ec2")),
+        ssm=Ssm(aws.client("ssm")),
+        eb=lambda: ElasticBeanstalk(aws.client("elasticbeanstalk")),
+        reporter=app.terminal,
+    )
+
+
+def render(report: VerifyReport) -> str:
+    """The report as text: per instance, one line per check and its evidence indented."""
+    verdict = "verified" if report.passed else "NOT verified"
+    lines = [f"{report.kind.value} {report.target}: {verdict}"]
+    lines += [f"  note: {note}" for note in report.notes]
+    for item in report.instances:
+        if item.instance_id is None:
+            where = f"{item.image_id} (no instance launched)"
+        elif item.launched:
+            where = f"{item.instance_id} (launched from {item.image_id}, terminated)"
+        else:
+            where = f"{item.instance_id} (runs {item.image_id})"
+        lines.append(f"  {where}")
+        for check in item.checks:
+            lines.append(f"    {_MARKS[check.status]}  {check.name:<15}  {check.detail}")
+            lines += [f"          {line}" for line in check.evidence]
+    for key, value in report.verified_tags.items():
+        lines.append(f"  tagged {key}={value}")
+    return "\n".join(lines) + "\n"
+
+
+def show_plan(app: AppContext, plan: VerifyPlan) -> None:
+    summary = plan.to_json()
+    if app.output is OutputFormat.JSON:
+        app.terminal.out_json(summary)
+        return
+    rows = [("Target", f"{plan.kind.value} {plan.target}")]
+    if plan.refusal:
+        rows.append(("Cannot verify", plan.refusal))
+    if plan.launch is not None:
+        rows += [
+            ("Instance type", plan.launch.instance_type),
+            ("Instance profile", plan.launch.instance_profile),
+            ("Subnet", plan.launch.subnet_id or "the default VPC's"),
+            ("IMDSv2", "required"),
+        ]
+    expected = [plan.expected] if plan.expected else [t.expected for t in plan.targets]
+    for target in plan.targets:
+        rows.append(
+            (
+                f"Instance {target.instance.instance_id}",
+                f"{target.instance.state}, runs {target.instance.image_id}",
+            )
+        )
+    for item in {e.image_id: e for e in expected}.values():
+        rows += [
+            (f"{item.image_id} drivers", f"{' '.join(item.drivers)} ({item.drivers_source})"),
+            (f"{item.image_id} release", f"{item.release.value or '-'} ({item.release.source})"),
+            (f"{item.image_id} SSM agent", _agent(item.ssm_agent, item.ssm_agent_source)),
+        ]
+    rows += [("Note", note) for note in plan.notes]
+    app.terminal.out_table(rows)
+
+
+def _agent(value: bool | None, source: str) -> str:
+    word = {True: "yes", False: "no", None: "unknown"}[value]
+    return f"{word} ({source})"

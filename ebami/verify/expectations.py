@@ -1,0 +1,143 @@
+"""What an AMI should deliver, and on what basis ebami believes it.
+
+An AMI ebami baked says it all in its provenance tags: platform (so the OS family), release,
+log drivers, and whether it runs the SSM agent. For any other AMI, the name of an Elastic
+Beanstalk or Amazon Linux image tells the OS family and (on Amazon Linux 1) the release;
+what cannot be known is reported as unknown, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ebami.aws.ec2 import Image
+from ebami.errors import InputError
+from ebami.platforms import OsFamily, resolve_platform
+from ebami.provenance import DRIVERS_TAG, PLATFORM_TAG, RELEASE_TAG, SSM_AGENT_TAG
+
+# Amazon Linux 1 releases are YYYY.03 or YYYY.09 from 2011 to 2018; names carry them as
+# `amzn-2017.09` (Elastic Beanstalk) or `amzn-ami-...-2018.03` (Amazon Linux AMI).
+_AL1_NAME = re.compile(r"amzn-(?:ami-(?:[a-z]+-)*)?(?:hvm-)?(20(?:1[1-8])\.(?:03|09))")
+_AL2023_NAME = re.compile(r"(?:al2023|amzn-2023)")
+_AL2_NAME = re.compile(r"(?:amzn2-|amzn-2\.)")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A value ebami expects, with where it comes from (`tag ebami:release`, `AMI name`...)."""
+
+    value: str | None
+    source: str
+
+    @property
+    def known(self) -> bool:
+        return self.value is not None
+
+
+@dataclass(frozen=True)
+class Expectations:
+    image_id: str
+    family: OsFamily | None
+    family_source: str
+    release: Fact
+    drivers: tuple[str, ...]
+    drivers_source: str
+    ssm_agent: bool | None
+    ssm_agent_source: str
+
+    @classmethod
+    def of(
+        cls,
+        image: Image,
+        *,
+        required: tuple[str, ...] | None,
+        default_drivers: tuple[str, ...],
+    ) -> Expectations:
+        tags = image.tags
+        family, family_source = _family(image)
+        release = _release(image, family)
+        if required:
+            drivers, drivers_source = required, "--require"
+        elif tags.get(DRIVERS_TAG):
+            drivers, drivers_source = tuple(tags[DRIVERS_TAG].split()), f"tag {DRIVERS_TAG}"
+        else:
+            drivers, drivers_source = default_drivers, "settings (the AMI has no ebami:drivers tag)"
+        agent, agent_source = _ssm_agent(image, family, family_source)
+        return cls(
+            image_id=image.image_id,
+            family=family,
+            family_source=family_source,
+            release=release,
+            drivers=drivers,
+            drivers_source=drivers_source,
+            ssm_agent=agent,
+            ssm_agent_source=agent_source,
+        )
+
+    @classmethod
+    def unknown(
+        cls, image_id: str, *, required: tuple[str, ...] | None, default: tuple[str, ...]
+    ) -> Expectations:
+        """For an instance whose AMI is gone (deregistered) or not visible."""
+        drivers, source = (required, "--require") if required else (default, "settings")
+        return cls(
+            image_id=image_id,
+            family=None,
+            family_source="unknown: the AMI is not visible",
+            release=Fact(None, "unknown: the AMI is not visible"),
+            drivers=drivers,
+            drivers_source=source,
+            ssm_agent=None,
+            ssm_agent_source="unknown",
+        )
+
+
+def _family(image: Image) -> tuple[OsFamily | None, str]:
+    platform = image.tags.get(PLATFORM_TAG)
+    if platform:
+        try:
+            return resolve_platform(platform).os_family, f"tag {PLATFORM_TAG}"
+        except InputError:
+            pass
+    name = image.name.lower()
+    if _AL2023_NAME.search(name):
+        return OsFamily.AL2023, "AMI name"
+    if _AL2_NAME.search(name):
+        return OsFamily.AL2, "AMI name"
+    if _AL1_NAME.search(name):
+        return OsFamily.AL1, "AMI name"
+    return None, "unknown: no ebami:platform tag, and the AMI name does not say"
+
+
+def _release(image: Image, family: OsFamily | None) -> Fact:
+    if family is OsFamily.AL1:
+        if image.tags.get(RELEASE_TAG):
+            return Fact(image.tags[RELEASE_TAG], f"tag {RELEASE_TAG}")
+        match = _AL1_NAME.search(image.name.lower())
+        if match:
+            return Fact(match.group(1), "AMI name")
+        return Fact(None, "unknown: no ebami:release tag, and the AMI name does not say")
+    if family is OsFamily.AL2:
+        return Fact("2", "Amazon Linux 2 has one release")
+    if family is OsFamily.AL2023:
+        return Fact("2023", "Amazon Linux 2023's major release")
+    return Fact(None, "unknown: the OS family is unknown")
+
+
+def _ssm_agent(
+    image: Image, family: OsFamily | None, family_source: str
+) -> tuple[bool | None, str]:
+    tagged = image.tags.get(SSM_AGENT_TAG)
+    if tagged in ("yes", "no"):
+        return tagged == "yes", f"tag {SSM_AGENT_TAG}={tagged}"
+    if (
+        family is OsFamily.AL1
+        and image.owner_alias == "amazon"
+        and not image.tags.get(PLATFORM_TAG)
+    ):
+        return False, (
+            f"{image.image_id} is an Amazon-owned Amazon Linux 1 image ({family_source}), "
+            "and those ship without the SSM agent"
+        )
+    return None, "unknown"

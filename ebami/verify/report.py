@@ -1,0 +1,86 @@
+"""The result of `ebami verify`: per instance, each check with its verdict and evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from ebami.checks import CheckResult, CheckStatus
+
+
+class TargetKind(str, Enum):
+    AMI = "ami"
+    INSTANCE = "instance"
+    ENVIRONMENT = "environment"
+
+
+@dataclass(frozen=True)
+class InstanceReport:
+    """One instance's checks; `instance_id` is None when no instance was launched."""
+
+    instance_id: str | None
+    image_id: str
+    launched: bool
+    checks: tuple[CheckResult, ...]
+
+    @property
+    def passed(self) -> bool:
+        return any(check.passed for check in self.checks) and not self.failed
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        return [check for check in self.checks if check.status is CheckStatus.FAILED]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "instance_id": self.instance_id,
+            "image_id": self.image_id,
+            "launched": self.launched,
+            "passed": self.passed,
+            "checks": [check.to_json() for check in self.checks],
+        }
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    kind: TargetKind
+    target: str
+    instances: tuple[InstanceReport, ...]
+    notes: tuple[str, ...] = ()
+    verified_tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.instances) and all(report.passed for report in self.instances)
+
+    def failure_summary(self) -> str:
+        """One line: the first failed check and how many more failed."""
+        failures = [
+            (report.instance_id or report.image_id, check)
+            for report in self.instances
+            for check in report.failed
+        ]
+        if not failures:
+            reason = self.notes[0] if self.notes else "no check passed"
+            return f"{self.kind.value} {self.target} was not verified: {reason}"
+        where, first = failures[0]
+        on = f"{where}: " if where != self.target else ""
+        more = f" (and {len(failures) - 1} more failed)" if len(failures) > 1 else ""
+        return (
+            f"{self.kind.value} {self.target} failed verification: {on}{first.name}: "
+            f"{first.detail}{more}"
+        )
+
+    def with_tags(self, tags: Mapping[str, str]) -> VerifyReport:
+        return VerifyReport(self.kind, self.target, self.instances, self.notes, dict(tags))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": {"kind": self.kind.value, "id": self.target},
+            "passed": self.passed,
+            "notes": list(self.notes),
+            "instances": [report.to_json() for report in self.instances],
+            "verified_tags": dict(self.verified_tags),
+        }
