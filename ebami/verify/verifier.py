@@ -20,7 +20,7 @@ from ebami.aws.ec2 import Ec2, Image, Instance, InstanceSpec
 from ebami.aws.elasticbeanstalk import ElasticBeanstalk, Environment
 from ebami.aws.ssm import CommandInvocation, ManagedInstance, Ssm
 from ebami.checks import CheckResult, CheckStatus
-from ebami.errors import InputError, Interrupted, NotFoundError
+from ebami.errors import AwsError, InputError, Interrupted, NotFoundError
 from ebami.interrupts import held, interruptible
 from ebami.provenance import MANAGED_TAG, VERIFIED_CHECKS_TAG, VERIFIED_TAG
 from ebami.reporting import Reporter
@@ -297,7 +297,12 @@ class Verifier:
             VERIFIED_TAG: self._now().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             VERIFIED_CHECKS_TAG: " ".join(check.name for check in report.checks if check.passed),
         }
-        self._ec2.tag_resources([plan.target], tags)
+        try:
+            self._ec2.tag_resources([plan.target], tags)
+        except AwsError as exc:
+            # Verified all the same; an AMI of another account may refuse tags.
+            self._reporter.warn(f"{plan.target} passed but was not tagged: {exc.message}")
+            return result
         self._reporter.progress(f"tagged {plan.target} {VERIFIED_TAG}={tags[VERIFIED_TAG]}")
         return result.with_tags(tags)
 

@@ -26,6 +26,7 @@ PROBE = (
         ["render", "--help"],
         ["lookup", "--help"],
         ["build", "--help"],
+        ["verify", "--help"],
         ["sandbox", "--help"],
         ["sandbox", "start", "--help"],
         ["sandbox", "stop", "--dir", "no-sandbox-here"],

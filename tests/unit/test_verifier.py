@@ -1,0 +1,368 @@
+"""The verify pipeline with fake EC2/SSM and a fake clock: what is launched, waited for, judged,
+tagged, and always terminated."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from ebami.aws.ec2 import Egress, Image, Instance, InstanceSpec
+from ebami.aws.elasticbeanstalk import Environment
+from ebami.aws.ssm import CommandInvocation, ManagedInstance
+from ebami.checks import CheckStatus
+from ebami.errors import AwsError, InputError, Interrupted
+from ebami.verify import probe
+from ebami.verify.report import TargetKind
+from ebami.verify.verifier import RUN_TAG, Verifier, VerifyOptions
+
+AMI = "ami-0123456789abcdef0"
+GOOD = 'ECS_AVAILABLE_LOGGING_DRIVERS=["json-file","syslog","awslogs","fluentd","none"]\n'
+TAGS = {
+    "ebami:platform": "multicontainer-docker",
+    "ebami:release": "2017.09",
+    "ebami:drivers": "json-file syslog awslogs fluentd none",
+    "ebami:ssm-agent": "yes",
+}
+OPTIONS = VerifyOptions(default_drivers=("fluentd",), instance_profile="ssm-profile", timeout=60.0)
+
+
+def probe_output(config: str = GOOD) -> str:
+    files = {
+        "/etc/ecs/ecs.config": config,
+        "/etc/os-release": 'VERSION_ID="2017.09"\n',
+        "/etc/yum.conf": "[main]\nreleasever=2017.09\n",
+    }
+    lines = []
+    for path, text in files.items():
+        lines += [f"{probe.MARK} file {path}", base64.b64encode(text.encode()).decode()]
+    lines += [f"{probe.MARK} ecs-init ecs-init-1.16.2-1.amzn1", f"{probe.MARK} end"]
+    return "\n".join(lines) + "\n"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+        self.on_sleep: Any = None
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        if self.on_sleep is not None:
+            self.on_sleep()
+
+
+@dataclass
+class FakeEc2:
+    images: dict[str, Image] = field(default_factory=dict)
+    instances: dict[str, Instance] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+    terminated: list[str] = field(default_factory=list)
+    tagged: dict[str, dict[str, str]] = field(default_factory=dict)
+    launch_error: BaseException | None = None
+    egress_result: Egress = field(default_factory=lambda: Egress("igw-1", frozenset()))
+
+    def get_image(self, image_id: str) -> Image:
+        self.calls.append("get_image")
+        return self.images[image_id]
+
+    def launch_instance(self, spec: InstanceSpec) -> Instance:
+        self.calls.append("launch_instance")
+        instance = Instance(
+            f"i-{len(self.instances):017x}", spec.image_id, "pending", "", "subnet-1", "vpc-1",
+            "", "", dict(spec.tags),
+        )  # fmt: skip
+        self.instances[instance.instance_id] = instance
+        if self.launch_error is not None:
+            raise self.launch_error
+        return instance
+
+    def describe_instances(self, ids: list[str]) -> list[Instance]:
+        self.calls.append("describe_instances")
+        return [replace(self.instances[i], state="running") for i in ids]
+
+    def find_instances_by_tag(self, key: str, value: str) -> list[Instance]:
+        self.calls.append("find_instances_by_tag")
+        return [i for i in self.instances.values() if i.tags.get(key) == value]
+
+    def terminate_instances(self, ids: list[str]) -> None:
+        self.calls.append("terminate_instances")
+        self.terminated += ids
+
+    def tag_resources(self, ids: list[str], tags: dict[str, str]) -> None:
+        for resource in ids:
+            self.tagged[resource] = tags
+
+    def egress(self, subnet_id: str, vpc_id: str) -> Egress:
+        self.calls.append("egress")
+        return self.egress_result
+
+
+@dataclass
+class FakeSsm:
+    online_after: int | None = 0  # polls before Online; None: never registers
+    ping: str = "Online"
+    invocations: list[CommandInvocation | None] = field(default_factory=list)
+    polls: int = 0
+    sent: list[list[str]] = field(default_factory=list)
+
+    def managed_instances(self, ids: list[str]) -> dict[str, ManagedInstance]:
+        self.polls += 1
+        if self.online_after is None or self.polls <= self.online_after:
+            return {}
+        return {i: ManagedInstance(i, self.ping, "3.3.0", "Amazon Linux") for i in ids}
+
+    def run_shell_script(self, ids: list[str], lines: list[str], **_: Any) -> str:
+        self.sent.append(list(ids))
+        return "cmd-1"
+
+    def command_invocation(self, command_id: str, instance_id: str) -> CommandInvocation | None:
+        if self.invocations:
+            return self.invocations.pop(0)
+        return CommandInvocation(instance_id, "Success", "Success", 0, probe_output(), "")
+
+
+@dataclass
+class Progress:
+    lines: list[str] = field(default_factory=list)
+
+    def progress(self, message: str) -> None:
+        self.lines.append(message)
+
+    def detail(self, message: str) -> None:
+        self.lines.append(message)
+
+    def warn(self, message: str) -> None:
+        self.lines.append("warning: " + message)
+
+
+def make(
+    ec2: FakeEc2, ssm: FakeSsm, clock: Clock | None = None, eb: Any = None
+) -> tuple[Verifier, Progress]:
+    clock = clock or Clock()
+    out = Progress()
+    verifier = Verifier(
+        ec2=ec2,  # type: ignore[arg-type]
+        ssm=ssm,  # type: ignore[arg-type]
+        eb=lambda: eb,
+        reporter=out,
+        clock=clock,
+        sleep=clock.sleep,
+        now=lambda: datetime(2026, 11, 21, 9, 30, tzinfo=timezone.utc),
+        run_id=lambda: "run-1",
+    )
+    return verifier, out
+
+
+def ebami_image(**tags: str) -> Image:
+    return Image(AMI, "ebami-x", "available", "", {**TAGS, **tags}, ())
+
+
+def test_a_good_ami_passes_is_tagged_and_its_instance_terminated() -> None:
+    ec2 = FakeEc2(images={AMI: ebami_image()})
+    verifier, out = make(ec2, FakeSsm(online_after=2))
+    plan = verifier.plan_ami(AMI, OPTIONS)
+    assert plan.launch is not None
+    assert plan.launch.instance_type == "t2.nano"  # no ENA on the fake image
+    assert plan.launch.tags[RUN_TAG] == "run-1"
+    report = verifier.run(plan, OPTIONS)
+    assert report.passed
+    assert [c.name for c in report.instances[0].checks] == [
+        "ssm", "logging-drivers", "os-release", "release-lock",
+    ]  # fmt: skip
+    assert ec2.terminated == ["i-00000000000000000"]
+    assert ec2.tagged[AMI] == {
+        "ebami:verified": "2026-11-21T09:30:00Z",
+        "ebami:verified-checks": "ssm logging-drivers os-release release-lock",
+    }
+    assert report.verified_tags == ec2.tagged[AMI]
+    assert any(line.startswith("waiting for SSM to reach i-") for line in out.lines)
+
+
+def test_a_failed_check_is_never_tagged_and_still_terminated() -> None:
+    ec2 = FakeEc2(images={AMI: ebami_image()})
+    ssm = FakeSsm(
+        invocations=[
+            CommandInvocation("i", "Success", "Success", 0, probe_output("X=1\n"), ""),
+        ]
+    )
+    verifier, _ = make(ec2, ssm)
+    report = verifier.run(verifier.plan_ami(AMI, OPTIONS), OPTIONS)
+    assert not report.passed
+    assert report.failure_summary().startswith(
+        f"ami {AMI} failed verification: i-00000000000000000: logging-drivers: fluentd missing"
+    )
+    assert ec2.tagged == {}
+    assert ec2.terminated == ["i-00000000000000000"]
+
+
+def test_never_online_fails_at_the_deadline_with_a_diagnosis() -> None:
+    clock = Clock()
+    ec2 = FakeEc2(images={AMI: ebami_image()}, egress_result=Egress(None, frozenset()))
+    verifier, _ = make(ec2, FakeSsm(online_after=None), clock)
+    report = verifier.run(verifier.plan_ami(AMI, OPTIONS), OPTIONS)
+    (ssm_check,) = report.instances[0].checks
+    assert ssm_check.status is CheckStatus.FAILED
+    assert ssm_check.detail.startswith("no route to the SSM endpoints: subnet subnet-1")
+    assert clock.now == pytest.approx(60.0)  # the deadline, not a second more
+    assert max(clock.sleeps) <= 5.0
+    assert ec2.terminated == ["i-00000000000000000"]
+
+
+def test_connection_lost_is_diagnosed_as_such() -> None:
+    ec2 = FakeEc2(images={AMI: ebami_image()})
+    verifier, _ = make(ec2, FakeSsm(ping="ConnectionLost"))
+    report = verifier.run(verifier.plan_ami(AMI, OPTIONS), OPTIONS)
+    assert "registered but is ConnectionLost" in report.instances[0].checks[0].detail
+    assert "egress" not in ec2.calls  # SSM saw the agent: the route is not the question
+
+
+def test_ctrl_c_while_waiting_terminates_and_raises_interrupted() -> None:
+    clock = Clock()
+    ec2 = FakeEc2(images={AMI: ebami_image()})
+
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    clock.on_sleep = interrupt
+    verifier, _ = make(ec2, FakeSsm(online_after=None), clock)
+    plan = verifier.plan_ami(AMI, OPTIONS)
+    with pytest.raises(Interrupted, match="terminated i-00000000000000000"):
+        verifier.run(plan, OPTIONS)
+    assert ec2.terminated == ["i-00000000000000000"]
+
+
+def test_ctrl_c_during_the_launch_finds_the_instance_by_its_run_tag() -> None:
+    ec2 = FakeEc2(images={AMI: ebami_image()}, launch_error=KeyboardInterrupt())
+    verifier, _ = make(ec2, FakeSsm())
+    with pytest.raises(Interrupted):
+        verifier.run(verifier.plan_ami(AMI, OPTIONS), OPTIONS)
+    assert "find_instances_by_tag" in ec2.calls
+    assert ec2.terminated == ["i-00000000000000000"]
+
+
+def test_an_error_during_the_wait_still_terminates() -> None:
+    ec2 = FakeEc2(images={AMI: ebami_image()})
+
+    class Broken(FakeSsm):
+        def managed_instances(self, ids: list[str]) -> dict[str, ManagedInstance]:
+            raise RuntimeError("boom")
+
+    verifier, _ = make(ec2, Broken())
+    with pytest.raises(RuntimeError):
+        verifier.run(verifier.plan_ami(AMI, OPTIONS), OPTIONS)
+    assert ec2.terminated == ["i-00000000000000000"]
+
+
+def test_an_image_without_the_agent_is_refused_without_launching() -> None:
+    ec2 = FakeEc2(images={AMI: ebami_image(**{"ebami:ssm-agent": "no"})})
+    verifier, _ = make(ec2, FakeSsm())
+    plan = verifier.plan_ami(AMI, OPTIONS)
+    assert plan.launch is None
+    report = verifier.run(plan, OPTIONS)
+    assert report.instances[0].instance_id is None
+    assert report.instances[0].checks[0].detail.startswith("no SSM agent")
+    assert "launch_instance" not in ec2.calls
+
+
+def test_no_instance_profile_is_refused_before_any_call() -> None:
+    ec2 = FakeEc2(images={AMI: ebami_image()})
+    verifier, _ = make(ec2, FakeSsm())
+    with pytest.raises(InputError, match="pass --instance-profile NAME"):
+        verifier.plan_ami(AMI, replace(OPTIONS, instance_profile=None))
+    assert ec2.calls == []
+
+
+def test_ssm_not_knowing_the_invocation_yet_is_waited_out() -> None:
+    ec2 = FakeEc2(images={AMI: ebami_image()})
+    ssm = FakeSsm(invocations=[None, CommandInvocation("i", "InProgress", "", -1, "", "")])
+    verifier, _ = make(ec2, ssm)
+    assert verifier.run(verifier.plan_ami(AMI, OPTIONS), OPTIONS).passed
+
+
+def test_a_probe_that_never_finishes_fails_at_the_deadline() -> None:
+    ec2 = FakeEc2(images={AMI: ebami_image()})
+    pending = CommandInvocation("i", "InProgress", "", -1, "", "")
+    verifier, _ = make(ec2, FakeSsm(invocations=[pending] * 1000))
+    report = verifier.run(verifier.plan_ami(AMI, OPTIONS), OPTIONS)
+    probe_check = report.instances[0].checks[-1]
+    assert (probe_check.name, probe_check.status) == ("probe", CheckStatus.FAILED)
+    assert "did not finish within --timeout 60 s (status InProgress)" in probe_check.detail
+
+
+def test_a_failed_probe_reports_its_error_line() -> None:
+    ec2 = FakeEc2(images={AMI: ebami_image()})
+    failed = CommandInvocation(
+        "i", "Failed", "Failed", 3, "", "base64: /etc/x: Permission denied\n"
+    )
+    verifier, _ = make(ec2, FakeSsm(invocations=[failed]))
+    detail = verifier.run(verifier.plan_ami(AMI, OPTIONS), OPTIONS).instances[0].checks[-1].detail
+    assert detail == "the probe ended Failed (Failed, exit 3): base64: /etc/x: Permission denied"
+
+
+class FakeEb:
+    def get_environment(self, name: str, application: str | None) -> Environment:
+        return Environment(name, "e-1", "webapp", "Ready", "Green", "arn")
+
+    def image_id(self, environment: Environment) -> str:
+        return AMI
+
+    def instance_ids(self, environment: Environment) -> list[str]:
+        return ["i-a", "i-b"]
+
+
+def test_an_environment_s_instances_are_checked_against_its_configured_ami() -> None:
+    other = "ami-0fedcba9876543210"
+    ec2 = FakeEc2(
+        images={AMI: ebami_image(), other: replace(ebami_image(), image_id=other)},
+        instances={
+            "i-a": Instance("i-a", AMI, "running", "", "s", "v", "", "arn:p", {}),
+            "i-b": Instance("i-b", other, "running", "", "s", "v", "", "arn:p", {}),
+        },
+    )
+    ssm = FakeSsm()
+    verifier, _ = make(ec2, ssm, eb=FakeEb())
+    plan = verifier.plan_environment("prod", None, OPTIONS)
+    report = verifier.run(plan, OPTIONS)
+    assert report.kind is TargetKind.ENVIRONMENT
+    assert ssm.sent == [["i-a", "i-b"]]  # one command for all instances
+    first, second = report.instances
+    assert first.passed
+    assert second.checks[0].detail == f"runs {other}, but the environment is configured with {AMI}"
+    assert not report.passed
+    assert ec2.terminated == []  # existing instances are never terminated
+    assert ec2.tagged == {}
+
+
+def test_an_existing_instance_without_a_profile_fails_at_once() -> None:
+    ec2 = FakeEc2(
+        images={AMI: ebami_image()},
+        instances={"i-a": Instance("i-a", AMI, "running", "", "s", "v", "", "", {})},
+    )
+    clock = Clock()
+    verifier, _ = make(ec2, FakeSsm(online_after=None), clock)
+    report = verifier.run(verifier.plan_instances(["i-a"], OPTIONS), OPTIONS)
+    assert report.instances[0].checks[0].detail.startswith("no instance profile")
+    assert clock.now == 0.0  # no waiting for what cannot happen
+
+
+def test_an_ami_that_refuses_tags_is_still_reported_verified() -> None:
+    class Untaggable(FakeEc2):
+        def tag_resources(self, ids: list[str], tags: dict[str, str]) -> None:
+            raise AwsError("ec2:CreateTags ami-x: access denied")
+
+    ec2 = Untaggable(images={AMI: ebami_image()})
+    verifier, out = make(ec2, FakeSsm())
+    report = verifier.run(verifier.plan_ami(AMI, OPTIONS), OPTIONS)
+    assert report.passed
+    assert report.verified_tags == {}
+    assert f"warning: {AMI} passed but was not tagged: ec2:CreateTags ami-x: access denied" in (
+        out.lines
+    )

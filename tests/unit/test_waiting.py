@@ -1,0 +1,42 @@
+"""Deadlines on an injected clock, growing poll intervals, paced progress."""
+
+from __future__ import annotations
+
+from itertools import islice
+
+from ebami.waiting import Deadline, Every, intervals
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_pause_never_sleeps_past_the_deadline() -> None:
+    clock = Clock()
+    deadline = Deadline(10, clock=clock, sleep=clock.sleep)
+    deadline.pause(4)
+    assert (deadline.elapsed, deadline.remaining, deadline.expired) == (4, 6, False)
+    deadline.pause(100)
+    assert (deadline.elapsed, deadline.expired) == (10, True)
+    assert deadline.progress() == "10 s of 10 s"
+
+
+def test_intervals_grow_then_stay_at_the_cap() -> None:
+    assert list(islice(intervals(), 6)) == [1.0, 2.0, 4.0, 5.0, 5.0, 5.0]
+
+
+def test_every_is_due_once_per_period() -> None:
+    clock = Clock()
+    every = Every(15, clock=clock)
+    seen = []
+    for _ in range(8):
+        seen.append(every.due())
+        clock.now += 5
+    assert seen == [True, False, False, True, False, False, True, False]
