@@ -141,11 +141,12 @@ class Ec2:
             "IamInstanceProfile": {"Name": spec.instance_profile},
             "MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled"},
             "InstanceInitiatedShutdownBehavior": "terminate",
-            "TagSpecifications": [
+        }
+        if tags:
+            request["TagSpecifications"] = [
                 {"ResourceType": "instance", "Tags": tags},
                 {"ResourceType": "volume", "Tags": tags},
-            ],
-        }
+            ]
         if spec.subnet_id:
             request["SubnetId"] = spec.subnet_id
         with aws_errors(f"ec2:RunInstances {spec.image_id}"):

@@ -10,6 +10,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from ebami.sandbox import world
 from ebami.sandbox.leaks import leak_report
 from tests.e2e.conftest import SandboxFactory
@@ -174,6 +176,7 @@ def test_an_environment_on_the_baked_ami_passes(
     assert one.returncode == 0, one.stderr
     assert "terminating" not in one.stderr
     assert "ebami:verified" not in tags_of(image(sandbox, ami))
+    assert_clean(sandbox)
 
 
 def test_ssm_offline_fails_within_the_deadline_and_terminates(
@@ -192,8 +195,9 @@ def test_ssm_offline_fails_within_the_deadline_and_terminates(
     assert_clean(sandbox)
 
 
-def test_ctrl_c_during_the_wait_terminates_the_instance(
-    make_sandbox: SandboxFactory, tmp_path: Path
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_during_the_wait_terminates_the_instance(
+    signum: signal.Signals, make_sandbox: SandboxFactory, tmp_path: Path
 ) -> None:
     sandbox = make_sandbox(ssm_offline=True)
     ami = baked(sandbox, tmp_path)
@@ -210,7 +214,7 @@ def test_ctrl_c_during_the_wait_terminates_the_instance(
     for line in proc.stderr:
         seen.append(line)
         if line.startswith("waiting for SSM"):
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(signum)
             break
     out, rest = proc.communicate(timeout=60)
     stderr = "".join(seen) + rest
@@ -255,3 +259,12 @@ def test_a_subnet_without_a_route_is_diagnosed_at_the_deadline(
         f"no route to the SSM endpoints: subnet {subnet} has no 0.0.0.0/0 route and VPC {vpc} "
         "has no interface endpoints for ec2messages, ssm, ssmmessages"
     ) in result.stdout
+
+
+def test_verify_rides_out_throttling(make_sandbox: SandboxFactory, tmp_path: Path) -> None:
+    sandbox = make_sandbox(throttle=0.3)
+    stock = base_ami(sandbox, world.ECS_AL2023, "4.2.0")
+    result = verify(sandbox, "--ami", stock, *PROFILE, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "PASS  os-release       runs Amazon Linux 2023, the AMI's release 2023" in result.stdout
+    assert_clean(sandbox)
