@@ -41,7 +41,7 @@ class Deadline:
         return f"{self.elapsed:.0f} s of {self.seconds:.0f} s"
 
 
-def intervals(first: float = 1.0, factor: float = 2.0, cap: float = 5.0) -> Iterator[float]:
+def intervals(first: float = 0.5, factor: float = 2.0, cap: float = 5.0) -> Iterator[float]:
     """Poll intervals: quick at first (most answers come fast), then every `cap` seconds."""
     interval = first
     while True:

@@ -29,7 +29,7 @@ def test_pause_never_sleeps_past_the_deadline() -> None:
 
 
 def test_intervals_grow_then_stay_at_the_cap() -> None:
-    assert list(islice(intervals(), 6)) == [1.0, 2.0, 4.0, 5.0, 5.0, 5.0]
+    assert list(islice(intervals(), 6)) == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0]
 
 
 def test_every_is_due_once_per_period() -> None:
