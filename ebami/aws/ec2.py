@@ -103,10 +103,11 @@ class Ec2:
             try:
                 response: Any = self._client.describe_images(ImageIds=[image_id])
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") in _MISSING_IMAGE:
-                    raise NotFoundError(
-                        f"AMI {image_id} does not exist or is not shared with this account"
-                    ) from exc
+                _raise_if_missing(
+                    exc,
+                    _MISSING_IMAGE,
+                    f"AMI {image_id} does not exist or is not shared with this account",
+                )
                 raise
         images = response.get("Images", [])
         if not images:
@@ -167,10 +168,11 @@ class Ec2:
                     for reservation in page.get("Reservations", []):
                         found.extend(_instance(item) for item in reservation.get("Instances", []))
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") in _MISSING_INSTANCE:
-                    raise NotFoundError(
-                        f"instance {', '.join(instance_ids)} does not exist in this region"
-                    ) from exc
+                _raise_if_missing(
+                    exc,
+                    _MISSING_INSTANCE,
+                    f"instance {', '.join(instance_ids)} does not exist in this region",
+                )
                 raise
         return found
 
@@ -238,6 +240,11 @@ def _route_target(route: dict[str, Any]) -> str | None:
 
 
 _MISSING_INSTANCE = {"InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed"}
+
+
+def _raise_if_missing(exc: ClientError, codes: set[str], message: str) -> None:
+    if exc.response.get("Error", {}).get("Code") in codes:
+        raise NotFoundError(message) from exc
 
 
 def _refuse_bad_launch_input(exc: ClientError, spec: InstanceSpec) -> None:

@@ -73,48 +73,20 @@ def verify(
     app = AppContext.of(ctx)
     from ebami.verify.verifier import VerifyOptions
 
-    targets = [
-        name for name, given in (("--ami", ami), ("--instance", instance), ("--env", env)) if given
-    ]
-    if len(targets) != 1:
-        raise InputError(
-            "give exactly one of --ami AMI, --instance ID or --env NAME"
-            + (f" (got {' and '.join(targets)})" if targets else "")
-        )
-    if ami is not None and not _AMI_ID.fullmatch(ami):
-        raise InputError(f"--ami {ami!r} is not an AMI id; write ami- and 8 or 17 hex digits")
-    for instance_id in instance or []:
-        if not _INSTANCE_ID.fullmatch(instance_id):
-            raise InputError(
-                f"--instance {instance_id!r} is not an instance id; write i- and 8 or 17 hex digits"
-            )
-    settings = app.settings(
-        instance_type=instance_type, subnet_id=subnet_id, instance_profile=instance_profile
-    )
-    required = None
-    if require is not None:
-        try:
-            required = parse_drivers(comma_list(require) or [])
-        except InputError as exc:
-            raise InputError(f"--require: {exc.message}") from exc
+    check_target(ami, instance, env)
+    settings = app.settings(subnet_id=subnet_id, instance_profile=instance_profile)
     application = None
     if env is not None:
-        configured = settings.environments.get(env)
-        if configured is not None:
-            application, env = configured.application, configured.environment
-            if configured.region and settings.source_of("region") != "--region":
-                settings = settings.model_copy(update={"region": configured.region})
+        settings, application, env = environment_target(settings, env)
     options = VerifyOptions(
         default_drivers=settings.resolved_drivers(),
-        required=required,
+        required=required_drivers(require),
         timeout=timeout,
-        instance_type=settings.instance_type
-        if settings.source_of("instance_type") != "default"
-        else None,
+        # The instance_type setting is the builder's; verify's default is the cheapest type.
+        instance_type=instance_type,
         instance_profile=settings.instance_profile,
         subnet_id=settings.subnet_id,
     )
-
     verifier = make_verifier(app, settings)
     if ami is not None:
         plan = verifier.plan_ami(ami, options)
@@ -133,6 +105,43 @@ def verify(
     if not report.passed:
         raise CheckFailed(report.failure_summary())
     app.terminal.success(f"{report.kind.value} {report.target} verified")
+
+
+def check_target(ami: str | None, instances: list[str] | None, env: str | None) -> None:
+    """Exactly one target, in the shape AWS gives ids."""
+    given = (("--ami", ami), ("--instance", instances), ("--env", env))
+    named = [name for name, value in given if value is not None]
+    if len(named) != 1:
+        raise InputError(
+            "give exactly one of --ami AMI, --instance ID or --env NAME"
+            + (f" (got {' and '.join(named)})" if named else "")
+        )
+    if ami is not None and not _AMI_ID.fullmatch(ami):
+        raise InputError(f"--ami {ami!r} is not an AMI id; write ami- and 8 or 17 hex digits")
+    for instance_id in instances or []:
+        if not _INSTANCE_ID.fullmatch(instance_id):
+            raise InputError(
+                f"--instance {instance_id!r} is not an instance id; write i- and 8 or 17 hex digits"
+            )
+
+
+def required_drivers(require: str | None) -> tuple[str, ...] | None:
+    if require is None:
+        return None
+    try:
+        return parse_drivers(comma_list(require) or [])
+    except InputError as exc:
+        raise InputError(f"--require: {exc.message}") from exc
+
+
+def environment_target(settings: Settings, name: str) -> tuple[Settings, str | None, str]:
+    """`[environments.NAME]` from the settings (its region unless --region), else NAME itself."""
+    configured = settings.environments.get(name)
+    if configured is None:
+        return settings, None, name
+    if configured.region and settings.source_of("region") != "--region":
+        settings = settings.model_copy(update={"region": configured.region})
+    return settings, configured.application, configured.environment
 
 
 def make_verifier(app: AppContext, settings: Settings) -> Verifier:

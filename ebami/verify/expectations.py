@@ -57,12 +57,7 @@ class Expectations:
         tags = image.tags
         family, family_source = _family(image)
         release = _release(image, family)
-        if required:
-            drivers, drivers_source = required, "--require"
-        elif tags.get(DRIVERS_TAG):
-            drivers, drivers_source = tuple(tags[DRIVERS_TAG].split()), f"tag {DRIVERS_TAG}"
-        else:
-            drivers, drivers_source = default_drivers, "settings (the AMI has no ebami:drivers tag)"
+        drivers, drivers_source = _drivers(tags, required, default_drivers)
         agent, agent_source = _ssm_agent(image, family, family_source)
         return cls(
             image_id=image.image_id,
@@ -80,7 +75,7 @@ class Expectations:
         cls, image_id: str, *, required: tuple[str, ...] | None, default: tuple[str, ...]
     ) -> Expectations:
         """For an instance whose AMI is gone (deregistered) or not visible."""
-        drivers, source = (required, "--require") if required else (default, "settings")
+        drivers, source = _drivers({}, required, default)
         return cls(
             image_id=image_id,
             family=None,
@@ -91,6 +86,17 @@ class Expectations:
             ssm_agent=None,
             ssm_agent_source="unknown",
         )
+
+
+def _drivers(
+    tags: dict[str, str], required: tuple[str, ...] | None, default: tuple[str, ...]
+) -> tuple[tuple[str, ...], str]:
+    """The drivers to require and why: --require, else the AMI's tag, else the settings."""
+    if required:
+        return required, "--require"
+    if tags.get(DRIVERS_TAG):
+        return tuple(tags[DRIVERS_TAG].split()), f"tag {DRIVERS_TAG}"
+    return default, "settings (the AMI has no ebami:drivers tag)"
 
 
 def _family(image: Image) -> tuple[OsFamily | None, str]:

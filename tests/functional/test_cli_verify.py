@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from ebami.cli.main import main
+from ebami.cli.verify import environment_target
 from ebami.errors import ExitCode
+from ebami.settings import load_settings
 
 AMI = "ami-0123456789abcdef0"
 
@@ -20,6 +22,10 @@ AMI = "ami-0123456789abcdef0"
             ["--ami", AMI, "--env", "prod"],
             "error: give exactly one of --ami AMI, --instance ID or --env NAME "
             "(got --ami and --env)",
+        ),
+        (
+            ["--ami", ""],
+            "error: --ami '' is not an AMI id; write ami- and 8 or 17 hex digits",
         ),
         (
             ["--ami", "ami-xyz"],
@@ -46,7 +52,16 @@ AMI = "ami-0123456789abcdef0"
             "ebami.toml",
         ),
     ],
-    ids=["no-target", "two-targets", "ami-id", "instance-id", "driver", "timeout", "profile"],
+    ids=[
+        "no-target",
+        "two-targets",
+        "empty-ami",
+        "ami-id",
+        "instance-id",
+        "driver",
+        "timeout",
+        "profile",
+    ],
 )
 def test_bad_input_is_refused_before_any_call(
     args: list[str],
@@ -64,3 +79,18 @@ def test_bad_input_is_refused_before_any_call(
     assert code == ExitCode.USAGE, err
     lines = [line for line in err.strip().splitlines() if not line.startswith("warning: ")]
     assert lines == [message]
+
+
+def test_a_configured_environment_brings_its_application_and_region(tmp_path: Path) -> None:
+    (tmp_path / "ebami.toml").write_text(
+        '[environments.prod]\napplication = "shop"\nenvironment = "shop-prod"\n'
+        'region = "eu-west-1"\n'
+    )
+    settings = load_settings(None, {}, {}, cwd=tmp_path)
+    moved, application, name = environment_target(settings, "prod")
+    assert (moved.region, application, name) == ("eu-west-1", "shop", "shop-prod")
+    assert moved.source_of("environments") == "ebami.toml"
+    # --region wins over the environment's region; an unknown name is the environment's own.
+    pinned = load_settings(None, {}, {"region": "us-east-2"}, cwd=tmp_path)
+    assert environment_target(pinned, "prod")[0].region == "us-east-2"
+    assert environment_target(settings, "staging") == (settings, None, "staging")
