@@ -12,7 +12,7 @@ from ebami.errors import InputError
 from ebami.lookup import BaseAmi
 from ebami.platforms import resolve_platform
 from ebami.provenance import BakeKey, ci_run, provenance_tags
-from ebami.userdata import render_user_data
+from ebami.userdata import SSM_AGENT_RPM_URL, render_user_data
 
 PLATFORM = resolve_platform("multicontainer-docker")
 USER_DATA = render_user_data(PLATFORM, DEFAULT_DRIVERS, "2017.09")
@@ -114,3 +114,14 @@ def test_ec2_tag_limits() -> None:
         tags(extra={f"k{n}": "v" for n in range(45)})
     with pytest.raises(InputError, match="longer than EC2's 256"):
         tags(extra={"long": "x" * 257})
+
+
+def test_the_ssm_agent_tag_says_whether_instances_run_the_agent() -> None:
+    # Amazon Linux 1's base has none: only the agent's package in the user data brings it.
+    assert tags()["ebami:ssm-agent"] == "no"
+    with_agent = render_user_data(
+        PLATFORM, DEFAULT_DRIVERS, "2017.09", packages=[SSM_AGENT_RPM_URL]
+    )
+    assert tags(user_data=with_agent)["ebami:ssm-agent"] == "yes"
+    al2 = render_user_data(resolve_platform("ecs-al2"), DEFAULT_DRIVERS, None)
+    assert tags(user_data=al2)["ebami:ssm-agent"] == "yes"
