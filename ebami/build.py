@@ -32,6 +32,7 @@ from ebami.provenance import (
     BakeKey,
     check_extra_tags,
     provenance_tags,
+    utc_timestamp,
 )
 from ebami.reporting import Reporter
 from ebami.userdata import SSM_AGENT_RPM_URL, UserData, render_user_data
@@ -286,8 +287,8 @@ class Builder:
             packer_source=plan.source,
             builder_requires_imdsv2=imdsv2,
             ssm_parameter=options.ssm_parameter,
-            started_at=_iso(started),
-            finished_at=_iso(self._now()),
+            started_at=utc_timestamp(started),
+            finished_at=utc_timestamp(self._now()),
         )
 
     def _base_ami(self, options: BuildOptions) -> BaseAmi:
@@ -434,7 +435,3 @@ def _check_command(user_data: UserData) -> str:
             f"{ECS_CONFIG_DIR}/etc-ecs.config",
         ]
     )
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from ebami import __version__
@@ -61,6 +62,11 @@ class BakeKey:
         }
         canonical = json.dumps(inputs, sort_keys=True, separators=(",", ":"))
         return cls(hashlib.sha256(canonical.encode()).hexdigest(), inputs)
+
+
+def utc_timestamp(moment: datetime) -> str:
+    """`2026-11-21T09:30:00Z`: the form of every time ebami writes into records and tags."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def ci_run(environ: Mapping[str, str]) -> dict[str, str]:

@@ -92,6 +92,18 @@ class Settings(BaseModel):
         with self.blame("release"):
             return platform.validate_release(self.release) if self.release else None
 
+    def environment_target(self, name: str) -> tuple[Settings, str | None, str]:
+        """For `--env NAME`: `[environments.NAME]` (its region unless --region gave one) as
+        (settings, application, environment name); otherwise NAME is the environment's own
+        name, its application unknown."""
+        configured = self.environments.get(name)
+        if configured is None:
+            return self, None, name
+        settings = self
+        if configured.region and self.source_of("region") != "--region":
+            settings = self.model_copy(update={"region": configured.region})
+        return settings, configured.application, configured.environment
+
     def environment(self, name: str) -> EnvironmentTarget:
         try:
             return self.environments[name]

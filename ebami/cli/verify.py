@@ -77,7 +77,7 @@ def verify(
     settings = app.settings(subnet_id=subnet_id, instance_profile=instance_profile)
     application = None
     if env is not None:
-        settings, application, env = environment_target(settings, env)
+        settings, application, env = settings.environment_target(env)
     options = VerifyOptions(
         default_drivers=settings.resolved_drivers(),
         required=required_drivers(require),
@@ -132,16 +132,6 @@ def required_drivers(require: str | None) -> tuple[str, ...] | None:
         return parse_drivers(comma_list(require) or [])
     except InputError as exc:
         raise InputError(f"--require: {exc.message}") from exc
-
-
-def environment_target(settings: Settings, name: str) -> tuple[Settings, str | None, str]:
-    """`[environments.NAME]` from the settings (its region unless --region), else NAME itself."""
-    configured = settings.environments.get(name)
-    if configured is None:
-        return settings, None, name
-    if configured.region and settings.source_of("region") != "--region":
-        settings = settings.model_copy(update={"region": configured.region})
-    return settings, configured.application, configured.environment
 
 
 def make_verifier(app: AppContext, settings: Settings) -> Verifier:

@@ -73,9 +73,6 @@ class VerifyReport:
             f"{first.detail}{more}"
         )
 
-    def with_tags(self, tags: Mapping[str, str]) -> VerifyReport:
-        return VerifyReport(self.kind, self.target, self.instances, self.notes, dict(tags))
-
     def to_json(self) -> dict[str, Any]:
         return {
             "target": {"kind": self.kind.value, "id": self.target},

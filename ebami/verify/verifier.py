@@ -12,17 +12,17 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
 from ebami.aws.ec2 import Ec2, Image, Instance, InstanceSpec
-from ebami.aws.elasticbeanstalk import ElasticBeanstalk, Environment
+from ebami.aws.elasticbeanstalk import ElasticBeanstalk
 from ebami.aws.ssm import CommandInvocation, ManagedInstance, Ssm
 from ebami.checks import CheckResult, CheckStatus
 from ebami.errors import AwsError, InputError, Interrupted, NotFoundError
 from ebami.interrupts import held, interruptible
-from ebami.provenance import MANAGED_TAG, VERIFIED_CHECKS_TAG, VERIFIED_TAG
+from ebami.provenance import MANAGED_TAG, VERIFIED_CHECKS_TAG, VERIFIED_TAG, utc_timestamp
 from ebami.reporting import Reporter
 from ebami.verify import checks, probe, reach
 from ebami.verify.expectations import Expectations
@@ -76,8 +76,7 @@ class VerifyPlan:
     # Why the AMI cannot be verified over SSM at all (then nothing is launched).
     refusal: str | None = None
     targets: tuple[Target, ...] = ()
-    environment: Environment | None = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         summary: dict[str, Any] = {
@@ -219,7 +218,6 @@ class Verifier:
             TargetKind.ENVIRONMENT,
             environment.name,
             targets=targets,
-            environment=environment,
             notes=tuple(notes),
         )
 
@@ -294,7 +292,7 @@ class Verifier:
         if not result.passed:
             return result
         tags = {
-            VERIFIED_TAG: self._now().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            VERIFIED_TAG: utc_timestamp(self._now()),
             VERIFIED_CHECKS_TAG: " ".join(check.name for check in report.checks if check.passed),
         }
         try:
@@ -304,7 +302,7 @@ class Verifier:
             self._reporter.warn(f"{plan.target} passed but was not tagged: {exc.message}")
             return result
         self._reporter.progress(f"tagged {plan.target} {VERIFIED_TAG}={tags[VERIFIED_TAG]}")
-        return result.with_tags(tags)
+        return replace(result, verified_tags=tags)
 
     def _clean_up(self, launched: Instance | None, spec: InstanceSpec) -> list[str]:
         """Terminate what this run launched, found by its run tag if the launch was cut short.

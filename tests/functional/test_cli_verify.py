@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from ebami.cli.main import main
-from ebami.cli.verify import environment_target
 from ebami.errors import ExitCode
 from ebami.settings import load_settings
 
@@ -87,10 +86,10 @@ def test_a_configured_environment_brings_its_application_and_region(tmp_path: Pa
         'region = "eu-west-1"\n'
     )
     settings = load_settings(None, {}, {}, cwd=tmp_path)
-    moved, application, name = environment_target(settings, "prod")
+    moved, application, name = settings.environment_target("prod")
     assert (moved.region, application, name) == ("eu-west-1", "shop", "shop-prod")
     assert moved.source_of("environments") == "ebami.toml"
     # --region wins over the environment's region; an unknown name is the environment's own.
     pinned = load_settings(None, {}, {"region": "us-east-2"}, cwd=tmp_path)
-    assert environment_target(pinned, "prod")[0].region == "us-east-2"
-    assert environment_target(settings, "staging") == (settings, None, "staging")
+    assert pinned.environment_target("prod")[0].region == "us-east-2"
+    assert settings.environment_target("staging") == (settings, None, "staging")
