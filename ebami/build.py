@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ebami import __version__
+from ebami import tags as tag_names
 from ebami.errors import InputError, Interrupted, NotFoundError, ToolError
 from ebami.lookup import BaseAmi, find_base_ami
 from ebami.packer.machine import Artifact, UiKind
@@ -27,8 +28,6 @@ from ebami.packer.runner import MANIFEST_FILE, Packer, dotted
 from ebami.packer.template import AWS_SOURCE, SANDBOX_SOURCE, assemble, templates_digest
 from ebami.platforms import Platform
 from ebami.provenance import (
-    BAKE_KEY_TAG,
-    MANAGED_TAG,
     BakeKey,
     check_extra_tags,
     provenance_tags,
@@ -199,7 +198,9 @@ class Builder:
             image_options=image_options,
         )
         self._reporter.progress(f"bake key {bake_key.value[:16]}…; looking for an AMI carrying it")
-        existing = next(iter(self._ec2.find_images_by_tag(BAKE_KEY_TAG, bake_key.value)), None)
+        existing = next(
+            iter(self._ec2.find_images_by_tag(tag_names.BAKE_KEY, bake_key.value)), None
+        )
         ami_name = _ami_name(base, user_data, self._now())
         tags = provenance_tags(
             base=base,
@@ -211,8 +212,8 @@ class Builder:
         )
         run_tags = {
             "Name": f"ebami builder for {ami_name}",
-            MANAGED_TAG: "true",
-            BAKE_KEY_TAG: bake_key.value,
+            tag_names.MANAGED: "true",
+            tag_names.BAKE_KEY: bake_key.value,
         }
         variables: dict[str, Any] = {
             "region": self._region,

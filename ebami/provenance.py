@@ -15,21 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from ebami import __version__
+from ebami import __version__, tags
 from ebami.errors import InputError
 from ebami.lookup import BaseAmi
 from ebami.userdata import SSM_AGENT_RPM_URL, UserData
 
-TAG_PREFIX = "ebami:"
-MANAGED_TAG = "ebami:managed"
-BAKE_KEY_TAG = "ebami:bake-key"
-PLATFORM_TAG = "ebami:platform"
-RELEASE_TAG = "ebami:release"
-DRIVERS_TAG = "ebami:drivers"
-# Whether instances of the AMI run the SSM agent ("yes"/"no"), which `ebami verify` needs.
-SSM_AGENT_TAG = "ebami:ssm-agent"
-VERIFIED_TAG = "ebami:verified"
-VERIFIED_CHECKS_TAG = "ebami:verified-checks"
 # Bump when the meaning of the inputs changes, so that old keys no longer match.
 BAKE_KEY_SCHEME = 1
 # EC2 limits: 50 tags per resource, values of at most 256 characters.
@@ -75,21 +65,21 @@ def ci_run(environ: Mapping[str, str]) -> dict[str, str]:
         return {}
     found: dict[str, str] = {}
     if environ.get("GITHUB_SHA"):
-        found["git-sha"] = environ["GITHUB_SHA"]
+        found[tags.GIT_SHA] = environ["GITHUB_SHA"]
     server, repository, run_id = (
         environ.get("GITHUB_SERVER_URL", "https://github.com"),
         environ.get("GITHUB_REPOSITORY"),
         environ.get("GITHUB_RUN_ID"),
     )
     if repository and run_id:
-        found["run-url"] = f"{server}/{repository}/actions/runs/{run_id}"
+        found[tags.RUN_URL] = f"{server}/{repository}/actions/runs/{run_id}"
     return found
 
 
 def check_extra_tags(extra: Mapping[str, str]) -> None:
     """The user's own tags may not pose as ebami's provenance (or AWS's)."""
     for key in extra:
-        if key.startswith(TAG_PREFIX) or key.lower().startswith("aws:"):
+        if tags.reserved(key):
             raise InputError(
                 f"tag {key!r} uses a reserved prefix (ebami: or aws:); pick another key"
             )
@@ -113,24 +103,24 @@ def provenance_tags(
     check_extra_tags(extra)
     ours = {
         "Name": ami_name,
-        MANAGED_TAG: "true",
-        BAKE_KEY_TAG: bake_key.value,
-        "ebami:base-ami": base.image_id,
-        PLATFORM_TAG: base.platform,
-        "ebami:platform-arn": base.platform_arn,
-        "ebami:platform-version": base.platform_version,
-        RELEASE_TAG: user_data.release or "",
+        tags.MANAGED: "true",
+        tags.BAKE_KEY: bake_key.value,
+        tags.BASE_AMI: base.image_id,
+        tags.PLATFORM: base.platform,
+        tags.PLATFORM_ARN: base.platform_arn,
+        tags.PLATFORM_VERSION: base.platform_version,
+        tags.RELEASE: user_data.release or "",
         # EC2 allows commas in values, other services' tag rules do not: spaces are safe.
-        DRIVERS_TAG: " ".join(user_data.drivers),
-        SSM_AGENT_TAG: "yes" if has_ssm_agent(user_data) else "no",
-        "ebami:user-data-sha256": user_data.sha256,
-        "ebami:version": __version__,
-        **{TAG_PREFIX + key: value for key, value in ci_run(environ).items()},
+        tags.DRIVERS: " ".join(user_data.drivers),
+        tags.SSM_AGENT: "yes" if has_ssm_agent(user_data) else "no",
+        tags.USER_DATA_SHA256: user_data.sha256,
+        tags.VERSION: __version__,
+        **ci_run(environ),
     }
-    tags = {**extra, **{key: value for key, value in ours.items() if value}}
-    if len(tags) > MAX_TAGS:
-        raise InputError(f"{len(tags)} tags with ebami's own; EC2 allows {MAX_TAGS}: drop some")
-    long = [key for key, value in tags.items() if len(value) > MAX_TAG_VALUE]
+    merged = {**extra, **{key: value for key, value in ours.items() if value}}
+    if len(merged) > MAX_TAGS:
+        raise InputError(f"{len(merged)} tags with ebami's own; EC2 allows {MAX_TAGS}: drop some")
+    long = [key for key, value in merged.items() if len(value) > MAX_TAG_VALUE]
     if long:
         raise InputError(f"tag {long[0]!r} is longer than EC2's {MAX_TAG_VALUE} characters")
-    return tags
+    return merged

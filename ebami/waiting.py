@@ -1,13 +1,16 @@
-"""Deadlines for ebami's waits: an injectable clock and sleep, growing poll intervals, and
-progress at a steady pace instead of on every poll."""
+"""Deadlines for ebami's waits: an injectable clock and sleep, growing poll intervals,
+progress at a steady pace instead of on every poll, and `poll_until`, the one polling loop."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
+T = TypeVar("T")
+PROGRESS_EVERY = 15.0
 
 
 class Deadline:
@@ -36,6 +39,10 @@ class Deadline:
     def pause(self, seconds: float) -> None:
         self._sleep(min(seconds, self.remaining))
 
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
     def progress(self) -> str:
         """`12 s of 600 s`, for progress lines."""
         return f"{self.elapsed:.0f} s of {self.seconds:.0f} s"
@@ -63,3 +70,32 @@ class Every:
             self._last = now
             return True
         return False
+
+
+def poll_until(
+    probe: Callable[[], T | None],
+    deadline: Deadline,
+    *,
+    waiting_for: Callable[[], str] | None = None,
+    report: Callable[[str], None] | None = None,
+    every: float = PROGRESS_EVERY,
+    polls: Iterator[float] | None = None,
+) -> T | None:
+    """Call `probe` until it returns something other than None, or the deadline passes.
+
+    Returns what `probe` returned, or None at the deadline (`probe` has then been called at
+    least once, and once more at the deadline itself). Between calls it sleeps on the
+    deadline's clock, quickly at first (`intervals`), never past the deadline. With `report`,
+    `waiting_for()` is reported at most once per `every` seconds, with the time spent.
+    """
+    pace = Every(every, clock=deadline.clock)
+    polls = polls if polls is not None else intervals()
+    while True:
+        found = probe()
+        if found is not None:
+            return found
+        if deadline.expired:
+            return None
+        if report is not None and waiting_for is not None and pace.due():
+            report(f"{waiting_for()} ({deadline.progress()})")
+        deadline.pause(next(polls))

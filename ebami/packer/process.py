@@ -14,7 +14,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +21,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Protocol
 
-FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+from ebami.interrupts import STOP_SIGNALS, handling
+
+FORWARDED_SIGNALS = STOP_SIGNALS
 # How long to wait for Packer's clean-up when ebami itself fails while Packer runs.
 CLEANUP_WAIT_SECONDS = 600
 
@@ -85,23 +86,17 @@ class SubprocessRunner:
 
 @contextmanager
 def _forwarding(process: subprocess.Popen[str], received: list[signal.Signals]) -> Iterator[None]:
-    """While inside, SIGINT and SIGTERM go to `process` instead of raising in ebami."""
-    if threading.current_thread() is not threading.main_thread():
-        # Signal handlers can only be set from the main thread; a caller on another thread
-        # (a test's worker) gets the default behaviour.
-        yield
-        return
+    """While inside, SIGINT and SIGTERM go to `process` instead of raising in ebami.
+
+    Off the main thread (a test's worker) handlers cannot be set: the default behaviour stays.
+    """
 
     def forward(signum: int, _frame: FrameType | None) -> None:
         received.append(signal.Signals(signum))
         _signal_group(process, signum)
 
-    previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
-    try:
+    with handling(dict.fromkeys(FORWARDED_SIGNALS, forward)):
         yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def _stop(process: subprocess.Popen[str]) -> None:

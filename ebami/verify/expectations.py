@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ebami import tags
 from ebami.aws.ec2 import Image
 from ebami.errors import InputError
 from ebami.platforms import OsFamily, resolve_platform
-from ebami.provenance import DRIVERS_TAG, PLATFORM_TAG, RELEASE_TAG, SSM_AGENT_TAG
 
 # Amazon Linux 1 releases are YYYY.03 or YYYY.09 from 2011 to 2018; names carry them as
 # `amzn-2017.09` (Elastic Beanstalk) or `amzn-ami-...-2018.03` (Amazon Linux AMI).
@@ -89,21 +89,21 @@ class Expectations:
 
 
 def _drivers(
-    tags: dict[str, str], required: tuple[str, ...] | None, default: tuple[str, ...]
+    image_tags: dict[str, str], required: tuple[str, ...] | None, default: tuple[str, ...]
 ) -> tuple[tuple[str, ...], str]:
     """The drivers to require and why: --require, else the AMI's tag, else the settings."""
     if required:
         return required, "--require"
-    if tags.get(DRIVERS_TAG):
-        return tuple(tags[DRIVERS_TAG].split()), f"tag {DRIVERS_TAG}"
+    if image_tags.get(tags.DRIVERS):
+        return tuple(image_tags[tags.DRIVERS].split()), f"tag {tags.DRIVERS}"
     return default, "settings (the AMI has no ebami:drivers tag)"
 
 
 def _family(image: Image) -> tuple[OsFamily | None, str]:
-    platform = image.tags.get(PLATFORM_TAG)
+    platform = image.tags.get(tags.PLATFORM)
     if platform:
         try:
-            return resolve_platform(platform).os_family, f"tag {PLATFORM_TAG}"
+            return resolve_platform(platform).os_family, f"tag {tags.PLATFORM}"
         except InputError:
             pass
     name = image.name.lower()
@@ -118,8 +118,8 @@ def _family(image: Image) -> tuple[OsFamily | None, str]:
 
 def _release(image: Image, family: OsFamily | None) -> Fact:
     if family is OsFamily.AL1:
-        if image.tags.get(RELEASE_TAG):
-            return Fact(image.tags[RELEASE_TAG], f"tag {RELEASE_TAG}")
+        if image.tags.get(tags.RELEASE):
+            return Fact(image.tags[tags.RELEASE], f"tag {tags.RELEASE}")
         match = _AL1_NAME.search(image.name.lower())
         if match:
             return Fact(match.group(1), "AMI name")
@@ -134,13 +134,13 @@ def _release(image: Image, family: OsFamily | None) -> Fact:
 def _ssm_agent(
     image: Image, family: OsFamily | None, family_source: str
 ) -> tuple[bool | None, str]:
-    tagged = image.tags.get(SSM_AGENT_TAG)
+    tagged = image.tags.get(tags.SSM_AGENT)
     if tagged in ("yes", "no"):
-        return tagged == "yes", f"tag {SSM_AGENT_TAG}={tagged}"
+        return tagged == "yes", f"tag {tags.SSM_AGENT}={tagged}"
     if (
         family is OsFamily.AL1
         and image.owner_alias == "amazon"
-        and not image.tags.get(PLATFORM_TAG)
+        and not image.tags.get(tags.PLATFORM)
     ):
         return False, (
             f"{image.image_id} is an Amazon-owned Amazon Linux 1 image ({family_source}), "

@@ -16,21 +16,21 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
+from ebami import tags as tag_names
 from ebami.aws.ec2 import Ec2, Image, Instance, InstanceSpec
 from ebami.aws.elasticbeanstalk import ElasticBeanstalk
 from ebami.aws.ssm import CommandInvocation, ManagedInstance, Ssm
 from ebami.checks import CheckResult, CheckStatus
 from ebami.errors import AwsError, InputError, Interrupted, NotFoundError
 from ebami.interrupts import held, interruptible
-from ebami.provenance import MANAGED_TAG, VERIFIED_CHECKS_TAG, VERIFIED_TAG, utc_timestamp
+from ebami.provenance import utc_timestamp
 from ebami.reporting import Reporter
 from ebami.verify import checks, probe, reach
 from ebami.verify.expectations import Expectations
 from ebami.verify.report import InstanceReport, TargetKind, VerifyReport
 from ebami.waiting import Clock, Deadline, Every, Sleep, intervals
 
-RUN_TAG = "ebami:verify-run"
-PURPOSE_TAG = "ebami:purpose"
+RUN_TAG = tag_names.VERIFY_RUN
 # How long the probe may run on the instance; it only reads a few small files.
 PROBE_EXECUTION_TIMEOUT = 60
 PROGRESS_EVERY = 15.0
@@ -179,8 +179,8 @@ class Verifier:
             subnet_id=options.subnet_id,
             tags={
                 "Name": f"ebami-verify {image_id}",
-                MANAGED_TAG: "true",
-                PURPOSE_TAG: "verify",
+                tag_names.MANAGED: "true",
+                tag_names.PURPOSE: "verify",
                 RUN_TAG: self._run_id(),
             },
         )
@@ -292,8 +292,10 @@ class Verifier:
         if not result.passed:
             return result
         tags = {
-            VERIFIED_TAG: utc_timestamp(self._now()),
-            VERIFIED_CHECKS_TAG: " ".join(check.name for check in report.checks if check.passed),
+            tag_names.VERIFIED: utc_timestamp(self._now()),
+            tag_names.VERIFIED_CHECKS: " ".join(
+                check.name for check in report.checks if check.passed
+            ),
         }
         try:
             self._ec2.tag_resources([plan.target], tags)
@@ -301,7 +303,9 @@ class Verifier:
             # Verified all the same; an AMI of another account may refuse tags.
             self._reporter.warn(f"{plan.target} passed but was not tagged: {exc.message}")
             return result
-        self._reporter.progress(f"tagged {plan.target} {VERIFIED_TAG}={tags[VERIFIED_TAG]}")
+        self._reporter.progress(
+            f"tagged {plan.target} {tag_names.VERIFIED}={tags[tag_names.VERIFIED]}"
+        )
         return replace(result, verified_tags=tags)
 
     def _clean_up(self, launched: Instance | None, spec: InstanceSpec) -> list[str]:

@@ -67,8 +67,8 @@ def test_ci_run_only_in_github_actions() -> None:
         "GITHUB_RUN_ID": "42",
     }
     assert ci_run(environ) == {
-        "git-sha": "abc123",
-        "run-url": "https://github.com/acme/infra/actions/runs/42",
+        "ebami:git-sha": "abc123",
+        "ebami:run-url": "https://github.com/acme/infra/actions/runs/42",
     }
     assert ci_run({**environ, "GITHUB_ACTIONS": ""}) == {}
 

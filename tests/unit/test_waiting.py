@@ -40,3 +40,35 @@ def test_every_is_due_once_per_period() -> None:
         seen.append(every.due())
         clock.now += 5
     assert seen == [True, False, False, True, False, False, True, False]
+
+
+def test_poll_until_returns_the_first_answer_and_paces_progress() -> None:
+    from ebami.waiting import poll_until
+
+    clock = Clock()
+    answers = iter([None, None, None, "ready"])
+    said: list[str] = []
+    found = poll_until(
+        lambda: next(answers),
+        Deadline(60, clock=clock, sleep=clock.sleep),
+        waiting_for=lambda: "waiting for the thing",
+        report=said.append,
+        every=1.0,
+    )
+    assert found == "ready"
+    # Slept 0.5, 1, 2 s: progress at 0 s, at 1.5 s (paced: not at 0.5 s).
+    assert clock.now == 103.5
+    assert said == ["waiting for the thing (0 s of 60 s)", "waiting for the thing (2 s of 60 s)"]
+
+
+def test_poll_until_gives_up_at_the_deadline_after_a_last_look() -> None:
+    from ebami.waiting import poll_until
+
+    clock = Clock()
+    looks: list[float] = []
+
+    def probe() -> None:
+        looks.append(clock.now - 100)
+
+    assert poll_until(probe, Deadline(3, clock=clock, sleep=clock.sleep)) is None
+    assert looks == [0, 0.5, 1.5, 3.0]

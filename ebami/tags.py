@@ -1,0 +1,34 @@
+"""The names of every tag ebami writes or reads: one place, so that build, verify, apply and
+the lifecycle commands agree on them."""
+
+from __future__ import annotations
+
+PREFIX = "ebami:"
+# On everything ebami creates.
+MANAGED = "ebami:managed"
+# Provenance of a baked AMI and its snapshots.
+BAKE_KEY = "ebami:bake-key"
+BASE_AMI = "ebami:base-ami"
+PLATFORM = "ebami:platform"
+PLATFORM_ARN = "ebami:platform-arn"
+PLATFORM_VERSION = "ebami:platform-version"
+RELEASE = "ebami:release"
+DRIVERS = "ebami:drivers"
+# Whether instances of the AMI run the SSM agent ("yes"/"no"), which `ebami verify` needs.
+SSM_AGENT = "ebami:ssm-agent"
+USER_DATA_SHA256 = "ebami:user-data-sha256"
+VERSION = "ebami:version"
+# Set in GitHub Actions: the commit and the run that built the AMI.
+GIT_SHA = "ebami:git-sha"
+RUN_URL = "ebami:run-url"
+# Written by `ebami verify` on an AMI that passed every check.
+VERIFIED = "ebami:verified"
+VERIFIED_CHECKS = "ebami:verified-checks"
+# On verify's throwaway instance: what it is for and the run that launched it.
+PURPOSE = "ebami:purpose"
+VERIFY_RUN = "ebami:verify-run"
+
+
+def reserved(key: str) -> bool:
+    """Keys the user's own tags may not take: ebami's provenance and AWS's own."""
+    return key.startswith(PREFIX) or key.lower().startswith("aws:")
