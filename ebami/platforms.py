@@ -84,11 +84,10 @@ class Platform:
         if owner is not None:
             raise InputError(
                 f"release {release!r} is an {owner.os_family.display_name} release, but "
-                f"{self.alias} runs {family}; --release accepts: {accepted}"
+                f"{self.alias} runs {family}; accepted: {accepted}"
             )
         raise InputError(
-            f"release {release!r} is not a release of {self.alias} ({family}); "
-            f"--release accepts: {accepted}"
+            f"release {release!r} is not a release of {self.alias} ({family}); accepted: {accepted}"
         )
 
     def os_version_matches(self, release: str, os_version: str) -> bool:

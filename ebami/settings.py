@@ -1,7 +1,8 @@
 """ebami's settings: `ebami.toml`, then `EBAMI_*` environment variables, then flags (flags win).
 
 Each layer is validated on its own so that an error names the key and where it came from (the
-file, the variable or the flag). Unknown keys and wrong types in the file are errors.
+file, the variable or the flag): unknown keys, wrong types, and the formats of AWS names and ids
+(`ebami.formats`), all before any AWS call.
 """
 
 from __future__ import annotations
@@ -9,11 +10,22 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from ebami import formats
 from ebami.drivers import DEFAULT_DRIVERS, parse_drivers
 from ebami.errors import ConfigError, InputError
 from ebami.platforms import DEFAULT_PLATFORM, Platform, resolve_platform
@@ -26,13 +38,48 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 SETTINGS_FILE = "ebami.toml"
 CONFIG_ENV_VAR = "EBAMI_CONFIG"
 
+# A CLI should fail fast on an endpoint that does not answer. A TCP handshake with an AWS
+# endpoint takes well under a second, so 5 s allows for a slow network; the Describe and List
+# calls ebami makes answer within a few seconds, so 30 s allows for a slow page. botocore's own
+# 60 s read timeout, tried 3 times, left a command silent for three minutes.
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_READ_TIMEOUT = 30.0
+# Beyond these the endpoint is not slow but gone: refuse a typo such as 3000 for 30.
+MAX_CONNECT_TIMEOUT = 60.0
+MAX_READ_TIMEOUT = 300.0
+
 # Settings that can come from the environment, and how a variable's text becomes a value.
-_ENV_LIST_KEYS = {"drivers"}
+_ENV_LIST_KEYS = {"drivers", "copy_to", "share_with", "ssh_cidrs"}
 _ENV_MAP_KEYS = {"tags"}
+_ENV_BOOL_KEYS = {"encrypt", "ssm_agent"}
+_ENV_FLOAT_KEYS = {"connect_timeout", "read_timeout"}
 _ENV_KEYS = (
     "profile", "region", "platform", "release", "drivers",
-    "instance_type", "subnet_id", "instance_profile", "tags",
+    "instance_type", "subnet_id", "instance_profile", "ssh_cidrs", "ssm_agent",
+    "encrypt", "kms_key_id", "copy_to", "share_with", "tags",
+    "connect_timeout", "read_timeout",
 )  # fmt: skip
+_TRUE = ("true", "1", "yes")
+_FALSE = ("false", "0", "no")
+# Flags whose name is not "--" + the key with dashes (and a boolean a flag set to false was set
+# by the flag's --no- form).
+_FLAG_NAMES = {"ssh_cidrs": "--ssh-cidr"}
+
+
+# What each key's value must look like. Checked as each layer is read, so that an error names
+# the flag, the variable or the file key that gave the value, before any AWS call.
+_FORMATS: dict[str, Callable[[Any], Any]] = {
+    "profile": formats.check_not_blank,
+    "region": formats.check_region,
+    "instance_type": formats.check_instance_type,
+    "subnet_id": formats.check_subnet_id,
+    "kms_key_id": formats.check_kms_key_id,
+    "ssh_cidrs": formats.check_ssh_cidrs,
+    "copy_to": formats.check_copy_regions,
+    "share_with": formats.check_account_ids,
+    "connect_timeout": partial(formats.check_seconds, maximum=MAX_CONNECT_TIMEOUT),
+    "read_timeout": partial(formats.check_seconds, maximum=MAX_READ_TIMEOUT),
+}
 
 
 class EnvironmentTarget(BaseModel):
@@ -43,6 +90,11 @@ class EnvironmentTarget(BaseModel):
     application: str
     environment: str
     region: str | None = None
+
+    @field_validator("region")
+    @classmethod
+    def _check_region(cls, value: str | None) -> str | None:
+        return None if value is None else formats.check_region(value)
 
 
 class Settings(BaseModel):
@@ -58,10 +110,33 @@ class Settings(BaseModel):
     instance_type: str = "t3.micro"
     subnet_id: str | None = None
     instance_profile: str | None = None
+    ssh_cidrs: list[str] = Field(default_factory=list)
+    ssm_agent: bool = True
+    encrypt: bool = False
+    kms_key_id: str | None = None
+    copy_to: list[str] = Field(default_factory=list)
+    share_with: list[str] = Field(default_factory=list)
     tags: dict[str, str] = Field(default_factory=dict)
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
     environments: dict[str, EnvironmentTarget] = Field(default_factory=dict)
 
     _sources: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @field_validator(*_FORMATS)
+    @classmethod
+    def _check_format(cls, value: Any, info: ValidationInfo) -> Any:
+        return None if value is None else _FORMATS[str(info.field_name)](value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_copy_to_home_region(cls, data: Any) -> Any:
+        """A copy to the region the AMI is built in is no copy (Packer skips it too): drop it,
+        so that naming it leaves the bake key alone. A region that only AWS_REGION or the
+        profile gives is unknown here; Packer still skips it."""
+        if isinstance(data, dict) and data.get("region") and isinstance(data.get("copy_to"), list):
+            return {**data, "copy_to": [r for r in data["copy_to"] if r != data["region"]]}
+        return data
 
     def source_of(self, key: str) -> str:
         """Where `key`'s value came from: a file, an environment variable, a flag or 'default'."""
@@ -76,7 +151,7 @@ class Settings(BaseModel):
             source = self.source_of(key)
             if source == "default":
                 raise
-            where = f"{source}: {key}" if source.endswith(".toml") else source
+            where = source if _names_one_key(source) else f"{source}: {key}"
             raise InputError(f"{where}: {exc.message}") from exc
 
     def resolved_platform(self) -> Platform:
@@ -137,7 +212,7 @@ def load_settings(
     layers.append((env_data, env_sources))
 
     flag_data = {key: value for key, value in flags.items() if value is not None}
-    flag_sources = {key: "--" + key.replace("_", "-") for key in flag_data}
+    flag_sources = {key: _flag_name(key, value) for key, value in flag_data.items()}
     _validate(flag_data, lambda key: flag_sources[key])
     layers.append((flag_data, flag_sources))
 
@@ -148,6 +223,9 @@ def load_settings(
         sources.update(origin)
     settings = Settings.model_validate(merged)
     settings._sources = sources
+    # The platform and the release may come from different layers, so they are checked once
+    # merged: every command refuses them, naming where each came from, before any AWS call.
+    settings.resolved_release(settings.resolved_platform())
     return settings
 
 
@@ -172,6 +250,11 @@ def _read_toml(path: Path, shown: str) -> dict[str, Any]:
             return data
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{shown}: not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{shown}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+            "TOML files must be saved as UTF-8"
+        ) from exc
     except OSError as exc:
         raise ConfigError(f"{shown}: cannot read: {exc.strerror}") from exc
 
@@ -189,9 +272,44 @@ def _from_environment(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[
             value = [item.strip() for item in text.split(",")]
         elif key in _ENV_MAP_KEYS:
             value = _parse_pairs(text, name)
+        elif key in _ENV_BOOL_KEYS:
+            value = _parse_bool(text, name)
+        elif key in _ENV_FLOAT_KEYS:
+            value = _parse_seconds(text, name)
         data[key] = value
         sources[key] = name
     return data, sources
+
+
+def _names_one_key(source: str) -> bool:
+    """Whether `source` (a variable or a flag) sets one key, so that naming it names the key;
+    a file's name needs the key after it."""
+    return source.startswith(("EBAMI_", "--"))
+
+
+def _flag_name(key: str, value: Any) -> str:
+    """The flag the user typed to set `key`, for error messages."""
+    if value is False:
+        return "--no-" + key.replace("_", "-")
+    return _FLAG_NAMES.get(key, "--" + key.replace("_", "-"))
+
+
+def _parse_bool(text: str, source: str) -> bool:
+    word = text.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise InputError(
+        f"{source}: {text!r} is not a yes or no; accepted: {', '.join(_TRUE + _FALSE)}"
+    )
+
+
+def _parse_seconds(text: str, source: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError(f"{source}: {text!r} is not a number of seconds, such as 30") from None
 
 
 def _parse_pairs(text: str, source: str) -> dict[str, str]:
@@ -218,10 +336,12 @@ def _validate(data: dict[str, Any], source_of: Callable[[str], str]) -> None:
         if error["type"] == "missing":
             raise ConfigError(f"{source}: missing key {key!r}") from None
         value = error.get("input")
-        hint = ""
-        if error["type"] == "string_type" and isinstance(value, (int, float)):
-            hint = f'; write it in quotes: {location[-1]} = "{value}"'
-        raise ConfigError(
-            f"{source}: key {key!r}: {error['msg'].lower()} "
-            f"(got {type(value).__name__} {value!r}){hint}"
-        ) from None
+        if error["type"] == "value_error":
+            problem = str(error["ctx"]["error"])
+        else:
+            hint = ""
+            if error["type"] == "string_type" and isinstance(value, (int, float)):
+                hint = f'; write it in quotes: {location[-1]} = "{value}"'
+            problem = f"{error['msg'].lower()} (got {type(value).__name__} {value!r}){hint}"
+        where = source if _names_one_key(source) else f"{source}: key {key!r}"
+        raise ConfigError(f"{where}: {problem}") from None

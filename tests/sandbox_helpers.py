@@ -1,9 +1,11 @@
-"""A running sandbox as the end-to-end tests see it, and a polling helper."""
+"""A running sandbox as the end-to-end tests see it, a polling helper, and the sandbox in the
+test's own process (moto's in-memory mock) for tests that inject its clock."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import pytest
 from botocore.config import Config
 
 from ebami.sandbox.control import FAKE_KEY_ID, FAKE_SECRET, SandboxInfo, client_environment
+from ebami.sandbox.faults import Faults
 
 
 class Sandbox:
@@ -54,3 +57,50 @@ def wait_for(check: Callable[[], Any], *, timeout: float = 20.0, interval: float
             return value
         time.sleep(interval)
     pytest.fail(f"condition not met within {timeout} s")
+
+
+class FakeClock:
+    """The sandbox's clock in a test: time moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@contextmanager
+def sandbox_in_process(
+    directory: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    clock: Callable[[], float],
+    region: str = "us-east-1",
+    faults: Faults | None = None,
+) -> Iterator[None]:
+    """The sandbox's extensions and seed world on moto's in-memory mock, in this process.
+
+    The patches are set with `monkeypatch`, so moto's own methods are back after the test and
+    other tests in the session see plain moto; boto3 clients made inside reach the sandbox.
+    """
+    from moto import mock_aws, settings
+
+    from ebami.sandbox import load_extensions, patching, runtime
+    from ebami.sandbox.rootfs import RootStore
+    from ebami.sandbox.seed import seed
+    from ebami.sandbox.server import ACCOUNT_ID
+
+    # Configured as SandboxServer.start configures moto: the world's AMIs only, validated.
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+    monkeypatch.setattr(settings, "ENABLE_AMI_VALIDATION", True)
+    for patch in load_extensions():
+        monkeypatch.setattr(patch.owner, patch.method, patching.replacement(patch), raising=False)
+    monkeypatch.setattr(runtime, "_current", None)
+    with mock_aws():
+        roots = RootStore(directory / "roots")
+        runtime.install(runtime.Runtime(roots, faults or Faults(), region, clock=clock))
+        seed(ACCOUNT_ID, region)
+        yield

@@ -69,25 +69,31 @@ class Ec2:
         self._client = client
 
     def find_images_by_tag(self, key: str, value: str) -> list[Image]:
-        """This account's available AMIs tagged `key=value`, newest first."""
-        with aws_errors(f"ec2:DescribeImages tag:{key}={value}"):
-            response: Any = self._client.describe_images(
-                Owners=["self"],
-                Filters=[
+        """This account's available AMIs tagged `key=value`, newest first (every page)."""
+        return sorted(
+            self._own_images(
+                f"ec2:DescribeImages tag:{key}={value}",
+                [
                     {"Name": f"tag:{key}", "Values": [value]},
                     {"Name": "state", "Values": ["available"]},
                 ],
-            )
-        images = [_image(item) for item in response.get("Images", [])]
-        return sorted(images, key=lambda image: image.creation_date, reverse=True)
+            ),
+            key=lambda image: image.creation_date,
+            reverse=True,
+        )
 
     def find_images_by_name(self, name: str) -> list[Image]:
         """This account's AMIs named `name`, in any state (pending ones included)."""
-        with aws_errors(f"ec2:DescribeImages name={name}"):
-            response: Any = self._client.describe_images(
-                Owners=["self"], Filters=[{"Name": "name", "Values": [name]}]
+        return self._own_images(
+            f"ec2:DescribeImages name={name}", [{"Name": "name", "Values": [name]}]
+        )
+
+    def _own_images(self, call: str, filters: list[Any]) -> list[Image]:
+        with aws_errors(call):
+            pages = self._client.get_paginator("describe_images").paginate(
+                Owners=["self"], Filters=filters
             )
-        return [_image(item) for item in response.get("Images", [])]
+            return [_image(item) for page in pages for item in page.get("Images", [])]
 
     def delete_image(self, image: Image) -> None:
         """Deregister the AMI, then delete its snapshots (deregistering keeps them)."""

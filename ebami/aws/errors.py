@@ -8,11 +8,13 @@ from contextlib import contextmanager
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectTimeoutError,
     EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
     ProfileNotFound,
+    ReadTimeoutError,
 )
 
 from ebami.errors import AwsError, CredentialsError, InputError
@@ -55,6 +57,20 @@ def aws_errors(operation: str) -> Iterator[None]:
         ) from exc
     except ProfileNotFound as exc:
         raise InputError(f"{exc}; pass an existing --profile") from exc
+    except ReadTimeoutError as exc:
+        # botocore raises it once the last attempt timed out: every retry went unanswered.
+        raise AwsError(
+            f"{operation}: {exc.kwargs.get('endpoint_url', 'the AWS endpoint')} accepted the "
+            "connection but sent no answer within the read timeout, on every attempt; check "
+            "AWS_ENDPOINT_URL and the network, or raise read_timeout (EBAMI_READ_TIMEOUT)"
+        ) from exc
+    except ConnectTimeoutError as exc:
+        raise AwsError(
+            f"{operation}: cannot connect to "
+            f"{exc.kwargs.get('endpoint_url', 'the AWS endpoint')} within the connect timeout; "
+            "check the network, the region and AWS_ENDPOINT_URL, or raise connect_timeout "
+            "(EBAMI_CONNECT_TIMEOUT)"
+        ) from exc
     except EndpointConnectionError as exc:
         raise AwsError(
             f"{operation}: cannot reach {exc.kwargs.get('endpoint_url', 'the AWS endpoint')}; "

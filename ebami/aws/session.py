@@ -1,26 +1,39 @@
 """The one place where AWS sessions and clients are made.
 
 Profile and region come from ebami's settings; `AWS_ENDPOINT_URL` (and the per-service
-variants) are honoured by botocore itself. Every client gets botocore's standard retry mode
-unless the user chose a mode, bounded timeouts and the user agent `ebami/<version>`.
+variants) are honoured by botocore itself, after ebami has checked that they are URLs. Every
+client gets botocore's standard retry mode unless the user chose a mode, the timeouts of the
+settings, the user agent `ebami/<version>`, and optionally a report of calls that wait long.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
+from botocore import utils as botocore_utils
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 
 from ebami import __version__
 from ebami.aws.errors import aws_errors
 from ebami.errors import InputError
+from ebami.settings import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 
-CONNECT_TIMEOUT_SECONDS = 10
-READ_TIMEOUT_SECONDS = 60
+# Standard mode's own default, written out: with it the longest a silent endpoint can hold one
+# call is known, 3 x (connect + read timeout) plus under 3 s of backoff.
+MAX_ATTEMPTS = 3
+# A Describe call normally answers in well under a second; after this long, say what is awaited.
+SLOW_CALL_AFTER_SECONDS = 5.0
+GLOBAL_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL"
 
 
 class ApiCallCounter:
@@ -43,6 +56,126 @@ class ApiCallCounter:
         return sum(self.calls.values())
 
 
+@dataclass
+class _Attempt:
+    """One attempt of an API call, sent and not yet answered."""
+
+    service: str
+    operation: str
+    endpoint: str
+    number: int
+    of: int | None
+    read_timeout: float
+    # After connect + read timeout botocore has given up on the attempt; an entry still here
+    # then is stale (the call was interrupted) and must not be reported.
+    gives_up_after: float
+    sent_at: float
+    next_report: float
+
+    def line(self) -> str:
+        waited = self.next_report - self.sent_at
+        attempt = ""
+        if self.number > 1:
+            attempt = f"; attempt {self.number}" + (f" of {self.of}" if self.of else "")
+        return (
+            f"still waiting for {self.service} {self.operation} at {self.endpoint} "
+            f"({waited:g} s; read timeout {self.read_timeout:g} s{attempt})"
+        )
+
+
+def _start_daemon(run: Callable[[], None]) -> None:
+    threading.Thread(target=run, name="ebami-slow-calls", daemon=True).start()
+
+
+class SlowCallWatch:
+    """Says what ebami waits for when an API call has had no answer for `after` seconds.
+
+    botocore emits `before-send` as each attempt of a call goes out (its request's context
+    carries the attempt number and the client's configuration) and `response-received` when
+    the attempt ends, answered or failed, before any retry. A background thread, alive only
+    while an attempt is out, reports each attempt `after` seconds after it was sent, then every
+    `after` seconds. `clock`, `sleep` and `start` (which runs the thread) are injectable.
+    """
+
+    def __init__(
+        self,
+        report: Callable[[str], None],
+        *,
+        after: float = SLOW_CALL_AFTER_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        start: Callable[[Callable[[], None]], None] = _start_daemon,
+    ) -> None:
+        self._report = report
+        self._after = after
+        self._clock = clock
+        self._sleep = sleep
+        self._start = start
+        self._lock = threading.Lock()
+        # One attempt per thread: botocore sends a call's attempts one after another.
+        self._waiting: dict[int, _Attempt] = {}
+        self._running = False
+
+    def watch(self, events: Any, service: str) -> None:
+        """Follow the calls of one client (`client.meta.events`), shown as `service`."""
+        events.register("before-send", partial(self.sent, service))
+        events.register("response-received", self.answered)
+
+    def sent(self, service: str, *, request: Any, event_name: str, **_: Any) -> None:
+        context = request.context
+        config = context["client_config"]
+        now = self._clock()
+        attempt = _Attempt(
+            service=service,
+            operation=event_name.rsplit(".", 1)[-1],
+            endpoint=_origin(request.url),
+            number=context.get("retries", {}).get("attempt", 1),
+            of=(config.retries or {}).get("total_max_attempts"),
+            read_timeout=config.read_timeout,
+            gives_up_after=config.connect_timeout + config.read_timeout,
+            sent_at=now,
+            next_report=now + self._after,
+        )
+        with self._lock:
+            self._waiting[threading.get_ident()] = attempt
+            idle = not self._running
+            self._running = True
+        if idle:
+            self._start(self._run)
+
+    def answered(self, **_: Any) -> None:
+        with self._lock:
+            self._waiting.pop(threading.get_ident(), None)
+
+    def poll(self) -> float | None:
+        """Report the attempts due now; seconds until the next one is due, None when none is
+        out (the thread then ends; the next attempt starts another)."""
+        now = self._clock()
+        due: list[str] = []
+        with self._lock:
+            for key, attempt in list(self._waiting.items()):
+                if now - attempt.sent_at > attempt.gives_up_after:
+                    del self._waiting[key]
+                    continue
+                if attempt.next_report <= now:
+                    while attempt.next_report + self._after <= now:
+                        attempt.next_report += self._after
+                    due.append(attempt.line())
+                    attempt.next_report += self._after
+            if not self._waiting:
+                self._running = False
+                delay = None
+            else:
+                delay = max(0.0, min(a.next_report for a in self._waiting.values()) - now)
+        for line in due:
+            self._report(line)
+        return delay
+
+    def _run(self) -> None:
+        while (delay := self.poll()) is not None:
+            self._sleep(delay)
+
+
 class AwsSession:
     """Makes (and caches) boto3 clients configured the ebami way."""
 
@@ -52,7 +185,14 @@ class AwsSession:
         profile: str | None = None,
         region: str | None = None,
         counter: ApiCallCounter | None = None,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
+        on_slow_call: Callable[[str], None] | None = None,
+        slow_call_after: float = SLOW_CALL_AFTER_SECONDS,
     ) -> None:
+        """`on_slow_call` receives, every `slow_call_after` seconds an API call goes without an
+        answer, a line such as `still waiting for ec2 DescribeImages at https://... (5 s; read
+        timeout 30 s)`."""
         with aws_errors("opening the AWS session"):
             self._session = boto3.session.Session(profile_name=profile, region_name=region)
         self.counter = counter
@@ -60,7 +200,13 @@ class AwsSession:
             # before-parameter-build fires once per API call, before any handler (a retry, a
             # stub, a cache) can answer it.
             self._session.events.register("before-parameter-build", counter)
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._watch = (
+            SlowCallWatch(on_slow_call, after=slow_call_after) if on_slow_call is not None else None
+        )
         self._clients: dict[str, Any] = {}
+        self._check_endpoint(GLOBAL_ENDPOINT_VARIABLE)
 
     @property
     def region(self) -> str:
@@ -74,34 +220,38 @@ class AwsSession:
     @property
     def endpoint_url(self) -> str | None:
         """The endpoint override in effect (`AWS_ENDPOINT_URL`), if any."""
-        return os.environ.get("AWS_ENDPOINT_URL") or None
+        return self._configured_endpoint(GLOBAL_ENDPOINT_VARIABLE)
 
     def endpoint_url_for(self, service: str) -> str | None:
-        """The endpoint override for one service (`AWS_ENDPOINT_URL_<SERVICE>`, then the global).
+        """The endpoint override for one service (`AWS_ENDPOINT_URL_<SERVICE ID>`, then the
+        global one).
 
         Packer ignores these variables, so ebami passes the EC2 one to it explicitly.
         """
-        specific = os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}")
-        return specific or self.endpoint_url
+        return self._configured_endpoint(endpoint_variable(service)) or self.endpoint_url
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
+            self._check_endpoint(endpoint_variable(service))
             with aws_errors(f"creating the {service} client"):
-                self._clients[service] = self._session.client(
+                client = self._session.client(
                     service,  # type: ignore[call-overload]
                     region_name=self.region,
                     config=self._config(),
                 )
+            if self._watch is not None:
+                self._watch.watch(client.meta.events, service)
+            self._clients[service] = client
         return self._clients[service]
 
     def _config(self) -> Config:
         options: dict[str, Any] = {
-            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
-            "read_timeout": READ_TIMEOUT_SECONDS,
+            "connect_timeout": self._connect_timeout,
+            "read_timeout": self._read_timeout,
             "user_agent_extra": f"ebami/{__version__}",
         }
         if not self._user_chose_retry_mode():
-            options["retries"] = {"mode": "standard"}
+            options["retries"] = {"mode": "standard", "total_max_attempts": MAX_ATTEMPTS}
         return Config(**options)
 
     def _user_chose_retry_mode(self) -> bool:
@@ -112,3 +262,44 @@ class AwsSession:
         except BotoCoreError:
             return False
         return "retry_mode" in scoped or "max_attempts" in scoped
+
+    def _configured_endpoint(self, variable: str) -> str | None:
+        """`variable`'s endpoint when botocore will use it (AWS_IGNORE_CONFIGURED_ENDPOINT_URLS
+        turns them all off)."""
+        if self._session._session.get_config_variable("ignore_configured_endpoint_urls"):
+            return None
+        return os.environ.get(variable) or None
+
+    def _check_endpoint(self, variable: str) -> None:
+        """Refuse an endpoint variable that is not a URL, before botocore fails on it with a
+        bare ValueError."""
+        value = self._configured_endpoint(variable)
+        if value is not None and not is_endpoint_url(value):
+            raise InputError(
+                f"{variable}: {value!r} is not an endpoint URL; accepted: http://HOST[:PORT] "
+                "or https://HOST[:PORT], such as http://127.0.0.1:5000"
+            )
+
+
+def endpoint_variable(service: str) -> str:
+    """The variable botocore reads for one service's endpoint: its service id in snake case
+    (`AWS_ENDPOINT_URL_ELASTIC_BEANSTALK`), the rule of botocore's ConfiguredEndpointProvider."""
+    name = botocore_utils.SERVICE_NAME_ALIASES.get(service, service)
+    service_id = botocore_utils.CLIENT_NAME_TO_HYPHENIZED_SERVICE_ID_OVERRIDES.get(name, name)
+    return f"{GLOBAL_ENDPOINT_VARIABLE}_{service_id.replace('-', '_').upper()}"
+
+
+def is_endpoint_url(value: str) -> bool:
+    """http(s)://HOST[:PORT][/PATH] with a host botocore accepts."""
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number below 65536
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(botocore_utils.is_valid_uri(value))
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of a request URL: its path and query say nothing useful."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -21,6 +21,9 @@ app = typer.Typer(
     add_completion=False,
     # Locals of an AWS tool can hold credentials: never print them in a traceback.
     pretty_exceptions_show_locals=False,
+    # Plain help: rich's help formatter imports markdown and traceback machinery that costs
+    # more CPU than the rest of `--help` (benchmarks/startup.py).
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

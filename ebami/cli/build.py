@@ -8,12 +8,9 @@ from typing import Annotated
 
 import typer
 
-from ebami.build import Builder, BuildOptions, BuildPlan, Communicator
-from ebami.cli.context import AppContext, OutputFormat
-from ebami.cli.options import PlatformOption, ReleaseOption, comma_list
-from ebami.errors import InputError
-from ebami.files import require_folder, write_atomically
-from ebami.settings import Settings
+from ebami.build.options import Communicator
+from ebami.cli.context import AppContext
+from ebami.cli.options import PlatformOption, ReleaseOption, comma_list, parse_tags
 
 
 def build(
@@ -30,14 +27,15 @@ def build(
         str | None,
         typer.Option("--drivers", help="Comma-separated log drivers the agent must allow."),
     ] = None,
-    no_ssm_agent: Annotated[
-        bool,
+    ssm_agent: Annotated[
+        bool | None,
         typer.Option(
-            "--no-ssm-agent",
-            help="Do not install the SSM agent where the base AMI lacks it (Amazon Linux 1); "
-            "`ebami verify` then cannot reach the instances.",
+            "--ssm-agent/--no-ssm-agent",
+            help="Install the SSM agent where the base AMI lacks it (Amazon Linux 1; default "
+            "yes); without it `ebami verify` cannot reach the instances.",
+            show_default=False,
         ),
-    ] = False,
+    ] = None,
     instance_type: Annotated[
         str | None, typer.Option("--instance-type", help="Builder instance type.")
     ] = None,
@@ -56,8 +54,13 @@ def build(
         typer.Option("--ssh-cidr", help="CIDR allowed to SSH to the builder (repeatable)."),
     ] = None,
     encrypt: Annotated[
-        bool, typer.Option("--encrypt", help="Encrypt the AMI's snapshots (default EBS key).")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--encrypt/--no-encrypt",
+            help="Encrypt the AMI's snapshots (default EBS key).",
+            show_default=False,
+        ),
+    ] = None,
     kms_key_id: Annotated[
         str | None, typer.Option("--kms-key-id", help="Encrypt with this KMS key.")
     ] = None,
@@ -84,13 +87,14 @@ def build(
         typer.Option("--ssm-parameter", help="Publish the AMI id as this SSM parameter."),
     ] = None,
     dry_run: Annotated[
-        bool,
-        typer.Option(
-            "--dry-run", help="Show the base AMI, bake key and Packer variables; build nothing."
-        ),
+        bool, typer.Option("--dry-run", help="Show the plan (base AMI, bake key, Packer run).")
     ] = False,
 ) -> None:
     """Bake the custom AMI: lookup, render, Packer, provenance tags, record."""
+    from ebami.build.options import BuildOptions
+    from ebami.cli.factory import Factory
+    from ebami.files import require_folder, write_atomically
+
     app = AppContext.of(ctx)
     settings = app.settings(
         platform=platform,
@@ -99,109 +103,38 @@ def build(
         instance_type=instance_type,
         subnet_id=subnet_id,
         instance_profile=instance_profile,
-    )
-    spec = settings.resolved_platform()
-    # BuildOptions refuses what cannot work as it is made, before any AWS call.
-    options = BuildOptions(
-        platform=spec,
-        release=settings.resolved_release(spec),
-        drivers=settings.resolved_drivers(),
-        base_ami=base_ami,
-        platform_version=platform_version,
-        ssm_agent=not no_ssm_agent,
-        instance_type=settings.instance_type,
-        subnet_id=settings.subnet_id,
-        instance_profile=settings.instance_profile,
-        communicator=communicator,
-        ssh_cidrs=tuple(ssh_cidr or ()),
+        ssm_agent=ssm_agent,
+        ssh_cidrs=ssh_cidr,
         encrypt=encrypt,
         kms_key_id=kms_key_id,
-        copy_to=tuple(copy_to or ()),
-        share_with=tuple(share_with or ()),
-        tags={**settings.tags, **parse_tags(tag or [])},
+        copy_to=copy_to,
+        share_with=share_with,
+    )
+    # BuildOptions refuses what cannot work as it is made, before any AWS call.
+    options = BuildOptions.from_settings(
+        settings,
+        base_ami=base_ami,
+        platform_version=platform_version,
+        communicator=communicator,
+        extra_tags=parse_tags(tag or [], "--tag"),
         force=force,
         ssm_parameter=ssm_parameter,
     )
     if record is not None:
         require_folder(record, "--record")
-
-    builder = make_builder(app, settings)
-    plan = builder.plan(options)
+    factory = Factory(app, settings)
+    plan, steps = factory.plan_build(options)
     if dry_run:
-        show_plan(app, plan)
+        factory.display().execute(steps)
         return
-    result = builder.bake(plan, options)
+    result = factory.run_build(plan, options, steps)
     if record is not None:
-        write_atomically(record, json.dumps(result.to_json(), indent=2) + "\n")
+        write_atomically(record, json.dumps(result.to_json(), indent=2) + "\n", option="--record")
         app.terminal.detail(f"wrote the build record to {record}")
-    if app.output is OutputFormat.JSON:
+    if app.json:
         app.terminal.out_json(result.to_json())
         return
     app.terminal.success(
         f"{result.image_id} {'already built' if result.skipped else 'built'} ({result.ami_name})"
     )
     app.terminal.out_text(result.image_id + "\n")
-
-
-def parse_tags(items: list[str]) -> dict[str, str]:
-    tags: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f"--tag {item!r} is not KEY=VALUE; write --tag team=platform")
-        tags[key.strip()] = value.strip()
-    return tags
-
-
-def make_builder(app: AppContext, settings: Settings) -> Builder:
-    """Wire the build's collaborators: AWS clients, the Packer runner, the terminal."""
-    from ebami.aws.ec2 import Ec2
-    from ebami.aws.elasticbeanstalk import ElasticBeanstalk
-    from ebami.aws.ssm import Ssm
-    from ebami.packer.process import SubprocessRunner
-    from ebami.packer.runner import Packer
-
-    aws = app.aws(settings)
-    # Packer reads credentials itself; the profile ebami uses must be the one Packer uses.
-    packer_environ = dict(app.environ)
-    if settings.profile:
-        packer_environ["AWS_PROFILE"] = settings.profile
-    return Builder(
-        eb=ElasticBeanstalk(aws.client("elasticbeanstalk")),
-        ec2=Ec2(aws.client("ec2")),
-        ssm=lambda: Ssm(aws.client("ssm")),
-        packer=lambda: Packer.find(SubprocessRunner(), packer_environ),
-        region=aws.region,
-        endpoint=aws.endpoint_url_for("ec2"),
-        environ=app.environ,
-        reporter=app.terminal,
-    )
-
-
-def show_plan(app: AppContext, plan: BuildPlan) -> None:
-    summary = {
-        "dry_run": True,
-        "action": plan.action,
-        "base_ami": plan.base.image_id,
-        "platform_version": plan.base.platform_version,
-        "bake_key": plan.bake_key.value,
-        "bake_key_inputs": dict(plan.bake_key.inputs),
-        "existing_image_id": plan.existing.image_id if plan.existing else None,
-        "packer_source": plan.source,
-        "packer_variables": plan.variables,
-    }
-    if app.output is OutputFormat.JSON:
-        app.terminal.out_json(summary)
-        return
-    rows = [
-        ("Action", plan.action),
-        ("Base AMI", plan.base.image_id),
-        ("Platform version", plan.base.platform_version or "-"),
-        ("Bake key", plan.bake_key.value),
-        ("Packer source", plan.source),
-    ]
-    rows += [
-        (f"var.{name}", value if isinstance(value, str) else json.dumps(value))
-        for name, value in plan.variables.items()
-    ]
-    app.terminal.out_table(rows)

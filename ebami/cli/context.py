@@ -1,4 +1,8 @@
-"""The typed context every command receives: settings, terminal, output format, AWS access."""
+"""The typed context every command receives: terminal, output format, settings layers.
+
+Light on purpose: `--help` builds it, so it imports nothing a command does not need. What
+talks to AWS or runs Packer is made by `ebami.cli.factory.Factory`, on first use.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ebami.cli.terminal import Terminal
-from ebami.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from ebami.aws.session import ApiCallCounter, AwsSession
+    from ebami.aws.session import ApiCallCounter
+    from ebami.settings import Settings
 
 
 class OutputFormat(str, Enum):
@@ -33,8 +37,8 @@ class AppContext:
     global_flags: dict[str, Any]
     stats: bool = False
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    _aws: AwsSession | None = None
-    _counter: ApiCallCounter | None = None
+    # Set by the factory when it opens the AWS session, for `--debug`'s call counts.
+    counter: ApiCallCounter | None = None
 
     @classmethod
     def of(cls, ctx: typer.Context) -> AppContext:
@@ -43,33 +47,21 @@ class AppContext:
             raise RuntimeError("ebami's root callback did not run")
         return app_context
 
+    @property
+    def json(self) -> bool:
+        return self.output is OutputFormat.JSON
+
     def settings(self, **command_flags: Any) -> Settings:
         """Load the settings with the global flags and this command's flags on top."""
+        from ebami.settings import load_settings
+
         return load_settings(self.config_file, self.environ, {**self.global_flags, **command_flags})
-
-    def aws(self, settings: Settings) -> AwsSession:
-        """The AWS session for this run (boto3 is imported here, not at start-up)."""
-        if self._aws is None:
-            from ebami.aws.session import ApiCallCounter, AwsSession
-
-            self._counter = ApiCallCounter()
-            self._aws = AwsSession(
-                profile=settings.profile, region=settings.region, counter=self._counter
-            )
-            endpoint = self._aws.endpoint_url
-            if endpoint and endpoint.rstrip("/") == self.environ.get("EBAMI_SANDBOX", "").rstrip(
-                "/"
-            ):
-                self.terminal.warn(f"sandbox: talking to the ebami sandbox at {endpoint}, not AWS")
-            elif endpoint:
-                self.terminal.warn(f"talking to {endpoint}, not to AWS's endpoints")
-        return self._aws
 
     def report_stats(self) -> None:
         """Print the API calls made, per operation (with --debug or EBAMI_STATS=1)."""
         if not self.stats:
             return
-        counter = self._counter
+        counter = self.counter
         if counter is None or counter.total == 0:
             self.terminal.diagnostic("API calls: none")
             return

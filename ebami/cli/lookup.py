@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ebami.cli.context import AppContext, OutputFormat
+from ebami.cli.context import AppContext
 from ebami.cli.options import PlatformOption, ReleaseOption
 
 
@@ -26,19 +26,20 @@ def lookup(
     spec = settings.resolved_platform()
     wanted_release = settings.resolved_release(spec)
 
-    from ebami.aws.elasticbeanstalk import ElasticBeanstalk
+    from ebami.cli.factory import Factory
     from ebami.lookup import find_base_ami
 
-    aws = app.aws(settings)
-    app.terminal.progress(f"looking up the base AMI of {spec.name} in {aws.region}")
+    factory = Factory(app, settings)
+    region = factory.session.region
+    app.terminal.progress(f"looking up the base AMI of {spec.name} in {region}")
     base = find_base_ami(
-        ElasticBeanstalk(aws.client("elasticbeanstalk")),
+        factory.eb,
         spec,
-        region=aws.region,
+        region=region,
         release=wanted_release,
         platform_version=platform_version,
     )
-    if app.output is OutputFormat.JSON:
+    if app.json:
         app.terminal.out_json(asdict(base))
         return
     app.terminal.out_table(

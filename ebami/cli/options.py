@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from ebami.errors import InputError
+
 
 def comma_list(value: str | None) -> list[str] | None:
     """A comma-separated flag as a list (None when the flag was not given)."""
@@ -27,3 +29,14 @@ ReleaseOption = Annotated[
         help="OS release: 2017.09, 2018.03... on Amazon Linux 1; 2 on AL2; 2023 on AL2023.",
     ),
 ]
+
+
+def parse_tags(items: list[str], option: str) -> dict[str, str]:
+    """`--tag KEY=VALUE` flags as a mapping."""
+    tags: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"{option} {item!r} is not KEY=VALUE; write {option} team=platform")
+        tags[key.strip()] = value.strip()
+    return tags

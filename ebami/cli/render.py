@@ -8,13 +8,11 @@ from typing import Annotated
 import typer
 
 from ebami.checks import CheckResult, CheckStatus, failed
-from ebami.cli.context import AppContext, OutputFormat
+from ebami.cli.context import AppContext
 from ebami.cli.options import PlatformOption, ReleaseOption, comma_list
 from ebami.cli.terminal import Terminal
-from ebami.cloudinit import check_schema
 from ebami.errors import CheckFailed
 from ebami.files import require_folder, write_atomically
-from ebami.userdata import check_structure, render_user_data
 
 
 def render(
@@ -40,6 +38,9 @@ def render(
     ] = False,
 ) -> None:
     """Render the cloud-config user data: lock-on-launch and the allowed log drivers."""
+    from ebami.cloudinit import check_schema
+    from ebami.userdata import check_structure, render_user_data
+
     app = AppContext.of(ctx)
     settings = app.settings(
         platform=platform,
@@ -62,9 +63,9 @@ def render(
 
     if out is not None:
         require_folder(out, "--out")
-        write_atomically(out, user_data.text)
+        write_atomically(out, user_data.text, option="--out")
         app.terminal.success(f"wrote {out} ({user_data.size} bytes, sha256 {user_data.sha256})")
-    if app.output is OutputFormat.JSON:
+    if app.json:
         app.terminal.out_json(
             {
                 "platform": spec.alias,

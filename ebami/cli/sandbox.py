@@ -12,6 +12,7 @@ from ebami.cli.context import AppContext, OutputFormat
 from ebami.errors import ConfigError, NotFoundError
 
 if TYPE_CHECKING:
+    from ebami.sandbox.control import Folder
     from ebami.sandbox.faults import Faults
 
 app = typer.Typer(
@@ -57,10 +58,10 @@ def _require_moto() -> None:
         )
 
 
-def _directory(app_context: AppContext, directory: Path | None) -> Path:
-    from ebami.sandbox.control import default_directory
+def _folder(app_context: AppContext, directory: Path | None) -> Folder:
+    from ebami.sandbox.control import Folder
 
-    return directory or default_directory(app_context.environ)
+    return Folder.resolve(directory, app_context.environ)
 
 
 def _faults(
@@ -102,7 +103,7 @@ def start(
     _require_moto()
     app_context = AppContext.of(ctx)
     faults = _faults(app_context, throttle, ssm_offline, fail_update_health, ami_pending_polls)
-    folder = _directory(app_context, directory)
+    folder = _folder(app_context, directory)
     began = time.monotonic()
     info = control.start_background(
         folder, port=port, region=region, faults=faults, seed=seed,
@@ -131,7 +132,7 @@ def status(ctx: typer.Context, directory: DirOption = None) -> None:
     from ebami.sandbox.leaks import leak_report
 
     app_context = AppContext.of(ctx)
-    folder = _directory(app_context, directory)
+    folder = _folder(app_context, directory).path
     info = control.read_state(folder)
     if info is None:
         raise NotFoundError(
@@ -162,7 +163,7 @@ def stop(ctx: typer.Context, directory: DirOption = None) -> None:
     from ebami.sandbox import control
 
     app_context = AppContext.of(ctx)
-    folder = _directory(app_context, directory)
+    folder = _folder(app_context, directory).path
     info = control.stop(folder)
     if info is None:
         app_context.terminal.progress(f"no sandbox was running in {folder}")

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from collections.abc import Mapping, Sequence
-from typing import IO, Any
+from functools import cached_property
+from typing import IO, TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class Terminal:
@@ -31,40 +32,62 @@ class Terminal:
         self.verbosity = verbosity
         self._stdout = stdout or sys.stdout
         stderr = stderr or sys.stderr
+        self._stderr = stderr
+        self._lock = threading.Lock()
         self.plain = bool(environ.get("CI")) or not _isatty(stderr)
-        no_color = self.plain or "NO_COLOR" in environ
-        self._err = Console(
-            file=stderr,
+        self._no_color = self.plain or "NO_COLOR" in environ
+        self._out_is_tty = _isatty(self._stdout) and not environ.get("CI")
+
+    @cached_property
+    def _err(self) -> Console:
+        # rich is imported on the first message, not at start-up (`--help` prints none).
+        from rich.console import Console
+
+        return Console(
+            file=self._stderr,
             force_terminal=False if self.plain else None,
-            no_color=no_color,
-            color_system=None if no_color else "auto",
+            no_color=self._no_color,
+            color_system=None if self._no_color else "auto",
             highlight=False,
             soft_wrap=True,
         )
-        self._out_is_tty = _isatty(self._stdout) and not environ.get("CI")
 
     # stderr: progress and diagnostics
     def progress(self, message: str) -> None:
-        self._err.print(Text(message, style="cyan"))
+        self._say((message, "cyan"))
 
     def detail(self, message: str) -> None:
         """Printed only with -v."""
         if self.verbosity > 0:
-            self._err.print(Text(message, style="dim"))
+            self._say((message, "dim"))
 
     def success(self, message: str) -> None:
-        self._err.print(Text(message, style="green"))
+        self._say((message, "green"))
 
     def warn(self, message: str) -> None:
-        self._err.print(Text.assemble(("warning: ", "bold yellow"), message))
+        self._say(("warning: ", "bold yellow"), (message, ""))
 
     def error(self, message: str) -> None:
-        self._err.print(Text.assemble(("error: ", "bold red"), message))
+        self._say(("error: ", "bold red"), (message, ""))
 
     def diagnostic(self, text: str) -> None:
         """Verbatim text on stderr (a traceback, a block of tool output)."""
-        self._err.file.write(text if text.endswith("\n") else text + "\n")
-        self._err.file.flush()
+        self._stderr.write(text if text.endswith("\n") else text + "\n")
+        self._stderr.flush()
+
+    def _say(self, *parts: tuple[str, str]) -> None:
+        """One line on stderr: plain text when not on a terminal, styled with rich on one.
+
+        Thread-safe: the AWS session reports slow calls from a watcher thread.
+        """
+        with self._lock:
+            if self._no_color:
+                self._stderr.write("".join(text for text, _ in parts) + "\n")
+                self._stderr.flush()
+                return
+            from rich.text import Text
+
+            self._err.print(Text.assemble(*parts))
 
     # stdout: results
     def out_text(self, text: str) -> None:
@@ -76,6 +99,9 @@ class Terminal:
 
     def out_table(self, rows: Sequence[tuple[str, str]]) -> None:
         if self._out_is_tty:
+            from rich.console import Console
+            from rich.table import Table
+
             table = Table(show_header=False, box=None, pad_edge=False)
             table.add_column(style="bold")
             table.add_column(overflow="fold")

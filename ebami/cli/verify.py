@@ -8,15 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ebami.checks import CheckStatus
-from ebami.cli.context import AppContext, OutputFormat
+from ebami.cli.context import AppContext
 from ebami.cli.options import comma_list
 from ebami.drivers import parse_drivers
 from ebami.errors import CheckFailed, InputError
-from ebami.settings import Settings
 
 if TYPE_CHECKING:
     from ebami.verify.report import VerifyReport
-    from ebami.verify.verifier import Verifier, VerifyPlan
 
 _AMI_ID = re.compile(r"ami-[0-9a-f]{8}(?:[0-9a-f]{9})?")
 _INSTANCE_ID = re.compile(r"i-[0-9a-f]{8}(?:[0-9a-f]{9})?")
@@ -70,9 +68,10 @@ def verify(
     ] = False,
 ) -> None:
     """Check ecs.config (by the ECS agent's rules), the OS release and the release lock over SSM."""
-    app = AppContext.of(ctx)
-    from ebami.verify.verifier import VerifyOptions
+    from ebami.cli.factory import Factory
+    from ebami.verify.planner import VerifyOptions
 
+    app = AppContext.of(ctx)
     check_target(ami, instance, env)
     settings = app.settings(subnet_id=subnet_id, instance_profile=instance_profile)
     application = None
@@ -87,18 +86,19 @@ def verify(
         instance_profile=settings.instance_profile,
         subnet_id=settings.subnet_id,
     )
-    verifier = make_verifier(app, settings)
+    factory = Factory(app, settings)
+    planner = factory.verify_planner()
     if ami is not None:
-        plan = verifier.plan_ami(ami, options)
+        plan = planner.plan_ami(ami, options)
     elif env is not None:
-        plan = verifier.plan_environment(env, application, options)
+        plan = planner.plan_environment(env, application, options)
     else:
-        plan = verifier.plan_instances(list(instance or []), options)
+        plan = planner.plan_instances(list(instance or []), options)
     if dry_run:
-        show_plan(app, plan)
+        factory.display().execute(plan.steps)
         return
-    report = verifier.run(plan, options)
-    if app.output is OutputFormat.JSON:
+    report = factory.run_verify(plan, options.timeout)
+    if app.json:
         app.terminal.out_json(report.to_json())
     else:
         app.terminal.out_text(render(report))
@@ -116,6 +116,10 @@ def check_target(ami: str | None, instances: list[str] | None, env: str | None) 
             "give exactly one of --ami AMI, --instance ID or --env NAME"
             + (f" (got {' and '.join(named)})" if named else "")
         )
+    if env is not None and not env.strip():
+        raise InputError(
+            "--env '' is empty: give an environment name or a configured [environments.NAME]"
+        )
     if ami is not None and not _AMI_ID.fullmatch(ami):
         raise InputError(f"--ami {ami!r} is not an AMI id; write ami- and 8 or 17 hex digits")
     for instance_id in instances or []:
@@ -132,21 +136,6 @@ def required_drivers(require: str | None) -> tuple[str, ...] | None:
         return parse_drivers(comma_list(require) or [])
     except InputError as exc:
         raise InputError(f"--require: {exc.message}") from exc
-
-
-def make_verifier(app: AppContext, settings: Settings) -> Verifier:
-    from ebami.aws.ec2 import Ec2
-    from ebami.aws.elasticbeanstalk import ElasticBeanstalk
-    from ebami.aws.ssm import Ssm
-    from ebami.verify.verifier import Verifier
-
-    aws = app.aws(settings)
-    return Verifier(
-        ec2=Ec2(aws.client("ec2")),
-        ssm=Ssm(aws.client("ssm")),
-        eb=lambda: ElasticBeanstalk(aws.client("elasticbeanstalk")),
-        reporter=app.terminal,
-    )
 
 
 def render(report: VerifyReport) -> str:
@@ -168,41 +157,3 @@ def render(report: VerifyReport) -> str:
     for key, value in report.verified_tags.items():
         lines.append(f"  tagged {key}={value}")
     return "\n".join(lines) + "\n"
-
-
-def show_plan(app: AppContext, plan: VerifyPlan) -> None:
-    summary = plan.to_json()
-    if app.output is OutputFormat.JSON:
-        app.terminal.out_json(summary)
-        return
-    rows = [("Target", f"{plan.kind.value} {plan.target}")]
-    if plan.refusal:
-        rows.append(("Cannot verify", plan.refusal))
-    if plan.launch is not None:
-        rows += [
-            ("Instance type", plan.launch.instance_type),
-            ("Instance profile", plan.launch.instance_profile),
-            ("Subnet", plan.launch.subnet_id or "the default VPC's"),
-            ("IMDSv2", "required"),
-        ]
-    expected = [plan.expected] if plan.expected else [t.expected for t in plan.targets]
-    for target in plan.targets:
-        rows.append(
-            (
-                f"Instance {target.instance.instance_id}",
-                f"{target.instance.state}, runs {target.instance.image_id}",
-            )
-        )
-    for item in {e.image_id: e for e in expected}.values():
-        rows += [
-            (f"{item.image_id} drivers", f"{' '.join(item.drivers)} ({item.drivers_source})"),
-            (f"{item.image_id} release", f"{item.release.value or '-'} ({item.release.source})"),
-            (f"{item.image_id} SSM agent", _agent(item.ssm_agent, item.ssm_agent_source)),
-        ]
-    rows += [("Note", note) for note in plan.notes]
-    app.terminal.out_table(rows)
-
-
-def _agent(value: bool | None, source: str) -> str:
-    word = {True: "yes", False: "no", None: "unknown"}[value]
-    return f"{word} ({source})"

@@ -7,13 +7,15 @@ This module does not import moto: `status` and `stop` stay light. The server pro
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from typing import Any
 from ebami.errors import EbamiError, InputError
 from ebami.files import write_atomically
 from ebami.sandbox.faults import Faults
+from ebami.waiting import Deadline, poll_until
 
 STATE_FILE = "sandbox.json"
 LOG_FILE = "server.log"
@@ -30,7 +33,11 @@ FAKE_KEY_ID = "sandbox"
 FAKE_SECRET = "sandbox-secret"  # noqa: S105 - a placeholder the sandbox accepts, not a secret
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
+KILL_TIMEOUT = 5.0
 POLL_INTERVAL = 0.05
+# The seed world needs these services in its region; its ARNs and IAM are the `aws` partition's.
+REGION_SERVICES = ("ec2", "elasticbeanstalk", "ssm")
+REGION_PARTITION = "aws"
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,9 @@ class Clock:
 
     now: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+
+    def deadline(self, seconds: float) -> Deadline:
+        return Deadline(seconds, clock=self.now, sleep=self.sleep)
 
 
 class SandboxError(EbamiError):
@@ -78,11 +88,66 @@ class SandboxInfo:
         )
 
 
-def default_directory(environ: Mapping[str, str]) -> Path:
-    if environ.get(ENV_DIR):
-        return Path(environ[ENV_DIR])
-    state_home = environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state_home) / "ebami" / "sandbox"
+@dataclass(frozen=True)
+class Folder:
+    """A sandbox's folder and how it was given: `--dir X`, `EBAMI_SANDBOX_DIR=X` or the default,
+    so that a folder that cannot be made is refused in the user's own terms."""
+
+    path: Path
+    given_as: str
+
+    @classmethod
+    def resolve(cls, given: Path | None, environ: Mapping[str, str]) -> Folder:
+        if given is not None:
+            return cls(given, f"--dir {given}")
+        if environ.get(ENV_DIR):
+            return cls(Path(environ[ENV_DIR]), f"{ENV_DIR}={environ[ENV_DIR]}")
+        state_home = environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        path = Path(state_home) / "ebami" / "sandbox"
+        return cls(path, f"the default sandbox folder {path} (set --dir or {ENV_DIR})")
+
+
+def served_regions() -> list[str]:
+    """The regions a sandbox can be seeded in: those moto's backends serve (botocore's list)
+    for every service the world needs, in the partition the world's ARNs name."""
+    # The endpoint data alone: a session would read the caller's AWS profile, which is none of
+    # the sandbox's business (and may not exist).
+    from botocore.loaders import create_loader
+    from botocore.regions import EndpointResolver
+
+    resolver = EndpointResolver(create_loader().load_data("endpoints"))
+    served = [
+        set(resolver.get_available_endpoints(service, partition_name=REGION_PARTITION))
+        for service in REGION_SERVICES
+    ]
+    return sorted(set.intersection(*served))
+
+
+def check_region(region: str) -> None:
+    regions = served_regions()
+    if region not in regions:
+        raise InputError(
+            f"--region {region} is not a region the sandbox serves: give an AWS region, one of "
+            + ", ".join(regions)
+        )
+
+
+def create_folder(folder: Folder) -> None:
+    """Make the folder (and its parents) and make sure files can be written in it."""
+    try:
+        folder.path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder.path):
+            pass
+    except FileExistsError:
+        reason = "it is a file"
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+    else:
+        return
+    raise InputError(
+        f"{folder.given_as}: cannot create or write the sandbox folder ({reason}); "
+        "give a folder you can create and write to"
+    )
 
 
 def client_environment(endpoint: str, region: str) -> dict[str, str]:
@@ -115,7 +180,7 @@ def read_state(directory: Path) -> SandboxInfo | None:
     path = directory / STATE_FILE
     try:
         info = SandboxInfo.from_json(json.loads(path.read_text()))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except (ValueError, KeyError, TypeError) as exc:
         raise SandboxError(f"cannot read the sandbox state file {path}: {exc}; remove it") from None
@@ -152,7 +217,7 @@ def is_sandbox_process(pid: int) -> bool:
 
 
 def start_background(
-    directory: Path,
+    directory: Path | Folder,
     *,
     port: int,
     region: str,
@@ -162,16 +227,22 @@ def start_background(
     progress: Callable[[str], None] = lambda _: None,
     clock: Clock = Clock(),
 ) -> SandboxInfo:
-    """Start `python -m ebami.sandbox serve` detached; return once its state file says ready."""
+    """Start `python -m ebami.sandbox serve` detached; return once its state file says ready.
+
+    Bad input (port, region, a folder that cannot be made) is refused before anything starts.
+    """
+    folder = directory if isinstance(directory, Folder) else Folder(directory, str(directory))
+    directory = folder.path
+    if not 0 <= port <= 65535:
+        raise InputError(f"--port {port} is out of range: give 1 to 65535, or 0 for a free port")
+    check_region(region)
+    create_folder(folder)
     running = read_state(directory)
     if running is not None:
         raise SandboxError(
             f"a sandbox is already running in {directory} (pid {running.pid}, {running.endpoint}); "
             "stop it with 'ebami sandbox stop' or pick another --dir"
         )
-    if not 0 <= port <= 65535:
-        raise InputError(f"--port {port} is out of range: give 1 to 65535, or 0 for a free port")
-    directory.mkdir(parents=True, exist_ok=True)
     log_path = directory / LOG_FILE
     command = [
         sys.executable, "-m", "ebami.sandbox", "serve",
@@ -196,21 +267,27 @@ def start_background(
         raise
 
 
+def _steady() -> Iterator[float]:
+    """A local server answers within milliseconds: poll at one short, steady interval."""
+    return itertools.repeat(POLL_INTERVAL)
+
+
 def _wait_ready(
     proc: subprocess.Popen[bytes], directory: Path, log_path: Path, timeout: float, clock: Clock
 ) -> SandboxInfo:
-    deadline = clock.now() + timeout
-    while clock.now() < deadline:
+    def ready() -> SandboxInfo | None:
         if proc.poll() is not None:
             raise SandboxError(
                 f"the sandbox server exited with code {proc.returncode} before it was ready: "
                 f"{_last_line(log_path)} (log: {log_path})"
             )
         info = read_state(directory)
-        if info is not None and info.pid == proc.pid:
-            return info
-        clock.sleep(POLL_INTERVAL)
-    raise SandboxError(f"the sandbox was not ready within {timeout:.0f} s (log: {log_path})")
+        return info if info is not None and info.pid == proc.pid else None
+
+    info = poll_until(ready, clock.deadline(timeout), polls=_steady())
+    if info is None:
+        raise SandboxError(f"the sandbox was not ready within {timeout:.0f} s (log: {log_path})")
+    return info
 
 
 def stop(
@@ -227,7 +304,11 @@ def stop(
 
 def _terminate(pid: int, timeout: float, clock: Clock) -> None:
     """SIGTERM, wait up to `timeout`, then SIGKILL the process group and wait a little more."""
-    for signum, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+
+    def gone() -> bool | None:
+        return True if not _alive(pid) else None
+
+    for signum, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, KILL_TIMEOUT)):
         try:
             if signum == signal.SIGTERM:
                 os.kill(pid, signum)
@@ -235,11 +316,8 @@ def _terminate(pid: int, timeout: float, clock: Clock) -> None:
                 os.killpg(pid, signum)
         except ProcessLookupError:
             return
-        deadline = clock.now() + wait
-        while clock.now() < deadline:
-            if not _alive(pid):
-                return
-            clock.sleep(POLL_INTERVAL)
+        if poll_until(gone, clock.deadline(wait), polls=_steady()):
+            return
 
 
 def _alive(pid: int) -> bool:

@@ -11,7 +11,7 @@ from moto.ec2.models.amis import Ami, AmiBackend
 from moto.ec2.models.instances import Instance, InstanceBackend
 
 from ebami.sandbox import boot, runtime
-from ebami.sandbox.patching import hook
+from ebami.sandbox.patching import argument, hook
 from ebami.sandbox.rootfs import SSM_AGENT_PACKAGE, installed_packages
 
 _PENDING = "ebami_pending_polls"
@@ -73,18 +73,15 @@ def _create_image(original: Callable[..., Any], backend: Any, *args: Any, **kwar
 @hook(AmiBackend, "copy_image")
 def _copy_image(original: Callable[..., Any], backend: Any, *args: Any, **kwargs: Any) -> Any:
     image: Ami = original(backend, *args, **kwargs)
-    source = kwargs.get("source_image_id", args[0] if args else None)
-    if source:
-        runtime.current().roots.copy_image(str(source), image.id)
+    source = argument(original, "source_image_id", backend, *args, **kwargs)
+    runtime.current().roots.copy_image(str(source), image.id)
     return image
 
 
 @hook(AmiBackend, "deregister_image")
 def _deregister(original: Callable[..., Any], backend: Any, *args: Any, **kwargs: Any) -> Any:
     result = original(backend, *args, **kwargs)
-    image_id = kwargs.get("ami_id", args[0] if args else None)
-    if image_id:
-        runtime.current().roots.drop_image(str(image_id))
+    runtime.current().roots.drop_image(str(argument(original, "ami_id", backend, *args, **kwargs)))
     return result
 
 

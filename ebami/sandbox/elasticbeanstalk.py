@@ -1,4 +1,8 @@
-"""Elastic Beanstalk actions moto lacks (or gets wrong), served from the sandbox's state."""
+"""Elastic Beanstalk actions moto lacks (or gets wrong), served from the sandbox's state.
+
+Environment updates advance on the sandbox's clock: before any call is answered, the updates
+are brought up to the clock's now (`environments.catch_up`), so what a client sees does not
+depend on which action it polls."""
 
 from __future__ import annotations
 
@@ -21,7 +25,10 @@ from ebami.sandbox.environments import (
     EbState,
     SandboxEnvironment,
 )
-from ebami.sandbox.patching import fill, fix, replace
+from ebami.sandbox.patching import fill, fix, hook, replace
+
+# moto's response header for the request id (botocore reads it for JSON protocols).
+REQUEST_ID_HEADER = "x-amzn-requestid"
 
 
 class InvalidParameterValue(ServiceException):
@@ -151,15 +158,13 @@ def describe_environments(self: EBResponse) -> ActionResult:
     application = self._get_param("ApplicationName")
     with runtime.current().lock:
         found = [
-            env
+            env.to_api()
             for env in state.environments.values()
             if (not names or env.name in names)
             and (not ids or env.env_id in ids)
             and (not application or env.application == application)
         ]
-        for env in found:
-            environments.advance(state, env)
-        return ActionResult({"Environments": [env.to_api() for env in found]})
+    return ActionResult({"Environments": found})
 
 
 @fill(EBResponse, "DescribeConfigurationSettings")
@@ -228,13 +233,17 @@ def update_environment(self: EBResponse) -> ActionResult:
         options[_known_option(item)] = str(item.get("Value", ""))
     removed = [_known_option(item) for item in self._get_param("OptionsToRemove", []) or []]
     state = _state(self)
-    with runtime.current().lock:
+    sandbox = runtime.current()
+    with sandbox.lock:
         if env.status != "Ready":
             raise InvalidParameterValue(
                 f"Environment named {env.name} is in an invalid state for this operation. "
                 "Must be Ready."
             )
-        environments.start_update(state, env, options, removed)
+        request_id = environments.start_update(state, env, options, removed, sandbox.clock())
+        # The answer's RequestId is the one the update's events carry, as on AWS, so that
+        # DescribeEvents(RequestId=...) finds them; `enrich_response` keeps it.
+        self.response_headers[REQUEST_ID_HEADER] = request_id
         return ActionResult(env.to_api())
 
 
@@ -344,10 +353,21 @@ _RESPONSE_REQUEST_ID = re.compile(r"(<ResponseMetadata>\s*<RequestId>)[^<]*(</Re
     "XML of any response holding a RequestId of its own (DescribeEvents)",
 )
 def enrich_response(headers: dict[str, str], body: Any) -> tuple[dict[str, str], Any]:
-    """moto's `_enrich_response`, touching only the response's own RequestId."""
+    """moto's `_enrich_response`, touching only the response's own RequestId, and keeping the
+    request id an action chose (UpdateEnvironment's, which its events carry)."""
     if "status" in headers:
         headers["status"] = str(headers["status"])
-    request_id = gen_amzn_requestid_long(headers)
+    request_id = headers.get(REQUEST_ID_HEADER) or gen_amzn_requestid_long(headers)
     if isinstance(body, str):
         body = _RESPONSE_REQUEST_ID.sub(lambda m: m.group(1) + request_id + m.group(2), body)
     return headers, body
+
+
+@hook(BaseResponse, "call_action")
+def _catch_up(original: Callable[..., Any], self: BaseResponse, *args: Any, **kwargs: Any) -> Any:
+    """Bring environment updates up to the sandbox's clock before answering any call, whatever
+    the service or action: progress then depends on time, never on what a client polls."""
+    sandbox = runtime.current()
+    with sandbox.lock:
+        environments.catch_up(sandbox.eb_states, sandbox.clock())
+    return original(self, *args, **kwargs)

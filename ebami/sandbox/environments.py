@@ -1,11 +1,17 @@
 """Elastic Beanstalk environments in the sandbox: their options, instances, events and health.
 
-An update that changes `aws:autoscaling:launchconfiguration/ImageId` replaces the instances:
-each DescribeEnvironments poll advances it one step (start, launch the new instances, remove
-the old ones and settle health), with events worded like Elastic Beanstalk's. Health comes from
-the instances: the ECS agent on each allows the drivers its ecs.config gives (read with ebami's
-agent semantics); if the application's Dockerrun.aws.json needs a driver an instance does not
-allow, task placement fails with `ATTRIBUTE` and health goes Red, as in the source article.
+An update that changes `aws:autoscaling:launchconfiguration/ImageId` replaces the instances in
+steps (launch the new instances, remove the old ones and settle health, finish), one every
+`UPDATE_STEP_SECONDS` of the sandbox's clock, with events worded like Elastic Beanstalk's. Every
+event of an update carries the RequestId its UpdateEnvironment answered with; health transitions
+carry none, as on AWS. Updates advance on the clock, not on polls: before the sandbox answers any
+call, `catch_up` takes every update through the steps that are due, so a client sees the same
+progress whether it polls DescribeEnvironments, DescribeEvents or DescribeEnvironmentHealth.
+
+Health comes from the instances: the ECS agent on each allows the drivers its ecs.config gives
+(read with ebami's agent semantics); if the application's Dockerrun.aws.json needs a driver an
+instance does not allow, task placement fails with `ATTRIBUTE` and health goes Red, as in the
+source article.
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ from ebami.sandbox.world import EC2_ROLE, short_id
 LAUNCH_CONFIGURATION = "aws:autoscaling:launchconfiguration"
 IMAGE_ID = (LAUNCH_CONFIGURATION, "ImageId")
 SEVERITIES = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+# Seconds of the sandbox's clock between two steps of an update: an AMI change takes three.
+UPDATE_STEP_SECONDS = 0.5
 
 # The options the sandbox knows, with their defaults; others are refused like EB refuses them.
 DEFAULT_OPTIONS: dict[tuple[str, str], str] = {
@@ -70,16 +78,18 @@ class Event:
     platform_arn: str
 
     def to_api(self) -> dict[str, Any]:
-        return {
+        event = {
             "EventDate": self.date,
             "Message": self.message,
             "ApplicationName": self.application,
             "EnvironmentName": self.environment,
             "VersionLabel": self.version_label,
-            "RequestId": self.request_id,
             "PlatformArn": self.platform_arn,
             "Severity": self.severity,
         }
+        if self.request_id:  # health transitions (and the seeded world's events) have none
+            event["RequestId"] = self.request_id
+        return event
 
 
 @dataclass
@@ -87,8 +97,13 @@ class Update:
     request_id: str
     image_id: str
     previous_image: str
-    step: int = 0
+    started: float  # on the sandbox's clock
+    step: int = 0  # steps done
     new_instances: list[str] = field(default_factory=list)
+
+    @property
+    def next_step_at(self) -> float:
+        return self.started + (self.step + 1) * UPDATE_STEP_SECONDS
 
 
 @dataclass
@@ -219,7 +234,16 @@ def state_of(backend: Any) -> EbState:
     if state is None:
         state = EbState(backend.account_id, backend.region_name)
         backend.ebami = state
+        runtime.current().eb_states.append(state)
     return state
+
+
+def catch_up(states: list[EbState], now: float) -> None:
+    """Take every environment update through the steps due by `now` on the sandbox's clock."""
+    for state in states:
+        for env in state.environments.values():
+            while env.update is not None and now >= env.update.next_step_at:
+                advance(state, env)
 
 
 def user_data_for(env: SandboxEnvironment) -> str:
@@ -235,11 +259,12 @@ def launch_instances(env: SandboxEnvironment, image_id: str, count: int) -> list
     backend = ec2_backends[env.account_id][env.region]
     # The sandbox turns on moto's AMI validation: InvalidAMIID.NotFound when the image is gone.
     user_data = Base64EncodedString(base64.b64encode(user_data_for(env).encode()).decode())
+    # Keywords throughout, so that a moto rename fails loudly (the contract tests bind them).
     reservation = backend.run_instances(
-        image_id,
-        count,
-        user_data,
-        [],
+        image_id=image_id,
+        count=count,
+        user_data=user_data,
+        security_group_names=[],
         instance_type=env.option_value(LAUNCH_CONFIGURATION, "InstanceType"),
         is_instance_type_default=False,
         tags={
@@ -264,7 +289,7 @@ def launch_instances(env: SandboxEnvironment, image_id: str, count: int) -> list
 
 def terminate_instances(env: SandboxEnvironment, instance_ids: list[str]) -> None:
     if instance_ids:
-        ec2_backends[env.account_id][env.region].terminate_instances(instance_ids)
+        ec2_backends[env.account_id][env.region].terminate_instances(instance_ids=instance_ids)
 
 
 def start_update(
@@ -272,22 +297,24 @@ def start_update(
     env: SandboxEnvironment,
     options: dict[tuple[str, str], str],
     removed: list[tuple[str, str]],
+    now: float,
 ) -> str:
-    """Apply option changes; a changed AMI starts a rolling replacement. Returns the RequestId."""
+    """Apply option changes at `now` on the sandbox's clock; a changed AMI starts a rolling
+    replacement. Returns the RequestId that every event of the update carries."""
     previous_image = env.image_id
     for key in removed:
         env.options.pop(key, None)
     env.options.update(options)
     env.updated = datetime.now(timezone.utc)
     request_id = str(uuid.uuid4())
-    env.update = Update(request_id, env.image_id, previous_image)
+    env.update = Update(request_id, env.image_id, previous_image, started=now)
     env.status = "Updating"
     state.emit(env, "Environment update is starting.", request_id=request_id)
     return request_id
 
 
 def advance(state: EbState, env: SandboxEnvironment) -> None:
-    """One poll's worth of progress of the environment's update."""
+    """The next step of the environment's update."""
     update = env.update
     if update is None:
         return
@@ -365,7 +392,9 @@ def _failed_launch(state: EbState, env: SandboxEnvironment, update: Update, exc:
 
 
 def settle_health(state: EbState, env: SandboxEnvironment, request_id: str = "") -> None:
-    """Derive health from the instances (or the injected fault) and emit its events."""
+    """Derive health from the instances (or the injected fault) and emit its events: task
+    placement failures belong to the request that deployed (`request_id`), the health
+    transition to none."""
     before = env.health_status
     required = required_drivers(state, env)
     failing: dict[str, tuple[str, ...]] = {}
@@ -401,7 +430,7 @@ def settle_health(state: EbState, env: SandboxEnvironment, request_id: str = "")
         message = f"Environment health has transitioned from {before} to {env.health_status}."
         if env.causes:
             message += " " + env.causes[0]
-        state.emit(env, message, "WARN" if env.health == "Red" else "INFO", request_id=request_id)
+        state.emit(env, message, "WARN" if env.health == "Red" else "INFO")
 
 
 def allowed_drivers(instance_id: str) -> tuple[str, ...]:
@@ -422,7 +451,7 @@ def required_drivers(state: EbState, env: SandboxEnvironment) -> tuple[str, ...]
         return ()
     bucket, key = location
     backend = s3_backends[env.account_id]["aws"]
-    stored = backend.get_object(bucket, key)
+    stored = backend.get_object(bucket_name=bucket, key_name=key)
     if stored is None:
         return ()
     dockerrun = _dockerrun(stored.value)

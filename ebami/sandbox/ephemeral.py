@@ -13,7 +13,7 @@ from pathlib import Path
 from types import FrameType
 
 from ebami.errors import InputError
-from ebami.sandbox.control import CLEARED_VARIABLES, client_environment, ec2_client
+from ebami.sandbox.control import CLEARED_VARIABLES, check_region, client_environment, ec2_client
 from ebami.sandbox.faults import Faults
 from ebami.sandbox.leaks import LeakReport, leak_report
 
@@ -41,6 +41,7 @@ def run_in_sandbox(
         raise InputError(
             "sandbox run needs a command after '--', such as: ebami sandbox run -- ebami lookup"
         )
+    check_region(region)
     from ebami.sandbox.server import SandboxServer
 
     with tempfile.TemporaryDirectory(prefix="ebami-sandbox-") as directory:

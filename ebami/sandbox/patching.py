@@ -2,19 +2,23 @@
 
 moto dispatches an API action to the method of its response class named after the action
 (`ListPlatformVersions` -> `list_platform_versions`), so an action moto lacks is added by setting
-that method on the class itself (a subclass would never be dispatched). Three kinds:
+that method on the class itself (a subclass would never be dispatched). Four kinds:
 
 - fill: an action moto does not implement. A test fails once moto implements it, so that the
   patch gets dropped in favour of moto's own.
 - replace: an action moto implements in a way ebami cannot rely on (the gap is recorded).
-- hook: a wrapper around a moto method, to add sandbox behaviour (booting instances).
+- hook: a wrapper around a moto method, to add sandbox behaviour (booting instances). A hook
+  reads the wrapped call's arguments by name with `argument`, never by position.
 - fix: a moto internal replaced because of a bug the sandbox runs into (the bug is recorded,
   and a test fails once moto no longer has it).
+
+tests/functional/test_sandbox_moto_contract.py binds every moto signature the sandbox relies on.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import re
 import threading
 from collections.abc import Callable
@@ -83,18 +87,20 @@ def install() -> None:
         if _installed:
             return
         for patch in PATCHES:
-            current = getattr(patch.owner, patch.method, None)
-            replacement: Any
-            if patch.kind == "hook":
-                if current is None:
-                    raise RuntimeError(f"moto has no {patch.owner.__name__}.{patch.method} to hook")
-                replacement = _wrap(patch.function, current)
-            elif patch.kind == "fix":
-                replacement = staticmethod(patch.function)
-            else:
-                replacement = patch.function
-            setattr(patch.owner, patch.method, replacement)
+            setattr(patch.owner, patch.method, replacement(patch))
         _installed = True
+
+
+def replacement(patch: Patch) -> Any:
+    """What `install` sets as `patch.owner.<patch.method>`, given the attribute there now."""
+    if patch.kind == "hook":
+        current = getattr(patch.owner, patch.method, None)
+        if current is None:
+            raise RuntimeError(f"moto has no {patch.owner.__name__}.{patch.method} to hook")
+        return _wrap(patch.function, current)
+    if patch.kind == "fix":
+        return staticmethod(patch.function)
+    return patch.function
 
 
 def _wrap(function: Callable[..., Any], original: Callable[..., Any]) -> Callable[..., Any]:
@@ -103,3 +109,9 @@ def _wrap(function: Callable[..., Any], original: Callable[..., Any]) -> Callabl
         return function(original, self, *args, **kwargs)
 
     return wrapper
+
+
+def argument(original: Callable[..., Any], name: str, *args: Any, **kwargs: Any) -> Any:
+    """The argument `name` of a call to `original`, whether it was passed by position or by
+    keyword. A KeyError, never a silent None, when moto renames it."""
+    return inspect.signature(original).bind(*args, **kwargs).arguments[name]

@@ -1,4 +1,7 @@
-"""Put the seed world (ebami.sandbox.world) into moto's backends for one account and region."""
+"""Put the seed world (ebami.sandbox.world) into moto's backends for one account and region.
+
+moto's backend methods are called with keywords, so that a moto upgrade that renames a
+parameter fails here loudly (tests/functional/test_sandbox_moto_contract.py binds the same)."""
 
 from __future__ import annotations
 
@@ -48,13 +51,15 @@ def _internet_route(account_id: str, region: str) -> None:
     if vpc is None:  # pragma: no cover - moto makes the default VPC with the backend
         return
     gateway = backend.create_internet_gateway()
-    backend.attach_internet_gateway(gateway.id, vpc.id)
+    backend.attach_internet_gateway(internet_gateway_id=gateway.id, vpc_id=vpc.id)
     main = next(
         table
         for table in backend.route_tables.values()
         if table.vpc_id == vpc.id and table.main_association_id
     )
-    backend.create_route(main.id, "0.0.0.0/0", gateway_id=gateway.id)
+    backend.create_route(
+        route_table_id=main.id, destination_cidr_block="0.0.0.0/0", gateway_id=gateway.id
+    )
 
 
 def _images(account_id: str, region: str) -> None:
@@ -63,8 +68,8 @@ def _images(account_id: str, region: str) -> None:
     for platform in world.PLATFORMS:
         image_id = platform.image_id(region)
         backend.amis[image_id] = Ami(
-            backend,
-            image_id,
+            ec2_backend=backend,
+            ami_id=image_id,
             name=platform.image_name,
             description=f"Elastic Beanstalk base AMI: {platform.solution_stack}",
             owner_id=world.AMAZON_OWNER_ID,
@@ -83,16 +88,24 @@ def _images(account_id: str, region: str) -> None:
 
 def _instance_profile(account_id: str) -> None:
     iam = iam_backends[account_id]["aws"]
-    iam.create_role(world.EC2_ROLE, _ASSUME_EC2, "/", None, "Elastic Beanstalk EC2 role", [], None)
-    iam.create_instance_profile(world.EC2_ROLE, "/", [world.EC2_ROLE])
+    iam.create_role(
+        role_name=world.EC2_ROLE,
+        assume_role_policy_document=_ASSUME_EC2,
+        path="/",
+        permissions_boundary=None,
+        description="Elastic Beanstalk EC2 role",
+        tags=[],
+        max_session_duration=None,
+    )
+    iam.create_instance_profile(name=world.EC2_ROLE, path="/", role_names=[world.EC2_ROLE])
 
 
 def _application_version(account_id: str, region: str) -> tuple[str, str]:
     s3 = s3_backends[account_id]["aws"]
     bucket = world.storage_bucket(region, account_id)
     key = f"{world.APPLICATION}/{world.APPLICATION_VERSION}-dockerrun.zip"
-    s3.create_bucket(bucket, region)
-    s3.put_object(bucket, key, world.dockerrun_bundle())
+    s3.create_bucket(bucket_name=bucket, region_name=region)
+    s3.put_object(bucket_name=bucket, key_name=key, value=world.dockerrun_bundle())
     return bucket, key
 
 
@@ -137,11 +150,13 @@ def _platform(platform: world.SeedPlatform, region: str) -> dict[str, Any]:
 
 def _environments(state: environments.EbState, account_id: str, region: str) -> None:
     backend = eb_backends[account_id][region]
-    application = backend.create_application(world.APPLICATION)
+    application = backend.create_application(application_name=world.APPLICATION)
     platform = world.ENVIRONMENT_PLATFORM
     now = datetime.now(timezone.utc)
     for name, count in world.ENVIRONMENTS.items():
-        backend.create_environment(application, name, platform.solution_stack, {})
+        backend.create_environment(
+            app=application, environment_name=name, stack_name=platform.solution_stack, tags={}
+        )
         env = environments.SandboxEnvironment(
             name=name,
             env_id="e-" + world.short_id(account_id, region, name),

@@ -64,7 +64,7 @@ class SandboxServer:
         shutil.rmtree(self.roots_dir, ignore_errors=True)
         install_extensions()
         dice = random.Random(self.seed)  # noqa: S311 - the throttling fault's dice, not crypto
-        runtime.install(runtime.Runtime(RootStore(self.roots_dir), self.faults, dice))
+        runtime.install(runtime.Runtime(RootStore(self.roots_dir), self.faults, self.region, dice))
         seed(ACCOUNT_ID, self.region)
         server = ThreadedMotoServer(ip_address=LISTEN_ADDRESS, port=self.port, verbose=False)
         server.start()

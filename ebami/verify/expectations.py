@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from ebami import tags
 from ebami.aws.ec2 import Image
@@ -45,6 +46,19 @@ class Expectations:
     drivers_source: str
     ssm_agent: bool | None
     ssm_agent_source: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "image_id": self.image_id,
+            "os_family": self.family.value if self.family else None,
+            "os_family_source": self.family_source,
+            "release": self.release.value,
+            "release_source": self.release.source,
+            "drivers": list(self.drivers),
+            "drivers_source": self.drivers_source,
+            "ssm_agent": self.ssm_agent,
+            "ssm_agent_source": self.ssm_agent_source,
+        }
 
     @classmethod
     def of(

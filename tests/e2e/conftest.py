@@ -1,4 +1,8 @@
-"""Sandboxes for the end-to-end tests: real server processes, real HTTP, real bubblewrap."""
+"""Sandboxes for the end-to-end tests: real server processes, real HTTP, real bubblewrap.
+
+Every test in this folder carries the `e2e` marker, so `pytest -m "not e2e"` is the quick run
+(unit and functional tests only).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,15 @@ from ebami.sandbox.faults import Faults
 from tests.sandbox_helpers import Sandbox
 
 HOST_ECS = Path("/etc/ecs")
+E2E = Path(__file__).resolve().parent
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects anything
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test of this folder `e2e` (the hook sees the whole session's items)."""
+    for item in items:
+        if item.path.is_relative_to(E2E):
+            item.add_marker(pytest.mark.e2e)
 
 
 def _host_ecs_fingerprint() -> str | None:

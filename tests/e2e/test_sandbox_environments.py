@@ -12,6 +12,9 @@ from tests.e2e.test_sandbox_api import ARTICLE_USER_DATA, launch
 from tests.sandbox_helpers import Sandbox, wait_for
 
 IMAGE_ID = {"Namespace": "aws:autoscaling:launchconfiguration", "OptionName": "ImageId"}
+COMPLETED = "Environment update completed successfully."
+# An image whose ecs-init allows fluentd, as the application needs.
+AL2 = next(p for p in world.PLATFORMS if p.name == world.ECS_AL2).image_id("us-east-1")
 STOCK = world.ENVIRONMENT_PLATFORM.image_id("us-east-1")
 
 
@@ -27,29 +30,28 @@ def bake(sandbox: Sandbox, user_data: str) -> str:
     return image_id
 
 
-def follow(sandbox: Sandbox, request_id: str) -> tuple[dict[str, Any], list[str], int]:
-    """Poll until the environment is Ready; return it, the update's events and the poll count."""
+def follow(
+    sandbox: Sandbox, request_id: str
+) -> tuple[dict[str, Any], list[str], list[dict[str, Any]]]:
+    """Poll until the environment is Ready; return it, and the update's events (their messages,
+    and the events themselves), oldest first."""
     eb = sandbox.client("elasticbeanstalk")
-    polls = 0
 
     def ready() -> dict[str, Any] | None:
-        nonlocal polls
-        polls += 1
         env = eb.describe_environments(EnvironmentNames=["prod"])["Environments"][0]
         return env if env["Status"] == "Ready" else None
 
     env: dict[str, Any] = wait_for(ready)
-    events = eb.describe_events(EnvironmentName="prod", RequestId=request_id)["Events"]
-    return env, [event["Message"] for event in reversed(events)], polls
+    events = list(reversed(eb.describe_events(RequestId=request_id)["Events"]))
+    return env, [event["Message"] for event in events], events
 
 
 def update(sandbox: Sandbox, **kwargs: Any) -> str:
+    """Start an update of prod; its RequestId, as UpdateEnvironment answered it."""
     eb = sandbox.client("elasticbeanstalk")
     result = eb.update_environment(EnvironmentName="prod", **kwargs)
     assert result["Status"] == "Updating"
-    events = eb.describe_events(EnvironmentName="prod", MaxRecords=1)["Events"]
-    assert events[0]["Message"] == "Environment update is starting."
-    return str(events[0]["RequestId"])
+    return str(result["ResponseMetadata"]["RequestId"])
 
 
 def configured_image(sandbox: Sandbox) -> str:
@@ -77,11 +79,12 @@ def test_custom_ami_turns_prod_green_and_the_stock_ami_turns_it_red(make_sandbox
     custom = bake(sandbox, ARTICLE_USER_DATA)
 
     request_id = update(sandbox, OptionSettings=[{**IMAGE_ID, "Value": custom}])
-    env, messages, polls = follow(sandbox, request_id)
-    assert polls >= 3  # Updating for a few polls
+    env, messages, events = follow(sandbox, request_id)
     assert (env["Health"], env["HealthStatus"]) == ("Green", "Ok")
+    # DescribeEvents(RequestId=<UpdateEnvironment's>) has the whole update, and only it.
     assert messages[0] == "Environment update is starting."
-    assert messages[-1] == "Environment update completed successfully."
+    assert messages[-1] == COMPLETED
+    assert {event["RequestId"] for event in events} == {request_id}
     assert "Successfully deployed new configuration to environment." in messages
     new = instances_of(sandbox)
     assert {i["ImageId"] for i in new} == {custom}
@@ -100,6 +103,7 @@ def test_custom_ami_turns_prod_green_and_the_stock_ami_turns_it_red(make_sandbox
     assert (env["Health"], env["HealthStatus"]) == ("Red", "Severe")
     assert any('"reason": "ATTRIBUTE"' in message for message in messages)
     assert "Failed to deploy configuration." in messages
+    assert messages[-1] == "Environment update completed, but with errors."
     assert {i["ImageId"] for i in instances_of(sandbox)} == {STOCK}
     assert configured_image(sandbox) == STOCK
 
@@ -147,6 +151,20 @@ def test_a_missing_ami_fails_the_update_and_rolls_back(make_sandbox: Any) -> Non
     assert {i["InstanceId"] for i in instances_of(sandbox)} == before
     assert configured_image(sandbox) == STOCK
     assert env["Status"] == "Ready"
+
+
+def test_a_client_reading_only_events_sees_the_update_complete(make_sandbox: Any) -> None:
+    sandbox: Sandbox = make_sandbox()
+    eb = sandbox.client("elasticbeanstalk")
+    request_id = update(sandbox, OptionSettings=[{**IMAGE_ID, "Value": AL2}])
+
+    def completed() -> list[str] | None:
+        newest_first = [e["Message"] for e in eb.describe_events(RequestId=request_id)["Events"]]
+        return newest_first if newest_first[0] == COMPLETED else None
+
+    messages = list(reversed(wait_for(completed)))
+    assert messages[0] == "Environment update is starting."
+    assert "Successfully deployed new configuration to environment." in messages
 
 
 def test_events_filter_and_page(make_sandbox: Any) -> None:

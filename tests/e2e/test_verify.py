@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from ebami.sandbox import world
 from ebami.sandbox.leaks import leak_report
+from ebami.waiting import intervals
 from tests.e2e.conftest import SandboxFactory
-from tests.e2e.test_build import build, ebami_command, image, tags_of
+from tests.e2e.test_build import api_calls, build, ebami_command, image, tags_of
 from tests.e2e.test_sandbox_api import base_ami, launch
 from tests.e2e.test_sandbox_environments import follow, update
 from tests.sandbox_helpers import Sandbox
@@ -25,12 +26,12 @@ NO_FLUENTD = "json-file,syslog,awslogs,none"
 
 
 def verify(
-    sandbox: Sandbox, *args: str, cwd: Path, json_output: bool = False
+    sandbox: Sandbox, *args: str, cwd: Path, json_output: bool = False, stats: bool = False
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ebami_command(*(["-o", "json"] if json_output else []), "verify", *args),
         cwd=cwd,
-        env={**os.environ, **sandbox.env()},
+        env={**os.environ, **sandbox.env(), **({"EBAMI_STATS": "1"} if stats else {})},
         capture_output=True,
         text=True,
         timeout=120,
@@ -47,6 +48,19 @@ def baked(sandbox: Sandbox, cwd: Path, *args: str) -> str:
 def assert_clean(sandbox: Sandbox) -> None:
     report = leak_report(sandbox.client("ec2"))
     assert report.clean, report.lines()
+
+
+def polls_within(seconds: float) -> int:
+    """The most polls ebami's poll schedule (`ebami.waiting.intervals`) makes in a wait of
+    `seconds`: one at once, one after each pause, and pauses never run past the deadline.
+    A slow machine makes fewer, never more."""
+    polls, waited = 1, 0.0
+    for interval in intervals():
+        if waited >= seconds:
+            return polls
+        waited += min(interval, seconds - waited)
+        polls += 1
+    raise AssertionError("unreachable: intervals() never ends")
 
 
 def test_the_built_ami_passes_and_is_tagged(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -125,10 +139,14 @@ def test_the_stock_amazon_linux_1_ami_has_no_agent_and_nothing_is_launched(
 ) -> None:
     stock = base_ami(sandbox, world.MULTICONTAINER_DOCKER, "2.8.4")
     before = sandbox.client("ec2").describe_instances()["Reservations"]
-    started = time.monotonic()
-    result = verify(sandbox, "--ami", stock, *PROFILE, cwd=tmp_path)
+    result = verify(sandbox, "--ami", stock, *PROFILE, cwd=tmp_path, stats=True)
     assert result.returncode == 5, result.stderr
-    assert time.monotonic() - started < 10  # a diagnosis, not a timeout
+    # A diagnosis from the image alone, not a timeout: nothing launched, SSM never asked.
+    calls = api_calls(result.stderr)
+    assert calls, result.stderr
+    assert "ec2.RunInstances" not in calls
+    assert [call for call in calls if call.startswith("ssm.")] == []
+    assert "waiting for SSM" not in result.stderr
     assert f"  {stock} (no instance launched)" in result.stdout
     assert "FAIL  ssm              no SSM agent: " in result.stdout
     assert "Amazon-owned Amazon Linux 1 image" in result.stderr
@@ -184,12 +202,20 @@ def test_ssm_offline_fails_within_the_deadline_and_terminates(
 ) -> None:
     sandbox = make_sandbox(ssm_offline=True)
     ami = baked(sandbox, tmp_path)
-    started = time.monotonic()
-    result = verify(sandbox, "--ami", ami, *PROFILE, "--timeout", "6", cwd=tmp_path)
-    elapsed = time.monotonic() - started
+    result = verify(sandbox, "--ami", ami, *PROFILE, "--timeout", "6", cwd=tmp_path, stats=True)
     assert result.returncode == 5, result.stderr
-    assert elapsed < 6 + 8, elapsed  # the deadline plus start-up, launch and clean-up
-    assert "the SSM agent registered but is ConnectionLost, not Online, after 6 s" in result.stdout
+    # The verdict comes from the deadline (it waited the whole 6 s, no less) ...
+    waited = re.search(
+        r"the SSM agent registered but is ConnectionLost, not Online, after (\d+) s: ",
+        result.stdout,
+    )
+    assert waited is not None, result.stdout
+    assert int(waited[1]) >= 6
+    # ... and it stopped there: no more polls than the schedule fits into 6 s, one launch, one
+    # termination (no second wait, no retry loop on top).
+    calls = api_calls(result.stderr)
+    assert 2 <= calls["ssm.DescribeInstanceInformation"] <= polls_within(6), calls
+    assert (calls["ec2.RunInstances"], calls["ec2.TerminateInstances"]) == (1, 1), calls
     assert "waiting for SSM to reach i-" in result.stderr
     assert "terminating i-" in result.stderr
     assert_clean(sandbox)

@@ -1,16 +1,24 @@
-"""The session factory against moto (in-process): configuration, counting, errors."""
+"""The session factory against moto (in-process) and a silent local endpoint: configuration,
+counting, endpoint variables, slow-call reports, errors."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
+from botocore.exceptions import ReadTimeoutError
 from moto import mock_aws
 
 from ebami import __version__
 from ebami.aws.errors import aws_errors
-from ebami.aws.session import ApiCallCounter, AwsSession
-from ebami.errors import CredentialsError, InputError
+from ebami.aws.session import MAX_ATTEMPTS, ApiCallCounter, AwsSession, SlowCallWatch
+from ebami.errors import AwsError, CredentialsError, InputError
 
 
 @pytest.fixture
@@ -22,10 +30,15 @@ def aws() -> Iterator[None]:
 def test_clients_get_standard_retries_timeouts_and_user_agent(aws: None) -> None:
     client = AwsSession(region="eu-west-1").client("ec2")
     config = client.meta.config
-    assert config.retries == {"mode": "standard"}
-    assert (config.connect_timeout, config.read_timeout) == (10, 60)
+    assert config.retries == {"mode": "standard", "total_max_attempts": 3}
+    assert (config.connect_timeout, config.read_timeout) == (5.0, 30.0)
     assert f"ebami/{__version__}" in config.user_agent_extra
     assert client.meta.region_name == "eu-west-1"
+
+
+def test_timeouts_come_from_the_caller(aws: None) -> None:
+    config = AwsSession(region="eu-west-1", connect_timeout=2, read_timeout=12.5).client("ssm")
+    assert (config.meta.config.connect_timeout, config.meta.config.read_timeout) == (2, 12.5)
 
 
 def test_the_users_retry_mode_is_kept(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,3 +84,183 @@ def test_missing_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         aws_errors("ec2:DescribeImages"),
     ):
         client.describe_images(Owners=["self"])
+
+
+ENDPOINT_ACCEPTED = (
+    "accepted: http://HOST[:PORT] or https://HOST[:PORT], such as http://127.0.0.1:5000"
+)
+
+
+@pytest.mark.parametrize(
+    "value", ["not-a-url", "localhost:5000", "ftp://example.com", "http://", "http://host:99999"]
+)
+def test_an_endpoint_variable_that_is_not_a_url_is_named(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", value)
+    with pytest.raises(InputError) as exc:
+        AwsSession(region="us-east-1")
+    assert str(exc.value) == (
+        f"AWS_ENDPOINT_URL: {value!r} is not an endpoint URL; {ENDPOINT_ACCEPTED}"
+    )
+
+
+def test_a_service_endpoint_variable_is_checked_by_botocores_name_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_ELASTIC_BEANSTALK", "not-a-url")
+    session = AwsSession(region="us-east-1")
+    session.client("ec2")
+    with pytest.raises(InputError) as exc:
+        session.client("elasticbeanstalk")
+    assert str(exc.value) == (
+        f"AWS_ENDPOINT_URL_ELASTIC_BEANSTALK: 'not-a-url' is not an endpoint URL; "
+        f"{ENDPOINT_ACCEPTED}"
+    )
+
+
+def test_endpoints_per_service_and_global(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_EC2", "https://[::1]:5001/")
+    session = AwsSession(region="us-east-1")
+    assert session.endpoint_url_for("ec2") == "https://[::1]:5001/"
+    assert session.endpoint_url_for("ssm") == "http://127.0.0.1:5000"
+    assert session.client("ec2").meta.endpoint_url == "https://[::1]:5001/"
+
+
+def test_endpoint_variables_botocore_is_told_to_ignore_are_ignored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "not-a-url")
+    monkeypatch.setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
+    session = AwsSession(region="us-east-1")
+    assert session.endpoint_url is None
+    assert session.client("ec2").meta.endpoint_url == "https://ec2.us-east-1.amazonaws.com"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def watched_ec2(watch: SlowCallWatch, clock: FakeClock, times: list[float]) -> Any:
+    """An EC2 client (moto answers it) during whose calls the clock moves through `times`,
+    the watch polling at each."""
+    client = AwsSession(region="us-east-1", read_timeout=30).client("ec2")
+    watch.watch(client.meta.events, "ec2")
+
+    def time_passes(**_: Any) -> None:
+        for now in times:
+            clock.now = now
+            watch.poll()
+
+    client.meta.events.register("before-send", time_passes)
+    return client
+
+
+def test_a_slow_call_is_reported_every_interval(aws: None) -> None:
+    clock, lines = FakeClock(), list[str]()
+    watch = SlowCallWatch(lines.append, after=5, clock=clock, start=lambda run: None)
+    client = watched_ec2(watch, clock, [104.9, 105.0, 107.0, 110.0, 121.0])
+    client.describe_images(Owners=["self"])
+    waiting = "still waiting for ec2 DescribeImages at https://ec2.us-east-1.amazonaws.com"
+    assert lines == [
+        f"{waiting} (5 s; read timeout 30 s)",
+        f"{waiting} (10 s; read timeout 30 s)",
+        # The poll came late: one line, with the time reached, not the ones missed.
+        f"{waiting} (20 s; read timeout 30 s)",
+    ]
+    # Answered: nothing is out any more, the watching thread would end.
+    assert watch.poll() is None
+
+
+def test_an_attempt_botocore_gave_up_on_is_not_reported(aws: None) -> None:
+    clock, lines = FakeClock(), list[str]()
+    watch = SlowCallWatch(lines.append, after=5, clock=clock, start=lambda run: None)
+    # Past connect (5 s) and read (30 s) timeouts: botocore cannot still be waiting for it.
+    client = watched_ec2(watch, clock, [135.5])
+    client.describe_images(Owners=["self"])
+    assert lines == []
+
+
+def test_one_thread_watches_while_calls_are_out(aws: None) -> None:
+    clock, starts = FakeClock(), list[Callable[[], None]]()
+    watch = SlowCallWatch(lambda line: None, after=5, clock=clock, start=starts.append)
+    client = watched_ec2(watch, clock, [])
+    client.describe_images(Owners=["self"])
+    client.describe_images(Owners=["self"])
+    assert len(starts) == 1
+    # The thread's next poll finds nothing out and ends; the next call starts another.
+    assert watch.poll() is None
+    client.describe_images(Owners=["self"])
+    assert len(starts) == 2
+
+
+@pytest.fixture
+def silent_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """An endpoint on 127.0.0.1 that accepts connections and never answers. It stops at the
+    end of the test, or by itself after 30 s."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.05)
+    stop = threading.Event()
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        deadline = time.monotonic() + 30
+        while not stop.is_set() and time.monotonic() < deadline:
+            with contextlib.suppress(TimeoutError):
+                accepted.append(server.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.getsockname()[1]}")
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        server.close()
+        for connection in accepted:
+            connection.close()
+
+
+def test_an_endpoint_that_never_answers_fails_after_the_attempts_and_says_so(
+    silent_endpoint: None,
+) -> None:
+    lines: list[str] = []
+    session = AwsSession(
+        region="us-east-1",
+        connect_timeout=1,
+        read_timeout=0.3,
+        on_slow_call=lines.append,
+        slow_call_after=0.1,
+    )
+    client = session.client("ec2")
+    attempts: list[tuple[int, type[BaseException] | None]] = []
+
+    def attempt_ended(context: dict[str, Any], exception: BaseException | None, **_: Any) -> None:
+        attempts.append((context["retries"]["attempt"], type(exception) if exception else None))
+
+    client.meta.events.register("response-received", attempt_ended)
+    with pytest.raises(AwsError) as exc, aws_errors("ec2:DescribeImages"):
+        client.describe_images(Owners=["self"])
+    endpoint = session.endpoint_url
+    assert str(exc.value) == (
+        f"ec2:DescribeImages: {endpoint}/ accepted the connection but sent no answer within the "
+        "read timeout, on every attempt; check AWS_ENDPOINT_URL and the network, or raise "
+        "read_timeout (EBAMI_READ_TIMEOUT)"
+    )
+    # The configured attempts, each ended by the read timeout, and no more.
+    assert MAX_ATTEMPTS == 3
+    assert attempts == [(1, ReadTimeoutError), (2, ReadTimeoutError), (3, ReadTimeoutError)]
+    # Reported while waiting, each line in this form (when the thread polls depends on the
+    # machine's load, so which marks and attempts got a line is not asserted).
+    line = re.compile(
+        rf"still waiting for ec2 DescribeImages at {re.escape(str(endpoint))} "
+        r"\([0-9.]+ s; read timeout 0\.3 s(; attempt [23] of 3)?\)"
+    )
+    assert lines
+    assert all(line.fullmatch(text) for text in lines), lines

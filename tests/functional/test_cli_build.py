@@ -48,7 +48,7 @@ def test_missing_release_on_amazon_linux_1_is_refused_before_any_call(
         (
             ["--release", "2"],
             "error: --release: release '2' is an Amazon Linux 2 release, but "
-            "multicontainer-docker runs Amazon Linux 1; --release accepts: 2011.09, 2012.03, "
+            "multicontainer-docker runs Amazon Linux 1; accepted: 2011.09, 2012.03, "
             "2012.09, 2013.03, 2013.09, 2014.03, 2014.09, 2015.03, 2015.09, 2016.03, "
             "2016.09, 2017.03, 2017.09, 2018.03",
         ),

@@ -7,7 +7,7 @@ from typing import NoReturn
 
 import pytest
 
-from ebami.cli import render as render_command
+from ebami import userdata
 from ebami.cli.main import main
 from ebami.errors import ExitCode
 
@@ -22,7 +22,7 @@ def fail_with(exc: BaseException) -> Callable[..., NoReturn]:
 def test_ctrl_c_exits_130(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(render_command, "render_user_data", fail_with(KeyboardInterrupt()))
+    monkeypatch.setattr(userdata, "render_user_data", fail_with(KeyboardInterrupt()))
     assert main(["render", "--release", "2017.09"]) == ExitCode.CTRL_C
     assert capsys.readouterr().err.endswith("error: interrupted\n")
 
@@ -30,7 +30,7 @@ def test_ctrl_c_exits_130(
 def test_internal_error_without_traceback(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(render_command, "render_user_data", fail_with(ValueError("boom")))
+    monkeypatch.setattr(userdata, "render_user_data", fail_with(ValueError("boom")))
     assert main(["render", "--release", "2017.09"]) == ExitCode.ERROR
     assert capsys.readouterr().err == (
         "error: internal error: ValueError: boom; rerun with --debug for the traceback and "
@@ -41,7 +41,7 @@ def test_internal_error_without_traceback(
 def test_debug_prints_the_traceback_and_api_calls(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(render_command, "render_user_data", fail_with(ValueError("boom")))
+    monkeypatch.setattr(userdata, "render_user_data", fail_with(ValueError("boom")))
     assert main(["--debug", "render", "--release", "2017.09"]) == ExitCode.ERROR
     err = capsys.readouterr().err
     assert "Traceback (most recent call last)" in err

@@ -35,12 +35,12 @@ def test_render_prints_the_cloud_config(capsys: pytest.CaptureFixture[str]) -> N
         (
             ["--platform", "ecs-al2", "--release", "2017.09"],
             "error: --release: release '2017.09' is an Amazon Linux 1 release, but ecs-al2 runs "
-            "Amazon Linux 2; --release accepts: 2\n",
+            "Amazon Linux 2; accepted: 2\n",
         ),
         (
             ["--release", "17.09"],
             "error: --release: release '17.09' is not a release of multicontainer-docker "
-            "(Amazon Linux 1); --release accepts: 2011.09, 2012.03, 2012.09, 2013.03, 2013.09, "
+            "(Amazon Linux 1); accepted: 2011.09, 2012.03, 2012.09, 2013.03, 2013.09, "
             "2014.03, 2014.09, 2015.03, 2015.09, 2016.03, 2016.09, 2017.03, 2017.09, 2018.03\n",
         ),
         (

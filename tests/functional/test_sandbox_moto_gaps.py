@@ -13,13 +13,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from ebami.sandbox import patching
+from ebami.sandbox import load_extensions, patching
 
 
 def registered(kind: str) -> list[patching.Patch]:
-    code = "from ebami.sandbox import ec2, elasticbeanstalk, ssm, throttling"
-    exec(code, {})  # noqa: S102 - import the modules that register patches, nothing else
-    return [patch for patch in patching.PATCHES if patch.kind == kind]
+    return [patch for patch in load_extensions() if patch.kind == kind]
 
 
 def pristine_methods() -> dict[str, list[str]]:

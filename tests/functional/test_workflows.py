@@ -1,4 +1,6 @@
-"""The GitHub workflows pass the workflow schema and zizmor's security audit (offline)."""
+"""CI's set-up: the GitHub workflows pass the workflow schema and zizmor's security audit
+(offline), and the `e2e` marker splits the quick run (`pytest -m "not e2e"`) from the sandbox
+tests exactly along tests/e2e/."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-WORKFLOWS = sorted((Path(__file__).resolve().parents[2] / ".github" / "workflows").glob("*.yml"))
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 
 
 def test_there_are_workflows() -> None:
@@ -35,3 +38,24 @@ def test_workflow_schema(workflow: Path) -> None:
 def test_workflow_audit(workflow: Path) -> None:
     proc = run_tool("zizmor", "--offline", "--no-progress", str(workflow))
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def collected(marker: str) -> list[str]:
+    """The test ids `pytest -m MARKER tests` selects, collected in a fresh process."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+         "-m", marker, "tests"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return [line for line in proc.stdout.splitlines() if line.startswith("tests/")]
+
+
+def test_the_e2e_marker_selects_exactly_tests_e2e() -> None:
+    quick = collected("not e2e")
+    e2e = collected("e2e")
+    assert [test for test in quick if test.startswith("tests/e2e/")] == []
+    assert any(test.startswith("tests/functional/") for test in quick)
+    assert any(test.startswith("tests/unit/") for test in quick)
+    assert [test for test in e2e if not test.startswith("tests/e2e/")] == []
+    assert any(test.startswith("tests/e2e/test_sandbox_api.py::") for test in e2e)

@@ -33,7 +33,7 @@ def test_al1_accepts_its_releases(release: str) -> None:
 
 @pytest.mark.parametrize("release", ["2017.9", "17.09", "2017-09", "2019.03", " 2017.09", "2"])
 def test_al1_refuses_malformed_or_foreign_releases(release: str) -> None:
-    with pytest.raises(InputError, match=r"--release accepts: 2011\.09, .*2018\.03$"):
+    with pytest.raises(InputError, match=r"accepted: 2011\.09, .*2018\.03$"):
         resolve_platform("multicontainer-docker").validate_release(release)
 
 
@@ -42,7 +42,7 @@ def test_al1_release_on_al2_is_named_as_such() -> None:
         resolve_platform("ecs-al2").validate_release("2017.09")
     assert str(exc.value) == (
         "release '2017.09' is an Amazon Linux 1 release, but ecs-al2 runs Amazon Linux 2; "
-        "--release accepts: 2"
+        "accepted: 2"
     )
 
 

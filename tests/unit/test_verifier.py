@@ -15,9 +15,12 @@ from ebami.aws.elasticbeanstalk import Environment
 from ebami.aws.ssm import CommandInvocation, ManagedInstance
 from ebami.checks import CheckStatus
 from ebami.errors import AwsError, InputError, Interrupted
+from ebami.plan import Executor
+from ebami.tags import VERIFY_RUN
 from ebami.verify import probe
-from ebami.verify.report import TargetKind
-from ebami.verify.verifier import RUN_TAG, Verifier, VerifyOptions
+from ebami.verify.actions import VerifyActions, run_verify
+from ebami.verify.planner import VerifyOptions, VerifyPlan, VerifyPlanner
+from ebami.verify.report import TargetKind, VerifyReport
 
 AMI = "ami-0123456789abcdef0"
 GOOD = 'ECS_AVAILABLE_LOGGING_DRIVERS=["json-file","syslog","awslogs","fluentd","none"]\n'
@@ -143,22 +146,61 @@ class Progress:
         self.lines.append("warning: " + message)
 
 
+@dataclass
+class Verification:
+    """The planner and the executor of a verify run, wired as the CLI's factory does."""
+
+    planner: VerifyPlanner
+    ec2: FakeEc2
+    ssm: FakeSsm
+    clock: Clock
+    out: Progress
+    executed: list[str] = field(default_factory=list)
+
+    def plan_ami(self, image_id: str, options: VerifyOptions) -> VerifyPlan:
+        return self.planner.plan_ami(image_id, options)
+
+    def plan_instances(self, ids: list[str], options: VerifyOptions) -> VerifyPlan:
+        return self.planner.plan_instances(ids, options)
+
+    def plan_environment(
+        self, name: str, application: str | None, options: VerifyOptions
+    ) -> VerifyPlan:
+        return self.planner.plan_environment(name, application, options)
+
+    def run(self, plan: VerifyPlan, options: VerifyOptions) -> VerifyReport:
+        actions = VerifyActions(
+            ec2=self.ec2,  # type: ignore[arg-type]
+            ssm=self.ssm,  # type: ignore[arg-type]
+            reporter=self.out,
+            timeout=options.timeout,
+            clock=self.clock,
+            sleep=self.clock.sleep,
+            now=lambda: datetime(2026, 11, 21, 9, 30, tzinfo=timezone.utc),
+        )
+        executor = Executor(actions, self.out)
+        try:
+            return run_verify(plan, executor)
+        finally:
+            self.executed = [instruction.action for instruction in executor.executed]
+
+
 def make(
     ec2: FakeEc2, ssm: FakeSsm, clock: Clock | None = None, eb: Any = None
-) -> tuple[Verifier, Progress]:
-    clock = clock or Clock()
+) -> tuple[Verification, Progress]:
     out = Progress()
-    verifier = Verifier(
+    planner = VerifyPlanner(
         ec2=ec2,  # type: ignore[arg-type]
-        ssm=ssm,  # type: ignore[arg-type]
         eb=lambda: eb,
-        reporter=out,
-        clock=clock,
-        sleep=clock.sleep,
-        now=lambda: datetime(2026, 11, 21, 9, 30, tzinfo=timezone.utc),
         run_id=lambda: "run-1",
     )
-    return verifier, out
+    return Verification(planner, ec2, ssm, clock or Clock(), out), out
+
+
+def launch_spec(plan: VerifyPlan) -> InstanceSpec | None:
+    """The instance the plan launches, if any."""
+    launches = [i.params["spec"] for i in plan.steps.instructions if i.action == "launch"]
+    return launches[0] if launches else None
 
 
 def ebami_image(**tags: str) -> Image:
@@ -169,10 +211,12 @@ def test_a_good_ami_passes_is_tagged_and_its_instance_terminated() -> None:
     ec2 = FakeEc2(images={AMI: ebami_image()})
     verifier, out = make(ec2, FakeSsm(online_after=2))
     plan = verifier.plan_ami(AMI, OPTIONS)
-    assert plan.launch is not None
-    assert plan.launch.instance_type == "t2.nano"  # no ENA on the fake image
-    assert plan.launch.tags[RUN_TAG] == "run-1"
+    spec = launch_spec(plan)
+    assert spec is not None
+    assert spec.instance_type == "t2.nano"  # no ENA on the fake image
+    assert spec.tags[VERIFY_RUN] == "run-1"
     report = verifier.run(plan, OPTIONS)
+    assert verifier.executed == ["launch", "check_launched", "tag_verified", "terminate"]
     assert report.passed
     assert [c.name for c in report.instances[0].checks] == [
         "ssm", "logging-drivers", "os-release", "release-lock",
@@ -265,7 +309,7 @@ def test_an_image_without_the_agent_is_refused_without_launching() -> None:
     ec2 = FakeEc2(images={AMI: ebami_image(**{"ebami:ssm-agent": "no"})})
     verifier, _ = make(ec2, FakeSsm())
     plan = verifier.plan_ami(AMI, OPTIONS)
-    assert plan.launch is None
+    assert launch_spec(plan) is None
     report = verifier.run(plan, OPTIONS)
     assert report.instances[0].instance_id is None
     assert report.instances[0].checks[0].detail.startswith("no SSM agent")

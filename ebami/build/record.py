@@ -1,0 +1,106 @@
+"""The JSON record of a build (`--record FILE`, `--output json`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from ebami import __version__
+from ebami.build.bake import Baked
+from ebami.build.options import BuildOptions
+from ebami.build.planner import BuildPlan
+from ebami.plan import Executor, Plan
+from ebami.provenance import utc_timestamp
+
+if TYPE_CHECKING:
+    from ebami.aws.ec2 import Image
+
+
+@dataclass(frozen=True)
+class BuildRecord:
+    image_id: str
+    region: str
+    images: list[dict[str, str]]
+    ami_name: str
+    skipped: bool
+    bake_key: str
+    base_ami: dict[str, str]
+    release: str | None
+    drivers: list[str]
+    user_data_sha256: str
+    ssm_agent_installed: bool
+    snapshot_ids: list[str]
+    tags: dict[str, str]
+    packer_version: str | None
+    packer_source: str
+    builder_requires_imdsv2: bool | None
+    ssm_parameter: str | None
+    started_at: str
+    finished_at: str
+    ebami_version: str = __version__
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_build(
+    plan: BuildPlan,
+    options: BuildOptions,
+    steps: Plan,
+    executor: Executor,
+    *,
+    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+) -> BuildRecord:
+    """Execute the build's instructions; the record of what they made."""
+    started = now()
+    outputs = executor.execute(steps)
+    return build_record(
+        plan,
+        options,
+        outputs,
+        packer_source=str(steps.facts["Packer source"]),
+        started=started,
+        finished=now(),
+    )
+
+
+def build_record(
+    plan: BuildPlan,
+    options: BuildOptions,
+    outputs: Mapping[str, Any],
+    *,
+    packer_source: str,
+    started: datetime,
+    finished: datetime,
+) -> BuildRecord:
+    """The record of an executed build plan, from what its instructions returned."""
+    image: Image = outputs["image"]
+    baked: Baked | None = outputs.get("baked")
+    images = (
+        [{"region": a.region, "image_id": a.image_id} for a in baked.artifacts]
+        if baked
+        else [{"region": plan.region, "image_id": image.image_id}]
+    )
+    return BuildRecord(
+        image_id=image.image_id,
+        region=plan.region,
+        images=images,
+        ami_name=image.name,
+        skipped=baked is None,
+        bake_key=plan.bake_key.value,
+        base_ami=asdict(plan.base),
+        release=plan.user_data.release,
+        drivers=list(plan.user_data.drivers),
+        user_data_sha256=plan.user_data.sha256,
+        ssm_agent_installed=bool(plan.user_data.packages),
+        snapshot_ids=list(image.snapshot_ids),
+        tags=image.tags,
+        packer_version=baked.packer_version if baked else None,
+        packer_source=packer_source,
+        builder_requires_imdsv2=baked.builder_requires_imdsv2 if baked else None,
+        ssm_parameter=options.ssm_parameter,
+        started_at=utc_timestamp(started),
+        finished_at=utc_timestamp(finished),
+    )

@@ -1,0 +1,154 @@
+"""The one place where a command's collaborators are wired: the AWS session, the service
+wrappers, Packer, planners, actions and executors. Everything is made on first use, so a
+command imports (boto3, jinja2, the Packer runner...) only what it needs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from functools import cache, cached_property
+from typing import TYPE_CHECKING
+
+from ebami.cli.context import AppContext
+
+if TYPE_CHECKING:
+    from ebami.aws.ec2 import Ec2
+    from ebami.aws.elasticbeanstalk import ElasticBeanstalk
+    from ebami.aws.session import AwsSession
+    from ebami.aws.ssm import Ssm
+    from ebami.build.options import BuildOptions
+    from ebami.build.planner import BuildPlan
+    from ebami.build.record import BuildRecord
+    from ebami.packer.runner import Packer
+    from ebami.plan import DisplayExecutor, Executor, Plan
+    from ebami.settings import Settings
+    from ebami.verify.planner import VerifyPlan, VerifyPlanner
+    from ebami.verify.report import VerifyReport
+
+
+class Factory:
+    def __init__(self, app: AppContext, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    # --- AWS -----------------------------------------------------------------------------------
+
+    @cached_property
+    def session(self) -> AwsSession:
+        from ebami.aws.session import ApiCallCounter, AwsSession
+
+        self.app.counter = ApiCallCounter()
+        session = AwsSession(
+            profile=self.settings.profile,
+            region=self.settings.region,
+            counter=self.app.counter,
+            connect_timeout=self.settings.connect_timeout,
+            read_timeout=self.settings.read_timeout,
+            on_slow_call=self.app.terminal.progress,
+        )
+        endpoint = session.endpoint_url
+        if endpoint and _is_sandbox(endpoint):
+            self.app.terminal.warn(f"sandbox: talking to the ebami sandbox at {endpoint}, not AWS")
+        elif endpoint:
+            self.app.terminal.warn(f"talking to {endpoint}, not to AWS's endpoints")
+        return session
+
+    @cached_property
+    def sandbox(self) -> bool:
+        """Whether the EC2 endpoint is an ebami sandbox, by the sandbox's own marker (an
+        endpoint override alone proves nothing: it may be a FIPS or VPC endpoint)."""
+        endpoint = self.session.endpoint_url_for("ec2")
+        return endpoint is not None and _is_sandbox(endpoint)
+
+    @cached_property
+    def ec2(self) -> Ec2:
+        from ebami.aws.ec2 import Ec2
+
+        return Ec2(self.session.client("ec2"))
+
+    @cached_property
+    def ssm(self) -> Ssm:
+        from ebami.aws.ssm import Ssm
+
+        return Ssm(self.session.client("ssm"))
+
+    @cached_property
+    def eb(self) -> ElasticBeanstalk:
+        from ebami.aws.elasticbeanstalk import ElasticBeanstalk
+
+        return ElasticBeanstalk(self.session.client("elasticbeanstalk"))
+
+    def packer(self) -> Packer:
+        from ebami.packer.process import SubprocessRunner
+        from ebami.packer.runner import Packer
+
+        # Packer reads credentials itself; the profile ebami uses must be the one Packer uses.
+        environ = dict(self.app.environ)
+        if self.settings.profile:
+            environ["AWS_PROFILE"] = self.settings.profile
+        return Packer.find(SubprocessRunner(), environ)
+
+    # --- executing plans -------------------------------------------------------------------------
+
+    def display(self) -> DisplayExecutor:
+        from ebami.plan import DisplayExecutor
+
+        return DisplayExecutor(self.app.terminal, as_json=self.app.json)
+
+    def executor(self, actions: object) -> Executor:
+        from ebami.plan import Executor
+
+        return Executor(actions, self.app.terminal)
+
+    # --- build -----------------------------------------------------------------------------------
+
+    def plan_build(self, options: BuildOptions) -> tuple[BuildPlan, Plan]:
+        from ebami.build.planner import plan_build
+        from ebami.build.steps import build_steps
+
+        plan = plan_build(
+            options,
+            eb=self.eb,
+            ec2=self.ec2,
+            region=self.session.region,
+            environ=self.app.environ,
+            now=datetime.now(timezone.utc),
+            reporter=self.app.terminal,
+        )
+        endpoint = self.session.endpoint_url_for("ec2")
+        return plan, build_steps(plan, options, endpoint=endpoint, sandbox=self.sandbox)
+
+    def run_build(self, plan: BuildPlan, options: BuildOptions, steps: Plan) -> BuildRecord:
+        from ebami.build.bake import BuildActions
+        from ebami.build.record import run_build
+
+        actions = BuildActions(
+            ec2=self.ec2,
+            ssm=lambda: self.ssm,
+            packer=self.packer,
+            region=self.session.region,
+            reporter=self.app.terminal,
+        )
+        return run_build(plan, options, steps, self.executor(actions))
+
+    # --- verify ----------------------------------------------------------------------------------
+
+    def verify_planner(self) -> VerifyPlanner:
+        from ebami.verify.planner import VerifyPlanner
+
+        return VerifyPlanner(ec2=self.ec2, eb=lambda: self.eb)
+
+    def run_verify(self, plan: VerifyPlan, timeout: float) -> VerifyReport:
+        from ebami.verify.actions import VerifyActions, run_verify
+
+        actions = VerifyActions(
+            ec2=self.ec2, ssm=self.ssm, reporter=self.app.terminal, timeout=timeout
+        )
+        return run_verify(plan, self.executor(actions))
+
+
+@cache
+def _is_sandbox(endpoint: str) -> bool:
+    from ebami.sandbox.marker import is_sandbox
+
+    return is_sandbox(endpoint)

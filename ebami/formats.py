@@ -1,0 +1,130 @@
+"""The shapes of AWS names and ids ebami is given, checked before any AWS call.
+
+Each `check_*` function returns the value (normalised where AWS would normalise it) or raises
+`ValueError` with a message saying what was given and what is accepted. Settings turns that
+into an `InputError` naming the flag, variable or file key the value came from.
+
+The rule is the format, never a list of what exists today: AWS opens regions after a botocore
+release is cut, and ebami must not refuse them offline. A well-formed name that does not exist
+is refused by AWS itself at the first call, with an error that names the call.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+
+# AREA[-PARTITION]-DIRECTION-NUMBER: us-east-1, eu-central-2, us-gov-west-1, us-isob-east-1,
+# cn-north-1 and eusc-de-east-1 alike; `moon-1` lacks the direction.
+_REGION = re.compile(r"[a-z]{2,4}(?:-[a-z]+){1,2}-[0-9]{1,2}")
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+# Subnet ids were 8 hex digits until 2018 and are 17 since; EC2 still answers both.
+_SUBNET_ID = re.compile(r"subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})")
+# FAMILY.SIZE: t3.micro, m7g.large, u-6tb1.metal, mac2-m2pro.metal, i8g.metal-24xl.
+_INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9][a-z0-9-]*")
+# A key id is a UUID, or `mrk-` and 32 hex digits for a multi-Region key. Alias names allow
+# letters, digits, `/`, `_` and `-` (KMS's CreateAlias rule).
+_KMS_KEY = r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})"
+_KMS_ALIAS = r"alias/[A-Za-z0-9/_-]+"
+_KMS_KEY_ID = re.compile(
+    rf"{_KMS_KEY}|{_KMS_ALIAS}"
+    rf"|arn:aws[a-z-]*:kms:{_REGION.pattern}:[0-9]{{12}}:(?:key/{_KMS_KEY}|{_KMS_ALIAS})"
+)
+
+REGION_ACCEPTED = "an AWS region name such as us-east-1, eu-central-2 or us-gov-west-1"
+
+
+def check_region(value: str) -> str:
+    if not _REGION.fullmatch(value):
+        raise ValueError(f"{value!r} is not an AWS region name; accepted: {REGION_ACCEPTED}")
+    return value
+
+
+def check_copy_regions(values: Iterable[str]) -> list[str]:
+    """Regions to copy the AMI to, in the order given; a region named twice is copied once."""
+    regions: list[str] = []
+    for value in values:
+        if value not in regions:
+            regions.append(check_region(value))
+    return regions
+
+
+def check_account_ids(values: Iterable[str]) -> list[str]:
+    """AWS account ids to share the AMI with, in the order given, each once."""
+    accounts: list[str] = []
+    for value in values:
+        if not _ACCOUNT_ID.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not an AWS account id; accepted: 12 digits such as 123456789012"
+            )
+        if value not in accounts:
+            accounts.append(value)
+    return accounts
+
+
+def check_ssh_cidrs(values: Iterable[str]) -> list[str]:
+    """IPv4 blocks (or single addresses) allowed to reach the builder over SSH, normalised.
+
+    Host bits are cleared (`203.0.113.7/24` is `203.0.113.0/24`) as EC2 itself does, and a bare
+    address is its /32. IPv6 is refused: Packer's `temporary_security_group_source_cidrs` takes
+    IPv4 blocks only, so an IPv6 one would fail halfway through a build.
+    """
+    cidrs: list[str] = []
+    for value in values:
+        try:
+            network = ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a CIDR block; accepted: an IPv4 block such as "
+                "203.0.113.0/24 (prefix 0 to 32) or one address such as 203.0.113.7"
+            ) from None
+        if network.version != 4:
+            raise ValueError(
+                f"{value!r} is an IPv6 block; Packer's temporary security group takes IPv4 "
+                "blocks only, such as 203.0.113.0/24"
+            )
+        if str(network) not in cidrs:
+            cidrs.append(str(network))
+    return cidrs
+
+
+def check_kms_key_id(value: str) -> str:
+    if not _KMS_KEY_ID.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a KMS key; accepted: a key id "
+            "(1234abcd-12ab-34cd-56ef-1234567890ab or mrk-...), alias/NAME, or the ARN of a "
+            "key or alias (arn:aws:kms:REGION:ACCOUNT:key/ID, ...:alias/NAME)"
+        )
+    return value
+
+
+def check_subnet_id(value: str) -> str:
+    if not _SUBNET_ID.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a subnet id; accepted: subnet- and 8 or 17 hex digits, "
+            "such as subnet-0123456789abcdef0"
+        )
+    return value
+
+
+def check_instance_type(value: str) -> str:
+    if not _INSTANCE_TYPE.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an EC2 instance type; accepted: FAMILY.SIZE in lower case, "
+            "such as t3.micro, m7g.large or u-6tb1.metal"
+        )
+    return value
+
+
+def check_not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError(f"{value!r} is empty; give a name, or leave it unset")
+    return value
+
+
+def check_seconds(value: float, maximum: float) -> float:
+    """A timeout: more than 0 seconds, at most `maximum` (NaN and infinity are refused)."""
+    if not 0 < value <= maximum:
+        raise ValueError(f"{value:g} is not accepted; give seconds above 0 and at most {maximum:g}")
+    return value

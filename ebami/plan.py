@@ -1,0 +1,208 @@
+"""The plan/execute core of every command that changes something (build, verify, apply...).
+
+A planner makes only Describe/List/Get calls and returns a `Plan`: what it read (`facts`), a
+frozen list of `Instruction`s, each with the progress message printed as it starts, and the
+clean-up instructions that run whatever happens. `Executor` performs a plan by calling, for
+each instruction, the method of the command's actions object named by the instruction;
+`show_plan` is the display-only executor behind `--dry-run`: it prints the very plan the real
+run would execute, as a table or as JSON. An instruction's parameter may be a `Ref` to the
+output of an earlier one (the instance a launch made, the AMI Packer built), resolved when the
+plan runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, Protocol
+
+from ebami.interrupts import held, interruptible
+from ebami.reporting import Reporter
+
+
+@dataclass(frozen=True)
+class Ref:
+    """The output of an earlier instruction (its `output` name), resolved at execution."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Instruction:
+    action: str
+    message: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    # The name later instructions use to refer to what this one returns.
+    output: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        shown: dict[str, Any] = {
+            "action": self.action,
+            "message": self.message,
+            "params": jsonable(self.params),
+        }
+        if self.output:
+            shown["output"] = self.output
+        return shown
+
+
+@dataclass(frozen=True)
+class Plan:
+    command: str
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    instructions: tuple[Instruction, ...] = ()
+    # Run after the instructions whatever happens (failure, Ctrl-C, SIGTERM), signals held.
+    cleanup: tuple[Instruction, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "facts": jsonable(self.facts),
+            "instructions": [item.to_json() for item in self.instructions],
+            "cleanup": [item.to_json() for item in self.cleanup],
+            "notes": list(self.notes),
+        }
+
+
+class Executor:
+    """Performs a plan's instructions in order, then its clean-up whatever happened.
+
+    SIGTERM stops the instructions as Ctrl-C does; during the clean-up both are held back and
+    re-raised (as KeyboardInterrupt) once it is done. `executed` lists what ran, in order.
+    """
+
+    def __init__(self, actions: object, reporter: Reporter) -> None:
+        # `actions` has one method per instruction action, named alike.
+        self._actions = actions
+        self._reporter = reporter
+        self.executed: list[Instruction] = []
+        self.outputs: dict[str, Any] = {}
+
+    def execute(self, plan: Plan) -> dict[str, Any]:
+        try:
+            with interruptible():
+                for instruction in plan.instructions:
+                    self._perform(instruction, cleanup=False)
+        finally:
+            if plan.cleanup:
+                with held() as received:
+                    for instruction in plan.cleanup:
+                        self._perform(instruction, cleanup=True)
+                if received:
+                    raise KeyboardInterrupt
+        return self.outputs
+
+    def _perform(self, instruction: Instruction, *, cleanup: bool) -> None:
+        # A clean-up instruction may refer to what never came to be (the launch was cut
+        # short): it gets None and decides what that means.
+        params = {
+            name: self._resolve(value, missing_ok=cleanup)
+            for name, value in instruction.params.items()
+        }
+        self._reporter.progress(instruction.message)
+        self.executed.append(instruction)
+        result = getattr(self._actions, instruction.action)(**params)
+        if instruction.output:
+            self.outputs[instruction.output] = result
+
+    def _resolve(self, value: Any, *, missing_ok: bool) -> Any:
+        if not isinstance(value, Ref):
+            return value
+        if missing_ok:
+            return self.outputs.get(value.name)
+        return self.outputs[value.name]
+
+
+class PlanOutput(Protocol):
+    def out_json(self, value: Any) -> None: ...
+    def out_table(self, rows: Sequence[tuple[str, str]]) -> None: ...
+
+
+class DisplayExecutor:
+    """Executes nothing: shows the plan (`--dry-run`) as a table or as JSON on stdout."""
+
+    def __init__(self, out: PlanOutput, *, as_json: bool) -> None:
+        self._out = out
+        self._as_json = as_json
+
+    def execute(self, plan: Plan) -> None:
+        if self._as_json:
+            self._out.out_json({"dry_run": True, **plan.to_json()})
+        else:
+            self._out.out_table(plan_rows(plan))
+
+
+def jsonable(value: Any) -> Any:
+    """A plan's values as JSON: dataclasses by field (or their `to_json`), refs by name."""
+    if isinstance(value, Ref):
+        return {"output_of": value.name}
+    to_json = getattr(value, "to_json", None)
+    if callable(to_json):
+        return to_json()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value) if isinstance(value, (set, frozenset)) else value
+        return [jsonable(item) for item in items]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def plan_rows(plan: Plan) -> list[tuple[str, str]]:
+    """The plan as two-column rows: facts, each instruction and its parameters, clean-up."""
+    rows = [(key, _cell(value)) for key, value in jsonable(plan.facts).items()]
+    for number, instruction in enumerate(plan.instructions, 1):
+        rows += _instruction_rows(f"{number}.", instruction)
+    for instruction in plan.cleanup:
+        rows += _instruction_rows("always:", instruction)
+    if not plan.instructions:
+        rows.append(("Nothing to do", "no instruction changes anything"))
+    rows += [("Note", note) for note in plan.notes]
+    return rows
+
+
+def _instruction_rows(label: str, instruction: Instruction) -> list[tuple[str, str]]:
+    rows = [(label, instruction.message)]
+    for name, value in instruction.params.items():
+        if isinstance(value, Ref):
+            rows.append((f"   {name}", f"{value.name} (from an earlier step)"))
+            continue
+        shown = jsonable(value)
+        if isinstance(shown, Mapping) and shown:
+            # One row per entry (Packer's variables, the tags): a table, not one long cell.
+            rows += [(f"   {name}.{key}", _cell(item)) for key, item in shown.items()]
+        else:
+            rows.append((f"   {name}", _cell(shown)))
+    return rows
+
+
+# Long values (user data, Packer variables) are shortened in the table; JSON shows them whole.
+_CELL_LIMIT = 160
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, str):
+        text = value if "\n" not in value else json.dumps(value)
+    elif (
+        isinstance(value, Mapping)
+        and value
+        and all(
+            isinstance(item, (str, int, float, bool)) or item is None for item in value.values()
+        )
+    ):
+        text = ", ".join(f"{key}={_cell(item)}" for key, item in value.items())
+    elif value is None:
+        text = "-"
+    else:
+        text = json.dumps(value)
+    return text if len(text) <= _CELL_LIMIT else text[: _CELL_LIMIT - 1] + "…"

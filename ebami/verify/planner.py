@@ -1,0 +1,243 @@
+"""The read-only half of `ebami verify`: the AMI and what it should deliver, or the instances to
+check (given, or an environment's), as a plan of instructions for the plan/execute core.
+
+For an AMI: launch one throwaway instance, check it, tag the AMI if every check passed, and
+(always) terminate what this run launched. For running instances: check them, nothing else.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ebami import tags
+from ebami.aws.ec2 import Ec2, Image, Instance, InstanceSpec
+from ebami.aws.elasticbeanstalk import ElasticBeanstalk
+from ebami.errors import InputError, NotFoundError
+from ebami.plan import Instruction, Plan, Ref
+from ebami.verify import reach
+from ebami.verify.expectations import Expectations
+from ebami.verify.report import TargetKind
+
+DEFAULT_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """What to require and how to launch; refused as made when it cannot work."""
+
+    default_drivers: tuple[str, ...]
+    required: tuple[str, ...] | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    instance_type: str | None = None
+    instance_profile: str | None = None
+    subnet_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 < self.timeout <= 24 * 3600:
+            raise InputError(
+                f"--timeout {self.timeout:g} is out of range: give seconds from 1 to 86400"
+            )
+
+
+@dataclass(frozen=True)
+class Target:
+    """One instance to check, what its AMI should deliver, and the AMI it should run."""
+
+    instance: Instance
+    expected: Expectations
+    configured_image: str | None = None
+    check_image: bool = False
+    # Launched by this run, with the instance profile ebami gave it.
+    launched: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "instance_id": self.instance.instance_id,
+            "image_id": self.instance.image_id,
+            "state": self.instance.state,
+            "configured_image": self.configured_image,
+            "expected": self.expected.to_json(),
+        }
+
+
+@dataclass(frozen=True)
+class VerifyPlan:
+    kind: TargetKind
+    target: str
+    steps: Plan
+    # Why the AMI cannot be verified over SSM at all (then nothing is launched).
+    refusal: str | None = None
+    # The running instances to check (none for an AMI: its instance is launched).
+    targets: tuple[Target, ...] = ()
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self.steps.notes
+
+
+def instance_type_for(image: Image) -> str:
+    """The cheapest type the AMI can boot on: Graviton for arm64, Nitro when it has ENA."""
+    if image.architecture == "arm64":
+        return "t4g.nano"
+    return "t3.nano" if image.ena_support else "t2.nano"
+
+
+class VerifyPlanner:
+    """Reads (only) what a verification needs and returns its plan."""
+
+    def __init__(
+        self,
+        *,
+        ec2: Ec2,
+        eb: Callable[[], ElasticBeanstalk],
+        run_id: Callable[[], str] = lambda: uuid.uuid4().hex[:16],
+    ) -> None:
+        self._ec2 = ec2
+        self._eb = eb
+        self._run_id = run_id
+
+    def plan_ami(self, image_id: str, options: VerifyOptions) -> VerifyPlan:
+        if not options.instance_profile:
+            raise InputError(
+                "verify launches an instance that SSM must reach: pass --instance-profile NAME "
+                "(its role needs AmazonSSMManagedInstanceCore) or set instance_profile in "
+                "ebami.toml"
+            )
+        image = self._ec2.get_image(image_id)
+        if image.state != "available":
+            raise NotFoundError(f"--ami {image_id} is {image.state}, not available")
+        expected = Expectations.of(
+            image, required=options.required, default_drivers=options.default_drivers
+        )
+        facts: dict[str, Any] = {"Target": f"ami {image_id}", "Expected": expected}
+        if expected.ssm_agent is False:
+            refusal = reach.no_agent(expected)
+            steps = Plan("verify", {**facts, "Cannot verify": refusal})
+            return VerifyPlan(TargetKind.AMI, image_id, steps, refusal=refusal)
+        run_tag = self._run_id()
+        spec = InstanceSpec(
+            image_id=image_id,
+            instance_type=options.instance_type or instance_type_for(image),
+            instance_profile=options.instance_profile,
+            subnet_id=options.subnet_id,
+            tags={
+                "Name": f"ebami-verify {image_id}",
+                tags.MANAGED: "true",
+                tags.PURPOSE: "verify",
+                tags.VERIFY_RUN: run_tag,
+            },
+        )
+        steps = Plan(
+            "verify",
+            facts,
+            (
+                Instruction(
+                    "launch",
+                    f"launching a {spec.instance_type} instance of {image_id} "
+                    f"(profile {spec.instance_profile}, IMDSv2 required)",
+                    {"spec": spec},
+                    output="instance",
+                ),
+                Instruction(
+                    "check_launched",
+                    "waiting for SSM to reach it, then reading ecs.config and the release "
+                    f"files over Run Command (--timeout {options.timeout:g} s in all)",
+                    {"instance": Ref("instance"), "expected": expected},
+                    output="results",
+                ),
+                Instruction(
+                    "tag_verified",
+                    f"tagging {image_id} {tags.VERIFIED} if every check passed",
+                    {"image_id": image_id, "results": Ref("results")},
+                    output="verified_tags",
+                ),
+            ),
+            cleanup=(
+                Instruction(
+                    "terminate",
+                    f"terminating what this run launched ({tags.VERIFY_RUN}={run_tag})",
+                    {"instance": Ref("instance"), "run_tag": run_tag},
+                    output="terminated",
+                ),
+            ),
+        )
+        return VerifyPlan(TargetKind.AMI, image_id, steps)
+
+    def plan_instances(self, instance_ids: list[str], options: VerifyOptions) -> VerifyPlan:
+        instances = self._ec2.describe_instances(instance_ids)
+        targets = tuple(
+            Target(instance, expected)
+            for instance, expected in self._expectations(instances, options)
+        )
+        target = ", ".join(instance_ids)
+        return VerifyPlan(
+            TargetKind.INSTANCE,
+            target,
+            _check_plan(f"instance {target}", targets, options, ()),
+            targets=targets,
+        )
+
+    def plan_environment(
+        self, name: str, application: str | None, options: VerifyOptions
+    ) -> VerifyPlan:
+        eb = self._eb()
+        environment = eb.get_environment(name, application)
+        configured = eb.image_id(environment)
+        instance_ids = eb.instance_ids(environment)
+        notes = [
+            f"{environment.application}/{environment.name}: {environment.status}, health "
+            f"{environment.health or 'unknown'}, configured AMI {configured or 'none'}"
+        ]
+        if environment.status != "Ready":
+            notes.append(f"the environment is {environment.status}: its instances may be changing")
+        if not instance_ids:
+            notes.append("the environment has no instances to check")
+        instances = self._ec2.describe_instances(instance_ids) if instance_ids else []
+        targets = tuple(
+            Target(instance, expected, configured_image=configured, check_image=True)
+            for instance, expected in self._expectations(instances, options)
+        )
+        return VerifyPlan(
+            TargetKind.ENVIRONMENT,
+            environment.name,
+            _check_plan(f"environment {environment.name}", targets, options, tuple(notes)),
+            targets=targets,
+        )
+
+    def _expectations(
+        self, instances: list[Instance], options: VerifyOptions
+    ) -> list[tuple[Instance, Expectations]]:
+        by_image: dict[str, Expectations] = {}
+        for image_id in sorted({instance.image_id for instance in instances}):
+            try:
+                image = self._ec2.get_image(image_id)
+            except NotFoundError:
+                by_image[image_id] = Expectations.unknown(
+                    image_id, required=options.required, default=options.default_drivers
+                )
+                continue
+            by_image[image_id] = Expectations.of(
+                image, required=options.required, default_drivers=options.default_drivers
+            )
+        return [(instance, by_image[instance.image_id]) for instance in instances]
+
+
+def _check_plan(
+    target: str, targets: tuple[Target, ...], options: VerifyOptions, notes: tuple[str, ...]
+) -> Plan:
+    """Checking instances that already run: one instruction, nothing launched or tagged."""
+    instructions: tuple[Instruction, ...] = ()
+    if targets:
+        instructions = (
+            Instruction(
+                "check_instances",
+                f"checking {', '.join(t.instance.instance_id for t in targets)} over SSM "
+                f"(--timeout {options.timeout:g} s in all)",
+                {"targets": targets},
+                output="results",
+            ),
+        )
+    return Plan("verify", {"Target": target}, instructions, notes=notes)

@@ -1,0 +1,137 @@
+"""The start and stop waits of `ebami sandbox`, on an injected clock: they poll at a steady
+short interval, give up exactly at their deadline, and escalate SIGTERM to SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from ebami.sandbox import control
+from ebami.sandbox.control import POLL_INTERVAL, Clock, SandboxError, SandboxInfo, write_state
+from ebami.sandbox.faults import Faults
+
+
+class FakeTime:
+    """Time that passes only when something sleeps; `on_sleep` runs after every sleep."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+        self.on_sleep: Callable[[], None] = lambda: None
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        self.on_sleep()
+
+    @property
+    def clock(self) -> Clock:
+        return Clock(now=lambda: self.now, sleep=self.sleep)
+
+
+class FakeProcess:
+    pid = 4242
+
+    def __init__(self, returncode: int | None = None) -> None:
+        self.returncode = returncode
+
+    def poll(self) -> int | None:
+        return self.returncode
+
+
+def server(returncode: int | None = None) -> subprocess.Popen[bytes]:
+    return cast("subprocess.Popen[bytes]", FakeProcess(returncode))
+
+
+def info(pid: int, directory: Path) -> SandboxInfo:
+    return SandboxInfo(pid, "http://127.0.0.1:1", "us-east-1", str(directory), Faults(), 0.0)
+
+
+@pytest.fixture(autouse=True)
+def any_pid_is_a_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(control, "is_sandbox_process", lambda pid: True)
+
+
+def test_ready_gives_up_at_the_deadline_polling_steadily(tmp_path: Path) -> None:
+    time = FakeTime()
+    with pytest.raises(SandboxError) as refused:
+        control._wait_ready(server(), tmp_path, tmp_path / "server.log", 2.0, time.clock)
+    assert refused.value.message == (
+        f"the sandbox was not ready within 2 s (log: {tmp_path / 'server.log'})"
+    )
+    assert time.now == pytest.approx(2.0)  # the deadline, not a poll more
+    assert set(time.sleeps[:-1]) == {POLL_INTERVAL}
+    assert len(time.sleeps) == pytest.approx(2.0 / POLL_INTERVAL, abs=1)
+
+
+def test_ready_returns_the_state_the_server_writes(tmp_path: Path) -> None:
+    time = FakeTime()
+    process = server()
+
+    def server_writes_its_state() -> None:
+        if len(time.sleeps) == 3:
+            write_state(tmp_path, info(process.pid, tmp_path))
+
+    time.on_sleep = server_writes_its_state
+    ready = control._wait_ready(process, tmp_path, tmp_path / "server.log", 30.0, time.clock)
+    assert ready.pid == process.pid
+    assert time.sleeps == [POLL_INTERVAL] * 3
+
+
+def test_a_server_that_exits_is_reported_with_its_last_log_line(tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    log.write_text("starting\nerror: bubblewrap cannot create its isolated root here\n\n")
+    with pytest.raises(SandboxError) as refused:
+        control._wait_ready(server(returncode=1), tmp_path, log, 30.0, FakeTime().clock)
+    assert refused.value.message == (
+        "the sandbox server exited with code 1 before it was ready: error: bubblewrap cannot "
+        f"create its isolated root here (log: {log})"
+    )
+
+
+def test_stop_escalates_to_sigkill_at_the_deadline(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    time = FakeTime()
+    write_state(tmp_path, info(77, tmp_path))
+    sent: list[tuple[str, int, float]] = []
+    killed = False
+
+    def kill(pid: int, signum: int) -> None:
+        sent.append(("kill", signum, time.now))
+
+    def killpg(pid: int, signum: int) -> None:
+        nonlocal killed
+        sent.append(("killpg", signum, time.now))
+        killed = True
+
+    def alive(pid: Any) -> bool:
+        return not killed
+
+    monkeypatch.setattr(os, "kill", kill)
+    monkeypatch.setattr(os, "killpg", killpg)
+    monkeypatch.setattr(control, "_alive", alive)
+    stopped = control.stop(tmp_path, timeout=10.0, clock=time.clock)
+    assert stopped is not None
+    assert stopped.pid == 77
+    assert sent == [("kill", signal.SIGTERM, 0.0), ("killpg", signal.SIGKILL, pytest.approx(10.0))]
+    assert time.now == pytest.approx(10.0)  # gone on the first look after SIGKILL
+
+
+def test_stop_waits_no_longer_than_the_process_takes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    time = FakeTime()
+    write_state(tmp_path, info(77, tmp_path))
+    monkeypatch.setattr(os, "kill", lambda pid, signum: None)
+    monkeypatch.setattr(os, "killpg", lambda pid, signum: pytest.fail("SIGKILL sent"))
+    monkeypatch.setattr(control, "_alive", lambda pid: time.now < 0.2)
+    assert control.stop(tmp_path, timeout=10.0, clock=time.clock) is not None
+    assert time.now == pytest.approx(0.2)
+    assert not (tmp_path / control.STATE_FILE).exists()

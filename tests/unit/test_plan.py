@@ -1,0 +1,154 @@
+"""The plan/execute core: instructions run in order with their outputs passed on, the clean-up
+always runs, and the display executor shows exactly the plan the executor would run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ebami.plan import DisplayExecutor, Executor, Instruction, Plan, Ref
+
+
+class Said:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def progress(self, message: str) -> None:
+        self.lines.append(message)
+
+    def detail(self, message: str) -> None:
+        self.lines.append(message)
+
+    def warn(self, message: str) -> None:
+        self.lines.append(message)
+
+
+@dataclass(frozen=True)
+class Thing:
+    name: str
+    path: Path
+
+
+class Actions:
+    def __init__(self, fail_on: str | None = None, signal_in_cleanup: bool = False) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.fail_on = fail_on
+        self.signal_in_cleanup = signal_in_cleanup
+
+    def make(self, name: str) -> Thing:
+        self.calls.append(("make", {"name": name}))
+        if self.fail_on == "make":
+            raise RuntimeError("make failed")
+        return Thing(name, Path("/tmp") / name)
+
+    def use(self, thing: Thing, times: int) -> str:
+        self.calls.append(("use", {"thing": thing, "times": times}))
+        if self.fail_on == "use":
+            raise KeyboardInterrupt
+        return thing.name * times
+
+    def remove(self, thing: Thing | None) -> str:
+        self.calls.append(("remove", {"thing": thing}))
+        if self.signal_in_cleanup:
+            os.kill(os.getpid(), signal.SIGTERM)  # held back until the clean-up is done
+        return "removed" if thing else "nothing"
+
+
+PLAN = Plan(
+    "demo",
+    {"Target": "x"},
+    (
+        Instruction("make", "making x", {"name": "x"}, output="thing"),
+        Instruction("use", "using it", {"thing": Ref("thing"), "times": 2}, output="used"),
+    ),
+    cleanup=(Instruction("remove", "removing it", {"thing": Ref("thing")}, output="gone"),),
+)
+
+
+def test_outputs_flow_to_later_instructions_and_cleanup_runs_last() -> None:
+    actions, said = Actions(), Said()
+    executor = Executor(actions, said)
+    outputs = executor.execute(PLAN)
+    assert outputs is executor.outputs
+    assert [name for name, _ in actions.calls] == ["make", "use", "remove"]
+    assert actions.calls[1][1]["thing"] == Thing("x", Path("/tmp/x"))
+    assert executor.outputs["used"] == "xx"
+    assert executor.outputs["gone"] == "removed"
+    assert said.lines == ["making x", "using it", "removing it"]
+    assert executor.executed == [*PLAN.instructions, *PLAN.cleanup]
+
+
+def test_a_signal_during_cleanup_waits_for_it_then_interrupts() -> None:
+    actions = Actions(signal_in_cleanup=True)
+    executor = Executor(actions, Said())
+    with pytest.raises(KeyboardInterrupt):
+        executor.execute(PLAN)
+    assert executor.outputs["gone"] == "removed"  # the clean-up was not cut short
+
+
+def test_cleanup_gets_none_for_what_never_came_to_be() -> None:
+    actions = Actions(fail_on="make")
+    executor = Executor(actions, Said())
+    with pytest.raises(RuntimeError, match="make failed"):
+        executor.execute(PLAN)
+    assert actions.calls[-1] == ("remove", {"thing": None})
+
+
+class Out:
+    def __init__(self) -> None:
+        self.json: Any = None
+        self.rows: list[tuple[str, str]] = []
+
+    def out_json(self, value: Any) -> None:
+        self.json = value
+
+    def out_table(self, rows: Any) -> None:
+        self.rows = list(rows)
+
+
+def test_the_display_executor_shows_the_plan_and_runs_nothing() -> None:
+    shown = Out()
+    DisplayExecutor(shown, as_json=True).execute(PLAN)
+    assert shown.json["dry_run"] is True
+    assert [item["action"] for item in shown.json["instructions"]] == ["make", "use"]
+    assert shown.json["instructions"][1]["params"] == {
+        "thing": {"output_of": "thing"},
+        "times": 2,
+    }
+    assert shown.json["cleanup"][0]["message"] == "removing it"
+    json.dumps(shown.json)  # plain JSON all through
+
+    DisplayExecutor(shown, as_json=False).execute(PLAN)
+    assert shown.rows == [
+        ("Target", "x"),
+        ("1.", "making x"),
+        ("   name", "x"),
+        ("2.", "using it"),
+        ("   thing", "thing (from an earlier step)"),
+        ("   times", "2"),
+        ("always:", "removing it"),
+        ("   thing", "thing (from an earlier step)"),
+    ]
+
+
+def test_long_values_are_shortened_in_the_table_only() -> None:
+    text = "line\n" * 100
+    plan = Plan("demo", {}, (Instruction("make", "making", {"name": text}),))
+    shown = Out()
+    DisplayExecutor(shown, as_json=False).execute(plan)
+    assert len(shown.rows[1][1]) == 160
+    assert shown.rows[1][1].endswith("…")
+    DisplayExecutor(shown, as_json=True).execute(plan)
+    assert shown.json["instructions"][0]["params"]["name"] == text
+
+
+def test_an_empty_plan_says_there_is_nothing_to_do() -> None:
+    shown = Out()
+    DisplayExecutor(shown, as_json=False).execute(Plan("demo", {"Target": "y"}))
+    assert shown.rows == [("Target", "y"), ("Nothing to do", "no instruction changes anything")]
