@@ -1,6 +1,6 @@
 """`python -m ebami` runs the command line."""
 
-from ebami.cli.main import main
+from ebami.cli.main import run
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

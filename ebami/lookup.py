@@ -9,19 +9,32 @@ newest (or the pinned `--platform-version`) and read its `hvm` AMI.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ebami.errors import NotFoundError
 from ebami.platforms import Platform
 
 if TYPE_CHECKING:
-    from mypy_boto3_elasticbeanstalk.type_defs import PlatformFilterTypeDef, PlatformSummaryTypeDef
-
-    from ebami.aws.elasticbeanstalk import ElasticBeanstalk
+    from mypy_boto3_elasticbeanstalk.type_defs import (
+        PlatformDescriptionTypeDef,
+        PlatformFilterTypeDef,
+        PlatformSummaryTypeDef,
+    )
 
 # The owner of the platforms Elastic Beanstalk itself publishes (as opposed to custom platforms).
 EB_PLATFORM_OWNER = "AWSElasticBeanstalk"
+
+
+class LookupEb(Protocol):
+    """The Elastic Beanstalk calls `find_base_ami` makes (`ebami.aws.elasticbeanstalk`)."""
+
+    def list_platform_versions(
+        self, filters: Sequence[PlatformFilterTypeDef]
+    ) -> list[PlatformSummaryTypeDef]: ...
+
+    def describe_platform_version(self, platform_arn: str) -> PlatformDescriptionTypeDef: ...
 
 
 @dataclass(frozen=True)
@@ -54,7 +67,7 @@ def platform_filters(
 
 
 def find_base_ami(
-    eb: ElasticBeanstalk,
+    eb: LookupEb,
     platform: Platform,
     *,
     region: str,

@@ -7,23 +7,17 @@ file, the variable or the flag): unknown keys, wrong types, and the formats of A
 
 from __future__ import annotations
 
+import copy
+import re
 import sys
+import typing
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+import msgspec
 
 from ebami import formats
 from ebami.drivers import DEFAULT_DRIVERS, parse_drivers
@@ -82,61 +76,82 @@ _FORMATS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-class EnvironmentTarget(BaseModel):
-    """A named Elastic Beanstalk environment (`[environments.prod]`), for `--env prod`."""
+class _FormatError(ValueError):
+    """A value of `key` not in its format. Raised by `__post_init__`, which msgspec reports as a
+    ValidationError at the struct, with this error as its cause: the key is named from here."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(problem)
+        self.key = key
+        self.problem = problem
+
+
+def _check(key: str, value: Any) -> Any:
+    try:
+        return _FORMATS[key](value)
+    except ValueError as exc:
+        raise _FormatError(key, str(exc)) from None
+
+
+class EnvironmentTarget(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A named Elastic Beanstalk environment (`[environments.prod]`), for `--env prod`."""
 
     application: str
     environment: str
     region: str | None = None
 
-    @field_validator("region")
-    @classmethod
-    def _check_region(cls, value: str | None) -> str | None:
-        return None if value is None else formats.check_region(value)
+    def __post_init__(self) -> None:
+        if self.region is not None:
+            _check("region", self.region)
 
 
-class Settings(BaseModel):
+class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True, dict=True):
     """Everything ebami can be configured with; defaults apply to what no layer sets."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     profile: str | None = None
     region: str | None = None
     platform: str = DEFAULT_PLATFORM.alias
     release: str | None = None
-    drivers: list[str] = Field(default_factory=lambda: list(DEFAULT_DRIVERS))
+    drivers: list[str] = msgspec.field(default_factory=lambda: list(DEFAULT_DRIVERS))
     instance_type: str = "t3.micro"
     subnet_id: str | None = None
     instance_profile: str | None = None
-    ssh_cidrs: list[str] = Field(default_factory=list)
+    ssh_cidrs: list[str] = msgspec.field(default_factory=list)
     ssm_agent: bool = True
     encrypt: bool = False
     kms_key_id: str | None = None
-    copy_to: list[str] = Field(default_factory=list)
-    share_with: list[str] = Field(default_factory=list)
-    tags: dict[str, str] = Field(default_factory=dict)
+    copy_to: list[str] = msgspec.field(default_factory=list)
+    share_with: list[str] = msgspec.field(default_factory=list)
+    tags: dict[str, str] = msgspec.field(default_factory=dict)
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
-    environments: dict[str, EnvironmentTarget] = Field(default_factory=dict)
+    environments: dict[str, EnvironmentTarget] = msgspec.field(default_factory=dict)
 
-    _sources: dict[str, str] = PrivateAttr(default_factory=dict)
+    # Where each key's value came from, set by `load_settings` in the instance's __dict__ (a
+    # ClassVar is no field, so no settings file can set it); no entry: the default.
+    _sources: ClassVar[Mapping[str, str]] = {}
 
-    @field_validator(*_FORMATS)
-    @classmethod
-    def _check_format(cls, value: Any, info: ValidationInfo) -> Any:
-        return None if value is None else _FORMATS[str(info.field_name)](value)
+    def __post_init__(self) -> None:
+        """Check each key's format (in the order of the fields), keeping the value normalised.
 
-    @model_validator(mode="before")
-    @classmethod
-    def _drop_copy_to_home_region(cls, data: Any) -> Any:
-        """A copy to the region the AMI is built in is no copy (Packer skips it too): drop it,
-        so that naming it leaves the bake key alone. A region that only AWS_REGION or the
-        profile gives is unknown here; Packer still skips it."""
-        if isinstance(data, dict) and data.get("region") and isinstance(data.get("copy_to"), list):
-            return {**data, "copy_to": [r for r in data["copy_to"] if r != data["region"]]}
-        return data
+        A copy to the region the AMI is built in is no copy (Packer skips it too): drop it, so
+        that naming it leaves the bake key alone. A region that only AWS_REGION or the profile
+        gives is unknown here; Packer still skips it."""
+        for key in self.__struct_fields__:
+            value = getattr(self, key)
+            if key in _FORMATS and value is not None:
+                msgspec.structs.force_setattr(self, key, _check(key, value))
+        if self.region and self.region in self.copy_to:
+            copies = [region for region in self.copy_to if region != self.region]
+            msgspec.structs.force_setattr(self, "copy_to", copies)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None) -> Settings:
+        """A shallow copy with `update`'s keys changed, unchecked, and the same sources."""
+        copied = copy.copy(self)
+        copied.__dict__.update(self.__dict__)
+        for key, value in (update or {}).items():
+            msgspec.structs.force_setattr(copied, key, value)
+        return copied
 
     def source_of(self, key: str) -> str:
         """Where `key`'s value came from: a file, an environment variable, a flag or 'default'."""
@@ -221,8 +236,8 @@ def load_settings(
     for data, origin in layers:
         merged.update(data)
         sources.update(origin)
-    settings = Settings.model_validate(merged)
-    settings._sources = sources
+    settings = msgspec.convert(merged, Settings, strict=True)
+    settings.__dict__["_sources"] = sources
     # The platform and the release may come from different layers, so they are checked once
     # merged: every command refuses them, naming where each came from, before any AWS call.
     settings.resolved_release(settings.resolved_platform())
@@ -324,24 +339,107 @@ def _parse_pairs(text: str, source: str) -> dict[str, str]:
 
 def _validate(data: dict[str, Any], source_of: Callable[[str], str]) -> None:
     try:
-        Settings.model_validate(data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        location = [str(part) for part in error["loc"]]
-        source = source_of(location[0]) if location else "settings"
-        key = ".".join(location)
-        if error["type"] == "extra_forbidden":
-            known = ", ".join(Settings.model_fields)
-            raise ConfigError(f"{source}: unknown key {key!r}; known keys: {known}") from None
-        if error["type"] == "missing":
-            raise ConfigError(f"{source}: missing key {key!r}") from None
-        value = error.get("input")
-        if error["type"] == "value_error":
-            problem = str(error["ctx"]["error"])
-        else:
-            hint = ""
-            if error["type"] == "string_type" and isinstance(value, (int, float)):
-                hint = f'; write it in quotes: {location[-1]} = "{value}"'
-            problem = f"{error['msg'].lower()} (got {type(value).__name__} {value!r}){hint}"
-        where = source if _names_one_key(source) else f"{source}: key {key!r}"
-        raise ConfigError(f"{where}: {problem}") from None
+        msgspec.convert(data, Settings, strict=True)
+    except msgspec.ValidationError as exc:
+        location, error = _locate(exc, data, Settings)
+        raise _config_error(location, error, data, source_of) from None
+
+
+# msgspec's message, then " - at `$.key[0]...`" unless the error is at the top; a table's key
+# (a dict's) is written `[...]`.
+_AT = " - at `"
+_STEP = re.compile(r"\.(\w+)|\[(\d+)\]|\[\.\.\.\]")
+_UNKNOWN = re.compile(r"Object contains unknown field `(.*)`")
+_MISSING = re.compile(r"Object missing required field `(.*)`")
+_EXPECTED = re.compile(r"Expected `([^`]+)`, got `[^`]+`")
+# msgspec's names of the types expected, as the messages have always named them.
+_TYPE_WORDS = {
+    "str": "string",
+    "array": "list",
+    "object": "dictionary",
+    "bool": "boolean",
+    "float": "number",
+    "int": "integer",
+}
+
+
+def _locate(
+    error: msgspec.ValidationError, data: Any, type_: Any
+) -> tuple[list[str], msgspec.ValidationError]:
+    """The keys that lead to where `error` arose converting `data` to `type_`, and the error
+    there. msgspec names no table key (`[...]`): it stops at the table's first entry that fails,
+    so each entry is converted again up to that one, to name its key and the error inside it."""
+    location: list[str] = []
+    for name, index in _STEP.findall(_split(error)[1]):
+        type_ = _without_none(type_)
+        if name:  # a struct's field
+            type_ = {field.name: field.type for field in msgspec.structs.fields(type_)}[name]
+            data = data[name]
+            location.append(name)
+        elif index:  # a list's item
+            type_ = typing.get_args(type_)[0]
+            data = data[int(index)]
+            location.append(index)
+        else:  # a table's entry
+            item_type = typing.get_args(type_)[1]
+            for key, item in data.items():
+                try:
+                    msgspec.convert(item, item_type, strict=True)
+                except msgspec.ValidationError as inner:
+                    keys, inner = _locate(inner, item, item_type)
+                    return [*location, str(key), *keys], inner
+            break  # pragma: no cover - msgspec stopped at an entry that fails
+    return location, error
+
+
+def _split(error: msgspec.ValidationError) -> tuple[str, str]:
+    """msgspec's message and the path after it (`$.key[0]`; empty at the top)."""
+    message, at, path = str(error).rpartition(_AT)
+    return (message, path.rstrip("`")) if at else (str(error), "")
+
+
+def _without_none(type_: Any) -> Any:
+    """`X` of `X | None`; any other type as it is."""
+    args = typing.get_args(type_)
+    return next(arg for arg in args if arg is not type(None)) if type(None) in args else type_
+
+
+def _config_error(
+    location: list[str],
+    error: msgspec.ValidationError,
+    data: dict[str, Any],
+    source_of: Callable[[str], str],
+) -> ConfigError:
+    """The error line for `error`, naming the key at `location` and where its value came from."""
+    message = _split(error)[0]
+    cause = error.__cause__
+    unknown = _UNKNOWN.fullmatch(message)
+    missing = _MISSING.fullmatch(message)
+    if isinstance(cause, _FormatError):
+        location = [*location, cause.key]
+    elif field := unknown or missing:
+        location = [*location, field[1]]
+    source = source_of(location[0]) if location else "settings"
+    key = ".".join(location)
+    if unknown:
+        known = ", ".join(Settings.__struct_fields__)
+        return ConfigError(f"{source}: unknown key {key!r}; known keys: {known}")
+    if missing:
+        return ConfigError(f"{source}: missing key {key!r}")
+    expected = _EXPECTED.fullmatch(message)
+    if isinstance(cause, _FormatError):
+        problem = cause.problem
+    elif expected:
+        value: Any = data
+        for step in location:
+            value = value[step] if isinstance(value, Mapping) else value[int(step)]
+        types = [name for name in expected[1].split(" | ") if name != "null"]
+        wanted = " or ".join(_TYPE_WORDS.get(name, name) for name in types)
+        hint = ""
+        if types == ["str"] and isinstance(value, (int, float)):
+            hint = f'; write it in quotes: {location[-1]} = "{value}"'
+        problem = f"input should be a valid {wanted} (got {type(value).__name__} {value!r}){hint}"
+    else:  # pragma: no cover - these fields give rise to no other error of msgspec's
+        problem = message
+    where = source if _names_one_key(source) else f"{source}: key {key!r}"
+    return ConfigError(f"{where}: {problem}")

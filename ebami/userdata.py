@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import cache
 
 import jinja2
-import yaml
 
 from ebami.checks import CheckResult, CheckStatus
 from ebami.drivers import parse_drivers
@@ -108,6 +107,8 @@ def yaml_quote(value: str) -> str:
 
 def check_structure(text: str) -> list[CheckResult]:
     """The checks that need no tool: header, a YAML mapping, and the EC2 size limit."""
+    import yaml  # only `render` checks the YAML; a build renders without loading it
+
     results: list[CheckResult] = []
     first_line = text.split("\n", 1)[0].rstrip("\r")
     results.append(

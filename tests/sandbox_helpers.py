@@ -29,7 +29,9 @@ class Sandbox:
         return self.info.endpoint
 
     def client(self, service: str, *, attempts: int = 3) -> Any:
-        return boto3.client(
+        # boto3-stubs types `boto3.client` per literal service name; this helper takes any.
+        make_client: Callable[..., Any] = boto3.client
+        return make_client(
             service,
             endpoint_url=self.endpoint,
             region_name=self.info.region,

@@ -1,4 +1,4 @@
-"""ebami's only contact with boto3: one session factory and small typed wrappers per service.
+"""ebami's only contact with botocore: one session factory and small typed wrappers per service.
 
-Importing this package imports boto3; commands that need no AWS must not import it.
+Importing its modules imports botocore; commands that need no AWS must not import them.
 """

@@ -120,6 +120,26 @@ class Ec2:
             raise NotFoundError(f"AMI {image_id} does not exist or is not shared with this account")
         return _image(images[0])
 
+    def subnet_exists(self, subnet_id: str) -> bool:
+        """Whether this account sees the subnet in the client's region."""
+        with aws_errors(f"ec2:DescribeSubnets {subnet_id}"):
+            try:
+                self._client.describe_subnets(SubnetIds=[subnet_id])
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code", "").startswith("InvalidSubnetID"):
+                    return False
+                raise
+        return True
+
+    def instance_type_offered(self, instance_type: str) -> bool:
+        """Whether the region offers the instance type (in at least one zone)."""
+        with aws_errors(f"ec2:DescribeInstanceTypeOfferings {instance_type}"):
+            response: Any = self._client.describe_instance_type_offerings(
+                LocationType="region",
+                Filters=[{"Name": "instance-type", "Values": [instance_type]}],
+            )
+        return bool(response.get("InstanceTypeOfferings"))
+
     def snapshot_tags(self, snapshot_ids: tuple[str, ...]) -> dict[str, dict[str, str]]:
         if not snapshot_ids:
             return {}

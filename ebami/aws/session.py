@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
+import botocore.session
 from botocore import utils as botocore_utils
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
@@ -42,7 +42,8 @@ class ApiCallCounter:
     def __init__(self) -> None:
         self.calls: Counter[tuple[str, str]] = Counter()
 
-    def __call__(self, model: Any, **_: Any) -> None:
+    def __call__(self, **event: Any) -> None:
+        model = event["model"]
         self.calls[(model.service_model.service_name, model.name)] += 1
 
     def lines(self) -> list[str]:
@@ -177,7 +178,7 @@ class SlowCallWatch:
 
 
 class AwsSession:
-    """Makes (and caches) boto3 clients configured the ebami way."""
+    """Makes (and caches) botocore clients configured the ebami way."""
 
     def __init__(
         self,
@@ -194,12 +195,18 @@ class AwsSession:
         answer, a line such as `still waiting for ec2 DescribeImages at https://... (5 s; read
         timeout 30 s)`."""
         with aws_errors("opening the AWS session"):
-            self._session = boto3.session.Session(profile_name=profile, region_name=region)
+            # botocore's session, not boto3's: ebami needs clients only, and boto3's import
+            # (s3transfer, resources) costs start-up time every command would pay.
+            self._session = botocore.session.Session(profile=profile)
+            if region:
+                self._session.set_config_variable("region", region)
+            # Read the profile now, as boto3 does: an unknown one is an error here, not later.
+            self._session.get_scoped_config()
         self.counter = counter
         if counter is not None:
             # before-parameter-build fires once per API call, before any handler (a retry, a
             # stub, a cache) can answer it.
-            self._session.events.register("before-parameter-build", counter)
+            self._session.register("before-parameter-build", counter)
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._watch = (
@@ -210,7 +217,8 @@ class AwsSession:
 
     @property
     def region(self) -> str:
-        region = self._session.region_name
+        with aws_errors("reading the AWS region"):
+            region: str | None = self._session.get_config_variable("region")
         if not region:
             raise InputError(
                 "no AWS region: pass --region, set region in ebami.toml, or set AWS_REGION"
@@ -234,8 +242,8 @@ class AwsSession:
         if service not in self._clients:
             self._check_endpoint(endpoint_variable(service))
             with aws_errors(f"creating the {service} client"):
-                client = self._session.client(
-                    service,  # type: ignore[call-overload]
+                client = self._session.create_client(
+                    service,
                     region_name=self.region,
                     config=self._config(),
                 )
@@ -258,7 +266,7 @@ class AwsSession:
         if os.environ.get("AWS_RETRY_MODE") or os.environ.get("AWS_MAX_ATTEMPTS"):
             return True
         try:
-            scoped = self._session._session.get_scoped_config()
+            scoped = self._session.get_scoped_config()
         except BotoCoreError:
             return False
         return "retry_mode" in scoped or "max_attempts" in scoped
@@ -266,7 +274,7 @@ class AwsSession:
     def _configured_endpoint(self, variable: str) -> str | None:
         """`variable`'s endpoint when botocore will use it (AWS_IGNORE_CONFIGURED_ENDPOINT_URLS
         turns them all off)."""
-        if self._session._session.get_config_variable("ignore_configured_endpoint_urls"):
+        if self._session.get_config_variable("ignore_configured_endpoint_urls"):
             return None
         return os.environ.get(variable) or None
 

@@ -8,20 +8,51 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ebami.build.variables import USER_DATA_FILE
 from ebami.errors import Interrupted, ToolError
 from ebami.packer.machine import Artifact, UiKind
-from ebami.packer.runner import Packer, dotted
+from ebami.packer.runner import PackerBuild, UiCallback, dotted
 from ebami.packer.template import AWS_SOURCE, assemble
 from ebami.reporting import Reporter
 
 if TYPE_CHECKING:
-    from ebami.aws.ec2 import Ec2, Image
-    from ebami.aws.ssm import Ssm
+    from ebami.aws.ec2 import Image
 
 VAR_FILE = "variables.pkrvars.json"
+
+
+class BuildActionsEc2(Protocol):
+    """The EC2 calls `BuildActions` makes (`ebami.aws.ec2.Ec2`)."""
+
+    def get_image(self, image_id: str) -> Image: ...
+
+    def snapshot_tags(self, snapshot_ids: tuple[str, ...]) -> dict[str, dict[str, str]]: ...
+
+    def tag_resources(self, resource_ids: list[str], tags: dict[str, str]) -> None: ...
+
+    def find_images_by_name(self, name: str) -> list[Image]: ...
+
+    def delete_image(self, image: Image) -> None: ...
+
+
+class BuildActionsSsm(Protocol):
+    """The SSM call `BuildActions` makes (`ebami.aws.ssm.Ssm`)."""
+
+    def publish_image_id(self, name: str, image_id: str) -> int: ...
+
+
+class BuildActionsPacker(Protocol):
+    """The Packer runs `BuildActions` makes (`ebami.packer.runner.Packer`)."""
+
+    def version(self) -> tuple[int, int, int]: ...
+
+    def init(self, folder: Path, on_ui: UiCallback) -> None: ...
+
+    def build(
+        self, folder: Path, *, var_file: Path, only: str, cwd: Path, on_ui: UiCallback
+    ) -> PackerBuild: ...
 
 
 @dataclass(frozen=True)
@@ -37,9 +68,9 @@ class BuildActions:
     def __init__(
         self,
         *,
-        ec2: Ec2,
-        ssm: Callable[[], Ssm],
-        packer: Callable[[], Packer],
+        ec2: BuildActionsEc2,
+        ssm: Callable[[], BuildActionsSsm],
+        packer: Callable[[], BuildActionsPacker],
         region: str,
         reporter: Reporter,
     ) -> None:

@@ -8,20 +8,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ebami import __version__, tags
 from ebami.build.options import BuildOptions
 from ebami.errors import NotFoundError
-from ebami.lookup import BaseAmi, find_base_ami
+from ebami.lookup import BaseAmi, LookupEb, find_base_ami
 from ebami.packer.template import templates_digest
 from ebami.provenance import BakeKey, provenance_tags
 from ebami.reporting import Reporter
 from ebami.userdata import SSM_AGENT_RPM_URL, UserData, render_user_data
 
 if TYPE_CHECKING:
-    from ebami.aws.ec2 import Ec2, Image
-    from ebami.aws.elasticbeanstalk import ElasticBeanstalk
+    from ebami.aws.ec2 import Image
+
+
+class BuildPlanEc2(Protocol):
+    """The EC2 calls `plan_build` makes (`ebami.aws.ec2.Ec2`)."""
+
+    def get_image(self, image_id: str) -> Image: ...
+
+    def find_images_by_tag(self, key: str, value: str) -> list[Image]: ...
 
 
 @dataclass(frozen=True)
@@ -55,8 +62,8 @@ class BuildPlan:
 def plan_build(
     options: BuildOptions,
     *,
-    eb: ElasticBeanstalk,
-    ec2: Ec2,
+    eb: LookupEb,
+    ec2: BuildPlanEc2,
     region: str,
     environ: Mapping[str, str],
     now: datetime,
@@ -99,8 +106,8 @@ def plan_build(
 def base_ami(
     options: BuildOptions,
     *,
-    eb: ElasticBeanstalk,
-    ec2: Ec2,
+    eb: LookupEb,
+    ec2: BuildPlanEc2,
     region: str,
     reporter: Reporter,
 ) -> BaseAmi:

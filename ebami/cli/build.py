@@ -123,6 +123,9 @@ def build(
     if record is not None:
         require_folder(record, "--record")
     factory = Factory(app, settings)
+    if not dry_run:
+        # `packer version` runs on the other core while ebami plans.
+        factory.packer.prefetch_version()
     plan, steps = factory.plan_build(options)
     if dry_run:
         factory.display().execute(steps)

@@ -6,7 +6,7 @@ command imports (boto3, jinja2, the Packer runner...) only what it needs.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from functools import cache, cached_property
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ebami.cli.context import AppContext
@@ -30,6 +30,8 @@ class Factory:
     def __init__(self, app: AppContext, settings: Settings) -> None:
         self.app = app
         self.settings = settings
+        # The sandbox marker's answer per endpoint: asked once per run.
+        self._sandboxes: dict[str, bool] = {}
 
     # --- AWS -----------------------------------------------------------------------------------
 
@@ -47,7 +49,7 @@ class Factory:
             on_slow_call=self.app.terminal.progress,
         )
         endpoint = session.endpoint_url
-        if endpoint and _is_sandbox(endpoint):
+        if endpoint and self._is_sandbox(endpoint):
             self.app.terminal.warn(f"sandbox: talking to the ebami sandbox at {endpoint}, not AWS")
         elif endpoint:
             self.app.terminal.warn(f"talking to {endpoint}, not to AWS's endpoints")
@@ -58,7 +60,14 @@ class Factory:
         """Whether the EC2 endpoint is an ebami sandbox, by the sandbox's own marker (an
         endpoint override alone proves nothing: it may be a FIPS or VPC endpoint)."""
         endpoint = self.session.endpoint_url_for("ec2")
-        return endpoint is not None and _is_sandbox(endpoint)
+        return endpoint is not None and self._is_sandbox(endpoint)
+
+    def _is_sandbox(self, endpoint: str) -> bool:
+        from ebami.sandbox import marker
+
+        if endpoint not in self._sandboxes:
+            self._sandboxes[endpoint] = marker.is_sandbox(endpoint)
+        return self._sandboxes[endpoint]
 
     @cached_property
     def ec2(self) -> Ec2:
@@ -78,6 +87,7 @@ class Factory:
 
         return ElasticBeanstalk(self.session.client("elasticbeanstalk"))
 
+    @cached_property
     def packer(self) -> Packer:
         from ebami.packer.process import SubprocessRunner
         from ebami.packer.runner import Packer
@@ -103,9 +113,21 @@ class Factory:
     # --- build -----------------------------------------------------------------------------------
 
     def plan_build(self, options: BuildOptions) -> tuple[BuildPlan, Plan]:
+        from ebami.aws.iam import Iam
+        from ebami.aws.kms import Kms
         from ebami.build.planner import plan_build
+        from ebami.build.preflight import check_aws_inputs
         from ebami.build.steps import build_steps
 
+        check_aws_inputs(
+            options,
+            region=self.session.region,
+            ec2=self.ec2,
+            iam=lambda: Iam(self.session.client("iam")),
+            kms=lambda: Kms(self.session.client("kms")),
+            blame=self.settings.blame,
+            instance_type_chosen=self.settings.source_of("instance_type") != "default",
+        )
         plan = plan_build(
             options,
             eb=self.eb,
@@ -125,7 +147,7 @@ class Factory:
         actions = BuildActions(
             ec2=self.ec2,
             ssm=lambda: self.ssm,
-            packer=self.packer,
+            packer=lambda: self.packer,
             region=self.session.region,
             reporter=self.app.terminal,
         )
@@ -145,10 +167,3 @@ class Factory:
             ec2=self.ec2, ssm=self.ssm, reporter=self.app.terminal, timeout=timeout
         )
         return run_verify(plan, self.executor(actions))
-
-
-@cache
-def _is_sandbox(endpoint: str) -> bool:
-    from ebami.sandbox.marker import is_sandbox
-
-    return is_sandbox(endpoint)

@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,7 @@ class Packer:
         self._process = process
         self.binary = binary
         self._environ = {**environ, **QUIET_ENVIRONMENT}
+        self._version: Future[tuple[int, int, int]] | None = None
 
     @classmethod
     def find(cls, process: ProcessRunner, environ: Mapping[str, str]) -> Packer:
@@ -73,8 +75,21 @@ class Packer:
             raise ToolError(f"packer was not found on PATH; {INSTALL_HINT}")
         return cls(process, binary=binary, environ=environ)
 
+    def prefetch_version(self) -> None:
+        """Start reading the version in a background thread, so that `packer version` runs
+        while ebami plans (about 0.1 s of a Go binary's start, on the other core)."""
+        if self._version is None:
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="packer-version")
+            self._version = pool.submit(self._read_version)
+            pool.shutdown(wait=False)  # the probe finishes on its own; nothing else is queued
+
     def version(self) -> tuple[int, int, int]:
         """Packer's version; ToolError when it cannot be read or is older than 1.6.6."""
+        if self._version is None:
+            return self._read_version()
+        return self._version.result()
+
+    def _read_version(self) -> tuple[int, int, int]:
         output: list[str] = []
         result = self._process.run(
             [self.binary, "version"], cwd=Path.cwd(), env=self._environ, on_line=output.append

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import FrameType
 
 from ebami.errors import InputError
+from ebami.interrupts import handling
 from ebami.sandbox.control import CLEARED_VARIABLES, check_region, client_environment, ec2_client
 from ebami.sandbox.faults import Faults
 from ebami.sandbox.leaks import LeakReport, leak_report
@@ -70,11 +71,7 @@ def _run_forwarding_signals(command: list[str], env: dict[str, str]) -> int:
     def forward(signum: int, _frame: FrameType | None) -> None:
         proc.send_signal(signum)
 
-    previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the child gets the terminal's
-    previous_term = signal.signal(signal.SIGTERM, forward)
-    try:
+    # SIGINT is ignored here: the child gets the terminal's own.
+    with handling({signal.SIGINT: signal.SIG_IGN, signal.SIGTERM: forward}):
         code = proc.wait()
-    finally:
-        signal.signal(signal.SIGINT, previous_int)
-        signal.signal(signal.SIGTERM, previous_term)
     return code if code >= 0 else 128 - code

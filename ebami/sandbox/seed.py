@@ -15,7 +15,7 @@ from moto.elasticbeanstalk.models import eb_backends
 from moto.iam.models import iam_backends
 from moto.s3.models import s3_backends
 
-from ebami.sandbox import environments, runtime, world
+from ebami.sandbox import environments, health, runtime, world
 from ebami.sandbox.rootfs import record_packages
 
 _ASSUME_EC2 = json.dumps(
@@ -177,5 +177,5 @@ def _environments(state: environments.EbState, account_id: str, region: str) -> 
         env.instance_ids = environments.launch_instances(env, env.stock_image, count)
         for instance_id in env.instance_ids:
             state.emit(env, f"Added instance [{instance_id}] to your environment.")
-        environments.settle_health(state, env)
+        health.settle_health(state, env)
         state.emit(env, "createEnvironment completed successfully.")

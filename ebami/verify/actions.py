@@ -11,11 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from ebami import tags
-from ebami.aws.ec2 import Ec2, Instance, InstanceSpec
-from ebami.aws.ssm import Ssm
+from ebami.aws.ec2 import Instance, InstanceSpec
 from ebami.checks import CheckResult, CheckStatus
 from ebami.errors import AwsError, Interrupted
 from ebami.plan import Executor
@@ -24,20 +23,36 @@ from ebami.reporting import Reporter
 from ebami.verify import checks
 from ebami.verify.expectations import Expectations
 from ebami.verify.planner import Target, VerifyPlan
-from ebami.verify.probing import probe_instances
-from ebami.verify.reaching import SsmReach
+from ebami.verify.probing import ProbeSsm, probe_instances
+from ebami.verify.reaching import SsmReach, SsmReachEc2, SsmReachSsm
 from ebami.verify.report import InstanceReport, TargetKind, VerifyReport
 from ebami.waiting import Clock, Deadline, Sleep
 
 Results = dict[str, list[CheckResult]]
 
 
+class VerifyActionsEc2(SsmReachEc2, Protocol):
+    """The EC2 calls `VerifyActions` makes, its `SsmReach`'s included (`ebami.aws.ec2.Ec2`)."""
+
+    def launch_instance(self, spec: InstanceSpec) -> Instance: ...
+
+    def tag_resources(self, resource_ids: list[str], tags: dict[str, str]) -> None: ...
+
+    def find_instances_by_tag(self, key: str, value: str) -> list[Instance]: ...
+
+    def terminate_instances(self, instance_ids: list[str]) -> None: ...
+
+
+class VerifyActionsSsm(SsmReachSsm, ProbeSsm, Protocol):
+    """The SSM calls `VerifyActions` makes: its `SsmReach`'s and `probe_instances`'s."""
+
+
 class VerifyActions:
     def __init__(
         self,
         *,
-        ec2: Ec2,
-        ssm: Ssm,
+        ec2: VerifyActionsEc2,
+        ssm: VerifyActionsSsm,
         reporter: Reporter,
         timeout: float,
         clock: Clock = time.monotonic,

@@ -10,11 +10,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from ebami import tags
-from ebami.aws.ec2 import Ec2, Image, Instance, InstanceSpec
-from ebami.aws.elasticbeanstalk import ElasticBeanstalk
+from ebami.aws.ec2 import Image, Instance, InstanceSpec
+from ebami.aws.elasticbeanstalk import Environment
 from ebami.errors import InputError, NotFoundError
 from ebami.plan import Instruction, Plan, Ref
 from ebami.verify import reach
@@ -22,6 +22,24 @@ from ebami.verify.expectations import Expectations
 from ebami.verify.report import TargetKind
 
 DEFAULT_TIMEOUT = 600.0
+
+
+class VerifyPlannerEc2(Protocol):
+    """The EC2 calls `VerifyPlanner` makes (`ebami.aws.ec2.Ec2`)."""
+
+    def get_image(self, image_id: str) -> Image: ...
+
+    def describe_instances(self, instance_ids: list[str]) -> list[Instance]: ...
+
+
+class VerifyPlannerEb(Protocol):
+    """The Elastic Beanstalk calls `VerifyPlanner` makes (`ebami.aws.elasticbeanstalk`)."""
+
+    def get_environment(self, name: str, application: str | None = None) -> Environment: ...
+
+    def instance_ids(self, environment: Environment) -> list[str]: ...
+
+    def image_id(self, environment: Environment) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -91,8 +109,8 @@ class VerifyPlanner:
     def __init__(
         self,
         *,
-        ec2: Ec2,
-        eb: Callable[[], ElasticBeanstalk],
+        ec2: VerifyPlannerEc2,
+        eb: Callable[[], VerifyPlannerEb],
         run_id: Callable[[], str] = lambda: uuid.uuid4().hex[:16],
     ) -> None:
         self._ec2 = ec2

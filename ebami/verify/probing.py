@@ -14,7 +14,10 @@ output it judges. One poll over every invocation, on the run's deadline, does al
 
 from __future__ import annotations
 
-from ebami.aws.ssm import CommandInvocation, Ssm
+from collections.abc import Sequence
+from typing import Protocol
+
+from ebami.aws.ssm import CommandInvocation
 from ebami.checks import CheckResult, CheckStatus
 from ebami.reporting import Reporter
 from ebami.verify import checks, probe
@@ -25,10 +28,26 @@ from ebami.waiting import Deadline, poll_until
 PROBE_EXECUTION_TIMEOUT = 60
 
 
+class ProbeSsm(Protocol):
+    """The SSM calls `probe_instances` makes (`ebami.aws.ssm.Ssm`)."""
+
+    def run_shell_script(
+        self,
+        instance_ids: Sequence[str],
+        lines: Sequence[str],
+        *,
+        comment: str,
+        delivery_timeout: int,
+        execution_timeout: int,
+    ) -> str: ...
+
+    def command_invocation(self, command_id: str, instance_id: str) -> CommandInvocation | None: ...
+
+
 def probe_instances(
     targets: dict[str, Target],
     *,
-    ssm: Ssm,
+    ssm: ProbeSsm,
     deadline: Deadline,
     reporter: Reporter,
 ) -> dict[str, list[CheckResult]]:

@@ -6,15 +6,31 @@ diagnosed when the deadline passes (`ebami.verify.reach`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import Protocol
 
-from ebami.aws.ec2 import Ec2
-from ebami.aws.ssm import ManagedInstance, Ssm
+from ebami.aws.ec2 import Egress, Instance
+from ebami.aws.ssm import ManagedInstance
 from ebami.checks import CheckResult, CheckStatus
 from ebami.reporting import Reporter
 from ebami.verify import checks, reach
 from ebami.verify.planner import Target
 from ebami.waiting import Deadline, poll_until
+
+
+class SsmReachEc2(Protocol):
+    """The EC2 calls `SsmReach` makes (`ebami.aws.ec2.Ec2`)."""
+
+    def describe_instances(self, instance_ids: list[str]) -> list[Instance]: ...
+
+    def egress(self, subnet_id: str, vpc_id: str) -> Egress: ...
+
+
+class SsmReachSsm(Protocol):
+    """The SSM calls `SsmReach` makes (`ebami.aws.ssm.Ssm`)."""
+
+    def managed_instances(self, instance_ids: Sequence[str]) -> dict[str, ManagedInstance]: ...
 
 
 class SsmReach:
@@ -24,8 +40,8 @@ class SsmReach:
         self,
         targets: list[Target],
         *,
-        ec2: Ec2,
-        ssm: Ssm,
+        ec2: SsmReachEc2,
+        ssm: SsmReachSsm,
         deadline: Deadline,
         reporter: Reporter,
     ) -> None:

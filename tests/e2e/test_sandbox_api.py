@@ -33,7 +33,8 @@ def base_ami(sandbox: Sandbox, name: str, version: str) -> str:
     eb = sandbox.client("elasticbeanstalk")
     arn = f"arn:aws:elasticbeanstalk:us-east-1::platform/{name}/{version}"
     amis = eb.describe_platform_version(PlatformArn=arn)["PlatformDescription"]["CustomAmiList"]
-    return next(ami["ImageId"] for ami in amis if ami["VirtualizationType"] == "hvm")
+    image_id: str = next(ami["ImageId"] for ami in amis if ami["VirtualizationType"] == "hvm")
+    return image_id
 
 
 def launch(sandbox: Sandbox, image_id: str, user_data: str, *, profile: bool = True) -> str:

@@ -45,6 +45,11 @@ AMI = "ami-0123456789abcdef0"
             "error: --timeout 0 is out of range: give seconds from 1 to 86400",
         ),
         (
+            ["--env", ""],
+            "error: --env '' is empty: give an environment name or a configured "
+            "[environments.NAME]",
+        ),
+        (
             ["--ami", AMI],
             "error: verify launches an instance that SSM must reach: pass --instance-profile "
             "NAME (its role needs AmazonSSMManagedInstanceCore) or set instance_profile in "
@@ -59,6 +64,7 @@ AMI = "ami-0123456789abcdef0"
         "instance-id",
         "driver",
         "timeout",
+        "empty-env",
         "profile",
     ],
 )

@@ -31,7 +31,7 @@ def log_of(root: Path) -> str:
 
 
 words = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"), max_size=12
+    st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00\r"), max_size=12
 )
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,6 +85,28 @@ def test_environment_lists_and_maps(tmp_path: Path) -> None:
             '[environments.prod]\napplication = "shop"\nenvironment = "p"\ncolour = "blue"\n',
             f"ebami.toml: unknown key 'environments.prod.colour'; known keys: {KNOWN_KEYS}",
         ),
+        # A table's key is named too: the first entry that is wrong.
+        (
+            'tags = {team = "web", cost = 42, size = 3}\n',
+            "ebami.toml: key 'tags.cost': input should be a valid string (got int 42); "
+            'write it in quotes: cost = "42"',
+        ),
+        (
+            '[environments.prod]\napplication = "shop"\nenvironment = "p"\n'
+            '[environments.test]\napplication = "shop"\nenvironment = "t"\nregion = 5\n',
+            "ebami.toml: key 'environments.test.region': input should be a valid string "
+            '(got int 5); write it in quotes: region = "5"',
+        ),
+        (
+            "environments = { prod = 3 }\n",
+            "ebami.toml: key 'environments.prod': input should be a valid dictionary (got int 3)",
+        ),
+        (
+            "connect_timeout = true\n",
+            "ebami.toml: key 'connect_timeout': input should be a valid number (got bool True)",
+        ),
+        # Where ebami keeps the sources is no key a file can set.
+        ("_sources = {}\n", f"ebami.toml: unknown key '_sources'; known keys: {KNOWN_KEYS}"),
     ],
 )
 def test_file_errors_name_the_key_and_the_file(tmp_path: Path, text: str, message: str) -> None:
@@ -291,6 +315,11 @@ def test_flags_in_the_wrong_format_are_named(
             '[environments.prod]\napplication = "a"\nenvironment = "b"\nregion = "moon-1"\n',
             "ebami.toml: key 'environments.prod.region': 'moon-1' is not an AWS region name",
         ),
+        (
+            '[environments.a]\napplication = "a"\nenvironment = "b"\n'
+            '[environments."b.c"]\napplication = "a"\nenvironment = "b"\nregion = "moon-1"\n',
+            "ebami.toml: key 'environments.b.c.region': 'moon-1' is not an AWS region name",
+        ),
     ],
 )
 def test_file_keys_in_the_wrong_format_are_named(tmp_path: Path, text: str, message: str) -> None:
@@ -333,3 +362,20 @@ def test_a_settings_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
     assert str(exc.value) == (
         "ebami.toml: not UTF-8 text (byte 0xe9 at offset 26); TOML files must be saved as UTF-8"
     )
+
+
+def test_a_copy_keeps_the_sources_and_checks_nothing(tmp_path: Path) -> None:
+    write(tmp_path, 'region = "us-east-1"\ncopy_to = ["eu-west-1"]\n')
+    settings = load_settings(None, {}, {}, cwd=tmp_path)
+    moved = settings.model_copy(update={"region": "eu-west-1"})
+    assert (moved.region, moved.copy_to) == ("eu-west-1", ["eu-west-1"])
+    assert (moved.source_of("region"), moved.source_of("platform")) == ("ebami.toml", "default")
+    assert settings.region == "us-east-1"
+
+
+def test_settings_load_no_pydantic() -> None:
+    code = "import sys, ebami.settings; print(any(m.startswith('pydantic') for m in sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

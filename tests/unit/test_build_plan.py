@@ -4,11 +4,11 @@ several regions come back."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -20,10 +20,17 @@ from ebami.build.record import run_build
 from ebami.build.steps import build_steps
 from ebami.errors import ToolError
 from ebami.packer.machine import Artifact
-from ebami.packer.runner import PackerBuild
+from ebami.packer.runner import PackerBuild, UiCallback
 from ebami.packer.template import AWS_SOURCE, SANDBOX_SOURCE
 from ebami.plan import Executor
 from ebami.platforms import resolve_platform
+
+if TYPE_CHECKING:
+    from mypy_boto3_elasticbeanstalk.type_defs import (
+        PlatformDescriptionTypeDef,
+        PlatformFilterTypeDef,
+        PlatformSummaryTypeDef,
+    )
 
 BASE = "ami-0123456789abcdef0"
 BUILT = "ami-0fedcba9876543210"
@@ -56,6 +63,25 @@ class FakeEc2:
         self.tagged.append((ids, tags))
 
 
+class NoLookup:
+    """Elastic Beanstalk for a build given `--base-ami`: nothing is looked up."""
+
+    def list_platform_versions(
+        self, filters: Sequence[PlatformFilterTypeDef]
+    ) -> list[PlatformSummaryTypeDef]:
+        raise AssertionError("--base-ami: no lookup")
+
+    def describe_platform_version(self, platform_arn: str) -> PlatformDescriptionTypeDef:
+        raise AssertionError("--base-ami: no lookup")
+
+
+class NoSsm:
+    """SSM for a build that publishes no parameter."""
+
+    def publish_image_id(self, name: str, image_id: str) -> int:
+        raise AssertionError("no --ssm-parameter: nothing is published")
+
+
 @dataclass
 class FakePacker:
     artifacts: tuple[Artifact, ...] = ()
@@ -65,11 +91,11 @@ class FakePacker:
     def version(self) -> tuple[int, int, int]:
         return (1, 6, 6)
 
-    def init(self, folder: Path, on_ui: Any) -> None:
+    def init(self, folder: Path, on_ui: UiCallback) -> None:
         raise AssertionError("Packer 1.6 has no init")
 
     def build(
-        self, folder: Path, *, var_file: Path, only: str, cwd: Path, on_ui: Any
+        self, folder: Path, *, var_file: Path, only: str, cwd: Path, on_ui: UiCallback
     ) -> PackerBuild:
         self.builds.append({"only": only, "user_data": (cwd / "user-data.yaml").read_text()})
         if self.error is not None:
@@ -102,8 +128,8 @@ def plan(ec2: FakeEc2 | None = None, **changes: Any) -> BuildPlan:
     ec2 = ec2 or FakeEc2(images={BASE: Image(BASE, "base", "available", "", {}, ())})
     return plan_build(
         options(**changes),
-        eb=None,  # type: ignore[arg-type] # --base-ami: no lookup
-        ec2=ec2,  # type: ignore[arg-type]
+        eb=NoLookup(),
+        ec2=ec2,
         region="us-east-1",
         environ={},
         now=NOW,
@@ -189,9 +215,9 @@ def test_publishing_adds_an_instruction_that_uses_the_built_ami() -> None:
 def bake_with(packer: FakePacker, ec2: FakeEc2) -> Baked:
     build_plan = plan(ec2)
     actions = BuildActions(
-        ec2=ec2,  # type: ignore[arg-type]
-        ssm=lambda: None,  # type: ignore[arg-type,return-value]
-        packer=lambda: packer,  # type: ignore[arg-type,return-value]
+        ec2=ec2,
+        ssm=NoSsm,
+        packer=lambda: packer,
         region="us-east-1",
         reporter=Quiet(),
     )
@@ -229,9 +255,9 @@ def test_the_executed_instructions_are_the_planned_ones() -> None:
     ec2.images[BUILT] = Image(BUILT, build_plan.ami_name, "available", "", {}, ("snap-1",))
     steps = build_steps(build_plan, options(), endpoint=None, sandbox=False)
     actions = BuildActions(
-        ec2=ec2,  # type: ignore[arg-type]
-        ssm=lambda: None,  # type: ignore[arg-type,return-value]
-        packer=lambda: FakePacker(artifacts=(Artifact("us-east-1", BUILT),)),  # type: ignore[arg-type,return-value]
+        ec2=ec2,
+        ssm=NoSsm,
+        packer=lambda: FakePacker(artifacts=(Artifact("us-east-1", BUILT),)),
         region="us-east-1",
         reporter=Quiet(),
     )

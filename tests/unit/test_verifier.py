@@ -4,6 +4,7 @@ tagged, and always terminated."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -87,20 +88,20 @@ class FakeEc2:
             raise self.launch_error
         return instance
 
-    def describe_instances(self, ids: list[str]) -> list[Instance]:
+    def describe_instances(self, instance_ids: list[str]) -> list[Instance]:
         self.calls.append("describe_instances")
-        return [replace(self.instances[i], state="running") for i in ids]
+        return [replace(self.instances[i], state="running") for i in instance_ids]
 
     def find_instances_by_tag(self, key: str, value: str) -> list[Instance]:
         self.calls.append("find_instances_by_tag")
         return [i for i in self.instances.values() if i.tags.get(key) == value]
 
-    def terminate_instances(self, ids: list[str]) -> None:
+    def terminate_instances(self, instance_ids: list[str]) -> None:
         self.calls.append("terminate_instances")
-        self.terminated += ids
+        self.terminated += instance_ids
 
-    def tag_resources(self, ids: list[str], tags: dict[str, str]) -> None:
-        for resource in ids:
+    def tag_resources(self, resource_ids: list[str], tags: dict[str, str]) -> None:
+        for resource in resource_ids:
             self.tagged[resource] = tags
 
     def egress(self, subnet_id: str, vpc_id: str) -> Egress:
@@ -116,14 +117,22 @@ class FakeSsm:
     polls: int = 0
     sent: list[list[str]] = field(default_factory=list)
 
-    def managed_instances(self, ids: list[str]) -> dict[str, ManagedInstance]:
+    def managed_instances(self, instance_ids: Sequence[str]) -> dict[str, ManagedInstance]:
         self.polls += 1
         if self.online_after is None or self.polls <= self.online_after:
             return {}
-        return {i: ManagedInstance(i, self.ping, "3.3.0", "Amazon Linux") for i in ids}
+        return {i: ManagedInstance(i, self.ping, "3.3.0", "Amazon Linux") for i in instance_ids}
 
-    def run_shell_script(self, ids: list[str], lines: list[str], **_: Any) -> str:
-        self.sent.append(list(ids))
+    def run_shell_script(
+        self,
+        instance_ids: Sequence[str],
+        lines: Sequence[str],
+        *,
+        comment: str,
+        delivery_timeout: int,
+        execution_timeout: int,
+    ) -> str:
+        self.sent.append(list(instance_ids))
         return "cmd-1"
 
     def command_invocation(self, command_id: str, instance_id: str) -> CommandInvocation | None:
@@ -170,8 +179,8 @@ class Verification:
 
     def run(self, plan: VerifyPlan, options: VerifyOptions) -> VerifyReport:
         actions = VerifyActions(
-            ec2=self.ec2,  # type: ignore[arg-type]
-            ssm=self.ssm,  # type: ignore[arg-type]
+            ec2=self.ec2,
+            ssm=self.ssm,
             reporter=self.out,
             timeout=options.timeout,
             clock=self.clock,
@@ -186,12 +195,16 @@ class Verification:
 
 
 def make(
-    ec2: FakeEc2, ssm: FakeSsm, clock: Clock | None = None, eb: Any = None
+    ec2: FakeEc2, ssm: FakeSsm, clock: Clock | None = None, eb: FakeEb | None = None
 ) -> tuple[Verification, Progress]:
+    def environments() -> FakeEb:
+        assert eb is not None, "this test plans no environment"
+        return eb
+
     out = Progress()
     planner = VerifyPlanner(
-        ec2=ec2,  # type: ignore[arg-type]
-        eb=lambda: eb,
+        ec2=ec2,
+        eb=environments,
         run_id=lambda: "run-1",
     )
     return Verification(planner, ec2, ssm, clock or Clock(), out), out
@@ -296,7 +309,7 @@ def test_an_error_during_the_wait_still_terminates() -> None:
     ec2 = FakeEc2(images={AMI: ebami_image()})
 
     class Broken(FakeSsm):
-        def managed_instances(self, ids: list[str]) -> dict[str, ManagedInstance]:
+        def managed_instances(self, instance_ids: Sequence[str]) -> dict[str, ManagedInstance]:
             raise RuntimeError("boom")
 
     verifier, _ = make(ec2, Broken())
@@ -352,10 +365,10 @@ def test_a_failed_probe_reports_its_error_line() -> None:
 
 
 class FakeEb:
-    def get_environment(self, name: str, application: str | None) -> Environment:
+    def get_environment(self, name: str, application: str | None = None) -> Environment:
         return Environment(name, "e-1", "webapp", "Ready", "Green", "arn")
 
-    def image_id(self, environment: Environment) -> str:
+    def image_id(self, environment: Environment) -> str | None:
         return AMI
 
     def instance_ids(self, environment: Environment) -> list[str]:
@@ -399,7 +412,7 @@ def test_an_existing_instance_without_a_profile_fails_at_once() -> None:
 
 def test_an_ami_that_refuses_tags_is_still_reported_verified() -> None:
     class Untaggable(FakeEc2):
-        def tag_resources(self, ids: list[str], tags: dict[str, str]) -> None:
+        def tag_resources(self, resource_ids: list[str], tags: dict[str, str]) -> None:
             raise AwsError("ec2:CreateTags ami-x: access denied")
 
     ec2 = Untaggable(images={AMI: ebami_image()})

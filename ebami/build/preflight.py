@@ -1,0 +1,69 @@
+"""What only AWS can tell about a build's inputs, asked with read-only calls while planning:
+the builder's subnet, its instance type in the region, its instance profile and the KMS key.
+Each refusal is one line naming where the value came from, before anything is launched."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
+
+from ebami.build.options import BuildOptions
+from ebami.errors import InputError
+
+if TYPE_CHECKING:
+    from ebami.aws.ec2 import Ec2
+    from ebami.aws.iam import Iam
+    from ebami.aws.kms import Kms
+
+# Prefixes an InputError raised inside with where the setting `key` came from
+# (`Settings.blame`): `--subnet-id: ...`, `ebami.toml: key 'subnet_id': ...`.
+Blame = Callable[[str], AbstractContextManager[None]]
+
+
+def check_aws_inputs(
+    options: BuildOptions,
+    *,
+    region: str,
+    ec2: Ec2,
+    iam: Callable[[], Iam],
+    kms: Callable[[], Kms],
+    blame: Blame,
+    instance_type_chosen: bool,
+) -> None:
+    """`instance_type_chosen`: the user set the builder's type. The default is offered in every
+    commercial region, so it costs no call."""
+    if options.subnet_id:
+        with blame("subnet_id"):
+            if not ec2.subnet_exists(options.subnet_id):
+                raise InputError(
+                    f"subnet {options.subnet_id} does not exist in {region} (or this account "
+                    "cannot see it); give a subnet of the build region"
+                )
+    if instance_type_chosen:
+        with blame("instance_type"):
+            if not ec2.instance_type_offered(options.instance_type):
+                raise InputError(
+                    f"instance type {options.instance_type} is not offered in {region}; pick "
+                    "one the region offers (aws ec2 describe-instance-type-offerings)"
+                )
+    if options.instance_profile:
+        with blame("instance_profile"):
+            if not iam().instance_profile_exists(options.instance_profile):
+                raise InputError(
+                    f"instance profile {options.instance_profile} does not exist; give the "
+                    "name of an existing instance profile"
+                )
+    if options.kms_key_id:
+        with blame("kms_key_id"):
+            state = kms().key_state(options.kms_key_id)
+            if state is None:
+                raise InputError(
+                    f"KMS key {options.kms_key_id} does not exist in {region}; give a key id, "
+                    "alias/NAME or ARN of the build region"
+                )
+            if state != "Enabled":
+                raise InputError(
+                    f"KMS key {options.kms_key_id} is {state}, not Enabled: it cannot encrypt "
+                    "the AMI's snapshots"
+                )
