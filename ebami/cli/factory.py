@@ -5,6 +5,7 @@ command imports (boto3, jinja2, the Packer runner...) only what it needs.
 
 from __future__ import annotations
 
+import gc
 from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -108,6 +109,10 @@ class Factory:
     def executor(self, actions: object) -> Executor:
         from ebami.plan import Executor
 
+        # Start-up is over (`main.run` turned the collector off for it): what it loaded stays
+        # for the whole run, so it is frozen out of the collections a long wait may need.
+        gc.freeze()
+        gc.enable()
         return Executor(actions, self.app.terminal)
 
     # --- build -----------------------------------------------------------------------------------

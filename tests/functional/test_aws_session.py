@@ -4,6 +4,7 @@ counting, endpoint variables, slow-call reports, errors."""
 from __future__ import annotations
 
 import contextlib
+import inspect
 import re
 import socket
 import threading
@@ -13,11 +14,18 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ReadTimeoutError
+from botocore.loaders import JSONFileLoader, Loader
 from moto import mock_aws
 
 from ebami import __version__
 from ebami.aws.errors import aws_errors
-from ebami.aws.session import MAX_ATTEMPTS, ApiCallCounter, AwsSession, SlowCallWatch
+from ebami.aws.session import (
+    MAX_ATTEMPTS,
+    ApiCallCounter,
+    AwsSession,
+    ModelFileLoader,
+    SlowCallWatch,
+)
 from ebami.errors import AwsError, CredentialsError, InputError
 
 
@@ -264,3 +272,16 @@ def test_an_endpoint_that_never_answers_fails_after_the_attempts_and_says_so(
     )
     assert lines
     assert all(line.fullmatch(text) for text in lines), lines
+
+
+def test_models_load_through_msgspec_exactly_as_botocore_loads_them() -> None:
+    # botocore calls the private `_load_file(full_path, open_method)`: a rename must fail here.
+    load_file: Any = getattr(JSONFileLoader, "_load_file")  # noqa: B009 - not in the stubs
+    inspect.signature(load_file).bind(JSONFileLoader(), "path", open)
+    session = AwsSession(region="us-east-1")
+    loader = session._session.get_component("data_loader")
+    assert isinstance(loader.file_loader, ModelFileLoader)
+    ours = loader.load_service_model("ec2", "service-2")
+    theirs = Loader().load_service_model("ec2", "service-2")
+    assert ours == theirs
+    assert list(ours["shapes"]) == list(theirs["shapes"])  # the order, too
