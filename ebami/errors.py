@@ -50,6 +50,10 @@ class AwsError(EbamiError):
     exit_code = ExitCode.AWS
 
 
+class AccessDenied(AwsError):
+    """The caller's identity may not make the call; the message names the call."""
+
+
 class CredentialsError(AwsError):
     """No usable AWS credentials, profile or region."""
 

@@ -1,11 +1,10 @@
 """Ctrl-C and SIGTERM around work that must clean up after itself.
 
 `handling` is the one way ebami sets signal handlers and restores the previous ones; the rest
-is built on it. `interruptible` makes SIGTERM stop the work the way Ctrl-C does (a
-KeyboardInterrupt), so that `finally` blocks run for both. `held` keeps both signals from
-cutting a clean-up short: they are recorded, and the caller decides what to do once the
-clean-up is done. Signal handlers can only be set from the main thread; elsewhere all three
-leave the handlers alone.
+is built on it. `stoppable` makes SIGTERM stop the work the way Ctrl-C does (a
+KeyboardInterrupt), so that `finally` blocks run for both, and holds both back while a
+clean-up runs: they are recorded and raised once it is done. Signal handlers can only be set
+from the main thread; elsewhere these leave them alone.
 """
 
 from __future__ import annotations
@@ -37,24 +36,36 @@ def handling(handlers: Mapping[signal.Signals, Handler]) -> Iterator[bool]:
             signal.signal(sig, handler)
 
 
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+class Stop:
+    """Ctrl-C and SIGTERM as one switch: they raise KeyboardInterrupt, except while `holding`,
+    when they are recorded and raised as soon as the holding ends. One handler for both
+    modes, so no signal can fall in a gap between them."""
+
+    def __init__(self) -> None:
+        self.received: list[signal.Signals] = []
+        self._holding = False
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        if self._holding:
+            self.received.append(signal.Signals(signum))
+            return
+        raise KeyboardInterrupt
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+        if self.received:
+            raise KeyboardInterrupt
 
 
 @contextmanager
-def interruptible() -> Iterator[None]:
-    """Within the block, SIGTERM raises KeyboardInterrupt, as Ctrl-C does."""
-    with handling({signal.SIGTERM: _raise_interrupt}):
-        yield
-
-
-@contextmanager
-def held() -> Iterator[list[signal.Signals]]:
-    """Within the block, SIGINT and SIGTERM are recorded in the yielded list, not raised."""
-    received: list[signal.Signals] = []
-
-    def record(signum: int, frame: FrameType | None) -> None:
-        received.append(signal.Signals(signum))
-
-    with handling(dict.fromkeys(STOP_SIGNALS, record)):
-        yield received
+def stoppable() -> Iterator[Stop]:
+    """Within the block, SIGINT and SIGTERM stop the work (KeyboardInterrupt) unless the
+    yielded `Stop` is holding them back for a clean-up."""
+    stop = Stop()
+    with handling(dict.fromkeys(STOP_SIGNALS, stop.handle)):
+        yield stop

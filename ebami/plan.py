@@ -4,8 +4,8 @@ A planner makes only Describe/List/Get calls and returns a `Plan`: what it read 
 frozen list of `Instruction`s, each with the progress message printed as it starts, and the
 clean-up instructions that run whatever happens. `Executor` performs a plan by calling, for
 each instruction, the method of the command's actions object named by the instruction;
-`show_plan` is the display-only executor behind `--dry-run`: it prints the very plan the real
-run would execute, as a table or as JSON. An instruction's parameter may be a `Ref` to the
+`DisplayExecutor` is the display-only executor behind `--dry-run`: it prints the very plan the
+real run would execute, as a table or as JSON. An instruction's parameter may be a `Ref` to the
 output of an earlier one (the instance a launch made, the AMI Packer built), resolved when the
 plan runs.
 """
@@ -20,7 +20,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
-from ebami.interrupts import held, interruptible
+from ebami.interrupts import stoppable
 from ebami.reporting import Reporter
 
 
@@ -72,8 +72,10 @@ class Plan:
 class Executor:
     """Performs a plan's instructions in order, then its clean-up whatever happened.
 
-    SIGTERM stops the instructions as Ctrl-C does; during the clean-up both are held back and
-    re-raised (as KeyboardInterrupt) once it is done. `executed` lists what ran, in order.
+    Ctrl-C and SIGTERM stop the instructions; during the clean-up both are held back and
+    re-raised (as KeyboardInterrupt) once it is done. Every clean-up instruction runs even when
+    one before it fails; a clean-up failure is raised only when nothing else went wrong (else it
+    is reported, and the first failure stands). `executed` lists what ran, in order.
     """
 
     def __init__(self, actions: object, reporter: Reporter) -> None:
@@ -84,18 +86,28 @@ class Executor:
         self.outputs: dict[str, Any] = {}
 
     def execute(self, plan: Plan) -> dict[str, Any]:
-        try:
-            with interruptible():
+        with stoppable() as stop:
+            failed = True
+            try:
                 for instruction in plan.instructions:
                     self._perform(instruction, cleanup=False)
-        finally:
-            if plan.cleanup:
-                with held() as received:
-                    for instruction in plan.cleanup:
-                        self._perform(instruction, cleanup=True)
-                if received:
-                    raise KeyboardInterrupt
+                failed = False
+            finally:
+                if plan.cleanup:
+                    with stop.holding():
+                        self._clean_up(plan.cleanup, raise_first=not failed)
         return self.outputs
+
+    def _clean_up(self, instructions: tuple[Instruction, ...], *, raise_first: bool) -> None:
+        errors: list[Exception] = []
+        for instruction in instructions:
+            try:
+                self._perform(instruction, cleanup=True)
+            except Exception as exc:  # the other clean-ups still run
+                errors.append(exc)
+                self._reporter.warn(f"clean-up step failed: {instruction.message}: {exc}")
+        if errors and raise_first:
+            raise errors[0]
 
     def _perform(self, instruction: Instruction, *, cleanup: bool) -> None:
         # A clean-up instruction may refer to what never came to be (the launch was cut

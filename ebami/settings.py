@@ -8,9 +8,7 @@ file, the variable or the flag): unknown keys, wrong types, and the formats of A
 from __future__ import annotations
 
 import copy
-import re
 import sys
-import typing
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
@@ -23,6 +21,7 @@ from ebami import formats
 from ebami.drivers import DEFAULT_DRIVERS, parse_drivers
 from ebami.errors import ConfigError, InputError
 from ebami.platforms import DEFAULT_PLATFORM, Platform, resolve_platform
+from ebami.settings_errors import FormatError, config_error, names_one_key
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -76,21 +75,11 @@ _FORMATS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-class _FormatError(ValueError):
-    """A value of `key` not in its format. Raised by `__post_init__`, which msgspec reports as a
-    ValidationError at the struct, with this error as its cause: the key is named from here."""
-
-    def __init__(self, key: str, problem: str) -> None:
-        super().__init__(problem)
-        self.key = key
-        self.problem = problem
-
-
 def _check(key: str, value: Any) -> Any:
     try:
         return _FORMATS[key](value)
     except ValueError as exc:
-        raise _FormatError(key, str(exc)) from None
+        raise FormatError(key, str(exc)) from None
 
 
 class EnvironmentTarget(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -166,7 +155,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True, dict=Tru
             source = self.source_of(key)
             if source == "default":
                 raise
-            where = source if _names_one_key(source) else f"{source}: {key}"
+            where = source if names_one_key(source) else f"{source}: {key}"
             raise InputError(f"{where}: {exc.message}") from exc
 
     def resolved_platform(self) -> Platform:
@@ -193,16 +182,6 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True, dict=Tru
         if configured.region and self.source_of("region") != "--region":
             settings = self.model_copy(update={"region": configured.region})
         return settings, configured.application, configured.environment
-
-    def environment(self, name: str) -> EnvironmentTarget:
-        try:
-            return self.environments[name]
-        except KeyError:
-            known = ", ".join(sorted(self.environments)) or "none configured"
-            raise InputError(
-                f"--env {name!r} is not configured; add [environments.{name}] to "
-                f"{SETTINGS_FILE} (configured: {known})"
-            ) from None
 
 
 def load_settings(
@@ -296,12 +275,6 @@ def _from_environment(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[
     return data, sources
 
 
-def _names_one_key(source: str) -> bool:
-    """Whether `source` (a variable or a flag) sets one key, so that naming it names the key;
-    a file's name needs the key after it."""
-    return source.startswith(("EBAMI_", "--"))
-
-
 def _flag_name(key: str, value: Any) -> str:
     """The flag the user typed to set `key`, for error messages."""
     if value is False:
@@ -341,105 +314,4 @@ def _validate(data: dict[str, Any], source_of: Callable[[str], str]) -> None:
     try:
         msgspec.convert(data, Settings, strict=True)
     except msgspec.ValidationError as exc:
-        location, error = _locate(exc, data, Settings)
-        raise _config_error(location, error, data, source_of) from None
-
-
-# msgspec's message, then " - at `$.key[0]...`" unless the error is at the top; a table's key
-# (a dict's) is written `[...]`.
-_AT = " - at `"
-_STEP = re.compile(r"\.(\w+)|\[(\d+)\]|\[\.\.\.\]")
-_UNKNOWN = re.compile(r"Object contains unknown field `(.*)`")
-_MISSING = re.compile(r"Object missing required field `(.*)`")
-_EXPECTED = re.compile(r"Expected `([^`]+)`, got `[^`]+`")
-# msgspec's names of the types expected, as the messages have always named them.
-_TYPE_WORDS = {
-    "str": "string",
-    "array": "list",
-    "object": "dictionary",
-    "bool": "boolean",
-    "float": "number",
-    "int": "integer",
-}
-
-
-def _locate(
-    error: msgspec.ValidationError, data: Any, type_: Any
-) -> tuple[list[str], msgspec.ValidationError]:
-    """The keys that lead to where `error` arose converting `data` to `type_`, and the error
-    there. msgspec names no table key (`[...]`): it stops at the table's first entry that fails,
-    so each entry is converted again up to that one, to name its key and the error inside it."""
-    location: list[str] = []
-    for name, index in _STEP.findall(_split(error)[1]):
-        type_ = _without_none(type_)
-        if name:  # a struct's field
-            type_ = {field.name: field.type for field in msgspec.structs.fields(type_)}[name]
-            data = data[name]
-            location.append(name)
-        elif index:  # a list's item
-            type_ = typing.get_args(type_)[0]
-            data = data[int(index)]
-            location.append(index)
-        else:  # a table's entry
-            item_type = typing.get_args(type_)[1]
-            for key, item in data.items():
-                try:
-                    msgspec.convert(item, item_type, strict=True)
-                except msgspec.ValidationError as inner:
-                    keys, inner = _locate(inner, item, item_type)
-                    return [*location, str(key), *keys], inner
-            break  # pragma: no cover - msgspec stopped at an entry that fails
-    return location, error
-
-
-def _split(error: msgspec.ValidationError) -> tuple[str, str]:
-    """msgspec's message and the path after it (`$.key[0]`; empty at the top)."""
-    message, at, path = str(error).rpartition(_AT)
-    return (message, path.rstrip("`")) if at else (str(error), "")
-
-
-def _without_none(type_: Any) -> Any:
-    """`X` of `X | None`; any other type as it is."""
-    args = typing.get_args(type_)
-    return next(arg for arg in args if arg is not type(None)) if type(None) in args else type_
-
-
-def _config_error(
-    location: list[str],
-    error: msgspec.ValidationError,
-    data: dict[str, Any],
-    source_of: Callable[[str], str],
-) -> ConfigError:
-    """The error line for `error`, naming the key at `location` and where its value came from."""
-    message = _split(error)[0]
-    cause = error.__cause__
-    unknown = _UNKNOWN.fullmatch(message)
-    missing = _MISSING.fullmatch(message)
-    if isinstance(cause, _FormatError):
-        location = [*location, cause.key]
-    elif field := unknown or missing:
-        location = [*location, field[1]]
-    source = source_of(location[0]) if location else "settings"
-    key = ".".join(location)
-    if unknown:
-        known = ", ".join(Settings.__struct_fields__)
-        return ConfigError(f"{source}: unknown key {key!r}; known keys: {known}")
-    if missing:
-        return ConfigError(f"{source}: missing key {key!r}")
-    expected = _EXPECTED.fullmatch(message)
-    if isinstance(cause, _FormatError):
-        problem = cause.problem
-    elif expected:
-        value: Any = data
-        for step in location:
-            value = value[step] if isinstance(value, Mapping) else value[int(step)]
-        types = [name for name in expected[1].split(" | ") if name != "null"]
-        wanted = " or ".join(_TYPE_WORDS.get(name, name) for name in types)
-        hint = ""
-        if types == ["str"] and isinstance(value, (int, float)):
-            hint = f'; write it in quotes: {location[-1]} = "{value}"'
-        problem = f"input should be a valid {wanted} (got {type(value).__name__} {value!r}){hint}"
-    else:  # pragma: no cover - these fields give rise to no other error of msgspec's
-        problem = message
-    where = source if _names_one_key(source) else f"{source}: key {key!r}"
-    return ConfigError(f"{where}: {problem}")
+        raise config_error(exc, data, Settings, source_of) from None

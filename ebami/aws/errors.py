@@ -17,7 +17,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from ebami.errors import AwsError, CredentialsError, InputError
+from ebami.errors import AccessDenied, AwsError, CredentialsError, InputError
 
 _ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
 _BAD_CREDENTIALS = {
@@ -36,7 +36,7 @@ def aws_errors(operation: str) -> Iterator[None]:
         code = error.get("Code", "Unknown")
         message = " ".join(str(error.get("Message", "")).split())
         if code in _ACCESS_DENIED:
-            raise AwsError(
+            raise AccessDenied(
                 f"{operation}: access denied ({message}); grant the caller this permission"
             ) from exc
         if code in _BAD_CREDENTIALS:

@@ -96,11 +96,15 @@ class BuildOptions:
             ssm_parameter=ssm_parameter,
         )
 
-    @property
-    def image_options(self) -> dict[str, object]:
-        """The options that change the image, as the bake key records them."""
+    def copies(self, region: str) -> list[str]:
+        """The regions the AMI is copied to from `region`: each once, never `region` itself
+        (wherever the region came from: a setting, AWS_DEFAULT_REGION or the profile)."""
+        return [item for item in dict.fromkeys(self.copy_to) if item != region]
+
+    def image_options(self, region: str) -> dict[str, object]:
+        """The options that change the image built in `region`, as the bake key records them."""
         return {
             "encrypt": self.encrypt or bool(self.kms_key_id),
             "kms_key_id": self.kms_key_id or "",
-            "copy_to": sorted(set(self.copy_to)),
+            "copy_to": sorted(self.copies(region)),
         }

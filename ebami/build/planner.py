@@ -78,7 +78,7 @@ def plan_build(
         region=region,
         user_data=user_data,
         templates_digest=templates_digest(),
-        image_options=options.image_options,
+        image_options=options.image_options(region),
     )
     reporter.progress(f"bake key {bake_key.value[:16]}…; looking for an AMI carrying it")
     existing = next(iter(ec2.find_images_by_tag(tags.BAKE_KEY, bake_key.value)), None)

@@ -124,8 +124,7 @@ def build(
         require_folder(record, "--record")
     factory = Factory(app, settings)
     if not dry_run:
-        # `packer version` runs on the other core while ebami plans.
-        factory.packer.prefetch_version()
+        factory.prefetch_packer_version()
     plan, steps = factory.plan_build(options)
     if dry_run:
         factory.display().execute(steps)

@@ -56,17 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> None:
-    """The `ebami` command (and `python -m ebami`): `main`, then exit with its code.
-
-    The garbage collector stays off while the command starts: importing botocore and loading
-    its service models creates hundreds of thousands of objects, none of them garbage, and
-    collecting over them costs about 0.1 s of CPU (benchmarks/build_overhead.py). A command
-    that goes on to run a plan turns it back on (`Factory.executor`).
-    """
-    gc.disable()
+    """The `ebami` command (and `python -m ebami`): `main`, then exit with its code."""
     code = main()
     # The process ends now: skip the collector's last pass over what the command loaded
-    # (about 0.15 s at exit). Nothing there needs finalizing; files and processes are closed.
+    # (botocore's service models: about 0.15 s at exit). Nothing there needs finalizing;
+    # files and processes are closed.
     gc.freeze()
     sys.exit(code)
 

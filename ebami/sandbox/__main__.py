@@ -9,13 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
 import threading
 import time
 from pathlib import Path
 
 from ebami.errors import EbamiError
+from ebami.interrupts import STOP_SIGNALS, handling
 from ebami.sandbox.control import SandboxInfo, remove_state, write_state
 from ebami.sandbox.faults import Faults
 
@@ -32,9 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     stopping = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopping.set())
+    with handling(dict.fromkeys(STOP_SIGNALS, lambda *_: stopping.set())):
+        return _serve(args, stopping)
 
+
+def _serve(args: argparse.Namespace, stopping: threading.Event) -> int:
     from ebami.sandbox.server import SandboxServer
 
     try:

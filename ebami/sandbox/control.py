@@ -350,19 +350,15 @@ def _last_line(path: Path) -> str:
 def ec2_client(endpoint: str, region: str) -> Any:
     """An EC2 client for a sandbox: its endpoint, region and fake credentials, whatever
     AWS_PROFILE or the AWS config files of the caller say."""
-    import boto3
     import botocore.session
     from botocore.config import Config
 
     isolated = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
-    session = boto3.session.Session(
-        botocore_session=isolated,
+    return isolated.create_client(
+        "ec2",
+        region_name=region,
         aws_access_key_id=FAKE_KEY_ID,
         aws_secret_access_key=FAKE_SECRET,
-        region_name=region,
-    )
-    return session.client(
-        "ec2",
         endpoint_url=endpoint,
         config=Config(
             retries={"mode": "standard", "total_max_attempts": 10},

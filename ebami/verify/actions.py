@@ -103,13 +103,18 @@ class VerifyActions:
     def tag_verified(self, image_id: str, results: Results) -> dict[str, str]:
         """Only an AMI whose every check passed is tagged; one that refuses tags is verified
         all the same (an AMI of another account), with a warning."""
-        passed = [check for found in results.values() for check in found]
-        if not passed or any(check.status is CheckStatus.FAILED for check in passed):
+        reports = [
+            InstanceReport(instance_id, image_id, True, tuple(found))
+            for instance_id, found in results.items()
+        ]
+        if not reports or not all(report.passed for report in reports):
             self._reporter.detail(f"{image_id} did not pass: not tagged")
             return {}
         verified = {
             tags.VERIFIED: utc_timestamp(self._now()),
-            tags.VERIFIED_CHECKS: " ".join(c.name for c in passed if c.passed),
+            tags.VERIFIED_CHECKS: " ".join(
+                check.name for report in reports for check in report.checks if check.passed
+            ),
         }
         try:
             self._ec2.tag_resources([image_id], verified)

@@ -45,13 +45,10 @@ def test_flags_beat_environment_beat_file(tmp_path: Path) -> None:
 def test_named_environments(tmp_path: Path) -> None:
     write(tmp_path, '[environments.prod]\napplication = "shop"\nenvironment = "shop-prod"\n')
     settings = load_settings(None, {}, {}, cwd=tmp_path)
-    assert settings.environment("prod").environment == "shop-prod"
-    with pytest.raises(InputError) as exc:
-        settings.environment("staging")
-    assert str(exc.value) == (
-        "--env 'staging' is not configured; add [environments.staging] to ebami.toml "
-        "(configured: prod)"
-    )
+    _, application, environment = settings.environment_target("prod")
+    assert (application, environment) == ("shop", "shop-prod")
+    # An environment not configured is taken as Elastic Beanstalk's own name.
+    assert settings.environment_target("staging")[1:] == (None, "staging")
 
 
 def test_environment_lists_and_maps(tmp_path: Path) -> None:

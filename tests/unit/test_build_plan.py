@@ -269,3 +269,11 @@ def test_the_executed_instructions_are_the_planned_ones() -> None:
     assert record.packer_version == "1.6.6"
     # Packer's tags were missing: the AMI and its snapshot were tagged with the provenance.
     assert ec2.tagged == [([BUILT, "snap-1"], dict(build_plan.tags))]
+
+
+def test_a_copy_to_the_build_region_is_no_copy_wherever_the_region_came_from() -> None:
+    # The region here is the session's (say AWS_DEFAULT_REGION), not an ebami setting.
+    with_home = plan(copy_to=("us-east-1", "eu-west-1", "eu-west-1"))
+    assert with_home.bake_key.value == plan(copy_to=("eu-west-1",)).bake_key.value
+    packer = variables(with_home, options(copy_to=("us-east-1", "eu-west-1", "eu-west-1")))
+    assert packer["ami_regions"] == ["eu-west-1"]

@@ -152,3 +152,42 @@ def test_an_empty_plan_says_there_is_nothing_to_do() -> None:
     shown = Out()
     DisplayExecutor(shown, as_json=False).execute(Plan("demo", {"Target": "y"}))
     assert shown.rows == [("Target", "y"), ("Nothing to do", "no instruction changes anything")]
+
+
+class FailingCleanUp:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def work(self) -> None:
+        self.calls.append("work")
+        raise RuntimeError("the work failed")
+
+    def first(self) -> None:
+        self.calls.append("first")
+        raise OSError("the first clean-up failed")
+
+    def second(self) -> None:
+        self.calls.append("second")
+
+
+TWO_CLEANUPS = Plan(
+    "demo",
+    instructions=(Instruction("work", "working"),),
+    cleanup=(Instruction("first", "cleaning 1"), Instruction("second", "cleaning 2")),
+)
+
+
+def test_a_failed_clean_up_step_neither_stops_the_others_nor_hides_the_failure() -> None:
+    actions, said = FailingCleanUp(), Said()
+    with pytest.raises(RuntimeError, match="the work failed"):
+        Executor(actions, said).execute(TWO_CLEANUPS)
+    assert actions.calls == ["work", "first", "second"]
+    assert "clean-up step failed: cleaning 1: the first clean-up failed" in said.lines
+
+
+def test_a_failed_clean_up_is_raised_when_nothing_else_failed() -> None:
+    plan = Plan("demo", cleanup=TWO_CLEANUPS.cleanup)
+    actions = FailingCleanUp()
+    with pytest.raises(OSError, match="the first clean-up failed"):
+        Executor(actions, Said()).execute(plan)
+    assert actions.calls == ["first", "second"]

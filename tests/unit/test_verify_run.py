@@ -14,7 +14,7 @@ import pytest
 from ebami.aws.ec2 import Egress, Image, Instance, InstanceSpec
 from ebami.aws.elasticbeanstalk import Environment
 from ebami.aws.ssm import CommandInvocation, ManagedInstance
-from ebami.checks import CheckStatus
+from ebami.checks import CheckResult, CheckStatus
 from ebami.errors import AwsError, InputError, Interrupted
 from ebami.plan import Executor
 from ebami.tags import VERIFY_RUN
@@ -423,3 +423,11 @@ def test_an_ami_that_refuses_tags_is_still_reported_verified() -> None:
     assert f"warning: {AMI} passed but was not tagged: ec2:CreateTags ami-x: access denied" in (
         out.lines
     )
+
+
+def test_checks_that_were_all_skipped_do_not_make_an_ami_verified() -> None:
+    ec2 = FakeEc2(images={AMI: ebami_image()})
+    actions = VerifyActions(ec2=ec2, ssm=FakeSsm(), reporter=Progress(), timeout=60.0)
+    skipped = {"i-1": [CheckResult("os-release", CheckStatus.SKIPPED, "release unknown")]}
+    assert actions.tag_verified(AMI, skipped) == {}
+    assert ec2.tagged == {}

@@ -1,0 +1,75 @@
+"""The preflight checks skip (with a warning) what the caller may not ask, and refuse what
+AWS says does not exist, naming where the value came from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+
+import pytest
+
+from ebami.build.options import BuildOptions
+from ebami.build.preflight import check_aws_inputs
+from ebami.errors import AccessDenied, InputError
+from ebami.platforms import resolve_platform
+
+
+class Said:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def progress(self, message: str) -> None:
+        self.lines.append(message)
+
+    def detail(self, message: str) -> None:
+        self.lines.append(message)
+
+    def warn(self, message: str) -> None:
+        self.lines.append("warning: " + message)
+
+
+class DeniedEc2:
+    def subnet_exists(self, subnet_id: str) -> bool:
+        raise AccessDenied("ec2:DescribeSubnets subnet-1: access denied (no); grant it")
+
+    def instance_type_offered(self, instance_type: str) -> bool:
+        return False
+
+
+@contextmanager
+def blame(key: str) -> Iterator[None]:
+    try:
+        yield
+    except InputError as exc:
+        raise InputError(f"--{key.replace('_', '-')}: {exc.message}") from exc
+
+
+OPTIONS = BuildOptions(platform=resolve_platform("ecs-al2"), release=None, drivers=("fluentd",))
+
+
+def check(options: BuildOptions, said: Said, *, chosen: bool = False) -> None:
+    check_aws_inputs(
+        options,
+        region="us-east-1",
+        ec2=DeniedEc2(),
+        iam=lambda: pytest.fail("no profile to check"),
+        kms=lambda: pytest.fail("no key to check"),
+        blame=blame,
+        instance_type_chosen=chosen,
+        reporter=said,
+    )
+
+
+def test_a_check_the_caller_may_not_make_is_skipped_with_a_warning() -> None:
+    said = Said()
+    check(replace(OPTIONS, subnet_id="subnet-0123456789abcdef0"), said)
+    assert said.lines == [
+        "warning: subnet_id was not checked before the build: ec2:DescribeSubnets subnet-1: "
+        "access denied (no); grant it"
+    ]
+
+
+def test_what_aws_refuses_names_its_source() -> None:
+    with pytest.raises(InputError, match=r"^--instance-type: instance type t3\.micro is not"):
+        check(OPTIONS, Said(), chosen=True)
