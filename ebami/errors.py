@@ -6,7 +6,10 @@ Every message is one line that names the input or resource involved and says wha
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -18,6 +21,8 @@ class ExitCode(IntEnum):
     AWS = 3
     NOT_FOUND = 4
     CHECK_FAILED = 5
+    # The run finished (its result was printed) but could not remove all it made.
+    LEFT_BEHIND = 6
     CTRL_C = 130
 
 
@@ -78,3 +83,35 @@ class Interrupted(EbamiError):
     """Ctrl-C or SIGTERM stopped the work after what was running cleaned up."""
 
     exit_code = ExitCode.CTRL_C
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """Something a run made and could not remove: what it is, why, and the command (for the
+    AWS CLI, say) that removes it."""
+
+    resource: str
+    reason: str
+    remove: str
+
+    def __str__(self) -> str:
+        return f"{self.resource} ({self.reason}); remove it with: {self.remove}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"resource": self.resource, "reason": self.reason, "remove": self.remove}
+
+
+class LeftBehind(EbamiError):
+    """What a run made could not all be removed; the message names each leftover with the
+    command that removes it.
+
+    A clean-up step raises it for what it could not remove (the executor collects them and
+    carries on); a command raises it, with `outcome`, when it otherwise succeeded.
+    """
+
+    exit_code = ExitCode.LEFT_BEHIND
+
+    def __init__(self, leftovers: Sequence[Leftover], outcome: str | None = None) -> None:
+        self.leftovers = tuple(leftovers)
+        lead = f"{outcome}, but left behind: " if outcome else "left behind: "
+        super().__init__(lead + "; ".join(str(leftover) for leftover in self.leftovers))

@@ -128,3 +128,51 @@ def check_seconds(value: float, maximum: float) -> float:
     if not 0 < value <= maximum:
         raise ValueError(f"{value:g} is not accepted; give seconds above 0 and at most {maximum:g}")
     return value
+
+
+# SSM's PutParameter rules for a parameter name: these characters only, at most 15 levels, no
+# `aws` or `ssm` prefix (any case; `/aws/...` included: AWS's public parameters live there).
+_SSM_PARAMETER = re.compile(r"[a-zA-Z0-9_.\-/]+")
+SSM_PARAMETER_MAX_LEVELS = 15
+# The name counts with the ARN before it (`arn:PARTITION:ssm:REGION:ACCOUNT:parameter/`).
+SSM_PARAMETER_ARN_LIMIT = 1011
+# The longest partition name (aws-us-gov): a name that fits there fits in every partition.
+_LONGEST_PARTITION = 10
+
+
+def check_ssm_parameter_name(value: str, region: str | None = None) -> str:
+    """An SSM parameter name AWS accepts for PutParameter; with `region`, its length too.
+
+    A name in a hierarchy starts with `/`; `a/b` (no leading slash), `//` and a trailing `/`
+    are refused by SSM.
+    """
+    bare = value.removeprefix("/")
+    if not _SSM_PARAMETER.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an SSM parameter name; accepted: letters, digits and _ . - / "
+            "only (no spaces), such as /ebami/ecs-al2/latest"
+        )
+    if bare.lower().startswith(("aws", "ssm")):
+        raise ValueError(
+            f"{value!r} starts with aws or ssm, which SSM reserves (any case, /aws/ too); "
+            "pick another name, such as /ebami/ecs-al2/latest"
+        )
+    levels = bare.split("/")
+    if ("/" in bare and not value.startswith("/")) or "" in levels:
+        raise ValueError(
+            f"{value!r} is not a valid SSM parameter path: a path starts with / and has no "
+            "empty level, such as /ebami/ecs-al2/latest"
+        )
+    if len(levels) > SSM_PARAMETER_MAX_LEVELS:
+        raise ValueError(
+            f"{value!r} has {len(levels)} levels; SSM allows {SSM_PARAMETER_MAX_LEVELS}"
+        )
+    if region is not None:
+        arn = f"arn:{'x' * _LONGEST_PARTITION}:ssm:{region}:123456789012:parameter/"
+        limit = SSM_PARAMETER_ARN_LIMIT - len(arn)
+        if len(bare) > limit:
+            raise ValueError(
+                f"{value[:40]!r}... is {len(bare)} characters long; in {region} SSM allows "
+                f"{limit} (1011 with the parameter's ARN)"
+            )
+    return value

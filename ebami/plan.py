@@ -8,20 +8,39 @@ each instruction, the method of the command's actions object named by the instru
 real run would execute, as a table or as JSON. An instruction's parameter may be a `Ref` to the
 output of an earlier one (the instance a launch made, the AMI Packer built), resolved when the
 plan runs.
+
+The clean-up has a deadline of its own (`CLEANUP_SECONDS`), not the run's: a run that ended at
+its deadline must still remove what it made. A clean-up step that cannot remove something
+raises `LeftBehind` naming it and the command that removes it; the executor records it in
+`left_behind`, warns, and the run keeps its own outcome.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
+from ebami.errors import LeftBehind, Leftover
 from ebami.interrupts import stoppable
 from ebami.reporting import Reporter
+from ebami.waiting import Clock, Deadline, Sleep
+
+# How long a clean-up may keep trying (throttled calls, slow answers) before it names what it
+# could not remove. Held signals wait for it: a second Ctrl-C does not cut it short.
+CLEANUP_SECONDS = 120.0
+# What makes the AWS calls inside a block fit a deadline (`AwsSession.bounded`).
+Bounds = Callable[[Deadline], AbstractContextManager[object]]
+
+
+def _unbounded(deadline: Deadline) -> AbstractContextManager[object]:
+    return nullcontext()
 
 
 @dataclass(frozen=True)
@@ -73,17 +92,36 @@ class Executor:
     """Performs a plan's instructions in order, then its clean-up whatever happened.
 
     Ctrl-C and SIGTERM stop the instructions; during the clean-up both are held back and
-    re-raised (as KeyboardInterrupt) once it is done. Every clean-up instruction runs even when
-    one before it fails; a clean-up failure is raised only when nothing else went wrong (else it
-    is reported, and the first failure stands). `executed` lists what ran, in order.
+    re-raised (as KeyboardInterrupt) once it is done. The clean-up runs within its own
+    deadline (`cleanup_seconds` on `clock`), and `bounds` makes the AWS calls it makes fit that
+    deadline (they keep trying through throttling until it passes). Every clean-up instruction
+    runs even when one before it fails. What a clean-up step could not remove (`LeftBehind`)
+    is collected in `left_behind` and warned about, never raised: the run's own outcome stands,
+    and the caller decides how to end (`LeftBehind` with the outcome when the run succeeded).
+    Any other clean-up failure is raised only when nothing else went wrong (else it is
+    reported, and the first failure stands). `executed` lists what ran, in order.
     """
 
-    def __init__(self, actions: object, reporter: Reporter) -> None:
+    def __init__(
+        self,
+        actions: object,
+        reporter: Reporter,
+        *,
+        bounds: Bounds = _unbounded,
+        cleanup_seconds: float = CLEANUP_SECONDS,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+    ) -> None:
         # `actions` has one method per instruction action, named alike.
         self._actions = actions
         self._reporter = reporter
+        self._bounds = bounds
+        self._cleanup_seconds = cleanup_seconds
+        self._clock = clock
+        self._sleep = sleep
         self.executed: list[Instruction] = []
         self.outputs: dict[str, Any] = {}
+        self.left_behind: list[Leftover] = []
 
     def execute(self, plan: Plan) -> dict[str, Any]:
         with stoppable() as stop:
@@ -99,10 +137,19 @@ class Executor:
         return self.outputs
 
     def _clean_up(self, instructions: tuple[Instruction, ...], *, raise_first: bool) -> None:
+        deadline = Deadline(self._cleanup_seconds, clock=self._clock, sleep=self._sleep)
+        with self._bounds(deadline):
+            self._clean_up_within(instructions, raise_first=raise_first)
+
+    def _clean_up_within(self, instructions: tuple[Instruction, ...], *, raise_first: bool) -> None:
         errors: list[Exception] = []
         for instruction in instructions:
             try:
                 self._perform(instruction, cleanup=True)
+            except LeftBehind as exc:  # named with its removal command; the run's outcome stands
+                for leftover in exc.leftovers:
+                    self.left_behind.append(leftover)
+                    self._reporter.warn(f"left behind: {leftover}")
             except Exception as exc:  # the other clean-ups still run
                 errors.append(exc)
                 self._reporter.warn(f"clean-up step failed: {instruction.message}: {exc}")

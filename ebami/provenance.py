@@ -22,8 +22,9 @@ from ebami.userdata import SSM_AGENT_RPM_URL, UserData
 
 # Bump when the meaning of the inputs changes, so that old keys no longer match.
 BAKE_KEY_SCHEME = 1
-# EC2 limits: 50 tags per resource, values of at most 256 characters.
+# EC2 limits: 50 tags per resource, keys of at most 128 characters, values of at most 256.
 MAX_TAGS = 50
+MAX_TAG_KEY = 128
 MAX_TAG_VALUE = 256
 
 
@@ -77,12 +78,25 @@ def ci_run(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def check_extra_tags(extra: Mapping[str, str]) -> None:
-    """The user's own tags may not pose as ebami's provenance (or AWS's)."""
-    for key in extra:
+    """The user's own tags: what EC2 accepts, and never posing as ebami's provenance (or AWS's).
+
+    Checked when the options are made, so that a tag EC2 would refuse stops the build before
+    anything is baked, not at the tagging after it.
+    """
+    for key, value in extra.items():
+        if not key.strip():
+            raise InputError(f"tag {key!r} has an empty key; give KEY=VALUE such as team=platform")
         if tags.reserved(key):
             raise InputError(
                 f"tag {key!r} uses a reserved prefix (ebami: or aws:); pick another key"
             )
+        if len(key) > MAX_TAG_KEY:
+            raise InputError(
+                f"tag key {key[:40]!r}... is {len(key)} characters, longer than EC2's "
+                f"{MAX_TAG_KEY}: shorten it"
+            )
+        if len(value) > MAX_TAG_VALUE:
+            raise InputError(f"tag {key!r} is longer than EC2's {MAX_TAG_VALUE} characters")
 
 
 def has_ssm_agent(user_data: UserData) -> bool:
@@ -98,8 +112,10 @@ def provenance_tags(
     ami_name: str,
     environ: Mapping[str, str],
     extra: Mapping[str, str],
+    run_id: str = "",
 ) -> dict[str, str]:
-    """The tags of the AMI and its snapshots: the user's, then ebami's."""
+    """The tags of the AMI and its snapshots: the user's, then ebami's. `run_id`: the build
+    run that makes them (`ebami:build-run`), if one does."""
     check_extra_tags(extra)
     ours = {
         "Name": ami_name,
@@ -115,6 +131,7 @@ def provenance_tags(
         tags.SSM_AGENT: "yes" if has_ssm_agent(user_data) else "no",
         tags.USER_DATA_SHA256: user_data.sha256,
         tags.VERSION: __version__,
+        tags.BUILD_RUN: run_id,
         **ci_run(environ),
     }
     merged = {**extra, **{key: value for key, value in ours.items() if value}}

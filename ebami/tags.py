@@ -18,6 +18,9 @@ DRIVERS = "ebami:drivers"
 SSM_AGENT = "ebami:ssm-agent"
 USER_DATA_SHA256 = "ebami:user-data-sha256"
 VERSION = "ebami:version"
+# The `ebami build` run that made the AMI, its snapshots and its builder instance: a failed
+# run removes what carries its own run id, never another run's image.
+BUILD_RUN = "ebami:build-run"
 # Set in GitHub Actions: the commit and the run that built the AMI.
 GIT_SHA = "ebami:git-sha"
 RUN_URL = "ebami:run-url"

@@ -102,7 +102,12 @@ def sandbox_in_process(
         monkeypatch.setattr(patch.owner, patch.method, patching.replacement(patch), raising=False)
     monkeypatch.setattr(runtime, "_current", None)
     with mock_aws():
-        roots = RootStore(directory / "roots")
-        runtime.install(runtime.Runtime(roots, faults or Faults(), region, clock=clock))
-        seed(ACCOUNT_ID, region)
-        yield
+        try:
+            roots = RootStore(directory / "roots")
+            runtime.install(runtime.Runtime(roots, faults or Faults(), region, clock=clock))
+            seed(ACCOUNT_ID, region)
+            yield
+        finally:
+            # moto re-creates the backends it holds as the mock stops, and later tests get those
+            # objects: they must load moto's default AMIs again.
+            monkeypatch.delenv("MOTO_EC2_LOAD_DEFAULT_AMIS")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +64,23 @@ class Egress:
         return (self.default_route_target or "").startswith("igw-")
 
 
+# States of an AMI that was registered but never became usable.
+UNFINISHED_STATES = ("pending", "failed")
+
+
+@dataclass(frozen=True)
+class SecurityGroup:
+    group_id: str
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    name: str
+    created: str
+
+
 class Ec2:
     def __init__(self, client: EC2Client) -> None:
         self._client = client
@@ -82,11 +99,57 @@ class Ec2:
             reverse=True,
         )
 
-    def find_images_by_name(self, name: str) -> list[Image]:
-        """This account's AMIs named `name`, in any state (pending ones included)."""
+    def find_own_images_by_tag(self, key: str, value: str) -> list[Image]:
+        """This account's AMIs tagged `key=value`, in any state (pending ones included)."""
         return self._own_images(
-            f"ec2:DescribeImages name={name}", [{"Name": "name", "Values": [name]}]
+            f"ec2:DescribeImages tag:{key}={value}", [{"Name": f"tag:{key}", "Values": [value]}]
         )
+
+    def find_unfinished_images(self, name_pattern: str) -> list[Image]:
+        """This account's AMIs whose name matches `name_pattern` (`*` wildcards) and that are
+        pending or failed."""
+        return self._own_images(
+            f"ec2:DescribeImages name={name_pattern}",
+            [
+                {"Name": "name", "Values": [name_pattern]},
+                {"Name": "state", "Values": list(UNFINISHED_STATES)},
+            ],
+        )
+
+    def find_security_groups(self, name_pattern: str) -> list[SecurityGroup]:
+        """Security groups whose name matches `name_pattern` (`*` wildcards)."""
+        found: list[SecurityGroup] = []
+        with aws_errors(f"ec2:DescribeSecurityGroups group-name={name_pattern}"):
+            paginator = self._client.get_paginator("describe_security_groups")
+            for page in paginator.paginate(
+                Filters=[{"Name": "group-name", "Values": [name_pattern]}]
+            ):
+                groups: list[Any] = page.get("SecurityGroups", [])
+                found.extend(
+                    SecurityGroup(item["GroupId"], item["GroupName"], item.get("Description", ""))
+                    for item in groups
+                )
+        return found
+
+    def find_key_pairs(self, name_pattern: str) -> list[KeyPair]:
+        """Key pairs whose name matches `name_pattern` (`*` wildcards)."""
+        with aws_errors(f"ec2:DescribeKeyPairs key-name={name_pattern}"):
+            response: Any = self._client.describe_key_pairs(
+                Filters=[{"Name": "key-name", "Values": [name_pattern]}]
+            )
+        return [
+            KeyPair(item["KeyName"], str(item.get("CreateTime", "")))
+            for item in response.get("KeyPairs", [])
+        ]
+
+    def share_image(self, image_id: str, account_ids: Sequence[str]) -> None:
+        """Let the accounts launch the AMI (what Packer's `ami_users` does for a new one);
+        adding a permission an account has already is no error."""
+        with aws_errors(f"ec2:ModifyImageAttribute {image_id} launchPermission"):
+            self._client.modify_image_attribute(
+                ImageId=image_id,
+                LaunchPermission={"Add": [{"UserId": account} for account in account_ids]},
+            )
 
     def _own_images(self, call: str, filters: list[Any]) -> list[Image]:
         with aws_errors(call):

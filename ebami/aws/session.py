@@ -1,18 +1,25 @@
 """The one place where AWS sessions and clients are made.
 
-Profile and region come from ebami's settings; `AWS_ENDPOINT_URL` (and the per-service
-variants) are honoured by botocore itself, after ebami has checked that they are URLs. Every
-client gets botocore's standard retry mode unless the user chose a mode, the timeouts of the
-settings, the user agent `ebami/<version>`, and optionally a report of calls that wait long.
+Profile and region come from ebami's settings, the region else from `AWS_REGION` (as the AWS
+SDKs read it; botocore itself reads only `AWS_DEFAULT_REGION`, then the profile);
+`AWS_ENDPOINT_URL` (and the per-service variants) are honoured by botocore itself, after ebami
+has checked that they are URLs. Every client gets botocore's standard retry mode unless the
+user chose a mode, the timeouts of the settings, the user agent `ebami/<version>`, and
+optionally a report of calls that wait long.
+
+Calls made inside `AwsSession.bounded(deadline)` fit the deadline (`DeadlineBounds`).
 """
 
 from __future__ import annotations
 
 import os
+import random
+import shlex
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -29,6 +36,7 @@ from ebami import __version__
 from ebami.aws.errors import aws_errors
 from ebami.errors import InputError
 from ebami.settings import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
+from ebami.waiting import Deadline
 
 # Standard mode's own default, written out: with it the longest a silent endpoint can hold one
 # call is known, 3 x (connect + read timeout) plus under 3 s of backoff.
@@ -36,6 +44,31 @@ MAX_ATTEMPTS = 3
 # A Describe call normally answers in well under a second; after this long, say what is awaited.
 SLOW_CALL_AFTER_SECONDS = 5.0
 GLOBAL_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL"
+# The AWS SDKs' region variable, read before botocore's own AWS_DEFAULT_REGION.
+REGION_VARIABLE = "AWS_REGION"
+# Inside a deadline, an attempt waits for an answer at least this long, even when less time is
+# left: a call made at the deadline (a diagnosis, a clean-up) still gets one real chance.
+MIN_READ_TIMEOUT = 1.0
+# Pauses between attempts of a throttled call inside a deadline: doubling from the first,
+# up to the cap, each with jitter (a random part of its second half), as AWS advises for
+# throttling, so that runs throttled together do not retry together.
+RETRY_FIRST = 0.25
+RETRY_CAP = 5.0
+# The error codes AWS answers when it throttles a caller (botocore's standard mode's list)
+# and those of a failure on AWS's side that a later attempt may not meet.
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+        "TooManyRequestsException", "ProvisionedThroughputExceededException",
+        "TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
+        "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    }
+)  # fmt: skip
+SERVER_ERROR_CODES = frozenset(
+    {"InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable"}
+)
+RETRY_STATUS_CODES = frozenset({429, 500, 502, 503, 504})
 
 
 class ApiCallCounter:
@@ -128,14 +161,19 @@ class SlowCallWatch:
         context = request.context
         config = context["client_config"]
         now = self._clock()
+        number = context.get("retries", {}).get("attempt", 1)
+        # Inside a deadline, the attempt's own read timeout (DeadlineBounds) and no fixed
+        # number of attempts: throttled calls are retried until the deadline.
+        read_timeout = context.get("read_timeout") or config.read_timeout
+        of = (config.retries or {}).get("total_max_attempts")
         attempt = _Attempt(
             service=service,
             operation=event_name.rsplit(".", 1)[-1],
             endpoint=_origin(request.url),
-            number=context.get("retries", {}).get("attempt", 1),
-            of=(config.retries or {}).get("total_max_attempts"),
-            read_timeout=config.read_timeout,
-            gives_up_after=config.connect_timeout + config.read_timeout,
+            number=number,
+            of=of if of is not None and number <= of else None,
+            read_timeout=read_timeout,
+            gives_up_after=config.connect_timeout + read_timeout,
             sent_at=now,
             next_report=now + self._after,
         )
@@ -194,6 +232,140 @@ class ModelFileLoader(JSONFileLoader):
             return msgspec.json.decode(handle.read())
 
 
+class DeadlineBounds:
+    """Makes the calls of a session's clients fit the deadline in force (`bound`), if any.
+
+    Through botocore's own events, so the call stays one botocore call (one idempotency
+    token, one retry loop):
+
+    - `before-send`, each attempt: the attempt's read timeout is the setting, or the time left
+      when less (at least `MIN_READ_TIMEOUT`), through the request context's `read_timeout`
+      (botocore 1.43.68 and newer send it as the attempt's timeout).
+    - `needs-retry`, registered before botocore's retry handler: an attempt that was
+      throttled, or failed on AWS's side (5xx), is tried again after a growing pause on the
+      deadline's clock, as long as the deadline leaves time for it; once it has passed, no
+      attempt is made whatever botocore's handler would do. Other outcomes (timeouts and lost
+      connections included, which botocore retries its usual number of times) are left to
+      botocore.
+    """
+
+    def __init__(
+        self,
+        read_timeout: float,
+        *,
+        report: Callable[[str], None] | None = None,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._read_timeout = read_timeout
+        self._report = report
+        self._jitter = jitter
+        self._deadlines: list[Deadline] = []
+
+    @property
+    def deadline(self) -> Deadline | None:
+        return self._deadlines[-1] if self._deadlines else None
+
+    @contextmanager
+    def bound(self, deadline: Deadline) -> Iterator[Deadline]:
+        """Within the block, calls fit `deadline` (an inner one replaces it until it ends)."""
+        self._deadlines.append(deadline)
+        try:
+            yield deadline
+        finally:
+            self._deadlines.pop()
+
+    def install(self, events: Any, service_id: str) -> None:
+        """Apply to one client (`client.meta.events`, its hyphenized service id)."""
+        events.register_first(f"before-send.{service_id}", self.before_send)
+        # botocore calls the handlers of the most specific event first, in order of
+        # registration; `register_first` puts this one before its own retry handler there.
+        events.register_first(f"needs-retry.{service_id}", self.needs_retry)
+
+    def read_timeout(self, remaining: float) -> float:
+        return min(self._read_timeout, max(remaining, MIN_READ_TIMEOUT))
+
+    def before_send(self, *, request: Any, **_: Any) -> None:
+        deadline = self.deadline
+        if deadline is not None:
+            request.context["read_timeout"] = self.read_timeout(deadline.remaining)
+
+    def needs_retry(
+        self,
+        *,
+        attempts: int,
+        response: Any = None,
+        caught_exception: BaseException | None = None,
+        operation: Any = None,
+        **_: Any,
+    ) -> float | bool | None:
+        """0 (retry now: the pause is over) or False (no more attempts); None leaves the
+        decision to botocore."""
+        deadline = self.deadline
+        if deadline is None:
+            return None
+        failed = caught_exception is not None or _error_code(response) is not None
+        if not failed:
+            return None
+        if deadline.expired:
+            return False
+        if not _retryable_inside_deadline(response):
+            return None
+        pause = self.pause(attempts)
+        if pause >= deadline.remaining:
+            return False
+        if self._report is not None and attempts >= MAX_ATTEMPTS:
+            # Past the attempts botocore alone would make: say why the call takes long.
+            self._report(
+                f"{operation.service_model.service_name} {operation.name}: "
+                f"{_error_code(response)} on {attempts} attempts; trying again in "
+                f"{pause:.1f} s ({deadline.progress()})"
+            )
+        deadline.pause(pause)
+        return 0
+
+    def pause(self, attempts: int) -> float:
+        """The pause after the `attempts`-th attempt: doubling, capped, with jitter."""
+        ceiling = min(RETRY_CAP, RETRY_FIRST * 2.0 ** min(attempts - 1, 32))
+        return ceiling / 2 + self._jitter() * ceiling / 2
+
+
+def _error_code(response: Any) -> str | None:
+    if response is None:
+        return None
+    http_response, parsed = response
+    code = (parsed or {}).get("Error", {}).get("Code")
+    if code:
+        return str(code)
+    return str(http_response.status_code) if http_response.status_code >= 400 else None
+
+
+def _retryable_inside_deadline(response: Any) -> bool:
+    """Throttled, or failed on AWS's side: another attempt may well succeed."""
+    if response is None:
+        return False
+    code = _error_code(response)
+    return (
+        code in THROTTLING_CODES
+        or code in SERVER_ERROR_CODES
+        or response[0].status_code in RETRY_STATUS_CODES
+    )
+
+
+@dataclass(frozen=True)
+class AwsCli:
+    """AWS CLI commands for the session's profile and region: what a message tells the user to
+    run (to remove what ebami could not)."""
+
+    region: str
+    profile: str | None = None
+
+    def command(self, service: str, operation: str, *args: str) -> str:
+        words = ["aws", service, operation, *args, "--region", self.region]
+        if self.profile:
+            words += ["--profile", self.profile]
+        return shlex.join(words)
+
+
 class AwsSession:
     """Makes (and caches) botocore clients configured the ebami way."""
 
@@ -216,6 +388,7 @@ class AwsSession:
             # (s3transfer, resources) costs start-up time every command would pay.
             self._session = botocore.session.Session(profile=profile)
             self._session.get_component("data_loader").file_loader = ModelFileLoader()
+            region = region or os.environ.get(REGION_VARIABLE) or None
             if region:
                 self._session.set_config_variable("region", region)
             # Read the profile now, as boto3 does: an unknown one is an error here, not later.
@@ -225,13 +398,26 @@ class AwsSession:
             # before-parameter-build fires once per API call, before any handler (a retry, a
             # stub, a cache) can answer it.
             self._session.register("before-parameter-build", counter)
+        self._profile = profile
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._watch = (
             SlowCallWatch(on_slow_call, after=slow_call_after) if on_slow_call is not None else None
         )
+        self._bounds = DeadlineBounds(read_timeout, report=on_slow_call)
         self._clients: dict[str, Any] = {}
         self._check_endpoint(GLOBAL_ENDPOINT_VARIABLE)
+
+    def bounded(self, deadline: Deadline) -> AbstractContextManager[Deadline]:
+        """Within the block, every call of this session's clients fits `deadline`: each
+        attempt's read timeout fits the time left, throttled calls are retried until it passes,
+        and no attempt starts after it."""
+        return self._bounds.bound(deadline)
+
+    @property
+    def cli(self) -> AwsCli:
+        """AWS CLI commands for this session's profile and region."""
+        return AwsCli(self.region, self._profile)
 
     @property
     def region(self) -> str:
@@ -265,6 +451,9 @@ class AwsSession:
                     region_name=self.region,
                     config=self._config(),
                 )
+            self._bounds.install(
+                client.meta.events, client.meta.service_model.service_id.hyphenize()
+            )
             if self._watch is not None:
                 self._watch.watch(client.meta.events, service)
             self._clients[service] = client

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +65,53 @@ class Ssm:
             )
         return response["Version"]
 
+    def create_parameter(
+        self, name: str, value: str, *, description: str, tags: Mapping[str, str]
+    ) -> bool:
+        """Create the String parameter `name` unless it exists; whether this call created it.
+
+        PutParameter without Overwrite is SSM's one atomic "create if absent": of two callers
+        at once, exactly one gets True.
+        """
+        with aws_errors(f"ssm:PutParameter {name}"):
+            try:
+                self._client.put_parameter(
+                    Name=name,
+                    Value=value,
+                    Type="String",
+                    Description=description,
+                    Overwrite=False,
+                    Tags=[{"Key": key, "Value": item} for key, item in tags.items()],
+                )
+            except ClientError as exc:
+                if _code(exc) == "ParameterAlreadyExists":
+                    return False
+                raise
+        return True
+
+    def parameter_value(self, name: str) -> str | None:
+        """The value of the parameter `name`; None when there is none."""
+        with aws_errors(f"ssm:GetParameter {name}"):
+            try:
+                response: Any = self._client.get_parameter(Name=name)
+            except ClientError as exc:
+                if _code(exc) == "ParameterNotFound":
+                    return None
+                raise
+        value: str = response["Parameter"]["Value"]
+        return value
+
+    def delete_parameter(self, name: str) -> bool:
+        """Delete the parameter `name`; False when there was none."""
+        with aws_errors(f"ssm:DeleteParameter {name}"):
+            try:
+                self._client.delete_parameter(Name=name)
+            except ClientError as exc:
+                if _code(exc) == "ParameterNotFound":
+                    return False
+                raise
+        return True
+
     def managed_instances(self, instance_ids: Sequence[str]) -> dict[str, ManagedInstance]:
         """Those of `instance_ids` registered with SSM (any ping status), by id."""
         found: dict[str, ManagedInstance] = {}
@@ -119,7 +166,7 @@ class Ssm:
                 )
             except ClientError as exc:
                 # SSM may answer this for a moment right after SendCommand.
-                if exc.response.get("Error", {}).get("Code") == "InvocationDoesNotExist":
+                if _code(exc) == "InvocationDoesNotExist":
                     return None
                 raise
         return CommandInvocation(
@@ -130,3 +177,7 @@ class Ssm:
             stdout=item.get("StandardOutputContent", ""),
             stderr=item.get("StandardErrorContent", ""),
         )
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))

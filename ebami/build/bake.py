@@ -1,21 +1,31 @@
-"""The actions of a build, one method per instruction of its plan: run Packer on a private work
-folder, make sure the AMI and its snapshots carry the provenance tags, publish the AMI id."""
+"""The actions of a build, one method per instruction of its plan: take the build lease, run
+Packer on a private work folder, make sure the AMI and its snapshots carry the provenance tags,
+share and tag an AMI that exists already, publish the AMI id; then, whatever happened, remove
+what this run registered but did not finish and release the lease."""
 
 from __future__ import annotations
 
 import json
+import socket
 import tempfile
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ebami import tags as tag_names
+from ebami.build.lease import BuildInProgress, Lease, Leases, LeaseSsm
+from ebami.build.leftovers import AwsCommands
 from ebami.build.variables import USER_DATA_FILE
-from ebami.errors import Interrupted, ToolError
-from ebami.packer.machine import Artifact, UiKind
-from ebami.packer.runner import PackerBuild, UiCallback, dotted
+from ebami.errors import AccessDenied, AwsError, LeftBehind, Leftover, NotFoundError, ToolError
+from ebami.packer.machine import Artifact, UiKind, registered_image
+from ebami.packer.runner import PackerBuild, UiCallback, dotted, duration
 from ebami.packer.template import AWS_SOURCE, assemble
+from ebami.provenance import utc_timestamp
 from ebami.reporting import Reporter
+from ebami.waiting import Clock, Deadline, Sleep, poll_until
 
 if TYPE_CHECKING:
     from ebami.aws.ec2 import Image
@@ -24,21 +34,25 @@ VAR_FILE = "variables.pkrvars.json"
 
 
 class BuildActionsEc2(Protocol):
-    """The EC2 calls `BuildActions` makes (`ebami.aws.ec2.Ec2`)."""
+    """The EC2 calls `BuildActions` makes (`ebami.aws.ec2.Ec2` has them)."""
 
     def get_image(self, image_id: str) -> Image: ...
+
+    def find_images_by_tag(self, key: str, value: str) -> list[Image]: ...
+
+    def find_own_images_by_tag(self, key: str, value: str) -> list[Image]: ...
 
     def snapshot_tags(self, snapshot_ids: tuple[str, ...]) -> dict[str, dict[str, str]]: ...
 
     def tag_resources(self, resource_ids: list[str], tags: dict[str, str]) -> None: ...
 
-    def find_images_by_name(self, name: str) -> list[Image]: ...
+    def share_image(self, image_id: str, account_ids: Sequence[str]) -> None: ...
 
     def delete_image(self, image: Image) -> None: ...
 
 
-class BuildActionsSsm(Protocol):
-    """The SSM call `BuildActions` makes (`ebami.aws.ssm.Ssm`)."""
+class BuildActionsSsm(LeaseSsm, Protocol):
+    """The SSM calls `BuildActions` makes (`ebami.aws.ssm.Ssm`): the lease's and publishing."""
 
     def publish_image_id(self, name: str, image_id: str) -> int: ...
 
@@ -64,6 +78,14 @@ class Baked:
     builder_requires_imdsv2: bool | None
 
 
+class BuiltMeanwhile(Exception):
+    """Another run baked this bake key while this one waited for the lease: reuse its AMI."""
+
+    def __init__(self, image: Image) -> None:
+        super().__init__(image.image_id)
+        self.image = image
+
+
 class BuildActions:
     def __init__(
         self,
@@ -72,20 +94,126 @@ class BuildActions:
         ssm: Callable[[], BuildActionsSsm],
         packer: Callable[[], BuildActionsPacker],
         region: str,
+        cli: AwsCommands,
         reporter: Reporter,
+        now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+        host: str | None = None,
     ) -> None:
+        """`cli` writes the commands that remove what this run could not; `now` stamps the
+        lease (other machines read it); `clock` and `sleep` pace the wait for another run's
+        lease; `host` names this machine in the lease (its host name)."""
         self._ec2 = ec2
         self._ssm = ssm
         self._packer = packer
         self._region = region
+        self._cli = cli
         self._reporter = reporter
+        self._now = now
+        self._clock = clock
+        self._sleep = sleep
+        self._host = host or socket.gethostname()
+        # The AMIs Packer said it registered in this run; a failed bake may leave them pending.
+        self._registered: list[str] = []
+        self._baking = False
+
+    # --- the lease ---------------------------------------------------------------------------
+
+    def acquire_lease(self, *, name: str, run_id: str, seconds: float, wait: bool) -> Lease | None:
+        """This run's lease on the bake key, waiting up to `seconds` (as long as a lease
+        lasts) while another run holds it; None when the caller may not use SSM (the build
+        goes on, unguarded, and says so)."""
+        leases = self._leases()
+        holder: Lease | None = None
+
+        def taken() -> Lease | None:
+            nonlocal holder
+            found = leases.take(name, run_id, seconds)
+            if found is not None and found.run_id == run_id:
+                return found
+            holder = found or holder
+            return None
+
+        try:
+            lease = taken()
+            if lease is not None:
+                return lease
+            if not wait:
+                raise BuildInProgress(
+                    f"another build of this bake key is running ({_holder(holder)}); not "
+                    "waiting (--no-wait): rerun later, or without --no-wait to wait for it"
+                    + (f"; {self._free(holder)}" if holder else "")
+                )
+            if holder is not None:
+                self._reporter.progress(self._free(holder))
+            lease = poll_until(
+                taken,
+                Deadline(seconds, clock=self._clock, sleep=self._sleep),
+                waiting_for=lambda: (
+                    f"another build of this bake key is running ({_holder(holder)}); waiting"
+                ),
+                report=self._reporter.progress,
+            )
+        except AccessDenied as exc:
+            self._reporter.warn(
+                f"no build lease ({exc.message}): another build of this bake key at the same "
+                "time would bake it too"
+            )
+            return None
+        if lease is None:
+            raise BuildInProgress(
+                f"gave up after {duration(seconds)}: another build of this bake key still holds "
+                f"the lease {name} ({_holder(holder)})"
+            )
+        return lease
+
+    def recheck_bake_key(self, *, bake_key: str) -> None:
+        """Raise BuiltMeanwhile when an AMI carrying the bake key exists now."""
+        found = self._ec2.find_images_by_tag(tag_names.BAKE_KEY, bake_key)
+        if found:
+            image = found[0]
+            by = image.tags.get(tag_names.BUILD_RUN)
+            self._reporter.progress(
+                f"{image.image_id} was baked meanwhile"
+                + (f" by build run {by}" if by else "")
+                + ": reusing it"
+            )
+            raise BuiltMeanwhile(image)
+
+    def release_lease(self, *, lease: Lease | None) -> None:
+        if lease is None:
+            return
+        try:
+            self._leases().release(lease)
+        except AwsError as exc:
+            raise LeftBehind(
+                [
+                    Leftover(
+                        f"build lease {lease.name}",
+                        f"{exc.message}; other builds of this bake key wait for it until it "
+                        f"expires at {utc_timestamp(lease.expires)}",
+                        self._cli.command("ssm", "delete-parameter", "--name", lease.name),
+                    )
+                ]
+            ) from exc
+
+    def _free(self, holder: Lease) -> str:
+        return (
+            f"if {holder.holder()} is not running any more (killed), its lease expires at "
+            f"{utc_timestamp(holder.expires)}; this frees it now: "
+            + self._cli.command("ssm", "delete-parameter", "--name", holder.name)
+        )
+
+    def _leases(self) -> Leases:
+        return Leases(self._ssm(), host=self._host, now=self._now, reporter=self._reporter)
+
+    # --- baking ------------------------------------------------------------------------------
 
     def reuse_image(self, image: Image) -> Image:
         return image
 
-    def bake(
-        self, *, source: str, ami_name: str, user_data: str, variables: Mapping[str, Any]
-    ) -> Baked:
+    def bake(self, *, source: str, user_data: str, variables: Mapping[str, Any]) -> Baked:
         packer = self._packer()
         version = packer.version()
         with tempfile.TemporaryDirectory(prefix="ebami-build-") as folder:
@@ -106,13 +234,10 @@ class BuildActions:
             if template.modern:
                 self._reporter.progress("packer init: installing the amazon plugin if needed")
                 packer.init(template.folder, self._on_ui)
-            try:
-                result = packer.build(
-                    template.folder, var_file=var_file, only=source, cwd=work, on_ui=self._on_ui
-                )
-            except (ToolError, Interrupted):
-                self._discard_unfinished(ami_name)
-                raise
+            self._baking = True
+            result = packer.build(
+                template.folder, var_file=var_file, only=source, cwd=work, on_ui=self._on_ui
+            )
         self._reporter.progress(
             "built " + ", ".join(f"{a.image_id} in {a.region}" for a in result.artifacts)
         )
@@ -128,35 +253,97 @@ class BuildActions:
         image = self._ec2.get_image(image_id)
         if image.state != "available":
             raise ToolError(f"Packer reported {image_id}, but it is {image.state}")
-        untagged = [image.image_id] if not _carries(image.tags, tags) else []
-        snapshots = self._ec2.snapshot_tags(image.snapshot_ids)
-        untagged += [sid for sid, found in snapshots.items() if not _carries(found, tags)]
-        if untagged:
-            self._reporter.progress(f"tagging {', '.join(untagged)} with the provenance tags")
-            self._ec2.tag_resources(untagged, dict(tags))
-            image = replace(image, tags={**image.tags, **tags})
-        return image
+        return self._tag_where_missing(image, tags, "the provenance tags")
+
+    def discard_unfinished(self, *, run_id: str, baked: Baked | None) -> None:
+        """Remove an AMI this run registered but did not finish: one Packer reported (a
+        pending AMI carries no tags yet) or one carrying this run's `ebami:build-run`. Never
+        an AMI found by name: a run started in the same second has the same name. What cannot
+        be removed is raised as `LeftBehind`, with the command that removes it."""
+        if baked is not None or not self._baking:
+            return
+        left: list[Leftover] = []
+        candidates = dict.fromkeys(self._registered)
+        try:
+            for image in self._ec2.find_own_images_by_tag(tag_names.BUILD_RUN, run_id):
+                candidates[image.image_id] = None
+        except AwsError as exc:
+            left.append(
+                Leftover(
+                    f"any AMI tagged {tag_names.BUILD_RUN}={run_id}",
+                    f"this run's images could not be listed: {exc.message}",
+                    self._cli.command(
+                        "ec2",
+                        "describe-images",
+                        "--owners",
+                        "self",
+                        "--filters",
+                        f"Name=tag:{tag_names.BUILD_RUN},Values={run_id}",
+                    )
+                    + " (then deregister-image each)",
+                )
+            )
+        for image_id in candidates:
+            try:
+                self._discard(image_id, run_id)
+            except AwsError as exc:
+                left.append(
+                    Leftover(
+                        f"AMI {image_id}",
+                        f"registered by this run and left unfinished; {exc.message}",
+                        self._cli.command("ec2", "deregister-image", "--image-id", image_id),
+                    )
+                )
+        if left:
+            raise LeftBehind(left)
+
+    def _discard(self, image_id: str, run_id: str) -> None:
+        try:
+            image = self._ec2.get_image(image_id)
+        except NotFoundError:
+            return  # Packer removed it itself
+        if image.tags.get(tag_names.BUILD_RUN, run_id) != run_id:
+            return  # another run's, whatever this run's Packer printed
+        self._reporter.progress(
+            f"removing {image.image_id} ({image.state}), registered by this run and left unfinished"
+        )
+        self._ec2.delete_image(image)
+
+    # --- an AMI that exists already ----------------------------------------------------------
+
+    def share_image(self, *, image: Image, accounts: list[str], copies: list[str]) -> None:
+        self._ec2.share_image(image.image_id, accounts)
+        self._reporter.progress(f"{', '.join(accounts)} may launch {image.image_id}")
+        if copies:
+            self._reporter.warn(_copies_unchanged(copies, "--share-with"))
+
+    def tag_existing(self, *, image: Image, tags: Mapping[str, str], copies: list[str]) -> Image:
+        tagged = self._tag_where_missing(image, tags, "the tags asked for")
+        if copies:
+            self._reporter.warn(_copies_unchanged(copies, "--tag"))
+        return tagged
 
     def publish_parameter(self, *, name: str, image: Image) -> int:
         version = self._ssm().publish_image_id(name, image.image_id)
         self._reporter.progress(f"published {image.image_id} as {name} (version {version})")
         return version
 
-    def _discard_unfinished(self, ami_name: str) -> None:
-        """Remove an AMI a failed or interrupted build registered but never finished.
-
-        Packer deregisters its AMI only once the AMI is available; cancelled while waiting for
-        it (or failing after CreateImage), it leaves a pending AMI behind.
-        """
-        for image in self._ec2.find_images_by_name(ami_name):
-            self._reporter.progress(
-                f"removing {image.image_id} ({image.state}), left unfinished by the failed build"
-            )
-            self._ec2.delete_image(image)
+    def _tag_where_missing(self, image: Image, tags: Mapping[str, str], what: str) -> Image:
+        untagged = [image.image_id] if not _carries(image.tags, tags) else []
+        snapshots = self._ec2.snapshot_tags(image.snapshot_ids)
+        untagged += [sid for sid, found in snapshots.items() if not _carries(found, tags)]
+        if untagged:
+            self._reporter.progress(f"tagging {', '.join(untagged)} with {what}")
+            self._ec2.tag_resources(untagged, dict(tags))
+            image = replace(image, tags={**image.tags, **tags})
+        return image
 
     def _on_ui(self, kind: UiKind, text: str) -> None:
+        registered = registered_image(kind, text)
+        if registered is not None:
+            self._registered.append(registered)
         for line in text.splitlines() or [""]:
-            if kind is UiKind.SAY:
+            if kind in (UiKind.SAY, UiKind.HEARTBEAT):
                 self._reporter.progress("packer: " + line.removeprefix("==> ").strip())
             elif kind is UiKind.ERROR:
                 self._reporter.warn("packer: " + line.strip())
@@ -166,3 +353,14 @@ class BuildActions:
 
 def _carries(found: Mapping[str, str], wanted: Mapping[str, str]) -> bool:
     return all(found.get(key) == value for key, value in wanted.items())
+
+
+def _holder(lease: Lease | None) -> str:
+    return lease.holder() if lease is not None else "it changed hands just now"
+
+
+def _copies_unchanged(copies: list[str], option: str) -> str:
+    return (
+        f"{option} was applied to the AMI of the build region only: its copies in "
+        f"{', '.join(copies)} are unchanged (apply it there with the AWS CLI)"
+    )

@@ -43,13 +43,17 @@ class BuildOptions:
     tags: Mapping[str, str] = field(default_factory=dict)
     force: bool = False
     ssm_parameter: str | None = None
+    # Wait while another run bakes the same bake key (`--no-wait`: stop at once instead).
+    wait: bool = True
 
     def __post_init__(self) -> None:
-        """Refuse combinations that cannot work, before anything talks to AWS."""
+        """Refuse combinations that cannot work, and names AWS would refuse after the bake,
+        before anything talks to AWS."""
         from ebami.provenance import check_extra_tags
         from ebami.userdata import render_user_data
 
         check_extra_tags(self.tags)
+        self.check_names(region=None)
         # Rendering is pure: it refuses bad drivers, a release of another OS family and a
         # missing release where the user data pins one.
         render_user_data(self.platform, self.drivers, self.release)
@@ -72,6 +76,7 @@ class BuildOptions:
         extra_tags: Mapping[str, str] | None = None,
         force: bool = False,
         ssm_parameter: str | None = None,
+        wait: bool = True,
     ) -> BuildOptions:
         """The options of a build (or of the build a `check` compares with) from settings."""
         platform = settings.resolved_platform()
@@ -94,7 +99,19 @@ class BuildOptions:
             tags={**settings.tags, **(extra_tags or {})},
             force=force,
             ssm_parameter=ssm_parameter,
+            wait=wait,
         )
+
+    def check_names(self, region: str | None) -> None:
+        """The names of the build's outputs as AWS will judge them; with `region` (once it is
+        known), the limits that depend on it too."""
+        from ebami.formats import check_ssm_parameter_name
+
+        if self.ssm_parameter is not None:
+            try:
+                check_ssm_parameter_name(self.ssm_parameter, region)
+            except ValueError as exc:
+                raise InputError(f"--ssm-parameter: {exc}") from None
 
     def copies(self, region: str) -> list[str]:
         """The regions the AMI is copied to from `region`: each once, never `region` itself

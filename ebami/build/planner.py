@@ -5,14 +5,16 @@ answer with what exists, and `ebami build` turns it into instructions (`ebami.bu
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from ebami import __version__, tags
+from ebami.build.leftovers import AwsCommands, LeftoverEc2, find_leftovers
 from ebami.build.options import BuildOptions
-from ebami.errors import NotFoundError
+from ebami.errors import Leftover, NotFoundError
 from ebami.lookup import BaseAmi, LookupEb, find_base_ami
 from ebami.packer.template import templates_digest
 from ebami.provenance import BakeKey, provenance_tags
@@ -23,8 +25,8 @@ if TYPE_CHECKING:
     from ebami.aws.ec2 import Image
 
 
-class BuildPlanEc2(Protocol):
-    """The EC2 calls `plan_build` makes (`ebami.aws.ec2.Ec2`)."""
+class BuildPlanEc2(LeftoverEc2, Protocol):
+    """The EC2 calls `plan_build` makes (`ebami.aws.ec2.Ec2` has them)."""
 
     def get_image(self, image_id: str) -> Image: ...
 
@@ -44,6 +46,10 @@ class BuildPlan:
     tags: Mapping[str, str]
     existing: Image | None
     force: bool
+    # This run: tagged on what it creates, so that its clean-up touches nothing else.
+    run_id: str
+    # What earlier runs may have left (reported, never removed).
+    leftovers: tuple[Leftover, ...]
 
     @property
     def skips(self) -> bool:
@@ -67,8 +73,11 @@ def plan_build(
     region: str,
     environ: Mapping[str, str],
     now: datetime,
+    run_id: str,
+    cli: AwsCommands,
     reporter: Reporter,
 ) -> BuildPlan:
+    """`cli` writes the commands that remove what earlier runs left (they are only reported)."""
     base = base_ami(options, eb=eb, ec2=ec2, region=region, reporter=reporter)
     user_data = render_user_data(
         options.platform, options.drivers, options.release, packages=_packages(options)
@@ -82,6 +91,7 @@ def plan_build(
     )
     reporter.progress(f"bake key {bake_key.value[:16]}…; looking for an AMI carrying it")
     existing = next(iter(ec2.find_images_by_tag(tags.BAKE_KEY, bake_key.value)), None)
+    leftovers = find_leftovers(ec2, cli, reporter)
     name = ami_name(base, user_data, now)
     return BuildPlan(
         region=region,
@@ -97,10 +107,18 @@ def plan_build(
             ami_name=name,
             environ=environ,
             extra=options.tags,
+            run_id=run_id,
         ),
         existing=existing,
         force=options.force,
+        run_id=run_id,
+        leftovers=leftovers,
     )
+
+
+def new_run_id() -> str:
+    """A build run's id: 16 hex digits, like a verify run's."""
+    return uuid.uuid4().hex[:16]
 
 
 def base_ami(

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ebami import __version__
-from ebami.build.bake import Baked
+from ebami.build.bake import Baked, BuiltMeanwhile
 from ebami.build.options import BuildOptions
 from ebami.build.planner import BuildPlan
+from ebami.build.steps import reuse_steps
+from ebami.errors import Leftover
 from ebami.plan import Executor, Plan
 from ebami.provenance import utc_timestamp
 
@@ -37,8 +39,12 @@ class BuildRecord:
     packer_source: str
     builder_requires_imdsv2: bool | None
     ssm_parameter: str | None
+    # The run that wrote this record (`ebami:build-run` on what it made).
+    build_run: str
     started_at: str
     finished_at: str
+    # What its clean-up could not remove, each with the command that removes it.
+    left_behind: tuple[Leftover, ...]
     ebami_version: str = __version__
 
     def to_json(self) -> dict[str, Any]:
@@ -53,9 +59,17 @@ def run_build(
     *,
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
 ) -> BuildRecord:
-    """Execute the build's instructions; the record of what they made."""
+    """Execute the build's instructions; the record of what they made.
+
+    When another run baked the bake key while this one waited for the lease, its AMI is
+    reused: the plan of a build that found its AMI runs instead (shares, tags, publishing).
+    """
     started = now()
-    outputs = executor.execute(steps)
+    try:
+        outputs = executor.execute(steps)
+    except BuiltMeanwhile as found:
+        plan = replace(plan, existing=found.image)
+        outputs = executor.execute(reuse_steps(plan, options, dict(steps.facts)))
     return build_record(
         plan,
         options,
@@ -63,6 +77,7 @@ def run_build(
         packer_source=str(steps.facts["Packer source"]),
         started=started,
         finished=now(),
+        left_behind=tuple(executor.left_behind),
     )
 
 
@@ -74,6 +89,7 @@ def build_record(
     packer_source: str,
     started: datetime,
     finished: datetime,
+    left_behind: tuple[Leftover, ...],
 ) -> BuildRecord:
     """The record of an executed build plan, from what its instructions returned."""
     image: Image = outputs["image"]
@@ -101,6 +117,8 @@ def build_record(
         packer_source=packer_source,
         builder_requires_imdsv2=baked.builder_requires_imdsv2 if baked else None,
         ssm_parameter=options.ssm_parameter,
+        build_run=plan.run_id,
         started_at=utc_timestamp(started),
         finished_at=utc_timestamp(finished),
+        left_behind=left_behind,
     )

@@ -34,6 +34,7 @@ def packer_variables(
             "Name": f"ebami builder for {plan.ami_name}",
             tags.MANAGED: "true",
             tags.BAKE_KEY: plan.bake_key.value,
+            tags.BUILD_RUN: plan.run_id,
         },
         "user_data_file": USER_DATA_FILE,
         "ec2_endpoint": endpoint or "",

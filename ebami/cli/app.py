@@ -41,7 +41,11 @@ def root(
         str | None, typer.Option(help="AWS profile (default: AWS_PROFILE or the default one).")
     ] = None,
     region: Annotated[
-        str | None, typer.Option(help="AWS region (default: settings, then AWS_REGION).")
+        str | None,
+        typer.Option(
+            help="AWS region (default: settings, then AWS_REGION, AWS_DEFAULT_REGION, the "
+            "profile's region)."
+        ),
     ] = None,
     config: Annotated[
         Path | None,

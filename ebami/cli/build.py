@@ -8,9 +8,11 @@ from typing import Annotated
 
 import typer
 
-from ebami.build.options import Communicator
+from ebami.build.options import BuildOptions, Communicator
 from ebami.cli.context import AppContext
+from ebami.cli.factory import Factory
 from ebami.cli.options import PlatformOption, ReleaseOption, comma_list, parse_tags
+from ebami.errors import LeftBehind
 
 
 def build(
@@ -86,13 +88,19 @@ def build(
         str | None,
         typer.Option("--ssm-parameter", help="Publish the AMI id as this SSM parameter."),
     ] = None,
+    no_wait: Annotated[
+        bool,
+        typer.Option(
+            "--no-wait",
+            help="Exit 1 at once if another build of the same bake key is running, instead of "
+            "waiting for it (and reusing its AMI).",
+        ),
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the plan (base AMI, bake key, Packer run).")
     ] = False,
 ) -> None:
     """Bake the custom AMI: lookup, render, Packer, provenance tags, record."""
-    from ebami.build.options import BuildOptions
-    from ebami.cli.factory import Factory
     from ebami.files import require_folder, write_atomically
 
     app = AppContext.of(ctx)
@@ -119,6 +127,7 @@ def build(
         extra_tags=parse_tags(tag or [], "--tag"),
         force=force,
         ssm_parameter=ssm_parameter,
+        wait=not no_wait,
     )
     if record is not None:
         require_folder(record, "--record")
@@ -133,10 +142,13 @@ def build(
     if record is not None:
         write_atomically(record, json.dumps(result.to_json(), indent=2) + "\n", option="--record")
         app.terminal.detail(f"wrote the build record to {record}")
+    outcome = f"{result.image_id} {'already built' if result.skipped else 'built'}"
     if app.json:
         app.terminal.out_json(result.to_json())
-        return
-    app.terminal.success(
-        f"{result.image_id} {'already built' if result.skipped else 'built'} ({result.ami_name})"
-    )
-    app.terminal.out_text(result.image_id + "\n")
+    else:
+        app.terminal.out_text(result.image_id + "\n")
+    # The AMI is made and printed; what the clean-up could not remove decides the exit code.
+    if result.left_behind:
+        raise LeftBehind(result.left_behind, outcome=outcome)
+    if not app.json:
+        app.terminal.success(f"{outcome} ({result.ami_name})")

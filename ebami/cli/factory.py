@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ebami.settings import Settings
     from ebami.verify.planner import VerifyPlan, VerifyPlanner
     from ebami.verify.report import VerifyReport
+    from ebami.waiting import Deadline
 
 # The sandbox's marker answers from loopback at once; a silent loopback port gets no longer.
 MARKER_TIMEOUT = 2.0
@@ -68,6 +69,14 @@ class Factory:
         endpoint override alone proves nothing: it may be a FIPS or VPC endpoint)."""
         endpoint = self.session.endpoint_url_for("ec2")
         return endpoint is not None and self._is_sandbox(endpoint)
+
+    @contextmanager
+    def bounded(self, seconds: float) -> Iterator[Deadline]:
+        """A deadline `seconds` from now that every AWS call inside the block fits."""
+        from ebami.waiting import Deadline
+
+        with self.session.bounded(Deadline(seconds)) as deadline:
+            yield deadline
 
     def _client(self, service: str) -> Any:
         with _loading():
@@ -126,22 +135,26 @@ class Factory:
         return DisplayExecutor(self.app.terminal, as_json=self.app.json)
 
     def executor(self, actions: object) -> Executor:
+        """The executor of a plan; its clean-up's AWS calls fit the clean-up's own deadline."""
         from ebami.plan import Executor
 
-        return Executor(actions, self.app.terminal)
+        return Executor(actions, self.app.terminal, bounds=self.session.bounded)
 
-    # --- build -----------------------------------------------------------------------------------
+    # --- build ---------------------------------------------------------------------------------
 
     def plan_build(self, options: BuildOptions) -> tuple[BuildPlan, Plan]:
         from ebami.aws.iam import Iam
         from ebami.aws.kms import Kms
-        from ebami.build.planner import plan_build
+        from ebami.build.planner import new_run_id, plan_build
         from ebami.build.preflight import check_aws_inputs
         from ebami.build.steps import build_steps
 
+        region = self.session.region
+        # Names that depend on the region (an SSM parameter's length): before any call.
+        options.check_names(region)
         check_aws_inputs(
             options,
-            region=self.session.region,
+            region=region,
             ec2=self.ec2,
             iam=lambda: Iam(self._client("iam")),
             kms=lambda: Kms(self._client("kms")),
@@ -153,9 +166,11 @@ class Factory:
             options,
             eb=self.eb,
             ec2=self.ec2,
-            region=self.session.region,
+            region=region,
             environ=self.app.environ,
             now=datetime.now(timezone.utc),
+            run_id=new_run_id(),
+            cli=self.session.cli,
             reporter=self.app.terminal,
         )
         endpoint = self.session.endpoint_url_for("ec2")
@@ -170,6 +185,7 @@ class Factory:
             ssm=lambda: self.ssm,
             packer=lambda: self.packer,
             region=self.session.region,
+            cli=self.session.cli,
             reporter=self.app.terminal,
         )
         return run_build(plan, options, steps, self.executor(actions))
@@ -181,11 +197,15 @@ class Factory:
 
         return VerifyPlanner(ec2=self.ec2, eb=lambda: self.eb)
 
-    def run_verify(self, plan: VerifyPlan, timeout: float) -> VerifyReport:
+    def run_verify(self, plan: VerifyPlan, deadline: Deadline) -> VerifyReport:
         from ebami.verify.actions import VerifyActions, run_verify
 
         actions = VerifyActions(
-            ec2=self.ec2, ssm=self.ssm, reporter=self.app.terminal, timeout=timeout
+            ec2=self.ec2,
+            ssm=self.ssm,
+            reporter=self.app.terminal,
+            deadline=deadline,
+            cli=self.session.cli,
         )
         return run_verify(plan, self.executor(actions))
 

@@ -1,29 +1,52 @@
 """The entry point: the only place that maps errors to exit codes.
 
 `main` runs the Typer app without click's standalone handling, so that every failure ends here:
-ebami errors and bad usage as one line on stderr, Ctrl-C as exit code 130, anything else as an
-internal error. Tracebacks are printed only with --debug (or EBAMI_DEBUG).
+ebami errors and bad usage as one line on stderr, Ctrl-C and SIGTERM as exit code 130,
+anything else as an internal error. Tracebacks are printed only with --debug (or EBAMI_DEBUG).
 """
 
 from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
+from types import FrameType
+from typing import NoReturn
 
-import typer
-
-from ebami.cli.app import app
 from ebami.cli.terminal import Terminal
 from ebami.errors import EbamiError, ExitCode
+from ebami.interrupts import handling
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    terminal = Terminal()
+    try:
+        # SIGTERM stops every command the way Ctrl-C does, from the start: exit 130 with a
+        # line, not the bare 143 of Python's default. Clean-ups (the executor's, Packer's
+        # forwarding) set their own handlers inside this one and restore it.
+        with handling({signal.SIGTERM: _interrupt}):
+            return _main(argv, terminal)
+    except KeyboardInterrupt:
+        # One that came outside the command (while Typer loads, or as the run ends).
+        terminal.error("interrupted")
+        return ExitCode.CTRL_C
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:
+    raise KeyboardInterrupt
+
+
+def _main(argv: Sequence[str] | None, terminal: Terminal) -> int:
+    # Imported once SIGTERM is handled: Typer and the commands are most of the start-up.
+    import typer
+
+    from ebami.cli.app import app
+
     args = list(sys.argv[1:] if argv is None else argv)
     debug = _wants_debug(args)
-    terminal = Terminal()
     command = typer.main.get_command(app)
     try:
         result = command.main(args=args, prog_name="ebami", standalone_mode=False)

@@ -127,7 +127,7 @@ def start(
 
 @app.command("status")
 def status(ctx: typer.Context, directory: DirOption = None) -> None:
-    """Show the running sandbox, its injected faults and its leak report."""
+    """Show the running sandbox, its injected faults and what runs left in it (with their tags)."""
     from ebami.sandbox import control
     from ebami.sandbox.leaks import leak_report
 
@@ -144,6 +144,8 @@ def status(ctx: typer.Context, directory: DirOption = None) -> None:
             {**info.to_json(), "faults_active": info.faults.active, "leaks": leaks.to_json()}
         )
         return
+    # One row per kind of leftover: each names its resources with the tags of the run behind them.
+    leak_rows = [("leaks" if row == 0 else "", line) for row, line in enumerate(leaks.lines())]
     app_context.terminal.out_table(
         [
             ("endpoint", info.endpoint),
@@ -152,7 +154,7 @@ def status(ctx: typer.Context, directory: DirOption = None) -> None:
             ("folder", info.directory),
             ("up", f"{time.time() - info.started:.0f} s"),
             ("faults", "; ".join(info.faults.active) or "none"),
-            ("leaks", "; ".join(leaks.lines())),
+            *leak_rows,
         ]
     )
 
@@ -164,7 +166,7 @@ def stop(ctx: typer.Context, directory: DirOption = None) -> None:
 
     app_context = AppContext.of(ctx)
     folder = _folder(app_context, directory).path
-    info = control.stop(folder)
+    info = control.stop(folder, progress=app_context.terminal.progress)
     if info is None:
         app_context.terminal.progress(f"no sandbox was running in {folder}")
         return

@@ -11,7 +11,7 @@ from ebami.checks import CheckStatus
 from ebami.cli.context import AppContext
 from ebami.cli.options import comma_list
 from ebami.drivers import parse_drivers
-from ebami.errors import CheckFailed, InputError
+from ebami.errors import CheckFailed, InputError, LeftBehind
 
 if TYPE_CHECKING:
     from ebami.verify.report import VerifyReport
@@ -60,7 +60,11 @@ def verify(
     ] = None,
     timeout: Annotated[
         float,
-        typer.Option("--timeout", help="Seconds to wait for SSM and the checks, in all."),
+        typer.Option(
+            "--timeout",
+            help="Seconds for the whole check: AWS calls, SSM and the checks (the clean-up "
+            "has its own).",
+        ),
     ] = 600.0,
     dry_run: Annotated[
         bool,
@@ -87,24 +91,30 @@ def verify(
         subnet_id=settings.subnet_id,
     )
     factory = Factory(app, settings)
-    planner = factory.verify_planner()
-    if ami is not None:
-        plan = planner.plan_ami(ami, options)
-    elif env is not None:
-        plan = planner.plan_environment(env, application, options)
-    else:
-        plan = planner.plan_instances(list(instance or []), options)
-    if dry_run:
-        factory.display().execute(plan.steps)
-        return
-    report = factory.run_verify(plan, options.timeout)
+    # One deadline from here on: a silent or throttling endpoint cannot stretch the run past it.
+    with factory.bounded(options.timeout) as deadline:
+        planner = factory.verify_planner()
+        if ami is not None:
+            plan = planner.plan_ami(ami, options)
+        elif env is not None:
+            plan = planner.plan_environment(env, application, options)
+        else:
+            plan = planner.plan_instances(list(instance or []), options)
+        if dry_run:
+            factory.display().execute(plan.steps)
+            return
+        report = factory.run_verify(plan, deadline)
     if app.json:
         app.terminal.out_json(report.to_json())
     else:
         app.terminal.out_text(render(report))
+    # A failed check keeps its exit code; the clean-up has already warned of any leftover.
     if not report.passed:
         raise CheckFailed(report.failure_summary())
-    app.terminal.success(f"{report.kind.value} {report.target} verified")
+    verified = f"{report.kind.value} {report.target} verified"
+    if report.left_behind:
+        raise LeftBehind(report.left_behind, outcome=verified)
+    app.terminal.success(verified)
 
 
 def check_target(ami: str | None, instances: list[str] | None, env: str | None) -> None:
@@ -147,7 +157,8 @@ def render(report: VerifyReport) -> str:
         if item.instance_id is None:
             where = f"{item.image_id} (no instance launched)"
         elif item.launched:
-            where = f"{item.instance_id} (launched from {item.image_id}, terminated)"
+            fate = "NOT terminated" if report.left_behind else "terminated"
+            where = f"{item.instance_id} (launched from {item.image_id}, {fate})"
         else:
             where = f"{item.instance_id} (runs {item.image_id})"
         lines.append(f"  {where}")

@@ -7,6 +7,7 @@ Each line is `timestamp,target,type,data...`. Commas inside data are written as
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -20,6 +21,8 @@ class UiKind(str, Enum):
     MESSAGE = "message"  # a detail of the step (`    amazon-ebs.aws: Instance ID: i-...`)
     ERROR = "error"  # an error Packer reports
     OTHER = "other"  # anything else, including text that is not machine-readable
+    # Not Packer's: ebami's own line while Packer has printed nothing for a while.
+    HEARTBEAT = "heartbeat"
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,20 @@ def parse_artifact_id(value: str) -> list[Artifact]:
         if sep and image_id.startswith("ami-"):
             result.append(Artifact(region, image_id))
     return result
+
+
+# `    amazon-ebs.aws: AMI: ami-0123...`: the message Packer prints right after CreateImage.
+_REGISTERED = re.compile(r"\s*[\w.-]+: AMI: (ami-[0-9a-f]+)\s*")
+
+
+def registered_image(kind: UiKind, text: str) -> str | None:
+    """The AMI a UI line says Packer has just registered, if it says so.
+
+    Packer tags its AMI only once it is available, and removes it on failure only then: an AMI
+    still pending when the build fails or is interrupted is known by this line alone.
+    """
+    match = _REGISTERED.fullmatch(text) if kind is UiKind.MESSAGE else None
+    return match.group(1) if match else None
 
 
 def _unescape(field: str) -> str:

@@ -11,7 +11,6 @@ import json
 import re
 import shutil
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from ebami.packer.machine import (
     ui_text,
 )
 from ebami.packer.machine import artifacts as artifact_lines
-from ebami.packer.process import ProcessRunner
+from ebami.packer.process import ProcessRunner, Silence, Started
 
 MINIMUM_VERSION = (1, 6, 6)
 # Where the template's manifest post-processor writes, relative to Packer's working folder.
@@ -37,6 +36,10 @@ INSTALL_HINT = (
 )
 # Packer asks HashiCorp's checkpoint service for news on every run unless this is set.
 QUIET_ENVIRONMENT = {"CHECKPOINT_DISABLE": "1"}
+
+# Packer prints nothing while it waits (for an instance, an AMI, a copy): after this long
+# without a line, ebami says that it is still at its last step.
+HEARTBEAT_SECONDS = 30.0
 
 UiCallback = Callable[[UiKind, str], None]
 
@@ -61,11 +64,16 @@ class Packer:
         *,
         binary: str,
         environ: Mapping[str, str],
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
     ) -> None:
+        """`heartbeat_seconds`: after this long without a line from Packer (waiting for an AMI
+        prints nothing for minutes), say that it is still at its last step, and again as often."""
         self._process = process
         self.binary = binary
         self._environ = {**environ, **QUIET_ENVIRONMENT}
-        self._version: Future[tuple[int, int, int]] | None = None
+        self._heartbeat_seconds = heartbeat_seconds
+        self._probe: Started | None = None
+        self._version: tuple[int, int, int] | None = None
 
     @classmethod
     def find(cls, process: ProcessRunner, environ: Mapping[str, str]) -> Packer:
@@ -76,24 +84,27 @@ class Packer:
         return cls(process, binary=binary, environ=environ)
 
     def prefetch_version(self) -> None:
-        """Start reading the version in a background thread, so that `packer version` runs
-        while ebami plans (about 0.1 s of a Go binary's start, on the other core)."""
-        if self._version is None:
-            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="packer-version")
-            self._version = pool.submit(self._read_version)
-            pool.shutdown(wait=False)  # the probe finishes on its own; nothing else is queued
+        """Start `packer version` now, so that it runs while ebami plans (about 0.1 s of a Go
+        binary's start, on the other core); `version` reads its answer."""
+        if self._probe is None and self._version is None:
+            self._probe = self._start(["version"], Path.cwd())
 
     def version(self) -> tuple[int, int, int]:
-        """Packer's version; ToolError when it cannot be read or is older than 1.6.6."""
+        """Packer's version; ToolError when it cannot be read or is older than 1.6.6,
+        Interrupted when Ctrl-C or SIGTERM stopped `packer version`."""
         if self._version is None:
-            return self._read_version()
-        return self._version.result()
+            probe, self._probe = self._probe or self._start(["version"], Path.cwd()), None
+            self._version = self._read_version(probe)
+        return self._version
 
-    def _read_version(self) -> tuple[int, int, int]:
+    def _read_version(self, probe: Started) -> tuple[int, int, int]:
         output: list[str] = []
-        result = self._process.run(
-            [self.binary, "version"], cwd=Path.cwd(), env=self._environ, on_line=output.append
-        )
+        result = probe.finish(output.append)
+        if result.interrupted_by is not None:
+            # Not "cannot read the version": the user stopped the run.
+            raise Interrupted(
+                f"interrupted ({result.interrupted_by.name}) while reading Packer's version"
+            )
         text = "\n".join(output)
         match = re.search(r"Packer v(\d+)\.(\d+)\.(\d+)", text)
         if result.returncode != 0 or match is None:
@@ -142,23 +153,39 @@ class Packer:
             raise ToolError("packer build succeeded but reported no AMI; rerun with -v")
         return PackerBuild(tuple(found))
 
+    def _start(self, arguments: Sequence[str], cwd: Path) -> Started:
+        try:
+            return self._process.start([self.binary, *arguments], cwd=cwd, env=self._environ)
+        except OSError as exc:
+            raise ToolError(
+                f"cannot run {self.binary}: {exc.strerror or exc}; {INSTALL_HINT}"
+            ) from exc
+
     def _run(
         self, arguments: Sequence[str], cwd: Path, on_ui: UiCallback
     ) -> tuple[int, _Collected]:
         collected = _Collected()
+        step = ""
 
         def on_line(raw: str) -> None:
+            nonlocal step
             parsed = parse_line(raw)
             if parsed is not None:
                 collected.lines.append(parsed)
             kind, text = ui_text(raw)
             if kind is UiKind.ERROR and text:
                 collected.errors.append(text)
+            if kind is UiKind.SAY and text:
+                step = _one_line(text.removeprefix("==> "))
             if text:
                 on_ui(kind, text)
 
-        result = self._process.run(
-            [self.binary, *arguments], cwd=cwd, env=self._environ, on_line=on_line
+        def still_running(seconds: float) -> None:
+            at = f'at "{step}"' if step else "starting"
+            on_ui(UiKind.HEARTBEAT, f"still {at} ({duration(seconds)} without output)")
+
+        result = self._start(arguments, cwd).finish(
+            on_line, silence=Silence(self._heartbeat_seconds, still_running)
         )
         if result.interrupted_by is not None:
             raise Interrupted(
@@ -193,3 +220,15 @@ def _one_line(text: str) -> str:
 def dotted(version: tuple[int, ...]) -> str:
     """A version as Packer prints it: `1.6.6`."""
     return ".".join(str(part) for part in version)
+
+
+def duration(seconds: float) -> str:
+    """`45 s`, `2 min 30 s`, `1 h 5 min`: a wait as people say it."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"

@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 
 def load_extensions() -> list[Patch]:
     """Import the modules that register patches (this imports moto); return every patch."""
-    from ebami.sandbox import ec2, elasticbeanstalk, patching, routes, ssm, throttling
+    from ebami.sandbox import ec2, elasticbeanstalk, parameters, patching, routes, ssm, throttling
 
-    del ec2, elasticbeanstalk, routes, ssm, throttling  # imported for their registrations
+    del ec2, elasticbeanstalk, parameters, routes, ssm, throttling  # imported to register
     return list(patching.PATCHES)
 
 

@@ -1,5 +1,6 @@
 """Running sandboxes: the state file that lets `start`, `status` and `stop` find one, the
-background server process, and the environment a client needs to talk to it.
+folder's lock that lets one `start` or `stop` at a time change it, the background server
+process, and the environment a client needs to talk to it.
 
 This module does not import moto: `status` and `stop` stay light. The server process itself is
 `python -m ebami.sandbox serve`.
@@ -7,6 +8,7 @@ This module does not import moto: `status` and `stop` stay light. The server pro
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import json
 import os
@@ -16,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,7 @@ from ebami.sandbox.faults import Faults
 from ebami.waiting import Deadline, poll_until
 
 STATE_FILE = "sandbox.json"
+LOCK_FILE = "sandbox.lock"
 LOG_FILE = "server.log"
 ENV_DIR = "EBAMI_SANDBOX_DIR"
 ENV_MARKER = "EBAMI_SANDBOX"  # set to the endpoint; tells ebami commands they talk to a sandbox
@@ -34,6 +38,8 @@ FAKE_SECRET = "sandbox-secret"  # noqa: S105 - a placeholder the sandbox accepts
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 KILL_TIMEOUT = 5.0
+# The longest another start (ready or given up and stopped) or stop holds a folder's lock.
+LOCK_TIMEOUT = START_TIMEOUT + STOP_TIMEOUT + 2 * KILL_TIMEOUT
 POLL_INTERVAL = 0.05
 # The seed world needs these services in its region; its ARNs and IAM are the `aws` partition's.
 REGION_SERVICES = ("ec2", "elasticbeanstalk", "ssm")
@@ -216,6 +222,46 @@ def is_sandbox_process(pid: int) -> bool:
     return b"ebami.sandbox" in cmdline and b"serve" in cmdline
 
 
+@contextmanager
+def folder_lock(
+    directory: Path,
+    *,
+    timeout: float = LOCK_TIMEOUT,
+    progress: Callable[[str], None] = lambda _: None,
+    clock: Clock = Clock(),
+) -> Iterator[None]:
+    """Hold the folder's lock: one start or stop at a time, so that two starts at once can never
+    both find no sandbox and both spawn a server. The lock is the kernel's (`flock`) on a file
+    next to the state file: a process that dies holding it releases it, and the server, which
+    does not inherit the descriptor, never holds it."""
+    path = directory / LOCK_FILE
+    try:
+        handle = path.open("a")
+    except OSError as exc:
+        raise SandboxError(f"cannot open the sandbox lock file {path}: {exc.strerror}") from None
+    with handle:
+
+        def taken() -> bool | None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return None
+            return True
+
+        def waiting_for() -> str:
+            return f"waiting for another 'ebami sandbox' start or stop in {directory}"
+
+        deadline = clock.deadline(timeout)
+        if not poll_until(
+            taken, deadline, waiting_for=waiting_for, report=progress, polls=steady_polls()
+        ):
+            raise SandboxError(
+                f"another 'ebami sandbox' start or stop held {path} for {timeout:.0f} s; "
+                "try again once it is done"
+            )
+        yield  # closing the file releases the lock
+
+
 def start_background(
     directory: Path | Folder,
     *,
@@ -230,6 +276,7 @@ def start_background(
     """Start `python -m ebami.sandbox serve` detached; return once its state file says ready.
 
     Bad input (port, region, a folder that cannot be made) is refused before anything starts.
+    The folder's lock is held from the look for a running sandbox until the new one is ready.
     """
     folder = directory if isinstance(directory, Folder) else Folder(directory, str(directory))
     directory = folder.path
@@ -237,37 +284,39 @@ def start_background(
         raise InputError(f"--port {port} is out of range: give 1 to 65535, or 0 for a free port")
     check_region(region)
     create_folder(folder)
-    running = read_state(directory)
-    if running is not None:
-        raise SandboxError(
-            f"a sandbox is already running in {directory} (pid {running.pid}, {running.endpoint}); "
-            "stop it with 'ebami sandbox stop' or pick another --dir"
-        )
-    log_path = directory / LOG_FILE
-    command = [
-        sys.executable, "-m", "ebami.sandbox", "serve",
-        "--dir", str(directory), "--port", str(port), "--region", region,
-        "--seed", str(seed), "--faults", json.dumps(faults.to_json()),
-    ]  # fmt: skip
-    progress(f"starting the sandbox in {directory}")
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            close_fds=True,
-        )
-    try:
-        return _wait_ready(proc, directory, log_path, timeout, clock)
-    except BaseException:  # not ready, or Ctrl-C: leave nothing running
-        _terminate(proc.pid, STOP_TIMEOUT, clock)
-        remove_state(directory, proc.pid)
-        raise
+    with folder_lock(directory, progress=progress, clock=clock):
+        running = read_state(directory)
+        if running is not None:
+            raise SandboxError(
+                f"a sandbox is already running in {directory} "
+                f"(pid {running.pid}, {running.endpoint}); "
+                "stop it with 'ebami sandbox stop' or pick another --dir"
+            )
+        log_path = directory / LOG_FILE
+        command = [
+            sys.executable, "-m", "ebami.sandbox", "serve",
+            "--dir", str(directory), "--port", str(port), "--region", region,
+            "--seed", str(seed), "--faults", json.dumps(faults.to_json()),
+        ]  # fmt: skip
+        progress(f"starting the sandbox in {directory}")
+        with log_path.open("w") as log:
+            proc = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+            )
+        try:
+            return _wait_ready(proc, directory, log_path, timeout, clock)
+        except BaseException:  # not ready, or Ctrl-C: leave nothing running
+            _terminate(proc.pid, STOP_TIMEOUT, clock)
+            remove_state(directory, proc.pid)
+            raise
 
 
-def _steady() -> Iterator[float]:
+def steady_polls() -> Iterator[float]:
     """A local server answers within milliseconds: poll at one short, steady interval."""
     return itertools.repeat(POLL_INTERVAL)
 
@@ -284,22 +333,30 @@ def _wait_ready(
         info = read_state(directory)
         return info if info is not None and info.pid == proc.pid else None
 
-    info = poll_until(ready, clock.deadline(timeout), polls=_steady())
+    info = poll_until(ready, clock.deadline(timeout), polls=steady_polls())
     if info is None:
         raise SandboxError(f"the sandbox was not ready within {timeout:.0f} s (log: {log_path})")
     return info
 
 
 def stop(
-    directory: Path, *, timeout: float = STOP_TIMEOUT, clock: Clock = Clock()
+    directory: Path,
+    *,
+    timeout: float = STOP_TIMEOUT,
+    progress: Callable[[str], None] = lambda _: None,
+    clock: Clock = Clock(),
 ) -> SandboxInfo | None:
-    """Stop the sandbox running in `directory`; None when there was none."""
-    info = read_state(directory)
-    if info is None:
+    """Stop the sandbox running in `directory`; None when there was none. A start under way in
+    the folder is waited for, then stopped."""
+    if not directory.is_dir():
         return None
-    _terminate(info.pid, timeout, clock)
-    remove_state(directory, info.pid)
-    return info
+    with folder_lock(directory, progress=progress, clock=clock):
+        info = read_state(directory)
+        if info is None:
+            return None
+        _terminate(info.pid, timeout, clock)
+        remove_state(directory, info.pid)
+        return info
 
 
 def _terminate(pid: int, timeout: float, clock: Clock) -> None:
@@ -316,7 +373,7 @@ def _terminate(pid: int, timeout: float, clock: Clock) -> None:
                 os.killpg(pid, signum)
         except ProcessLookupError:
             return
-        if poll_until(gone, clock.deadline(wait), polls=_steady()):
+        if poll_until(gone, clock.deadline(wait), polls=steady_polls()):
             return
 
 

@@ -1,5 +1,6 @@
 """EC2 in the sandbox: instances get a root filesystem and boot their user data; images carry
-the root of the instance they were made from; a fault can keep new images `pending`."""
+the root of the instance they were made from; a fault can keep new images `pending`; a second
+image of a name the account already uses is refused, as AWS refuses it (moto accepts it)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
+from moto.core.exceptions import ServiceException
 from moto.ec2.models.amis import Ami, AmiBackend
 from moto.ec2.models.instances import Instance, InstanceBackend
 
@@ -16,6 +18,19 @@ from ebami.sandbox.rootfs import SSM_AGENT_PACKAGE, installed_packages
 
 _PENDING = "ebami_pending_polls"
 _BOOT = "ebami_boot"
+
+
+class InvalidAMINameDuplicate(ServiceException):
+    code = "InvalidAMIName.Duplicate"
+
+
+def refuse_duplicate_name(backend: Any, name: str | None) -> None:
+    """AMI names are unique among an account's images in a region, whatever their state."""
+    if name is None:  # moto's own calls may leave it out; AWS's API requires it
+        return
+    for image in backend.amis.values():
+        if image.name == name and image.owner_id == backend.account_id:
+            raise InvalidAMINameDuplicate(f"AMI name {name} is already in use by AMI {image.id}")
 
 
 def user_data_bytes(instance: Instance) -> bytes | None:
@@ -60,8 +75,10 @@ def _terminate(original: Callable[..., Any], backend: Any, *args: Any, **kwargs:
 
 @hook(AmiBackend, "create_image")
 def _create_image(original: Callable[..., Any], backend: Any, *args: Any, **kwargs: Any) -> Any:
-    image: Ami = original(backend, *args, **kwargs)
     state = runtime.current()
+    with state.lock:  # two concurrent images of one name: the second is refused
+        refuse_duplicate_name(backend, argument(original, "name", backend, *args, **kwargs))
+        image: Ami = original(backend, *args, **kwargs)
     if image.instance_id:
         state.roots.snapshot(image.instance_id, image.id)
     if state.faults.ami_pending_polls:
@@ -70,9 +87,18 @@ def _create_image(original: Callable[..., Any], backend: Any, *args: Any, **kwar
     return image
 
 
+@hook(AmiBackend, "register_image")
+def _register_image(original: Callable[..., Any], backend: Any, *args: Any, **kwargs: Any) -> Any:
+    with runtime.current().lock:
+        refuse_duplicate_name(backend, argument(original, "name", backend, *args, **kwargs))
+        return original(backend, *args, **kwargs)
+
+
 @hook(AmiBackend, "copy_image")
 def _copy_image(original: Callable[..., Any], backend: Any, *args: Any, **kwargs: Any) -> Any:
-    image: Ami = original(backend, *args, **kwargs)
+    with runtime.current().lock:  # CopyImage's Name names the copy in this (its target) region
+        refuse_duplicate_name(backend, argument(original, "name", backend, *args, **kwargs))
+        image: Ami = original(backend, *args, **kwargs)
     source = argument(original, "source_image_id", backend, *args, **kwargs)
     runtime.current().roots.copy_image(str(source), image.id)
     return image

@@ -1,22 +1,23 @@
 """The actions of `ebami verify`, one method per instruction of its plan, and `run_verify`, which
 executes a plan and turns what its instructions returned into the report.
 
-Every wait shares one deadline (`--timeout`), started as the run starts. The throwaway
-instance is terminated by the plan's clean-up whatever happens: success, failure, timeout,
-Ctrl-C or SIGTERM; if the launch itself was cut short, it is found by its run tag.
+Every wait shares one deadline (`--timeout`), started as the command starts; the AWS calls of
+the run fit it too (the factory bounds the session by it). The throwaway instance is
+terminated by the plan's clean-up whatever happens: success, failure, timeout, Ctrl-C or
+SIGTERM; if the launch itself was cut short, it is found by its run tag. What could not be
+terminated is named with the AWS CLI command that terminates it (`LeftBehind`).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import Protocol
 
 from ebami import tags
 from ebami.aws.ec2 import Instance, InstanceSpec
 from ebami.checks import CheckResult, CheckStatus
-from ebami.errors import AwsError, Interrupted
+from ebami.errors import AwsError, Interrupted, LeftBehind, Leftover
 from ebami.plan import Executor
 from ebami.provenance import utc_timestamp
 from ebami.reporting import Reporter
@@ -26,7 +27,7 @@ from ebami.verify.planner import Target, VerifyPlan
 from ebami.verify.probing import ProbeSsm, probe_instances
 from ebami.verify.reaching import SsmReach, SsmReachEc2, SsmReachSsm
 from ebami.verify.report import InstanceReport, TargetKind, VerifyReport
-from ebami.waiting import Clock, Deadline, Sleep
+from ebami.waiting import Deadline
 
 Results = dict[str, list[CheckResult]]
 
@@ -47,6 +48,12 @@ class VerifyActionsSsm(SsmReachSsm, ProbeSsm, Protocol):
     """The SSM calls `VerifyActions` makes: its `SsmReach`'s and `probe_instances`'s."""
 
 
+class CliCommands(Protocol):
+    """AWS CLI commands for the run's profile and region (`ebami.aws.session.AwsCli`)."""
+
+    def command(self, service: str, operation: str, *args: str) -> str: ...
+
+
 class VerifyActions:
     def __init__(
         self,
@@ -54,16 +61,18 @@ class VerifyActions:
         ec2: VerifyActionsEc2,
         ssm: VerifyActionsSsm,
         reporter: Reporter,
-        timeout: float,
-        clock: Clock = time.monotonic,
-        sleep: Sleep = time.sleep,
+        deadline: Deadline,
+        cli: CliCommands,
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
+        """`deadline` is the run's (`--timeout`), shared by every wait; `cli` writes the
+        commands that remove what the clean-up could not."""
         self._ec2 = ec2
         self._ssm = ssm
         self._reporter = reporter
         self._now = now
-        self._deadline = Deadline(timeout, clock=clock, sleep=sleep)
+        self._deadline = deadline
+        self._cli = cli
 
     def launch(self, spec: InstanceSpec) -> Instance:
         instance = self._ec2.launch_instance(spec)
@@ -125,18 +134,58 @@ class VerifyActions:
         return verified
 
     def terminate(self, instance: Instance | None, run_tag: str) -> list[str]:
-        """Terminate what this run launched, found by its run tag if the launch was cut short."""
+        """Terminate what this run launched, found by its run tag if the launch was cut short.
+
+        The calls keep trying through throttling until the clean-up's deadline (the executor
+        bounds them); what AWS still refuses then is raised as `LeftBehind`, with the command
+        that terminates it.
+        """
         if instance is not None:
             ids = [instance.instance_id]
         else:
-            ids = [
-                item.instance_id
-                for item in self._ec2.find_instances_by_tag(tags.VERIFY_RUN, run_tag)
-            ]
+            try:
+                found = self._ec2.find_instances_by_tag(tags.VERIFY_RUN, run_tag)
+            except AwsError as exc:
+                raise LeftBehind([self._tagged_leftover(run_tag, exc.message)]) from exc
+            ids = [item.instance_id for item in found]
         if ids:
             self._reporter.progress(f"terminating {', '.join(ids)}")
-            self._ec2.terminate_instances(ids)
+            try:
+                self._ec2.terminate_instances(ids)
+            except AwsError as exc:
+                raise LeftBehind(
+                    [
+                        Leftover(
+                            f"instance {instance_id}",
+                            exc.message,
+                            self._cli.command(
+                                "ec2", "terminate-instances", "--instance-ids", instance_id
+                            ),
+                        )
+                        for instance_id in ids
+                    ]
+                ) from exc
         return ids
+
+    def _tagged_leftover(self, run_tag: str, reason: str) -> Leftover:
+        """The instances of this run whose ids are unknown (the launch was cut short and the
+        search for them failed): a command that finds and terminates them."""
+        find = self._cli.command(
+            "ec2",
+            "describe-instances",
+            "--filters",
+            f"Name=tag:{tags.VERIFY_RUN},Values={run_tag}",
+            "Name=instance-state-name,Values=pending,running,stopping,stopped",
+            "--query",
+            "Reservations[].Instances[].InstanceId",
+            "--output",
+            "text",
+        )
+        return Leftover(
+            f"any instance tagged {tags.VERIFY_RUN}={run_tag}",
+            reason,
+            f"{self._cli.command('ec2', 'terminate-instances')} --instance-ids $({find})",
+        )
 
 
 def run_verify(plan: VerifyPlan, executor: Executor) -> VerifyReport:
@@ -148,7 +197,7 @@ def run_verify(plan: VerifyPlan, executor: Executor) -> VerifyReport:
     try:
         outputs = executor.execute(plan.steps)
     except KeyboardInterrupt:
-        raise Interrupted(f"interrupted: verify stopped; {_left(plan, executor.outputs)}") from None
+        raise Interrupted(f"interrupted: verify stopped; {_left(plan, executor)}") from None
     results: Results = outputs.get("results", {})
     if plan.kind is TargetKind.AMI:
         instance: Instance = outputs["instance"]
@@ -168,12 +217,19 @@ def run_verify(plan: VerifyPlan, executor: Executor) -> VerifyReport:
             for target in plan.targets
         )
     return VerifyReport(
-        plan.kind, plan.target, reports, plan.notes, outputs.get("verified_tags") or {}
+        plan.kind,
+        plan.target,
+        reports,
+        plan.notes,
+        outputs.get("verified_tags") or {},
+        tuple(executor.left_behind),
     )
 
 
-def _left(plan: VerifyPlan, outputs: Mapping[str, Any]) -> str:
+def _left(plan: VerifyPlan, executor: Executor) -> str:
     if plan.kind is not TargetKind.AMI:
         return "nothing was launched"
-    gone = outputs.get("terminated") or []
+    if executor.left_behind:
+        return "left behind: " + "; ".join(str(leftover) for leftover in executor.left_behind)
+    gone = executor.outputs.get("terminated") or []
     return f"terminated {', '.join(gone)}" if gone else "nothing was left running"

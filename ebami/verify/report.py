@@ -8,6 +8,7 @@ from enum import Enum
 from typing import Any
 
 from ebami.checks import CheckResult, CheckStatus
+from ebami.errors import Leftover
 
 
 class TargetKind(str, Enum):
@@ -50,6 +51,8 @@ class VerifyReport:
     instances: tuple[InstanceReport, ...]
     notes: tuple[str, ...] = ()
     verified_tags: Mapping[str, str] = field(default_factory=dict)
+    # What the run launched and could not terminate, each with the command that does.
+    left_behind: tuple[Leftover, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -80,4 +83,5 @@ class VerifyReport:
             "notes": list(self.notes),
             "instances": [report.to_json() for report in self.instances],
             "verified_tags": dict(self.verified_tags),
+            "left_behind": [leftover.to_json() for leftover in self.left_behind],
         }

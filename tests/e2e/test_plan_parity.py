@@ -28,7 +28,8 @@ def test_the_build_executes_the_plan_its_dry_run_shows(sandbox: Sandbox, tmp_pat
     shown = json.loads(dry.stdout)
     assert shown["dry_run"] is True
     planned = [item["action"] for item in shown["instructions"]]
-    assert planned == ["bake", "tag_image", "publish_parameter"]
+    assert planned == ["acquire_lease", "bake", "tag_image", "publish_parameter"]
+    assert [item["action"] for item in shown["cleanup"]] == ["discard_unfinished", "release_lease"]
     assert shown["facts"]["Packer source"] == "amazon-ebs.sandbox"
 
     real = build(sandbox, *args, cwd=tmp_path)
@@ -36,7 +37,8 @@ def test_the_build_executes_the_plan_its_dry_run_shows(sandbox: Sandbox, tmp_pat
     said = [_unstamped(line) for line in real.stderr.splitlines()]
     positions = [said.index(_unstamped(item["message"])) for item in shown["instructions"]]
     assert positions == sorted(positions), said  # every planned step ran, in the plan's order
-    record_variables = shown["instructions"][0]["params"]["variables"]
+    (bake,) = [item for item in shown["instructions"] if item["action"] == "bake"]
+    record_variables = bake["params"]["variables"]
     assert record_variables["source_ami"] in real.stderr
 
 

@@ -1,9 +1,11 @@
-"""`ebami sandbox start|status|stop|run` as a user runs them: processes, ports, exit codes."""
+"""`ebami sandbox start|status|stop|run` as a user runs them: processes, ports, exit codes,
+signals, two starts at once, and the leak report."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from ebami.sandbox.control import STATE_FILE
+from tests.e2e.conftest import SandboxFactory
+from tests.sandbox_helpers import wait_for
 
 
 def ebami(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -145,3 +149,138 @@ def test_a_start_that_is_not_ready_in_time_leaves_nothing_running(tmp_path: Path
         start_background(folder, port=0, region="us-east-1", faults=Faults(), seed=0, timeout=0.05)
     assert processes_mentioning(str(folder)) == []
     assert not (folder / STATE_FILE).exists()
+
+
+def live_members(pgid: int) -> list[int]:
+    """The processes of group `pgid` that are not zombies (a zombie has ended already)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        state, _ppid, group = stat[stat.rindex(")") + 2 :].split()[:3]
+        if int(group) == pgid and state != "Z":
+            members.append(int(entry.name))
+    return members
+
+
+# A grandchild of `sandbox run`: it answers SIGTERM with a call to the sandbox, which therefore
+# must still be up when the group ends. Background jobs of a script ignore SIGINT.
+GRANDCHILD = """
+import os, signal, sys, time
+import boto3
+ec2 = boto3.client("ec2")
+def bye(*_):
+    ec2.describe_key_pairs()
+    open(sys.argv[2], "w").write("answered")
+    sys.exit(0)
+signal.signal(signal.SIGTERM, bye)
+open(sys.argv[1], "w").write(f"{os.getpgid(0)} {os.environ['AWS_ENDPOINT_URL']}")
+time.sleep(300)
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_to_run_ends_every_process_of_the_command_before_the_sandbox(
+    signum: signal.Signals, tmp_path: Path
+) -> None:
+    ready, answered = tmp_path / "ready", tmp_path / "answered"
+    # The grandchild in the background, a command substitution in the foreground (the shape of
+    # `ami=$(ebami build ...)` in scripts/pipeline). Every process names tmp_path.
+    sleeper = f"\"$0\" -c 'import time; time.sleep(300)' {tmp_path}"
+    script = f'"$0" -c "$1" {ready} {answered} & x=$({sleeper}); wait'
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ebami", "sandbox", "run", "--",
+         "bash", "-c", script, sys.executable, GRANDCHILD],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: ready.exists() and ready.read_text(), timeout=60)
+        pgid, endpoint = ready.read_text().split()
+        assert int(pgid) != os.getpgid(0)  # the command's own group, not ebami's or ours
+        proc.send_signal(signum)
+        _, stderr = proc.communicate(timeout=60)
+        group_left, left = live_members(int(pgid)), processes_mentioning(str(tmp_path))
+    finally:  # a failure must not leave the command's processes behind
+        proc.kill()
+        for pid in processes_mentioning(str(tmp_path)):
+            os.kill(pid, signal.SIGKILL)
+    assert proc.returncode == 128 + signum, stderr
+    assert f"passed {signum.name} on to bash and its processes" in stderr
+    assert answered.read_text() == "answered"  # the sandbox outlived the group
+    assert (group_left, left) == ([], [])
+    assert listening_addresses(int(endpoint.rsplit(":", 1)[1])) == set()
+
+
+def test_two_starts_at_once_in_one_folder_leave_one_server(tmp_path: Path) -> None:
+    folder = tmp_path / "sb"
+    command = [sys.executable, "-m", "ebami", "sandbox", "start", "--dir", str(folder)]
+    starts = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outcomes = [start.communicate(timeout=120) for start in starts]
+    servers = [
+        pid
+        for pid in processes_mentioning(str(folder))
+        if b"serve" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+    stopped = ebami("sandbox", "stop", "--dir", str(folder))
+    left = processes_mentioning(str(folder))
+    for orphan in left:  # a failure must not leave a server behind
+        os.kill(orphan, signal.SIGKILL)
+    assert sorted(start.returncode for start in starts) == [0, 1], outcomes
+    assert len(servers) == 1
+    [(exports, _)] = [
+        out for out, start in zip(outcomes, starts, strict=True) if not start.returncode
+    ]
+    [refused] = [err for (_, err), start in zip(outcomes, starts, strict=True) if start.returncode]
+    assert f"a sandbox is already running in {folder} (pid {servers[0]}" in refused
+    assert stopped.returncode == 0, stopped.stderr
+    assert f"sandbox stopped (pid {servers[0]}" in stopped.stderr
+    assert left == []
+    endpoint = exports.split("AWS_ENDPOINT_URL=", 1)[1].split()[0]
+    assert listening_addresses(int(endpoint.rsplit(":", 1)[1])) == set()
+
+
+def test_status_lists_what_a_killed_run_left_with_the_tags_of_its_run(
+    make_sandbox: SandboxFactory,
+) -> None:
+    sandbox = make_sandbox(ami_pending_polls=5)
+    ec2 = sandbox.client("ec2")
+    base = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    run_tags = [
+        {"Key": "Name", "Value": "ebami builder for ebami-test"},
+        {"Key": "ebami:managed", "Value": "true"},
+        {"Key": "ebami:bake-key", "Value": "k1"},
+    ]
+    instance = ec2.run_instances(
+        ImageId=base, MinCount=1, MaxCount=1,
+        TagSpecifications=[{"ResourceType": "instance", "Tags": run_tags}],
+    )["Instances"][0]["InstanceId"]  # fmt: skip
+    image = ec2.create_image(InstanceId=instance, Name="ebami-test")["ImageId"]
+    folder = str(sandbox.directory)
+
+    status = ebami("sandbox", "status", "--dir", folder)
+    assert status.returncode == 0, status.stderr
+    rows = status.stdout.splitlines()
+    tags = "[Name=ebami builder for ebami-test, ebami:bake-key=k1, ebami:managed=true]"
+    assert rows[-2:] == [
+        f"leaks     instances: {instance} {tags}",
+        f"          pending AMIs: {image} (ebami-test)",
+    ]
+    as_json = ebami("--output", "json", "sandbox", "status", "--dir", folder)
+    leaks = json.loads(as_json.stdout)["leaks"]
+    assert leaks["clean"] is False
+    assert leaks["instances"] == [
+        {"id": instance, "name": "", "tags": {tag["Key"]: tag["Value"] for tag in run_tags}}
+    ]
+    assert [item["id"] for item in leaks["pending_images"]] == [image]
+
+    ec2.terminate_instances(InstanceIds=[instance])
+    ec2.deregister_image(ImageId=image)
+    cleaned = ebami("sandbox", "status", "--dir", folder)
+    assert cleaned.stdout.splitlines()[-1] == "leaks     nothing left behind"

@@ -1,5 +1,6 @@
 """The session factory against moto (in-process) and a silent local endpoint: configuration,
-counting, endpoint variables, slow-call reports, errors."""
+the region's sources, counting, endpoint variables, slow-call reports, calls that fit a
+deadline, errors."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
+import botocore
 import pytest
 from botocore.exceptions import ReadTimeoutError
 from botocore.loaders import JSONFileLoader, Loader
@@ -27,6 +30,7 @@ from ebami.aws.session import (
     SlowCallWatch,
 )
 from ebami.errors import AwsError, CredentialsError, InputError
+from ebami.waiting import Deadline
 
 
 @pytest.fixture
@@ -74,6 +78,40 @@ def test_counter_counts_calls_per_operation(aws: None) -> None:
 def test_missing_region_is_an_input_error() -> None:
     with pytest.raises(InputError, match=r"^no AWS region: pass --region"):
         AwsSession().client("ec2")
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "us-west-2"}, "eu-west-1"),
+        ({"AWS_REGION": "us-west-2", "AWS_DEFAULT_REGION": "eu-west-1"}, "us-west-2"),
+        ({"AWS_REGION": "eu-west-1"}, "eu-west-1"),
+        ({"AWS_DEFAULT_REGION": "us-west-2"}, "us-west-2"),
+        ({"AWS_REGION": "", "AWS_DEFAULT_REGION": "us-west-2"}, "us-west-2"),
+    ],
+    ids=["both", "both-swapped", "aws-region", "aws-default-region", "empty-aws-region"],
+)
+def test_aws_region_comes_first_then_aws_default_region(
+    monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], expected: str
+) -> None:
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    session = AwsSession()
+    assert session.region == expected
+    assert session.client("ec2").meta.region_name == expected
+    # ebami's own setting (--region, ebami.toml, EBAMI_REGION) wins over both.
+    assert AwsSession(region="ap-south-1").region == "ap-south-1"
+
+
+def test_aws_region_wins_over_the_profile_s_region(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    config = tmp_path / "config"
+    config.write_text("[default]\nregion = sa-east-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    assert AwsSession().region == "sa-east-1"
+    monkeypatch.setenv("AWS_REGION", "eu-north-1")
+    assert AwsSession().region == "eu-north-1"
 
 
 def test_unknown_profile_is_an_input_error() -> None:
@@ -153,6 +191,9 @@ class FakeClock:
     def __call__(self) -> float:
         return self.now
 
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
 
 def watched_ec2(watch: SlowCallWatch, clock: FakeClock, times: list[float]) -> Any:
     """An EC2 client (moto answers it) during whose calls the clock moves through `times`,
@@ -207,13 +248,21 @@ def test_one_thread_watches_while_calls_are_out(aws: None) -> None:
     assert len(starts) == 2
 
 
+@dataclass
+class SilentEndpoint:
+    url: str
+    # Set once a client has connected (and is now waiting for an answer that never comes).
+    connected: threading.Event
+
+
 @pytest.fixture
-def silent_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """An endpoint on 127.0.0.1 that accepts connections and never answers. It stops at the
-    end of the test, or by itself after 30 s."""
+def silent_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[SilentEndpoint]:
+    """An endpoint on 127.0.0.1 (`AWS_ENDPOINT_URL`) that accepts connections and never
+    answers. It stops at the end of the test, or by itself after 30 s."""
     server = socket.create_server(("127.0.0.1", 0))
     server.settimeout(0.05)
     stop = threading.Event()
+    connected = threading.Event()
     accepted: list[socket.socket] = []
 
     def accept() -> None:
@@ -221,12 +270,14 @@ def silent_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         while not stop.is_set() and time.monotonic() < deadline:
             with contextlib.suppress(TimeoutError):
                 accepted.append(server.accept()[0])
+                connected.set()
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.getsockname()[1]}")
+    url = f"http://127.0.0.1:{server.getsockname()[1]}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
     try:
-        yield
+        yield SilentEndpoint(url, connected)
     finally:
         stop.set()
         thread.join()
@@ -236,7 +287,7 @@ def silent_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def test_an_endpoint_that_never_answers_fails_after_the_attempts_and_says_so(
-    silent_endpoint: None,
+    silent_endpoint: SilentEndpoint,
 ) -> None:
     lines: list[str] = []
     session = AwsSession(
@@ -285,3 +336,73 @@ def test_models_load_through_msgspec_exactly_as_botocore_loads_them() -> None:
     theirs = Loader().load_service_model("ec2", "service-2")
     assert ours == theirs
     assert list(ours["shapes"]) == list(theirs["shapes"])  # the order, too
+
+
+def attempts_of(client: Any) -> list[tuple[int, float, type[BaseException] | None]]:
+    """Each attempt of the client's calls: its number, its read timeout, how it ended."""
+    attempts: list[tuple[int, float, type[BaseException] | None]] = []
+    timeouts: list[float] = []
+
+    def sent(request: Any, **_: Any) -> None:
+        timeouts.append(request.context.get("read_timeout") or client.meta.config.read_timeout)
+
+    def ended(context: dict[str, Any], exception: BaseException | None, **_: Any) -> None:
+        attempt = context["retries"]["attempt"]
+        attempts.append((attempt, timeouts[attempt - 1], type(exception) if exception else None))
+
+    # After the session's own handler (which sets the attempt's read timeout), before any
+    # handler the test registers later on the same event.
+    client.meta.events.register("before-send.ec2", sent)
+    client.meta.events.register("response-received", ended)
+    return attempts
+
+
+def test_inside_a_deadline_a_silent_endpoint_gets_one_attempt_that_fits_the_time_left(
+    silent_endpoint: SilentEndpoint,
+) -> None:
+    session = AwsSession(region="us-east-1", connect_timeout=1, read_timeout=30)
+    client = session.client("ec2")
+    attempts = attempts_of(client)
+    deadline = Deadline(1.5)
+    with (
+        session.bounded(deadline),
+        pytest.raises(AwsError, match="accepted the connection but sent no answer"),
+        aws_errors("ec2:DescribeImages"),
+    ):
+        client.describe_images(Owners=["self"])
+    # Not 3 attempts of 30 s: one, whose read timeout was the time left; the deadline then
+    # passed, and no attempt starts after it.
+    ((number, read_timeout, ended),) = attempts
+    assert (number, ended) == (1, ReadTimeoutError)
+    assert 1.0 <= read_timeout <= 1.5
+
+
+def test_attempts_that_time_out_share_the_deadline(aws: None) -> None:
+    """A silent endpoint on a fake clock: each attempt "waits" its read timeout."""
+    clock = FakeClock()
+    session = AwsSession(region="us-east-1", read_timeout=30)
+    client = session.client("ec2")
+    attempts = attempts_of(client)
+
+    def silent(request: Any, **_: Any) -> None:
+        clock.now += request.context["read_timeout"]
+        raise ReadTimeoutError(endpoint_url=request.url)
+
+    client.meta.events.register("before-send.ec2", silent)
+    with (
+        session.bounded(Deadline(50, clock=clock, sleep=clock.sleep)),
+        pytest.raises(ReadTimeoutError),
+    ):
+        client.describe_images(Owners=["self"])
+    # 30 s (the setting), then the 20 s left; nothing after the deadline: 50 s in all, where
+    # the setting alone would have allowed 3 x 30 s.
+    assert attempts == [(1, 30.0, ReadTimeoutError), (2, 20.0, ReadTimeoutError)]
+    assert clock.now == 150.0
+
+
+def test_botocore_sends_an_attempt_s_own_read_timeout() -> None:
+    # The request context's `read_timeout` is sent as the attempt's timeout from botocore
+    # 1.43.68 on; an older one would ignore it and let a silent endpoint hold each attempt for
+    # the whole read_timeout setting, past the deadline (pyproject.toml pins the minimum).
+    version = tuple(int(part) for part in botocore.__version__.split(".")[:3])
+    assert version >= (1, 43, 68)

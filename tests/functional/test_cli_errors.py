@@ -1,7 +1,11 @@
-"""How the entry point ends a run: Ctrl-C, internal errors, --debug."""
+"""How the entry point ends a run: Ctrl-C and SIGTERM, internal errors, --debug."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import NoReturn
 
@@ -10,6 +14,9 @@ import pytest
 from ebami import userdata
 from ebami.cli.main import main
 from ebami.errors import ExitCode
+from tests.functional.test_aws_session import SilentEndpoint, silent_endpoint
+
+__all__ = ["silent_endpoint"]  # a fixture this module's tests use
 
 
 def fail_with(exc: BaseException) -> Callable[..., NoReturn]:
@@ -52,3 +59,40 @@ def test_debug_prints_the_traceback_and_api_calls(
 def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == ExitCode.USAGE
     assert "Usage: ebami" in capsys.readouterr().out
+
+
+def test_sigterm_is_an_interrupt_like_ctrl_c(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def terminated(*_: object, **__: object) -> NoReturn:
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("SIGTERM did not stop the command")
+
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(userdata, "render_user_data", terminated)
+    assert main(["render", "--release", "2017.09"]) == ExitCode.CTRL_C
+    assert capsys.readouterr().err.endswith("error: interrupted\n")
+    assert signal.getsignal(signal.SIGTERM) == before  # main's handler is gone with it
+
+
+def test_sigterm_to_a_real_process_waiting_for_aws_exits_130_with_the_line(
+    silent_endpoint: SilentEndpoint,
+) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ebami", "--region", "us-east-1", "lookup", "--release", "2017.09"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # Connected: the process is inside a call that will never be answered.
+        assert silent_endpoint.connected.wait(timeout=30), "ebami never connected"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == ExitCode.CTRL_C, err
+    assert err.endswith("error: interrupted\n"), err
+    assert out == ""

@@ -1,4 +1,5 @@
-"""`ebami verify`'s refusals: one line, exit 2, before any AWS call."""
+"""`ebami verify`'s refusals (one line, exit 2, before any AWS call), how a run that left
+something behind ends, and `--timeout` against an endpoint that never answers."""
 
 from __future__ import annotations
 
@@ -6,9 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from ebami.checks import CheckResult, CheckStatus
+from ebami.cli.factory import Factory
 from ebami.cli.main import main
-from ebami.errors import ExitCode
+from ebami.errors import ExitCode, Leftover
+from ebami.plan import Plan
 from ebami.settings import load_settings
+from ebami.verify.planner import VerifyOptions, VerifyPlan
+from ebami.verify.report import InstanceReport, TargetKind, VerifyReport
+from tests.functional.test_aws_session import SilentEndpoint, silent_endpoint
+
+__all__ = ["silent_endpoint"]  # a fixture this module's tests use
 
 AMI = "ami-0123456789abcdef0"
 
@@ -99,3 +108,77 @@ def test_a_configured_environment_brings_its_application_and_region(tmp_path: Pa
     pinned = load_settings(None, {}, {"region": "us-east-2"}, cwd=tmp_path)
     assert pinned.environment_target("prod")[0].region == "us-east-2"
     assert settings.environment_target("staging") == (settings, None, "staging")
+
+
+class Planned:
+    """A planner that plans an AMI's check without asking AWS."""
+
+    def plan_ami(self, image_id: str, options: VerifyOptions) -> VerifyPlan:
+        return VerifyPlan(TargetKind.AMI, image_id, Plan("verify"))
+
+
+LEFTOVER = Leftover(
+    "instance i-0123456789abcdef0",
+    "ec2:TerminateInstances i-0123456789abcdef0 failed: Throttling: Rate exceeded",
+    "aws ec2 terminate-instances --instance-ids i-0123456789abcdef0 --region us-east-1",
+)
+
+
+def ran(monkeypatch: pytest.MonkeyPatch, check: CheckStatus) -> None:
+    """verify's run ends with this verdict, its instance left behind."""
+    report = VerifyReport(
+        TargetKind.AMI,
+        AMI,
+        (
+            InstanceReport(
+                "i-0123456789abcdef0", AMI, True, (CheckResult("logging-drivers", check, "x"),)
+            ),
+        ),
+        left_behind=(LEFTOVER,),
+    )
+    monkeypatch.setattr(Factory, "verify_planner", lambda self: Planned())
+    monkeypatch.setattr(Factory, "run_verify", lambda self, plan, deadline: report)
+
+
+def test_a_passing_run_that_left_its_instance_prints_its_report_and_exits_6(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ran(monkeypatch, CheckStatus.PASSED)
+    code = main(["--region", "us-east-1", "verify", "--ami", AMI, "--instance-profile", "p"])
+    out, err = capsys.readouterr()
+    assert code == ExitCode.LEFT_BEHIND
+    assert f"ami {AMI}: verified" in out
+    assert f"i-0123456789abcdef0 (launched from {AMI}, NOT terminated)" in out
+    assert err.splitlines()[-1] == (
+        f"error: ami {AMI} verified, but left behind: instance i-0123456789abcdef0 "
+        "(ec2:TerminateInstances i-0123456789abcdef0 failed: Throttling: Rate exceeded); "
+        "remove it with: aws ec2 terminate-instances --instance-ids i-0123456789abcdef0 "
+        "--region us-east-1"
+    )
+
+
+def test_a_failed_check_keeps_exit_5_when_something_was_left(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ran(monkeypatch, CheckStatus.FAILED)
+    code = main(["--region", "us-east-1", "verify", "--ami", AMI, "--instance-profile", "p"])
+    assert code == ExitCode.CHECK_FAILED
+    assert "failed verification" in capsys.readouterr().err.splitlines()[-1]
+
+
+def test_timeout_bounds_a_call_the_endpoint_never_answers(
+    silent_endpoint: SilentEndpoint, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The read timeout setting (30 s, 3 attempts) would hold the planner's first call for
+    # 90 s; inside --timeout 2 it gets one attempt of the 2 s left.
+    code = main(
+        ["--region", "us-east-1", "verify", "--ami", AMI, "--instance-profile", "p",
+         "--timeout", "2"]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == ExitCode.AWS, err
+    assert err.splitlines()[-1] == (
+        f"error: ec2:DescribeImages {AMI}: {silent_endpoint.url}/ accepted the connection but "
+        "sent no answer within the read timeout, on every attempt; check AWS_ENDPOINT_URL and "
+        "the network, or raise read_timeout (EBAMI_READ_TIMEOUT)"
+    )

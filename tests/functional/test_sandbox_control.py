@@ -1,8 +1,10 @@
 """The start and stop waits of `ebami sandbox`, on an injected clock: they poll at a steady
-short interval, give up exactly at their deadline, and escalate SIGTERM to SIGKILL."""
+short interval, give up exactly at their deadline, escalate SIGTERM to SIGKILL, and wait for
+the folder's lock while another start or stop holds it."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -134,4 +136,84 @@ def test_stop_waits_no_longer_than_the_process_takes(
     monkeypatch.setattr(control, "_alive", lambda pid: time.now < 0.2)
     assert control.stop(tmp_path, timeout=10.0, clock=time.clock) is not None
     assert time.now == pytest.approx(0.2)
+    assert not (tmp_path / control.STATE_FILE).exists()
+
+
+class HeldLock:
+    """The folder's lock as another `ebami sandbox start` holds it (flock conflicts between
+    two opens of the file, even in one process)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.handle = (directory / control.LOCK_FILE).open("a")
+        fcntl.flock(self.handle, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        self.handle.close()
+
+
+def test_a_start_waits_for_the_folder_lock_then_finds_the_sandbox_the_other_started(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(subprocess, "Popen", lambda *_, **__: pytest.fail("a second server"))
+    time = FakeTime()
+    other = HeldLock(tmp_path)
+
+    def the_other_start_is_done() -> None:
+        if len(time.sleeps) == 3:
+            write_state(tmp_path, info(77, tmp_path))
+            other.release()
+
+    time.on_sleep = the_other_start_is_done
+    progress: list[str] = []
+    with pytest.raises(SandboxError) as refused:
+        control.start_background(
+            tmp_path, port=0, region="us-east-1", faults=Faults(), seed=0,
+            progress=progress.append, clock=time.clock,
+        )  # fmt: skip
+    assert refused.value.message == (
+        f"a sandbox is already running in {tmp_path} (pid 77, http://127.0.0.1:1); "
+        "stop it with 'ebami sandbox stop' or pick another --dir"
+    )
+    assert time.sleeps == [POLL_INTERVAL] * 3
+    assert progress == [
+        f"waiting for another 'ebami sandbox' start or stop in {tmp_path} (0 s of 50 s)"
+    ]
+
+
+def test_the_folder_lock_gives_up_at_its_deadline(tmp_path: Path) -> None:
+    time = FakeTime()
+    other = HeldLock(tmp_path)
+    with (
+        pytest.raises(SandboxError) as refused,
+        control.folder_lock(tmp_path, timeout=2.0, clock=time.clock),
+    ):
+        pytest.fail("the lock was taken while another held it")
+    other.release()
+    assert refused.value.message == (
+        f"another 'ebami sandbox' start or stop held {tmp_path / control.LOCK_FILE} for 2 s; "
+        "try again once it is done"
+    )
+    assert time.now == pytest.approx(2.0)
+    with control.folder_lock(tmp_path, timeout=2.0, clock=time.clock):
+        pass  # free again once the other let go
+
+
+def test_stop_waits_for_a_start_under_way_then_stops_what_it_started(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    time = FakeTime()
+    other = HeldLock(tmp_path)
+    signalled: list[int] = []
+
+    def the_other_start_is_done() -> None:
+        if len(time.sleeps) == 2:
+            write_state(tmp_path, info(77, tmp_path))
+            other.release()
+
+    time.on_sleep = the_other_start_is_done
+    monkeypatch.setattr(os, "kill", lambda pid, signum: signalled.append(pid))
+    monkeypatch.setattr(control, "_alive", lambda pid: not signalled)
+    stopped = control.stop(tmp_path, clock=time.clock)
+    assert stopped is not None
+    assert (stopped.pid, signalled) == (77, [77])
     assert not (tmp_path / control.STATE_FILE).exists()

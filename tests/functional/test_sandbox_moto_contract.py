@@ -30,6 +30,7 @@ from moto.iam.models import IAMBackend, iam_backends
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.s3.models import S3Backend, s3_backends
+from moto.ssm.models import SimpleSystemManagerBackend
 from moto.ssm.responses import SimpleSystemManagerResponse
 from moto.utilities.aws_headers import gen_amzn_requestid_long
 
@@ -185,24 +186,55 @@ def test_moto_still_takes_what_the_sandbox_passes(
     inspect.signature(target).bind(*args, **kwargs)
 
 
-# Hooks that read an argument of the call they wrap, by name: (target, name, the call moto's
-# own response makes, positionally as it does today).
+# Hooks that read an argument of the call they wrap, by name: (target, name, the arguments of
+# the call moto's own response makes, in position, and the value read).
 @pytest.mark.parametrize(
-    ("target", "name", "call"),
+    ("target", "name", "call", "value"),
     [
         pytest.param(
             AmiBackend.copy_image,
             "source_image_id",
             (SELF, "ami-1", REGION, "copy", "a copy"),
-            id="ec2: copy_image",
+            "ami-1",
+            id="ec2: copy_image source",
         ),
-        pytest.param(AmiBackend.deregister_image, "ami_id", (SELF, "ami-1"), id="ec2: deregister"),
+        pytest.param(
+            AmiBackend.copy_image,
+            "name",
+            (SELF, "ami-1", REGION, "copy", "a copy"),
+            "copy",
+            id="ec2: copy_image name",
+        ),
+        pytest.param(
+            AmiBackend.create_image,
+            "name",
+            (SELF, "i-1", "baked", "a bake", []),
+            "baked",
+            id="ec2: create_image name",
+        ),
+        pytest.param(
+            AmiBackend.register_image,
+            "name",
+            (SELF, "registered", "an image"),
+            "registered",
+            id="ec2: register_image name",
+        ),
+        pytest.param(
+            AmiBackend.deregister_image, "ami_id", (SELF, "ami-1"), "ami-1", id="ec2: deregister"
+        ),
+        pytest.param(
+            SimpleSystemManagerBackend.put_parameter,
+            "name",
+            (SELF, "/p", "", "v", "String", "", "", False, [], "text", None, None),
+            "/p",
+            id="parameters: ssm put_parameter name",
+        ),
     ],
 )
 def test_hooks_still_find_the_arguments_they_read(
-    target: Callable[..., Any], name: str, call: tuple[Any, ...]
+    target: Callable[..., Any], name: str, call: tuple[Any, ...], value: str
 ) -> None:
-    assert patching.argument(target, name, *call) == "ami-1"
+    assert patching.argument(target, name, *call) == value
 
 
 def test_every_hooked_method_and_fixed_attribute_is_still_in_moto() -> None:

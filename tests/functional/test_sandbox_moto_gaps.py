@@ -5,6 +5,7 @@ When one of these fails after a moto upgrade, drop the patch and use moto's own 
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
@@ -98,3 +99,44 @@ def test_moto_request_id_rewrite_still_corrupts_nested_request_ids() -> None:
     )
     _, enriched = original.__func__({}, body)
     assert "</member>" not in enriched, "moto's _enrich_response is fixed: drop the sandbox's fix"
+
+
+@mock_aws
+def test_moto_still_accepts_a_second_image_of_one_name() -> None:
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.amis import AmiBackend
+
+    from ebami.sandbox.server import ACCOUNT_ID
+
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]
+    backend = ec2_backends[ACCOUNT_ID]["us-east-1"]
+    # moto's own methods, whether or not the sandbox's hooks are set in this process.
+    create_image = inspect.unwrap(AmiBackend.create_image)
+    register_image = inspect.unwrap(AmiBackend.register_image)
+    first = create_image(backend, instance["InstanceId"], "baked", "", [])
+    second = create_image(backend, instance["InstanceId"], "baked", "", [])
+    third = register_image(backend, "baked", "")
+    assert len({first.id, second.id, third.id}) == 3, (
+        "moto refuses duplicate AMI names now: drop the sandbox's refuse_duplicate_name"
+    )
+
+
+@mock_aws
+def test_moto_still_accepts_parameter_names_aws_refuses() -> None:
+    from moto.core.exceptions import ServiceException
+    from moto.ssm.models import SimpleSystemManagerBackend, ssm_backends
+
+    from ebami.sandbox.server import ACCOUNT_ID
+
+    backend = ssm_backends[ACCOUNT_ID]["us-east-1"]
+    put_parameter = inspect.unwrap(SimpleSystemManagerBackend.put_parameter)
+    accepted = []
+    for name in ("/with space", "/at@sign", "not/qualified", "/l" * 16, "/" + "x" * 1000):
+        try:
+            put_parameter(backend, name, "", "v", "String", "", "", False, [], "text", None, None)
+        except ServiceException:
+            continue
+        accepted.append(name)
+    assert len(accepted) == 5, "moto checks parameter names now: drop ebami/sandbox/parameters.py"

@@ -1,29 +1,33 @@
 """The build planner, its Packer variables, its instructions and its actions, with fakes: what
-the image options (copies, shares, encryption, KMS key) change, and in which order the AMIs of
-several regions come back."""
+the image options (copies, shares, encryption, KMS key) change, in which order the AMIs of
+several regions come back, what a build that finds its AMI still applies, and what a failed
+build removes (its own AMI, never another run's)."""
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ebami.aws.ec2 import Image
+from ebami.aws.ec2 import Image, Instance, KeyPair, SecurityGroup
 from ebami.build.bake import Baked, BuildActions
+from ebami.build.lease import BuildInProgress, Lease
 from ebami.build.options import BuildOptions
 from ebami.build.planner import BuildPlan, plan_build
 from ebami.build.record import run_build
 from ebami.build.steps import build_steps
-from ebami.errors import ToolError
-from ebami.packer.machine import Artifact
+from ebami.errors import AwsError, Interrupted, NotFoundError, ToolError
+from ebami.packer.machine import Artifact, UiKind
 from ebami.packer.runner import PackerBuild, UiCallback
 from ebami.packer.template import AWS_SOURCE, SANDBOX_SOURCE
 from ebami.plan import Executor
 from ebami.platforms import resolve_platform
+from tests.unit.test_build_lease import Cli, FakeSsm
 
 if TYPE_CHECKING:
     from mypy_boto3_elasticbeanstalk.type_defs import (
@@ -36,25 +40,53 @@ BASE = "ami-0123456789abcdef0"
 BUILT = "ami-0fedcba9876543210"
 NOW = datetime(2026, 11, 21, 9, 30, tzinfo=timezone.utc)
 DRIVERS = ("json-file", "fluentd", "none")
+RUN = "run-1"
+MINE = "ami-0a1b2c3d4e5f60718"
 
 
 @dataclass
 class FakeEc2:
     images: dict[str, Image] = field(default_factory=dict)
+    instances: list[Instance] = field(default_factory=list)
+    groups: list[SecurityGroup] = field(default_factory=list)
+    keys: list[KeyPair] = field(default_factory=list)
     tagged: list[tuple[list[str], dict[str, str]]] = field(default_factory=list)
+    shared: list[tuple[str, list[str]]] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
 
     def get_image(self, image_id: str) -> Image:
+        if image_id not in self.images:
+            raise NotFoundError(f"AMI {image_id} does not exist")
         return self.images[image_id]
 
     def find_images_by_tag(self, key: str, value: str) -> list[Image]:
+        return [i for i in self.find_own_images_by_tag(key, value) if i.state == "available"]
+
+    def find_own_images_by_tag(self, key: str, value: str) -> list[Image]:
         return [i for i in self.images.values() if i.tags.get(key) == value]
 
-    def find_images_by_name(self, name: str) -> list[Image]:
-        return [i for i in self.images.values() if i.name == name]
+    def find_unfinished_images(self, name_pattern: str) -> list[Image]:
+        return [
+            i
+            for i in self.images.values()
+            if fnmatch.fnmatch(i.name, name_pattern) and i.state in ("pending", "failed")
+        ]
+
+    def find_instances_by_tag(self, key: str, value: str) -> list[Instance]:
+        return [i for i in self.instances if i.tags.get(key) == value]
+
+    def find_security_groups(self, name_pattern: str) -> list[SecurityGroup]:
+        return [g for g in self.groups if fnmatch.fnmatch(g.name, name_pattern)]
+
+    def find_key_pairs(self, name_pattern: str) -> list[KeyPair]:
+        return [k for k in self.keys if fnmatch.fnmatch(k.name, name_pattern)]
 
     def delete_image(self, image: Image) -> None:
         self.deleted.append(image.image_id)
+        del self.images[image.image_id]
+
+    def share_image(self, image_id: str, account_ids: Sequence[str]) -> None:
+        self.shared.append((image_id, list(account_ids)))
 
     def snapshot_tags(self, snapshot_ids: tuple[str, ...]) -> dict[str, dict[str, str]]:
         return {sid: {} for sid in snapshot_ids}
@@ -75,18 +107,15 @@ class NoLookup:
         raise AssertionError("--base-ami: no lookup")
 
 
-class NoSsm:
-    """SSM for a build that publishes no parameter."""
-
-    def publish_image_id(self, name: str, image_id: str) -> int:
-        raise AssertionError("no --ssm-parameter: nothing is published")
-
-
 @dataclass
 class FakePacker:
     artifacts: tuple[Artifact, ...] = ()
     error: BaseException | None = None
+    # What Packer prints before it ends (or fails).
+    says: list[tuple[UiKind, str]] = field(default_factory=list)
     builds: list[dict[str, Any]] = field(default_factory=list)
+    # Called as the build runs: what happens meanwhile (another run finishing, say).
+    meanwhile: Any = None
 
     def version(self) -> tuple[int, int, int]:
         return (1, 6, 6)
@@ -98,6 +127,10 @@ class FakePacker:
         self, folder: Path, *, var_file: Path, only: str, cwd: Path, on_ui: UiCallback
     ) -> PackerBuild:
         self.builds.append({"only": only, "user_data": (cwd / "user-data.yaml").read_text()})
+        for kind, text in self.says:
+            on_ui(kind, text)
+        if self.meanwhile is not None:
+            self.meanwhile()
         if self.error is not None:
             raise self.error
         return PackerBuild(self.artifacts)
@@ -124,16 +157,37 @@ def options(**changes: Any) -> BuildOptions:
     return replace(base, **changes)
 
 
-def plan(ec2: FakeEc2 | None = None, **changes: Any) -> BuildPlan:
-    ec2 = ec2 or FakeEc2(images={BASE: Image(BASE, "base", "available", "", {}, ())})
+def base_ec2() -> FakeEc2:
+    return FakeEc2(images={BASE: Image(BASE, "base", "available", "", {}, ())})
+
+
+def plan(ec2: FakeEc2 | None = None, reporter: Quiet | None = None, **changes: Any) -> BuildPlan:
     return plan_build(
         options(**changes),
         eb=NoLookup(),
-        ec2=ec2,
+        ec2=ec2 or base_ec2(),
         region="us-east-1",
         environ={},
         now=NOW,
-        reporter=Quiet(),
+        run_id=RUN,
+        cli=Cli(),
+        reporter=reporter or Quiet(),
+    )
+
+
+def actions(
+    ec2: FakeEc2, packer: FakePacker, ssm: FakeSsm | None = None, reporter: Quiet | None = None
+) -> BuildActions:
+    ssm = ssm or FakeSsm()
+    return BuildActions(
+        ec2=ec2,
+        ssm=lambda: ssm,
+        packer=lambda: packer,
+        region="us-east-1",
+        cli=Cli(),
+        reporter=reporter or Quiet(),
+        now=lambda: NOW,
+        host="ci-1",
     )
 
 
@@ -179,17 +233,46 @@ def test_sharing_reaches_packer_but_not_the_bake_key() -> None:
     assert variables(shared, options(share_with=("123456789012",)))["ami_users"] == ["123456789012"]
 
 
+def actions_of(steps: Any) -> list[str]:
+    return [i.action for i in steps]
+
+
+def test_a_bake_holds_the_lease_and_looks_again_before_it_bakes() -> None:
+    steps = build_steps(plan(), options(), endpoint=None, sandbox=False)
+    assert actions_of(steps.instructions) == [
+        "acquire_lease", "recheck_bake_key", "bake", "tag_image",
+    ]  # fmt: skip
+    assert actions_of(steps.cleanup) == ["discard_unfinished", "release_lease"]
+    lease = steps.instructions[0].params
+    assert lease["name"] == f"/ebami/leases/{plan().bake_key.value}"
+    assert (lease["run_id"], lease["wait"]) == (RUN, True)
+    assert steps.facts["Lease"] == lease["name"]
+    no_wait = build_steps(plan(), options(wait=False), endpoint=None, sandbox=False)
+    assert no_wait.instructions[0].params["wait"] is False
+
+
+def test_the_run_id_is_on_the_ami_its_snapshots_and_the_builder() -> None:
+    build_plan = plan()
+    packer = variables(build_plan, options())
+    assert packer["tags"]["ebami:build-run"] == RUN  # the template's snapshot_tags too
+    assert packer["run_tags"]["ebami:build-run"] == RUN
+    assert build_plan.tags["ebami:build-run"] == RUN
+
+
 def test_an_existing_ami_is_reused_unless_forced() -> None:
     first = plan()
     done = Image(BUILT, "ebami-x", "available", "", {"ebami:bake-key": first.bake_key.value}, ())
-    ec2 = FakeEc2(images={BASE: Image(BASE, "b", "available", "", {}, ()), BUILT: done})
+    ec2 = base_ec2()
+    ec2.images[BUILT] = done
     again = plan(ec2)
     assert again.skips
     steps = build_steps(again, options(), endpoint=None, sandbox=False)
-    assert [i.action for i in steps.instructions] == ["reuse_image"]
+    assert actions_of(steps.instructions) == ["reuse_image"]
+    assert steps.cleanup == ()  # no lease: nothing is baked
     forced = plan(ec2, force=True)
     steps = build_steps(forced, options(force=True), endpoint=None, sandbox=False)
-    assert [i.action for i in steps.instructions] == ["bake", "tag_image"]
+    # Forced: no second look for the AMI, it is built anyway.
+    assert actions_of(steps.instructions) == ["acquire_lease", "bake", "tag_image"]
 
 
 def test_the_sandbox_source_needs_the_sandbox_not_just_an_endpoint() -> None:
@@ -199,7 +282,7 @@ def test_the_sandbox_source_needs_the_sandbox_not_just_an_endpoint() -> None:
     )
     assert fips.facts["Packer source"] == AWS_SOURCE
     assert variables(build_plan, options())["ec2_endpoint"] == ""
-    (bake,) = fips.instructions[:1]
+    (bake,) = [i for i in fips.instructions if i.action == "bake"]
     assert bake.params["variables"]["ec2_endpoint"] == "https://ec2-fips.us-east-1.amazonaws.com"
     sandboxed = build_steps(build_plan, options(), endpoint="http://127.0.0.1:1", sandbox=True)
     assert sandboxed.facts["Packer source"] == SANDBOX_SOURCE
@@ -209,66 +292,251 @@ def test_publishing_adds_an_instruction_that_uses_the_built_ami() -> None:
     steps = build_steps(
         plan(), options(ssm_parameter="/ebami/latest"), endpoint=None, sandbox=False
     )
-    assert [i.action for i in steps.instructions] == ["bake", "tag_image", "publish_parameter"]
+    assert actions_of(steps.instructions)[-3:] == ["bake", "tag_image", "publish_parameter"]
 
 
 def bake_with(packer: FakePacker, ec2: FakeEc2) -> Baked:
-    build_plan = plan(ec2)
-    actions = BuildActions(
-        ec2=ec2,
-        ssm=NoSsm,
-        packer=lambda: packer,
-        region="us-east-1",
-        reporter=Quiet(),
-    )
-    steps = build_steps(build_plan, options(), endpoint=None, sandbox=False)
-    return actions.bake(**steps.instructions[0].params)
+    steps = build_steps(plan(ec2), options(), endpoint=None, sandbox=False)
+    (bake,) = [i for i in steps.instructions if i.action == "bake"]
+    baked: Baked = actions(ec2, packer).bake(**bake.params)
+    return baked
 
 
 def test_the_home_region_comes_first_whatever_order_packer_reports() -> None:
-    ec2 = FakeEc2(images={BASE: Image(BASE, "b", "available", "", {}, ())})
     packer = FakePacker(artifacts=(Artifact("eu-west-1", "ami-eu"), Artifact("us-east-1", BUILT)))
-    baked = bake_with(packer, ec2)
+    baked = bake_with(packer, base_ec2())
     assert [a.region for a in baked.artifacts] == ["us-east-1", "eu-west-1"]
     assert packer.builds[0]["only"] == AWS_SOURCE
     assert "fluentd" in packer.builds[0]["user_data"]
 
 
 def test_a_build_without_an_ami_in_the_home_region_fails() -> None:
-    ec2 = FakeEc2(images={BASE: Image(BASE, "b", "available", "", {}, ())})
     with pytest.raises(ToolError, match="reported no AMI in us-east-1"):
-        bake_with(FakePacker(artifacts=(Artifact("eu-west-1", "ami-eu"),)), ec2)
+        bake_with(FakePacker(artifacts=(Artifact("eu-west-1", "ami-eu"),)), base_ec2())
 
 
-def test_a_failed_bake_removes_the_unfinished_ami_of_its_name() -> None:
-    ec2 = FakeEc2(images={BASE: Image(BASE, "b", "available", "", {}, ())})
+def run(
+    ec2: FakeEc2,
+    packer: FakePacker,
+    *,
+    ssm: FakeSsm | None = None,
+    reporter: Quiet | None = None,
+    **changes: Any,
+) -> tuple[Any, Executor]:
+    """Plan and execute a build with the fakes; the record and the executor."""
+    build_plan = plan(ec2, **changes)
+    steps = build_steps(build_plan, options(**changes), endpoint=None, sandbox=False)
+    executor = Executor(actions(ec2, packer, ssm, reporter), Quiet())
+    return run_build(build_plan, options(**changes), steps, executor, now=lambda: NOW), executor
+
+
+def test_a_failed_build_removes_its_own_pending_ami_never_another_runs_of_its_name() -> None:
+    ec2 = base_ec2()
     name = plan(ec2).ami_name
-    ec2.images["ami-pending"] = Image("ami-pending", name, "pending", "", {}, ())
+    # Another run started in the same second: same name, finished and reported.
+    theirs = Image("ami-theirs", name, "available", "", {"ebami:build-run": "run-2"}, ("snap-2",))
+    ec2.images["ami-theirs"] = theirs
+
+    def registered() -> None:
+        # Packer registered this run's AMI, which stays pending and carries no tags yet.
+        ec2.images[MINE] = Image(MINE, name, "pending", "", {}, ())
+
+    packer = FakePacker(
+        says=[(UiKind.MESSAGE, f"    amazon-ebs.aws: AMI: {MINE}")],
+        meanwhile=registered,
+        error=ToolError("packer build failed (exit 1): Error waiting for AMI"),
+    )
+    ssm = FakeSsm()
     with pytest.raises(ToolError):
-        bake_with(FakePacker(error=ToolError("packer build failed")), ec2)
-    assert ec2.deleted == ["ami-pending"]
+        run(ec2, packer, ssm=ssm)
+    assert ec2.deleted == [MINE]
+    assert "ami-theirs" in ec2.images
+    assert ssm.parameters == {}  # the lease was released
+
+
+def test_what_the_clean_up_cannot_remove_is_named_and_the_failure_stands() -> None:
+    ec2 = base_ec2()
+
+    def registered() -> None:
+        ec2.images[MINE] = Image(MINE, "x", "pending", "", {}, ())
+
+    def throttled(image: Image) -> None:
+        raise AwsError("ec2:DeregisterImage failed: Throttling: Rate exceeded")
+
+    ec2.delete_image = throttled  # type: ignore[method-assign]
+    packer = FakePacker(
+        says=[(UiKind.MESSAGE, f"    amazon-ebs.aws: AMI: {MINE}")],
+        meanwhile=registered,
+        error=ToolError("packer build failed (exit 1): boom"),
+    )
+    build_plan = plan(ec2)
+    steps = build_steps(build_plan, options(), endpoint=None, sandbox=False)
+    executor = Executor(actions(ec2, packer), Quiet())
+    with pytest.raises(ToolError, match="boom"):
+        run_build(build_plan, options(), steps, executor, now=lambda: NOW)
+    assert [str(item) for item in executor.left_behind] == [
+        f"AMI {MINE} (registered by this run and left unfinished; ec2:DeregisterImage failed: "
+        f"Throttling: Rate exceeded); remove it with: aws ec2 deregister-image --image-id {MINE} "
+        "--region us-east-1"
+    ]
+
+
+def test_a_lease_that_cannot_be_released_is_in_the_record_of_the_built_ami() -> None:
+    ec2 = base_ec2()
+    build_plan = plan(ec2)
+    ec2.images[BUILT] = Image(BUILT, build_plan.ami_name, "available", "", {}, ())
+    ssm = FakeSsm()
+    packer = FakePacker(artifacts=(Artifact("us-east-1", BUILT),))
+
+    def denied() -> None:
+        ssm.denied = True  # the role lost ssm:DeleteParameter while Packer ran
+
+    packer.meanwhile = denied
+    record, _ = run(ec2, packer, ssm=ssm)
+    assert record.image_id == BUILT
+    (left,) = record.left_behind
+    assert left.resource == f"build lease /ebami/leases/{build_plan.bake_key.value}"
+    assert left.remove == (
+        f"aws ssm delete-parameter --name /ebami/leases/{build_plan.bake_key.value} "
+        "--region us-east-1"
+    )
+
+
+def test_an_interrupted_build_removes_what_carries_its_run_id() -> None:
+    ec2 = base_ec2()
+
+    def registered() -> None:
+        # Newer Packers may tag at registration: the run id is enough without the message.
+        ec2.images[MINE] = Image(MINE, "x", "pending", "", {"ebami:build-run": RUN}, ())
+
+    packer = FakePacker(meanwhile=registered, error=Interrupted("interrupted (SIGINT)"))
+    with pytest.raises(Interrupted):
+        run(ec2, packer)
+    assert ec2.deleted == [MINE]
+
+
+def test_a_failure_before_packer_ran_removes_nothing() -> None:
+    ec2 = base_ec2()
+    ec2.images["ami-old"] = Image("ami-old", "ebami-x", "pending", "", {}, ())
+    packer = FakePacker(error=ToolError("never reached"))
+    ssm = FakeSsm()
+    name = f"/ebami/leases/{plan().bake_key.value}"
+    other = Lease(name, "run-2", "ci-2", NOW, NOW + timedelta(hours=2)).value()
+    ssm.parameters[name] = other
+    with pytest.raises(BuildInProgress):
+        run(ec2, packer, ssm=ssm, wait=False)
+    assert ec2.deleted == []
+    assert packer.builds == []
+    assert ssm.parameters == {name: other}  # the other run's lease stays
 
 
 def test_the_executed_instructions_are_the_planned_ones() -> None:
-    ec2 = FakeEc2(images={BASE: Image(BASE, "b", "available", "", {}, ())})
+    ec2 = base_ec2()
     build_plan = plan(ec2)
     ec2.images[BUILT] = Image(BUILT, build_plan.ami_name, "available", "", {}, ("snap-1",))
     steps = build_steps(build_plan, options(), endpoint=None, sandbox=False)
-    actions = BuildActions(
-        ec2=ec2,
-        ssm=NoSsm,
-        packer=lambda: FakePacker(artifacts=(Artifact("us-east-1", BUILT),)),
-        region="us-east-1",
-        reporter=Quiet(),
-    )
-    executor = Executor(actions, Quiet())
+    ssm = FakeSsm()
+    packer = FakePacker(artifacts=(Artifact("us-east-1", BUILT),))
+    executor = Executor(actions(ec2, packer, ssm), Quiet())
     record = run_build(build_plan, options(), steps, executor, now=lambda: NOW)
-    assert executor.executed == list(steps.instructions)
-    assert record.image_id == BUILT
+    assert executor.executed == [*steps.instructions, *steps.cleanup]
+    assert (record.image_id, record.skipped, record.build_run) == (BUILT, False, RUN)
     assert record.images == [{"region": "us-east-1", "image_id": BUILT}]
     assert record.packer_version == "1.6.6"
     # Packer's tags were missing: the AMI and its snapshot were tagged with the provenance.
     assert ec2.tagged == [([BUILT, "snap-1"], dict(build_plan.tags))]
+    assert ec2.deleted == []
+    assert ssm.parameters == {}
+
+
+def test_an_ami_baked_meanwhile_by_another_run_is_reused_with_the_options() -> None:
+    # The other run released the lease just before this one took it: the second look finds
+    # its AMI, and this run reuses it, shared and tagged as asked, and publishes it.
+    ec2 = base_ec2()
+    build_plan = plan(ec2)
+    ec2.images[BUILT] = Image(
+        BUILT, "ebami-theirs", "available", "",
+        {"ebami:bake-key": build_plan.bake_key.value, "ebami:build-run": "run-2"}, ("snap-9",),
+    )  # fmt: skip
+    changes: dict[str, Any] = {
+        "share_with": ("123456789012",),
+        "tags": {"team": "platform"},
+        "ssm_parameter": "/ebami/latest",
+    }
+    steps = build_steps(build_plan, options(**changes), endpoint=None, sandbox=False)
+    ssm, packer, reporter = FakeSsm(), FakePacker(), Quiet()
+    executor = Executor(actions(ec2, packer, ssm, reporter), Quiet())
+    record = run_build(build_plan, options(**changes), steps, executor, now=lambda: NOW)
+    assert packer.builds == []
+    assert (record.image_id, record.skipped) == (BUILT, True)
+    assert f"{BUILT} was baked meanwhile by build run run-2: reusing it" in reporter.lines
+    assert actions_of(executor.executed) == [
+        "acquire_lease", "recheck_bake_key", "discard_unfinished", "release_lease",
+        "reuse_image", "share_image", "tag_existing", "publish_parameter",
+    ]  # fmt: skip
+    assert ec2.shared == [(BUILT, ["123456789012"])]
+    assert ec2.tagged == [([BUILT, "snap-9"], {"team": "platform"})]
+    assert record.tags["team"] == "platform"
+    assert ssm.parameters == {"/ebami/latest": BUILT}  # published; the lease released
+
+
+def test_a_found_ami_gets_the_shares_and_tags_asked_for_and_says_what_it_cannot() -> None:
+    ec2 = base_ec2()
+    first = plan(ec2, copy_to=("eu-west-1",))
+    ec2.images[BUILT] = Image(
+        BUILT, "ebami-x", "available", "",
+        {"ebami:bake-key": first.bake_key.value, "team": "platform"}, ("snap-1",),
+    )  # fmt: skip
+    changes: dict[str, Any] = {
+        "copy_to": ("eu-west-1",),
+        "share_with": ("123456789012",),
+        "tags": {"team": "platform"},
+    }
+    again = plan(ec2, **changes)
+    steps = build_steps(again, options(**changes), endpoint=None, sandbox=False)
+    assert actions_of(steps.instructions) == ["reuse_image", "share_image", "tag_existing"]
+    assert any("copies in eu-west-1 keep their launch permissions" in n for n in steps.notes)
+    reporter = Quiet()
+    record, _ = run(ec2, FakePacker(), reporter=reporter, **changes)
+    assert record.skipped
+    assert ec2.shared == [(BUILT, ["123456789012"])]
+    assert ec2.tagged == [(["snap-1"], {"team": "platform"})]  # the AMI had it already
+    assert (
+        "warning: --share-with was applied to the AMI of the build region only: its copies in "
+        "eu-west-1 are unchanged (apply it there with the AWS CLI)"
+    ) in reporter.lines
+
+
+def test_what_earlier_runs_left_is_reported_with_its_removal_not_removed() -> None:
+    ec2 = base_ec2()
+    ec2.images["ami-left"] = Image("ami-left", "ebami-x-1", "pending", "", {}, ("snap-l",))
+    ec2.images["ami-other"] = Image("ami-other", "team-image", "pending", "", {}, ())
+    ec2.instances.append(
+        Instance(
+            "i-left", BASE, "running", "", "", "", "", "",
+            {"ebami:managed": "true", "Name": "ebami builder for ebami-x-1"},
+        )
+    )  # fmt: skip
+    ec2.groups.append(SecurityGroup("sg-left", "packer_6540", "Temporary group for Packer"))
+    ec2.keys.append(KeyPair("packer_6540", "2026-11-21"))
+    reporter = Quiet()
+    build_plan = plan(ec2, reporter)
+    assert [item.remove for item in build_plan.leftovers] == [
+        "aws ec2 terminate-instances --instance-ids i-left --region us-east-1",
+        "aws ec2 deregister-image --image-id ami-left --region us-east-1 && "
+        "aws ec2 delete-snapshot --snapshot-id snap-l --region us-east-1",
+        "aws ec2 delete-security-group --group-id sg-left --region us-east-1",
+        "aws ec2 delete-key-pair --key-name packer_6540 --region us-east-1",
+    ]
+    warnings = [line for line in reporter.lines if line.startswith("warning: ")]
+    assert "may also belong to a run still going" in warnings[0]
+    assert warnings[1] == (
+        "warning: instance i-left (ebami builder for ebami-x-1) (running); remove it with: "
+        "aws ec2 terminate-instances --instance-ids i-left --region us-east-1"
+    )
+    steps = build_steps(build_plan, options(), endpoint=None, sandbox=False)
+    assert len(steps.notes) == 4
+    assert ec2.deleted == []
 
 
 def test_a_copy_to_the_build_region_is_no_copy_wherever_the_region_came_from() -> None:

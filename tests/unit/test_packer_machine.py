@@ -8,6 +8,7 @@ from ebami.packer.machine import (
     artifacts,
     parse_artifact_id,
     parse_line,
+    registered_image,
     ui_text,
 )
 
@@ -63,3 +64,14 @@ def test_multi_region_artifacts_in_order_and_de_duplicated() -> None:
 def test_artifact_ids_that_are_not_amis_are_ignored() -> None:
     assert parse_artifact_id("us-east-1:ami-1,something") == [Artifact("us-east-1", "ami-1")]
     assert parse_artifact_id("") == []
+
+
+def test_the_ami_packer_registers_is_read_from_its_message() -> None:
+    # What Packer prints right after CreateImage, long before it tags the AMI.
+    kind, text = ui_text("1,,ui,message,    amazon-ebs.sandbox: AMI: ami-0a1b2c3d4e5f60718")
+    assert registered_image(kind, text) == "ami-0a1b2c3d4e5f60718"
+    # The same words in a step or in an error are not a registration.
+    assert registered_image(UiKind.SAY, "amazon-ebs.aws: AMI: ami-1") is None
+    assert registered_image(UiKind.ERROR, "amazon-ebs.aws: AMI: ami-1") is None
+    kind, text = ui_text("1,,ui,message,    amazon-ebs.aws: Source AMI: ami-1 was not found")
+    assert registered_image(kind, text) is None

@@ -11,30 +11,44 @@ import pytest
 
 from ebami.errors import ExitCode, Interrupted, ToolError
 from ebami.packer.machine import Artifact, UiKind
-from ebami.packer.process import ProcessResult
-from ebami.packer.runner import Packer
+from ebami.packer.process import ProcessResult, Silence, Started
+from ebami.packer.runner import Packer, duration
 
 
 class FakeProcess:
-    """Records each command and answers with scripted output lines and a result."""
+    """Records each command started and, when finished, answers with scripted output and a
+    result. A number in the output is a silence of that many seconds (reported when the
+    runner asked for silence reports)."""
 
-    def __init__(self, *answers: tuple[list[str], ProcessResult]) -> None:
+    def __init__(self, *answers: tuple[Sequence[str | float], ProcessResult]) -> None:
         self.answers = list(answers)
         self.calls: list[tuple[list[str], Path, dict[str, str]]] = []
+        self.finished = 0
 
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        cwd: Path,
-        env: Mapping[str, str],
-        on_line: Callable[[str], None],
-    ) -> ProcessResult:
+    def start(self, argv: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> Started:
         self.calls.append((list(argv), cwd, dict(env)))
         lines, result = self.answers.pop(0)
-        for line in lines:
-            on_line(line)
-        return result
+        return FakeStarted(self, lines, result)
+
+
+class FakeStarted:
+    def __init__(
+        self, process: FakeProcess, lines: Sequence[str | float], result: ProcessResult
+    ) -> None:
+        self._process = process
+        self._lines = lines
+        self._result = result
+
+    def finish(
+        self, on_line: Callable[[str], None], *, silence: Silence | None = None
+    ) -> ProcessResult:
+        self._process.finished += 1
+        for line in self._lines:
+            if isinstance(line, str):
+                on_line(line)
+            elif silence is not None:
+                silence.report(line)
+        return self._result
 
 
 def packer(process: FakeProcess) -> Packer:
@@ -68,6 +82,42 @@ def test_too_old_packer_is_refused() -> None:
 def test_unreadable_version_is_refused() -> None:
     with pytest.raises(ToolError, match=r"cannot read the version .* \(exit 2: boom\)"):
         packer(FakeProcess((["boom"], ProcessResult(2)))).version()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_version_probe_is_the_interrupt_not_a_missing_packer(
+    signum: signal.Signals,
+) -> None:
+    # Packer stopped by the forwarded signal prints nothing and exits non-zero: without the
+    # signal in view, that reads as "cannot read the version; install Packer".
+    process = FakeProcess(([], ProcessResult(-int(signum), signum)))
+    with pytest.raises(Interrupted) as caught:
+        packer(process).version()
+    assert caught.value.exit_code is ExitCode.CTRL_C
+    assert str(caught.value) == f"interrupted ({signum.name}) while reading Packer's version"
+    assert "install" not in str(caught.value)
+
+
+def test_the_prefetched_probe_is_the_one_read_and_read_once() -> None:
+    process = FakeProcess((["Packer v1.7.8"], OK))
+    runner = packer(process)
+    runner.prefetch_version()
+    assert (len(process.calls), process.finished) == (1, 0)  # started, not waited for
+    assert runner.version() == (1, 7, 8)
+    assert runner.version() == (1, 7, 8)
+    assert (len(process.calls), process.finished) == (1, 1)
+
+
+def test_a_packer_that_cannot_be_run_is_one_clear_line() -> None:
+    class Unrunnable(FakeProcess):
+        def start(self, argv: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> Started:
+            raise PermissionError(13, "Permission denied")
+
+    with pytest.raises(ToolError) as caught:
+        packer(Unrunnable()).version()
+    assert str(caught.value).startswith(
+        "cannot run /usr/bin/packer: Permission denied; install Packer 1.6.6 or newer"
+    )
 
 
 def test_missing_packer_names_the_install(tmp_path: Path) -> None:
@@ -160,3 +210,46 @@ def test_interrupted_build_is_reported_as_such(tmp_path: Path) -> None:
     assert str(caught.value) == (
         "interrupted (SIGINT): packer build stopped and cleaned up (exit 1)"
     )
+
+
+def test_a_silent_packer_gets_a_heartbeat_naming_its_last_step(tmp_path: Path) -> None:
+    lines: list[str | float] = [
+        "1,,ui,say,==> amazon-ebs.aws: Creating AMI ebami-x from instance i-1",
+        "1,,ui,message,    amazon-ebs.aws: AMI: ami-1",
+        "1,,ui,say,==> amazon-ebs.aws: Waiting for AMI to become ready...",
+        150.0,
+        "1,amazon-ebs.aws,artifact,0,id,us-east-1:ami-1",
+    ]
+    seen: list[tuple[UiKind, str]] = []
+    packer(FakeProcess((lines, OK))).build(
+        tmp_path,
+        var_file=tmp_path / "v",
+        only="x",
+        cwd=tmp_path,
+        on_ui=lambda kind, text: seen.append((kind, text)),
+    )
+    assert seen[3] == (
+        UiKind.HEARTBEAT,
+        'still at "amazon-ebs.aws: Waiting for AMI to become ready..." (2 min 30 s without output)',
+    )
+
+
+def test_a_heartbeat_before_any_step_says_packer_is_starting(tmp_path: Path) -> None:
+    seen: list[tuple[UiKind, str]] = []
+    with pytest.raises(ToolError):
+        packer(FakeProcess(([45.0], ProcessResult(1)))).build(
+            tmp_path,
+            var_file=tmp_path / "v",
+            only="x",
+            cwd=tmp_path,
+            on_ui=lambda kind, text: seen.append((kind, text)),
+        )
+    assert seen == [(UiKind.HEARTBEAT, "still starting (45 s without output)")]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [(0.4, "0 s"), (45.9, "45 s"), (60, "1 min 0 s"), (150, "2 min 30 s"), (3725, "1 h 2 min")],
+)
+def test_durations_read_as_people_say_them(seconds: float, said: str) -> None:
+    assert duration(seconds) == said

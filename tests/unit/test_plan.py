@@ -1,18 +1,23 @@
 """The plan/execute core: instructions run in order with their outputs passed on, the clean-up
-always runs, and the display executor shows exactly the plan the executor would run."""
+always runs (within its own deadline, naming what it could not remove), and the display
+executor shows exactly the plan the executor would run."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ebami.errors import ExitCode, LeftBehind, Leftover
 from ebami.plan import DisplayExecutor, Executor, Instruction, Plan, Ref
+from ebami.waiting import Deadline
 
 
 class Said:
@@ -191,3 +196,111 @@ def test_a_failed_clean_up_is_raised_when_nothing_else_failed() -> None:
     with pytest.raises(OSError, match="the first clean-up failed"):
         Executor(actions, Said()).execute(plan)
     assert actions.calls == ["first", "second"]
+
+
+class Leaving:
+    """Actions whose clean-up cannot remove one thing (and whose work may fail)."""
+
+    def __init__(self, work_fails: bool = False) -> None:
+        self.calls: list[str] = []
+        self.work_fails = work_fails
+
+    def work(self) -> str:
+        self.calls.append("work")
+        if self.work_fails:
+            raise RuntimeError("the work failed")
+        return "result"
+
+    def remove_instance(self) -> None:
+        self.calls.append("remove_instance")
+        raise LeftBehind(
+            [
+                Leftover(
+                    "instance i-1", "Throttling", "aws ec2 terminate-instances --instance-ids i-1"
+                )
+            ]
+        )
+
+    def remove_group(self) -> str:
+        self.calls.append("remove_group")
+        return "removed"
+
+
+LEAVING = Plan(
+    "demo",
+    instructions=(Instruction("work", "working", output="result"),),
+    cleanup=(
+        Instruction("remove_instance", "removing the instance"),
+        Instruction("remove_group", "removing the group", output="group"),
+    ),
+)
+
+
+def test_what_a_clean_up_could_not_remove_is_named_and_the_result_stands() -> None:
+    actions, said = Leaving(), Said()
+    executor = Executor(actions, said)
+    outputs = executor.execute(LEAVING)
+    # The run's own result, every clean-up step, and the leftover recorded, not raised.
+    assert outputs == {"result": "result", "group": "removed"}
+    assert actions.calls == ["work", "remove_instance", "remove_group"]
+    assert executor.left_behind == [
+        Leftover("instance i-1", "Throttling", "aws ec2 terminate-instances --instance-ids i-1")
+    ]
+    assert (
+        "left behind: instance i-1 (Throttling); remove it with: "
+        "aws ec2 terminate-instances --instance-ids i-1"
+    ) in said.lines
+
+
+def test_a_failed_run_keeps_its_failure_and_still_names_what_was_left() -> None:
+    executor = Executor(Leaving(work_fails=True), Said())
+    with pytest.raises(RuntimeError, match="the work failed"):
+        executor.execute(LEAVING)
+    assert [leftover.resource for leftover in executor.left_behind] == ["instance i-1"]
+
+
+def test_the_clean_up_runs_within_its_own_deadline_on_the_executor_s_clock() -> None:
+    now = [0.0]
+    bound: list[tuple[object, float]] = []
+
+    class SlowWork:
+        def work(self) -> None:
+            now[0] += 500.0  # the run used up far more than the clean-up may take
+
+        def remove_group(self) -> None:
+            bound.append(("during", now[0]))
+
+    @contextmanager
+    def bounds(deadline: Deadline) -> Iterator[None]:
+        bound.append((deadline.seconds, deadline.remaining))
+        yield
+
+    plan = Plan(
+        "demo",
+        instructions=(Instruction("work", "working"),),
+        cleanup=(Instruction("remove_group", "removing"),),
+    )
+    Executor(SlowWork(), Said(), bounds=bounds, cleanup_seconds=90.0, clock=lambda: now[0]).execute(
+        plan
+    )
+    # A fresh deadline when the clean-up starts, whatever the run left of its own.
+    assert bound == [(90.0, 90.0), ("during", 500.0)]
+
+
+def test_left_behind_names_each_leftover_after_the_outcome_with_its_own_exit_code() -> None:
+    error = LeftBehind(
+        [
+            Leftover(
+                "instance i-1", "Throttling", "aws ec2 terminate-instances --instance-ids i-1"
+            ),
+            Leftover("key pair k", "AccessDenied", "aws ec2 delete-key-pair --key-name k"),
+        ],
+        outcome="ami ami-1 verified",
+    )
+    assert error.exit_code is ExitCode.LEFT_BEHIND
+    assert ExitCode.LEFT_BEHIND.value == 6
+    assert error.message == (
+        "ami ami-1 verified, but left behind: instance i-1 (Throttling); remove it with: "
+        "aws ec2 terminate-instances --instance-ids i-1; key pair k (AccessDenied); remove it "
+        "with: aws ec2 delete-key-pair --key-name k"
+    )

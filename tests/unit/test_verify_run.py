@@ -13,6 +13,7 @@ import pytest
 
 from ebami.aws.ec2 import Egress, Image, Instance, InstanceSpec
 from ebami.aws.elasticbeanstalk import Environment
+from ebami.aws.session import AwsCli
 from ebami.aws.ssm import CommandInvocation, ManagedInstance
 from ebami.checks import CheckResult, CheckStatus
 from ebami.errors import AwsError, InputError, Interrupted
@@ -22,6 +23,7 @@ from ebami.verify import probe
 from ebami.verify.actions import VerifyActions, run_verify
 from ebami.verify.planner import VerifyOptions, VerifyPlan, VerifyPlanner
 from ebami.verify.report import TargetKind, VerifyReport
+from ebami.waiting import Deadline
 
 AMI = "ami-0123456789abcdef0"
 GOOD = 'ECS_AVAILABLE_LOGGING_DRIVERS=["json-file","syslog","awslogs","fluentd","none"]\n'
@@ -32,6 +34,7 @@ TAGS = {
     "ebami:ssm-agent": "yes",
 }
 OPTIONS = VerifyOptions(default_drivers=("fluentd",), instance_profile="ssm-profile", timeout=60.0)
+CLI = AwsCli("us-east-1")
 
 
 def probe_output(config: str = GOOD) -> str:
@@ -182,12 +185,11 @@ class Verification:
             ec2=self.ec2,
             ssm=self.ssm,
             reporter=self.out,
-            timeout=options.timeout,
-            clock=self.clock,
-            sleep=self.clock.sleep,
+            deadline=Deadline(options.timeout, clock=self.clock, sleep=self.clock.sleep),
+            cli=CLI,
             now=lambda: datetime(2026, 11, 21, 9, 30, tzinfo=timezone.utc),
         )
-        executor = Executor(actions, self.out)
+        executor = Executor(actions, self.out, clock=self.clock, sleep=self.clock.sleep)
         try:
             return run_verify(plan, executor)
         finally:
@@ -427,7 +429,75 @@ def test_an_ami_that_refuses_tags_is_still_reported_verified() -> None:
 
 def test_checks_that_were_all_skipped_do_not_make_an_ami_verified() -> None:
     ec2 = FakeEc2(images={AMI: ebami_image()})
-    actions = VerifyActions(ec2=ec2, ssm=FakeSsm(), reporter=Progress(), timeout=60.0)
+    actions = VerifyActions(
+        ec2=ec2, ssm=FakeSsm(), reporter=Progress(), deadline=Deadline(60.0), cli=CLI
+    )
     skipped = {"i-1": [CheckResult("os-release", CheckStatus.SKIPPED, "release unknown")]}
     assert actions.tag_verified(AMI, skipped) == {}
     assert ec2.tagged == {}
+
+
+class Unterminable(FakeEc2):
+    """EC2 that, by the clean-up's deadline, still throttles termination (and the search)."""
+
+    def terminate_instances(self, instance_ids: list[str]) -> None:
+        self.calls.append("terminate_instances")
+        raise AwsError(
+            f"ec2:TerminateInstances {instance_ids[0]} failed: Throttling: Rate exceeded"
+        )
+
+    def find_instances_by_tag(self, key: str, value: str) -> list[Instance]:
+        self.calls.append("find_instances_by_tag")
+        raise AwsError(f"ec2:DescribeInstances tag:{key}={value} failed: Throttling: Rate exceeded")
+
+
+TERMINATE_COMMAND = (
+    "aws ec2 terminate-instances --instance-ids i-00000000000000000 --region us-east-1"
+)
+
+
+def test_an_instance_that_could_not_be_terminated_is_named_and_the_verdict_kept() -> None:
+    ec2 = Unterminable(images={AMI: ebami_image()})
+    verifier, out = make(ec2, FakeSsm())
+    report = verifier.run(verifier.plan_ami(AMI, OPTIONS), OPTIONS)
+    assert report.passed  # the verdict stands: the clean-up's trouble does not replace it
+    (leftover,) = report.left_behind
+    assert leftover.resource == "instance i-00000000000000000"
+    assert leftover.reason.endswith("failed: Throttling: Rate exceeded")
+    assert leftover.remove == TERMINATE_COMMAND
+    assert report.to_json()["left_behind"] == [
+        {"resource": leftover.resource, "reason": leftover.reason, "remove": TERMINATE_COMMAND}
+    ]
+    assert any(line.startswith("warning: left behind: instance i-0") for line in out.lines)
+
+
+def test_ctrl_c_with_an_instance_left_says_how_to_terminate_it() -> None:
+    clock = Clock()
+
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    clock.on_sleep = interrupt
+    ec2 = Unterminable(images={AMI: ebami_image()})
+    verifier, _ = make(ec2, FakeSsm(online_after=None), clock)
+    with pytest.raises(Interrupted) as exc:
+        verifier.run(verifier.plan_ami(AMI, OPTIONS), OPTIONS)
+    assert str(exc.value) == (
+        "interrupted: verify stopped; left behind: instance i-00000000000000000 "
+        "(ec2:TerminateInstances i-00000000000000000 failed: Throttling: Rate exceeded); "
+        f"remove it with: {TERMINATE_COMMAND}"
+    )
+
+
+def test_instances_of_a_cut_short_launch_that_cannot_be_found_get_a_command_by_run_tag() -> None:
+    ec2 = Unterminable(images={AMI: ebami_image()}, launch_error=KeyboardInterrupt())
+    verifier, _ = make(ec2, FakeSsm())
+    with pytest.raises(Interrupted) as exc:
+        verifier.run(verifier.plan_ami(AMI, OPTIONS), OPTIONS)
+    assert "left behind: any instance tagged ebami:verify-run=run-1 (" in str(exc.value)
+    assert str(exc.value).endswith(
+        "remove it with: aws ec2 terminate-instances --region us-east-1 --instance-ids "
+        "$(aws ec2 describe-instances --filters Name=tag:ebami:verify-run,Values=run-1 "
+        "Name=instance-state-name,Values=pending,running,stopping,stopped --query "
+        "'Reservations[].Instances[].InstanceId' --output text --region us-east-1)"
+    )

@@ -1,0 +1,65 @@
+"""SSM Parameter Store in the sandbox: PutParameter refuses the names AWS refuses.
+
+moto refuses the reserved prefixes (`aws`, `ssm`, `/aws/...`) as AWS does, and nothing else.
+AWS's rules ("Requirements and constraints for parameter names", PutParameter's `Name`):
+spaces at either end are removed; only `a-zA-Z0-9_.-` and `/` between levels; a name with a
+`/` in it is fully qualified (starts with `/`); at most 15 levels; at most 1011 characters
+counting the ARN before the name (`arn:aws:ssm:REGION:ACCOUNT:parameter/`). The error codes and
+wording are AWS's where they are known.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from typing import Any
+
+from moto.core.exceptions import ServiceException
+from moto.ssm.exceptions import ValidationException
+from moto.ssm.models import SimpleSystemManagerBackend
+
+from ebami.sandbox.patching import hook
+
+MAX_LEVELS = 15
+MAX_LENGTH_WITH_ARN = 1011
+_CHARACTERS = re.compile(r"[a-zA-Z0-9_.\-/]+")
+# AWS's message for a name with a character outside its set, path or not.
+BAD_CHARACTERS = (
+    'Parameter name: can\'t be prefixed with "ssm" (case-insensitive). If formed as a path, it '
+    "can consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix of "
+    "letters, numbers and the following 3 symbols .-_"
+)
+NOT_FULLY_QUALIFIED = "Parameter name must be a fully qualified name."
+
+
+class HierarchyLevelLimitExceededException(ServiceException):
+    code = "HierarchyLevelLimitExceededException"
+    message = "A hierarchy can have a maximum of 15 levels."
+
+
+def check_name(name: str, *, arn_prefix: str) -> None:
+    """Raise what AWS answers to PutParameter of `name` (already stripped of end spaces)."""
+    if not _CHARACTERS.fullmatch(name):
+        raise ValidationException(BAD_CHARACTERS)
+    if "/" in name and not name.startswith("/"):
+        raise ValidationException(NOT_FULLY_QUALIFIED)
+    length = len(arn_prefix) + len(name.removeprefix("/"))
+    if length > MAX_LENGTH_WITH_ARN:
+        raise ValidationException(
+            f"Parameter name is too long: with its ARN ({arn_prefix}...) it has {length} "
+            f"characters, and at most {MAX_LENGTH_WITH_ARN} are allowed."
+        )
+    if len(name.removeprefix("/").split("/")) > MAX_LEVELS:
+        raise HierarchyLevelLimitExceededException()
+
+
+@hook(SimpleSystemManagerBackend, "put_parameter")
+def _put_parameter(original: Callable[..., Any], backend: Any, *args: Any, **kwargs: Any) -> Any:
+    call = inspect.signature(original).bind(backend, *args, **kwargs)
+    name = str(call.arguments["name"]).strip(" ")
+    region, account = backend.region_name, backend.account_id
+    arn_prefix = f"arn:{backend.partition}:ssm:{region}:{account}:parameter/"
+    check_name(name, arn_prefix=arn_prefix)
+    call.arguments["name"] = name
+    return original(*call.args, **call.kwargs)
