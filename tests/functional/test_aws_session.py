@@ -21,14 +21,10 @@ from botocore.loaders import JSONFileLoader, Loader
 from moto import mock_aws
 
 from ebami import __version__
+from ebami.aws.bounds import MAX_ATTEMPTS
 from ebami.aws.errors import aws_errors
-from ebami.aws.session import (
-    MAX_ATTEMPTS,
-    ApiCallCounter,
-    AwsSession,
-    ModelFileLoader,
-    SlowCallWatch,
-)
+from ebami.aws.session import ApiCallCounter, AwsSession, ModelFileLoader
+from ebami.aws.watch import SlowCallWatch
 from ebami.errors import AwsError, CredentialsError, InputError
 from ebami.waiting import Deadline
 

@@ -13,8 +13,9 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 
+from ebami.aws.bounds import MAX_ATTEMPTS
 from ebami.aws.ec2 import Ec2, Instance
-from ebami.aws.session import MAX_ATTEMPTS, AwsCli, AwsSession
+from ebami.aws.session import AwsCli, AwsSession
 from ebami.errors import AwsError, Leftover
 from ebami.plan import Executor, Instruction, Plan
 from ebami.verify.actions import VerifyActions

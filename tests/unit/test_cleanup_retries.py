@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ReadTimeoutError
 
-from ebami.aws.session import MIN_READ_TIMEOUT, RETRY_CAP, DeadlineBounds
+from ebami.aws.bounds import MIN_READ_TIMEOUT, RETRY_CAP, DeadlineBounds
 from ebami.waiting import Deadline
 
 
