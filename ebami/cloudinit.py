@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ebami.checks import CheckResult, CheckStatus
+from ebami.errors import one_line
 
 SCHEMA_CHECK = "cloud-init schema"
 _TIMEOUT_SECONDS = 60
@@ -42,6 +43,6 @@ def check_schema(
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             return CheckResult(SCHEMA_CHECK, CheckStatus.FAILED, f"could not run cloud-init: {exc}")
-    output = " ".join((proc.stdout + " " + proc.stderr).replace(str(path), "user-data").split())
+    output = one_line((proc.stdout + " " + proc.stderr).replace(str(path), "user-data"))
     status = CheckStatus.PASSED if proc.returncode == 0 else CheckStatus.FAILED
     return CheckResult(SCHEMA_CHECK, status, output or f"exit code {proc.returncode}")

@@ -12,6 +12,11 @@ from enum import IntEnum
 from typing import Any
 
 
+def one_line(text: str) -> str:
+    """`text` with every run of white space (newlines included) as one space."""
+    return " ".join(text.split())
+
+
 class ExitCode(IntEnum):
     """Process exit codes: stable, documented in the README."""
 

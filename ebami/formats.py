@@ -35,10 +35,15 @@ _KMS_KEY_ID = re.compile(
 REGION_ACCEPTED = "an AWS region name such as us-east-1, eu-central-2 or us-gov-west-1"
 
 
-def check_region(value: str) -> str:
-    if not _REGION.fullmatch(value):
-        raise ValueError(f"{value!r} is not an AWS region name; accepted: {REGION_ACCEPTED}")
+def _matching(pattern: re.Pattern[str], value: str, what: str, accepted: str) -> str:
+    """`value` when it has the form of `pattern`; else `VALUE is not WHAT; accepted: ...`."""
+    if not pattern.fullmatch(value):
+        raise ValueError(f"{value!r} is not {what}; accepted: {accepted}")
     return value
+
+
+def check_region(value: str) -> str:
+    return _matching(_REGION, value, "an AWS region name", REGION_ACCEPTED)
 
 
 def check_copy_regions(values: Iterable[str]) -> list[str]:
@@ -90,31 +95,31 @@ def check_ssh_cidrs(values: Iterable[str]) -> list[str]:
 
 
 def check_kms_key_id(value: str) -> str:
-    if not _KMS_KEY_ID.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not a KMS key; accepted: a key id "
-            "(1234abcd-12ab-34cd-56ef-1234567890ab or mrk-...), alias/NAME, or the ARN of a "
-            "key or alias (arn:aws:kms:REGION:ACCOUNT:key/ID, ...:alias/NAME)"
-        )
-    return value
+    return _matching(
+        _KMS_KEY_ID,
+        value,
+        "a KMS key",
+        "a key id (1234abcd-12ab-34cd-56ef-1234567890ab or mrk-...), alias/NAME, or the ARN of "
+        "a key or alias (arn:aws:kms:REGION:ACCOUNT:key/ID, ...:alias/NAME)",
+    )
 
 
 def check_subnet_id(value: str) -> str:
-    if not _SUBNET_ID.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not a subnet id; accepted: subnet- and 8 or 17 hex digits, "
-            "such as subnet-0123456789abcdef0"
-        )
-    return value
+    return _matching(
+        _SUBNET_ID,
+        value,
+        "a subnet id",
+        "subnet- and 8 or 17 hex digits, such as subnet-0123456789abcdef0",
+    )
 
 
 def check_instance_type(value: str) -> str:
-    if not _INSTANCE_TYPE.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not an EC2 instance type; accepted: FAMILY.SIZE in lower case, "
-            "such as t3.micro, m7g.large or u-6tb1.metal"
-        )
-    return value
+    return _matching(
+        _INSTANCE_TYPE,
+        value,
+        "an EC2 instance type",
+        "FAMILY.SIZE in lower case, such as t3.micro, m7g.large or u-6tb1.metal",
+    )
 
 
 def check_not_blank(value: str) -> str:

@@ -18,7 +18,7 @@ import jinja2
 from ebami.checks import CheckResult, CheckStatus
 from ebami.drivers import parse_drivers
 from ebami.ecsconfig import DRIVERS_KEY
-from ebami.errors import InputError
+from ebami.errors import InputError, one_line
 from ebami.platforms import Platform
 from ebami.resources import data_dir
 
@@ -121,7 +121,7 @@ def check_structure(text: str) -> list[CheckResult]:
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        results.append(CheckResult("yaml", CheckStatus.FAILED, " ".join(str(exc).split())))
+        results.append(CheckResult("yaml", CheckStatus.FAILED, one_line(str(exc))))
     else:
         results.append(
             CheckResult("yaml", CheckStatus.PASSED, "a YAML mapping")

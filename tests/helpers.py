@@ -46,3 +46,20 @@ def run_in_jail(script: str, etc: Path) -> subprocess.CompletedProcess[str]:
         "/bin/sh", "-c", script,
     ]  # fmt: skip
     return subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
+
+
+class RecordingReporter:
+    """A `Reporter` (`ebami.reporting`) that keeps every line, warnings prefixed as the
+    terminal prints them."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def progress(self, message: str) -> None:
+        self.lines.append(message)
+
+    def detail(self, message: str) -> None:
+        self.lines.append(message)
+
+    def warn(self, message: str) -> None:
+        self.lines.append("warning: " + message)

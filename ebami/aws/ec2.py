@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from ebami.aws.errors import aws_errors
-from ebami.errors import InputError, NotFoundError
+from ebami.errors import InputError, NotFoundError, one_line
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2.client import EC2Client
@@ -339,7 +339,7 @@ def _raise_if_missing(exc: ClientError, codes: set[str], message: str) -> None:
 def _refuse_bad_launch_input(exc: ClientError, spec: InstanceSpec) -> None:
     """Turn RunInstances' refusals of ebami's inputs into one line naming the option."""
     error = exc.response.get("Error", {})
-    code, message = error.get("Code", ""), " ".join(str(error.get("Message", "")).split())
+    code, message = error.get("Code", ""), one_line(str(error.get("Message", "")))
     lowered = message.lower()
     if code == "NoSuchEntity" or "iaminstanceprofile" in lowered or "instance profile" in lowered:
         raise InputError(

@@ -17,7 +17,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from ebami.errors import AccessDenied, AwsError, CredentialsError, InputError
+from ebami.errors import AccessDenied, AwsError, CredentialsError, InputError, one_line
 
 _ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
 _BAD_CREDENTIALS = {
@@ -34,7 +34,7 @@ def aws_errors(operation: str) -> Iterator[None]:
     except ClientError as exc:
         error = exc.response.get("Error", {})
         code = error.get("Code", "Unknown")
-        message = " ".join(str(error.get("Message", "")).split())
+        message = one_line(str(error.get("Message", "")))
         if code in _ACCESS_DENIED:
             raise AccessDenied(
                 f"{operation}: access denied ({message}); grant the caller this permission"

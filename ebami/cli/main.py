@@ -17,7 +17,7 @@ from types import FrameType
 from typing import NoReturn
 
 from ebami.cli.terminal import Terminal
-from ebami.errors import EbamiError, ExitCode
+from ebami.errors import EbamiError, ExitCode, one_line
 from ebami.interrupts import handling
 
 
@@ -57,7 +57,7 @@ def _main(argv: Sequence[str] | None, terminal: Terminal) -> int:
         # Typer's (vendored click) usage errors: a bad option, a bad value, a missing command.
         ctx = getattr(exc, "ctx", None)
         where = f"; see '{ctx.command_path} --help'" if ctx is not None else ""
-        terminal.error(_one_line(exc.format_message()).rstrip(".") + where)
+        terminal.error(one_line(exc.format_message()).rstrip(".") + where)
         return ExitCode.USAGE
     except EbamiError as exc:
         if debug:
@@ -68,7 +68,7 @@ def _main(argv: Sequence[str] | None, terminal: Terminal) -> int:
         if debug:
             terminal.diagnostic(traceback.format_exc())
         terminal.error(
-            f"internal error: {type(exc).__name__}: {_one_line(str(exc))}; "
+            f"internal error: {type(exc).__name__}: {one_line(str(exc))}; "
             "rerun with --debug for the traceback and report it"
         )
         return ExitCode.ERROR
@@ -91,7 +91,3 @@ def run() -> None:
 def _wants_debug(args: list[str]) -> bool:
     before_separator = args[: args.index("--")] if "--" in args else args
     return "--debug" in before_separator or os.environ.get("EBAMI_DEBUG", "") not in ("", "0")
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())

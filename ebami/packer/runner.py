@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ebami.errors import Interrupted, ToolError
+from ebami.errors import Interrupted, ToolError, one_line
 from ebami.packer.machine import (
     Artifact,
     MachineLine,
@@ -110,7 +110,7 @@ class Packer:
         if result.returncode != 0 or match is None:
             raise ToolError(
                 f"cannot read the version of {self.binary} (exit {result.returncode}: "
-                f"{_one_line(text) or 'no output'}); {INSTALL_HINT}"
+                f"{one_line(text) or 'no output'}); {INSTALL_HINT}"
             )
         major, minor, patch = (int(part) for part in match.groups())
         version = (major, minor, patch)
@@ -176,7 +176,7 @@ class Packer:
             if kind is UiKind.ERROR and text:
                 collected.errors.append(text)
             if kind is UiKind.SAY and text:
-                step = _one_line(text.removeprefix("==> "))
+                step = one_line(text.removeprefix("==> "))
             if text:
                 on_ui(kind, text)
 
@@ -210,11 +210,7 @@ def _manifest_artifacts(path: Path) -> list[Artifact]:
 
 
 def _last(errors: list[str], default: str) -> str:
-    return _one_line(errors[-1]) if errors else default
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return one_line(errors[-1]) if errors else default
 
 
 def dotted(version: tuple[int, ...]) -> str:

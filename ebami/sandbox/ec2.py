@@ -17,7 +17,6 @@ from ebami.sandbox.patching import argument, hook
 from ebami.sandbox.rootfs import SSM_AGENT_PACKAGE, installed_packages
 
 _PENDING = "ebami_pending_polls"
-_BOOT = "ebami_boot"
 
 
 class InvalidAMINameDuplicate(ServiceException):
@@ -40,11 +39,6 @@ def user_data_bytes(instance: Instance) -> bytes | None:
     return base64.b64decode(encoded.as_bytes())
 
 
-def boot_result(instance: Instance) -> boot.BootResult | None:
-    result: boot.BootResult | None = getattr(instance, _BOOT, None)
-    return result
-
-
 def has_ssm_agent(instance: Instance) -> bool:
     root = runtime.current().roots.instance(instance.id)
     return SSM_AGENT_PACKAGE in installed_packages(root)
@@ -61,7 +55,7 @@ def _run_instances(original: Callable[..., Any], backend: Any, *args: Any, **kwa
     roots = runtime.current().roots
     for instance in reservation.instances:
         root = roots.launch(instance.image_id, instance.id)
-        setattr(instance, _BOOT, boot.boot(root, user_data_bytes(instance)))
+        boot.boot(root, user_data_bytes(instance))
     return reservation
 
 

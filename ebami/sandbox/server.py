@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ebami.errors import one_line
 from ebami.sandbox.faults import Faults
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ class SandboxServer:
         finally:
             shutil.rmtree(probe, ignore_errors=True)
         if outcome.exit_code != 0:
-            reason = " ".join(outcome.stderr.split()) or f"exit code {outcome.exit_code}"
+            reason = one_line(outcome.stderr) or f"exit code {outcome.exit_code}"
             raise jail.JailUnavailable(
                 f"bubblewrap cannot create its isolated root here ({reason}); on Ubuntu 24.04 "
                 "allow user namespaces: sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"

@@ -20,6 +20,7 @@ from ebami.errors import AwsError, Leftover
 from ebami.plan import Executor, Instruction, Plan
 from ebami.verify.actions import VerifyActions
 from ebami.waiting import Deadline
+from tests.helpers import RecordingReporter
 
 INSTANCE = Instance("i-0123456789abcdef0", "ami-1", "running", "", "", "", "", "", {})
 THROTTLING = (
@@ -62,20 +63,6 @@ class Clock:
         self.now += seconds
 
 
-class Said:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def progress(self, message: str) -> None:
-        self.lines.append(message)
-
-    def detail(self, message: str) -> None:
-        self.lines.append(message)
-
-    def warn(self, message: str) -> None:
-        self.lines.append("warning: " + message)
-
-
 @pytest.fixture
 def session() -> AwsSession:
     return AwsSession(region="us-east-1")
@@ -116,12 +103,12 @@ def clean_up(session: AwsSession, ec2: Ec2, clock: Clock) -> tuple[Executor, dic
     actions = VerifyActions(
         ec2=ec2,
         ssm=None,  # type: ignore[arg-type]  # the clean-up makes no SSM call
-        reporter=Said(),
+        reporter=RecordingReporter(),
         deadline=Deadline(30.0, clock=clock, sleep=clock.sleep),
         cli=session.cli,
     )
     executor = Executor(
-        Work(actions), Said(), bounds=session.bounded, clock=clock, sleep=clock.sleep
+        Work(actions), RecordingReporter(), bounds=session.bounded, clock=clock, sleep=clock.sleep
     )
     return executor, executor.execute(PLAN)
 

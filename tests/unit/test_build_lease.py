@@ -14,6 +14,7 @@ import pytest
 from ebami.build.bake import BuildActions
 from ebami.build.lease import BuildInProgress, Lease, Leases
 from ebami.errors import AccessDenied
+from tests.helpers import RecordingReporter
 
 NAME = "/ebami/leases/0123abcd"
 T0 = datetime(2026, 11, 21, 9, 30, tzinfo=timezone.utc)
@@ -62,20 +63,6 @@ class Cli:
         return shlex.join(["aws", service, operation, *args, "--region", "us-east-1"])
 
 
-class Lines:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def progress(self, message: str) -> None:
-        self.lines.append(message)
-
-    def detail(self, message: str) -> None:
-        self.lines.append(message)
-
-    def warn(self, message: str) -> None:
-        self.lines.append("warning: " + message)
-
-
 class Time:
     """A wall clock and a monotonic clock that move together, only when slept."""
 
@@ -97,8 +84,8 @@ def held_by(run_id: str, *, since: datetime = T0, seconds: float = 2 * HOUR) -> 
     return Lease(NAME, run_id, "ci-2", since, since + timedelta(seconds=seconds)).value()
 
 
-def leases(ssm: FakeSsm, time: Time, reporter: Lines | None = None) -> Leases:
-    return Leases(ssm, host="ci-1", now=time.now, reporter=reporter or Lines())
+def leases(ssm: FakeSsm, time: Time, reporter: RecordingReporter | None = None) -> Leases:
+    return Leases(ssm, host="ci-1", now=time.now, reporter=reporter or RecordingReporter())
 
 
 def test_of_two_runs_one_takes_the_lease_and_the_other_learns_who_holds_it() -> None:
@@ -118,7 +105,7 @@ def test_of_two_runs_one_takes_the_lease_and_the_other_learns_who_holds_it() -> 
 
 
 def test_an_expired_lease_is_taken_over_and_said_so() -> None:
-    ssm, time, reporter = FakeSsm(), Time(), Lines()
+    ssm, time, reporter = FakeSsm(), Time(), RecordingReporter()
     ssm.parameters[NAME] = held_by("run-0", since=T0 - timedelta(hours=3))
     taken = leases(ssm, time, reporter).take(NAME, "run-1", 2 * HOUR)
     assert taken is not None
@@ -139,7 +126,7 @@ def test_an_unreadable_lease_counts_as_expired() -> None:
 
 
 def test_the_lease_is_released_only_by_its_holder() -> None:
-    ssm, time, reporter = FakeSsm(), Time(), Lines()
+    ssm, time, reporter = FakeSsm(), Time(), RecordingReporter()
     mine = leases(ssm, time).take(NAME, "run-1", 60)
     assert mine is not None
     # Past its expiry another run took it over: releasing must leave that run's lease.
@@ -156,7 +143,7 @@ def test_the_lease_is_released_only_by_its_holder() -> None:
     assert NAME not in ssm.parameters
 
 
-def actions(ssm: FakeSsm, time: Time, reporter: Lines) -> BuildActions:
+def actions(ssm: FakeSsm, time: Time, reporter: RecordingReporter) -> BuildActions:
     def no_ec2() -> None:
         raise AssertionError("the lease needs no EC2 call")
 
@@ -175,7 +162,7 @@ def actions(ssm: FakeSsm, time: Time, reporter: Lines) -> BuildActions:
 
 
 def test_a_second_run_waits_with_progress_until_the_first_releases() -> None:
-    ssm, time, reporter = FakeSsm(), Time(), Lines()
+    ssm, time, reporter = FakeSsm(), Time(), RecordingReporter()
     ssm.parameters[NAME] = held_by("run-0")
     finished_at = 40.0
     sleep = time.sleep
@@ -206,7 +193,7 @@ def test_a_second_run_waits_with_progress_until_the_first_releases() -> None:
 
 
 def test_no_wait_stops_at_once_naming_the_other_run() -> None:
-    ssm, time, reporter = FakeSsm(), Time(), Lines()
+    ssm, time, reporter = FakeSsm(), Time(), RecordingReporter()
     ssm.parameters[NAME] = held_by("run-0")
     with pytest.raises(BuildInProgress) as caught:
         actions(ssm, time, reporter).acquire_lease(
@@ -223,7 +210,7 @@ def test_no_wait_stops_at_once_naming_the_other_run() -> None:
 
 
 def test_waiting_ends_at_the_deadline_with_the_holder_named() -> None:
-    ssm, time, reporter = FakeSsm(), Time(), Lines()
+    ssm, time, reporter = FakeSsm(), Time(), RecordingReporter()
     # A lease that lasts longer than this run waits (its holder asked for more).
     ssm.parameters[NAME] = held_by("run-0", seconds=10 * HOUR)
     with pytest.raises(BuildInProgress, match=r"^gave up after 1 h 0 min: another build .*run-0"):
@@ -234,7 +221,7 @@ def test_waiting_ends_at_the_deadline_with_the_holder_named() -> None:
 
 
 def test_without_ssm_permissions_the_build_goes_on_and_says_it_is_unguarded() -> None:
-    ssm, time, reporter = FakeSsm(denied=True), Time(), Lines()
+    ssm, time, reporter = FakeSsm(denied=True), Time(), RecordingReporter()
     lease = actions(ssm, time, reporter).acquire_lease(
         name=NAME, run_id="run-1", seconds=HOUR, wait=True
     )

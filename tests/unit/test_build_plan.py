@@ -27,6 +27,7 @@ from ebami.packer.runner import PackerBuild, UiCallback
 from ebami.packer.template import AWS_SOURCE, SANDBOX_SOURCE
 from ebami.plan import Executor
 from ebami.platforms import resolve_platform
+from tests.helpers import RecordingReporter
 from tests.unit.test_build_lease import Cli, FakeSsm
 
 if TYPE_CHECKING:
@@ -136,20 +137,6 @@ class FakePacker:
         return PackerBuild(self.artifacts)
 
 
-class Quiet:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def progress(self, message: str) -> None:
-        self.lines.append(message)
-
-    def detail(self, message: str) -> None:
-        self.lines.append(message)
-
-    def warn(self, message: str) -> None:
-        self.lines.append("warning: " + message)
-
-
 def options(**changes: Any) -> BuildOptions:
     base = BuildOptions(
         platform=resolve_platform("ecs-al2"), release=None, drivers=DRIVERS, base_ami=BASE
@@ -161,7 +148,9 @@ def base_ec2() -> FakeEc2:
     return FakeEc2(images={BASE: Image(BASE, "base", "available", "", {}, ())})
 
 
-def plan(ec2: FakeEc2 | None = None, reporter: Quiet | None = None, **changes: Any) -> BuildPlan:
+def plan(
+    ec2: FakeEc2 | None = None, reporter: RecordingReporter | None = None, **changes: Any
+) -> BuildPlan:
     return plan_build(
         options(**changes),
         eb=NoLookup(),
@@ -171,12 +160,15 @@ def plan(ec2: FakeEc2 | None = None, reporter: Quiet | None = None, **changes: A
         now=NOW,
         run_id=RUN,
         cli=Cli(),
-        reporter=reporter or Quiet(),
+        reporter=reporter or RecordingReporter(),
     )
 
 
 def actions(
-    ec2: FakeEc2, packer: FakePacker, ssm: FakeSsm | None = None, reporter: Quiet | None = None
+    ec2: FakeEc2,
+    packer: FakePacker,
+    ssm: FakeSsm | None = None,
+    reporter: RecordingReporter | None = None,
 ) -> BuildActions:
     ssm = ssm or FakeSsm()
     return BuildActions(
@@ -185,7 +177,7 @@ def actions(
         packer=lambda: packer,
         region="us-east-1",
         cli=Cli(),
-        reporter=reporter or Quiet(),
+        reporter=reporter or RecordingReporter(),
         now=lambda: NOW,
         host="ci-1",
     )
@@ -320,13 +312,13 @@ def run(
     packer: FakePacker,
     *,
     ssm: FakeSsm | None = None,
-    reporter: Quiet | None = None,
+    reporter: RecordingReporter | None = None,
     **changes: Any,
 ) -> tuple[Any, Executor]:
     """Plan and execute a build with the fakes; the record and the executor."""
     build_plan = plan(ec2, **changes)
     steps = build_steps(build_plan, options(**changes), endpoint=None, sandbox=False)
-    executor = Executor(actions(ec2, packer, ssm, reporter), Quiet())
+    executor = Executor(actions(ec2, packer, ssm, reporter), RecordingReporter())
     return run_build(build_plan, options(**changes), steps, executor, now=lambda: NOW), executor
 
 
@@ -371,7 +363,7 @@ def test_what_the_clean_up_cannot_remove_is_named_and_the_failure_stands() -> No
     )
     build_plan = plan(ec2)
     steps = build_steps(build_plan, options(), endpoint=None, sandbox=False)
-    executor = Executor(actions(ec2, packer), Quiet())
+    executor = Executor(actions(ec2, packer), RecordingReporter())
     with pytest.raises(ToolError, match="boom"):
         run_build(build_plan, options(), steps, executor, now=lambda: NOW)
     assert [str(item) for item in executor.left_behind] == [
@@ -437,7 +429,7 @@ def test_the_executed_instructions_are_the_planned_ones() -> None:
     steps = build_steps(build_plan, options(), endpoint=None, sandbox=False)
     ssm = FakeSsm()
     packer = FakePacker(artifacts=(Artifact("us-east-1", BUILT),))
-    executor = Executor(actions(ec2, packer, ssm), Quiet())
+    executor = Executor(actions(ec2, packer, ssm), RecordingReporter())
     record = run_build(build_plan, options(), steps, executor, now=lambda: NOW)
     assert executor.executed == [*steps.instructions, *steps.cleanup]
     assert (record.image_id, record.skipped, record.build_run) == (BUILT, False, RUN)
@@ -464,8 +456,8 @@ def test_an_ami_baked_meanwhile_by_another_run_is_reused_with_the_options() -> N
         "ssm_parameter": "/ebami/latest",
     }
     steps = build_steps(build_plan, options(**changes), endpoint=None, sandbox=False)
-    ssm, packer, reporter = FakeSsm(), FakePacker(), Quiet()
-    executor = Executor(actions(ec2, packer, ssm, reporter), Quiet())
+    ssm, packer, reporter = FakeSsm(), FakePacker(), RecordingReporter()
+    executor = Executor(actions(ec2, packer, ssm, reporter), RecordingReporter())
     record = run_build(build_plan, options(**changes), steps, executor, now=lambda: NOW)
     assert packer.builds == []
     assert (record.image_id, record.skipped) == (BUILT, True)
@@ -496,7 +488,7 @@ def test_a_found_ami_gets_the_shares_and_tags_asked_for_and_says_what_it_cannot(
     steps = build_steps(again, options(**changes), endpoint=None, sandbox=False)
     assert actions_of(steps.instructions) == ["reuse_image", "share_image", "tag_existing"]
     assert any("copies in eu-west-1 keep their launch permissions" in n for n in steps.notes)
-    reporter = Quiet()
+    reporter = RecordingReporter()
     record, _ = run(ec2, FakePacker(), reporter=reporter, **changes)
     assert record.skipped
     assert ec2.shared == [(BUILT, ["123456789012"])]
@@ -519,7 +511,7 @@ def test_what_earlier_runs_left_is_reported_with_its_removal_not_removed() -> No
     )  # fmt: skip
     ec2.groups.append(SecurityGroup("sg-left", "packer_6540", "Temporary group for Packer"))
     ec2.keys.append(KeyPair("packer_6540", "2026-11-21"))
-    reporter = Quiet()
+    reporter = RecordingReporter()
     build_plan = plan(ec2, reporter)
     assert [item.remove for item in build_plan.leftovers] == [
         "aws ec2 terminate-instances --instance-ids i-left --region us-east-1",

@@ -13,20 +13,7 @@ from ebami.build.options import BuildOptions
 from ebami.build.preflight import check_aws_inputs
 from ebami.errors import AccessDenied, InputError
 from ebami.platforms import resolve_platform
-
-
-class Said:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def progress(self, message: str) -> None:
-        self.lines.append(message)
-
-    def detail(self, message: str) -> None:
-        self.lines.append(message)
-
-    def warn(self, message: str) -> None:
-        self.lines.append("warning: " + message)
+from tests.helpers import RecordingReporter
 
 
 class DeniedEc2:
@@ -48,7 +35,7 @@ def blame(key: str) -> Iterator[None]:
 OPTIONS = BuildOptions(platform=resolve_platform("ecs-al2"), release=None, drivers=("fluentd",))
 
 
-def check(options: BuildOptions, said: Said, *, chosen: bool = False) -> None:
+def check(options: BuildOptions, said: RecordingReporter, *, chosen: bool = False) -> None:
     check_aws_inputs(
         options,
         region="us-east-1",
@@ -62,7 +49,7 @@ def check(options: BuildOptions, said: Said, *, chosen: bool = False) -> None:
 
 
 def test_a_check_the_caller_may_not_make_is_skipped_with_a_warning() -> None:
-    said = Said()
+    said = RecordingReporter()
     check(replace(OPTIONS, subnet_id="subnet-0123456789abcdef0"), said)
     assert said.lines == [
         "warning: subnet_id was not checked before the build: ec2:DescribeSubnets subnet-1: "
@@ -72,4 +59,4 @@ def test_a_check_the_caller_may_not_make_is_skipped_with_a_warning() -> None:
 
 def test_what_aws_refuses_names_its_source() -> None:
     with pytest.raises(InputError, match=r"^--instance-type: instance type t3\.micro is not"):
-        check(OPTIONS, Said(), chosen=True)
+        check(OPTIONS, RecordingReporter(), chosen=True)

@@ -24,6 +24,7 @@ from ebami.verify.actions import VerifyActions, run_verify
 from ebami.verify.planner import VerifyOptions, VerifyPlan, VerifyPlanner
 from ebami.verify.report import TargetKind, VerifyReport
 from ebami.waiting import Deadline
+from tests.helpers import RecordingReporter
 
 AMI = "ami-0123456789abcdef0"
 GOOD = 'ECS_AVAILABLE_LOGGING_DRIVERS=["json-file","syslog","awslogs","fluentd","none"]\n'
@@ -145,20 +146,6 @@ class FakeSsm:
 
 
 @dataclass
-class Progress:
-    lines: list[str] = field(default_factory=list)
-
-    def progress(self, message: str) -> None:
-        self.lines.append(message)
-
-    def detail(self, message: str) -> None:
-        self.lines.append(message)
-
-    def warn(self, message: str) -> None:
-        self.lines.append("warning: " + message)
-
-
-@dataclass
 class Verification:
     """The planner and the executor of a verify run, wired as the CLI's factory does."""
 
@@ -166,7 +153,7 @@ class Verification:
     ec2: FakeEc2
     ssm: FakeSsm
     clock: Clock
-    out: Progress
+    out: RecordingReporter
     executed: list[str] = field(default_factory=list)
 
     def plan_ami(self, image_id: str, options: VerifyOptions) -> VerifyPlan:
@@ -198,12 +185,12 @@ class Verification:
 
 def make(
     ec2: FakeEc2, ssm: FakeSsm, clock: Clock | None = None, eb: FakeEb | None = None
-) -> tuple[Verification, Progress]:
+) -> tuple[Verification, RecordingReporter]:
     def environments() -> FakeEb:
         assert eb is not None, "this test plans no environment"
         return eb
 
-    out = Progress()
+    out = RecordingReporter()
     planner = VerifyPlanner(
         ec2=ec2,
         eb=environments,
@@ -430,7 +417,7 @@ def test_an_ami_that_refuses_tags_is_still_reported_verified() -> None:
 def test_checks_that_were_all_skipped_do_not_make_an_ami_verified() -> None:
     ec2 = FakeEc2(images={AMI: ebami_image()})
     actions = VerifyActions(
-        ec2=ec2, ssm=FakeSsm(), reporter=Progress(), deadline=Deadline(60.0), cli=CLI
+        ec2=ec2, ssm=FakeSsm(), reporter=RecordingReporter(), deadline=Deadline(60.0), cli=CLI
     )
     skipped = {"i-1": [CheckResult("os-release", CheckStatus.SKIPPED, "release unknown")]}
     assert actions.tag_verified(AMI, skipped) == {}
