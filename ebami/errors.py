@@ -28,6 +28,12 @@ class ExitCode(IntEnum):
     CHECK_FAILED = 5
     # The run finished (its result was printed) but could not remove all it made.
     LEFT_BEHIND = 6
+    # `ebami apply`: a gate refused the AMI, or the environment was not Ready; nothing changed.
+    REFUSED = 7
+    # `ebami apply`: the update failed and the environment is back on its previous AMI.
+    ROLLED_BACK = 8
+    # `ebami apply`: the update failed and the way back did too; a person must look.
+    NEEDS_ATTENTION = 9
     CTRL_C = 130
 
 
@@ -78,6 +84,24 @@ class CheckFailed(EbamiError):
     """A validation ebami ran did not pass; the message names the failed checks."""
 
     exit_code = ExitCode.CHECK_FAILED
+
+
+class Refused(EbamiError):
+    """`ebami apply` would not change the environment: a gate refused, or it was not Ready."""
+
+    exit_code = ExitCode.REFUSED
+
+
+class RolledBack(EbamiError):
+    """The environment update failed and the environment is back where it was."""
+
+    exit_code = ExitCode.ROLLED_BACK
+
+
+class NeedsAttention(EbamiError):
+    """The environment update failed and could not be undone: a person must look."""
+
+    exit_code = ExitCode.NEEDS_ATTENTION
 
 
 class ToolError(EbamiError):

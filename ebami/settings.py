@@ -40,17 +40,20 @@ DEFAULT_READ_TIMEOUT = 30.0
 # Beyond these the endpoint is not slow but gone: refuse a typo such as 3000 for 30.
 MAX_CONNECT_TIMEOUT = 60.0
 MAX_READ_TIMEOUT = 300.0
+# Seconds health must hold Green after an environment update (ebami apply).
+DEFAULT_SETTLE = 60.0
+MAX_SETTLE = 3600.0
 
 # Settings that can come from the environment, and how a variable's text becomes a value.
 _ENV_LIST_KEYS = {"drivers", "copy_to", "share_with", "ssh_cidrs"}
 _ENV_MAP_KEYS = {"tags"}
 _ENV_BOOL_KEYS = {"encrypt", "ssm_agent"}
-_ENV_FLOAT_KEYS = {"connect_timeout", "read_timeout"}
+_ENV_FLOAT_KEYS = {"connect_timeout", "read_timeout", "settle"}
 _ENV_KEYS = (
     "profile", "region", "platform", "release", "drivers",
     "instance_type", "subnet_id", "instance_profile", "ssh_cidrs", "ssm_agent",
     "encrypt", "kms_key_id", "copy_to", "share_with", "tags",
-    "connect_timeout", "read_timeout",
+    "connect_timeout", "read_timeout", "settle",
 )  # fmt: skip
 _TRUE = ("true", "1", "yes")
 _FALSE = ("false", "0", "no")
@@ -72,6 +75,7 @@ _FORMATS: dict[str, Callable[[Any], Any]] = {
     "share_with": formats.check_account_ids,
     "connect_timeout": partial(formats.check_seconds, maximum=MAX_CONNECT_TIMEOUT),
     "read_timeout": partial(formats.check_seconds, maximum=MAX_READ_TIMEOUT),
+    "settle": partial(formats.check_seconds, maximum=MAX_SETTLE),
 }
 
 
@@ -114,6 +118,8 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True, dict=Tru
     tags: dict[str, str] = msgspec.field(default_factory=dict)
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
+    # `ebami apply`: how long health must hold Green after an update before it counts.
+    settle: float = DEFAULT_SETTLE
     environments: dict[str, EnvironmentTarget] = msgspec.field(default_factory=dict)
 
     # Where each key's value came from, set by `load_settings` in the instance's __dict__ (a

@@ -27,6 +27,11 @@ RUN_URL = "ebami:run-url"
 # Written by `ebami verify` on an AMI that passed every check.
 VERIFIED = "ebami:verified"
 VERIFIED_CHECKS = "ebami:verified-checks"
+# On an AMI no environment may be switched to any more (`ebami apply` refuses it).
+REVOKED = "ebami:revoked"
+# On an Elastic Beanstalk environment: the AMI it ran before `ebami apply` switched it, its
+# rollback target (`ebami apply --rollback`), which no prune may remove.
+PREVIOUS_IMAGE_ID = "ebami:previous-image-id"
 # On verify's throwaway instance: what it is for and the run that launched it.
 PURPOSE = "ebami:purpose"
 VERIFY_RUN = "ebami:verify-run"

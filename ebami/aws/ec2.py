@@ -99,6 +99,20 @@ class Ec2:
             reverse=True,
         )
 
+    def find_images_with_tag(self, key: str) -> list[Image]:
+        """This account's available AMIs that carry the tag `key` (any value), newest first."""
+        return sorted(
+            self._own_images(
+                f"ec2:DescribeImages tag-key={key}",
+                [
+                    {"Name": "tag-key", "Values": [key]},
+                    {"Name": "state", "Values": ["available"]},
+                ],
+            ),
+            key=lambda image: image.creation_date,
+            reverse=True,
+        )
+
     def find_own_images_by_tag(self, key: str, value: str) -> list[Image]:
         """This account's AMIs tagged `key=value`, in any state (pending ones included)."""
         return self._own_images(

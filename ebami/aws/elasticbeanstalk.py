@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ebami.aws.errors import aws_errors
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
 
 LAUNCH_CONFIGURATION = "aws:autoscaling:launchconfiguration"
 IMAGE_ID = "ImageId"
+# The console's page of an environment, for messages that send a person to look.
+CONSOLE_URL = (
+    "https://{region}.console.aws.amazon.com/elasticbeanstalk/home?region={region}"
+    "#/environment/dashboard?environmentId={environment_id}"
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,55 @@ class Environment:
     status: str
     health: str
     platform_arn: str
+    health_status: str = ""
+    version_label: str = ""
+    arn: str = ""
+    abortable: bool = False
+
+    def console_url(self, region: str) -> str:
+        return CONSOLE_URL.format(region=region, environment_id=self.environment_id)
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """An environment's option settings, `(namespace, option) -> value`, and the deployment
+    status of each configuration set Elastic Beanstalk returned (two while one failed)."""
+
+    options: Mapping[tuple[str, str], str]
+    deployment_statuses: tuple[str, ...] = ()
+
+    def value(self, namespace: str, option: str) -> str | None:
+        return self.options.get((namespace, option))
+
+    @property
+    def image_id(self) -> str | None:
+        return self.value(LAUNCH_CONFIGURATION, IMAGE_ID) or None
+
+
+@dataclass(frozen=True)
+class Event:
+    date: datetime
+    message: str
+    severity: str
+    request_id: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "date": self.date.isoformat(),
+            "severity": self.severity,
+            "message": self.message,
+            "request_id": self.request_id,
+        }
+
+
+@dataclass(frozen=True)
+class Health:
+    """`DescribeEnvironmentHealth`: enhanced health's colour, status, causes and instances."""
+
+    color: str
+    status: str
+    causes: tuple[str, ...] = ()
+    instances: Mapping[str, int] = field(default_factory=dict)
 
 
 class ElasticBeanstalk:
@@ -72,15 +127,18 @@ class ElasticBeanstalk:
                 f"environment name {name!r} exists in several applications ({owners}); configure "
                 "[environments.NAME] with its application in ebami.toml"
             )
-        item = found[0]
-        return Environment(
-            name=item["EnvironmentName"],
-            environment_id=item.get("EnvironmentId", ""),
-            application=item["ApplicationName"],
-            status=item.get("Status", ""),
-            health=item.get("Health", ""),
-            platform_arn=item.get("PlatformArn", ""),
-        )
+        return _environment(found[0])
+
+    def refresh(self, environment: Environment) -> Environment:
+        """The environment as it is now (status, health, abortable operation)."""
+        with aws_errors(f"elasticbeanstalk:DescribeEnvironments {environment.name}"):
+            response: Any = self._client.describe_environments(
+                EnvironmentIds=[environment.environment_id], IncludeDeleted=False
+            )
+        found = response.get("Environments", [])
+        if not found:
+            raise NotFoundError(f"Elastic Beanstalk environment {environment.name!r} is gone")
+        return _environment(found[0])
 
     def instance_ids(self, environment: Environment) -> list[str]:
         """The EC2 instances serving the environment now."""
@@ -92,16 +150,138 @@ class ElasticBeanstalk:
 
     def image_id(self, environment: Environment) -> str | None:
         """The AMI the environment's launch configuration names (its option `ImageId`)."""
+        return self.configuration(environment).image_id
+
+    def configuration(self, environment: Environment) -> Configuration:
+        """The environment's option settings. While a deployment failed, Elastic Beanstalk
+        returns two sets; the deployed one's values win."""
         with aws_errors(f"elasticbeanstalk:DescribeConfigurationSettings {environment.name}"):
             response: Any = self._client.describe_configuration_settings(
                 ApplicationName=environment.application, EnvironmentName=environment.name
             )
-        for settings in response.get("ConfigurationSettings", []):
+        sets = response.get("ConfigurationSettings", [])
+        ordered = sorted(sets, key=lambda item: item.get("DeploymentStatus") == "deployed")
+        options: dict[tuple[str, str], str] = {}
+        for settings in ordered:
             for option in settings.get("OptionSettings", []):
-                if (option.get("Namespace"), option.get("OptionName")) == (
-                    LAUNCH_CONFIGURATION,
-                    IMAGE_ID,
-                ):
-                    value: str | None = option.get("Value") or None
-                    return value
+                key = (str(option.get("Namespace", "")), str(option.get("OptionName", "")))
+                options[key] = str(option.get("Value", ""))
+        statuses = tuple(str(item.get("DeploymentStatus", "")) for item in sets)
+        return Configuration(options, statuses)
+
+    def update_image(self, environment: Environment, image_id: str | None) -> str:
+        """Set the environment's `ImageId` (None: remove the option, back to the platform's
+        AMI). Returns the request id that the update's events carry."""
+        option = {"Namespace": LAUNCH_CONFIGURATION, "OptionName": IMAGE_ID}
+        request: dict[str, Any] = {"EnvironmentId": environment.environment_id}
+        if image_id is None:
+            request["OptionsToRemove"] = [option]
+        else:
+            request["OptionSettings"] = [{**option, "Value": image_id}]
+        with aws_errors(f"elasticbeanstalk:UpdateEnvironment {environment.name}"):
+            response: Any = self._client.update_environment(**request)
+        return str(response["ResponseMetadata"]["RequestId"])
+
+    def abort_update(self, environment: Environment) -> None:
+        with aws_errors(f"elasticbeanstalk:AbortEnvironmentUpdate {environment.name}"):
+            self._client.abort_environment_update(EnvironmentId=environment.environment_id)
+
+    def events(
+        self,
+        environment: Environment,
+        *,
+        request_id: str | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[Event]:
+        """The environment's events (of one request, when given) from `since` on, oldest
+        first; at most `limit` of the newest."""
+        request: dict[str, Any] = {
+            "ApplicationName": environment.application,
+            "EnvironmentName": environment.name,
+            "MaxRecords": min(limit, 1000),
+        }
+        if request_id:
+            request["RequestId"] = request_id
+        if since is not None:
+            request["StartTime"] = since
+        found: list[Event] = []
+        with aws_errors(f"elasticbeanstalk:DescribeEvents {environment.name}"):
+            while len(found) < limit:
+                response: Any = self._client.describe_events(**request)
+                found.extend(_event(item) for item in response.get("Events", []))
+                token = response.get("NextToken")
+                if not token:
+                    break
+                request["NextToken"] = token
+        # Elastic Beanstalk answers newest first.
+        return sorted(found[:limit], key=lambda event: event.date)
+
+    def health(self, environment: Environment) -> Health:
+        """Enhanced health (`DescribeEnvironmentHealth`); only for environments that report it."""
+        with aws_errors(f"elasticbeanstalk:DescribeEnvironmentHealth {environment.name}"):
+            response: Any = self._client.describe_environment_health(
+                EnvironmentId=environment.environment_id,
+                AttributeNames=["Color", "HealthStatus", "Causes", "InstancesHealth"],
+            )
+        return Health(
+            color=str(response.get("Color", "")),
+            status=str(response.get("HealthStatus", "")),
+            causes=tuple(str(cause) for cause in response.get("Causes", [])),
+            instances={
+                str(key): int(value)
+                for key, value in (response.get("InstancesHealth") or {}).items()
+            },
+        )
+
+    def source_bundle(self, application: str, version_label: str) -> tuple[str, str] | None:
+        """Where the application version's source bundle is in S3 (bucket, key), if it has one."""
+        with aws_errors(f"elasticbeanstalk:DescribeApplicationVersions {version_label}"):
+            response: Any = self._client.describe_application_versions(
+                ApplicationName=application, VersionLabels=[version_label]
+            )
+        for version in response.get("ApplicationVersions", []):
+            bundle = version.get("SourceBundle") or {}
+            if bundle.get("S3Bucket") and bundle.get("S3Key"):
+                return str(bundle["S3Bucket"]), str(bundle["S3Key"])
         return None
+
+    def tags(self, environment: Environment) -> dict[str, str]:
+        with aws_errors(f"elasticbeanstalk:ListTagsForResource {environment.name}"):
+            response: Any = self._client.list_tags_for_resource(ResourceArn=environment.arn)
+        return {item["Key"]: item.get("Value", "") for item in response.get("ResourceTags", [])}
+
+    def tag(self, environment: Environment, tags: Mapping[str, str]) -> None:
+        with aws_errors(f"elasticbeanstalk:UpdateTagsForResource {environment.name}"):
+            self._client.update_tags_for_resource(
+                ResourceArn=environment.arn,
+                TagsToAdd=[{"Key": key, "Value": value} for key, value in tags.items()],
+            )
+
+
+# `StartTime` takes events at or after it: the next poll asks from just after the last one.
+EVENT_RESOLUTION = timedelta(milliseconds=1)
+
+
+def _environment(item: Any) -> Environment:
+    return Environment(
+        name=item["EnvironmentName"],
+        environment_id=item.get("EnvironmentId", ""),
+        application=item["ApplicationName"],
+        status=item.get("Status", ""),
+        health=item.get("Health", ""),
+        platform_arn=item.get("PlatformArn", ""),
+        health_status=item.get("HealthStatus", ""),
+        version_label=item.get("VersionLabel", ""),
+        arn=item.get("EnvironmentArn", ""),
+        abortable=bool(item.get("AbortableOperationInProgress", False)),
+    )
+
+
+def _event(item: Any) -> Event:
+    return Event(
+        date=item["EventDate"],
+        message=str(item.get("Message", "")),
+        severity=str(item.get("Severity", "INFO")),
+        request_id=str(item.get("RequestId", "")),
+    )

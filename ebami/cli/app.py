@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ebami import __version__
-from ebami.cli import build, lookup, render, sandbox, verify
+from ebami.cli import apply, build, events, lookup, render, sandbox, verify
 from ebami.cli.context import AppContext, OutputFormat
 from ebami.cli.terminal import Terminal
 from ebami.errors import ExitCode
@@ -95,4 +95,6 @@ app.command("lookup")(lookup.lookup)
 app.command("render")(render.render)
 app.command("build")(build.build)
 app.command("verify")(verify.verify)
+app.command("apply")(apply.apply)
+app.command("events")(events.events)
 app.add_typer(sandbox.app, name="sandbox")

@@ -6,7 +6,7 @@ command imports (botocore, jinja2, the Packer runner...) only what it needs.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from functools import cached_property
@@ -15,8 +15,12 @@ from typing import TYPE_CHECKING, Any
 from ebami.cli.context import AppContext
 
 if TYPE_CHECKING:
+    from ebami.apply.follow import Follower
+    from ebami.apply.planner import ApplyOptions, ApplyPlan
+    from ebami.apply.run import ApplyRecord
     from ebami.aws.ec2 import Ec2
-    from ebami.aws.elasticbeanstalk import ElasticBeanstalk
+    from ebami.aws.elasticbeanstalk import ElasticBeanstalk, Event
+    from ebami.aws.s3 import S3
     from ebami.aws.session import AwsSession
     from ebami.aws.ssm import Ssm
     from ebami.build.options import BuildOptions
@@ -107,6 +111,12 @@ class Factory:
         from ebami.aws.elasticbeanstalk import ElasticBeanstalk
 
         return ElasticBeanstalk(self._client("elasticbeanstalk"))
+
+    @cached_property
+    def s3(self) -> S3:
+        from ebami.aws.s3 import S3
+
+        return S3(self._client("s3"))
 
     @cached_property
     def packer(self) -> Packer:
@@ -208,6 +218,56 @@ class Factory:
             cli=self.session.cli,
         )
         return run_verify(plan, self.executor(actions))
+
+    # --- apply and events --------------------------------------------------------------------
+
+    def show_event(self, event: Event) -> None:
+        when = event.date.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        self.app.terminal.event(when, event.severity, event.message)
+
+    def follower(self) -> Follower:
+        from ebami.apply.follow import Follower
+
+        return Follower(
+            self.eb, self.app.terminal, settle=self.settings.settle, on_event=self.show_event
+        )
+
+    def plan_apply(self, name: str, application: str | None, options: ApplyOptions) -> ApplyPlan:
+        from ebami.apply.planner import ApplyPlanner
+
+        planner = ApplyPlanner(
+            eb=self.eb, ec2=self.ec2, s3=lambda: self.s3, region=self.session.region
+        )
+        return planner.plan(name, application, options)
+
+    def run_apply(self, plan: ApplyPlan, saved: Callable[[ApplyRecord], None]) -> ApplyRecord:
+        import time
+
+        from ebami.apply.actions import ApplyActions
+        from ebami.apply.run import run_apply
+        from ebami.plan import CLEANUP_SECONDS
+
+        actions = ApplyActions(
+            eb=self.eb,
+            follower=self.follower(),
+            reporter=self.app.terminal,
+            environment=plan.environment,
+            enhanced_health=plan.policy.enhanced_health,
+            bounds=self.session.bounded,
+            clock=time.monotonic,
+            sleep=time.sleep,
+            require_health_after_rollback=plan.health_before.startswith("Green"),
+        )
+        # Every call fits the run's deadlines: the update's (and its rollback's, or abort's,
+        # each its own inside this one), so throttling is retried, never a hang.
+        with self.bounded(2 * plan.deadline + CLEANUP_SECONDS):
+            return run_apply(
+                plan,
+                execute=lambda steps: self.executor(actions).execute(steps),
+                actions=actions,
+                reporter=self.app.terminal,
+                saved=saved,
+            )
 
 
 @contextmanager

@@ -70,6 +70,11 @@ class Terminal:
     def error(self, message: str) -> None:
         self._say(("error: ", "bold red"), (message, ""))
 
+    def event(self, when: str, severity: str, message: str) -> None:
+        """An Elastic Beanstalk event, as `eb events` prints it: time, severity, message."""
+        style = {"ERROR": "red", "FATAL": "bold red", "WARN": "yellow"}.get(severity, "")
+        self._say((f"{when} {severity:<5} ", "dim"), (message, style))
+
     def diagnostic(self, text: str) -> None:
         """Verbatim text on stderr (a traceback, a block of tool output)."""
         self._stderr.write(text if text.endswith("\n") else text + "\n")

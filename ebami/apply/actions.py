@@ -1,0 +1,114 @@
+"""The actions of an apply plan: switch the environment's AMI, follow the update, remember the
+AMI it left. Also what Ctrl-C does in the middle of an update: abort it and follow the abort."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ebami import tags
+from ebami.apply.follow import Followed, Follower, Outcome
+from ebami.aws.elasticbeanstalk import Environment
+from ebami.errors import AwsError, EbamiError
+from ebami.reporting import Reporter
+from ebami.waiting import Clock, Deadline, Sleep
+
+
+class UpdateFailed(EbamiError):
+    """Following an update found it failed (or out of time); `followed` says how."""
+
+    def __init__(self, followed: Followed) -> None:
+        super().__init__(followed.reason)
+        self.followed = followed
+
+
+class ActionsEb(Protocol):
+    """The Elastic Beanstalk calls of the actions (`ebami.aws.elasticbeanstalk`)."""
+
+    def update_image(self, environment: Environment, image_id: str | None) -> str: ...
+    def abort_update(self, environment: Environment) -> None: ...
+    def refresh(self, environment: Environment) -> Environment: ...
+    def tag(self, environment: Environment, tags: Mapping[str, str]) -> None: ...
+
+
+@dataclass
+class ApplyActions:
+    eb: ActionsEb
+    follower: Follower
+    reporter: Reporter
+    environment: Environment
+    enhanced_health: bool
+    # Makes the AWS calls inside a block fit a deadline (`AwsSession.bounded`).
+    bounds: Callable[[Deadline], AbstractContextManager[object]]
+    clock: Clock
+    sleep: Sleep
+    # Whether health must hold Green after the update: not for a way back to an environment
+    # that was not Green before.
+    require_health_after_rollback: bool = True
+    # The update in flight, once UpdateEnvironment answered.
+    request_id: str | None = None
+    followed: list[Followed] = field(default_factory=list)
+
+    def update_image(self, image_id: str | None) -> str:
+        self.request_id = self.eb.update_image(self.environment, image_id)
+        self.reporter.detail(f"UpdateEnvironment request id {self.request_id}")
+        return self.request_id
+
+    def follow_update(
+        self,
+        request_id: str,
+        target: str | None,
+        previous: str | None,
+        deadline: float,
+        rollback: bool,
+    ) -> Followed:
+        watch = Deadline(deadline, clock=self.clock, sleep=self.sleep)
+        with self.bounds(watch):
+            followed = self.follower.follow(
+                self.environment,
+                request_id,
+                target=target,
+                previous=previous,
+                deadline=watch,
+                enhanced_health=self.enhanced_health,
+                what="rollback" if rollback else "update",
+                require_health=not rollback or self.require_health_after_rollback,
+            )
+        self.followed.append(followed)
+        if not followed.ok:
+            raise UpdateFailed(followed)
+        self.request_id = None
+        return followed
+
+    def remember_previous(self, image_id: str) -> None:
+        """Tag the environment with the AMI it left; a failure here does not undo the apply."""
+        try:
+            self.eb.tag(self.environment, {tags.PREVIOUS_IMAGE_ID: image_id})
+        except AwsError as exc:
+            self.reporter.warn(
+                f"could not tag {self.environment.name} {tags.PREVIOUS_IMAGE_ID}={image_id} "
+                f"({exc}); --rollback will need --ami {image_id}"
+            )
+
+    def abort(self, deadline: float) -> Followed | None:
+        """Abort the update in flight, if Elastic Beanstalk reports one it can abort, and
+        follow the environment back to Ready. None when there was nothing to abort."""
+        watch = Deadline(deadline, clock=self.clock, sleep=self.sleep)
+        with self.bounds(watch):
+            current = self.eb.refresh(self.environment)
+            if not current.abortable:
+                return None
+            self.reporter.warn(f"aborting the update of {self.environment.name}")
+            self.eb.abort_update(self.environment)
+            followed = self.follower.wait_ready(self.environment, self.request_id, deadline=watch)
+        self.followed.append(followed)
+        return followed
+
+
+def back_on(followed: Followed | None, previous: str | None) -> bool:
+    """Whether a wait ended Ready with the configuration on the previous AMI."""
+    return (
+        followed is not None and followed.outcome is Outcome.READY and followed.image_id == previous
+    )

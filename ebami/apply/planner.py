@@ -1,0 +1,414 @@
+"""The read-only half of `ebami apply`: the environment, its AMI now and the one to switch to,
+the gates, the update policy and its deadline, as a plan of instructions.
+
+Only Describe/List/Get calls are made here; `--dry-run` shows exactly the plan returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ebami import tags
+from ebami.apply.dockerrun import DockerrunError, DriverUse, log_drivers, read_dockerrun
+from ebami.apply.gates import (
+    EnvironmentPlatform,
+    Gate,
+    Verdict,
+    allowed_drivers,
+    dockerrun_gate,
+    image_gate,
+    platform_gate,
+    verified_gate,
+)
+from ebami.apply.policy import UpdatePolicy
+from ebami.aws.ec2 import Image
+from ebami.aws.elasticbeanstalk import Configuration, Environment
+from ebami.errors import InputError, NotFoundError
+from ebami.plan import Instruction, Plan, Ref
+
+
+class PlannerEb(Protocol):
+    def get_environment(self, name: str, application: str | None = None) -> Environment: ...
+    def configuration(self, environment: Environment) -> Configuration: ...
+    def instance_ids(self, environment: Environment) -> list[str]: ...
+    def describe_platform_version(self, platform_arn: str) -> Any: ...
+    def source_bundle(self, application: str, version_label: str) -> tuple[str, str] | None: ...
+    def tags(self, environment: Environment) -> dict[str, str]: ...
+
+
+class PlannerEc2(Protocol):
+    def get_image(self, image_id: str) -> Image: ...
+    def find_images_with_tag(self, key: str) -> list[Image]: ...
+
+
+class PlannerS3(Protocol):
+    def read(self, bucket: str, key: str) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    ami: str | None = None
+    rollback: bool = False
+    allow_unverified: bool = False
+    # Seconds the update may take; None: what the update policy allows.
+    timeout: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.timeout is not None and not 0 < self.timeout <= 24 * 3600:
+            raise InputError(
+                f"--timeout {self.timeout:g} is out of range: give seconds from 1 to 86400"
+            )
+        if self.ami is not None and self.rollback:
+            raise InputError("give --ami AMI or --rollback, not both")
+
+
+@dataclass(frozen=True)
+class ApplyPlan:
+    environment: Environment
+    region: str
+    platform: EnvironmentPlatform
+    # What the configuration names now (the platform's AMI when the option is unset).
+    current: str | None
+    target: str
+    # The value to set: None removes the option (back to the platform's AMI).
+    target_option: str | None
+    gates: tuple[Gate, ...]
+    policy: UpdatePolicy
+    instances: int
+    deadline: float
+    steps: Plan
+    # The plan that switches back, run when the update fails.
+    rollback_steps: Plan
+    # Why nothing may change (a gate, the environment's status); None: it may.
+    refusal: str | None = None
+    unchanged: bool = False
+    health_before: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.steps.to_json()
+
+
+class ApplyPlanner:
+    def __init__(
+        self,
+        *,
+        eb: PlannerEb,
+        ec2: PlannerEc2,
+        s3: Callable[[], PlannerS3],
+        region: str,
+    ) -> None:
+        self._eb = eb
+        self._ec2 = ec2
+        self._s3 = s3
+        self._region = region
+
+    def plan(self, name: str, application: str | None, options: ApplyOptions) -> ApplyPlan:
+        eb = self._eb
+        environment = eb.get_environment(name, application)
+        configuration = eb.configuration(environment)
+        platform = self._platform(environment)
+        current = configuration.image_id or platform.default_image
+        uses, problem = self._driver_uses(environment)
+        previous_tag = (
+            eb.tags(environment).get(tags.PREVIOUS_IMAGE_ID) if options.rollback else None
+        )
+        target = self._target(environment, platform, options, uses, previous_tag)
+        image = self._image(target)
+        gates = self._gates(image, target, platform, environment, uses, problem, options)
+        policy = UpdatePolicy.of(configuration)
+        instances = len(eb.instance_ids(environment))
+        deadline = options.timeout or policy.deadline(instances)
+        # The platform's own AMI is set by removing the option: the environment then follows
+        # the platform's AMI through platform updates again.
+        target_option = None if target == platform.default_image else target
+        unchanged = current == target
+        refusal = _refusal(environment, gates, unchanged)
+        health_before = _health(environment)
+        facts: dict[str, Any] = {
+            "Environment": f"{environment.application}/{environment.name} in {self._region}",
+            "Status": f"{environment.status}, health {health_before}",
+            "Platform": f"{platform.name} {platform.version} (OS {platform.os_version})",
+            "Current AMI": _shown(current, platform),
+            "Target AMI": _shown(target, platform)
+            + (" (the rollback target ebami recorded)" if options.rollback else ""),
+            "Instances": instances,
+            "Update policy": policy.describe(instances),
+            "Deadline": f"{deadline:g} s" + (" (--timeout)" if options.timeout else ""),
+            **{f"Gate {gate.name}": f"{gate.verdict.value}: {gate.detail}" for gate in gates},
+        }
+        notes = []
+        if refusal:
+            notes.append(f"refused: {refusal}")
+        elif unchanged:
+            notes.append(f"{environment.name} already runs {target}: nothing to do")
+        else:
+            notes.append(
+                f"on failure: {environment.name} is switched back to {_shown(current, platform)} "
+                "and that update is followed too"
+            )
+            notes.append("Ctrl-C during the update aborts it (AbortEnvironmentUpdate)")
+        if target_option is None and not unchanged:
+            notes.append("the target is the platform's own AMI: the ImageId option is removed")
+        steps = (
+            Plan("apply", facts, notes=tuple(notes))
+            if refusal or unchanged
+            else Plan(
+                "apply",
+                facts,
+                self._instructions(environment, current, target_option, target, deadline, policy),
+                notes=tuple(notes),
+            )
+        )
+        previous_option = (
+            None if configuration.image_id in (None, platform.default_image) else current
+        )
+        rollback_steps = Plan(
+            "rollback",
+            {"Environment": environment.name, "Back to": _shown(current, platform)},
+            self._instructions(
+                environment, target, previous_option, current, deadline, policy, rollback=True
+            ),
+        )
+        return ApplyPlan(
+            environment=environment,
+            region=self._region,
+            platform=platform,
+            current=current,
+            target=target,
+            target_option=target_option,
+            gates=gates,
+            policy=policy,
+            instances=instances,
+            deadline=deadline,
+            steps=steps,
+            rollback_steps=rollback_steps,
+            refusal=refusal,
+            unchanged=unchanged,
+            health_before=health_before,
+        )
+
+    # --- what is read ------------------------------------------------------------------------
+
+    def _platform(self, environment: Environment) -> EnvironmentPlatform:
+        description = self._eb.describe_platform_version(environment.platform_arn)
+        images = [
+            ami["ImageId"]
+            for ami in description.get("CustomAmiList", [])
+            if ami.get("VirtualizationType") == "hvm" and ami.get("ImageId")
+        ]
+        arn = environment.platform_arn
+        return EnvironmentPlatform(
+            arn=arn,
+            name=str(description.get("PlatformName") or arn.split("/")[1]),
+            version=str(description.get("PlatformVersion") or arn.rsplit("/", 1)[-1]),
+            os_version=str(description.get("OperatingSystemVersion", "")),
+            default_image=images[0] if images else None,
+        )
+
+    def _driver_uses(self, environment: Environment) -> tuple[tuple[DriverUse, ...] | None, str]:
+        """The deployed version's containers' log drivers, or None and why they are unknown."""
+        label = environment.version_label
+        if not label:
+            return None, "the environment has no application version deployed"
+        location = self._eb.source_bundle(environment.application, label)
+        if location is None:
+            return None, f"application version {label!r} has no source bundle in S3"
+        bucket, key = location
+        try:
+            return log_drivers(read_dockerrun(self._s3().read(bucket, key))), ""
+        except DockerrunError as exc:
+            return None, f"s3://{bucket}/{key}: {exc}"
+
+    def _image(self, image_id: str) -> Image | None:
+        try:
+            return self._ec2.get_image(image_id)
+        except NotFoundError:
+            return None
+
+    def _target(
+        self,
+        environment: Environment,
+        platform: EnvironmentPlatform,
+        options: ApplyOptions,
+        uses: tuple[DriverUse, ...] | None,
+        previous_tag: str | None,
+    ) -> str:
+        if options.ami:
+            return options.ami
+        if options.rollback:
+            if not previous_tag:
+                raise NotFoundError(
+                    f"{environment.name} has no {tags.PREVIOUS_IMAGE_ID} tag: no ebami apply "
+                    "recorded the AMI it ran before; pass --ami AMI"
+                )
+            return previous_tag
+        return self._newest_fitting(environment, platform, uses)
+
+    def _newest_fitting(
+        self,
+        environment: Environment,
+        platform: EnvironmentPlatform,
+        uses: tuple[DriverUse, ...] | None,
+    ) -> str:
+        """The newest verified ebami AMI whose platform, release and drivers fit."""
+        target = platform.platform
+        needed = {use.driver for use in uses or ()}
+        looked: list[str] = []
+        for image in self._ec2.find_images_with_tag(tags.VERIFIED):
+            why = _misfit(image, target, platform, needed)
+            if why is None:
+                return image.image_id
+            looked.append(f"{image.image_id} ({why})")
+        wanted = f"{target.alias if target else platform.name}, OS {platform.os_version}" + (
+            f", drivers {', '.join(sorted(needed))}" if needed else ""
+        )
+        seen = f"looked at {len(looked)}: " + "; ".join(looked[:10]) if looked else "found none"
+        raise NotFoundError(
+            f"no verified ebami AMI in {self._region} fits {environment.name} ({wanted}); "
+            f"{seen}. Build and verify one (ebami build, ebami verify), or pass --ami"
+        )
+
+    def _gates(
+        self,
+        image: Image | None,
+        target: str,
+        platform: EnvironmentPlatform,
+        environment: Environment,
+        uses: tuple[DriverUse, ...] | None,
+        problem: str,
+        options: ApplyOptions,
+    ) -> tuple[Gate, ...]:
+        first = image_gate(image, target, self._region)
+        if image is None or first.refuses:
+            return (first,)
+        checks = _checks(
+            image,
+            environment,
+            uses,
+            problem,
+            platform,
+            allow=options.allow_unverified or options.rollback,
+        )
+        if options.rollback:
+            # Back to what ran before: the other gates inform, they do not refuse.
+            checks = tuple(_informative(gate, "--rollback") for gate in checks)
+        return (first, *checks)
+
+    def _instructions(
+        self,
+        environment: Environment,
+        current: str | None,
+        option: str | None,
+        target: str | None,
+        deadline: float,
+        policy: UpdatePolicy,
+        *,
+        rollback: bool = False,
+    ) -> tuple[Instruction, ...]:
+        what = "rollback" if rollback else "update"
+        change = (
+            f"removing {environment.name}'s ImageId option (back to the platform's AMI {target})"
+            if option is None
+            else f"switching {environment.name}'s ImageId from {current} to {option}"
+        )
+        steps = [
+            Instruction(
+                "update_image",
+                change,
+                {"image_id": option},
+                output="request_id",
+            ),
+            Instruction(
+                "follow_update",
+                f"following the {what} of {environment.name} (deadline {deadline:g} s)",
+                {
+                    "request_id": Ref("request_id"),
+                    "target": target,
+                    "previous": current,
+                    "deadline": deadline,
+                    "rollback": rollback,
+                },
+                output="followed",
+            ),
+        ]
+        if not rollback and current is not None:
+            steps.append(
+                Instruction(
+                    "remember_previous",
+                    f"tagging {environment.name} {tags.PREVIOUS_IMAGE_ID}={current} (its rollback "
+                    "target)",
+                    {"image_id": current},
+                )
+            )
+        return tuple(steps)
+
+
+def _checks(
+    image: Image,
+    environment: Environment,
+    uses: tuple[DriverUse, ...] | None,
+    problem: str,
+    platform: EnvironmentPlatform,
+    *,
+    allow: bool,
+) -> tuple[Gate, ...]:
+    return (
+        verified_gate(image, allow_unverified=allow),
+        dockerrun_gate(image, uses, version_label=environment.version_label, problem=problem),
+        platform_gate(image, platform),
+    )
+
+
+def _informative(gate: Gate, reason: str) -> Gate:
+    if gate.verdict is not Verdict.FAILED:
+        return gate
+    return Gate(gate.name, Verdict.WARNED, f"{gate.detail} (not refused: {reason})", gate.data)
+
+
+def _misfit(
+    image: Image, target: Any, platform: EnvironmentPlatform, needed: set[str]
+) -> str | None:
+    if image.tags.get(tags.REVOKED):
+        return "revoked"
+    alias = image.tags.get(tags.PLATFORM)
+    if target is None or alias != target.alias:
+        return f"platform {alias or 'unknown'}"
+    release = image.tags.get(tags.RELEASE)
+    if release and not target.os_version_matches(release, platform.os_version):
+        return f"release {release}"
+    allowed = set(allowed_drivers(image) or ())
+    missing = sorted(needed - allowed)
+    if missing:
+        return f"no {', '.join(missing)} driver"
+    return None
+
+
+def _refusal(environment: Environment, gates: tuple[Gate, ...], unchanged: bool) -> str | None:
+    if environment.status != "Ready":
+        return (
+            f"{environment.name} is {environment.status}, not Ready: Elastic Beanstalk refuses "
+            f"an update while another runs (follow it: ebami events --env {environment.name} -f)"
+        )
+    if unchanged:
+        return None
+    failed = [gate for gate in gates if gate.refuses]
+    if failed:
+        return "; ".join(f"{gate.name} gate: {gate.detail}" for gate in failed)
+    return None
+
+
+def _health(environment: Environment) -> str:
+    if environment.health_status:
+        return f"{environment.health}/{environment.health_status}"
+    return environment.health or "unknown"
+
+
+def _shown(image_id: str | None, platform: EnvironmentPlatform) -> str:
+    if image_id is None:
+        return "the platform's AMI (unknown)"
+    if image_id == platform.default_image:
+        return f"{image_id} (the platform's AMI)"
+    return image_id

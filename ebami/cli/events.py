@@ -1,0 +1,79 @@
+"""`ebami events`: an environment's recent Elastic Beanstalk events, and following them."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ebami.cli.context import AppContext
+from ebami.errors import InputError
+
+if TYPE_CHECKING:
+    from ebami.aws.elasticbeanstalk import Event
+
+MAX_EVENTS = 1000
+# A listing reads a page or two; throttling may stretch it, nothing should more.
+LIST_SECONDS = 120.0
+
+
+def events(
+    ctx: typer.Context,
+    env: Annotated[
+        str,
+        typer.Option(
+            "--env", help="The environment (a configured [environments.NAME] or its name)."
+        ),
+    ],
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new events until Ctrl-C.")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", help="How many recent events to show.")] = 20,
+    request_id: Annotated[
+        str | None,
+        typer.Option("--request-id", help="Only the events of this request (an update's id)."),
+    ] = None,
+) -> None:
+    """Print the environment's events, oldest first (`-f`: then follow, as `eb events -f`)."""
+    from ebami.apply.follow import EventStream
+    from ebami.cli.factory import Factory
+    from ebami.waiting import intervals
+
+    app = AppContext.of(ctx)
+    if not env.strip():
+        raise InputError("--env '' is empty: give an environment name or [environments.NAME]")
+    if not 1 <= limit <= MAX_EVENTS:
+        raise InputError(f"--limit {limit} is out of range: give 1 to {MAX_EVENTS}")
+    settings, application, name = app.settings().environment_target(env)
+    factory = Factory(app, settings)
+    with factory.bounded(LIST_SECONDS):
+        environment = factory.eb.get_environment(name, application)
+        recent = factory.eb.events(environment, request_id=request_id, limit=limit)
+    if app.json and not follow:
+        app.terminal.out_json(
+            {"environment": environment.name, "events": [event.to_json() for event in recent]}
+        )
+        return
+
+    def show(event: Event) -> None:
+        if app.json:  # one JSON object per line while following
+            app.terminal.out_text(json.dumps(event.to_json()) + "\n")
+        else:
+            factory.show_event(event)
+
+    for event in recent:
+        show(event)
+    if not follow:
+        return
+    stream = EventStream(factory.eb, environment, show, request_id=request_id)
+    stream.skip(recent)
+    app.terminal.progress(f"following {environment.name}'s events (Ctrl-C to stop)")
+    polls = intervals(first=2.0, cap=10.0)
+    while True:  # until Ctrl-C: following is what was asked
+        # Each poll's calls fit a deadline of their own: a throttled poll is retried, a
+        # silent endpoint does not hold the loop.
+        with factory.bounded(LIST_SECONDS):
+            stream.poll()
+        time.sleep(next(polls))

@@ -1,0 +1,48 @@
+"""Bad input to `ebami apply` and `ebami events`: one line, exit code 2, before any AWS call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ebami.cli.main import main
+from tests.functional.test_cli_inputs import no_aws, refused
+
+__all__ = ["no_aws"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["apply", "--env", "prod", "--ami", "nope"],
+         "error: --ami 'nope' is not an AMI id; write ami- and 8 or 17 hex digits"),
+        (["apply", "--env", "prod", "--timeout", "0"],
+         "error: --timeout 0 is out of range: give seconds from 1 to 86400"),
+        (["apply", "--env", "prod", "--env", "prod"],
+         "error: --env names an environment twice: prod, prod"),
+        (["apply", "--env", " "],
+         "error: --env '' is empty: give an environment name or a configured "
+         "[environments.NAME]"),
+        (["apply", "--env", "prod", "--ami", "ami-0123456789abcdef0", "--rollback"],
+         "error: give --ami AMI or --rollback, not both"),
+        (["apply", "--env", "prod", "--settle", "-1"],
+         "error: --settle: -1 is not accepted; give seconds above 0 and at most 3600"),
+        (["apply", "--env", "prod", "--record", "/nonexistent/folder/apply.json"],
+         "error: --record /nonexistent/folder/apply.json: folder /nonexistent/folder does "
+         "not exist"),
+        (["events", "--env", "prod", "--limit", "0"],
+         "error: --limit 0 is out of range: give 1 to 1000"),
+        (["events", "--env", ""],
+         "error: --env '' is empty: give an environment name or [environments.NAME]"),
+    ],
+)  # fmt: skip
+def test_refused_before_any_call(
+    argv: list[str], line: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert refused(argv, capsys) == line
+
+
+def test_apply_needs_an_environment(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["apply"]) == 2
+    assert "Missing option '--env'" in capsys.readouterr().err

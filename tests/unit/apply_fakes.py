@@ -1,0 +1,244 @@
+"""An Elastic Beanstalk environment whose state follows a script on a fake clock, for the tests
+of following, applying and rolling back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from ebami.aws.elasticbeanstalk import (
+    IMAGE_ID,
+    LAUNCH_CONFIGURATION,
+    Configuration,
+    Environment,
+    Event,
+    Health,
+)
+
+EPOCH = datetime(2026, 11, 22, tzinfo=timezone.utc)
+ENVIRONMENT = Environment(
+    name="prod",
+    environment_id="e-123",
+    application="webapp",
+    status="Ready",
+    health="Red",
+    platform_arn="arn:aws:elasticbeanstalk:us-east-1::platform/Multi-container Docker running "
+    "on 64bit Amazon Linux/2.8.4",
+    health_status="Severe",
+    version_label="v42",
+    arn="arn:aws:elasticbeanstalk:us-east-1:123456789012:environment/webapp/prod",
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class Change:
+    at: float
+    status: str | None = None
+    health: tuple[str, str] | None = None
+    image: str | None = None
+    messages: tuple[tuple[str, str], ...] = ()  # (severity, message) of the request
+    abortable: bool | None = None
+    deployment: tuple[str, ...] | None = None
+    causes: tuple[str, ...] | None = None
+
+
+@dataclass
+class ScriptedEb:
+    """`refresh`, `events`, `configuration`, `health`, `update_image`, `abort_update`, `tag`
+    over a script of changes; `calls` records the mutating ones."""
+
+    clock: Clock
+    image: str | None = "ami-0old"
+    status: str = "Ready"
+    state: tuple[str, str] = ("Red", "Severe")  # health colour and status
+    abortable: bool = False
+    deployment: tuple[str, ...] = ("deployed",)
+    causes: tuple[str, ...] = ()
+    request_id: str = "req-1"
+    script: list[Change] = field(default_factory=list)
+    events_: list[Event] = field(default_factory=list)
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    # What UpdateEnvironment / AbortEnvironmentUpdate start: a script from the call's time.
+    on_update: list[list[Change]] = field(default_factory=list)
+    on_abort: list[Change] = field(default_factory=list)
+
+    def _catch_up(self) -> None:
+        due = [change for change in self.script if change.at <= self.clock.now]
+        self.script = [change for change in self.script if change.at > self.clock.now]
+        for change in due:
+            if change.status is not None:
+                self.status = change.status
+            if change.health is not None:
+                self.state = change.health
+            if change.image is not None:
+                self.image = change.image
+            if change.abortable is not None:
+                self.abortable = change.abortable
+            if change.deployment is not None:
+                self.deployment = change.deployment
+            if change.causes is not None:
+                self.causes = change.causes
+            for severity, message in change.messages:
+                date = EPOCH + timedelta(seconds=change.at, milliseconds=len(self.events_))
+                self.events_.append(Event(date, message, severity, self.request_id))
+
+    def _start(self, script: list[Change]) -> None:
+        now = self.clock.now
+        self.script = [replace(change, at=now + change.at) for change in script]
+        self._catch_up()
+
+    # reads
+    def refresh(self, environment: Environment) -> Environment:
+        self._catch_up()
+        return replace(
+            environment,
+            status=self.status,
+            health=self.state[0],
+            health_status=self.state[1],
+            abortable=self.abortable,
+        )
+
+    def events(
+        self,
+        environment: Environment,
+        *,
+        request_id: str | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[Event]:
+        self._catch_up()
+        return [
+            event
+            for event in self.events_
+            if (not request_id or event.request_id == request_id)
+            and (since is None or event.date >= since)
+        ][-limit:]
+
+    def configuration(self, environment: Environment) -> Configuration:
+        self._catch_up()
+        options = {(LAUNCH_CONFIGURATION, IMAGE_ID): self.image} if self.image else {}
+        return Configuration(options, self.deployment)
+
+    def health(self, environment: Environment) -> Health:
+        self._catch_up()
+        return Health(self.state[0], self.state[1], self.causes, {})
+
+    # changes
+    def update_image(self, environment: Environment, image_id: str | None) -> str:
+        self.calls.append(("update_image", image_id))
+        self.request_id = f"req-{len([c for c in self.calls if c[0] == 'update_image'])}"
+        self._start(self.on_update.pop(0) if self.on_update else [])
+        return self.request_id
+
+    def abort_update(self, environment: Environment) -> None:
+        self.calls.append(("abort_update", None))
+        self._start(self.on_abort)
+
+    def tag(self, environment: Environment, tags: Mapping[str, str]) -> None:
+        self.calls.append(("tag", dict(tags)))
+        self.tags.update(tags)
+
+
+def success(image: str, *, after: float = 1.0) -> list[Change]:
+    """An update to `image` that goes well: Updating, then Ready and Green."""
+    return [
+        Change(0, status="Updating", abortable=True,
+               messages=(("INFO", "Environment update is starting."),)),
+        Change(after, image=image, health=("Green", "Ok"),
+               messages=(("INFO", "Successfully deployed new configuration to environment."),)),
+        Change(after + 0.5, status="Ready", abortable=False,
+               messages=(("INFO", "Environment update completed successfully."),)),
+    ]  # fmt: skip
+
+
+STOCK = "ami-0stock"
+PLATFORM_DESCRIPTION = {
+    "PlatformArn": ENVIRONMENT.platform_arn,
+    "PlatformName": "Multi-container Docker running on 64bit Amazon Linux",
+    "PlatformVersion": "2.8.4",
+    "OperatingSystemVersion": "2017.09",
+    "CustomAmiList": [
+        {"VirtualizationType": "pv", "ImageId": "ami-0pv"},
+        {"VirtualizationType": "hvm", "ImageId": STOCK},
+    ],
+}
+
+
+@dataclass
+class PlannerWorld:
+    """What the planner reads: the environment, its configuration, platform, bundle, tags;
+    the account's AMIs; the bundle's bytes. `reads` counts each call."""
+
+    environment: Environment = ENVIRONMENT
+    configured: str | None = None
+    options: dict[tuple[str, str], str] = field(default_factory=dict)
+    instances: int = 2
+    bundle: bytes | None = None
+    env_tags: dict[str, str] = field(default_factory=dict)
+    images: dict[str, Any] = field(default_factory=dict)
+    reads: list[str] = field(default_factory=list)
+
+    # Elastic Beanstalk
+    def get_environment(self, name: str, application: str | None = None) -> Environment:
+        self.reads.append("DescribeEnvironments")
+        if name != self.environment.name:
+            from ebami.errors import NotFoundError
+
+            raise NotFoundError(f"Elastic Beanstalk environment {name!r} does not exist")
+        return self.environment
+
+    def configuration(self, environment: Environment) -> Configuration:
+        self.reads.append("DescribeConfigurationSettings")
+        options = dict(self.options)
+        options[(LAUNCH_CONFIGURATION, IMAGE_ID)] = self.configured or STOCK
+        return Configuration(options, ("deployed",))
+
+    def instance_ids(self, environment: Environment) -> list[str]:
+        self.reads.append("DescribeEnvironmentResources")
+        return [f"i-{n:017x}" for n in range(self.instances)]
+
+    def describe_platform_version(self, platform_arn: str) -> Any:
+        self.reads.append("DescribePlatformVersion")
+        return PLATFORM_DESCRIPTION
+
+    def source_bundle(self, application: str, version_label: str) -> tuple[str, str] | None:
+        self.reads.append("DescribeApplicationVersions")
+        return ("bucket", "webapp/v42.zip") if self.bundle is not None else None
+
+    def tags(self, environment: Environment) -> dict[str, str]:
+        self.reads.append("ListTagsForResource")
+        return dict(self.env_tags)
+
+    # EC2
+    def get_image(self, image_id: str) -> Any:
+        self.reads.append("DescribeImages")
+        if image_id not in self.images:
+            from ebami.errors import NotFoundError
+
+            raise NotFoundError(f"AMI {image_id} does not exist")
+        return self.images[image_id]
+
+    def find_images_with_tag(self, key: str) -> list[Any]:
+        self.reads.append("DescribeImages")
+        found = [image for image in self.images.values() if key in image.tags]
+        return sorted(found, key=lambda image: image.creation_date, reverse=True)
+
+    # S3
+    def read(self, bucket: str, key: str) -> bytes:
+        self.reads.append("GetObject")
+        assert self.bundle is not None
+        return self.bundle

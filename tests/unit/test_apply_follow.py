@@ -1,0 +1,166 @@
+"""Following an update: events once each and in order, success only after health held, the
+failures Elastic Beanstalk reports, its own rollback, and the deadline, all on a fake clock."""
+
+from __future__ import annotations
+
+from ebami.apply.follow import Follower, Outcome
+from ebami.aws.elasticbeanstalk import Event
+from ebami.waiting import Deadline
+from tests.helpers import RecordingReporter
+from tests.unit.apply_fakes import ENVIRONMENT, Change, Clock, ScriptedEb, success
+
+SETTLE = 10.0
+
+
+def follow(
+    eb: ScriptedEb, *, target: str = "ami-0new", deadline: float = 600, **kwargs: object
+) -> tuple[object, list[Event], RecordingReporter]:
+    shown: list[Event] = []
+    reporter = RecordingReporter()
+    follower = Follower(eb, reporter, settle=SETTLE, on_event=shown.append)
+    request_id = eb.update_image(ENVIRONMENT, target)
+    followed = follower.follow(
+        ENVIRONMENT,
+        request_id,
+        target=target,
+        previous="ami-0old",
+        deadline=Deadline(deadline, clock=eb.clock, sleep=eb.clock.sleep),
+        enhanced_health=True,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    return followed, shown, reporter
+
+
+def test_success_needs_health_to_hold_for_the_settle_window() -> None:
+    clock = Clock()
+    eb = ScriptedEb(clock, on_update=[success("ami-0new", after=3)])
+    followed, shown, reporter = follow(eb)
+    assert followed.outcome is Outcome.SUCCEEDED  # type: ignore[attr-defined]
+    assert [event.message for event in shown] == [
+        "Environment update is starting.",
+        "Successfully deployed new configuration to environment.",
+        "Environment update completed successfully.",
+    ]
+    # Ready at 3.5 s, seen at the next poll, then Green held for the whole window.
+    assert clock.now >= 3.5 + SETTLE
+    assert clock.now <= 3.5 + SETTLE + 5
+    assert "prod: health Red/Severe -> Green/Ok" in reporter.lines
+
+
+def test_health_turning_red_after_a_successful_update_is_a_failure() -> None:
+    clock = Clock()
+    script = success("ami-0new", after=1)
+    script.append(Change(4, health=("Red", "Severe"), causes=("ATTRIBUTE on 2 instances",)))
+    eb = ScriptedEb(clock, on_update=[script])
+    followed, _, _ = follow(eb)
+    assert followed.outcome is Outcome.FAILED  # type: ignore[attr-defined]
+    assert followed.reason == (  # type: ignore[attr-defined]
+        "health Red/Severe 10 s after the update: ATTRIBUTE on 2 instances"
+    )
+    # Red must last past the settle window, counted from the end of the update.
+    assert clock.now >= 1.5 + SETTLE
+
+
+def test_a_short_dip_within_the_window_is_no_failure() -> None:
+    clock = Clock()
+    script = success("ami-0new", after=1)
+    script += [Change(2, health=("Red", "Severe")), Change(5, health=("Green", "Ok"))]
+    eb = ScriptedEb(clock, on_update=[script])
+    followed, _, _ = follow(eb)
+    assert followed.outcome is Outcome.SUCCEEDED  # type: ignore[attr-defined]
+    assert clock.now >= 5 + SETTLE  # the window restarts when health is Green again
+
+
+def test_a_failure_event_then_elastic_beanstalk_s_own_rollback_is_reverted() -> None:
+    clock = Clock()
+    script = [
+        Change(0, status="Updating", messages=(("INFO", "Environment update is starting."),)),
+        Change(2, image="ami-0new"),
+        Change(3, messages=(("ERROR", "Failed to deploy configuration."),)),
+        Change(6, image="ami-0old", messages=(
+            ("WARN", "The environment was reverted to the previous configuration setting."),)),
+        Change(7, status="Ready", messages=(
+            ("ERROR", "Update environment operation is complete, but with errors."),)),
+    ]  # fmt: skip
+    eb = ScriptedEb(clock, on_update=[script])
+    followed, shown, _ = follow(eb)
+    assert followed.outcome is Outcome.REVERTED  # type: ignore[attr-defined]
+    assert followed.reason == "Failed to deploy configuration."  # type: ignore[attr-defined]
+    # Followed to the end, not fought: every event printed, nothing else called.
+    assert len(shown) == 4
+    assert [call for call, _ in eb.calls] == ["update_image"]
+
+
+def test_a_failure_that_leaves_the_new_ami_is_failed() -> None:
+    clock = Clock()
+    script = [
+        Change(0, status="Updating"),
+        Change(1, image="ami-0new", status="Ready",
+               messages=(("WARN", "Update environment operation is complete, but with errors."),)),
+    ]  # fmt: skip
+    followed, _, _ = follow(ScriptedEb(clock, on_update=[script]))
+    assert followed.outcome is Outcome.FAILED  # type: ignore[attr-defined]
+
+
+def test_a_failed_deployment_status_or_another_image_is_failed() -> None:
+    clock = Clock()
+    script = success("ami-0new")
+    script.append(Change(1.5, deployment=("deployed", "failed")))
+    followed, _, _ = follow(ScriptedEb(clock, on_update=[script]))
+    assert followed.outcome is Outcome.FAILED  # type: ignore[attr-defined]
+    assert "deployment" in followed.reason  # type: ignore[attr-defined]
+
+    clock = Clock()
+    followed, _, _ = follow(ScriptedEb(clock, on_update=[success("ami-0other")]))
+    assert followed.reason == (  # type: ignore[attr-defined]
+        "the update ended with ImageId ami-0other, not ami-0new"
+    )
+
+
+def test_the_deadline_ends_a_stuck_update_and_no_wait_passes_it() -> None:
+    clock = Clock()
+    stuck = [Change(0, status="Updating", abortable=True,
+                    messages=(("INFO", "Environment update is starting."),))]  # fmt: skip
+    followed, _, reporter = follow(ScriptedEb(clock, on_update=[stuck]), deadline=120)
+    assert followed.outcome is Outcome.TIMED_OUT  # type: ignore[attr-defined]
+    assert clock.now == 120
+    assert followed.reason == (  # type: ignore[attr-defined]
+        "the update did not finish within 120 s (status Updating, health Red/Severe)"
+    )
+    # Progress while waiting, paced.
+    assert any(line.startswith("prod: Updating, health Red/Severe (") for line in reporter.lines)
+
+
+def test_ready_without_the_update_s_final_event_is_not_the_end() -> None:
+    clock = Clock()
+    # Ready at once (the update has not shown yet), its events later.
+    script = [Change(0, status="Ready"), *[
+        Change(change.at + 4, change.status, change.health, change.image, change.messages)
+        for change in success("ami-0new")
+    ]]  # fmt: skip
+    followed, _, _ = follow(ScriptedEb(clock, on_update=[script]))
+    assert followed.outcome is Outcome.SUCCEEDED  # type: ignore[attr-defined]
+    assert clock.now >= 5.5 + SETTLE
+
+
+def test_without_required_health_a_way_back_ends_when_it_is_back() -> None:
+    clock = Clock()
+    script = success("ami-0new")
+    script.append(Change(1.5, health=("Red", "Severe")))
+    followed, _, _ = follow(ScriptedEb(clock, on_update=[script]), require_health=False)
+    assert followed.outcome is Outcome.SUCCEEDED  # type: ignore[attr-defined]
+    assert followed.reason == "Ready on ami-0new, health Red/Severe"  # type: ignore[attr-defined]
+
+
+def test_events_are_reported_once_each_in_order() -> None:
+    clock = Clock()
+    script = [
+        Change(0, status="Updating", messages=(("INFO", "a"), ("INFO", "b"))),
+        Change(0.2, messages=(("INFO", "c"),)),
+        Change(3, image="ami-0new", health=("Green", "Ok"), status="Ready",
+               messages=(("INFO", "Environment update completed successfully."),)),
+    ]  # fmt: skip
+    _, shown, _ = follow(ScriptedEb(clock, on_update=[script]))
+    messages = [event.message for event in shown]
+    assert messages == ["a", "b", "c", "Environment update completed successfully."]
+    assert [event.date for event in shown] == sorted(event.date for event in shown)

@@ -1,0 +1,191 @@
+"""Planning an apply: the target, the gates, the refusals, the plan `--dry-run` shows."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from ebami import tags
+from ebami.apply.planner import ApplyOptions, ApplyPlanner
+from ebami.aws.ec2 import Image
+from ebami.errors import InputError, NotFoundError
+from ebami.plan import Ref
+from ebami.sandbox import world
+from tests.unit.apply_fakes import ENVIRONMENT, STOCK, PlannerWorld
+
+FLUENTD = "json-file syslog awslogs fluentd none"
+ROLLING = "aws:autoscaling:updatepolicy:rollingupdate"
+
+
+def ami(image_id: str, created: str = "2026-11-01", **tagged: str) -> Image:
+    ours = {
+        tags.MANAGED: "true",
+        tags.PLATFORM: "multicontainer-docker",
+        tags.PLATFORM_VERSION: "2.8.4",
+        tags.RELEASE: "2017.09",
+        tags.DRIVERS: FLUENTD,
+        tags.VERIFIED: created + "T00:00:00Z",
+    }
+    merged = {key: value for key, value in {**ours, **tagged}.items() if value}
+    return Image(image_id, image_id, "available", created + "T00:00:00.000Z", merged, ())
+
+
+def world_with(*images: Image, **kwargs: object) -> PlannerWorld:
+    stock = Image(STOCK, "stock", "available", "2018-01-18", {}, (), owner_alias="amazon")
+    found = {image.image_id: image for image in (stock, *images)}
+    return PlannerWorld(bundle=world.dockerrun_bundle(), images=found, **kwargs)  # type: ignore[arg-type]
+
+
+def planner(found: PlannerWorld) -> ApplyPlanner:
+    return ApplyPlanner(eb=found, ec2=found, s3=lambda: found, region="us-east-1")
+
+
+def test_the_default_target_is_the_newest_verified_ami_that_fits() -> None:
+    found = world_with(
+        ami("ami-0old", "2026-10-01"),
+        ami("ami-0new", "2026-11-01"),
+        ami("ami-0al2", "2026-11-20", **{tags.PLATFORM: "ecs-al2", tags.RELEASE: "2"}),
+        ami("ami-0nofluentd", "2026-11-21", **{tags.DRIVERS: "json-file none"}),
+        ami("ami-0revoked", "2026-11-22", **{tags.REVOKED: "yes"}),
+    )
+    plan = planner(found).plan("prod", None, ApplyOptions())
+    assert (plan.current, plan.target, plan.target_option) == (STOCK, "ami-0new", "ami-0new")
+    assert plan.refusal is None
+    assert not plan.unchanged
+    assert [gate.verdict.value for gate in plan.gates] == ["pass"] * 4
+    actions = [(step.action, dict(step.params)) for step in plan.steps.instructions]
+    assert actions == [
+        ("update_image", {"image_id": "ami-0new"}),
+        ("follow_update", {"request_id": Ref("request_id"), "target": "ami-0new",
+                           "previous": STOCK, "deadline": 600 + 1800.0, "rollback": False}),
+        ("remember_previous", {"image_id": STOCK}),
+    ]  # fmt: skip
+    # The way back removes the option: the environment follows its platform's AMI again.
+    back = [(step.action, dict(step.params)) for step in plan.rollback_steps.instructions]
+    assert back[0] == ("update_image", {"image_id": None})
+    assert back[1][1]["target"] == STOCK
+    assert back[1][1]["rollback"] is True
+    assert "GetObject" in found.reads
+    # Only reads: the planner has no other way to reach AWS.
+    assert set(found.reads) <= {
+        "DescribeEnvironments", "DescribeConfigurationSettings", "DescribeEnvironmentResources",
+        "DescribePlatformVersion", "DescribeApplicationVersions", "GetObject", "DescribeImages",
+    }  # fmt: skip
+
+
+def test_none_fits_names_what_was_looked_at() -> None:
+    found = world_with(
+        ami("ami-0al2", **{tags.PLATFORM: "ecs-al2", tags.RELEASE: "2"}),
+        ami("ami-0nofluentd", **{tags.DRIVERS: "json-file none"}),
+        ami("ami-02018", **{tags.RELEASE: "2018.03"}),
+    )
+    with pytest.raises(NotFoundError) as caught:
+        planner(found).plan("prod", None, ApplyOptions())
+    assert str(caught.value).startswith(
+        "no verified ebami AMI in us-east-1 fits prod (multicontainer-docker, OS 2017.09, "
+        "drivers fluentd); looked at 3: "
+    )
+    for why in ("ami-0al2 (platform ecs-al2)", "ami-0nofluentd (no fluentd driver)",
+                "ami-02018 (release 2018.03)"):  # fmt: skip
+        assert why in str(caught.value)
+
+
+def test_the_dockerrun_gate_refuses_an_ami_without_the_app_s_driver() -> None:
+    found = world_with(ami("ami-0nofluentd", **{tags.DRIVERS: "json-file syslog awslogs none"}))
+    plan = planner(found).plan("prod", None, ApplyOptions(ami="ami-0nofluentd"))
+    assert plan.refusal is not None
+    assert plan.refusal.startswith("dockerrun gate: version 'v42' needs log driver fluentd")
+    assert plan.steps.instructions == ()
+    assert any(note.startswith("refused: dockerrun gate") for note in plan.steps.notes)
+
+
+def test_refusals_of_status_and_gates() -> None:
+    found = world_with(ami("ami-0new", **{tags.VERIFIED: ""}))
+    plan = planner(found).plan("prod", None, ApplyOptions(ami="ami-0new"))
+    assert plan.refusal is not None
+    assert plan.refusal.startswith("verified gate: not verified")
+    allowed = planner(found).plan("prod", None, ApplyOptions(ami="ami-0new", allow_unverified=True))
+    assert allowed.refusal is None
+
+    updating = world_with(ami("ami-0new"), environment=replace(ENVIRONMENT, status="Updating"))
+    plan = planner(updating).plan("prod", None, ApplyOptions(ami="ami-0new"))
+    assert plan.refusal == (
+        "prod is Updating, not Ready: Elastic Beanstalk refuses an update while another runs "
+        "(follow it: ebami events --env prod -f)"
+    )
+
+    missing = planner(world_with()).plan("prod", None, ApplyOptions(ami="ami-0gone"))
+    assert [gate.name for gate in missing.gates] == ["image"]
+    assert missing.refusal is not None
+    assert "ami-0gone does not exist in us-east-1" in missing.refusal
+
+
+def test_the_same_ami_is_nothing_to_do() -> None:
+    found = world_with(ami("ami-0new"), configured="ami-0new")
+    plan = planner(found).plan("prod", None, ApplyOptions(ami="ami-0new"))
+    assert plan.unchanged
+    assert plan.refusal is None
+    assert plan.steps.instructions == ()
+    assert plan.steps.notes == ("prod already runs ami-0new: nothing to do",)
+
+
+def test_rollback_goes_to_the_recorded_ami_and_gates_only_inform() -> None:
+    found = world_with(
+        ami("ami-0new"), configured="ami-0new", env_tags={tags.PREVIOUS_IMAGE_ID: STOCK}
+    )
+    plan = planner(found).plan("prod", None, ApplyOptions(rollback=True))
+    assert (plan.target, plan.target_option, plan.refusal) == (STOCK, None, None)
+    # The stock AMI lacks fluentd and is unverified: said, not refused.
+    verdicts = {gate.name: gate.verdict.value for gate in plan.gates}
+    assert verdicts == {"image": "pass", "verified": "warn", "dockerrun": "warn",
+                        "platform": "warn"}  # fmt: skip
+    assert plan.steps.instructions[-1].params == {"image_id": "ami-0new"}
+
+    with pytest.raises(NotFoundError, match="no ebami:previous-image-id tag"):
+        planner(world_with(configured="ami-0new")).plan("prod", None, ApplyOptions(rollback=True))
+
+
+def test_the_deadline_follows_the_policy_unless_given() -> None:
+    options = {(ROLLING, "RollingUpdateEnabled"): "true", (ROLLING, "RollingUpdateType"): "Health",
+               (ROLLING, "MaxBatchSize"): "1", (ROLLING, "Timeout"): "PT5M"}  # fmt: skip
+    found = world_with(ami("ami-0new"), options=options, instances=3)
+    plan = planner(found).plan("prod", None, ApplyOptions(ami="ami-0new"))
+    assert plan.deadline == 600 + 3 * 300
+    assert plan.steps.facts["Update policy"] == (
+        "Health-based rolling update: 3 instances in 3 batches of 1, each batch healthy "
+        "within 300 s"
+    )
+    given = planner(found).plan("prod", None, ApplyOptions(ami="ami-0new", timeout=90))
+    assert given.deadline == 90
+    assert given.steps.facts["Deadline"] == "90 s (--timeout)"
+
+
+def test_the_plan_as_json_is_what_dry_run_prints() -> None:
+    found = world_with(ami("ami-0new"))
+    shown = planner(found).plan("prod", None, ApplyOptions()).steps.to_json()
+    assert json.loads(json.dumps(shown)) == shown
+    assert shown["facts"]["Gate dockerrun"].startswith("pass: ami-0new allows every log driver")
+    assert [item["action"] for item in shown["instructions"]] == [
+        "update_image", "follow_update", "remember_previous",
+    ]  # fmt: skip
+
+
+def test_unreadable_bundles_warn_and_do_not_refuse() -> None:
+    found = world_with(ami("ami-0new"))
+    found.bundle = b"not a dockerrun"
+    plan = planner(found).plan("prod", None, ApplyOptions(ami="ami-0new"))
+    gate = next(gate for gate in plan.gates if gate.name == "dockerrun")
+    assert gate.verdict.value == "warn"
+    assert "s3://bucket/webapp/v42.zip" in gate.detail
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"timeout": 0}, "--timeout 0 is out of range"),
+     ({"ami": "ami-1", "rollback": True}, "not both")],
+)  # fmt: skip
+def test_options_refused_as_made(options: dict[str, object], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        ApplyOptions(**options)  # type: ignore[arg-type]

@@ -1,0 +1,205 @@
+"""Performing an apply: success, Elastic Beanstalk's own rollback, ebami's rollback, a failed
+rollback, the deadline, and Ctrl-C, each with the calls it makes (on a fake clock)."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+
+from ebami import tags
+from ebami.apply.actions import ApplyActions
+from ebami.apply.follow import Follower
+from ebami.apply.planner import ApplyOptions, ApplyPlan
+from ebami.apply.run import ApplyRecord, Result, run_apply
+from ebami.plan import Executor
+from tests.helpers import RecordingReporter
+from tests.unit.apply_fakes import STOCK, Change, Clock, ScriptedEb, success
+from tests.unit.test_apply_planner import ami, planner, world_with
+
+SETTLE = 5.0
+
+
+def plan_for(**options: object) -> ApplyPlan:
+    found = world_with(ami("ami-0new"))
+    return planner(found).plan("prod", None, ApplyOptions(ami="ami-0new", **options))  # type: ignore[arg-type]
+
+
+def run(
+    eb: ScriptedEb, plan: ApplyPlan, *, interrupt_at: float | None = None
+) -> tuple[ApplyRecord, RecordingReporter]:
+    reporter = RecordingReporter()
+    clock = eb.clock
+
+    def sleep(seconds: float) -> None:
+        before = clock.now
+        clock.sleep(seconds)
+        if interrupt_at is not None and before < interrupt_at <= clock.now:
+            raise KeyboardInterrupt
+
+    follower = Follower(eb, reporter, settle=SETTLE, on_event=lambda event: None)
+    actions = ApplyActions(
+        eb=eb,
+        follower=follower,
+        reporter=reporter,
+        environment=plan.environment,
+        enhanced_health=True,
+        bounds=lambda deadline: nullcontext(),
+        clock=clock,
+        sleep=sleep,
+        require_health_after_rollback=False,
+    )
+    saved: list[str] = []
+    record = run_apply(
+        plan,
+        execute=lambda steps: Executor(actions, reporter).execute(steps),
+        actions=actions,
+        reporter=reporter,
+        saved=lambda record: saved.append(record.result.value if record.result else "started"),
+    )
+    assert saved[0] == "started"
+    assert saved[-1] == record.result.value
+    return record, reporter
+
+
+def mutations(eb: ScriptedEb) -> list[tuple[str, object]]:
+    return list(eb.calls)
+
+
+def test_applied_switches_follows_and_records_the_previous_ami() -> None:
+    eb = ScriptedEb(Clock(), image=STOCK, on_update=[success("ami-0new")])
+    record, _ = run(eb, plan_for())
+    assert record.result is Result.APPLIED
+    assert mutations(eb) == [
+        ("update_image", "ami-0new"),
+        ("tag", {tags.PREVIOUS_IMAGE_ID: STOCK}),
+    ]
+    shown = record.to_json()
+    assert shown["result"] == "applied"
+    assert shown["request_ids"] == ["req-1"]
+    assert shown["update"]["outcome"] == "succeeded"
+    assert [event["message"] for event in shown["update"]["events"]][-1] == (
+        "Environment update completed successfully."
+    )
+
+
+def test_refused_and_unchanged_make_no_call() -> None:
+    eb = ScriptedEb(Clock(), image=STOCK)
+    found = world_with(ami("ami-0new", **{tags.DRIVERS: "json-file"}))
+    refused = planner(found).plan("prod", None, ApplyOptions(ami="ami-0new"))
+    record, _ = run_refused(eb, refused)
+    assert record.result is Result.REFUSED
+    assert eb.calls == []
+
+
+def run_refused(eb: ScriptedEb, plan: ApplyPlan) -> tuple[ApplyRecord, RecordingReporter]:
+    reporter = RecordingReporter()
+    actions = ApplyActions(eb, Follower(eb, reporter, settle=1, on_event=lambda e: None), reporter,
+                           plan.environment, True, lambda d: nullcontext(), eb.clock,
+                           eb.clock.sleep)  # fmt: skip
+    record = run_apply(plan, execute=lambda steps: {}, actions=actions, reporter=reporter)
+    return record, reporter
+
+
+def test_elastic_beanstalk_s_own_rollback_is_followed_not_fought() -> None:
+    reverted = [
+        Change(0, status="Updating", messages=(("INFO", "Environment update is starting."),)),
+        Change(1, image="ami-0new", messages=(("ERROR", "Failed to deploy configuration."),)),
+        Change(3, image=STOCK, status="Ready", messages=(
+            ("WARN", "The environment was reverted to the previous configuration setting."),)),
+    ]  # fmt: skip
+    eb = ScriptedEb(Clock(), image=STOCK, on_update=[reverted])
+    record, _ = run(eb, plan_for())
+    assert record.result is Result.ROLLED_BACK
+    assert record.reason.endswith(f"Elastic Beanstalk rolled prod back to {STOCK} itself")
+    assert mutations(eb) == [("update_image", "ami-0new")]
+
+
+def test_a_failed_update_is_switched_back_and_that_is_followed() -> None:
+    red_after = success("ami-0new")
+    red_after.append(Change(2, health=("Red", "Severe")))
+    back = success(STOCK)
+    eb = ScriptedEb(Clock(), image=STOCK, on_update=[red_after, back])
+    record, reporter = run(eb, plan_for())
+    assert record.result is Result.ROLLED_BACK
+    # Back to the platform's AMI: the option is removed, not set.
+    assert mutations(eb) == [("update_image", "ami-0new"), ("update_image", None)]
+    assert record.rollback is not None
+    assert record.rollback.image_id == STOCK
+    assert record.request_ids == ["req-1", "req-2"]
+    assert any("switching back to" in line for line in reporter.lines)
+
+
+def test_a_failed_way_back_needs_a_person() -> None:
+    red_after = success("ami-0new")
+    red_after.append(Change(2, health=("Red", "Severe")))
+    stuck_back = [Change(0, status="Updating", abortable=False)]
+    eb = ScriptedEb(Clock(), image=STOCK, on_update=[red_after, stuck_back])
+    record, _ = run(eb, plan_for(timeout=60))
+    assert record.result is Result.ROLLBACK_FAILED
+    assert "and so did the way back" in record.reason
+    assert "the rollback did not finish within 60 s" in record.reason
+
+
+def test_the_deadline_aborts_and_follows_the_abort() -> None:
+    stuck = [Change(0, status="Updating", abortable=True,
+                    messages=(("INFO", "Environment update is starting."),))]  # fmt: skip
+    eb = ScriptedEb(Clock(), image=STOCK, on_update=[stuck])
+    eb.on_abort = [Change(2, status="Ready", image=STOCK, abortable=False)]
+    record, _ = run(eb, plan_for(timeout=30))
+    assert record.result is Result.ROLLED_BACK
+    assert mutations(eb) == [("update_image", "ami-0new"), ("abort_update", None)]
+    assert record.reason == (
+        f"the update did not finish within 30 s (status Updating, health Red/Severe); the "
+        f"update was aborted, prod is on {STOCK}"
+    )
+
+
+def test_a_deadline_with_nothing_to_abort_needs_a_person() -> None:
+    stuck = [Change(0, status="Updating", abortable=False)]
+    eb = ScriptedEb(Clock(), image=STOCK, on_update=[stuck])
+    record, _ = run(eb, plan_for(timeout=30))
+    assert record.result is Result.ROLLBACK_FAILED
+    assert "reports no operation it can abort" in record.reason
+    assert mutations(eb) == [("update_image", "ami-0new")]
+
+
+def test_ctrl_c_aborts_the_update_and_follows_the_abort_to_ready() -> None:
+    slow = success("ami-0new", after=100)
+    eb = ScriptedEb(Clock(), image=STOCK, on_update=[slow])
+    eb.on_abort = [Change(3, status="Ready", image=STOCK, abortable=False)]
+    record, reporter = run(eb, plan_for(), interrupt_at=10)
+    assert record.result is Result.INTERRUPTED
+    assert record.reason == f"interrupted; the update was aborted and prod is back on {STOCK}"
+    assert mutations(eb) == [("update_image", "ami-0new"), ("abort_update", None)]
+    assert record.abort is not None
+    assert record.abort.environment.status == "Ready"
+    assert any("interrupted: aborting prod's update" in line for line in reporter.lines)
+
+
+def test_a_second_ctrl_c_stops_following_and_says_where_to_look() -> None:
+    slow = success("ami-0new", after=100)
+    eb = ScriptedEb(Clock(), image=STOCK, on_update=[slow])
+    eb.on_abort = [Change(50, status="Ready", image=STOCK)]
+    reporter = RecordingReporter()
+    clock = eb.clock
+    interrupts = [10.0, 20.0]
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        if interrupts and clock.now >= interrupts[0]:
+            interrupts.pop(0)
+            raise KeyboardInterrupt
+
+    actions = ApplyActions(eb, Follower(eb, reporter, settle=1, on_event=lambda e: None),
+                           reporter, plan_for().environment, True, lambda d: nullcontext(),
+                           clock, sleep)  # fmt: skip
+    plan = plan_for()
+    record = run_apply(
+        plan,
+        execute=lambda steps: Executor(actions, reporter).execute(steps),
+        actions=actions,
+        reporter=reporter,
+    )
+    assert record.result is Result.INTERRUPTED
+    assert record.reason.startswith("interrupted twice: stopped following prod; see where it is")
+    assert "ebami events --env prod -f" in record.reason
+    assert "console.aws.amazon.com" in record.reason
