@@ -36,6 +36,8 @@ class Result(str, Enum):
     REFUSED = "refused"
     ROLLED_BACK = "rolled back"
     ROLLBACK_FAILED = "rollback failed"
+    # Following the update failed (AWS kept refusing a call): where it ends is unknown.
+    LOST = "lost track"
     INTERRUPTED = "interrupted"
 
 
@@ -111,6 +113,14 @@ def run_apply(
             _recover(plan, record, failed.followed, execute, actions, reporter)
         except KeyboardInterrupt:
             _interrupted(plan, record, actions, reporter)
+        except EbamiError as exc:
+            if actions.request_id is None:
+                raise  # no update started: nothing changed, the error says why
+            record.result = Result.LOST
+            record.reason = (
+                f"following the update failed ({exc}); it goes on without ebami: see where it "
+                f"ends with ebami events --env {plan.environment.name} -f, or {record.console_url}"
+            )
         finally:
             record.request_ids = _request_ids(record, actions)
     finally:

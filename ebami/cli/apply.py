@@ -244,6 +244,8 @@ def _raise_for(record: ApplyRecord) -> None:
         error = Refused(f"{name}: {record.reason}")
     elif record.result is Result.ROLLED_BACK:
         error = RolledBack(f"{name}: {record.reason}")
+    elif record.result is Result.LOST:
+        error = NeedsAttention(f"{name}: {record.reason}")
     elif record.result is Result.ROLLBACK_FAILED:
         events = [
             event.message

@@ -56,6 +56,7 @@ def run(
         saved=lambda record: saved.append(record.result.value if record.result else "started"),
     )
     assert saved[0] == "started"
+    assert record.result is not None
     assert saved[-1] == record.result.value
     return record, reporter
 
@@ -203,3 +204,20 @@ def test_a_second_ctrl_c_stops_following_and_says_where_to_look() -> None:
     assert record.reason.startswith("interrupted twice: stopped following prod; see where it is")
     assert "ebami events --env prod -f" in record.reason
     assert "console.aws.amazon.com" in record.reason
+
+
+def test_losing_track_of_a_running_update_sends_a_person_to_look() -> None:
+    from ebami.errors import AwsError
+
+    class Failing(ScriptedEb):
+        def health(self, environment: object) -> object:  # type: ignore[override]
+            raise AwsError("elasticbeanstalk:DescribeEnvironmentHealth failed: Throttling")
+
+    eb = Failing(Clock(), image=STOCK, on_update=[success("ami-0new")])
+    record, _ = run(eb, plan_for())
+    assert record.result is Result.LOST
+    assert record.reason.startswith(
+        "following the update failed (elasticbeanstalk:DescribeEnvironmentHealth failed: "
+        "Throttling); it goes on without ebami: see where it ends with ebami events --env prod -f"
+    )
+    assert mutations(eb) == [("update_image", "ami-0new")]
