@@ -3,6 +3,8 @@ the lifecycle commands agree on them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 PREFIX = "ebami:"
 # On everything ebami creates.
 MANAGED = "ebami:managed"
@@ -35,6 +37,13 @@ PREVIOUS_IMAGE_ID = "ebami:previous-image-id"
 # On verify's throwaway instance: what it is for and the run that launched it.
 PURPOSE = "ebami:purpose"
 VERIFY_RUN = "ebami:verify-run"
+
+
+def drivers_of(image_tags: Mapping[str, str]) -> tuple[str, ...] | None:
+    """The log drivers an AMI's `ebami:drivers` tag records (space-separated: EC2 allows
+    commas in values, other services' tag rules do not); None when it has none."""
+    value = image_tags.get(DRIVERS)
+    return tuple(value.split()) if value else None
 
 
 def reserved(key: str) -> bool:

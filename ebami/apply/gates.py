@@ -82,8 +82,7 @@ class EnvironmentPlatform:
 
 def allowed_drivers(image: Image) -> tuple[str, ...] | None:
     """The log drivers ebami baked into the AMI's ecs.config (`ebami:drivers`), if recorded."""
-    value = image.tags.get(tags.DRIVERS)
-    return tuple(value.split()) if value else None
+    return tags.drivers_of(image.tags)
 
 
 def image_gate(image: Image | None, image_id: str, region: str) -> Gate:

@@ -108,8 +108,9 @@ def _drivers(
     """The drivers to require and why: --require, else the AMI's tag, else the settings."""
     if required:
         return required, "--require"
-    if image_tags.get(tags.DRIVERS):
-        return tuple(image_tags[tags.DRIVERS].split()), f"tag {tags.DRIVERS}"
+    recorded = tags.drivers_of(image_tags)
+    if recorded:
+        return recorded, f"tag {tags.DRIVERS}"
     return default, "settings (the AMI has no ebami:drivers tag)"
 
 
