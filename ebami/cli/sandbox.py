@@ -45,6 +45,13 @@ PendingOption = Annotated[
     int | None,
     typer.Option("--ami-pending-polls", help="Fault: new AMIs stay pending for N polls."),
 ]
+StallOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--stall-updates/--no-stall-updates",
+        help="Fault: AMI updates stay Updating until aborted.",
+    ),
+]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the throttling fault's dice.")]
 
 
@@ -70,6 +77,7 @@ def _faults(
     ssm_offline: bool | None,
     fail_health: bool | None,
     pending: int | None,
+    stall: bool | None,
 ) -> Faults:
     from ebami.sandbox.faults import Faults
 
@@ -79,6 +87,7 @@ def _faults(
         ssm_offline=ssm_offline,
         update_fails_health=fail_health,
         ami_pending_polls=pending,
+        update_stalls=stall,
     )
 
 
@@ -92,6 +101,7 @@ def start(
     ssm_offline: SsmOfflineOption = None,
     fail_update_health: FailHealthOption = None,
     ami_pending_polls: PendingOption = None,
+    stall_updates: StallOption = None,
     seed: SeedOption = 0,
 ) -> None:
     """Start a sandbox in the background and print the variables that point clients at it.
@@ -102,7 +112,9 @@ def start(
 
     _require_moto()
     app_context = AppContext.of(ctx)
-    faults = _faults(app_context, throttle, ssm_offline, fail_update_health, ami_pending_polls)
+    faults = _faults(
+        app_context, throttle, ssm_offline, fail_update_health, ami_pending_polls, stall_updates
+    )
     folder = _folder(app_context, directory)
     began = time.monotonic()
     info = control.start_background(
@@ -185,6 +197,7 @@ def run(
     ssm_offline: SsmOfflineOption = None,
     fail_update_health: FailHealthOption = None,
     ami_pending_polls: PendingOption = None,
+    stall_updates: StallOption = None,
     seed: SeedOption = 0,
 ) -> None:
     """Run one command against a sandbox made for it: ebami sandbox run -- ebami lookup"""
@@ -192,7 +205,9 @@ def run(
 
     _require_moto()
     app_context = AppContext.of(ctx)
-    faults = _faults(app_context, throttle, ssm_offline, fail_update_health, ami_pending_polls)
+    faults = _faults(
+        app_context, throttle, ssm_offline, fail_update_health, ami_pending_polls, stall_updates
+    )
     outcome = run_in_sandbox(
         command, region=region, faults=faults, seed=seed, progress=app_context.terminal.progress
     )

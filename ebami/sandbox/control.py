@@ -165,6 +165,9 @@ def client_environment(endpoint: str, region: str) -> dict[str, str]:
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
         ENV_MARKER: endpoint,
+        # The sandbox settles health at each step of an update, so ebami's health settle
+        # window (60 s on AWS, where health lags behind) needs one second here.
+        "EBAMI_SETTLE": "1",
     }
 
 

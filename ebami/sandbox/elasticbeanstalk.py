@@ -12,12 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from moto.core.exceptions import ServiceException
-from moto.core.responses import ActionResult, BaseResponse
+from moto.core.responses import ActionResult, BaseResponse, EmptyResult
+from moto.elasticbeanstalk.models import EBBackend
 from moto.elasticbeanstalk.responses import EBResponse
 from moto.utilities.aws_headers import gen_amzn_requestid_long
 
 from ebami.lookup import version_key
-from ebami.sandbox import environments, runtime
+from ebami.sandbox import environments, rollout, runtime
 from ebami.sandbox.environments import (
     DEFAULT_OPTIONS,
     IMAGE_ID,
@@ -37,6 +38,10 @@ class InvalidParameterValue(ServiceException):
 
 class InvalidParameterCombination(ServiceException):
     code = "InvalidParameterCombination"
+
+
+class ConfigurationValidationException(ServiceException):
+    code = "ConfigurationValidationException"
 
 
 def _state(self: EBResponse) -> EbState:
@@ -240,7 +245,12 @@ def update_environment(self: EBResponse) -> ActionResult:
                 f"Environment named {env.name} is in an invalid state for this operation. "
                 "Must be Ready."
             )
-        request_id = environments.start_update(state, env, options, removed, sandbox.clock())
+        try:
+            request_id = rollout.start_update(state, env, options, removed, sandbox.clock())
+        except rollout.PolicyRefused as refused:
+            if refused.configuration:
+                raise ConfigurationValidationException(refused.message) from None
+            raise InvalidParameterValue(refused.message) from None
         # The answer's RequestId is the one the update's events carry, as on AWS, so that
         # DescribeEvents(RequestId=...) finds them; `enrich_response` keeps it.
         self.response_headers[REQUEST_ID_HEADER] = request_id
@@ -255,6 +265,68 @@ def _known_option(item: dict[str, Any]) -> tuple[str, str]:
             "Unknown configuration setting."
         )
     return key
+
+
+@fill(EBResponse, "AbortEnvironmentUpdate")
+def abort_environment_update(self: EBResponse) -> ActionResult:
+    env = _environment(self)
+    sandbox = runtime.current()
+    with sandbox.lock:
+        if not rollout.abort_update(_state(self), env, sandbox.clock()):
+            # EB's answer when AbortableOperationInProgress is false (the EB CLI relays it).
+            raise InvalidParameterValue(
+                f"Environment named {env.name} is in an invalid state for this operation. "
+                "Must be pending deployment."
+            )
+    return EmptyResult()
+
+
+@fill(EBResponse, "DescribeApplicationVersions")
+def describe_application_versions(self: EBResponse) -> ActionResult:
+    state = _state(self)
+    application = self._get_param("ApplicationName")
+    labels = self._get_param("VersionLabels", []) or []
+    found = [
+        version.to_api(state.region, state.account_id)
+        for version in state.versions.values()
+        if (not application or version.application == application)
+        and (not labels or version.label in labels)
+    ]
+    max_records = int(self._get_param("MaxRecords") or 1000)
+    start = int(self._get_param("NextToken") or 0)
+    result: dict[str, Any] = {"ApplicationVersions": found[start : start + max_records]}
+    if start + max_records < len(found):
+        result["NextToken"] = str(start + max_records)
+    return ActionResult(result)
+
+
+# Tag key prefixes AWS keeps for itself: EB's own tags on environments use `elasticbeanstalk:`.
+RESERVED_TAG_PREFIXES = ("aws:", "elasticbeanstalk:")
+
+
+@replace(
+    EBResponse,
+    "UpdateTagsForResource",
+    gap="moto lets a caller set or remove reserved aws:/elasticbeanstalk: tag keys, and answers "
+    "an internal error when asked to remove a key the resource does not have",
+)
+def update_tags_for_resource(self: EBResponse) -> ActionResult:
+    arn = self._get_param("ResourceArn")
+    to_add = {tag["Key"]: tag.get("Value", "") for tag in self._get_param("TagsToAdd", []) or []}
+    to_remove = list(self._get_param("TagsToRemove", []) or [])
+    for key in [*to_add, *to_remove]:
+        reserved = next((p for p in RESERVED_TAG_PREFIXES if key.startswith(p)), None)
+        if reserved:
+            raise InvalidParameterValue(f"Tag key '{key}' cannot start with '{reserved}'")
+    backend: EBBackend = self.elasticbeanstalk_backend
+    # Keywords, so that a moto rename fails loudly (the contract tests bind them).
+    present = backend.list_tags_for_resource(resource_arn=arn)  # ResourceNotFound for a bad ARN
+    backend.update_tags_for_resource(
+        resource_arn=arn,
+        tags_to_add=to_add,
+        tags_to_remove=[key for key in to_remove if key in present and key not in to_add],
+    )
+    return EmptyResult()
 
 
 @fill(EBResponse, "DescribeEvents")
@@ -303,14 +375,15 @@ def _aware(moment: datetime) -> datetime:
 def describe_environment_resources(self: EBResponse) -> ActionResult:
     env = _environment(self)
     with runtime.current().lock:
-        instances = list(env.instance_ids)
-        if env.update is not None:
-            instances += [iid for iid in env.update.new_instances if iid not in instances]
+        instances = env.serving_instances
+        groups = [env.auto_scaling_group]
+        if env.update is not None and env.update.temporary_group:
+            groups.append(env.update.temporary_group)
     return ActionResult(
         {
             "EnvironmentResources": {
                 "EnvironmentName": env.name,
-                "AutoScalingGroups": [{"Name": env.auto_scaling_group}],
+                "AutoScalingGroups": [{"Name": group} for group in groups],
                 "Instances": [{"Id": instance_id} for instance_id in instances],
                 "LaunchConfigurations": [{"Name": env.launch_configuration}],
                 "LaunchTemplates": [],
@@ -322,22 +395,24 @@ def describe_environment_resources(self: EBResponse) -> ActionResult:
     )
 
 
+INSTANCE_HEALTH_STATES = (
+    "NoData", "Unknown", "Pending", "Ok", "Info", "Warning", "Degraded", "Severe"
+)  # fmt: skip
+
+
 @fill(EBResponse, "DescribeEnvironmentHealth")
 def describe_environment_health(self: EBResponse) -> ActionResult:
     env = _environment(self)
     with runtime.current().lock:
-        count = len(env.instance_ids)
-        severe = count if env.health == "Red" else 0
+        # Per instance, as last settled; an instance not settled yet has no data.
+        states = [env.instance_health.get(iid, "NoData") for iid in env.serving_instances]
         result = {
             "EnvironmentName": env.name,
             "HealthStatus": env.health_status,
             "Status": env.status,
             "Color": env.health,
             "Causes": list(env.causes),
-            "InstancesHealth": dict.fromkeys(
-                ("NoData", "Unknown", "Pending", "Info", "Warning", "Degraded"), 0
-            )
-            | {"Ok": count - severe, "Severe": severe},
+            "InstancesHealth": {name: states.count(name) for name in INSTANCE_HEALTH_STATES},
             "RefreshedAt": datetime.now(env.updated.tzinfo),
         }
     return ActionResult(result)
@@ -369,5 +444,5 @@ def _catch_up(original: Callable[..., Any], self: BaseResponse, *args: Any, **kw
     the service or action: progress then depends on time, never on what a client polls."""
     sandbox = runtime.current()
     with sandbox.lock:
-        environments.catch_up(sandbox.eb_states, sandbox.clock())
+        rollout.catch_up(sandbox.eb_states, sandbox.clock())
     return original(self, *args, **kwargs)

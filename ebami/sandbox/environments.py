@@ -1,20 +1,16 @@
 """Elastic Beanstalk environments in the sandbox: their options, instances, events and health.
 
-An update that changes `aws:autoscaling:launchconfiguration/ImageId` replaces the instances in
-steps (launch the new instances, remove the old ones and settle health, finish), one every
-`UPDATE_STEP_SECONDS` of the sandbox's clock, with events worded like Elastic Beanstalk's. Every
-event of an update carries the RequestId its UpdateEnvironment answered with; health transitions
-carry none, as on AWS. Updates advance on the clock, not on polls: before the sandbox answers any
-call, `catch_up` takes every update through the steps that are due, so a client sees the same
-progress whether it polls DescribeEnvironments, DescribeEvents or DescribeEnvironmentHealth.
-
-Health comes from the instances (`ebami.sandbox.health`).
+This module owns the state: environments, their events, the update in progress, and the
+launching and terminating of their instances. How an update advances, step by step, as the
+environment's update policy says, is `ebami.sandbox.rollout`; health comes from the instances
+(`ebami.sandbox.health`).
 """
 
 from __future__ import annotations
 
 import base64
-import uuid
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -23,13 +19,13 @@ from moto.core.types import Base64EncodedString
 from moto.ec2.models import ec2_backends
 
 from ebami.sandbox import runtime
-from ebami.sandbox.health import settle_health
 from ebami.sandbox.world import EC2_ROLE, short_id
 
 LAUNCH_CONFIGURATION = "aws:autoscaling:launchconfiguration"
+ROLLING_UPDATE = "aws:autoscaling:updatepolicy:rollingupdate"
 IMAGE_ID = (LAUNCH_CONFIGURATION, "ImageId")
 SEVERITIES = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
-# Seconds of the sandbox's clock between two steps of an update: an AMI change takes three.
+# Seconds of the sandbox's clock between two steps of an update.
 UPDATE_STEP_SECONDS = 0.5
 
 # The options the sandbox knows, with their defaults; others are refused like EB refuses them.
@@ -40,11 +36,14 @@ DEFAULT_OPTIONS: dict[tuple[str, str], str] = {
     (LAUNCH_CONFIGURATION, "DisableIMDSv1"): "false",
     ("aws:autoscaling:asg", "MinSize"): "1",
     ("aws:autoscaling:asg", "MaxSize"): "4",
-    ("aws:autoscaling:updatepolicy:rollingupdate", "RollingUpdateEnabled"): "true",
-    ("aws:autoscaling:updatepolicy:rollingupdate", "RollingUpdateType"): "Health",
-    ("aws:autoscaling:updatepolicy:rollingupdate", "MaxBatchSize"): "1",
-    ("aws:autoscaling:updatepolicy:rollingupdate", "MinInstancesInService"): "1",
-    ("aws:autoscaling:updatepolicy:rollingupdate", "Timeout"): "PT30M",
+    # Elastic Beanstalk's documented defaults: rolling updates off, time-based, 30 minutes.
+    # (Without a value EB computes PauseTime from the instance type; the sandbox never waits.)
+    (ROLLING_UPDATE, "RollingUpdateEnabled"): "false",
+    (ROLLING_UPDATE, "RollingUpdateType"): "Time",
+    (ROLLING_UPDATE, "MaxBatchSize"): "1",
+    (ROLLING_UPDATE, "MinInstancesInService"): "1",
+    (ROLLING_UPDATE, "PauseTime"): "",
+    (ROLLING_UPDATE, "Timeout"): "PT30M",
     ("aws:elasticbeanstalk:command", "DeploymentPolicy"): "AllAtOnce",
     ("aws:elasticbeanstalk:command", "Timeout"): "600",
     ("aws:elasticbeanstalk:healthreporting:system", "SystemType"): "enhanced",
@@ -78,18 +77,36 @@ class Event:
         return event
 
 
+# One step of an update: it acts on the environment and may replace the steps still to come.
+Step = Callable[["EbState", "SandboxEnvironment", "Update"], None]
+
+
 @dataclass
 class Update:
+    """An update in progress: what it changes, what it replaced so far, the steps to come."""
+
     request_id: str
     image_id: str
     previous_image: str
-    started: float  # on the sandbox's clock
-    step: int = 0  # steps done
-    new_instances: list[str] = field(default_factory=list)
+    previous_options: dict[tuple[str, str], str]  # restored when the update is rolled back
+    old_instances: list[str]  # the environment's instances when the update started
+    started: float  # on the sandbox's clock; steps come every UPDATE_STEP_SECONDS after it
+    steps: deque[Step] = field(default_factory=deque)  # none left: the update stalls
+    step: int = 0  # steps done since `started`
+    new_instances: list[str] = field(default_factory=list)  # launched by the update, alive
+    temporary_group: str = ""  # an immutable update's temporary Auto Scaling group
+    temporary_instances: list[str] = field(default_factory=list)
+    abortable: bool = True  # false once a rollback runs
 
     @property
     def next_step_at(self) -> float:
         return self.started + (self.step + 1) * UPDATE_STEP_SECONDS
+
+    def reschedule(self, steps: list[Step], now: float | None = None) -> None:
+        """Replace the steps to come; with `now`, the first of them is due one step after it."""
+        self.steps = deque(steps)
+        if now is not None:
+            self.started, self.step = now, 0
 
 
 @dataclass
@@ -112,6 +129,8 @@ class SandboxEnvironment:
     health_status: str = "Ok"
     causes: list[str] = field(default_factory=list)
     instance_ids: list[str] = field(default_factory=list)
+    # Each serving instance's health ("Ok" or "Severe"), as last settled.
+    instance_health: dict[str, str] = field(default_factory=dict)
     update: Update | None = None
 
     @property
@@ -126,6 +145,12 @@ class SandboxEnvironment:
         return self.options.get(IMAGE_ID) or self.stock_image
 
     @property
+    def serving_instances(self) -> list[str]:
+        """The instances behind the environment: its own and an immutable update's new ones."""
+        temporary = self.update.temporary_instances if self.update else []
+        return [*self.instance_ids, *temporary]
+
+    @property
     def stack_name(self) -> str:
         return f"awseb-{self.env_id}-stack"
 
@@ -138,6 +163,11 @@ class SandboxEnvironment:
     def launch_configuration(self) -> str:
         suffix = short_id(self.env_id, "lc", length=12).upper()
         return f"{self.stack_name}-AWSEBAutoScalingLaunchConfiguration-{suffix}"
+
+    @property
+    def temporary_auto_scaling_group(self) -> str:
+        suffix = short_id(self.env_id, "immutable-asg", length=12).upper()
+        return f"awseb-{self.env_id}-immutable-stack-AWSEBAutoScalingGroup-{suffix}"
 
     @property
     def load_balancer(self) -> str:
@@ -171,12 +201,39 @@ class SandboxEnvironment:
             "DateCreated": self.created,
             "DateUpdated": self.updated,
             "Status": self.status,
-            "AbortableOperationInProgress": self.update is not None,
+            "AbortableOperationInProgress": self.update is not None and self.update.abortable,
             "Health": self.health,
             "HealthStatus": self.health_status,
             "Tier": {"Name": "WebServer", "Type": "Standard", "Version": "1.0"},
             "EnvironmentLinks": [],
             "EnvironmentArn": self.arn,
+        }
+
+
+@dataclass(frozen=True)
+class ApplicationVersion:
+    """An application version: its source bundle in S3 and when it was made."""
+
+    application: str
+    label: str
+    bucket: str
+    key: str
+    created: datetime
+    description: str = ""
+
+    def to_api(self, region: str, account_id: str) -> dict[str, Any]:
+        return {
+            "ApplicationVersionArn": (
+                f"arn:aws:elasticbeanstalk:{region}:{account_id}:applicationversion/"
+                f"{self.application}/{self.label}"
+            ),
+            "ApplicationName": self.application,
+            "Description": self.description,
+            "VersionLabel": self.label,
+            "SourceBundle": {"S3Bucket": self.bucket, "S3Key": self.key},
+            "DateCreated": self.created,
+            "DateUpdated": self.created,
+            "Status": "PROCESSED",
         }
 
 
@@ -189,8 +246,8 @@ class EbState:
     platforms: list[dict[str, Any]] = field(default_factory=list)
     environments: dict[str, SandboxEnvironment] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
-    # (application, version label) -> (bucket, key) of the source bundle
-    versions: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    # (application, version label) -> the application version
+    versions: dict[tuple[str, str], ApplicationVersion] = field(default_factory=dict)
     _last_event: datetime | None = None
 
     def emit(
@@ -224,14 +281,6 @@ def state_of(backend: Any) -> EbState:
     return state
 
 
-def catch_up(states: list[EbState], now: float) -> None:
-    """Take every environment update through the steps due by `now` on the sandbox's clock."""
-    for state in states:
-        for env in state.environments.values():
-            while env.update is not None and now >= env.update.next_step_at:
-                advance(state, env)
-
-
 def user_data_for(env: SandboxEnvironment) -> str:
     """What Elastic Beanstalk's bootstrap does to ecs.config on an ECS platform instance."""
     return (
@@ -241,7 +290,11 @@ def user_data_for(env: SandboxEnvironment) -> str:
     )
 
 
-def launch_instances(env: SandboxEnvironment, image_id: str, count: int) -> list[str]:
+def launch_instances(
+    env: SandboxEnvironment, image_id: str, count: int, group: str = ""
+) -> list[str]:
+    """Launch `count` instances of `image_id` into the environment's Auto Scaling group (or
+    into `group`, an immutable update's temporary one)."""
     backend = ec2_backends[env.account_id][env.region]
     # The sandbox turns on moto's AMI validation: InvalidAMIID.NotFound when the image is gone.
     user_data = Base64EncodedString(base64.b64encode(user_data_for(env).encode()).decode())
@@ -258,7 +311,7 @@ def launch_instances(env: SandboxEnvironment, image_id: str, count: int) -> list
                 "Name": env.name,
                 "elasticbeanstalk:environment-name": env.name,
                 "elasticbeanstalk:environment-id": env.env_id,
-                "aws:autoscaling:groupName": env.auto_scaling_group,
+                "aws:autoscaling:groupName": group or env.auto_scaling_group,
                 "aws:cloudformation:stack-name": env.stack_name,
             }
         },
@@ -276,102 +329,3 @@ def launch_instances(env: SandboxEnvironment, image_id: str, count: int) -> list
 def terminate_instances(env: SandboxEnvironment, instance_ids: list[str]) -> None:
     if instance_ids:
         ec2_backends[env.account_id][env.region].terminate_instances(instance_ids=instance_ids)
-
-
-def start_update(
-    state: EbState,
-    env: SandboxEnvironment,
-    options: dict[tuple[str, str], str],
-    removed: list[tuple[str, str]],
-    now: float,
-) -> str:
-    """Apply option changes at `now` on the sandbox's clock; a changed AMI starts a rolling
-    replacement. Returns the RequestId that every event of the update carries."""
-    previous_image = env.image_id
-    for key in removed:
-        env.options.pop(key, None)
-    env.options.update(options)
-    env.updated = datetime.now(timezone.utc)
-    request_id = str(uuid.uuid4())
-    env.update = Update(request_id, env.image_id, previous_image, started=now)
-    env.status = "Updating"
-    state.emit(env, "Environment update is starting.", request_id=request_id)
-    return request_id
-
-
-def advance(state: EbState, env: SandboxEnvironment) -> None:
-    """The next step of the environment's update."""
-    update = env.update
-    if update is None:
-        return
-    update.step += 1
-    rid = update.request_id
-    if update.image_id == update.previous_image:
-        state.emit(env, "Successfully deployed new configuration to environment.", request_id=rid)
-        _finish(state, env)
-        return
-    if update.step == 1:
-        state.emit(
-            env, f"Updating Auto Scaling group named: {env.auto_scaling_group}.", request_id=rid
-        )
-        try:
-            update.new_instances = launch_instances(env, update.image_id, env.instance_count)
-        except Exception as exc:  # moto's InvalidAMIID errors, whatever their class
-            _failed_launch(state, env, update, exc)
-            return
-        for instance_id in update.new_instances:
-            state.emit(env, f"Added instance [{instance_id}] to your environment.", request_id=rid)
-        return
-    if update.step == 2:
-        old = [iid for iid in env.instance_ids if iid not in update.new_instances]
-        terminate_instances(env, old)
-        for instance_id in old:
-            state.emit(
-                env, f"Removed instance [{instance_id}] from your environment.", request_id=rid
-            )
-        env.instance_ids = list(update.new_instances)
-        settle_health(state, env, request_id=rid)
-        if env.health == "Red":
-            state.emit(env, "Failed to deploy configuration.", "ERROR", request_id=rid)
-        else:
-            state.emit(
-                env, "Successfully deployed new configuration to environment.", request_id=rid
-            )
-        return
-    _finish(state, env)
-
-
-def _finish(state: EbState, env: SandboxEnvironment) -> None:
-    rid = env.update.request_id if env.update else ""
-    env.update = None
-    env.status = "Ready"
-    env.updated = datetime.now(timezone.utc)
-    if env.health == "Red":
-        state.emit(env, "Environment update completed, but with errors.", "WARN", request_id=rid)
-    else:
-        state.emit(env, "Environment update completed successfully.", request_id=rid)
-
-
-def _failed_launch(state: EbState, env: SandboxEnvironment, update: Update, exc: Exception) -> None:
-    rid = update.request_id
-    state.emit(
-        env,
-        f"Creating Auto Scaling launch configuration failed Reason: The image id "
-        f"'[{update.image_id}]' does not exist ({type(exc).__name__})",
-        "ERROR",
-        request_id=rid,
-    )
-    state.emit(env, "Failed to deploy configuration.", "ERROR", request_id=rid)
-    # Elastic Beanstalk rolls the configuration back when the launch configuration fails.
-    if update.previous_image == env.stock_image:
-        env.options.pop(IMAGE_ID, None)
-    else:
-        env.options[IMAGE_ID] = update.previous_image
-    env.update = None
-    env.status = "Ready"
-    state.emit(
-        env,
-        "Environment update failed; the configuration was rolled back.",
-        "ERROR",
-        request_id=rid,
-    )

@@ -12,6 +12,7 @@ ENV_THROTTLE = "EBAMI_SANDBOX_THROTTLE"
 ENV_SSM_OFFLINE = "EBAMI_SANDBOX_SSM_OFFLINE"
 ENV_FAIL_UPDATE_HEALTH = "EBAMI_SANDBOX_FAIL_UPDATE_HEALTH"
 ENV_AMI_PENDING_POLLS = "EBAMI_SANDBOX_AMI_PENDING_POLLS"
+ENV_STALL_UPDATES = "EBAMI_SANDBOX_STALL_UPDATES"
 _FRACTION = "a number: give a fraction such as 0.2"
 _COUNT = "a whole number: give 0 or more"
 T = TypeVar("T")
@@ -25,12 +26,15 @@ class Faults:
     ssm_offline: every instance's SSM agent has lost its connection.
     update_fails_health: environment updates end with health Red whatever the AMI.
     ami_pending_polls: a new AMI stays `pending` for this many DescribeImages calls.
+    update_stalls: an environment update that changes the AMI stays `Updating` after it
+        starts and makes no progress until it is aborted.
     """
 
     throttle: float = 0.0
     ssm_offline: bool = False
     update_fails_health: bool = False
     ami_pending_polls: int = 0
+    update_stalls: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.throttle < 1.0:
@@ -55,6 +59,8 @@ class Faults:
             phrases.append("environment updates fail health")
         if self.ami_pending_polls:
             phrases.append(f"new AMIs stay pending for {self.ami_pending_polls} polls")
+        if self.update_stalls:
+            phrases.append("environment updates stall")
         return phrases
 
     def to_json(self) -> dict[str, Any]:
@@ -73,6 +79,7 @@ class Faults:
         ssm_offline: bool | None = None,
         update_fails_health: bool | None = None,
         ami_pending_polls: int | None = None,
+        update_stalls: bool | None = None,
     ) -> Faults:
         """Flags win over environment variables; unset means no fault."""
         if throttle is None:
@@ -83,7 +90,9 @@ class Faults:
             update_fails_health = _flag(environ, ENV_FAIL_UPDATE_HEALTH)
         if ami_pending_polls is None:
             ami_pending_polls = _number(environ, ENV_AMI_PENDING_POLLS, int, _COUNT) or 0
-        return cls(throttle, ssm_offline, update_fails_health, ami_pending_polls)
+        if update_stalls is None:
+            update_stalls = _flag(environ, ENV_STALL_UPDATES)
+        return cls(throttle, ssm_offline, update_fails_health, ami_pending_polls, update_stalls)
 
 
 def _number(

@@ -7,13 +7,11 @@ task placement fails with `ATTRIBUTE` and health goes Red, as in the source arti
 
 from __future__ import annotations
 
-import io
-import json
-import zipfile
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from moto.s3.models import s3_backends
 
+from ebami.apply.dockerrun import log_drivers, read_dockerrun
 from ebami.ecsconfig import (
     INSTANCE_CONFIG_PATH,
     USER_CONFIG_PATH,
@@ -28,19 +26,27 @@ if TYPE_CHECKING:
     from ebami.sandbox.environments import EbState, SandboxEnvironment
 
 
-def settle_health(state: EbState, env: SandboxEnvironment, request_id: str = "") -> None:
-    """Derive health from the instances (or the injected fault) and emit its events: task
-    placement failures belong to the request that deployed (`request_id`), the health
-    transition to none."""
+def settle_health(state: EbState, env: SandboxEnvironment, request_id: str = "") -> set[str]:
+    """Derive health from the instances behind the environment (or the injected fault), emit
+    its events and return the instances that fail.
+
+    ECS tries to place the application's task on an instance when it joins, so a placement
+    failure is reported once per instance, for the request that launched it (`request_id`);
+    the health transition belongs to no request, as on AWS."""
     before = env.health_status
+    instances = env.serving_instances
     required = required_drivers(state, env)
-    failing: dict[str, tuple[str, ...]] = {}
-    for instance_id in env.instance_ids:
-        missing = tuple(driver for driver in required if driver not in allowed_drivers(instance_id))
-        if missing:
-            failing[instance_id] = missing
-    if failing:
-        arn = f"arn:aws:ecs:{env.region}:{env.account_id}:container-instance/{next(iter(failing))}"
+    fault = runtime.current().faults.update_fails_health
+    missing: dict[str, tuple[str, ...]] = {}
+    for instance_id in instances:
+        allowed = allowed_drivers(instance_id)
+        lacking = tuple(driver for driver in required if driver not in allowed)
+        if lacking:
+            missing[instance_id] = lacking
+    failing = set(missing) | (set(instances) if fault else set())
+    joined = [iid for iid in missing if env.instance_health.get(iid) != "Severe"]
+    if joined:
+        arn = f"arn:aws:ecs:{env.region}:{env.account_id}:container-instance/{joined[0]}"
         state.emit(
             env,
             'Encountered error starting new ECS task: { "failures": [ { "reason": "ATTRIBUTE", '
@@ -51,23 +57,37 @@ def settle_health(state: EbState, env: SandboxEnvironment, request_id: str = "")
         state.emit(
             env, "Failed to start ECS task after retrying 2 times.", "ERROR", request_id=request_id
         )
-        drivers = ", ".join(sorted({d for missing in failing.values() for d in missing}))
-        env.causes = [
-            f"ECS task placement failed on {len(failing)} out of {len(env.instance_ids)} "
-            f"instances: no instance allows the log driver(s) {drivers} (ATTRIBUTE)."
-        ]
-        env.health, env.health_status = "Red", "Severe"
-    elif runtime.current().faults.update_fails_health:
-        env.causes = ["ELB health is failing or not available for all instances."]
+    env.instance_health = {iid: "Severe" if iid in failing else "Ok" for iid in instances}
+    env.causes = _causes(missing, failing, len(instances))
+    if failing:
         env.health, env.health_status = "Red", "Severe"
     else:
-        env.causes = []
         env.health, env.health_status = "Green", "Ok"
     if env.health_status != before:
         message = f"Environment health has transitioned from {before} to {env.health_status}."
         if env.causes:
             message += " " + env.causes[0]
         state.emit(env, message, "WARN" if env.health == "Red" else "INFO")
+    return failing
+
+
+def _causes(missing: dict[str, tuple[str, ...]], failing: set[str], total: int) -> list[str]:
+    causes = []
+    if missing:
+        drivers = ", ".join(sorted({d for lacking in missing.values() for d in lacking}))
+        causes.append(
+            f"ECS task placement failed on {_share(len(missing), total)} instances: they do not "
+            f"allow the log driver(s) {drivers} (ATTRIBUTE)."
+        )
+    if failing - set(missing):
+        causes.append(
+            f"ELB health is failing or not available for {_share(len(failing), total)} instances."
+        )
+    return causes
+
+
+def _share(count: int, total: int) -> str:
+    return "all" if count == total else f"{count} out of {total}"
 
 
 def allowed_drivers(instance_id: str) -> tuple[str, ...]:
@@ -83,25 +103,14 @@ def allowed_drivers(instance_id: str) -> tuple[str, ...]:
 
 def required_drivers(state: EbState, env: SandboxEnvironment) -> tuple[str, ...]:
     """The log drivers the deployed application version's containers use."""
-    location = state.versions.get((env.application, env.version_label))
-    if location is None:
+    version = state.versions.get((env.application, env.version_label))
+    if version is None:
         return ()
-    bucket, key = location
     backend = s3_backends[env.account_id]["aws"]
-    stored = backend.get_object(bucket_name=bucket, key_name=key)
+    stored = backend.get_object(bucket_name=version.bucket, key_name=version.key)
     if stored is None:
         return ()
-    dockerrun = _dockerrun(stored.value)
-    drivers = []
-    for container in dockerrun.get("containerDefinitions", []):
-        driver = (container.get("logConfiguration") or {}).get("logDriver")
-        if driver and driver not in drivers:
-            drivers.append(driver)
-    return tuple(drivers)
-
-
-def _dockerrun(bundle: bytes) -> dict[str, Any]:
-    if bundle[:2] == b"PK":
-        with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
-            return dict(json.loads(archive.read("Dockerrun.aws.json")))
-    return dict(json.loads(bundle))
+    # The same reading of a source bundle as `ebami apply`'s Dockerrun gate: what the sandbox
+    # places and what apply checks must not differ.
+    uses = log_drivers(read_dockerrun(stored.value))
+    return tuple(dict.fromkeys(use.driver for use in uses))

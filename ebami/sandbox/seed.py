@@ -37,10 +37,10 @@ def seed(account_id: str, region: str) -> None:
     _internet_route(account_id, region)
     _images(account_id, region)
     _instance_profile(account_id)
-    bucket, key = _application_version(account_id, region)
+    version = _application_version(account_id, region)
     state = environments.state_of(eb_backends[account_id][region])
     state.platforms = [_platform(platform, region) for platform in world.PLATFORMS]
-    state.versions[(world.APPLICATION, world.APPLICATION_VERSION)] = (bucket, key)
+    state.versions[(version.application, version.label)] = version
     _environments(state, account_id, region)
 
 
@@ -100,13 +100,20 @@ def _instance_profile(account_id: str) -> None:
     iam.create_instance_profile(name=world.EC2_ROLE, path="/", role_names=[world.EC2_ROLE])
 
 
-def _application_version(account_id: str, region: str) -> tuple[str, str]:
+def _application_version(account_id: str, region: str) -> environments.ApplicationVersion:
     s3 = s3_backends[account_id]["aws"]
     bucket = world.storage_bucket(region, account_id)
     key = f"{world.APPLICATION}/{world.APPLICATION_VERSION}-dockerrun.zip"
     s3.create_bucket(bucket_name=bucket, region_name=region)
     s3.put_object(bucket_name=bucket, key_name=key, value=world.dockerrun_bundle())
-    return bucket, key
+    return environments.ApplicationVersion(
+        application=world.APPLICATION,
+        label=world.APPLICATION_VERSION,
+        bucket=bucket,
+        key=key,
+        created=datetime.now(timezone.utc),
+        description=world.APPLICATION_VERSION_DESCRIPTION,
+    )
 
 
 def _platform(platform: world.SeedPlatform, region: str) -> dict[str, Any]:
@@ -154,12 +161,18 @@ def _environments(state: environments.EbState, account_id: str, region: str) -> 
     platform = world.ENVIRONMENT_PLATFORM
     now = datetime.now(timezone.utc)
     for name, count in world.ENVIRONMENTS.items():
+        env_id = "e-" + world.short_id(account_id, region, name)
+        # The tags Elastic Beanstalk puts on every environment (ListTagsForResource shows them).
+        tags = {
+            "elasticbeanstalk:environment-name": name,
+            "elasticbeanstalk:environment-id": env_id,
+        }
         backend.create_environment(
-            app=application, environment_name=name, stack_name=platform.solution_stack, tags={}
+            app=application, environment_name=name, stack_name=platform.solution_stack, tags=tags
         )
         env = environments.SandboxEnvironment(
             name=name,
-            env_id="e-" + world.short_id(account_id, region, name),
+            env_id=env_id,
             application=world.APPLICATION,
             account_id=account_id,
             region=region,
@@ -168,7 +181,7 @@ def _environments(state: environments.EbState, account_id: str, region: str) -> 
             stock_image=platform.image_id(region),
             version_label=world.APPLICATION_VERSION,
             instance_count=count,
-            options={},
+            options=dict(world.UPDATE_POLICIES[name]),
             created=now,
             updated=now,
         )

@@ -19,6 +19,19 @@ from datetime import datetime, timezone
 APPLICATION = "webapp"
 APPLICATION_VERSION = "v42"
 ENVIRONMENTS = {"staging": 1, "prod": 2}  # name -> number of instances
+APPLICATION_VERSION_DESCRIPTION = "nginx logging through the fluentd log driver"
+_ROLLING_UPDATE = "aws:autoscaling:updatepolicy:rollingupdate"
+# Each environment's `aws:autoscaling:updatepolicy:rollingupdate` options: staging replaces its
+# one instance all at once, prod is health-based and replaces one instance at a time.
+UPDATE_POLICIES: dict[str, dict[tuple[str, str], str]] = {
+    "staging": {(_ROLLING_UPDATE, "RollingUpdateEnabled"): "false"},
+    "prod": {
+        (_ROLLING_UPDATE, "RollingUpdateEnabled"): "true",
+        (_ROLLING_UPDATE, "RollingUpdateType"): "Health",
+        (_ROLLING_UPDATE, "MaxBatchSize"): "1",
+        (_ROLLING_UPDATE, "MinInstancesInService"): "1",
+    },
+}
 EC2_ROLE = "aws-elasticbeanstalk-ec2-role"
 PLATFORM_OWNER = "AWSElasticBeanstalk"
 AMAZON_OWNER_ID = "137112412989"

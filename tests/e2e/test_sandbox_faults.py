@@ -67,11 +67,18 @@ def test_new_amis_stay_pending_for_n_polls(make_sandbox: Any) -> None:
 
 
 def test_failing_update_health(make_sandbox: Any) -> None:
+    """With rolling updates disabled (staging) the fault turns a good AMI Red: the update ends
+    with errors, not with the placement failure a wrong AMI gives."""
     sandbox: Sandbox = make_sandbox(update_fails_health=True)
     request_id = update(
-        sandbox, OptionSettings=[{**IMAGE_ID, "Value": bake(sandbox, ARTICLE_USER_DATA)}]
+        sandbox,
+        "staging",
+        OptionSettings=[{**IMAGE_ID, "Value": bake(sandbox, ARTICLE_USER_DATA)}],
     )
-    env, messages, _ = follow(sandbox, request_id)
+    env, messages, _ = follow(sandbox, request_id, "staging")
     assert env["Health"] == "Red"
     assert not any("ATTRIBUTE" in message for message in messages)
-    assert "Environment update completed, but with errors." in messages
+    assert (
+        "Update environment operation is complete, but with errors. For more information, see "
+        "troubleshooting documentation."
+    ) in messages

@@ -18,7 +18,7 @@ import boto3
 import pytest
 from moto import mock_aws, settings
 from moto.core.exceptions import ServiceException
-from moto.core.responses import ActionResult, BaseResponse
+from moto.core.responses import ActionResult, BaseResponse, EmptyResult
 from moto.core.types import Base64EncodedString
 from moto.core.utils import camelcase_to_underscores
 from moto.ec2.models import EC2Backend, ec2_backends
@@ -158,6 +158,23 @@ CALLS: list[Any] = [
         {"app": SELF, "environment_name": "prod", "stack_name": "stack", "tags": {}},
         id="seed: eb create_environment",
     ),
+    pytest.param(
+        EBBackend.list_tags_for_resource,
+        (SELF,),
+        {"resource_arn": "arn:aws:elasticbeanstalk:us-east-1:1:environment/webapp/prod"},
+        id="elasticbeanstalk: eb list_tags_for_resource",
+    ),
+    pytest.param(
+        EBBackend.update_tags_for_resource,
+        (SELF,),
+        {
+            "resource_arn": "arn:aws:elasticbeanstalk:us-east-1:1:environment/webapp/prod",
+            "tags_to_add": {"team": "web"},
+            "tags_to_remove": ["owner"],
+        },
+        id="elasticbeanstalk: eb update_tags_for_resource",
+    ),
+    pytest.param(EmptyResult, (), {}, id="elasticbeanstalk: EmptyResult"),
     pytest.param(InstanceBackend.all_instances, (SELF,), {}, id="ssm: ec2 all_instances"),
     pytest.param(BaseResponse._get_param, (SELF, "EnvironmentNames", []), {}, id="_get_param"),
     pytest.param(

@@ -43,6 +43,7 @@ def test_moto_still_lacks_every_action_the_sandbox_fills() -> None:
         "ListPlatformVersions", "DescribePlatformVersion", "DescribeConfigurationSettings",
         "UpdateEnvironment", "DescribeEvents", "DescribeEnvironmentResources",
         "DescribeEnvironmentHealth", "ListCommandInvocations", "DescribeInstanceInformation",
+        "AbortEnvironmentUpdate", "DescribeApplicationVersions",
     }  # fmt: skip
     implemented = [
         f"{patch.owner.__name__}.{patch.method}"
@@ -68,6 +69,31 @@ def test_moto_describe_environments_still_ignores_names_and_platform() -> None:
     envs = eb.describe_environments(EnvironmentNames=["first"])["Environments"]
     gaps = len(envs) != 1 or envs[0].get("PlatformArn") == "TODO"
     assert gaps, "moto's DescribeEnvironments now filters and reports PlatformArn: drop the patch"
+
+
+@mock_aws
+def test_moto_update_tags_still_takes_reserved_keys_and_fails_on_absent_ones() -> None:
+    from moto.elasticbeanstalk.models import EBBackend, eb_backends
+
+    from ebami.sandbox.server import ACCOUNT_ID
+
+    eb = boto3.client("elasticbeanstalk", region_name="us-east-1")
+    eb.create_application(ApplicationName="app")
+    eb.create_environment(ApplicationName="app", EnvironmentName="tagged", SolutionStackName="x")
+    arn = "arn:aws:elasticbeanstalk:us-east-1:123456789012:environment/app/tagged"
+    backend = eb_backends[ACCOUNT_ID]["us-east-1"]
+    # moto's own method, whether or not the sandbox's replacement is set in this process.
+    EBBackend.update_tags_for_resource(backend, arn, {"aws:reserved": "x"}, [])
+    reserved_taken = "aws:reserved" in backend.list_tags_for_resource(arn)
+    try:
+        EBBackend.update_tags_for_resource(backend, arn, {}, ["absent"])
+        absent_fails = False
+    except KeyError:
+        absent_fails = True
+    assert reserved_taken or absent_fails, (
+        "moto's UpdateTagsForResource refuses reserved keys and ignores absent ones now: drop "
+        "the sandbox's replacement"
+    )
 
 
 @mock_aws

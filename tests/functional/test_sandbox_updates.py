@@ -67,13 +67,14 @@ def test_polls_alone_never_advance_an_update(eb: Any, clock: FakeClock) -> None:
         assert messages(events_of(eb, request_id)) == [STARTING]
         assert status(eb) == "Updating"
         eb.describe_environment_health(EnvironmentName="prod", AttributeNames=["All"])
-    clock.advance(UPDATE_STEP_SECONDS)
-    launched = messages(events_of(eb, request_id))
-    assert launched[1].startswith("Updating Auto Scaling group named: awseb-")
-    assert [m for m in launched if m.startswith("Added instance [")] == launched[2:]
-    assert len(launched) == 2 + world.ENVIRONMENTS["prod"]
+    clock.advance(UPDATE_STEP_SECONDS)  # prod is health-based, one instance per batch
+    first_batch = messages(events_of(eb, request_id))
+    assert first_batch[1].startswith("Rolling update initiated. Terminating 2 obsolete")
+    assert len([m for m in first_batch if m.startswith("Added instance [")]) == 1
     assert status(eb) == "Updating"
-    clock.advance(2 * UPDATE_STEP_SECONDS)
+    for _ in range(world.ENVIRONMENTS["prod"]):  # the other batch, then completion
+        assert messages(events_of(eb, request_id))[-1] != COMPLETED
+        clock.advance(UPDATE_STEP_SECONDS)
     assert messages(events_of(eb, request_id))[-1] == COMPLETED
     assert status(eb) == "Ready"
 
@@ -117,11 +118,15 @@ def test_every_event_of_an_update_carries_its_request_id_and_health_events_none(
     first = update_to(eb, AL2)
     clock.advance(3 * UPDATE_STEP_SECONDS)
     second = update_to(eb, "ami-0123456789abcdef0")  # missing: fails and rolls back
-    clock.advance(UPDATE_STEP_SECONDS)
+    clock.advance(2 * UPDATE_STEP_SECONDS)
     failed = messages(events_of(eb, second))
     assert failed[0] == STARTING
-    assert failed[-1] == "Environment update failed; the configuration was rolled back."
-    assert "Failed to deploy configuration." in failed
+    assert failed[-3:] == [
+        "Failed to deploy configuration.",
+        "The environment was reverted to the previous configuration setting.",
+        "Update environment operation is complete, but with errors. For more information, "
+        "see troubleshooting documentation.",
+    ]
     assert first != second
     everything = eb.describe_events(EnvironmentName="prod")["Events"]
     ours = [event for event in everything if event.get("RequestId") in (first, second)]

@@ -13,10 +13,18 @@ def test_environment_then_flags() -> None:
         "EBAMI_SANDBOX_THROTTLE": "0.25",
         "EBAMI_SANDBOX_SSM_OFFLINE": "1",
         "EBAMI_SANDBOX_AMI_PENDING_POLLS": "3",
+        "EBAMI_SANDBOX_STALL_UPDATES": "1",
     }
     faults = Faults.from_sources(environ, ssm_offline=False)
-    assert faults == Faults(throttle=0.25, ssm_offline=False, ami_pending_polls=3)
-    assert faults.active == ["throttling on 25% of API calls", "new AMIs stay pending for 3 polls"]
+    assert faults == Faults(
+        throttle=0.25, ssm_offline=False, ami_pending_polls=3, update_stalls=True
+    )
+    assert faults.active == [
+        "throttling on 25% of API calls",
+        "new AMIs stay pending for 3 polls",
+        "environment updates stall",
+    ]
+    assert Faults.from_sources(environ, update_stalls=False).update_stalls is False
     assert Faults.from_sources({}).active == []
     assert Faults.from_json(faults.to_json()) == faults
 
@@ -31,6 +39,10 @@ def test_environment_then_flags() -> None:
             "EBAMI_SANDBOX_SSM_OFFLINE='maybe' is not a switch",
         ),
         ({"EBAMI_SANDBOX_AMI_PENDING_POLLS": "-1"}, "AMI pending polls -1 is negative"),
+        (
+            {"EBAMI_SANDBOX_STALL_UPDATES": "later"},
+            "EBAMI_SANDBOX_STALL_UPDATES='later' is not a switch",
+        ),
     ],
 )
 def test_bad_values(environ: dict[str, str], message: str) -> None:
