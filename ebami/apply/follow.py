@@ -205,6 +205,7 @@ class Follower:
         stream = self._stream(environment, request_id)
         polls = self._polls()
         pace = Every(PROGRESS_EVERY, clock=deadline.clock)
+        pace.due()  # the first line after PROGRESS_EVERY seconds, not at the start
         failure: Event | None = None
         final = False
         ended_at: float | None = None
@@ -294,7 +295,7 @@ class Follower:
                     health,
                     stream.events,
                 )
-            if pace.due() and deadline.elapsed > 0:
+            if pace.due():
                 self._reporter.progress(
                     f"{current.name}: {current.status}, health {shown} ({deadline.progress()})"
                 )

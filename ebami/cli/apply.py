@@ -193,6 +193,8 @@ class _Run:
         return {"environments": [record.to_json() for record in self.records]}
 
     def finish(self, *, dry_run: bool) -> None:
+        from ebami.apply.run import Result
+
         if dry_run:
             self._finish_dry_run()
             return
@@ -205,7 +207,11 @@ class _Run:
         if self.verify_failure:
             raise CheckFailed(self.verify_failure)
         for record in self.records:
-            self.app.terminal.success(f"{record.plan.environment.name}: {record.reason}")
+            plan = record.plan
+            done = "now on" if record.result is Result.APPLIED else "already on"
+            self.app.terminal.success(
+                f"{plan.environment.name}: {done} {plan.target} ({record.reason})"
+            )
 
     def _finish_dry_run(self) -> None:
         if self.app.json:
