@@ -229,6 +229,18 @@ class Follower:
             if over:
                 config = self._eb.configuration(environment)
                 image = config.image_id
+                if failure is not None and not require_health and image == target:
+                    # A way back to an environment that failed before fails as before: it is
+                    # back all the same.
+                    return Followed(
+                        Outcome.SUCCEEDED,
+                        f"Ready on {image}, health {shown} (the {what} reported: "
+                        f"{failure.message})",
+                        current,
+                        image,
+                        health,
+                        stream.events,
+                    )
                 if failure is not None:
                     reverted = image == previous and image != target
                     outcome = Outcome.REVERTED if reverted else Outcome.FAILED

@@ -290,7 +290,7 @@ class ApplyPlanner:
             uses,
             problem,
             platform,
-            allow=options.allow_unverified or options.rollback,
+            allow=options.allow_unverified,
         )
         if options.rollback:
             # Back to what ran before: the other gates inform, they do not refuse.

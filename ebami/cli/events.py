@@ -61,7 +61,7 @@ def events(
         if app.json:  # one JSON object per line while following
             app.terminal.out_text(json.dumps(event.to_json()) + "\n")
         else:
-            factory.show_event(event)
+            factory.list_event(event)
 
     for event in recent:
         show(event)

@@ -222,8 +222,12 @@ class Factory:
     # --- apply and events --------------------------------------------------------------------
 
     def show_event(self, event: Event) -> None:
-        when = event.date.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-        self.app.terminal.event(when, event.severity, event.message)
+        """An event of an update being followed: progress, on stderr."""
+        self.app.terminal.event(_local_time(event), event.severity, event.message)
+
+    def list_event(self, event: Event) -> None:
+        """An event `ebami events` lists: its result, on stdout."""
+        self.app.terminal.out_text(f"{_local_time(event)} {event.severity:<5} {event.message}\n")
 
     def follower(self) -> Follower:
         from ebami.apply.follow import Follower
@@ -268,6 +272,10 @@ class Factory:
                 reporter=self.app.terminal,
                 saved=saved,
             )
+
+
+def _local_time(event: Event) -> str:
+    return event.date.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 @contextmanager

@@ -164,3 +164,22 @@ def test_events_are_reported_once_each_in_order() -> None:
     messages = [event.message for event in shown]
     assert messages == ["a", "b", "c", "Environment update completed successfully."]
     assert [event.date for event in shown] == sorted(event.date for event in shown)
+
+
+def test_a_way_back_to_a_failing_environment_is_back_despite_its_failure_events() -> None:
+    clock = Clock()
+    script = [
+        Change(0, status="Updating", messages=(("INFO", "Environment update is starting."),)),
+        Change(1, image="ami-0new", messages=(("ERROR", "Failed to deploy configuration."),)),
+        Change(2, status="Ready", messages=(
+            ("ERROR", "Update environment operation is complete, but with errors."),)),
+    ]  # fmt: skip
+    followed, _, _ = follow(ScriptedEb(clock, on_update=[script]), require_health=False)
+    assert followed.outcome is Outcome.SUCCEEDED  # type: ignore[attr-defined]
+    assert followed.reason == (  # type: ignore[attr-defined]
+        "Ready on ami-0new, health Red/Severe (the update reported: Failed to deploy "
+        "configuration.)"
+    )
+    # Health still required: the same is a failure.
+    followed, _, _ = follow(ScriptedEb(Clock(), on_update=[script]))
+    assert followed.outcome is Outcome.FAILED  # type: ignore[attr-defined]

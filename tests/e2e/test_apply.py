@@ -1,0 +1,621 @@
+"""`ebami apply` and `ebami events` as a user runs them: the real CLI process, the sandbox over
+HTTP, AMIs baked by the real packer and verified over SSM.
+
+Two sandboxes serve this module: `seeded` (two verified AMIs, the environments never changed:
+the gates, `--dry-run`, bad input) and `rolled_out` (the quick start's Red -> Green rollout of
+staging then prod, done once; the facts the Red -> Green test asserts are read right after it,
+so the tests that change the environments afterwards cannot disturb it).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ebami.sandbox import world
+from ebami.sandbox.control import start_background, stop
+from ebami.sandbox.faults import Faults
+from tests.e2e.test_build import api_calls, build, ebami_command
+from tests.e2e.test_verify import NO_FLUENTD, PROFILE, baked, verify
+from tests.sandbox_helpers import Sandbox
+
+STARTING = "Environment update is starting."
+COMPLETED = "Environment update completed successfully."
+PREVIOUS = "ebami:previous-image-id"
+STOCK = world.ENVIRONMENT_PLATFORM.image_id("us-east-1")
+SANDBOX_WARNING = "warning: sandbox: "
+READ_ONLY = ("Describe", "List", "Get")
+
+
+# --- helpers (the fault tests share them) ------------------------------------------------------
+
+
+@contextmanager
+def module_sandbox(
+    factory: pytest.TempPathFactory, **faults: Any
+) -> Iterator[tuple[Sandbox, Path]]:
+    """A sandbox (with `faults`) and a working folder for a module's tests; stopped after."""
+    directory = factory.mktemp("sandbox")
+    info = start_background(directory, port=0, region="us-east-1", faults=Faults(**faults), seed=1)
+    try:
+        yield Sandbox(info, directory), factory.mktemp("work")
+    finally:
+        stop(directory)
+
+
+def verified_ami(sandbox: Sandbox, cwd: Path, *args: str) -> str:
+    """Bake an AMI (build's own arguments `args`) and pass ebami verify on it."""
+    ami = baked(sandbox, cwd, *args)
+    checked = verify(sandbox, "--ami", ami, *PROFILE, cwd=cwd)
+    assert checked.returncode == 0, checked.stderr
+    return ami
+
+
+def client(sandbox: Sandbox, service: str) -> Any:
+    """A boto3 client for the sandbox with attempts enough for a throttling one."""
+    return sandbox.client(service, attempts=10)
+
+
+def ebami(
+    sandbox: Sandbox,
+    *args: str,
+    cwd: Path,
+    json_output: bool = False,
+    stats: bool = False,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run `ebami [-o json] ARGS` to its end against the sandbox."""
+    return subprocess.run(
+        ebami_command(*(["-o", "json"] if json_output else []), *args),
+        cwd=cwd,
+        env={**os.environ, **sandbox.env(), **({"EBAMI_STATS": "1"} if stats else {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def apply(
+    sandbox: Sandbox, *args: str, cwd: Path, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
+    return ebami(sandbox, "apply", *args, cwd=cwd, **kwargs)
+
+
+def diagnostics(stderr: str) -> list[str]:
+    """stderr without the sandbox's own warning and the EBAMI_STATS block."""
+    lines, in_stats = [], False
+    for line in stderr.splitlines():
+        if line.startswith("API calls: "):
+            in_stats = True
+        elif in_stats and line.startswith("  "):
+            continue
+        else:
+            in_stats = False
+            if not line.startswith(SANDBOX_WARNING):
+                lines.append(line)
+    return [line for line in lines if not line.startswith("API calls: ")]
+
+
+def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The single line a bad input gets: nothing else on stderr, no traceback."""
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = diagnostics(result.stderr)
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+def last_error(result: subprocess.CompletedProcess[str]) -> str:
+    """The final `error:` line of a run that did work first; never a traceback."""
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = diagnostics(result.stderr)
+    assert lines, result.stderr
+    assert lines[-1].startswith("error: "), result.stderr
+    assert sum(line.startswith("error: ") for line in lines) == 1, result.stderr
+    return lines[-1]
+
+
+def mutating(calls: dict[str, int]) -> list[str]:
+    return [op for op in calls if not op.split(".", 1)[1].startswith(READ_ONLY)]
+
+
+def environment(sandbox: Sandbox, name: str) -> dict[str, Any]:
+    eb = client(sandbox, "elasticbeanstalk")
+    found: dict[str, Any] = eb.describe_environments(EnvironmentNames=[name])["Environments"][0]
+    return found
+
+
+def configured_image(sandbox: Sandbox, name: str) -> str | None:
+    """The ImageId option of the environment's deployed configuration."""
+    sets = client(sandbox, "elasticbeanstalk").describe_configuration_settings(
+        ApplicationName=world.APPLICATION, EnvironmentName=name
+    )["ConfigurationSettings"]
+    (deployed,) = [s for s in sets if s.get("DeploymentStatus", "deployed") == "deployed"]
+    return next(
+        (
+            str(option["Value"])
+            for option in deployed["OptionSettings"]
+            if option["Namespace"] == "aws:autoscaling:launchconfiguration"
+            and option["OptionName"] == "ImageId"
+        ),
+        None,
+    )
+
+
+def instance_images(sandbox: Sandbox, name: str) -> list[str]:
+    """The AMIs of the instances behind the environment now."""
+    resources = client(sandbox, "elasticbeanstalk").describe_environment_resources(
+        EnvironmentName=name
+    )["EnvironmentResources"]
+    ids = [instance["Id"] for instance in resources["Instances"]]
+    reservations = client(sandbox, "ec2").describe_instances(InstanceIds=ids)["Reservations"]
+    return sorted(i["ImageId"] for r in reservations for i in r["Instances"])
+
+
+def environment_tags(sandbox: Sandbox, name: str) -> dict[str, str]:
+    eb = client(sandbox, "elasticbeanstalk")
+    arn = environment(sandbox, name)["EnvironmentArn"]
+    tags = eb.list_tags_for_resource(ResourceArn=arn)["ResourceTags"]
+    return {tag["Key"]: tag["Value"] for tag in tags}
+
+
+def event_lines(stderr: str) -> list[str]:
+    """The messages of the Elastic Beanstalk events printed on stderr, oldest first
+    (`2026-01-01 00:00:00 INFO  message`)."""
+    found = []
+    for line in stderr.splitlines():
+        parts = line.split(None, 3)
+        if len(parts) == 4 and parts[2] in ("INFO", "WARN", "ERROR", "FATAL", "DEBUG", "TRACE"):
+            try:
+                datetime.strptime(f"{parts[0]} {parts[1]}", "%Y-%m-%d %H:%M:%S")
+            except ValueError:
+                continue
+            found.append(parts[3])
+    return found
+
+
+def set_update_policy(sandbox: Sandbox, name: str, **options: str) -> None:
+    """Set `aws:autoscaling:updatepolicy:rollingupdate` options of the environment (when they
+    differ) and wait until it is Ready again."""
+    eb = client(sandbox, "elasticbeanstalk")
+    namespace = "aws:autoscaling:updatepolicy:rollingupdate"
+    sets = eb.describe_configuration_settings(
+        ApplicationName=world.APPLICATION, EnvironmentName=name
+    )["ConfigurationSettings"]
+    now = {
+        o["OptionName"]: o.get("Value")
+        for o in sets[0]["OptionSettings"]
+        if o["Namespace"] == namespace
+    }
+    wanted = [
+        {"Namespace": namespace, "OptionName": key, "Value": value}
+        for key, value in options.items()
+        if now.get(key) != value
+    ]
+    if not wanted:
+        return
+    eb.update_environment(EnvironmentName=name, OptionSettings=wanted)
+    from tests.sandbox_helpers import wait_for
+
+    wait_for(lambda: environment(sandbox, name)["Status"] == "Ready")
+
+
+# --- the seeded world: gates, dry runs and bad input change nothing --------------------------
+
+
+@dataclass(frozen=True)
+class Seeded:
+    sandbox: Sandbox
+    work: Path
+    fluentd: str  # verified, allows fluentd
+    no_fluentd: str  # verified, baked with --drivers json-file,syslog,awslogs,none
+    before_any: subprocess.CompletedProcess[str]  # apply --env prod before any AMI existed
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+    with module_sandbox(tmp_path_factory) as (sandbox, work):
+        before_any = apply(sandbox, "--env", "prod", cwd=work, stats=True)
+        fluentd = verified_ami(sandbox, work)
+        no_fluentd = verified_ami(sandbox, work, "--drivers", NO_FLUENTD)
+        yield Seeded(sandbox, work, fluentd, no_fluentd, before_any)
+
+
+def test_no_fitting_ami_is_not_found_and_changes_nothing(seeded: Seeded) -> None:
+    result = seeded.before_any
+    assert result.returncode == 4, result.stderr
+    error = last_error(result)
+    assert "no verified ebami AMI in us-east-1 fits prod" in error
+    assert "fluentd" in error
+    assert mutating(api_calls(result.stderr)) == []
+
+
+def test_dockerrun_gate_refuses_an_ami_without_fluentd(seeded: Seeded) -> None:
+    sandbox = seeded.sandbox
+    result = apply(
+        sandbox, "--env", "prod", "--ami", seeded.no_fluentd, cwd=seeded.work, stats=True
+    )
+    assert result.returncode == 7, result.stderr
+    error = last_error(result)
+    assert error.startswith("error: prod: "), error
+    assert "dockerrun gate" in error
+    assert "fluentd" in error
+    assert "ATTRIBUTE" in error
+    calls = api_calls(result.stderr)
+    assert calls.get("elasticbeanstalk.UpdateEnvironment", 0) == 0
+    assert mutating(calls) == []
+    assert configured_image(sandbox, "prod") == STOCK
+    assert PREVIOUS not in environment_tags(sandbox, "prod")
+
+
+def test_an_unverified_ami_is_refused_unless_allowed(seeded: Seeded) -> None:
+    # A fresh bake of the fluentd AMI that ebami verify never saw.
+    fresh = build(seeded.sandbox, "--release", "2017.09", "--force", cwd=seeded.work)
+    assert fresh.returncode == 0, fresh.stderr
+    ami = fresh.stdout.strip()
+    refused = apply(seeded.sandbox, "--env", "prod", "--ami", ami, cwd=seeded.work, stats=True)
+    assert refused.returncode == 7, refused.stderr
+    assert "verified gate" in last_error(refused)
+    assert mutating(api_calls(refused.stderr)) == []
+    allowed = apply(
+        seeded.sandbox,
+        "--env",
+        "prod",
+        "--ami",
+        ami,
+        "--allow-unverified",
+        "--dry-run",
+        cwd=seeded.work,
+        json_output=True,
+    )
+    assert allowed.returncode == 0, allowed.stderr
+    facts = json.loads(allowed.stdout)["facts"]
+    assert facts["Gate verified"].startswith("warn: "), facts
+
+
+def test_dry_run_shows_the_plan_and_changes_nothing(seeded: Seeded) -> None:
+    sandbox = seeded.sandbox
+    table = apply(sandbox, "--env", "prod", "--dry-run", cwd=seeded.work, stats=True)
+    assert table.returncode == 0, table.stderr
+    assert f"switching prod's ImageId from {STOCK} to {seeded.fluentd}" in table.stdout
+    assert "Health-based rolling update: 2 instances in 2 batches of 1" in table.stdout
+    assert "Gate dockerrun" in table.stdout
+    assert mutating(api_calls(table.stderr)) == []
+
+    shown = apply(
+        sandbox, "--env", "prod", "--dry-run", cwd=seeded.work, json_output=True, stats=True
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert mutating(api_calls(shown.stderr)) == []
+    plan = json.loads(shown.stdout)
+    assert plan["dry_run"] is True
+    facts = plan["facts"]
+    assert facts["Current AMI"] == f"{STOCK} (the platform's AMI)"
+    assert facts["Target AMI"] == seeded.fluentd  # the newest verified one that fits
+    assert facts["Instances"] == 2
+    for gate in ("image", "verified", "dockerrun", "platform"):
+        assert facts[f"Gate {gate}"].startswith("pass: "), facts
+    actions = [instruction["action"] for instruction in plan["instructions"]]
+    assert actions == ["update_image", "follow_update", "remember_previous"]
+    assert plan["instructions"][0]["params"]["image_id"] == seeded.fluentd
+    assert plan["instructions"][2]["params"]["image_id"] == STOCK
+
+    # Both environments at once: one JSON document listing both plans.
+    both = apply(
+        sandbox, "--env", "staging", "--env", "prod", "--dry-run", cwd=seeded.work,
+        json_output=True,
+    )  # fmt: skip
+    assert both.returncode == 0, both.stderr
+    shown_both = json.loads(both.stdout)
+    assert shown_both["dry_run"] is True
+    assert [p["facts"]["Environment"] for p in shown_both["environments"]] == [
+        "webapp/staging in us-east-1",
+        "webapp/prod in us-east-1",
+    ]
+    assert configured_image(sandbox, "prod") == STOCK
+    assert environment(sandbox, "prod")["Status"] == "Ready"
+
+
+def test_dry_run_of_a_refused_ami_exits_refused(seeded: Seeded) -> None:
+    result = apply(
+        seeded.sandbox, "--env", "prod", "--ami", seeded.no_fluentd, "--dry-run",
+        cwd=seeded.work, json_output=True, stats=True,
+    )  # fmt: skip
+    assert result.returncode == 7, result.stderr
+    assert json.loads(result.stdout)["dry_run"] is True
+    assert "fluentd" in last_error(result)
+    assert mutating(api_calls(result.stderr)) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (["--env", "prod", "--ami", "nope"], "--ami"),
+        (["--env", "prod", "--timeout", "0"], "--timeout"),
+        (["--env", "prod", "--timeout", "-5"], "--timeout"),
+        (["--env", "prod", "--env", "prod"], "--env"),
+        (["--env", ""], "--env"),
+        (["--env", "prod", "--ami", "ami-0123456789abcdef0", "--rollback"], "--rollback"),
+        ([], "--env"),
+    ],
+    ids=["ami-nope", "timeout-0", "timeout-negative", "env-twice", "env-empty", "ami-and-rollback",
+         "no-env"],
+)  # fmt: skip
+def test_bad_apply_input_is_one_line_and_exit_2(
+    seeded: Seeded, args: list[str], names: str
+) -> None:
+    result = apply(seeded.sandbox, *args, cwd=seeded.work, stats=True)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    if "API calls: " in result.stderr:
+        assert "UpdateEnvironment" not in result.stderr
+    text = "\n".join(diagnostics(result.stderr))
+    assert names in text, result.stderr
+    assert configured_image(seeded.sandbox, "prod") == STOCK
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "names"),
+    [
+        (["--env", "prod", "--limit", "0"], 2, "--limit"),
+        (["--env", "prod", "--limit", "-1"], 2, "--limit"),
+        (["--env", ""], 2, "--env"),
+        (["--env", "nope"], 4, "nope"),
+    ],
+    ids=["limit-0", "limit-negative", "env-empty", "env-unknown"],
+)
+def test_bad_events_input_is_one_line(
+    seeded: Seeded, args: list[str], code: int, names: str
+) -> None:
+    result = ebami(seeded.sandbox, "events", *args, cwd=seeded.work)
+    assert result.returncode == code, result.stderr
+    assert result.stdout == ""
+    assert names in one_error_line(result)
+
+
+def test_an_unknown_environment_is_not_found(seeded: Seeded) -> None:
+    result = apply(seeded.sandbox, "--env", "nope", cwd=seeded.work)
+    assert result.returncode == 4, result.stderr
+    assert "nope" in one_error_line(result)
+
+
+# --- Red -> Green: the quick start's rollout, staging then prod ----------------------------------
+
+
+@dataclass(frozen=True)
+class RolledOut:
+    sandbox: Sandbox
+    work: Path
+    ami: str
+    staging: subprocess.CompletedProcess[str]
+    prod: subprocess.CompletedProcess[str]
+    record: dict[str, Any]
+    # Read right after the prod apply.
+    prod_image: str | None
+    prod_instances: list[str]
+    prod_health: str
+    staging_image: str | None
+    staging_instances: list[str]
+    tags: dict[str, dict[str, str]]
+    request_events: list[str]
+
+
+@pytest.fixture(scope="module")
+def rolled_out(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RolledOut]:
+    with module_sandbox(tmp_path_factory) as (sandbox, work):
+        ami = verified_ami(sandbox, work)
+        assert environment(sandbox, "prod")["Health"] == "Red"  # the seed's ATTRIBUTE failure
+        staging = apply(sandbox, "--env", "staging", cwd=work, stats=True)
+        prod = apply(sandbox, "--env", "prod", "--record", "prod.json", cwd=work, stats=True)
+        record = json.loads((work / "prod.json").read_text()) if prod.returncode == 0 else {}
+        ids = record.get("environments", [{}])[0].get("request_ids", [])
+        eb = client(sandbox, "elasticbeanstalk")
+        request_events = (
+            [e["Message"] for e in eb.describe_events(RequestId=ids[0])["Events"]] if ids else []
+        )
+        yield RolledOut(
+            sandbox,
+            work,
+            ami,
+            staging,
+            prod,
+            record,
+            prod_image=configured_image(sandbox, "prod"),
+            prod_instances=instance_images(sandbox, "prod"),
+            prod_health=environment(sandbox, "prod")["Health"],
+            staging_image=configured_image(sandbox, "staging"),
+            staging_instances=instance_images(sandbox, "staging"),
+            tags={name: environment_tags(sandbox, name) for name in ("staging", "prod")},
+            request_events=request_events,
+        )
+
+
+def test_red_to_green_staging_then_prod(rolled_out: RolledOut) -> None:
+    done, ami = rolled_out, rolled_out.ami
+    assert done.staging.returncode == 0, done.staging.stderr
+    assert done.staging.stdout.split() == ["staging", "applied", ami, "(was", f"{STOCK})"]
+    assert done.staging_image == ami
+    assert done.staging_instances == [ami]
+    assert done.prod.returncode == 0, done.prod.stderr
+    assert done.prod.stdout.split() == ["prod", "applied", ami, "(was", f"{STOCK})"]
+    assert done.prod_image == ami
+    assert done.prod_instances == [ami, ami]
+    assert done.prod_health == "Green"
+
+    # The update's own events, oldest first, on stderr; then the success line.
+    events = event_lines(done.prod.stderr)
+    assert events.index(STARTING) < events.index(COMPLETED), events
+    assert len(events) == len(set(events)), events  # each event once
+    assert "Traceback" not in done.prod.stderr
+    assert f"prod: {STOCK} -> {ami}" in done.prod.stderr
+    calls = api_calls(done.prod.stderr)
+    assert calls["elasticbeanstalk.UpdateEnvironment"] == 1
+    assert calls["elasticbeanstalk.UpdateTagsForResource"] == 1
+
+    # The AMI each environment left is its rollback target.
+    assert done.tags["staging"][PREVIOUS] == STOCK
+    assert done.tags["prod"][PREVIOUS] == STOCK
+
+    (record,) = done.record["environments"]
+    assert record["result"] == "applied"
+    assert (record["previous_image_id"], record["target_image_id"]) == (STOCK, ami)
+    (request_id,) = record["request_ids"]
+    # The request id is the update's: Elastic Beanstalk files its events under it.
+    assert STARTING in done.request_events
+    assert COMPLETED in done.request_events
+    recorded = [event["message"] for event in record["update"]["events"]]
+    assert recorded[0] == STARTING
+    assert COMPLETED in recorded
+    assert {event["request_id"] for event in record["update"]["events"]} == {request_id}
+    assert record["update"]["outcome"] == "succeeded"
+    assert record["update"]["image_id"] == ami
+    assert record["rollback"] is None
+    assert record["abort"] is None
+    assert [gate["gate"] for gate in record["gates"]] == [
+        "image",
+        "verified",
+        "dockerrun",
+        "platform",
+    ]
+
+
+def test_apply_again_is_unchanged(rolled_out: RolledOut) -> None:
+    # Runs on staging's state after the rollout or after the rollback test (it restores
+    # staging's AMI); the AMI it is on now is the target again.
+    done = rolled_out
+    current = configured_image(done.sandbox, "staging")
+    result = apply(done.sandbox, "--env", "staging", "--ami", str(current), cwd=done.work,
+                   stats=True, json_output=True)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (record,) = json.loads(result.stdout)["environments"]
+    assert record["result"] == "unchanged"
+    assert mutating(api_calls(result.stderr)) == []
+
+
+def test_events_lists_recent_events_oldest_first(rolled_out: RolledOut) -> None:
+    done = rolled_out
+    shown = ebami(
+        done.sandbox, "events", "--env", "prod", "--limit", "1000", cwd=done.work,
+        json_output=True,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    listing = json.loads(shown.stdout)
+    assert listing["environment"] == "prod"
+    events = listing["events"]
+    dates = [event["date"] for event in events]
+    assert len(events) >= 3
+    assert dates == sorted(dates)
+    messages = [event["message"] for event in events]
+    assert messages.index(STARTING) < messages.index(COMPLETED)
+    # The same events as Elastic Beanstalk lists them (newest first there).
+    eb = client(done.sandbox, "elasticbeanstalk")
+    listed = eb.describe_events(EnvironmentName="prod", MaxRecords=1000)["Events"]
+    assert messages == [event["Message"] for event in reversed(listed)][-len(messages) :]
+
+    # --limit: the most recent ones, still oldest first.
+    last = ebami(
+        done.sandbox, "events", "--env", "prod", "--limit", "2", cwd=done.work, json_output=True
+    )
+    assert last.returncode == 0, last.stderr
+    assert json.loads(last.stdout)["events"] == events[-2:]
+
+    # --request-id: only the update's own events.
+    (record,) = done.record["environments"]
+    (request_id,) = record["request_ids"]
+    own = ebami(
+        done.sandbox, "events", "--env", "prod", "--request-id", request_id, cwd=done.work,
+        json_output=True,
+    )  # fmt: skip
+    assert own.returncode == 0, own.stderr
+    own_events = json.loads(own.stdout)["events"]
+    assert own_events
+    assert {event["request_id"] for event in own_events} == {request_id}
+    assert own_events[0]["message"] == STARTING
+
+
+def test_events_table_goes_to_stdout_oldest_first(rolled_out: RolledOut) -> None:
+    done = rolled_out
+    table = ebami(done.sandbox, "events", "--env", "prod", "--limit", "5", cwd=done.work)
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert len(lines) == 5, (table.stdout, table.stderr)
+    stamps = [line[:19] for line in lines]
+    assert stamps == sorted(stamps)
+
+
+def _bundle_without_fluentd(sandbox: Sandbox) -> None:
+    """Rewrite the deployed application version's Dockerrun.aws.json so that its containers
+    log through json-file: the stock AMI then serves the application."""
+    eb = client(sandbox, "elasticbeanstalk")
+    (version,) = eb.describe_application_versions(
+        ApplicationName=world.APPLICATION, VersionLabels=[world.APPLICATION_VERSION]
+    )["ApplicationVersions"]
+    bucket, key = version["SourceBundle"]["S3Bucket"], version["SourceBundle"]["S3Key"]
+    s3 = client(sandbox, "s3")
+    bundle = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
+        dockerrun = json.loads(archive.read("Dockerrun.aws.json"))
+    for container in dockerrun["containerDefinitions"]:
+        if container.get("logConfiguration"):
+            container["logConfiguration"] = {"logDriver": "json-file"}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("Dockerrun.aws.json", json.dumps(dockerrun))
+    s3.put_object(Bucket=bucket, Key=key, Body=buffer.getvalue())
+
+
+def test_rollback_restores_the_recorded_ami(rolled_out: RolledOut) -> None:
+    done, first = rolled_out, rolled_out.ami
+    sandbox, work = done.sandbox, done.work
+    second = baked(sandbox, work, "--force")
+    assert second != first
+    forward = apply(sandbox, "--env", "staging", "--ami", second, "--allow-unverified", cwd=work)
+    assert forward.returncode == 0, forward.stderr
+    assert environment_tags(sandbox, "staging")[PREVIOUS] == first
+
+    back = apply(sandbox, "--env", "staging", "--rollback", cwd=work, json_output=True)
+    assert back.returncode == 0, back.stderr
+    (record,) = json.loads(back.stdout)["environments"]
+    assert (record["result"], record["target_image_id"]) == ("applied", first)
+    assert configured_image(sandbox, "staging") == first
+    assert instance_images(sandbox, "staging") == [first]
+    assert environment_tags(sandbox, "staging")[PREVIOUS] == second
+    # Back to an AMI ebami verified: the gates pass, nothing is waived.
+    assert all(gate["verdict"] == "pass" for gate in record["gates"]), record["gates"]
+
+    # prod's recorded AMI is the stock one: --rollback removes the option. The application
+    # must then not need fluentd, or the stock AMI turns prod Red again.
+    _bundle_without_fluentd(sandbox)
+    plan = apply(sandbox, "--env", "prod", "--rollback", "--dry-run", cwd=work, json_output=True)
+    assert plan.returncode == 0, plan.stderr
+    shown = json.loads(plan.stdout)
+    assert shown["instructions"][0]["action"] == "update_image"
+    assert shown["instructions"][0]["params"]["image_id"] is None
+    stock = apply(sandbox, "--env", "prod", "--rollback", cwd=work, stats=True)
+    assert stock.returncode == 0, stock.stderr
+    assert "removing prod's ImageId option" in stock.stderr
+    assert configured_image(sandbox, "prod") in (None, STOCK)
+    assert instance_images(sandbox, "prod") == [STOCK, STOCK]
+    assert environment(sandbox, "prod")["Health"] == "Green"
+    assert environment_tags(sandbox, "prod")[PREVIOUS] == first
+    assert api_calls(stock.stderr)["elasticbeanstalk.UpdateEnvironment"] == 1
+
+
+def test_rollback_without_a_recorded_ami_is_not_found(seeded: Seeded) -> None:
+    result = apply(seeded.sandbox, "--env", "prod", "--rollback", cwd=seeded.work, stats=True)
+    assert result.returncode == 4, result.stderr
+    assert PREVIOUS in last_error(result)
+    assert mutating(api_calls(result.stderr)) == []
