@@ -10,10 +10,13 @@ from typing import Protocol
 
 from ebami import tags
 from ebami.apply.follow import Followed, Follower, Outcome
-from ebami.aws.elasticbeanstalk import Environment
+from ebami.aws.elasticbeanstalk import Configuration, Environment
 from ebami.errors import AwsError, EbamiError
 from ebami.reporting import Reporter
 from ebami.waiting import Clock, Deadline, Sleep
+
+# The request id of an update that started although UpdateEnvironment answered an error.
+UNKNOWN_REQUEST = "unknown"
 
 
 class UpdateFailed(EbamiError):
@@ -31,6 +34,7 @@ class ActionsEb(Protocol):
     def abort_update(self, environment: Environment) -> None: ...
     def refresh(self, environment: Environment) -> Environment: ...
     def tag(self, environment: Environment, tags: Mapping[str, str]) -> None: ...
+    def configuration(self, environment: Environment) -> Configuration: ...
 
 
 @dataclass
@@ -52,7 +56,14 @@ class ApplyActions:
     followed: list[Followed] = field(default_factory=list)
 
     def update_image(self, image_id: str | None) -> str:
-        self.request_id = self.eb.update_image(self.environment, image_id)
+        try:
+            self.request_id = self.eb.update_image(self.environment, image_id)
+        except AwsError:
+            # A retried call whose first attempt did start the update is refused (the
+            # environment is no longer Ready): then an update runs that ebami has no id of.
+            if self.eb.refresh(self.environment).status != "Ready":
+                self.request_id = UNKNOWN_REQUEST
+            raise
         self.reporter.detail(f"UpdateEnvironment request id {self.request_id}")
         return self.request_id
 
@@ -92,6 +103,9 @@ class ApplyActions:
                 f"({exc}); --rollback will need --ami {image_id}"
             )
 
+    def configured_image(self) -> str | None:
+        return self.eb.configuration(self.environment).image_id
+
     def abort(self, deadline: float) -> Followed | None:
         """Abort the update in flight, if Elastic Beanstalk reports one it can abort, and
         follow the environment back to Ready. None when there was nothing to abort."""
@@ -102,7 +116,8 @@ class ApplyActions:
                 return None
             self.reporter.warn(f"aborting the update of {self.environment.name}")
             self.eb.abort_update(self.environment)
-            followed = self.follower.wait_ready(self.environment, self.request_id, deadline=watch)
+            known = self.request_id if self.request_id != UNKNOWN_REQUEST else None
+            followed = self.follower.wait_ready(self.environment, known, deadline=watch)
         self.followed.append(followed)
         return followed
 

@@ -4,8 +4,9 @@ What the EB CLI does, without its two faults: every wait here has a deadline (it
 waiting for the first event, has none), and the deadline comes from the update policy (its
 fixed 10-minute wait fails CI while Elastic Beanstalk is still working).
 
-Each poll asks `DescribeEvents` for the update's own events (its request id) from just after
-the last one seen, prints the new ones oldest first, and reads the environment's status and
+Each poll asks `DescribeEvents` for the update's own events (its request id) from the time of
+the last one seen (events a millisecond apart are not skipped; those seen already are dropped
+by date and message), prints the new ones oldest first, and reads the environment's status and
 health. The update is over when the environment is `Ready` again and the update's final event
 has come. It succeeded when the configuration names the target AMI, no deployment failed, and
 health then holds Green (enhanced health: Ok) for the settle window; it failed on a failure
@@ -22,7 +23,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Protocol
 
-from ebami.aws.elasticbeanstalk import EVENT_RESOLUTION, Configuration, Environment, Event, Health
+from ebami.aws.elasticbeanstalk import Configuration, Environment, Event, Health
 from ebami.reporting import Reporter
 from ebami.waiting import Deadline, Every, intervals
 
@@ -139,7 +140,7 @@ class EventStream:
         for event in events:
             self._seen.add((event.date, event.message))
         if events:
-            self._since = max(event.date for event in events) + EVENT_RESOLUTION
+            self._since = max(event.date for event in events)
 
     def poll(self) -> list[Event]:
         found = self._eb.events(self._environment, request_id=self._request_id, since=self._since)
@@ -153,7 +154,7 @@ class EventStream:
             self.events.append(event)
             self._on_event(event)
         if new:
-            self._since = max(event.date for event in new) + EVENT_RESOLUTION
+            self._since = max(event.date for event in new)
         return new
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ebami import tags
-from ebami.apply.dockerrun import DockerrunError, DriverUse, log_drivers, read_dockerrun
+from ebami.apply.dockerrun import DriverUse, log_drivers, read_dockerrun
 from ebami.apply.gates import (
     EnvironmentPlatform,
     Gate,
@@ -25,7 +25,7 @@ from ebami.apply.gates import (
 from ebami.apply.policy import UpdatePolicy
 from ebami.aws.ec2 import Image
 from ebami.aws.elasticbeanstalk import Configuration, Environment
-from ebami.errors import InputError, NotFoundError
+from ebami.errors import EbamiError, InputError, NotFoundError
 from ebami.plan import Instruction, Plan, Ref
 
 
@@ -56,7 +56,7 @@ class ApplyOptions:
     timeout: float | None = None
 
     def __post_init__(self) -> None:
-        if self.timeout is not None and not 0 < self.timeout <= 24 * 3600:
+        if self.timeout is not None and not 1 <= self.timeout <= 24 * 3600:
             raise InputError(
                 f"--timeout {self.timeout:g} is out of range: give seconds from 1 to 86400"
             )
@@ -219,7 +219,7 @@ class ApplyPlanner:
         bucket, key = location
         try:
             return log_drivers(read_dockerrun(self._s3().read(bucket, key))), ""
-        except DockerrunError as exc:
+        except EbamiError as exc:  # unreadable, missing, too large, access denied: unknown
             return None, f"s3://{bucket}/{key}: {exc}"
 
     def _image(self, image_id: str) -> Image | None:

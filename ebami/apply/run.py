@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
+from ebami import tags
 from ebami.apply.actions import ApplyActions, UpdateFailed, back_on
 from ebami.apply.follow import Followed, Outcome
 from ebami.apply.planner import ApplyPlan
@@ -110,7 +111,10 @@ def run_apply(
             _end(record, Result.APPLIED, record.update.reason if record.update else "", now)
         except UpdateFailed as failed:
             record.update = failed.followed
-            _recover(plan, record, failed.followed, execute, actions, reporter)
+            try:
+                _recover(plan, record, failed.followed, execute, actions, reporter)
+            except KeyboardInterrupt:  # during the way back or the abort: abort that too
+                _interrupted(plan, record, actions, reporter)
         except KeyboardInterrupt:
             _interrupted(plan, record, actions, reporter)
         except EbamiError as exc:
@@ -206,10 +210,12 @@ def _interrupted(
             )
             return
     if record.abort is None:
-        current = actions.followed[-1].image_id if actions.followed else None
-        record.reason = f"interrupted; {name} had no update ebami could abort" + (
-            f" (it is on {current})" if current else ""
-        )
+        current = actions.configured_image()
+        record.reason = f"interrupted; {name} had no update ebami could abort (it is on {current})"
+        if current == plan.target and plan.current is not None and current != plan.current:
+            # The update had ended: keep the way back, as a finished apply does.
+            actions.remember_previous(plan.current)
+            record.reason += f"; {tags.PREVIOUS_IMAGE_ID}={plan.current} recorded"
     elif back_on(record.abort, plan.current):
         record.reason = f"interrupted; the update was aborted and {name} is back on {plan.current}"
     else:

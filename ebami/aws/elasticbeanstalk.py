@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ebami.aws.errors import aws_errors
@@ -257,10 +257,6 @@ class ElasticBeanstalk:
                 ResourceArn=environment.arn,
                 TagsToAdd=[{"Key": key, "Value": value} for key, value in tags.items()],
             )
-
-
-# `StartTime` takes events at or after it: the next poll asks from just after the last one.
-EVENT_RESOLUTION = timedelta(milliseconds=1)
 
 
 def _environment(item: Any) -> Environment:

@@ -97,12 +97,22 @@ def apply(
     if record is not None:
         require_folder(record, "--record")
     run = _Run(app, settings, options, record)
-    for name in names:
-        if dry_run:
+    if dry_run:
+        for name in names:
             run.show(name)
-        elif not run.apply(name, verify=verify):
-            break
-    run.finish(dry_run=dry_run)
+        run.finish_dry_run()
+        return
+    # Every environment exists before the first one changes: a typo in the last --env must not
+    # leave the first switched and the rest undone.
+    run.check_exist(names)
+    try:
+        for name in names:
+            if not run.apply(name, verify=verify):
+                break
+    except EbamiError:
+        run.report()  # what was done before the failure is still the result
+        raise
+    run.finish()
 
 
 class _Run:
@@ -135,6 +145,13 @@ class _Run:
         self.plans.append(plan)
         return factory, plan, application
 
+    def check_exist(self, names: list[str]) -> None:
+        for name in names:
+            settings, application, env_name = self.settings.environment_target(name)
+            factory = self.factory(settings)
+            with factory.bounded(PLAN_SECONDS):
+                factory.eb.get_environment(env_name, application)
+
     def show(self, name: str) -> None:
         factory, plan, _ = self.plan(name)
         if not self.app.json:
@@ -152,9 +169,8 @@ class _Run:
             )
         for gate in plan.gates:
             self.app.terminal.detail(f"gate {gate.name}: {gate.verdict.value}: {gate.detail}")
-        record = factory.run_apply(plan, saved=lambda _: self.save())
-        self.records.append(record)
-        self.save()
+        record = factory.run_apply(plan, saved=self.save)
+        self.save(record)
         if record.result is Result.APPLIED and verify:
             self._verify(factory, plan, application, record)
         return record.result in (Result.APPLIED, Result.UNCHANGED) and not self.verify_failure
@@ -182,38 +198,47 @@ class _Run:
                 f"{plan.environment.name}: {len(report.instances)} instance(s) verified"
             )
 
-    def save(self) -> None:
+    def save(self, record: ApplyRecord | None = None) -> None:
+        """Keep `record` (the environment being switched, as it stands) and write the file: a
+        failure to write it is warned about, never the run's outcome."""
         from ebami.files import write_atomically
 
+        if record is not None and record not in self.records:
+            self.records.append(record)
         if self.record is not None:
             text = json.dumps(self._json(), indent=2) + "\n"
-            write_atomically(self.record, text, option="--record")
+            try:
+                write_atomically(self.record, text, option="--record")
+            except InputError as exc:
+                self.app.terminal.warn(f"could not write the record: {exc}")
 
     def _json(self) -> dict[str, Any]:
         return {"environments": [record.to_json() for record in self.records]}
 
-    def finish(self, *, dry_run: bool) -> None:
-        from ebami.apply.run import Result
-
-        if dry_run:
-            self._finish_dry_run()
-            return
+    def report(self) -> None:
+        """The result of every environment switched (or tried) so far, on stdout."""
         if self.app.json:
             self.app.terminal.out_json(self._json())
-        else:
+        elif self.records:
             self.app.terminal.out_text("".join(_line(record) + "\n" for record in self.records))
+
+    def finish(self) -> None:
+        from ebami.apply.run import Result
+
+        self.report()
         if self.records:
             _raise_for(self.records[-1])
         if self.verify_failure:
             raise CheckFailed(self.verify_failure)
         for record in self.records:
             plan = record.plan
-            done = "now on" if record.result is Result.APPLIED else "already on"
-            self.app.terminal.success(
-                f"{plan.environment.name}: {done} {plan.target} ({record.reason})"
-            )
+            if record.result is Result.APPLIED:
+                shown = f"now on {plan.target} ({record.reason})"
+            else:
+                shown = f"already on {plan.target}"
+            self.app.terminal.success(f"{plan.environment.name}: {shown}")
 
-    def _finish_dry_run(self) -> None:
+    def finish_dry_run(self) -> None:
         if self.app.json:
             shown = [{"dry_run": True, **plan.steps.to_json()} for plan in self.plans]
             self.app.terminal.out_json(

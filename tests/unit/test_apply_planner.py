@@ -189,3 +189,26 @@ def test_unreadable_bundles_warn_and_do_not_refuse() -> None:
 def test_options_refused_as_made(options: dict[str, object], message: str) -> None:
     with pytest.raises(InputError, match=message):
         ApplyOptions(**options)  # type: ignore[arg-type]
+
+
+def test_a_bundle_s3_will_not_give_is_a_warning_not_an_error() -> None:
+    from ebami.errors import AwsError
+
+    class Missing(PlannerWorld):
+        def read(self, bucket: str, key: str) -> bytes:
+            raise AwsError(f"s3:GetObject s3://{bucket}/{key} failed: NoSuchKey")
+
+    found = world_with(ami("ami-0new"))
+    missing = Missing(bundle=found.bundle, images=found.images)
+    plan = planner(missing).plan("prod", None, ApplyOptions(ami="ami-0new"))
+    gate = next(gate for gate in plan.gates if gate.name == "dockerrun")
+    assert gate.verdict.value == "warn"
+    assert gate.detail.endswith(
+        "s3://bucket/webapp/v42.zip: s3:GetObject s3://bucket/webapp/v42.zip failed: NoSuchKey"
+    )
+    assert plan.refusal is None
+
+
+def test_a_timeout_under_a_second_is_refused() -> None:
+    with pytest.raises(InputError, match=r"--timeout 0\.5 is out of range"):
+        ApplyOptions(timeout=0.5)

@@ -10,6 +10,7 @@ from ebami.apply.actions import ApplyActions
 from ebami.apply.follow import Follower
 from ebami.apply.planner import ApplyOptions, ApplyPlan
 from ebami.apply.run import ApplyRecord, Result, run_apply
+from ebami.aws.elasticbeanstalk import Environment
 from ebami.plan import Executor
 from tests.helpers import RecordingReporter
 from tests.unit.apply_fakes import STOCK, Change, Clock, ScriptedEb, success
@@ -221,3 +222,51 @@ def test_losing_track_of_a_running_update_sends_a_person_to_look() -> None:
         "Throttling); it goes on without ebami: see where it ends with ebami events --env prod -f"
     )
     assert mutations(eb) == [("update_image", "ami-0new")]
+
+
+def test_ctrl_c_during_the_way_back_aborts_that_too() -> None:
+    red_after = success("ami-0new")
+    red_after.append(Change(2, health=("Red", "Severe")))
+    slow_back = success(STOCK, after=100)
+    eb = ScriptedEb(Clock(), image=STOCK, on_update=[red_after, slow_back])
+    eb.on_abort = [Change(2, status="Ready", image="ami-0new", abortable=False)]
+    # The update fails after the settle window (about 8 s); the way back runs from then on.
+    record, _ = run(eb, plan_for(), interrupt_at=20)
+    assert record.result is Result.INTERRUPTED
+    assert mutations(eb) == [
+        ("update_image", "ami-0new"),
+        ("update_image", None),
+        ("abort_update", None),
+    ]
+    assert record.reason == ("interrupted; the abort ended Ready with ImageId ami-0new")
+
+
+def test_ctrl_c_after_the_update_ended_keeps_the_way_back() -> None:
+    eb = ScriptedEb(Clock(), image=STOCK, on_update=[success("ami-0new")])
+    # Interrupted in the settle window: the update is over, nothing to abort.
+    record, _ = run(eb, plan_for(), interrupt_at=3)
+    assert record.result is Result.INTERRUPTED
+    assert record.reason == (
+        f"interrupted; prod had no update ebami could abort (it is on ami-0new); "
+        f"ebami:previous-image-id={STOCK} recorded"
+    )
+    assert mutations(eb) == [
+        ("update_image", "ami-0new"),
+        ("tag", {tags.PREVIOUS_IMAGE_ID: STOCK}),
+    ]
+
+
+def test_an_update_started_by_a_refused_retry_is_not_called_nothing_changed() -> None:
+    from ebami.errors import AwsError
+
+    class Retried(ScriptedEb):
+        def update_image(self, environment: Environment, image_id: str | None) -> str:
+            super().update_image(environment, image_id)
+            raise AwsError("elasticbeanstalk:UpdateEnvironment failed: InvalidParameterValue")
+
+    eb = Retried(Clock(), image=STOCK, on_update=[success("ami-0new", after=100)])
+    record, _ = run(eb, plan_for())
+    assert record.result is Result.LOST
+    assert record.reason.startswith(
+        "following the update failed (elasticbeanstalk:UpdateEnvironment failed"
+    )
