@@ -254,6 +254,11 @@ def test_the_next_build_reports_what_a_killed_run_left_and_removes_nothing(
         tmp_path / "bin",
         f"if args[:1] == ['build']:\n    open({str(pid_file)!r}, 'w').write(str(os.getpid()))",
     )
+    # A killed run cannot remove its temporary files (nor its Packer, Packer's log): they go to
+    # the test's own folder, not the machine's /tmp.
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**env, "TMPDIR": str(scratch)}
     killed = runs(sandbox, "--release", "2017.09", cwd=tmp_path, env=env)
     killed.wait_for("Waiting for AMI to become ready")
     killed.process.kill()
