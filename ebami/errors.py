@@ -34,6 +34,8 @@ class ExitCode(IntEnum):
     ROLLED_BACK = 8
     # `ebami apply`: the update failed and the way back did too; a person must look.
     NEEDS_ATTENTION = 9
+    # `ebami check --exit-code`: a build is needed, or an environment drifts.
+    ACTION_NEEDED = 10
     CTRL_C = 130
 
 
@@ -102,6 +104,12 @@ class NeedsAttention(EbamiError):
     """The environment update failed and could not be undone: a person must look."""
 
     exit_code = ExitCode.NEEDS_ATTENTION
+
+
+class ActionNeeded(EbamiError):
+    """`ebami check --exit-code` found a build needed or an environment drifting."""
+
+    exit_code = ExitCode.ACTION_NEEDED
 
 
 class ToolError(EbamiError):

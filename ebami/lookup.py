@@ -51,6 +51,8 @@ class BaseAmi:
     os_version: str
     lifecycle_state: str
     branch_name: str
+    # When the platform version was released (its DateCreated), ISO 8601; empty if unknown.
+    released: str = ""
 
 
 def platform_filters(
@@ -115,7 +117,13 @@ def find_base_ami(
         os_version=description.get("OperatingSystemVersion", ""),
         lifecycle_state=description.get("PlatformLifecycleState", ""),
         branch_name=description.get("PlatformBranchName", ""),
+        released=_iso(description.get("DateCreated")),
     )
+
+
+def _iso(value: object) -> str:
+    isoformat = getattr(value, "isoformat", None)
+    return str(isoformat()) if callable(isoformat) else str(value or "")
 
 
 def _version_of(summary: PlatformSummaryTypeDef) -> str:

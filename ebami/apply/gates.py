@@ -62,6 +62,22 @@ class EnvironmentPlatform:
     # The platform's own AMI (its CustomAmiList's hvm image): what an unset ImageId means.
     default_image: str | None
 
+    @classmethod
+    def of(cls, arn: str, description: Mapping[str, Any]) -> EnvironmentPlatform:
+        """From `DescribePlatformVersion`'s description of the platform version `arn`."""
+        images = [
+            ami["ImageId"]
+            for ami in description.get("CustomAmiList", [])
+            if ami.get("VirtualizationType") == "hvm" and ami.get("ImageId")
+        ]
+        return cls(
+            arn=arn,
+            name=str(description.get("PlatformName") or arn.split("/")[1]),
+            version=str(description.get("PlatformVersion") or arn.rsplit("/", 1)[-1]),
+            os_version=str(description.get("OperatingSystemVersion", "")),
+            default_image=images[0] if images else None,
+        )
+
     @property
     def platform(self) -> Platform | None:
         """ebami's platform of that name; None for a platform ebami does not bake for."""
@@ -243,3 +259,21 @@ def platform_gate(image: Image, environment: EnvironmentPlatform) -> Gate:
         "environment runs",
         data,
     )
+
+
+def misfit(image: Image, environment: EnvironmentPlatform, needed: set[str]) -> str | None:
+    """Why the AMI does not fit the environment's platform, release or drivers (`needed`);
+    None when it fits."""
+    if image.tags.get(tags.REVOKED):
+        return "revoked"
+    target = environment.platform
+    alias = image.tags.get(tags.PLATFORM)
+    if target is None or alias != target.alias:
+        return f"platform {alias or 'unknown'}"
+    release = image.tags.get(tags.RELEASE)
+    if release and not target.os_version_matches(release, environment.os_version):
+        return f"release {release}"
+    missing = sorted(needed - set(allowed_drivers(image) or ()))
+    if missing:
+        return f"no {', '.join(missing)} driver"
+    return None

@@ -16,9 +16,9 @@ from ebami.apply.gates import (
     EnvironmentPlatform,
     Gate,
     Verdict,
-    allowed_drivers,
     dockerrun_gate,
     image_gate,
+    misfit,
     platform_gate,
     verified_gate,
 )
@@ -194,19 +194,7 @@ class ApplyPlanner:
 
     def _platform(self, environment: Environment) -> EnvironmentPlatform:
         description = self._eb.describe_platform_version(environment.platform_arn)
-        images = [
-            ami["ImageId"]
-            for ami in description.get("CustomAmiList", [])
-            if ami.get("VirtualizationType") == "hvm" and ami.get("ImageId")
-        ]
-        arn = environment.platform_arn
-        return EnvironmentPlatform(
-            arn=arn,
-            name=str(description.get("PlatformName") or arn.split("/")[1]),
-            version=str(description.get("PlatformVersion") or arn.rsplit("/", 1)[-1]),
-            os_version=str(description.get("OperatingSystemVersion", "")),
-            default_image=images[0] if images else None,
-        )
+        return EnvironmentPlatform.of(environment.platform_arn, description)
 
     def _driver_uses(self, environment: Environment) -> tuple[tuple[DriverUse, ...] | None, str]:
         """The deployed version's containers' log drivers, or None and why they are unknown."""
@@ -258,7 +246,7 @@ class ApplyPlanner:
         needed = {use.driver for use in uses or ()}
         looked: list[str] = []
         for image in self._ec2.find_images_with_tag(tags.VERIFIED):
-            why = _misfit(image, target, platform, needed)
+            why = misfit(image, platform, needed)
             if why is None:
                 return image.image_id
             looked.append(f"{image.image_id} ({why})")
@@ -366,24 +354,6 @@ def _informative(gate: Gate, reason: str) -> Gate:
     if gate.verdict is not Verdict.FAILED:
         return gate
     return Gate(gate.name, Verdict.WARNED, f"{gate.detail} (not refused: {reason})", gate.data)
-
-
-def _misfit(
-    image: Image, target: Any, platform: EnvironmentPlatform, needed: set[str]
-) -> str | None:
-    if image.tags.get(tags.REVOKED):
-        return "revoked"
-    alias = image.tags.get(tags.PLATFORM)
-    if target is None or alias != target.alias:
-        return f"platform {alias or 'unknown'}"
-    release = image.tags.get(tags.RELEASE)
-    if release and not target.os_version_matches(release, platform.os_version):
-        return f"release {release}"
-    allowed = set(allowed_drivers(image) or ())
-    missing = sorted(needed - allowed)
-    if missing:
-        return f"no {', '.join(missing)} driver"
-    return None
 
 
 def _refusal(environment: Environment, gates: tuple[Gate, ...], unchanged: bool) -> str | None:

@@ -76,8 +76,10 @@ def plan_build(
     run_id: str,
     cli: AwsCommands,
     reporter: Reporter,
+    look_for_leftovers: bool = True,
 ) -> BuildPlan:
-    """`cli` writes the commands that remove what earlier runs left (they are only reported)."""
+    """`cli` writes the commands that remove what earlier runs left (they are only reported;
+    `ebami check`, which bakes nothing, does not look for them)."""
     base = base_ami(options, eb=eb, ec2=ec2, region=region, reporter=reporter)
     user_data = render_user_data(
         options.platform, options.drivers, options.release, packages=_packages(options)
@@ -91,7 +93,7 @@ def plan_build(
     )
     reporter.progress(f"bake key {bake_key.value[:16]}…; looking for an AMI carrying it")
     existing = next(iter(ec2.find_images_by_tag(tags.BAKE_KEY, bake_key.value)), None)
-    leftovers = find_leftovers(ec2, cli, reporter)
+    leftovers = find_leftovers(ec2, cli, reporter) if look_for_leftovers else ()
     name = ami_name(base, user_data, now)
     return BuildPlan(
         region=region,

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ebami import __version__
-from ebami.cli import apply, build, events, lookup, render, sandbox, verify
+from ebami.cli import apply, build, check, events, lookup, render, sandbox, verify
 from ebami.cli.context import AppContext, OutputFormat
 from ebami.cli.terminal import Terminal
 from ebami.errors import ExitCode
@@ -84,6 +84,7 @@ def root(
         global_flags={"profile": profile, "region": region},
         stats=debug or os.environ.get("EBAMI_STATS") == "1",
     )
+    app_context.check_output()
     ctx.obj = app_context
     ctx.call_on_close(app_context.report_stats)
     if ctx.invoked_subcommand is None:
@@ -96,5 +97,6 @@ app.command("render")(render.render)
 app.command("build")(build.build)
 app.command("verify")(verify.verify)
 app.command("apply")(apply.apply)
+app.command("check")(check.check)
 app.command("events")(events.events)
 app.add_typer(sandbox.app, name="sandbox")

@@ -217,10 +217,42 @@ class _Run:
 
     def report(self) -> None:
         """The result of every environment switched (or tried) so far, on stdout."""
+        from ebami.apply.run import Result
+
         if self.app.json:
             self.app.terminal.out_json(self._json())
         elif self.records:
             self.app.terminal.out_text("".join(_line(record) + "\n" for record in self.records))
+        github = self.app.github
+        if github is not None and self.records:
+            from ebami.github import table
+
+            last = self.records[-1]
+            github.set(
+                {
+                    "result": last.result.value if last.result else "started",
+                    "ami-id": last.plan.target,
+                    "results": "\n".join(_line(record) for record in self.records),
+                }
+            )
+            rows = [
+                (
+                    record.plan.environment.name,
+                    record.result.value if record.result else "started",
+                    record.plan.target,
+                    record.plan.current or "-",
+                    record.reason,
+                )
+                for record in self.records
+            ]
+            github.summary(
+                "## ebami apply\n\n" + table(("Environment", "Result", "AMI", "Was", "Why"), rows)
+            )
+            for record in self.records:
+                if record.result not in (Result.APPLIED, Result.UNCHANGED):
+                    github.annotate(
+                        "error", record.reason, title=f"ebami: {record.plan.environment.name}"
+                    )
 
     def finish(self) -> None:
         from ebami.apply.run import Result

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +13,9 @@ from ebami.cli.context import AppContext
 from ebami.cli.factory import Factory
 from ebami.cli.options import PlatformOption, ReleaseOption, comma_list, parse_tags
 from ebami.errors import LeftBehind
+
+if TYPE_CHECKING:
+    from ebami.build.record import BuildRecord
 
 
 def build(
@@ -143,6 +146,17 @@ def build(
         write_atomically(record, json.dumps(result.to_json(), indent=2) + "\n", option="--record")
         app.terminal.detail(f"wrote the build record to {record}")
     outcome = f"{result.image_id} {'already built' if result.skipped else 'built'}"
+    github = app.github
+    if github is not None:
+        github.set(
+            {
+                "ami-id": result.image_id,
+                "bake-key": result.bake_key,
+                "built": "false" if result.skipped else "true",
+                "ssm-parameter": result.ssm_parameter or "",
+            }
+        )
+        github.summary(build_summary(result))
     if app.json:
         app.terminal.out_json(result.to_json())
     else:
@@ -152,3 +166,21 @@ def build(
         raise LeftBehind(result.left_behind, outcome=outcome)
     if not app.json:
         app.terminal.success(f"{outcome} ({result.ami_name})")
+
+
+def build_summary(result: BuildRecord) -> str:
+    """The build as a Markdown table, for the job summary (`-o github`)."""
+    from ebami.github import table
+
+    how = "reused: it carries the bake key" if result.skipped else "built"
+    rows = [
+        ("AMI", f"{result.image_id} ({how})"),
+        ("Name", result.ami_name),
+        ("Base AMI", result.base_ami.get("image_id", "")),
+        ("Platform version", result.base_ami.get("platform_version", "")),
+        ("Release", result.release or "-"),
+        ("Drivers", ", ".join(result.drivers)),
+        ("Bake key", f"`{result.bake_key}`"),
+        ("SSM parameter", result.ssm_parameter or "-"),
+    ]
+    return "## ebami build\n\n" + table(("", ""), rows)

@@ -19,12 +19,15 @@ from ebami.cli.terminal import Terminal
 
 if TYPE_CHECKING:
     from ebami.aws.session import ApiCallCounter
+    from ebami.github import GithubOutputs
     from ebami.settings import Settings
 
 
 class OutputFormat(str, Enum):
     TABLE = "table"
     JSON = "json"
+    # Tables on stdout, plus step outputs, a job summary and annotations (ebami.github).
+    GITHUB = "github"
 
 
 @dataclass
@@ -50,6 +53,19 @@ class AppContext:
     @property
     def json(self) -> bool:
         return self.output is OutputFormat.JSON
+
+    @property
+    def github(self) -> GithubOutputs | None:
+        """Where `-o github` writes (None for the other formats); refused outside Actions."""
+        if self.output is not OutputFormat.GITHUB:
+            return None
+        from ebami.github import GithubOutputs
+
+        return GithubOutputs(self.environ)
+
+    def check_output(self) -> None:
+        """Refuse, before any command runs, an output format that cannot work here."""
+        self.github  # noqa: B018 - made to be checked: -o github needs $GITHUB_OUTPUT
 
     def settings(self, **command_flags: Any) -> Settings:
         """Load the settings with the global flags and this command's flags on top."""

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ebami.build.options import BuildOptions
     from ebami.build.planner import BuildPlan
     from ebami.build.record import BuildRecord
+    from ebami.check import BuildVerdict, DriftChecker
     from ebami.packer.runner import Packer
     from ebami.plan import DisplayExecutor, Executor, Plan
     from ebami.settings import Settings
@@ -185,6 +186,34 @@ class Factory:
         )
         endpoint = self.session.endpoint_url_for("ec2")
         return plan, build_steps(plan, options, endpoint=endpoint, sandbox=self.sandbox)
+
+    def check_build(self, options: BuildOptions) -> BuildVerdict:
+        """What `ebami build` would do now, by its own planner: no preflight, no leftover
+        search, nothing launched (three calls when the AMI exists)."""
+        from ebami.build.planner import new_run_id, plan_build
+        from ebami.check import BuildVerdict, replaced_image
+
+        region = self.session.region
+        options.check_names(region)
+        plan = plan_build(
+            options,
+            eb=self.eb,
+            ec2=self.ec2,
+            region=region,
+            environ=self.app.environ,
+            now=datetime.now(timezone.utc),
+            run_id=new_run_id(),
+            cli=self.session.cli,
+            reporter=self.app.terminal,
+            look_for_leftovers=False,
+        )
+        replaces = replaced_image(self.ec2, plan) if plan.existing is None else None
+        return BuildVerdict.of(plan, replaces)
+
+    def drift_checker(self, max_age_days: int) -> DriftChecker:
+        from ebami.check import DriftChecker
+
+        return DriftChecker(eb=self.eb, ec2=self.ec2, max_age_days=max_age_days)
 
     def run_build(self, plan: BuildPlan, options: BuildOptions, steps: Plan) -> BuildRecord:
         from ebami.build.bake import BuildActions

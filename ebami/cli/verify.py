@@ -108,6 +108,18 @@ def verify(
         app.terminal.out_json(report.to_json())
     else:
         app.terminal.out_text(render(report))
+    github = app.github
+    if github is not None:
+        github.set(
+            {
+                "verified": "true" if report.passed else "false",
+                "target": report.target,
+                "ami-id": report.target if ami is not None else "",
+            }
+        )
+        github.summary(f"## ebami verify\n\n```\n{render(report)}```\n")
+        if not report.passed:
+            github.annotate("error", report.failure_summary(), title=f"ebami: {report.target}")
     # A failed check keeps its exit code; the clean-up has already warned of any leftover.
     if not report.passed:
         raise CheckFailed(report.failure_summary())

@@ -1,0 +1,93 @@
+"""`ebami check`: the drift of environments from the newest verified AMI, and the report's
+outputs for people, shells and GitHub."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from ebami import tags
+from ebami.check import BuildVerdict, CheckReport, DriftChecker, DriftStatus
+from tests.unit.apply_fakes import STOCK, PlannerWorld
+from tests.unit.test_apply_planner import ami, world_with
+
+NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+
+
+def checker(found: PlannerWorld, max_age: int = 30) -> DriftChecker:
+    return DriftChecker(eb=found, ec2=found, max_age_days=max_age, now=lambda: NOW)
+
+
+def test_drift_statuses() -> None:
+    newest = ami("ami-0new", "2026-11-20")
+    older = ami("ami-0old", "2026-09-01")
+    al2 = ami("ami-0al2", "2026-11-21", **{tags.PLATFORM: "ecs-al2", tags.RELEASE: "2"})
+
+    stock = checker(world_with(newest, older, al2)).check("prod", None)
+    assert (stock.status, stock.image_id, stock.newest) == (DriftStatus.STOCK, STOCK, "ami-0new")
+    assert stock.drifts
+
+    behind = checker(world_with(newest, older, configured="ami-0old")).check("prod", None)
+    assert behind.status is DriftStatus.BEHIND
+    assert behind.age_days == 82
+    assert behind.detail == "82 days old; the newest verified ebami AMI is ami-0new"
+
+    current = checker(world_with(newest, older, configured="ami-0new")).check("prod", None)
+    assert (current.status, current.age_days, current.drifts) == (DriftStatus.CURRENT, 2, False)
+
+    # The newest verified AMI, but older than the limit.
+    old = checker(world_with(older, configured="ami-0old"), max_age=30).check("prod", None)
+    assert old.status is DriftStatus.OLD
+    assert old.detail == "82 days old, over 30"
+
+    missing = checker(world_with(newest, configured="ami-0gone")).check("prod", None)
+    assert missing.status is DriftStatus.MISSING
+    assert "cannot launch instances" in missing.detail
+
+
+def test_verified_amis_are_read_once_for_every_environment() -> None:
+    found = world_with(ami("ami-0new"), configured="ami-0new")
+    drift = checker(found)
+    drift.check("prod", None)
+    drift.check("prod", None)
+    # One DescribeImages for the verified AMIs, one per environment for its own AMI's age.
+    assert found.reads.count("DescribeImages") == 3
+
+
+VERDICT = BuildVerdict(
+    needed=True,
+    base_ami="ami-0base2",
+    platform_version="2.8.5",
+    platform_released="2026-11-22T00:00:00+00:00",
+    bake_key="k" * 64,
+    existing=None,
+    replaces="ami-0prev",
+)
+
+
+def test_the_report_for_shells_and_github() -> None:
+    drifts = checker(world_with(ami("ami-0new"), configured="ami-0old")).check("prod", None)
+    report = CheckReport(VERDICT, (drifts,))
+    assert report.action_needed
+    assert VERDICT.summary == (
+        "build needed: base AMI ami-0base2 (platform version 2.8.5, released 2026-11-22) has no "
+        "ebami AMI; it replaces ami-0prev"
+    )
+    outputs = report.github_outputs()
+    assert outputs["build-needed"] == "true"
+    assert outputs["replaces"] == "ami-0prev"
+    assert outputs["drift-count"] == "1"
+    assert outputs["drift"] == (
+        "prod ami-0old missing: ami-0old no longer exists: the environment cannot launch instances"
+    )
+    shown = report.to_json()
+    assert shown["build_needed"] is True
+    assert shown["drift"][0]["status"] == "missing"
+    assert "| prod | ami-0old | missing | - |" in report.markdown()
+
+
+def test_nothing_to_do_is_no_action() -> None:
+    up_to_date = BuildVerdict(False, "ami-0base", "2.8.4", "", "k" * 64, "ami-0ours", None)
+    report = CheckReport(up_to_date, ())
+    assert not report.action_needed
+    assert up_to_date.summary == "up to date: ami-0ours carries the bake key"
+    assert report.github_outputs()["drift"] == ""

@@ -1,0 +1,96 @@
+"""`-o github`: step outputs GitHub can read back, summaries, and escaped annotations."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+from ebami.errors import InputError
+from ebami.github import GithubOutputs, table
+
+
+def read_outputs(path: Path) -> dict[str, str]:
+    """The runner's reading of $GITHUB_OUTPUT: `name=value` and `name<<DELIM` ... `DELIM`."""
+    values: dict[str, str] = {}
+    lines = iter(path.read_text().split("\n"))
+    for line in lines:
+        if not line:
+            continue
+        heredoc = re.fullmatch(r"([^=<]+)<<(.+)", line)
+        if heredoc:
+            name, delimiter = heredoc.groups()
+            body = []
+            for item in lines:
+                if item == delimiter:
+                    break
+                body.append(item)
+            else:
+                pytest.fail(f"no closing {delimiter}")
+            values[name] = "\n".join(body)
+        else:
+            name, _, value = line.partition("=")
+            values[name] = value
+    return values
+
+
+def test_outputs_single_and_multi_line_read_back(tmp_path: Path) -> None:
+    output = tmp_path / "out"
+    output.touch()
+    outputs = GithubOutputs({"GITHUB_OUTPUT": str(output)})
+    outputs.set({"build-needed": "true", "drift": "prod a\nstaging b", "empty": ""})
+    outputs.set({"tricky": "EBAMI_x\n=<<"})
+    assert read_outputs(output) == {
+        "build-needed": "true",
+        "drift": "prod a\nstaging b",
+        "empty": "",
+        "tricky": "EBAMI_x\n=<<",
+    }
+
+
+def test_a_multi_line_value_never_contains_its_delimiter(tmp_path: Path) -> None:
+    output = tmp_path / "out"
+    outputs = GithubOutputs({"GITHUB_OUTPUT": str(output)})
+    outputs.set({"value": "a\nb"})
+    delimiter = output.read_text().split("\n")[0].split("<<")[1]
+    assert delimiter.startswith("EBAMI_")
+    assert delimiter not in "a\nb"
+
+
+def test_summary_appends_and_is_skipped_without_the_file(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    outputs = GithubOutputs(
+        {"GITHUB_OUTPUT": str(tmp_path / "o"), "GITHUB_STEP_SUMMARY": str(summary)}
+    )
+    outputs.summary("# one")
+    outputs.summary("# two\n")
+    assert summary.read_text() == "# one\n# two\n"
+    GithubOutputs({"GITHUB_OUTPUT": str(tmp_path / "o")}).summary("nowhere")
+
+
+def test_annotations_escape_what_github_would_misread() -> None:
+    stdout = io.StringIO()
+    outputs = GithubOutputs({"GITHUB_OUTPUT": "/dev/null"}, stdout=stdout)
+    outputs.annotate("warning", "100% drift\nsecond line", title="ebami: prod, staging")
+    assert stdout.getvalue() == (
+        "::warning title=ebami%3A prod%2C staging::100%25 drift%0Asecond line\n"
+    )
+
+
+def test_refused_outside_github_actions() -> None:
+    with pytest.raises(InputError, match=r"-o github writes step outputs to \$GITHUB_OUTPUT"):
+        GithubOutputs({"GITHUB_ACTIONS": "true"})
+
+
+def test_an_unwritable_output_file_is_one_clear_error(tmp_path: Path) -> None:
+    outputs = GithubOutputs({"GITHUB_OUTPUT": str(tmp_path / "missing" / "out")})
+    with pytest.raises(InputError, match=r"\$GITHUB_OUTPUT .*missing/out: cannot write"):
+        outputs.set({"a": "b"})
+
+
+def test_table_cells_escape_pipes_and_line_breaks() -> None:
+    assert table(("A", "B"), [("x|y", "one\ntwo")]) == (
+        "| A | B |\n|---|---|\n| x\\|y | one two |\n"
+    )
