@@ -1,4 +1,4 @@
-"""`ebami sandbox start|status|stop|run`: a local AWS for rehearsals and tests."""
+"""`ebami sandbox start|status|stop|release|run`: a local AWS for rehearsals and tests."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ebami.cli.context import AppContext, OutputFormat
-from ebami.errors import ConfigError, NotFoundError
+from ebami.errors import ConfigError, InputError, NotFoundError
 
 if TYPE_CHECKING:
     from ebami.sandbox.control import Folder
@@ -183,6 +183,54 @@ def stop(ctx: typer.Context, directory: DirOption = None) -> None:
         app_context.terminal.progress(f"no sandbox was running in {folder}")
         return
     app_context.terminal.success(f"sandbox stopped (pid {info.pid}, {info.endpoint})")
+
+
+@app.command("release")
+def release(
+    ctx: typer.Context,
+    directory: DirOption = None,
+    platform: Annotated[
+        str, typer.Option("--platform", help="The platform: alias or full Elastic Beanstalk name.")
+    ] = "multicontainer-docker",
+    release: Annotated[
+        str | None,
+        typer.Option(
+            "--release", help="Follow the newest version of this OS release (default: newest)."
+        ),
+    ] = None,
+) -> None:
+    """Add a platform version with a new base AMI to the running sandbox, as when AWS ships one.
+
+    The new version is the newest one (of --release) with its patch number plus one.
+    """
+    from ebami.platforms import resolve_platform
+    from ebami.sandbox import control
+    from ebami.sandbox.release import release_platform
+
+    app_context = AppContext.of(ctx)
+    try:
+        spec = resolve_platform(platform)
+    except InputError as exc:
+        raise InputError(f"--platform: {exc}") from None
+    if release is not None:
+        try:
+            spec.validate_release(release)
+        except InputError as exc:
+            raise InputError(f"--release: {exc}") from None
+    folder = _folder(app_context, directory).path
+    info = control.read_state(folder)
+    if info is None:
+        raise NotFoundError(
+            f"no sandbox is running in {folder}; start one with 'ebami sandbox start'"
+        )
+    added = release_platform(info.endpoint, spec.alias, release)
+    if app_context.output is OutputFormat.JSON:
+        app_context.terminal.out_json(added)
+        return
+    app_context.terminal.out_text(
+        f"released {added['platform_name']} {added['platform_version']} "
+        f"(OS {added['os_version']}): base AMI {added['image_id']}\n"
+    )
 
 
 @app.command(

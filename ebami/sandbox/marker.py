@@ -33,23 +33,36 @@ def marker(version: str, region: str) -> dict[str, Any]:
 def is_sandbox(endpoint: str, *, timeout: float = 2.0) -> bool:
     """True only when `endpoint`'s host is a loopback address and its marker route answers as
     an ebami sandbox. Never contacts another host; any failure to ask is False."""
-    try:
-        parts = urllib.parse.urlsplit(endpoint)
-        host = parts.hostname
-    except ValueError:  # such as an unbalanced [ in an IPv6 address
+    url = loopback_url(endpoint, MARKER_PATH)
+    if url is None:
         return False
-    if parts.scheme not in ("http", "https") or not host or not _is_loopback(host):
-        return False
-    url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, MARKER_PATH, "", ""))
-    request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310 - http(s) only, checked above
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310 - http(s) only, checked by loopback_url
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
+        with open_loopback(request, timeout=timeout) as response:
             if response.status != 200:
                 return False
             document = json.loads(response.read(_MAX_BODY))
     except (OSError, ValueError, http.client.HTTPException):
         return False
     return isinstance(document, dict) and document.get(MARKER_KEY) is True
+
+
+def loopback_url(endpoint: str, path: str) -> str | None:
+    """`path` on `endpoint`'s scheme, host and port; None unless the endpoint is http(s) on a
+    loopback address (a sandbox's routes are never asked of another host)."""
+    try:
+        parts = urllib.parse.urlsplit(endpoint)
+        host = parts.hostname
+    except ValueError:  # such as an unbalanced [ in an IPv6 address
+        return None
+    if parts.scheme not in ("http", "https") or not host or not _is_loopback(host):
+        return None
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def open_loopback(request: urllib.request.Request, *, timeout: float) -> Any:
+    """Send `request` (to a URL from `loopback_url`) with no proxy and no redirect followed."""
+    return _OPENER.open(request, timeout=timeout)
 
 
 def _is_loopback(host: str) -> bool:

@@ -39,7 +39,7 @@ def seed(account_id: str, region: str) -> None:
     _instance_profile(account_id)
     version = _application_version(account_id, region)
     state = environments.state_of(eb_backends[account_id][region])
-    state.platforms = [_platform(platform, region) for platform in world.PLATFORMS]
+    state.platforms = [platform_record(platform, region) for platform in world.PLATFORMS]
     state.versions[(version.application, version.label)] = version
     _environments(state, account_id, region)
 
@@ -63,27 +63,33 @@ def _internet_route(account_id: str, region: str) -> None:
 
 
 def _images(account_id: str, region: str) -> None:
-    backend = ec2_backends[account_id][region]
     roots = runtime.current().roots
     for platform in world.PLATFORMS:
-        image_id = platform.image_id(region)
-        backend.amis[image_id] = Ami(
-            ec2_backend=backend,
-            ami_id=image_id,
-            name=platform.image_name,
-            description=f"Elastic Beanstalk base AMI: {platform.solution_stack}",
-            owner_id=world.AMAZON_OWNER_ID,
-            owner_alias="amazon",
-            public=True,
-            virtualization_type="hvm",
-            architecture="x86_64",
-            creation_date=platform.released,
-            root_device_type="ebs",
-            root_device_name="/dev/xvda",
-            boot_mode="legacy-bios",
-        )
-        root = roots.create_image(image_id, platform.files)
+        register_image(account_id, region, platform)
+        root = roots.create_image(platform.image_id(region), platform.files)
         record_packages(root, platform.packages)
+
+
+def register_image(account_id: str, region: str, platform: world.SeedPlatform) -> str:
+    """Register `platform`'s base AMI (owner amazon, public) in moto; its root is the caller's."""
+    backend = ec2_backends[account_id][region]
+    image_id = platform.image_id(region)
+    backend.amis[image_id] = Ami(
+        ec2_backend=backend,
+        ami_id=image_id,
+        name=platform.image_name,
+        description=f"Elastic Beanstalk base AMI: {platform.solution_stack}",
+        owner_id=world.AMAZON_OWNER_ID,
+        owner_alias="amazon",
+        public=True,
+        virtualization_type="hvm",
+        architecture="x86_64",
+        creation_date=platform.released,
+        root_device_type="ebs",
+        root_device_name="/dev/xvda",
+        boot_mode="legacy-bios",
+    )
+    return image_id
 
 
 def _instance_profile(account_id: str) -> None:
@@ -116,7 +122,9 @@ def _application_version(account_id: str, region: str) -> environments.Applicati
     )
 
 
-def _platform(platform: world.SeedPlatform, region: str) -> dict[str, Any]:
+def platform_record(platform: world.SeedPlatform, region: str) -> dict[str, Any]:
+    """A platform version as the sandbox's Elastic Beanstalk state holds it: the summary
+    `ListPlatformVersions` lists and the description `DescribePlatformVersion` gives."""
     arn = platform.arn(region)
     common: dict[str, Any] = {
         "PlatformArn": arn,
