@@ -56,6 +56,13 @@ class BuildVerdict:
     existing: str | None
     # The newest ebami AMI of the platform and release, which a new build would replace.
     replaces: str | None
+    # Whether the AMI carrying the bake key passed `ebami verify` (a bake whose verify failed
+    # must not count as done: the nightly job verifies it again).
+    existing_verified: bool = False
+
+    @property
+    def verify_needed(self) -> bool:
+        return self.existing is not None and not self.existing_verified
 
     @classmethod
     def of(cls, plan: BuildPlan, replaces: Image | None) -> BuildVerdict:
@@ -67,10 +74,16 @@ class BuildVerdict:
             bake_key=plan.bake_key.value,
             existing=plan.existing.image_id if plan.existing else None,
             replaces=replaces.image_id if replaces else None,
+            existing_verified=bool(plan.existing and plan.existing.tags.get(tags.VERIFIED)),
         )
 
     @property
     def summary(self) -> str:
+        if self.verify_needed:
+            return (
+                f"verify needed: {self.existing} carries the bake key but has not passed ebami "
+                f"verify (run ebami verify --ami {self.existing})"
+            )
         if not self.needed:
             return f"up to date: {self.existing} carries the bake key"
         released = f", released {self.platform_released[:10]}" if self.platform_released else ""
@@ -88,6 +101,8 @@ class BuildVerdict:
             "platform_released": self.platform_released,
             "bake_key": self.bake_key,
             "existing_ami": self.existing,
+            "existing_verified": self.existing_verified,
+            "verify_needed": self.verify_needed,
             "replaces": self.replaces,
         }
 
@@ -139,7 +154,7 @@ class CheckReport:
 
     @property
     def action_needed(self) -> bool:
-        return self.build.needed or bool(self.drifting)
+        return self.build.needed or self.build.verify_needed or bool(self.drifting)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -169,6 +184,7 @@ class CheckReport:
             "platform-version": build.platform_version,
             "bake-key": build.bake_key,
             "existing-ami": build.existing or "",
+            "verify-needed": "true" if build.verify_needed else "false",
             "replaces": build.replaces or "",
             "drift": "\n".join(item.line for item in self.drifting),
             "drift-count": str(len(self.drifting)),

@@ -45,7 +45,7 @@ def check(
         bool,
         typer.Option(
             "--exit-code",
-            help="Exit 10 when a build is needed or an environment drifts (0 otherwise).",
+            help="Exit 10 when a build or a verify is needed or an environment drifts.",
         ),
     ] = False,
 ) -> None:
@@ -86,10 +86,10 @@ def check(
         github.summary(report.markdown())
         for item in report.drifting:
             github.annotate("warning", item.line, title=f"ebami: {item.environment} drifts")
-        if build.needed:
-            github.annotate("notice", build.summary, title="ebami: build needed")
+        if build.needed or build.verify_needed:
+            github.annotate("notice", build.summary, title="ebami: action needed")
     if report.action_needed and exit_code:
-        what = [build.summary] if build.needed else []
+        what = [build.summary] if build.needed or build.verify_needed else []
         what += [item.line for item in report.drifting]
         raise ActionNeeded("; ".join(what))
     drifting = f"; {len(report.drifting)} environment(s) drift" if report.drifting else ""

@@ -54,10 +54,12 @@ def test_check_and_build_agree_through_a_new_base_ami(
     record = json.loads((tmp_path / "first.json").read_text())
 
     # Up to date: the very bake key build computed, three calls, nothing launched or changed.
+    # (Not verified yet: that is still something to do, so --exit-code says 10.)
     second = check(sandbox, "--exit-code", cwd=tmp_path)
-    assert second.returncode == 0, second.stderr
+    assert second.returncode == 10, second.stderr
     up_to_date = verdict(second)
     assert up_to_date["build_needed"] is False
+    assert up_to_date["verify_needed"] is True
     assert up_to_date["bake_key"] == record["bake_key"]
     assert up_to_date["existing_ami"] == record["image_id"]
     calls = api_calls(second.stderr)

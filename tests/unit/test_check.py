@@ -86,8 +86,21 @@ def test_the_report_for_shells_and_github() -> None:
 
 
 def test_nothing_to_do_is_no_action() -> None:
-    up_to_date = BuildVerdict(False, "ami-0base", "2.8.4", "", "k" * 64, "ami-0ours", None)
+    up_to_date = BuildVerdict(False, "ami-0base", "2.8.4", "", "k" * 64, "ami-0ours", None, True)
     report = CheckReport(up_to_date, ())
     assert not report.action_needed
     assert up_to_date.summary == "up to date: ami-0ours carries the bake key"
     assert report.github_outputs()["drift"] == ""
+    assert report.github_outputs()["verify-needed"] == "false"
+
+
+def test_an_ami_whose_verify_failed_is_not_done() -> None:
+    unverified = BuildVerdict(False, "ami-0base", "2.8.4", "", "k" * 64, "ami-0ours", None, False)
+    report = CheckReport(unverified, ())
+    assert report.action_needed
+    assert unverified.summary == (
+        "verify needed: ami-0ours carries the bake key but has not passed ebami verify (run "
+        "ebami verify --ami ami-0ours)"
+    )
+    assert report.github_outputs()["verify-needed"] == "true"
+    assert report.github_outputs()["build-needed"] == "false"
