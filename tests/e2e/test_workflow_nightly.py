@@ -10,6 +10,7 @@ runners, OIDC and the real actions (the runner stands in for them, see tests/wor
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -162,3 +163,26 @@ def test_nightly_bakes_once_per_base_ami_and_apply_rolls_it_out(
     assert (applied["result"], applied["ami-id"]) == ("applied", new_ami)
     assert environment_image(sandbox, "prod") == new_ami
     assert f"Apply to prod: applied {new_ami}" in prod.summary
+
+    # 4. A night whose verify failed left an AMI carrying the bake key but never verified: the
+    # next run verifies and publishes it, without baking again.
+    subprocess.run(
+        [str(VENV_BIN / "ebami"), "sandbox", "release", "--dir", str(sandbox.directory),
+         "--platform", "multicontainer-docker", "--release", "2017.09"],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    baked = subprocess.run(
+        [str(VENV_BIN / "ebami"), "build", "--release", "2017.09"],
+        check=True, capture_output=True, text=True, env={**os.environ, **sandbox.env()},
+    )  # fmt: skip
+    unverified = baked.stdout.strip()
+    assert "ebami:verified" not in account_amis(sandbox)[unverified]
+    fourth, _ = run_job(NIGHTLY, "bake", sandbox, tmp_path, 6, event="schedule")
+    assert fourth.result == "success", fourth.log()
+    check4 = fourth.step("check").outputs
+    assert (check4["build-needed"], check4["verify-needed"]) == ("false", "true")
+    assert check4["existing-ami"] == unverified
+    assert fourth.step("build").outcome == "skipped"
+    assert fourth.step("verify").outputs["verified"] == "true"
+    assert published(sandbox) == unverified
+    assert "ebami:verified" in account_amis(sandbox)[unverified]
