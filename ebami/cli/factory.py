@@ -156,7 +156,6 @@ class Factory:
     def plan_build(self, options: BuildOptions) -> tuple[BuildPlan, Plan]:
         from ebami.aws.iam import Iam
         from ebami.aws.kms import Kms
-        from ebami.build.planner import new_run_id, plan_build
         from ebami.build.preflight import check_aws_inputs
         from ebami.build.steps import build_steps
 
@@ -173,42 +172,35 @@ class Factory:
             instance_type_chosen=self.settings.source_of("instance_type") != "default",
             reporter=self.app.terminal,
         )
-        plan = plan_build(
-            options,
-            eb=self.eb,
-            ec2=self.ec2,
-            region=region,
-            environ=self.app.environ,
-            now=datetime.now(timezone.utc),
-            run_id=new_run_id(),
-            cli=self.session.cli,
-            reporter=self.app.terminal,
-        )
+        plan = self._plan_build(options, look_for_leftovers=True)
         endpoint = self.session.endpoint_url_for("ec2")
         return plan, build_steps(plan, options, endpoint=endpoint, sandbox=self.sandbox)
 
     def check_build(self, options: BuildOptions) -> BuildVerdict:
         """What `ebami build` would do now, by its own planner: no preflight, no leftover
         search, nothing launched (three calls when the AMI exists)."""
-        from ebami.build.planner import new_run_id, plan_build
         from ebami.check import BuildVerdict, replaced_image
 
-        region = self.session.region
-        options.check_names(region)
-        plan = plan_build(
+        options.check_names(self.session.region)
+        plan = self._plan_build(options, look_for_leftovers=False)
+        replaces = replaced_image(self.ec2, plan) if plan.existing is None else None
+        return BuildVerdict.of(plan, replaces)
+
+    def _plan_build(self, options: BuildOptions, *, look_for_leftovers: bool) -> BuildPlan:
+        from ebami.build.planner import new_run_id, plan_build
+
+        return plan_build(
             options,
             eb=self.eb,
             ec2=self.ec2,
-            region=region,
+            region=self.session.region,
             environ=self.app.environ,
             now=datetime.now(timezone.utc),
             run_id=new_run_id(),
             cli=self.session.cli,
             reporter=self.app.terminal,
-            look_for_leftovers=False,
+            look_for_leftovers=look_for_leftovers,
         )
-        replaces = replaced_image(self.ec2, plan) if plan.existing is None else None
-        return BuildVerdict.of(plan, replaces)
 
     def drift_checker(self, max_age_days: int) -> DriftChecker:
         from ebami.check import DriftChecker
