@@ -38,15 +38,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     for config in files:
         print(f"ebami: --- {config.path} ---", file=sys.stderr)
-        print(config.text or "(empty)", file=sys.stderr)
+        shown = config.data.decode("utf-8", "replace") if config.data is not None else ""
+        print(shown or "(empty)", file=sys.stderr)
     for reason in failures:
         print(f"ebami: ecs.config check failed: {reason}", file=sys.stderr)
     return 1
 
 
-def _read(path: Path) -> str | None:
+def _read(path: Path) -> bytes | None:
+    """The file's bytes, as ecs-init reads them (no newline translation, no decoding)."""
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
+        return path.read_bytes()
     except FileNotFoundError:
         return None
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
+from ebami.drivers import AgentVersions
 from ebami.errors import InputError
 
 
@@ -73,6 +74,28 @@ class Platform:
     def base_ami_has_ssm_agent(self) -> bool:
         """Whether the platform's base AMI ships the SSM agent (Amazon Linux 1's does not)."""
         return self.os_family is not OsFamily.AL1
+
+    def agent_versions(self, release: str | None = None) -> AgentVersions:
+        """The ECS agents this platform's base AMIs may run, decided per OS family (and on
+        Amazon Linux 1 per release) from what AWS shipped; render needs no AWS call for it."""
+        if self.os_family is OsFamily.AL1:
+            if release is not None and release >= "2017.09":
+                # ecs-init 1.15.0-4 (2017-10, agent 1.15.0) is the 2017.09 AMIs' package;
+                # Amazon Linux 1 platforms never shipped agent 1.50.0 (2021-02).
+                return AgentVersions(
+                    (1, 15, 0), (1, 50, 0), f"Amazon Linux 1 {release} shipped ecs-init 1.15.0-4+"
+                )
+            return AgentVersions(
+                (1, 5, 0),
+                (1, 15, 0),
+                f"Amazon Linux 1 {release or 'of unknown release'}: the agent version is not "
+                "known, older than 1.15.0 before 2017.09",
+            )
+        if self.os_family is OsFamily.AL2:
+            # The ECS-on-AL2 branch postdates agent 1.15.0 (2017-10); whether each of its
+            # platform versions ships 1.50.0 or newer is not known without asking AWS.
+            return AgentVersions((1, 15, 0), None, "Amazon Linux 2 ECS platforms")
+        return AgentVersions((1, 50, 0), None, "Amazon Linux 2023 (2023 on) ECS platforms")
 
     def validate_release(self, release: str) -> str:
         """Return `release` if this platform accepts it; otherwise raise a one-line error."""

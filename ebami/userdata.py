@@ -62,6 +62,8 @@ def render_user_data(
 ) -> UserData:
     """Render the user data for `platform`; `release` is required where it pins repositories.
 
+    Drivers the platform's ECS agent would reject are refused (`InputError`).
+
     `packages` are installed at boot (names, or rpm URLs).
     """
     names = parse_drivers(drivers)
@@ -72,6 +74,8 @@ def render_user_data(
             f"{platform.alias} runs {platform.os_family.display_name}: pass --release, one of "
             f"{', '.join(platform.releases)}"
         )
+    # A name the platform's agent does not know would bake an AMI whose agent never starts.
+    names = parse_drivers(names, agent=platform.agent_versions(release), target=platform.alias)
     template = _environment().get_template(f"{platform.os_family.value}.yaml.j2")
     # The ebami version is deliberately not rendered: the user data feeds the bake key, and an
     # upgrade of ebami that changes nothing in the image must not force a rebuild.

@@ -23,7 +23,8 @@ def render(
         str | None,
         typer.Option(
             "--drivers",
-            help="Comma-separated log drivers (default: json-file,syslog,awslogs,fluentd,none).",
+            help="Comma-separated log drivers the platform's ECS agent accepts (default: "
+            "json-file,syslog,awslogs,fluentd,none).",
         ),
     ] = None,
     out: Annotated[

@@ -7,6 +7,7 @@ task placement fails with `ATTRIBUTE` and health goes Red, as in the source arti
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from moto.s3.models import s3_backends
@@ -14,13 +15,14 @@ from moto.s3.models import s3_backends
 from ebami.apply.dockerrun import log_drivers, read_dockerrun
 from ebami.ecsconfig import (
     INSTANCE_CONFIG_PATH,
+    JSON_CONFIG_PATH,
     USER_CONFIG_PATH,
     ConfigFile,
-    ecs_init_default_drivers,
+    EcsInitRules,
     effective_drivers,
 )
 from ebami.sandbox import runtime
-from ebami.sandbox.rootfs import ECS_INIT_PACKAGE, installed_packages, read_text
+from ebami.sandbox.rootfs import ECS_INIT_PACKAGE, inside, installed_packages
 
 if TYPE_CHECKING:
     from ebami.sandbox.environments import EbState, SandboxEnvironment
@@ -91,14 +93,23 @@ def _share(count: int, total: int) -> str:
 
 
 def allowed_drivers(instance_id: str) -> tuple[str, ...]:
-    """The log drivers the ECS agent on an instance allows, by the agent's own rules."""
+    """The log drivers the ECS agent on an instance allows, by the agent's own rules (none when
+    its configuration stops the agent)."""
     root = runtime.current().roots.instance(instance_id)
+    rules = EcsInitRules(installed_packages(root).get(ECS_INIT_PACKAGE))
     files = [
-        ConfigFile(INSTANCE_CONFIG_PATH, read_text(root, INSTANCE_CONFIG_PATH)),
-        ConfigFile(USER_CONFIG_PATH, read_text(root, USER_CONFIG_PATH)),
+        ConfigFile(INSTANCE_CONFIG_PATH, _read_bytes(root, INSTANCE_CONFIG_PATH)),
+        ConfigFile(USER_CONFIG_PATH, _read_bytes(root, USER_CONFIG_PATH)),
     ]
-    defaults = ecs_init_default_drivers(installed_packages(root).get(ECS_INIT_PACKAGE))
-    return effective_drivers(files, ecs_init_defaults=defaults).drivers
+    json_config = ConfigFile(JSON_CONFIG_PATH, _read_bytes(root, JSON_CONFIG_PATH))
+    return effective_drivers(files, ecs_init=rules, json_config=json_config).drivers
+
+
+def _read_bytes(root: Path, path: str) -> bytes | None:
+    try:
+        return inside(root, path).read_bytes()
+    except (OSError, ValueError):
+        return None
 
 
 def required_drivers(state: EbState, env: SandboxEnvironment) -> tuple[str, ...]:

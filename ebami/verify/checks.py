@@ -12,12 +12,14 @@ from collections.abc import Iterator
 
 from ebami.checks import CheckResult, CheckStatus
 from ebami.ecsconfig import (
+    AGENT_STOPS,
     DRIVERS_KEY,
     INSTANCE_CONFIG_PATH,
+    JSON_CONFIG_PATH,
     USER_CONFIG_PATH,
     DriversOrigin,
     DriversReport,
-    ecs_init_default_drivers,
+    EcsInitRules,
     effective_drivers,
 )
 from ebami.platforms import OsFamily
@@ -43,11 +45,20 @@ def content_checks(evidence: Evidence, expected: Expectations) -> list[CheckResu
 def drivers_check(evidence: Evidence, expected: Expectations) -> CheckResult:
     report = effective_drivers(
         [evidence.config(INSTANCE_CONFIG_PATH), evidence.config(USER_CONFIG_PATH)],
-        ecs_init_defaults=ecs_init_default_drivers(evidence.ecs_init_version),
+        ecs_init=EcsInitRules(evidence.ecs_init_version),
+        json_config=evidence.config(JSON_CONFIG_PATH),
     )
     allowed = json.dumps(list(report.drivers))
     required = f"required {', '.join(expected.drivers)} ({expected.drivers_source})"
     lines = tuple(_drivers_evidence(evidence, report))
+    if not report.agent_starts:
+        reasons = "; ".join(p.message for p in report.problems if p.stops_agent)
+        return CheckResult(
+            DRIVERS,
+            CheckStatus.FAILED,
+            f"{AGENT_STOPS}: {reasons}; {required}",
+            lines,
+        )
     missing = report.missing(expected.drivers)
     if missing:
         return CheckResult(
@@ -71,7 +82,11 @@ def _origin(report: DriversReport, evidence: Evidence) -> str:
     if report.origin is DriversOrigin.ECS_INIT_DEFAULT:
         version = evidence.ecs_init_version or "of unknown version"
         return f"ecs-init {version}'s default (no line sets {DRIVERS_KEY})"
-    return "its fallback, because the line that sets them does not decode"
+    if report.origin is DriversOrigin.JSON_CONFIG:
+        return f"as {JSON_CONFIG_PATH} sets them, because ecs.config yields no driver"
+    if report.line is None:
+        return f"its own default (ecs-init {evidence.ecs_init_version} sets none)"
+    return "its fallback, because the line that sets them yields no driver"
 
 
 def _drivers_evidence(evidence: Evidence, report: DriversReport) -> Iterator[str]:
@@ -85,7 +100,7 @@ def _drivers_evidence(evidence: Evidence, report: DriversReport) -> Iterator[str
             yield str(line)
     for problem in report.problems:
         yield f"{problem.severity.value}: {problem.message}"
-    if report.origin is DriversOrigin.ECS_INIT_DEFAULT:
+    if report.origin is not DriversOrigin.CONFIG or not report.agent_starts:
         yield f"rpm -q ecs-init: {evidence.ecs_init_version or 'not installed or unknown'}"
 
 

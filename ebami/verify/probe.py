@@ -13,7 +13,7 @@ import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ebami.ecsconfig import INSTANCE_CONFIG_PATH, USER_CONFIG_PATH, ConfigFile
+from ebami.ecsconfig import INSTANCE_CONFIG_PATH, JSON_CONFIG_PATH, USER_CONFIG_PATH, ConfigFile
 from ebami.errors import EbamiError
 
 OS_RELEASE = "/etc/os-release"
@@ -23,6 +23,7 @@ YUM_RELEASEVER = "/etc/yum/vars/releasever"
 FILES = (
     INSTANCE_CONFIG_PATH,
     USER_CONFIG_PATH,
+    JSON_CONFIG_PATH,
     OS_RELEASE,
     SYSTEM_RELEASE,
     YUM_CONF,
@@ -52,7 +53,9 @@ def script() -> list[str]:
 
 @dataclass(frozen=True)
 class Evidence:
-    """The files as read on the instance (None: absent) and the ecs-init package, if any."""
+    """The files as read on the instance (None: absent) and the ecs-init package, if any.
+
+    Text is decoded with surrogateescape, so the bytes the agent reads are kept exactly."""
 
     files: Mapping[str, str | None]
     ecs_init_version: str | None
@@ -76,7 +79,7 @@ def parse(output: str) -> Evidence:
         if current is not None:
             try:
                 files[current] = base64.b64decode("".join(chunks), validate=True).decode(
-                    "utf-8", errors="replace"
+                    "utf-8", errors="surrogateescape"
                 )
             except (binascii.Error, ValueError) as exc:
                 raise ProbeError(f"the probe's copy of {current} is not base64: {exc}") from exc

@@ -45,9 +45,21 @@ def test_render_prints_the_cloud_config(capsys: pytest.CaptureFixture[str]) -> N
         ),
         (
             ["--release", "2017.09", "--drivers", "fluentd,$(reboot)"],
-            "error: --drivers: log driver '$(reboot)' is not accepted; accepted: "
-            + ", ".join(KNOWN_DRIVERS)
-            + "\n",
+            "error: --drivers: log driver '$(reboot)' is not accepted: the ECS agent does not "
+            "know it and would not start; accepted: " + ", ".join(KNOWN_DRIVERS) + "\n",
+        ),
+        (
+            ["--release", "2017.09", "--drivers", "json-file,local"],
+            "error: --drivers: log driver 'local' is not accepted: the ECS agent does not know "
+            "it and would not start; accepted: " + ", ".join(KNOWN_DRIVERS) + "\n",
+        ),
+        (
+            ["--release", "2018.03", "--drivers", "fluentd,awsfirelens"],
+            "error: log driver 'awsfirelens' is not accepted on multicontainer-docker: it needs "
+            "ECS agent 1.50.0 or newer, multicontainer-docker runs ECS agent 1.15.0 or newer, "
+            "older than 1.50.0 (Amazon Linux 1 2018.03 shipped ecs-init 1.15.0-4+), which would "
+            "not start; accepted there: json-file, syslog, journald, gelf, fluentd, awslogs, "
+            "splunk, logentries, sumologic, none\n",
         ),
         (
             ["--platform", "beanstalk"],
@@ -146,3 +158,12 @@ def test_environment_drivers_are_used(
     code, out, _ = run(capsys, "render", "--platform", "ecs-al2023")
     assert code == 0
     assert 'ECS_AVAILABLE_LOGGING_DRIVERS=["fluentd","json-file"]' in out
+
+
+def test_sumologic_and_firelens_render_where_the_agent_knows_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "render", "--platform", "ecs-al2023", "--drivers",
+                       "sumologic,awsfirelens")  # fmt: skip
+    assert code == 0
+    assert 'ECS_AVAILABLE_LOGGING_DRIVERS=["sumologic","awsfirelens"]' in out

@@ -45,9 +45,9 @@ AMI = "ami-0123456789abcdef0"
         ),
         (
             ["--ami", AMI, "--require", "fluentd,fluentbit"],
-            "error: --require: log driver 'fluentbit' is not accepted; accepted: json-file, "
-            "local, syslog, journald, gelf, fluentd, awslogs, splunk, etwlogs, gcplogs, "
-            "logentries, none, awsfirelens",
+            "error: --require: log driver 'fluentbit' is not accepted: the ECS agent does not "
+            "know it and would not start; accepted: json-file, syslog, journald, gelf, fluentd, "
+            "awslogs, splunk, logentries, sumologic, none, awsfirelens",
         ),
         (
             ["--ami", AMI, "--instance-profile", "p", "--timeout", "0"],

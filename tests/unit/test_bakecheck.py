@@ -46,3 +46,17 @@ def test_the_user_file_overrides_the_instance_file(tmp_path: Path) -> None:
     stale = 'ECS_AVAILABLE_LOGGING_DRIVERS=["json-file"]'
     assert run(tmp_path, etc=f"{LINE}\n", var_lib=f"{stale}\n") == 0
     assert run(tmp_path, etc=f"{stale}\n", var_lib=f"{LINE}\n") == 1
+
+
+def test_a_lone_carriage_return_is_no_line_break(tmp_path: Path) -> None:
+    """ecs-init splits on \\n only: the drivers line after a lone \\r is part of the value."""
+    (tmp_path / "etc.config").write_bytes(f"ECS_CLUSTER=x\r{LINE}\n".encode())
+    args = ["--drivers", "fluentd", str(tmp_path / "missing"), str(tmp_path / "etc.config")]
+    assert main(args) == 1
+
+
+def test_an_unknown_driver_fails_because_the_agent_will_not_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(tmp_path, 'ECS_AVAILABLE_LOGGING_DRIVERS=["json-file","fluentd","local"]\n') == 1
+    assert "the agent will not start" in capsys.readouterr().err

@@ -111,10 +111,14 @@ def test_text_after_the_array_is_ignored_with_a_warning() -> None:
     assert report.problems[0].severity is Severity.WARNING
 
 
-def test_non_string_elements_are_dropped() -> None:
+def test_non_string_elements_become_empty_names_and_stop_the_agent() -> None:
+    """Go keeps a wrong-typed element as "" in place; "" is not a driver the agent knows."""
     report = effective_drivers(user('ECS_AVAILABLE_LOGGING_DRIVERS=["fluentd", 5]'))
-    assert report.drivers == ("fluentd",)
+    assert report.configured == ("fluentd", "")
+    assert report.drivers == ()
+    assert not report.agent_starts
     assert report.problems[0].severity is Severity.ERROR
+    assert "the agent will not start" in report.problems[0].message
 
 
 def test_value_may_contain_equals_signs() -> None:

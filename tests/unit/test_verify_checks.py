@@ -87,6 +87,7 @@ def test_a_later_file_overrides_and_duplicates_are_reported() -> None:
         evidence(
             'ECS_AVAILABLE_LOGGING_DRIVERS=["json-file"]\n',
             instance_config=GOOD,
+            ecs_init="1.25.0-1.amzn2",
         ),
         expected(),
     )
@@ -169,3 +170,44 @@ def test_image_check() -> None:
     assert failed.status is CheckStatus.FAILED
     assert failed.detail == "runs ami-1, but the environment is configured with ami-2"
     assert checks.image_check("ami-1", None).status is CheckStatus.SKIPPED
+
+
+def test_ecs_init_before_1_25_does_not_read_the_instance_file() -> None:
+    """ecs-init reads /var/lib/ecs/ecs.config from 1.25.0-1 on (LoadEnvVars)."""
+    result = checks.drivers_check(
+        evidence("", instance_config=GOOD, ecs_init="1.16.2-1.amzn1"), expected()
+    )
+    assert result.status is CheckStatus.FAILED
+    assert any("does not read /var/lib/ecs/ecs.config" in line for line in result.evidence)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        'ECS_AVAILABLE_LOGGING_DRIVERS=["json-file","fluentd","local"]\n',
+        'ECS_AVAILABLE_LOGGING_DRIVERS=["fluentd",null]\n',
+        'ECS_AVAILABLE_LOGGING_DRIVERS=["fluentd","awsfirelens"]\n',
+    ],
+    ids=["docker-only-driver", "null-element", "firelens-before-1.50"],
+)
+def test_an_unknown_driver_fails_because_the_agent_will_not_start(config: str) -> None:
+    """validateAndOverrideBounds: "Invalid logging drivers" is a config error; the agent exits."""
+    result = checks.drivers_check(evidence(config, ecs_init="1.45.0-1.amzn2"), expected())
+    assert result.status is CheckStatus.FAILED
+    assert result.detail.startswith("the agent will not start: agent 1.45.0 does not know")
+
+
+def test_a_malformed_ecs_config_json_stops_the_agent() -> None:
+    files = dict(evidence().files)
+    files["/etc/ecs/ecs.config.json"] = "{not json"
+    result = checks.drivers_check(Evidence(files, "1.45.0-1"), expected())
+    assert result.status is CheckStatus.FAILED
+    assert "/etc/ecs/ecs.config.json is not JSON" in result.detail
+
+
+def test_a_value_without_drivers_falls_through_to_ecs_config_json() -> None:
+    files = dict(evidence("ECS_AVAILABLE_LOGGING_DRIVERS=[]\n").files)
+    files["/etc/ecs/ecs.config.json"] = '{"AvailableLoggingDrivers": ["fluentd"]}'
+    result = checks.drivers_check(Evidence(files, "1.45.0-1"), expected())
+    assert result.status is CheckStatus.PASSED
+    assert "as /etc/ecs/ecs.config.json sets them" in result.detail
