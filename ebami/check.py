@@ -129,8 +129,12 @@ class Drift:
         return self.status is not DriftStatus.CURRENT
 
     @property
+    def state(self) -> str:
+        return f"{self.image_id or '-'} {self.status.value}: {self.detail}"
+
+    @property
     def line(self) -> str:
-        return f"{self.environment} {self.image_id or '-'} {self.status.value}: {self.detail}"
+        return f"{self.environment} {self.state}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -171,9 +175,7 @@ class CheckReport:
             ("Platform version", build.platform_version),
             ("Bake key", build.bake_key),
         ]
-        rows += [
-            (f"Environment {item.environment}", item.line.split(" ", 1)[1]) for item in self.drift
-        ]
+        rows += [(f"Environment {item.environment}", item.state) for item in self.drift]
         return rows
 
     def github_outputs(self) -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from ebami import tags
@@ -53,7 +53,6 @@ class ApplyActions:
     require_health_after_rollback: bool = True
     # The update in flight, once UpdateEnvironment answered.
     request_id: str | None = None
-    followed: list[Followed] = field(default_factory=list)
 
     def update_image(self, image_id: str | None) -> str:
         try:
@@ -87,7 +86,6 @@ class ApplyActions:
                 what="rollback" if rollback else "update",
                 require_health=not rollback or self.require_health_after_rollback,
             )
-        self.followed.append(followed)
         if not followed.ok:
             raise UpdateFailed(followed)
         self.request_id = None
@@ -117,9 +115,7 @@ class ApplyActions:
             self.reporter.warn(f"aborting the update of {self.environment.name}")
             self.eb.abort_update(self.environment)
             known = self.request_id if self.request_id != UNKNOWN_REQUEST else None
-            followed = self.follower.wait_ready(self.environment, known, deadline=watch)
-        self.followed.append(followed)
-        return followed
+            return self.follower.wait_ready(self.environment, known, deadline=watch)
 
 
 def back_on(followed: Followed | None, previous: str | None) -> bool:

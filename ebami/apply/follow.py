@@ -17,7 +17,9 @@ rolled back by itself: that is reported, not fought.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -25,7 +27,7 @@ from typing import Any, Protocol
 
 from ebami.aws.elasticbeanstalk import Configuration, Environment, Event, Health
 from ebami.reporting import Reporter
-from ebami.waiting import Deadline, Every, intervals
+from ebami.waiting import Deadline, Every, Sleep, intervals
 
 # How the update's last event reads (success, then the endings with errors).
 COMPLETED = ("Environment update completed successfully.",)
@@ -158,6 +160,26 @@ class EventStream:
         return new
 
 
+def keep_following(
+    stream: EventStream,
+    *,
+    bounded: Callable[[float], AbstractContextManager[object]],
+    poll_seconds: float,
+    sleep: Sleep = time.sleep,
+    polls: Iterator[float] | None = None,
+    until: Deadline | None = None,
+) -> None:
+    """Poll `stream` (`ebami events -f`) until Ctrl-C, or `until` passes when given. Each poll's
+    calls fit `poll_seconds` of their own (`bounded`): a throttled poll is retried, a silent
+    endpoint does not hold the loop; between polls, `sleep`."""
+    polls = polls if polls is not None else intervals(first=2.0, cap=10.0)
+    while until is None or not until.expired:
+        with bounded(poll_seconds):
+            stream.poll()
+        pause = next(polls)
+        sleep(pause if until is None else min(pause, until.remaining))
+
+
 class Follower:
     """Follows updates of one environment; the clock, the sleep and the poll intervals are
     injectable (`deadline` carries the clock and the sleep)."""
@@ -230,74 +252,27 @@ class Follower:
             if over:
                 config = self._eb.configuration(environment)
                 image = config.image_id
-                if failure is not None and not require_health and image == target:
-                    # A way back to an environment that failed before fails as before: it is
-                    # back all the same.
-                    return Followed(
-                        Outcome.SUCCEEDED,
-                        f"Ready on {image}, health {shown} (the {what} reported: "
-                        f"{failure.message})",
-                        current,
-                        image,
-                        health,
-                        stream.events,
-                    )
-                if failure is not None:
-                    reverted = image == previous and image != target
-                    outcome = Outcome.REVERTED if reverted else Outcome.FAILED
-                    return Followed(outcome, failure.message, current, image, health, stream.events)
-                if target is not None and image != target:
-                    return Followed(
-                        Outcome.FAILED,
-                        f"the update ended with ImageId {image}, not {target}",
-                        current,
-                        image,
-                        health,
-                        stream.events,
-                    )
-                if "failed" in config.deployment_statuses:
-                    return Followed(
-                        Outcome.FAILED,
-                        "a configuration deployment of the environment failed",
-                        current,
-                        image,
-                        health,
-                        stream.events,
-                    )
-                if not require_health:
-                    return Followed(
-                        Outcome.SUCCEEDED,
-                        f"Ready on {image}, health {shown}",
-                        current,
-                        image,
-                        health,
-                        stream.events,
-                    )
-                now = deadline.clock()
-                ended_at = now if ended_at is None else ended_at
-                if _good(current, health):
-                    green_since = now if green_since is None else green_since
-                    if now - green_since >= self._settle:
-                        return Followed(
-                            Outcome.SUCCEEDED,
-                            f"{shown} held for {self._settle:g} s",
-                            current,
-                            image,
-                            health,
-                            stream.events,
-                        )
-                else:
-                    green_since = None
-                    if _bad(current, health) and now - ended_at >= self._settle:
-                        causes = f": {health.causes[0]}" if health and health.causes else ""
-                        return Followed(
-                            Outcome.FAILED,
-                            f"health {shown} {self._settle:g} s after the {what}{causes}",
-                            current,
-                            image,
-                            health,
-                            stream.events,
-                        )
+                verdict = _ended(
+                    config, failure, target=target, previous=previous, shown=shown, what=what,
+                    require_health=require_health,
+                )  # fmt: skip
+                if verdict is None:  # it ended well: health must now hold for the settle window
+                    now = deadline.clock()
+                    ended_at = now if ended_at is None else ended_at
+                    if _good(current, health):
+                        green_since = now if green_since is None else green_since
+                        if now - green_since >= self._settle:
+                            verdict = (Outcome.SUCCEEDED, f"{shown} held for {self._settle:g} s")
+                    else:
+                        green_since = None
+                        if _bad(current, health) and now - ended_at >= self._settle:
+                            causes = f": {health.causes[0]}" if health and health.causes else ""
+                            verdict = (
+                                Outcome.FAILED,
+                                f"health {shown} {self._settle:g} s after the {what}{causes}",
+                            )
+                if verdict is not None:
+                    return Followed(*verdict, current, image, health, stream.events)
             if deadline.expired:
                 return Followed(
                     Outcome.TIMED_OUT,
@@ -342,6 +317,38 @@ class Follower:
                     events,
                 )
             deadline.pause(next(polls))
+
+
+def _ended(
+    config: Configuration,
+    failure: Event | None,
+    *,
+    target: str | None,
+    previous: str | None,
+    shown: str,
+    what: str,
+    require_health: bool,
+) -> tuple[Outcome, str] | None:
+    """The verdict on an update that has ended, from its failure event and the configuration;
+    None when it ended well and only the settle window is left to judge."""
+    image = config.image_id
+    if failure is not None and not require_health and image == target:
+        # A way back to an environment that failed before fails as before: it is back all
+        # the same.
+        return (
+            Outcome.SUCCEEDED,
+            f"Ready on {image}, health {shown} (the {what} reported: {failure.message})",
+        )
+    if failure is not None:
+        reverted = image == previous and image != target
+        return (Outcome.REVERTED if reverted else Outcome.FAILED), failure.message
+    if target is not None and image != target:
+        return Outcome.FAILED, f"the update ended with ImageId {image}, not {target}"
+    if "failed" in config.deployment_statuses:
+        return Outcome.FAILED, "a configuration deployment of the environment failed"
+    if not require_health:
+        return Outcome.SUCCEEDED, f"Ready on {image}, health {shown}"
+    return None
 
 
 def _health_text(environment: Environment, health: Health | None) -> str:

@@ -7,7 +7,7 @@ Only Describe/List/Get calls are made here; `--dry-run` shows exactly the plan r
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ebami import tags
@@ -85,10 +85,6 @@ class ApplyPlan:
     refusal: str | None = None
     unchanged: bool = False
     health_before: str = ""
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    def to_json(self) -> dict[str, Any]:
-        return self.steps.to_json()
 
 
 class ApplyPlanner:

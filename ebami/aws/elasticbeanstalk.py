@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -79,12 +79,11 @@ class Event:
 
 @dataclass(frozen=True)
 class Health:
-    """`DescribeEnvironmentHealth`: enhanced health's colour, status, causes and instances."""
+    """`DescribeEnvironmentHealth`: enhanced health's colour, status and causes."""
 
     color: str
     status: str
     causes: tuple[str, ...] = ()
-    instances: Mapping[str, int] = field(default_factory=dict)
 
 
 class ElasticBeanstalk:
@@ -222,16 +221,12 @@ class ElasticBeanstalk:
         with aws_errors(f"elasticbeanstalk:DescribeEnvironmentHealth {environment.name}"):
             response: Any = self._client.describe_environment_health(
                 EnvironmentId=environment.environment_id,
-                AttributeNames=["Color", "HealthStatus", "Causes", "InstancesHealth"],
+                AttributeNames=["Color", "HealthStatus", "Causes"],
             )
         return Health(
             color=str(response.get("Color", "")),
             status=str(response.get("HealthStatus", "")),
             causes=tuple(str(cause) for cause in response.get("Causes", [])),
-            instances={
-                str(key): int(value)
-                for key, value in (response.get("InstancesHealth") or {}).items()
-            },
         )
 
     def source_bundle(self, application: str, version_label: str) -> tuple[str, str] | None:

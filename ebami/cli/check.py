@@ -70,12 +70,13 @@ def check(
     with factory.bounded(CHECK_SECONDS):
         build = factory.check_build(options)
         drift = []
-        checker = factory.drift_checker(max_age)
+        # One checker per region (an [environments.NAME] may name its own), made once.
+        checkers = {settings.region: factory.drift_checker(max_age)}
         for name in names:
             env_settings, application, env_name = settings.environment_target(name)
-            if env_settings.region != settings.region:
-                checker = Factory(app, env_settings).drift_checker(max_age)
-            drift.append(checker.check(env_name, application))
+            if env_settings.region not in checkers:
+                checkers[env_settings.region] = Factory(app, env_settings).drift_checker(max_age)
+            drift.append(checkers[env_settings.region].check(env_name, application))
     report = CheckReport(build, tuple(drift))
     if app.json:
         app.terminal.out_json(report.to_json())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -37,9 +36,8 @@ def events(
     ] = None,
 ) -> None:
     """Print the environment's events, oldest first (`-f`: then follow, as `eb events -f`)."""
-    from ebami.apply.follow import EventStream
+    from ebami.apply.follow import EventStream, keep_following
     from ebami.cli.factory import Factory
-    from ebami.waiting import intervals
 
     app = AppContext.of(ctx)
     if not env.strip():
@@ -70,10 +68,5 @@ def events(
     stream = EventStream(factory.eb, environment, show, request_id=request_id)
     stream.skip(recent)
     app.terminal.progress(f"following {environment.name}'s events (Ctrl-C to stop)")
-    polls = intervals(first=2.0, cap=10.0)
-    while True:  # until Ctrl-C: following is what was asked
-        # Each poll's calls fit a deadline of their own: a throttled poll is retried, a
-        # silent endpoint does not hold the loop.
-        with factory.bounded(LIST_SECONDS):
-            stream.poll()
-        time.sleep(next(polls))
+    # Until Ctrl-C: following is what was asked.
+    keep_following(stream, bounded=factory.bounded, poll_seconds=LIST_SECONDS)

@@ -135,7 +135,7 @@ class ScriptedEb:
 
     def health(self, environment: Environment) -> Health:
         self._catch_up()
-        return Health(self.state[0], self.state[1], self.causes, {})
+        return Health(self.state[0], self.state[1], self.causes)
 
     # changes
     def update_image(self, environment: Environment, image_id: str | None) -> str:

@@ -183,3 +183,28 @@ def test_a_way_back_to_a_failing_environment_is_back_despite_its_failure_events(
     # Health still required: the same is a failure.
     followed, _, _ = follow(ScriptedEb(Clock(), on_update=[script]))
     assert followed.outcome is Outcome.FAILED  # type: ignore[attr-defined]
+
+
+def test_keep_following_polls_until_its_deadline_with_the_injected_sleep() -> None:
+    from contextlib import nullcontext
+
+    from ebami.apply.follow import EventStream, keep_following
+
+    clock = Clock()
+    eb = ScriptedEb(clock, on_update=[success("ami-0new", after=3)])
+    eb.update_image(ENVIRONMENT, "ami-0new")
+    shown: list[Event] = []
+    bounds: list[float] = []
+
+    def bounded(seconds: float) -> nullcontext[None]:
+        bounds.append(seconds)
+        return nullcontext()
+
+    stream = EventStream(eb, ENVIRONMENT, shown.append, request_id="req-1")
+    keep_following(stream, bounded=bounded, poll_seconds=120, sleep=clock.sleep,
+                   until=Deadline(20, clock=clock, sleep=clock.sleep))  # fmt: skip
+    assert clock.now == 20  # never slept past the deadline
+    assert [event.message for event in shown][-1] == "Environment update completed successfully."
+    assert len(shown) == 3  # each event once, though polled again and again
+    assert set(bounds) == {120}
+    assert len(bounds) >= 4
