@@ -181,3 +181,23 @@ def check_ssm_parameter_name(value: str, region: str | None = None) -> str:
                 f"{limit} (1011 with the parameter's ARN)"
             )
     return value
+
+
+CHANNEL_PLACEHOLDERS = ("platform", "release", "channel")
+
+
+def check_channel_parameter(value: str) -> str:
+    """An SSM parameter name pattern with {channel} (and optionally {platform}, {release})."""
+    import string
+
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a name pattern ({exc})") from None
+    unknown = fields - set(CHANNEL_PLACEHOLDERS)
+    if unknown or "channel" not in fields or not value.startswith("/"):
+        raise ValueError(
+            f"{value!r} is not a channel parameter pattern: it starts with / and names "
+            "{channel}, and may name {platform} and {release} (no other placeholder)"
+        )
+    return value

@@ -43,6 +43,8 @@ MAX_READ_TIMEOUT = 300.0
 # Seconds health must hold Green after an environment update (ebami apply).
 DEFAULT_SETTLE = 60.0
 MAX_SETTLE = 3600.0
+# Where a channel's AMI id lives; the placeholders are filled per platform and release.
+DEFAULT_CHANNEL_PARAMETER = "/ebami/{platform}/{release}/{channel}"
 
 # Settings that can come from the environment, and how a variable's text becomes a value.
 _ENV_LIST_KEYS = {"drivers", "copy_to", "share_with", "ssh_cidrs"}
@@ -53,7 +55,7 @@ _ENV_KEYS = (
     "profile", "region", "platform", "release", "drivers",
     "instance_type", "subnet_id", "instance_profile", "ssh_cidrs", "ssm_agent",
     "encrypt", "kms_key_id", "copy_to", "share_with", "tags",
-    "connect_timeout", "read_timeout", "settle",
+    "connect_timeout", "read_timeout", "settle", "channel_parameter",
 )  # fmt: skip
 _TRUE = ("true", "1", "yes")
 _FALSE = ("false", "0", "no")
@@ -76,6 +78,7 @@ _FORMATS: dict[str, Callable[[Any], Any]] = {
     "connect_timeout": partial(formats.check_seconds, maximum=MAX_CONNECT_TIMEOUT),
     "read_timeout": partial(formats.check_seconds, maximum=MAX_READ_TIMEOUT),
     "settle": partial(formats.check_seconds, maximum=MAX_SETTLE),
+    "channel_parameter": formats.check_channel_parameter,
 }
 
 
@@ -121,6 +124,10 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True, dict=Tru
     # `ebami apply`: how long health must hold Green after an update before it counts.
     settle: float = DEFAULT_SETTLE
     environments: dict[str, EnvironmentTarget] = msgspec.field(default_factory=dict)
+    # `ebami promote` and `apply --channel`: the SSM parameter that holds a channel's AMI id.
+    channel_parameter: str = DEFAULT_CHANNEL_PARAMETER
+    # `ebami apply --group NAME`: named lists of environments (`[groups] web = ["a", "b"]`).
+    groups: dict[str, list[str]] = msgspec.field(default_factory=dict)
 
     # Where each key's value came from, set by `load_settings` in the instance's __dict__ (a
     # ClassVar is no field, so no settings file can set it); no entry: the default.

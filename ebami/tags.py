@@ -31,6 +31,9 @@ VERIFIED = "ebami:verified"
 VERIFIED_CHECKS = "ebami:verified-checks"
 # On an AMI no environment may be switched to any more (`ebami apply` refuses it).
 REVOKED = "ebami:revoked"
+# Why and when (ISO 8601, UTC) `ebami revoke` revoked it.
+REVOKED_REASON = "ebami:revoked-reason"
+REVOKED_AT = "ebami:revoked-at"
 # On an Elastic Beanstalk environment: the AMI it ran before `ebami apply` switched it, its
 # rollback target (`ebami apply --rollback`), which no prune may remove.
 PREVIOUS_IMAGE_ID = "ebami:previous-image-id"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -43,6 +44,18 @@ class CommandInvocation:
     @property
     def final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+
+@dataclass(frozen=True)
+class ParameterVersion:
+    """One version of a parameter, as GetParameterHistory keeps it."""
+
+    name: str
+    version: int
+    value: str
+    data_type: str
+    modified: datetime | None
+    labels: tuple[str, ...] = ()
 
 
 class Ssm:
@@ -111,6 +124,46 @@ class Ssm:
                     return False
                 raise
         return True
+
+    def parameter_names(self, path: str | None = None) -> list[str]:
+        """The names of the account's plain (String and StringList) parameters, or of those
+        under `path` (recursively); SecureString values are never read."""
+        names: list[str] = []
+        with aws_errors("ssm:DescribeParameters"):
+            filters: list[Any] = [
+                {"Key": "Type", "Option": "Equals", "Values": ["String", "StringList"]}
+            ]
+            if path is not None:
+                filters.append({"Key": "Path", "Option": "Recursive", "Values": [path]})
+            paginator = self._client.get_paginator("describe_parameters")
+            for page in paginator.paginate(ParameterFilters=filters):
+                names += [item["Name"] for item in page.get("Parameters", [])]
+        return names
+
+    def history(self, name: str) -> list[ParameterVersion]:
+        """Every version SSM keeps of the parameter `name`, oldest first; [] when there is no
+        such parameter."""
+        versions: list[ParameterVersion] = []
+        with aws_errors(f"ssm:GetParameterHistory {name}"):
+            try:
+                paginator = self._client.get_paginator("get_parameter_history")
+                for page in paginator.paginate(Name=name):
+                    versions += [
+                        ParameterVersion(
+                            name=name,
+                            version=int(item["Version"]),
+                            value=item.get("Value", ""),
+                            data_type=item.get("DataType", "text"),
+                            modified=item.get("LastModifiedDate"),
+                            labels=tuple(item.get("Labels", ())),
+                        )
+                        for item in page.get("Parameters", [])
+                    ]
+            except ClientError as exc:
+                if _code(exc) == "ParameterNotFound":
+                    return []
+                raise
+        return sorted(versions, key=lambda item: item.version)
 
     def managed_instances(self, instance_ids: Sequence[str]) -> dict[str, ManagedInstance]:
         """Those of `instance_ids` registered with SSM (any ping status), by id."""

@@ -9,7 +9,19 @@ from typing import Annotated
 import typer
 
 from ebami import __version__
-from ebami.cli import apply, build, check, events, lookup, render, sandbox, verify
+from ebami.cli import (
+    apply,
+    build,
+    channels,
+    check,
+    events,
+    lookup,
+    prune,
+    render,
+    sandbox,
+    status,
+    verify,
+)
 from ebami.cli.context import AppContext, OutputFormat
 from ebami.cli.terminal import Terminal
 from ebami.errors import ExitCode
@@ -99,4 +111,8 @@ app.command("verify")(verify.verify)
 app.command("apply")(apply.apply)
 app.command("check")(check.check)
 app.command("events")(events.events)
+app.command("status")(status.status)
+app.command("promote")(channels.promote)
+app.command("revoke")(channels.revoke)
+app.command("prune")(prune.prune)
 app.add_typer(sandbox.app, name="sandbox")

@@ -12,7 +12,7 @@ from ebami.settings import load_settings
 KNOWN_KEYS = (
     "profile, region, platform, release, drivers, instance_type, subnet_id, instance_profile, "
     "ssh_cidrs, ssm_agent, encrypt, kms_key_id, copy_to, share_with, tags, connect_timeout, "
-    "read_timeout, settle, environments"
+    "read_timeout, settle, environments, channel_parameter, groups"
 )
 AL1_RELEASES = (
     "2011.09, 2012.03, 2012.09, 2013.03, 2013.09, 2014.03, 2014.09, 2015.03, 2015.09, 2016.03, "
