@@ -54,14 +54,27 @@ class ApplyOptions:
     allow_unverified: bool = False
     # Seconds the update may take; None: what the update policy allows.
     timeout: float | None = None
+    # The channel (`ebami promote`) whose AMI to switch to, instead of --ami.
+    channel: str | None = None
 
     def __post_init__(self) -> None:
         if self.timeout is not None and not 1 <= self.timeout <= 24 * 3600:
             raise InputError(
                 f"--timeout {self.timeout:g} is out of range: give seconds from 1 to 86400"
             )
-        if self.ami is not None and self.rollback:
-            raise InputError("give --ami AMI or --rollback, not both")
+        chosen = [
+            flag
+            for flag, given in (
+                ("--ami", self.ami is not None),
+                ("--rollback", self.rollback),
+                ("--channel", self.channel is not None),
+            )
+            if given
+        ]
+        if len(chosen) > 1:
+            raise InputError(
+                f"give one of --ami, --rollback and --channel, not {' and '.join(chosen)}"
+            )
 
 
 @dataclass(frozen=True)

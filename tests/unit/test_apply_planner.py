@@ -184,7 +184,8 @@ def test_unreadable_bundles_warn_and_do_not_refuse() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [({"timeout": 0}, "--timeout 0 is out of range"),
-     ({"ami": "ami-1", "rollback": True}, "not both")],
+     ({"ami": "ami-1", "rollback": True}, "not --ami and --rollback"),
+     ({"ami": "ami-1", "channel": "stable"}, "not --ami and --channel")],
 )  # fmt: skip
 def test_options_refused_as_made(options: dict[str, object], message: str) -> None:
     with pytest.raises(InputError, match=message):
