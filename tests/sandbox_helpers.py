@@ -28,13 +28,14 @@ class Sandbox:
     def endpoint(self) -> str:
         return self.info.endpoint
 
-    def client(self, service: str, *, attempts: int = 3) -> Any:
+    def client(self, service: str, *, attempts: int = 3, region: str | None = None) -> Any:
+        """A client of `service` in the sandbox's region, or in `region` (a fleet's second)."""
         # boto3-stubs types `boto3.client` per literal service name; this helper takes any.
         make_client: Callable[..., Any] = boto3.client
         return make_client(
             service,
             endpoint_url=self.endpoint,
-            region_name=self.info.region,
+            region_name=region or self.info.region,
             aws_access_key_id=FAKE_KEY_ID,
             aws_secret_access_key=FAKE_SECRET,
             config=Config(retries={"mode": "standard", "total_max_attempts": attempts}),
@@ -82,6 +83,7 @@ def sandbox_in_process(
     clock: Callable[[], float],
     region: str = "us-east-1",
     faults: Faults | None = None,
+    fleet: int = 0,
 ) -> Iterator[None]:
     """The sandbox's extensions and seed world on moto's in-memory mock, in this process.
 
@@ -105,7 +107,7 @@ def sandbox_in_process(
         try:
             roots = RootStore(directory / "roots")
             runtime.install(runtime.Runtime(roots, faults or Faults(), region, clock=clock))
-            seed(ACCOUNT_ID, region)
+            seed(ACCOUNT_ID, region, fleet=fleet)
             yield
         finally:
             # moto re-creates the backends it holds as the mock stops, and later tests get those

@@ -41,6 +41,14 @@ FailHealthOption = Annotated[
     bool | None,
     typer.Option("--fail-update-health/--pass-update-health", help="Fault: updates end Red."),
 ]
+FailHealthEnvOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--fail-update-health-env",
+        help="Fault: updates of the environment of this name end Red (repeatable).",
+        metavar="NAME",
+    ),
+]
 PendingOption = Annotated[
     int | None,
     typer.Option("--ami-pending-polls", help="Fault: new AMIs stay pending for N polls."),
@@ -53,6 +61,14 @@ StallOption = Annotated[
     ),
 ]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the throttling fault's dice.")]
+FleetOption = Annotated[
+    int,
+    typer.Option(
+        "--fleet",
+        help="Add N environments fleet-01 ... fleet-NN like staging: the first half in the "
+        "sandbox's region, the rest in us-west-2 (us-east-1 when the region is us-west-2).",
+    ),
+]
 
 
 def _require_moto() -> None:
@@ -78,6 +94,7 @@ def _faults(
     fail_health: bool | None,
     pending: int | None,
     stall: bool | None,
+    fail_health_envs: list[str] | None,
 ) -> Faults:
     from ebami.sandbox.faults import Faults
 
@@ -88,6 +105,7 @@ def _faults(
         update_fails_health=fail_health,
         ami_pending_polls=pending,
         update_stalls=stall,
+        update_fails_health_envs=tuple(fail_health_envs) if fail_health_envs else None,
     )
 
 
@@ -100,9 +118,11 @@ def start(
     throttle: ThrottleOption = None,
     ssm_offline: SsmOfflineOption = None,
     fail_update_health: FailHealthOption = None,
+    fail_update_health_env: FailHealthEnvOption = None,
     ami_pending_polls: PendingOption = None,
     stall_updates: StallOption = None,
     seed: SeedOption = 0,
+    fleet: FleetOption = 0,
 ) -> None:
     """Start a sandbox in the background and print the variables that point clients at it.
 
@@ -113,12 +133,18 @@ def start(
     _require_moto()
     app_context = AppContext.of(ctx)
     faults = _faults(
-        app_context, throttle, ssm_offline, fail_update_health, ami_pending_polls, stall_updates
+        app_context,
+        throttle,
+        ssm_offline,
+        fail_update_health,
+        ami_pending_polls,
+        stall_updates,
+        fail_update_health_env,
     )
     folder = _folder(app_context, directory)
     began = time.monotonic()
     info = control.start_background(
-        folder, port=port, region=region, faults=faults, seed=seed,
+        folder, port=port, region=region, faults=faults, seed=seed, fleet=fleet,
         progress=app_context.terminal.progress,
     )  # fmt: skip
     app_context.terminal.success(
@@ -142,6 +168,7 @@ def status(ctx: typer.Context, directory: DirOption = None) -> None:
     """Show the running sandbox, its injected faults and what runs left in it (with their tags)."""
     from ebami.sandbox import control
     from ebami.sandbox.leaks import leak_report
+    from ebami.sandbox.world import describe_fleet, fleet_regions
 
     app_context = AppContext.of(ctx)
     folder = _folder(app_context, directory).path
@@ -153,7 +180,12 @@ def status(ctx: typer.Context, directory: DirOption = None) -> None:
     leaks = leak_report(control.ec2_client(info.endpoint, info.region))
     if app_context.output is OutputFormat.JSON:
         app_context.terminal.out_json(
-            {**info.to_json(), "faults_active": info.faults.active, "leaks": leaks.to_json()}
+            {
+                **info.to_json(),
+                "faults_active": info.faults.active,
+                "fleet_regions": fleet_regions(info.fleet, info.region),
+                "leaks": leaks.to_json(),
+            }
         )
         return
     # One row per kind of leftover: each names its resources with the tags of the run behind them.
@@ -166,6 +198,7 @@ def status(ctx: typer.Context, directory: DirOption = None) -> None:
             ("folder", info.directory),
             ("up", f"{time.time() - info.started:.0f} s"),
             ("faults", "; ".join(info.faults.active) or "none"),
+            ("fleet", describe_fleet(info.fleet, info.region)),
             *leak_rows,
         ]
     )
@@ -244,9 +277,11 @@ def run(
     throttle: ThrottleOption = None,
     ssm_offline: SsmOfflineOption = None,
     fail_update_health: FailHealthOption = None,
+    fail_update_health_env: FailHealthEnvOption = None,
     ami_pending_polls: PendingOption = None,
     stall_updates: StallOption = None,
     seed: SeedOption = 0,
+    fleet: FleetOption = 0,
 ) -> None:
     """Run one command against a sandbox made for it: ebami sandbox run -- ebami lookup"""
     from ebami.sandbox.ephemeral import run_in_sandbox
@@ -254,10 +289,21 @@ def run(
     _require_moto()
     app_context = AppContext.of(ctx)
     faults = _faults(
-        app_context, throttle, ssm_offline, fail_update_health, ami_pending_polls, stall_updates
+        app_context,
+        throttle,
+        ssm_offline,
+        fail_update_health,
+        ami_pending_polls,
+        stall_updates,
+        fail_update_health_env,
     )
     outcome = run_in_sandbox(
-        command, region=region, faults=faults, seed=seed, progress=app_context.terminal.progress
+        command,
+        region=region,
+        faults=faults,
+        seed=seed,
+        fleet=fleet,
+        progress=app_context.terminal.progress,
     )
     if not outcome.leaks.clean:
         app_context.terminal.warn("left behind in the sandbox: " + "; ".join(outcome.leaks.lines()))

@@ -15,9 +15,19 @@ if TYPE_CHECKING:
 
 def load_extensions() -> list[Patch]:
     """Import the modules that register patches (this imports moto); return every patch."""
-    from ebami.sandbox import ec2, elasticbeanstalk, parameters, patching, routes, ssm, throttling
+    from ebami.sandbox import (
+        ec2,
+        elasticbeanstalk,
+        images,
+        parameters,
+        patching,
+        routes,
+        saved_configurations,
+        ssm,
+        throttling,
+    )
 
-    del ec2, elasticbeanstalk, parameters, routes, ssm, throttling  # imported to register
+    del ec2, elasticbeanstalk, images, parameters, routes, saved_configurations, ssm, throttling
     return list(patching.PATCHES)
 
 

@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--region", default="us-east-1")
     serve.add_argument("--seed", type=int, default=0)
     serve.add_argument("--faults", default="{}")
+    serve.add_argument("--fleet", type=int, default=0)
     args = parser.parse_args(argv)
 
     stopping = threading.Event()
@@ -46,6 +47,7 @@ def _serve(args: argparse.Namespace, stopping: threading.Event) -> int:
             region=args.region,
             faults=Faults.from_json(json.loads(args.faults)),
             seed=args.seed,
+            fleet=args.fleet,
         )
         endpoint = server.start()
     except EbamiError as exc:
@@ -54,7 +56,9 @@ def _serve(args: argparse.Namespace, stopping: threading.Event) -> int:
     pid = os.getpid()
     write_state(
         args.dir,
-        SandboxInfo(pid, endpoint, args.region, str(args.dir), server.faults, time.time()),
+        SandboxInfo(
+            pid, endpoint, args.region, str(args.dir), server.faults, time.time(), args.fleet
+        ),
     )
     print(f"ebami sandbox serving at {endpoint}", flush=True)
     try:

@@ -71,6 +71,7 @@ class SandboxInfo:
     directory: str
     faults: Faults
     started: float
+    fleet: int = 0  # the fleet's environments: ebami.sandbox.world.fleet_regions
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -80,6 +81,7 @@ class SandboxInfo:
             "directory": self.directory,
             "faults": self.faults.to_json(),
             "started": self.started,
+            "fleet": self.fleet,
         }
 
     @classmethod
@@ -91,6 +93,7 @@ class SandboxInfo:
             directory=str(data["directory"]),
             faults=Faults.from_json(data.get("faults", {})),
             started=float(data.get("started", 0.0)),
+            fleet=int(data.get("fleet", 0)),
         )
 
 
@@ -136,6 +139,26 @@ def check_region(region: str) -> None:
             f"--region {region} is not a region the sandbox serves: give an AWS region, one of "
             + ", ".join(regions)
         )
+
+
+def check_fleet(fleet: int, faults: Faults) -> None:
+    """Refuse a fleet size out of range, and a per-environment fault naming no environment of
+    the world the sandbox would seed."""
+    from ebami.sandbox import world
+
+    if not 0 <= fleet <= world.FLEET_MAX:
+        raise InputError(
+            f"--fleet {fleet} is out of range: give a number of environments from 0 to "
+            f"{world.FLEET_MAX}"
+        )
+    names = [*world.ENVIRONMENTS, *world.fleet_regions(fleet, world.SECOND_REGION)]
+    for name in faults.update_fails_health_envs:
+        if name not in names:
+            fleet_names = f", or fleet-01 to {names[-1]}" if fleet else " (no --fleet given)"
+            raise InputError(
+                f"--fail-update-health-env {name} names no sandbox environment: give "
+                f"{', '.join(world.ENVIRONMENTS)}{fleet_names}"
+            )
 
 
 def create_folder(folder: Folder) -> None:
@@ -272,6 +295,7 @@ def start_background(
     region: str,
     faults: Faults,
     seed: int,
+    fleet: int = 0,
     timeout: float = START_TIMEOUT,
     progress: Callable[[str], None] = lambda _: None,
     clock: Clock = Clock(),
@@ -286,6 +310,7 @@ def start_background(
     if not 0 <= port <= 65535:
         raise InputError(f"--port {port} is out of range: give 1 to 65535, or 0 for a free port")
     check_region(region)
+    check_fleet(fleet, faults)
     create_folder(folder)
     with folder_lock(directory, progress=progress, clock=clock):
         running = read_state(directory)
@@ -300,6 +325,7 @@ def start_background(
             sys.executable, "-m", "ebami.sandbox", "serve",
             "--dir", str(directory), "--port", str(port), "--region", region,
             "--seed", str(seed), "--faults", json.dumps(faults.to_json()),
+            "--fleet", str(fleet),
         ]  # fmt: skip
         progress(f"starting the sandbox in {directory}")
         with log_path.open("w") as log:

@@ -1,6 +1,7 @@
 """EC2 in the sandbox: instances get a root filesystem and boot their user data; images carry
 the root of the instance they were made from; a fault can keep new images `pending`; a second
-image of a name the account already uses is refused, as AWS refuses it (moto accepts it)."""
+image of a name the account already uses is refused, as AWS refuses it (moto accepts it); a
+deregistered image can no longer launch (moto launches it)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from moto.core.exceptions import ServiceException
+from moto.ec2.exceptions import InvalidAMIIdError
 from moto.ec2.models.amis import Ami, AmiBackend
 from moto.ec2.models.instances import Instance, InstanceBackend
 
@@ -51,6 +53,11 @@ def has_instance_profile(instance: Instance) -> bool:
 
 @hook(InstanceBackend, "run_instances")
 def _run_instances(original: Callable[..., Any], backend: Any, *args: Any, **kwargs: Any) -> Any:
+    image_id = argument(original, "image_id", backend, *args, **kwargs)
+    if image_id and image_id not in backend.amis:
+        # moto's AMI validation lets a deregistered image through (it keeps it among its
+        # deleted ones); AWS refuses it like any unknown image.
+        raise InvalidAMIIdError(str(image_id))
     reservation = original(backend, *args, **kwargs)
     roots = runtime.current().roots
     for instance in reservation.instances:

@@ -175,27 +175,13 @@ def describe_environments(self: EBResponse) -> ActionResult:
 @fill(EBResponse, "DescribeConfigurationSettings")
 def describe_configuration_settings(self: EBResponse) -> ActionResult:
     if self._get_param("TemplateName"):
-        raise InvalidParameterValue("the ebami sandbox has no saved configuration templates")
+        from ebami.sandbox import saved_configurations
+
+        return saved_configurations.describe(self)
     env = _environment(self)
     application = self._get_param("ApplicationName")
     if application and application != env.application:
         raise InvalidParameterValue(f"No Environment found for EnvironmentName = '{env.name}'.")
-    keys = sorted({*DEFAULT_OPTIONS, *env.options, IMAGE_ID})
-    settings = [
-        {
-            "ResourceName": "AWSEBAutoScalingLaunchConfiguration",
-            "Namespace": namespace,
-            "OptionName": name,
-            "Value": env.option_value(namespace, name),
-        }
-        if namespace == environments.LAUNCH_CONFIGURATION
-        else {
-            "Namespace": namespace,
-            "OptionName": name,
-            "Value": env.option_value(namespace, name),
-        }
-        for namespace, name in keys
-    ]
     return ActionResult(
         {
             "ConfigurationSettings": [
@@ -207,11 +193,29 @@ def describe_configuration_settings(self: EBResponse) -> ActionResult:
                     "DeploymentStatus": "deployed",
                     "DateCreated": env.created,
                     "DateUpdated": env.updated,
-                    "OptionSettings": settings,
+                    "OptionSettings": option_settings(env.options, env.image_id),
                 }
             ]
         }
     )
+
+
+def option_settings(options: dict[tuple[str, str], str], image_id: str) -> list[dict[str, str]]:
+    """An environment's or a saved configuration's settings as EB lists them: every option the
+    sandbox knows, its value or the default, and the AMI in effect."""
+    keys = sorted({*DEFAULT_OPTIONS, *options, IMAGE_ID})
+    settings = []
+    for namespace, name in keys:
+        value = (
+            image_id
+            if (namespace, name) == IMAGE_ID
+            else options.get((namespace, name), DEFAULT_OPTIONS.get((namespace, name), ""))
+        )
+        setting = {"Namespace": namespace, "OptionName": name, "Value": value}
+        if namespace == environments.LAUNCH_CONFIGURATION:
+            setting = {"ResourceName": "AWSEBAutoScalingLaunchConfiguration", **setting}
+        settings.append(setting)
+    return settings
 
 
 _UNSUPPORTED_UPDATE = (
@@ -235,8 +239,8 @@ def update_environment(self: EBResponse) -> ActionResult:
             )
     options: dict[tuple[str, str], str] = {}
     for item in self._get_param("OptionSettings", []) or []:
-        options[_known_option(item)] = str(item.get("Value", ""))
-    removed = [_known_option(item) for item in self._get_param("OptionsToRemove", []) or []]
+        options[known_option(item)] = str(item.get("Value", ""))
+    removed = [known_option(item) for item in self._get_param("OptionsToRemove", []) or []]
     state = _state(self)
     sandbox = runtime.current()
     with sandbox.lock:
@@ -257,7 +261,9 @@ def update_environment(self: EBResponse) -> ActionResult:
         return ActionResult(env.to_api())
 
 
-def _known_option(item: dict[str, Any]) -> tuple[str, str]:
+def known_option(item: dict[str, Any]) -> tuple[str, str]:
+    """The (namespace, name) of an option setting; EB's refusal for an option the sandbox does
+    not know."""
     key = (str(item.get("Namespace", "")), str(item.get("OptionName", "")))
     if key not in DEFAULT_OPTIONS and key != IMAGE_ID:
         raise InvalidParameterValue(

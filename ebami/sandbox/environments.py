@@ -238,6 +238,26 @@ class ApplicationVersion:
 
 
 @dataclass
+class SavedConfiguration:
+    """A saved configuration (configuration template): a platform and option values, the AMI
+    among them when the source named one."""
+
+    application: str
+    name: str
+    description: str
+    solution_stack: str
+    platform_arn: str
+    stock_image: str  # the platform's AMI, in effect when no ImageId is set
+    options: dict[tuple[str, str], str]
+    created: datetime
+    updated: datetime
+
+    @property
+    def image_id(self) -> str:
+        return self.options.get(IMAGE_ID) or self.stock_image
+
+
+@dataclass
 class EbState:
     """What the sandbox adds to one moto Elastic Beanstalk backend (one account and region)."""
 
@@ -248,6 +268,8 @@ class EbState:
     events: list[Event] = field(default_factory=list)
     # (application, version label) -> the application version
     versions: dict[tuple[str, str], ApplicationVersion] = field(default_factory=dict)
+    # (application, template name) -> a saved configuration (ebami.sandbox.saved_configurations)
+    templates: dict[tuple[str, str], SavedConfiguration] = field(default_factory=dict)
     _last_event: datetime | None = None
 
     def emit(

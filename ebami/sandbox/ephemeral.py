@@ -27,6 +27,7 @@ from ebami.interrupts import handling
 from ebami.sandbox.control import (
     CLEARED_VARIABLES,
     Clock,
+    check_fleet,
     check_region,
     client_environment,
     ec2_client,
@@ -57,6 +58,7 @@ def run_in_sandbox(
     region: str,
     faults: Faults,
     seed: int,
+    fleet: int = 0,
     progress: Callable[[str], None] = lambda _: None,
 ) -> RunOutcome:
     """Start a sandbox, run `command` against it, stop it; the command's exit code is returned.
@@ -69,10 +71,13 @@ def run_in_sandbox(
             "sandbox run needs a command after '--', such as: ebami sandbox run -- ebami lookup"
         )
     check_region(region)
+    check_fleet(fleet, faults)
     from ebami.sandbox.server import SandboxServer
 
     with tempfile.TemporaryDirectory(prefix="ebami-sandbox-") as directory:
-        server = SandboxServer(Path(directory), region=region, faults=faults, seed=seed)
+        server = SandboxServer(
+            Path(directory), region=region, faults=faults, seed=seed, fleet=fleet
+        )
         started = time.monotonic()
         endpoint = server.start()
         try:

@@ -11,6 +11,7 @@ from ebami.errors import InputError
 ENV_THROTTLE = "EBAMI_SANDBOX_THROTTLE"
 ENV_SSM_OFFLINE = "EBAMI_SANDBOX_SSM_OFFLINE"
 ENV_FAIL_UPDATE_HEALTH = "EBAMI_SANDBOX_FAIL_UPDATE_HEALTH"
+ENV_FAIL_UPDATE_HEALTH_ENVS = "EBAMI_SANDBOX_FAIL_UPDATE_HEALTH_ENVS"  # comma-separated names
 ENV_AMI_PENDING_POLLS = "EBAMI_SANDBOX_AMI_PENDING_POLLS"
 ENV_STALL_UPDATES = "EBAMI_SANDBOX_STALL_UPDATES"
 _FRACTION = "a number: give a fraction such as 0.2"
@@ -25,6 +26,8 @@ class Faults:
     throttle: the fraction of API calls answered with a throttling error (0 to 1).
     ssm_offline: every instance's SSM agent has lost its connection.
     update_fails_health: environment updates end with health Red whatever the AMI.
+    update_fails_health_envs: the same, for the environments of these names only (in any
+        region: the fleet's names are unique across its two regions).
     ami_pending_polls: a new AMI stays `pending` for this many DescribeImages calls.
     update_stalls: an environment update that changes the AMI stays `Updating` after it
         starts and makes no progress until it is aborted.
@@ -35,8 +38,13 @@ class Faults:
     update_fails_health: bool = False
     ami_pending_polls: int = 0
     update_stalls: bool = False
+    update_fails_health_envs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        # JSON gives a list; a tuple keeps the dataclass hashable and comparable.
+        object.__setattr__(
+            self, "update_fails_health_envs", tuple(dict.fromkeys(self.update_fails_health_envs))
+        )
         if not 0.0 <= self.throttle < 1.0:
             raise InputError(
                 f"throttle fraction {self.throttle} is out of range: give a number from 0 to "
@@ -46,6 +54,10 @@ class Faults:
             raise InputError(
                 f"AMI pending polls {self.ami_pending_polls} is negative: give 0 or more"
             )
+
+    def fails_health(self, environment: str) -> bool:
+        """Whether updates of the environment named `environment` end with health Red."""
+        return self.update_fails_health or environment in self.update_fails_health_envs
 
     @property
     def active(self) -> list[str]:
@@ -57,6 +69,9 @@ class Faults:
             phrases.append("SSM agents offline")
         if self.update_fails_health:
             phrases.append("environment updates fail health")
+        elif self.update_fails_health_envs:
+            names = ", ".join(self.update_fails_health_envs)
+            phrases.append(f"environment updates fail health in {names}")
         if self.ami_pending_polls:
             phrases.append(f"new AMIs stay pending for {self.ami_pending_polls} polls")
         if self.update_stalls:
@@ -80,6 +95,7 @@ class Faults:
         update_fails_health: bool | None = None,
         ami_pending_polls: int | None = None,
         update_stalls: bool | None = None,
+        update_fails_health_envs: tuple[str, ...] | None = None,
     ) -> Faults:
         """Flags win over environment variables; unset means no fault."""
         if throttle is None:
@@ -92,7 +108,17 @@ class Faults:
             ami_pending_polls = _number(environ, ENV_AMI_PENDING_POLLS, int, _COUNT) or 0
         if update_stalls is None:
             update_stalls = _flag(environ, ENV_STALL_UPDATES)
-        return cls(throttle, ssm_offline, update_fails_health, ami_pending_polls, update_stalls)
+        if update_fails_health_envs is None:
+            raw = environ.get(ENV_FAIL_UPDATE_HEALTH_ENVS, "")
+            update_fails_health_envs = tuple(n.strip() for n in raw.split(",") if n.strip())
+        return cls(
+            throttle,
+            ssm_offline,
+            update_fails_health,
+            ami_pending_polls,
+            update_stalls,
+            update_fails_health_envs,
+        )
 
 
 def _number(

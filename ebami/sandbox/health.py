@@ -38,7 +38,7 @@ def settle_health(state: EbState, env: SandboxEnvironment, request_id: str = "")
     before = env.health_status
     instances = env.serving_instances
     required = required_drivers(state, env)
-    fault = runtime.current().faults.update_fails_health
+    fault = runtime.current().faults.fails_health(env.name)
     missing: dict[str, tuple[str, ...]] = {}
     for instance_id in instances:
         allowed = allowed_drivers(instance_id)
@@ -61,7 +61,15 @@ def settle_health(state: EbState, env: SandboxEnvironment, request_id: str = "")
         )
     env.instance_health = {iid: "Severe" if iid in failing else "Ok" for iid in instances}
     env.causes = _causes(missing, failing, len(instances))
-    if failing:
+    # Out of an update, fewer instances than the environment runs: its Auto Scaling group could
+    # not launch them (a deregistered AMI). The cause's wording is the sandbox's own.
+    short = max(0, env.instance_count - len(instances)) if env.update is None else 0
+    if short:
+        env.causes.append(
+            f"{short} out of {env.instance_count} instances are missing: Auto Scaling could not "
+            "launch them."
+        )
+    if failing or short:
         env.health, env.health_status = "Red", "Severe"
     else:
         env.health, env.health_status = "Green", "Ok"

@@ -1,8 +1,10 @@
-"""Asking a running sandbox to add a platform version: "AWS shipped a new base AMI", on demand.
+"""Asking a running sandbox to add a platform version ("AWS shipped a new base AMI", on demand)
+or to replace an environment's instance (as its Auto Scaling group does).
 
-The client side of the sandbox's `POST /__ebami__/release` route (ebami.sandbox.catalogue does
-the work inside the server). Like ebami.sandbox.marker, it uses the standard library only (no
-moto, boto3 or botocore) and asks loopback addresses only.
+The client side of the sandbox's control routes `POST /__ebami__/release` (ebami.sandbox.catalogue
+does the work inside the server) and `POST /__ebami__/replace-instance` (ebami.sandbox.scaling).
+Like ebami.sandbox.marker, it uses the standard library only (no moto, boto3 or botocore) and
+asks loopback addresses only.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ebami.sandbox.marker import loopback_url, open_loopback
 
 # The route the sandbox answers on its own port, beside moto's API and the marker.
 RELEASE_PATH = "/__ebami__/release"
+REPLACE_INSTANCE_PATH = "/__ebami__/replace-instance"
 # The fields of the route's answer, all strings.
 RELEASE_FIELDS = (
     "platform_arn",
@@ -41,16 +44,43 @@ def release_platform(
 
     InputError when the sandbox refuses the platform or release (HTTP 400); SandboxError when
     the endpoint is not on a loopback address, cannot be reached or answers otherwise."""
-    url = loopback_url(endpoint, RELEASE_PATH)
+    document = _post(endpoint, RELEASE_PATH, {"platform": platform, "release": release}, timeout)
+    if not all(isinstance(document.get(key), str) for key in RELEASE_FIELDS):
+        raise _unexpected(endpoint, RELEASE_PATH, 200, document)
+    return {key: str(document[key]) for key in RELEASE_FIELDS}
+
+
+def replace_instance(
+    endpoint: str, environment: str, region: str | None = None, *, timeout: float = TIMEOUT
+) -> dict[str, str | None]:
+    """Have the sandbox at `endpoint` terminate one instance of `environment` (in `region`,
+    default the sandbox's) and launch its replacement from the environment's AMI. Returns
+    `terminated` (an instance id), `launched` (the new instance's id, or None when the AMI can
+    no longer launch) and `error` (the ERROR event's message then, else None).
+
+    InputError when the sandbox refuses (no such environment, it is updating); SandboxError as
+    for `release_platform`."""
+    body = {"environment": environment, "region": region}
+    document = _post(endpoint, REPLACE_INSTANCE_PATH, body, timeout)
+    if not isinstance(document.get("terminated"), str) or not all(
+        document.get(key) is None or isinstance(document.get(key), str)
+        for key in ("launched", "error")
+    ):
+        raise _unexpected(endpoint, REPLACE_INSTANCE_PATH, 200, document)
+    return {key: document.get(key) for key in ("terminated", "launched", "error")}
+
+
+def _post(endpoint: str, path: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """POST `body` as JSON to a control route; the answer's JSON object (HTTP 200)."""
+    url = loopback_url(endpoint, path)
     if url is None:
         raise SandboxError(
             f"{endpoint} is not an http(s) endpoint on a loopback address; "
             "a sandbox serves 127.0.0.1 only"
         )
-    body = json.dumps({"platform": platform, "release": release}).encode()
     request = urllib.request.Request(  # noqa: S310 - http(s) only, checked by loopback_url
         url,
-        data=body,
+        data=json.dumps(body).encode(),
         method="POST",
         headers={"Content-Type": "application/json", "Accept": "application/json"},
     )
@@ -69,13 +99,20 @@ def release_platform(
     error = document.get("error") if document is not None else None
     if status == 400 and isinstance(error, str):
         raise InputError(error)
-    if status != 200 or document is None or not _is_answer(document):
-        detail = f": {one_line(error)}" if isinstance(error, str) else ""
-        raise SandboxError(
-            f"the sandbox at {endpoint} answered {RELEASE_PATH} with HTTP {status}{detail}; "
-            "is it an ebami sandbox of this version? see its server.log"
-        )
-    return {key: str(document[key]) for key in RELEASE_FIELDS}
+    if status != 200 or document is None:
+        raise _unexpected(endpoint, path, status, document)
+    return document
+
+
+def _unexpected(
+    endpoint: str, path: str, status: int, document: dict[str, Any] | None
+) -> SandboxError:
+    error = document.get("error") if document is not None else None
+    detail = f": {one_line(error)}" if isinstance(error, str) else ""
+    return SandboxError(
+        f"the sandbox at {endpoint} answered {path} with HTTP {status}{detail}; "
+        "is it an ebami sandbox of this version? see its server.log"
+    )
 
 
 def _json_object(raw: bytes) -> dict[str, Any] | None:
@@ -84,7 +121,3 @@ def _json_object(raw: bytes) -> dict[str, Any] | None:
     except ValueError:
         return None
     return document if isinstance(document, dict) else None
-
-
-def _is_answer(document: dict[str, Any]) -> bool:
-    return all(isinstance(document.get(key), str) for key in RELEASE_FIELDS)

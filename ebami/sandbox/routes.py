@@ -18,13 +18,14 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 from ebami import __version__
 from ebami.errors import InputError, one_line
-from ebami.sandbox import catalogue, runtime
+from ebami.sandbox import catalogue, runtime, scaling
 from ebami.sandbox.marker import MARKER_PATH, loopback_url, marker
 from ebami.sandbox.patching import hook
-from ebami.sandbox.release import RELEASE_PATH
+from ebami.sandbox.release import RELEASE_PATH, REPLACE_INSTANCE_PATH
 
 _MAX_BODY = 64 * 1024
 _RELEASE_KEYS = {"platform", "release"}
+_REPLACE_KEYS = {"environment", "region"}
 
 StartResponse = Callable[..., Any]
 
@@ -41,6 +42,8 @@ def _sandbox_routes(
         return _marker_route(environ, start_response)
     if path == RELEASE_PATH:
         return _release_route(environ, start_response)
+    if path == REPLACE_INSTANCE_PATH:
+        return _replace_instance_route(environ, start_response)
     result: Iterable[bytes] = original(app, environ, start_response)
     return result
 
@@ -59,29 +62,59 @@ def _marker_route(environ: dict[str, Any], start_response: StartResponse) -> Ite
 def _release_route(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
     """`POST {"platform": ALIAS_OR_NAME, "release": RELEASE_OR_NULL}`: 200 with the new version,
     400 with `{"error": ...}` for input the sandbox refuses."""
-    if environ.get("REQUEST_METHOD") != "POST":
-        # Nor OPTIONS: no cross-origin preflight is ever granted, so no web page can post here.
-        return _error(
-            start_response,
-            "405 Method Not Allowed",
-            "the release route answers POST only",
-            ("Allow", "POST"),
-        )
-    if not _from_loopback(environ):
-        return _error(
-            start_response, "403 Forbidden", "the release route answers loopback clients only"
-        )
-    content_type = str(environ.get("CONTENT_TYPE", "")).split(";")[0].strip().lower()
-    if content_type != "application/json":
-        return _error(
-            start_response, "415 Unsupported Media Type", "the release route takes application/json"
-        )
+    refused = _refuse_request(environ, start_response, "the release route")
+    if refused is not None:
+        return refused
     try:
         platform, release = _release_request(environ)
         answer = catalogue.release_version(platform, release)
     except InputError as exc:
         return _error(start_response, "400 Bad Request", exc.message)
     return _json(start_response, "200 OK", answer)
+
+
+def _replace_instance_route(
+    environ: dict[str, Any], start_response: StartResponse
+) -> Iterable[bytes]:
+    """`POST {"environment": NAME, "region": REGION_OR_NULL}`: 200 with what was terminated and
+    launched (`launched` null and `error` set when the AMI can no longer launch), 400 with
+    `{"error": ...}` for input the sandbox refuses."""
+    refused = _refuse_request(environ, start_response, "the replace-instance route")
+    if refused is not None:
+        return refused
+    try:
+        document = _json_body(environ, _REPLACE_KEYS, "environment and region (optional)")
+        environment, region = document.get("environment"), document.get("region")
+        if not isinstance(environment, str) or not environment.strip():
+            raise InputError("give environment: the name of an Elastic Beanstalk environment")
+        if region is not None and not isinstance(region, str):
+            raise InputError("region is a string such as us-west-2, or null for the sandbox's")
+        answer = scaling.replace_instance(environment, region)
+    except InputError as exc:
+        return _error(start_response, "400 Bad Request", exc.message)
+    return _json(start_response, "200 OK", answer)
+
+
+def _refuse_request(
+    environ: dict[str, Any], start_response: StartResponse, route: str
+) -> Iterable[bytes] | None:
+    """The answer to a request a control route refuses whatever its body, or None."""
+    if environ.get("REQUEST_METHOD") != "POST":
+        # Nor OPTIONS: no cross-origin preflight is ever granted, so no web page can post here.
+        return _error(
+            start_response,
+            "405 Method Not Allowed",
+            f"{route} answers POST only",
+            ("Allow", "POST"),
+        )
+    if not _from_loopback(environ):
+        return _error(start_response, "403 Forbidden", f"{route} answers loopback clients only")
+    content_type = str(environ.get("CONTENT_TYPE", "")).split(";")[0].strip().lower()
+    if content_type != "application/json":
+        return _error(
+            start_response, "415 Unsupported Media Type", f"{route} takes application/json"
+        )
+    return None
 
 
 def _from_loopback(environ: dict[str, Any]) -> bool:
@@ -95,7 +128,7 @@ def _from_loopback(environ: dict[str, Any]) -> bool:
     )
 
 
-def _release_request(environ: dict[str, Any]) -> tuple[str, str | None]:
+def _json_body(environ: dict[str, Any], keys: set[str], accepted: str) -> dict[str, Any]:
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -107,10 +140,15 @@ def _release_request(environ: dict[str, Any]) -> tuple[str, str | None]:
     except ValueError:
         raise InputError("the body is not JSON") from None
     if not isinstance(document, dict):
-        raise InputError('the body is not a JSON object: give {"platform": ..., "release": ...}')
-    unknown = sorted(set(document) - _RELEASE_KEYS)
+        raise InputError(f"the body is not a JSON object: give {accepted}")
+    unknown = sorted(set(document) - keys)
     if unknown:
-        raise InputError(f"unknown field {unknown[0]!r}: give platform and release (optional)")
+        raise InputError(f"unknown field {unknown[0]!r}: give {accepted}")
+    return document
+
+
+def _release_request(environ: dict[str, Any]) -> tuple[str, str | None]:
+    document = _json_body(environ, _RELEASE_KEYS, "platform and release (optional)")
     platform, release = document.get("platform"), document.get("release")
     if not isinstance(platform, str) or not platform.strip():
         raise InputError("give platform: an alias such as multicontainer-docker or a full name")

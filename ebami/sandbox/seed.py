@@ -32,16 +32,34 @@ _ASSUME_EC2 = json.dumps(
 )
 
 
-def seed(account_id: str, region: str) -> None:
-    """Create the platforms, base AMIs, the instance profile, the application and environments."""
+def seed(account_id: str, region: str, *, fleet: int = 0) -> None:
+    """Create the platforms, base AMIs, the instance profile, the application and environments;
+    with `fleet`, that many more environments, half of them in a second region, which gets its
+    own platforms, base AMIs and copy of the application (`world.fleet_regions`)."""
+    _instance_profile(account_id)
+    homes = world.fleet_regions(fleet, region)
+    layout: dict[str, list[_Seeded]] = {region: [(n, c, n) for n, c in world.ENVIRONMENTS.items()]}
+    for name, home in homes.items():
+        layout.setdefault(home, []).append(
+            (name, world.ENVIRONMENTS[world.FLEET_LIKE], world.FLEET_LIKE)
+        )
+    for home, seeded in layout.items():
+        _region(account_id, home, seeded)
+
+
+# An environment to seed: its name, its number of instances, and the environment whose update
+# policy it has (a fleet environment has staging's).
+_Seeded = tuple[str, int, str]
+
+
+def _region(account_id: str, region: str, seeded: list[_Seeded]) -> None:
     _internet_route(account_id, region)
     _images(account_id, region)
-    _instance_profile(account_id)
     version = _application_version(account_id, region)
     state = environments.state_of(eb_backends[account_id][region])
     state.platforms = [platform_record(platform, region) for platform in world.PLATFORMS]
     state.versions[(version.application, version.label)] = version
-    _environments(state, account_id, region)
+    _environments(state, account_id, region, seeded)
 
 
 def _internet_route(account_id: str, region: str) -> None:
@@ -163,12 +181,14 @@ def platform_record(platform: world.SeedPlatform, region: str) -> dict[str, Any]
     return {"summary": common, "description": description}
 
 
-def _environments(state: environments.EbState, account_id: str, region: str) -> None:
+def _environments(
+    state: environments.EbState, account_id: str, region: str, seeded: list[_Seeded]
+) -> None:
     backend = eb_backends[account_id][region]
     application = backend.create_application(application_name=world.APPLICATION)
     platform = world.ENVIRONMENT_PLATFORM
     now = datetime.now(timezone.utc)
-    for name, count in world.ENVIRONMENTS.items():
+    for name, count, like in seeded:
         env_id = "e-" + world.short_id(account_id, region, name)
         # The tags Elastic Beanstalk puts on every environment (ListTagsForResource shows them).
         tags = {
@@ -189,7 +209,7 @@ def _environments(state: environments.EbState, account_id: str, region: str) -> 
             stock_image=platform.image_id(region),
             version_label=world.APPLICATION_VERSION,
             instance_count=count,
-            options=dict(world.UPDATE_POLICIES[name]),
+            options=dict(world.UPDATE_POLICIES[like]),
             created=now,
             updated=now,
         )

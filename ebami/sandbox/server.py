@@ -32,12 +32,14 @@ class SandboxServer:
         region: str = DEFAULT_REGION,
         faults: Faults | None = None,
         seed: int = 0,
+        fleet: int = 0,
     ) -> None:
         self.directory = directory
         self.port = port
         self.region = region
         self.faults = faults or Faults()
         self.seed = seed
+        self.fleet = fleet  # more environments: ebami.sandbox.world.fleet_regions
         self._server: ThreadedMotoServer | None = None
 
     @property
@@ -66,7 +68,7 @@ class SandboxServer:
         install_extensions()
         dice = random.Random(self.seed)  # noqa: S311 - the throttling fault's dice, not crypto
         runtime.install(runtime.Runtime(RootStore(self.roots_dir), self.faults, self.region, dice))
-        seed(ACCOUNT_ID, self.region)
+        seed(ACCOUNT_ID, self.region, fleet=self.fleet)
         server = ThreadedMotoServer(ip_address=LISTEN_ADDRESS, port=self.port, verbose=False)
         server.start()
         self._server = server

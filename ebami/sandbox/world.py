@@ -32,6 +32,15 @@ UPDATE_POLICIES: dict[str, dict[tuple[str, str], str]] = {
         (_ROLLING_UPDATE, "MinInstancesInService"): "1",
     },
 }
+# The fleet (`ebami sandbox start --fleet N`): N more environments of the application, each
+# like staging (one instance, rolling updates disabled, the same platform version), named
+# fleet-01 ... fleet-NN. The first half (rounded up) lives in the sandbox's region, the rest in
+# a second region: us-west-2, or us-east-1 when the sandbox's region is us-west-2.
+FLEET_PREFIX = "fleet-"
+FLEET_MAX = 99
+FLEET_LIKE = "staging"
+SECOND_REGION = "us-west-2"
+SECOND_REGION_OF_US_WEST_2 = "us-east-1"
 EC2_ROLE = "aws-elasticbeanstalk-ec2-role"
 PLATFORM_OWNER = "AWSElasticBeanstalk"
 AMAZON_OWNER_ID = "137112412989"
@@ -234,3 +243,31 @@ def short_id(*parts: str, length: int = 10) -> str:
         number, index = divmod(number, len(alphabet))
         chars.append(alphabet[index])
     return "".join(chars)
+
+
+def second_region(region: str) -> str:
+    """The region the second half of a fleet lives in, for a sandbox seeded in `region`."""
+    return SECOND_REGION_OF_US_WEST_2 if region == SECOND_REGION else SECOND_REGION
+
+
+def fleet_regions(count: int, region: str) -> dict[str, str]:
+    """The fleet's environments, fleet-01 ... in order, and the region each lives in."""
+    first_half = (count + 1) // 2
+    return {
+        f"{FLEET_PREFIX}{number:02d}": region if number <= first_half else second_region(region)
+        for number in range(1, count + 1)
+    }
+
+
+def describe_fleet(count: int, region: str) -> str:
+    """One line for `ebami sandbox status`: which fleet environments live in which region."""
+    if not count:
+        return "none"
+    by_region: dict[str, list[str]] = {}
+    for name, home in fleet_regions(count, region).items():
+        by_region.setdefault(home, []).append(name)
+    parts = [
+        f"{names[0]} to {names[-1]} in {home}" if len(names) > 1 else f"{names[0]} in {home}"
+        for home, names in by_region.items()
+    ]
+    return f"{count} environments: " + ", ".join(parts)

@@ -57,10 +57,12 @@ SandboxFactory = Callable[..., Sandbox]
 def make_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxFactory]:
     started: list[Path] = []
 
-    def make(**faults: Any) -> Sandbox:
+    def make(*, fleet: int = 0, **faults: Any) -> Sandbox:
+        """A sandbox with `faults` (Faults' fields) and `fleet` more environments
+        (fleet-01 ...: the first half in us-east-1, the rest in us-west-2)."""
         directory = tmp_path_factory.mktemp("sandbox")
         info = start_background(
-            directory, port=0, region="us-east-1", faults=Faults(**faults), seed=1
+            directory, port=0, region="us-east-1", faults=Faults(**faults), seed=1, fleet=fleet
         )
         started.append(directory)
         return Sandbox(info, directory)

@@ -27,8 +27,9 @@ def pristine_methods() -> dict[str, list[str]]:
         "import json, inspect\n"
         "from moto.elasticbeanstalk.responses import EBResponse\n"
         "from moto.ssm.responses import SimpleSystemManagerResponse\n"
+        "from moto.ec2.responses import EC2Response\n"
         "print(json.dumps({c.__name__: [n for n, _ in inspect.getmembers(c, inspect.isfunction)]"
-        " for c in (EBResponse, SimpleSystemManagerResponse)}))\n"
+        " for c in (EBResponse, SimpleSystemManagerResponse, EC2Response)}))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True

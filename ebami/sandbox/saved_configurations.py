@@ -1,0 +1,215 @@
+"""Elastic Beanstalk saved configurations (configuration templates) in the sandbox.
+
+moto has none of their actions. A saved configuration holds a platform and option values; made
+from an environment (`EnvironmentId`) it keeps the environment's options, its `ImageId` among
+them, as EB does, which is why `ebami prune` must read them: a saved configuration naming an
+AMI can recreate an environment on it. `DescribeApplications` lists them by name under
+`ConfigurationTemplates`; `DescribeConfigurationSettings` with `TemplateName` gives their
+settings in the shape it gives an environment's (without `EnvironmentName` and
+`DeploymentStatus`). The sandbox seeds none.
+
+Shapes are botocore's (`CreateConfigurationTemplate` and `UpdateConfigurationTemplate` answer a
+`ConfigurationSettingsDescription`). "No Configuration Template named 'APP/NAME' found." is EB's
+wording (relayed by SDK users in public issues); the others are the sandbox's own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from moto.core.responses import ActionResult, EmptyResult
+from moto.elasticbeanstalk.responses import EBResponse
+
+from ebami.sandbox import environments, runtime
+from ebami.sandbox.elasticbeanstalk import (
+    InvalidParameterCombination,
+    InvalidParameterValue,
+    known_option,
+    option_settings,
+)
+from ebami.sandbox.environments import EbState, SavedConfiguration
+from ebami.sandbox.patching import fill, replace
+
+
+def _state(self: EBResponse) -> EbState:
+    return environments.state_of(self.elasticbeanstalk_backend)
+
+
+def _application(self: EBResponse) -> str:
+    name = str(self._get_param("ApplicationName") or "")
+    if name not in self.elasticbeanstalk_backend.applications:
+        raise InvalidParameterValue(f"No Application named '{name}' found.")
+    return name
+
+
+def _template(state: EbState, application: str, name: str) -> SavedConfiguration:
+    found = state.templates.get((application, name))
+    if found is None:
+        raise InvalidParameterValue(
+            f"No Configuration Template named '{application}/{name}' found."
+        )
+    return found
+
+
+def description(template: SavedConfiguration) -> dict[str, Any]:
+    """A saved configuration as `ConfigurationSettingsDescription`."""
+    return {
+        "SolutionStackName": template.solution_stack,
+        "PlatformArn": template.platform_arn,
+        "ApplicationName": template.application,
+        "TemplateName": template.name,
+        "Description": template.description,
+        "DateCreated": template.created,
+        "DateUpdated": template.updated,
+        "OptionSettings": option_settings(template.options, template.image_id),
+    }
+
+
+def _platform(state: EbState, *, stack: str = "", arn: str = "") -> tuple[str, str, str]:
+    """(solution stack, platform ARN, stock AMI) of a platform given by stack name or ARN."""
+    for platform in state.platforms:
+        found = platform["description"]
+        if (stack and found["SolutionStackName"] == stack) or (arn and found["PlatformArn"] == arn):
+            stock = next(
+                ami["ImageId"]
+                for ami in found["CustomAmiList"]
+                if ami["VirtualizationType"] == "hvm"
+            )
+            return str(found["SolutionStackName"]), str(found["PlatformArn"]), str(stock)
+    if stack:
+        raise InvalidParameterValue(f"No Solution Stack named '{stack}' found.")
+    raise InvalidParameterValue(f"No Platform found for PlatformArn = '{arn}'.")
+
+
+def _source(self: EBResponse, state: EbState, application: str) -> SavedConfiguration:
+    """What a new saved configuration starts from: an environment, another saved
+    configuration, or a platform (by solution stack or ARN) with no options."""
+    now = datetime.now(timezone.utc)
+    env_id = self._get_param("EnvironmentId")
+    source = self._get_param("SourceConfiguration") or {}
+    stack, arn = self._get_param("SolutionStackName"), self._get_param("PlatformArn")
+    given = [bool(env_id), bool(source), bool(stack or arn)]
+    if sum(given) != 1:
+        raise InvalidParameterCombination(
+            "the ebami sandbox makes a saved configuration from exactly one of EnvironmentId, "
+            "SourceConfiguration, or SolutionStackName/PlatformArn"
+        )
+    if env_id:
+        env = next((e for e in state.environments.values() if e.env_id == env_id), None)
+        if env is None or env.application != application:
+            raise InvalidParameterValue(f"No Environment found for EnvironmentId = '{env_id}'.")
+        # The environment's settings as they are now: its AMI becomes an explicit ImageId.
+        options = {**env.options, environments.IMAGE_ID: env.image_id}
+        return SavedConfiguration(
+            application, "", "", env.solution_stack, env.platform_arn, env.stock_image,
+            options, now, now,
+        )  # fmt: skip
+    if source:
+        origin = _template(
+            state,
+            str(source.get("ApplicationName") or application),
+            str(source.get("TemplateName") or ""),
+        )
+        return SavedConfiguration(
+            application, "", "", origin.solution_stack, origin.platform_arn, origin.stock_image,
+            dict(origin.options), now, now,
+        )  # fmt: skip
+    solution_stack, platform_arn, stock = _platform(state, stack=stack or "", arn=arn or "")
+    return SavedConfiguration(
+        application, "", "", solution_stack, platform_arn, stock, {}, now, now
+    )
+
+
+def _option_changes(self: EBResponse, template: SavedConfiguration) -> None:
+    for key in [known_option(item) for item in self._get_param("OptionsToRemove", []) or []]:
+        template.options.pop(key, None)
+    for item in self._get_param("OptionSettings", []) or []:
+        template.options[known_option(item)] = str(item.get("Value", ""))
+
+
+@fill(EBResponse, "CreateConfigurationTemplate")
+def create_configuration_template(self: EBResponse) -> ActionResult:
+    application = _application(self)
+    name = str(self._get_param("TemplateName") or "")
+    state = _state(self)
+    with runtime.current().lock:
+        if (application, name) in state.templates:
+            raise InvalidParameterValue(
+                f"Configuration Template {name} already exists for application {application}."
+            )
+        template = _source(self, state, application)
+        template.name = name
+        template.description = str(self._get_param("Description") or "")
+        _option_changes(self, template)
+        state.templates[(application, name)] = template
+        return ActionResult(description(template))
+
+
+@fill(EBResponse, "UpdateConfigurationTemplate")
+def update_configuration_template(self: EBResponse) -> ActionResult:
+    application = _application(self)
+    state = _state(self)
+    with runtime.current().lock:
+        template = _template(state, application, str(self._get_param("TemplateName") or ""))
+        _option_changes(self, template)
+        if self._get_param("Description") is not None:
+            template.description = str(self._get_param("Description"))
+        template.updated = datetime.now(timezone.utc)
+        return ActionResult(description(template))
+
+
+@fill(EBResponse, "DeleteConfigurationTemplate")
+def delete_configuration_template(self: EBResponse) -> EmptyResult:
+    application = _application(self)
+    state = _state(self)
+    with runtime.current().lock:
+        template = _template(state, application, str(self._get_param("TemplateName") or ""))
+        del state.templates[(template.application, template.name)]
+    return EmptyResult()
+
+
+def describe(self: EBResponse) -> ActionResult:
+    """`DescribeConfigurationSettings` with `TemplateName` (ebami.sandbox.elasticbeanstalk
+    hands it over)."""
+    if self._get_param("EnvironmentName"):
+        raise InvalidParameterCombination(
+            "You cannot specify both an environment name and a template name."
+        )
+    application = _application(self)
+    with runtime.current().lock:
+        template = _template(_state(self), application, str(self._get_param("TemplateName")))
+        return ActionResult({"ConfigurationSettings": [description(template)]})
+
+
+@replace(
+    EBResponse,
+    "DescribeApplications",
+    gap="moto's applications have no dates, versions or configuration templates, and it ignores "
+    "ApplicationNames",
+)
+def describe_applications(self: EBResponse) -> ActionResult:
+    wanted = self._get_param("ApplicationNames", []) or []
+    state = _state(self)
+    backend = self.elasticbeanstalk_backend
+    found = []
+    with runtime.current().lock:
+        for name, application in backend.applications.items():
+            if wanted and name not in wanted:
+                continue
+            envs = [env for env in state.environments.values() if env.application == name]
+            created = min((env.created for env in envs), default=datetime.now(timezone.utc))
+            found.append(
+                {
+                    "ApplicationArn": application.arn,
+                    "ApplicationName": name,
+                    "Description": "",
+                    "DateCreated": created,
+                    "DateUpdated": created,
+                    "Versions": sorted(label for app, label in state.versions if app == name),
+                    "ConfigurationTemplates": sorted(
+                        template for app, template in state.templates if app == name
+                    ),
+                }
+            )
+    return ActionResult({"Applications": found})
