@@ -89,6 +89,24 @@ def _check(key: str, value: Any) -> Any:
         raise FormatError(key, str(exc)) from None
 
 
+def _check_groups(groups: Mapping[str, list[str]]) -> None:
+    """`[groups]`: each group lists environments (names of [environments.NAME] or of
+    environments), none blank, none twice."""
+    for group, names in groups.items():
+        where = f"groups.{group}"
+        if not group.strip():
+            raise FormatError("groups", "a group has a blank name; name it, such as web")
+        if not names:
+            raise FormatError(
+                where, "the group lists no environment; list [environments.NAME] keys or names"
+            )
+        for name in names:
+            if not name.strip():
+                raise FormatError(where, "a blank environment name; remove it")
+            if names.count(name) > 1:
+                raise FormatError(where, f"{name!r} is listed twice; list each environment once")
+
+
 class EnvironmentTarget(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """A named Elastic Beanstalk environment (`[environments.prod]`), for `--env prod`."""
 
@@ -143,6 +161,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True, dict=Tru
             value = getattr(self, key)
             if key in _FORMATS and value is not None:
                 msgspec.structs.force_setattr(self, key, _check(key, value))
+        _check_groups(self.groups)
         if self.region and self.region in self.copy_to:
             copies = [region for region in self.copy_to if region != self.region]
             msgspec.structs.force_setattr(self, "copy_to", copies)

@@ -21,6 +21,7 @@ from ebami import tags
 from ebami.apply.dockerrun import DriverUse
 from ebami.aws.ec2 import Image
 from ebami.errors import InputError
+from ebami.lifecycle.channels import revoked_text
 from ebami.platforms import Platform, resolve_platform
 
 
@@ -101,8 +102,11 @@ def allowed_drivers(image: Image) -> tuple[str, ...] | None:
     return tags.drivers_of(image.tags)
 
 
-def image_gate(image: Image | None, image_id: str, region: str) -> Gate:
-    data = {"image_id": image_id, "region": region}
+def image_gate(
+    image: Image | None, image_id: str, region: str, *, channel: str | None = None
+) -> Gate:
+    """`channel`: the channel (`apply --channel`) the AMI was read from, if any."""
+    data: dict[str, str | None] = {"image_id": image_id, "region": region}
     if image is None:
         return Gate(
             "image",
@@ -113,10 +117,19 @@ def image_gate(image: Image | None, image_id: str, region: str) -> Gate:
     data |= {"state": image.state, "name": image.name}
     if image.state != "available":
         return Gate("image", Verdict.FAILED, f"{image_id} is {image.state}, not available", data)
-    revoked = image.tags.get(tags.REVOKED)
-    if revoked:
+    if image.tags.get(tags.REVOKED):
+        data |= {
+            "revoked_at": image.tags.get(tags.REVOKED_AT),
+            "revoked_reason": image.tags.get(tags.REVOKED_REASON),
+        }
+        move_on = (
+            f"channel {channel} still names it: ebami revoke --ami {image_id} moves every "
+            "channel off it"
+            if channel
+            else "ebami apply without --ami takes the newest verified AMI that is not revoked"
+        )
         return Gate(
-            "image", Verdict.FAILED, f"{image_id} was revoked ({tags.REVOKED}={revoked})", data
+            "image", Verdict.FAILED, f"{image_id} was {revoked_text(image.tags)}; {move_on}", data
         )
     return Gate("image", Verdict.PASSED, f"{image_id} is available in {region}", data)
 

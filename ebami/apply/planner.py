@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ebami import tags
 from ebami.apply.dockerrun import DriverUse, log_drivers, read_dockerrun
@@ -25,8 +25,12 @@ from ebami.apply.gates import (
 from ebami.apply.policy import UpdatePolicy
 from ebami.aws.ec2 import Image
 from ebami.aws.elasticbeanstalk import Configuration, Environment
-from ebami.errors import EbamiError, InputError, NotFoundError
+from ebami.errors import EbamiError, InputError, NotFoundError, Refused
+from ebami.lifecycle.channels import check_channel_name, environment_release
 from ebami.plan import Instruction, Plan, Ref
+
+if TYPE_CHECKING:
+    from ebami.lifecycle.channels import Channels
 
 
 class PlannerEb(Protocol):
@@ -75,6 +79,8 @@ class ApplyOptions:
             raise InputError(
                 f"give one of --ami, --rollback and --channel, not {' and '.join(chosen)}"
             )
+        if self.channel is not None:
+            check_channel_name(self.channel)
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,8 @@ class ApplyPlan:
     refusal: str | None = None
     unchanged: bool = False
     health_before: str = ""
+    # `--channel`: the SSM parameter the target was read from.
+    channel_parameter: str | None = None
 
 
 class ApplyPlanner:
@@ -108,11 +116,13 @@ class ApplyPlanner:
         ec2: PlannerEc2,
         s3: Callable[[], PlannerS3],
         region: str,
+        channels: Callable[[], Channels] | None = None,
     ) -> None:
         self._eb = eb
         self._ec2 = ec2
         self._s3 = s3
         self._region = region
+        self._channels = channels
 
     def plan(self, name: str, application: str | None, options: ApplyOptions) -> ApplyPlan:
         eb = self._eb
@@ -124,7 +134,11 @@ class ApplyPlanner:
         previous_tag = (
             eb.tags(environment).get(tags.PREVIOUS_IMAGE_ID) if options.rollback else None
         )
-        target = self._target(environment, platform, options, uses, previous_tag)
+        channel_parameter = None
+        if options.channel is not None:
+            target, channel_parameter = self._from_channel(environment, platform, options.channel)
+        else:
+            target = self._target(environment, platform, options, uses, previous_tag)
         image = self._image(target)
         gates = self._gates(image, target, platform, environment, uses, problem, options)
         policy = UpdatePolicy.of(configuration)
@@ -142,7 +156,8 @@ class ApplyPlanner:
             "Platform": f"{platform.name} {platform.version} (OS {platform.os_version})",
             "Current AMI": _shown(current, platform),
             "Target AMI": _shown(target, platform)
-            + (" (the rollback target ebami recorded)" if options.rollback else ""),
+            + (" (the rollback target ebami recorded)" if options.rollback else "")
+            + (f" (channel {options.channel}: {channel_parameter})" if channel_parameter else ""),
             "Instances": instances,
             "Update policy": policy.describe(instances),
             "Deadline": f"{deadline:g} s" + (" (--timeout)" if options.timeout else ""),
@@ -197,6 +212,7 @@ class ApplyPlanner:
             refusal=refusal,
             unchanged=unchanged,
             health_before=health_before,
+            channel_parameter=channel_parameter,
         )
 
     # --- what is read ------------------------------------------------------------------------
@@ -244,6 +260,31 @@ class ApplyPlanner:
             return previous_tag
         return self._newest_fitting(environment, platform, uses)
 
+    def _from_channel(
+        self, environment: Environment, platform: EnvironmentPlatform, channel: str
+    ) -> tuple[str, str]:
+        """The AMI `channel` names for the environment's own platform and release, and the
+        parameter it was read from."""
+        if self._channels is None:
+            raise EbamiError("apply --channel needs the channels; this planner was given none")
+        target = platform.platform
+        release = environment_release(target, platform.os_version) if target else None
+        if target is None or release is None:
+            raise Refused(
+                f"{environment.name} runs {platform.name} (OS {platform.os_version or 'unknown'}),"
+                " not a platform and release ebami bakes for: it has no channel"
+            )
+        channels = self._channels()
+        key = channels.key(target, release, channel)
+        parameter = channels.parameter(key)
+        image_id = channels.current(key)
+        if image_id is None:
+            raise Refused(
+                f"channel {key} has no AMI: {parameter} does not exist or is empty; promote one "
+                f"first: ebami promote --ami AMI --channel {channel}"
+            )
+        return image_id, parameter
+
     def _newest_fitting(
         self,
         environment: Environment,
@@ -278,7 +319,7 @@ class ApplyPlanner:
         problem: str,
         options: ApplyOptions,
     ) -> tuple[Gate, ...]:
-        first = image_gate(image, target, self._region)
+        first = image_gate(image, target, self._region, channel=options.channel)
         if image is None or first.refuses:
             return (first,)
         checks = _checks(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -26,6 +27,9 @@ class Image:
     architecture: str = "x86_64"
     ena_support: bool = False
     owner_alias: str = ""
+    owner_id: str = ""
+    # When EC2 deprecates the AMI (ISO 8601), if a deprecation time is set.
+    deprecation_time: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,22 @@ class Egress:
 
 # States of an AMI that was registered but never became usable.
 UNFINISHED_STATES = ("pending", "failed")
+
+
+@dataclass(frozen=True)
+class LaunchTemplateVersion:
+    """One version of a launch template and the AMI it names (an id, or `resolve:ssm:NAME`)."""
+
+    template_id: str
+    template_name: str
+    version: int
+    image_id: str
+
+
+# The instance states in which an instance still holds on to its AMI (it may start again).
+LIVE_INSTANCE_STATES = ("pending", "running", "stopping", "stopped", "shutting-down")
+# EC2 accepts up to 200 values in one filter.
+FILTER_VALUES = 200
 
 
 @dataclass(frozen=True)
@@ -165,6 +185,12 @@ class Ec2:
                 LaunchPermission={"Add": [{"UserId": account} for account in account_ids]},
             )
 
+    def deprecate_image(self, image_id: str, when: datetime) -> None:
+        """Set the AMI's deprecation time (EC2 rounds it to the minute and refuses a past
+        one); setting it again replaces the earlier time."""
+        with aws_errors(f"ec2:EnableImageDeprecation {image_id}"):
+            self._client.enable_image_deprecation(ImageId=image_id, DeprecateAt=when)
+
     def _own_images(self, call: str, filters: list[Any]) -> list[Image]:
         with aws_errors(call):
             pages = self._client.get_paginator("describe_images").paginate(
@@ -179,6 +205,97 @@ class Ec2:
         for snapshot_id in image.snapshot_ids:
             with aws_errors(f"ec2:DeleteSnapshot {snapshot_id}"):
                 self._client.delete_snapshot(SnapshotId=snapshot_id)
+
+    # --- the estate (ebami status, ebami prune) ------------------------------------------------
+
+    def own_images(self) -> list[Image]:
+        """Every AMI this account owns in the region, in any state, ebami's or not."""
+        return self._own_images("ec2:DescribeImages owner=self", [])
+
+    def own_snapshot_ids(self, snapshot_ids: Sequence[str]) -> set[str]:
+        """Those of `snapshot_ids` that this account owns (the others are not ours to delete)."""
+        owned: set[str] = set()
+        wanted = sorted(set(snapshot_ids))
+        with aws_errors("ec2:DescribeSnapshots owner=self"):
+            paginator = self._client.get_paginator("describe_snapshots")
+            for chunk in _chunks(wanted):
+                for page in paginator.paginate(
+                    OwnerIds=["self"], Filters=[{"Name": "snapshot-id", "Values": chunk}]
+                ):
+                    owned.update(item["SnapshotId"] for item in page.get("Snapshots", []))
+        return owned
+
+    def instances_of_images(self, image_ids: Sequence[str]) -> list[Instance]:
+        """The instances launched from any of `image_ids` that are not terminated (a stopped
+        instance starts again from its volume, but a replacement needs the AMI)."""
+        found: list[Instance] = []
+        with aws_errors("ec2:DescribeInstances image-id"):
+            paginator = self._client.get_paginator("describe_instances")
+            for chunk in _chunks(sorted(set(image_ids))):
+                for page in paginator.paginate(
+                    Filters=[
+                        {"Name": "image-id", "Values": chunk},
+                        {"Name": "instance-state-name", "Values": list(LIVE_INSTANCE_STATES)},
+                    ]
+                ):
+                    for reservation in page.get("Reservations", []):
+                        found.extend(_instance(item) for item in reservation.get("Instances", []))
+        return found
+
+    def launch_template_versions(self) -> list[LaunchTemplateVersion]:
+        """Every version of every launch template in the region (not only the default or the
+        latest: an Auto Scaling group may pin any version)."""
+        versions: list[LaunchTemplateVersion] = []
+        with aws_errors("ec2:DescribeLaunchTemplates"):
+            templates: list[Any] = [
+                item
+                for page in self._client.get_paginator("describe_launch_templates").paginate()
+                for item in page.get("LaunchTemplates", [])
+            ]
+        paginator = self._client.get_paginator("describe_launch_template_versions")
+        for template in templates:
+            template_id = template["LaunchTemplateId"]
+            with aws_errors(f"ec2:DescribeLaunchTemplateVersions {template_id}"):
+                for page in paginator.paginate(LaunchTemplateId=template_id):
+                    versions.extend(
+                        LaunchTemplateVersion(
+                            template_id=template_id,
+                            template_name=item.get("LaunchTemplateName", ""),
+                            version=int(item.get("VersionNumber", 0)),
+                            image_id=item.get("LaunchTemplateData", {}).get("ImageId", ""),
+                        )
+                        for item in page.get("LaunchTemplateVersions", [])
+                    )
+        return versions
+
+    def enabled_regions(self) -> list[str]:
+        """The regions this account may use: without `AllRegions`, DescribeRegions leaves out
+        those not enabled (opt-in regions the account has not opted in to)."""
+        with aws_errors("ec2:DescribeRegions"):
+            response: Any = self._client.describe_regions()
+        return sorted(item["RegionName"] for item in response.get("Regions", []))
+
+    def deregister_image(self, image_id: str) -> bool:
+        """Deregister the AMI (its snapshots stay); False when it was gone already."""
+        with aws_errors(f"ec2:DeregisterImage {image_id}"):
+            try:
+                self._client.deregister_image(ImageId=image_id)
+            except ClientError as exc:
+                if _error_code(exc) in _MISSING_IMAGE - {"InvalidAMIID.Malformed"}:
+                    return False
+                raise
+        return True
+
+    def delete_snapshot(self, snapshot_id: str) -> bool:
+        """Delete the snapshot; False when it was gone already."""
+        with aws_errors(f"ec2:DeleteSnapshot {snapshot_id}"):
+            try:
+                self._client.delete_snapshot(SnapshotId=snapshot_id)
+            except ClientError as exc:
+                if _error_code(exc) == "InvalidSnapshot.NotFound":
+                    return False
+                raise
+        return True
 
     def get_image(self, image_id: str) -> Image:
         """The AMI `image_id`; NotFoundError when it does not exist or is not visible."""
@@ -345,6 +462,14 @@ def _route_target(route: dict[str, Any]) -> str | None:
 _MISSING_INSTANCE = {"InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed"}
 
 
+def _chunks(values: list[str]) -> list[list[str]]:
+    return [values[start : start + FILTER_VALUES] for start in range(0, len(values), FILTER_VALUES)]
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
 def _raise_if_missing(exc: ClientError, codes: set[str], message: str) -> None:
     if exc.response.get("Error", {}).get("Code") in codes:
         raise NotFoundError(message) from exc
@@ -386,6 +511,8 @@ def _image(item: Any) -> Image:
         architecture=item.get("Architecture") or "x86_64",
         ena_support=bool(item.get("EnaSupport")),
         owner_alias=item.get("ImageOwnerAlias", ""),
+        owner_id=item.get("OwnerId", ""),
+        deprecation_time=item.get("DeprecationTime", ""),
     )
 
 

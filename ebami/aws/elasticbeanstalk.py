@@ -62,6 +62,14 @@ class Configuration:
 
 
 @dataclass(frozen=True)
+class SavedConfiguration:
+    """A saved configuration (configuration template) of an application."""
+
+    application: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Event:
     date: datetime
     message: str
@@ -167,6 +175,57 @@ class ElasticBeanstalk:
                 options[key] = str(option.get("Value", ""))
         statuses = tuple(str(item.get("DeploymentStatus", "")) for item in sets)
         return Configuration(options, statuses)
+
+    def environments(self) -> list[Environment]:
+        """Every environment of every application in the region that is not terminated (every
+        page; Launching, Updating and Terminating ones included)."""
+        found: list[Environment] = []
+        with aws_errors("elasticbeanstalk:DescribeEnvironments"):
+            paginator = self._client.get_paginator("describe_environments")
+            for page in paginator.paginate(IncludeDeleted=False):
+                found.extend(
+                    _environment(item)
+                    for item in page.get("Environments", [])
+                    if item.get("Status") != "Terminated"
+                )
+        return found
+
+    def saved_configurations(self) -> list[SavedConfiguration]:
+        """Every saved configuration of every application in the region."""
+        with aws_errors("elasticbeanstalk:DescribeApplications"):
+            response: Any = self._client.describe_applications()
+        return [
+            SavedConfiguration(item["ApplicationName"], str(name))
+            for item in response.get("Applications", [])
+            for name in item.get("ConfigurationTemplates", [])
+        ]
+
+    def image_ids(
+        self,
+        application: str,
+        *,
+        environment: str | None = None,
+        saved_configuration: str | None = None,
+    ) -> tuple[str, ...]:
+        """The `ImageId` of an environment or a saved configuration, in every configuration
+        set Elastic Beanstalk returns (a failed deployment's set too), each once."""
+        request: dict[str, Any] = {"ApplicationName": application}
+        if environment is not None:
+            request["EnvironmentName"] = environment
+        if saved_configuration is not None:
+            request["TemplateName"] = saved_configuration
+        name = environment or f"{application}/{saved_configuration}"
+        with aws_errors(f"elasticbeanstalk:DescribeConfigurationSettings {name}"):
+            response: Any = self._client.describe_configuration_settings(**request)
+        found: dict[str, None] = {}
+        for settings in response.get("ConfigurationSettings", []):
+            for option in settings.get("OptionSettings", []):
+                if (option.get("Namespace"), option.get("OptionName")) == (
+                    LAUNCH_CONFIGURATION,
+                    IMAGE_ID,
+                ) and option.get("Value"):
+                    found[str(option["Value"])] = None
+        return tuple(found)
 
     def update_image(self, environment: Environment, image_id: str | None) -> str:
         """Set the environment's `ImageId` (None: remove the option, back to the platform's

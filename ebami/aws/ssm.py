@@ -140,6 +140,23 @@ class Ssm:
                 names += [item["Name"] for item in page.get("Parameters", [])]
         return names
 
+    def parameter_values(self, path: str) -> dict[str, str]:
+        """The values of the plain (String and StringList) parameters under `path`
+        (recursively), by name: GetParametersByPath answers ten at a time, with their values,
+        where DescribeParameters gives names only (and a GetParameter each)."""
+        values: dict[str, str] = {}
+        with aws_errors(f"ssm:GetParametersByPath {path}"):
+            paginator = self._client.get_paginator("get_parameters_by_path")
+            for page in paginator.paginate(
+                Path=path,
+                Recursive=True,
+                ParameterFilters=[
+                    {"Key": "Type", "Option": "Equals", "Values": ["String", "StringList"]}
+                ],
+            ):
+                values |= {item["Name"]: item.get("Value", "") for item in page["Parameters"]}
+        return values
+
     def history(self, name: str) -> list[ParameterVersion]:
         """Every version SSM keeps of the parameter `name`, oldest first; [] when there is no
         such parameter."""

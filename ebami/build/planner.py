@@ -94,7 +94,7 @@ def plan_build(
     reporter.progress(f"bake key {bake_key.value[:16]}…; looking for an AMI carrying it")
     existing = next(iter(ec2.find_images_by_tag(tags.BAKE_KEY, bake_key.value)), None)
     leftovers = find_leftovers(ec2, cli, reporter) if look_for_leftovers else ()
-    name = ami_name(base, user_data, now)
+    name = ami_name(base, user_data, now, bake_key)
     return BuildPlan(
         region=region,
         base=base,
@@ -165,13 +165,17 @@ def _packages(options: BuildOptions) -> list[str]:
     return []
 
 
-def ami_name(base: BaseAmi, user_data: UserData, now: datetime) -> str:
+def ami_name(base: BaseAmi, user_data: UserData, now: datetime, bake_key: BakeKey) -> str:
+    """`ebami-PLATFORM-RELEASE-VERSION-TIME-KEY`: EC2 refuses a second AMI of one name, and two
+    bakes (other drivers, say) may start in the same second; the bake key's first characters
+    tell them apart."""
     parts = [
         "ebami",
         base.platform,
         user_data.release or user_data.platform.os_family.value,
         base.platform_version or base.image_id,
         now.strftime("%Y%m%dT%H%M%SZ"),
+        bake_key.value[:8],
     ]
     return "-".join(part for part in parts if part)
 

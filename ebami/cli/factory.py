@@ -6,6 +6,8 @@ command imports (botocore, jinja2, the Packer runner...) only what it needs.
 from __future__ import annotations
 
 import gc
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
     from ebami.aws.ec2 import Ec2
     from ebami.aws.elasticbeanstalk import ElasticBeanstalk, Event
     from ebami.aws.s3 import S3
-    from ebami.aws.session import AwsSession
+    from ebami.aws.session import ApiCallCounter, AwsSession
     from ebami.aws.ssm import Ssm
     from ebami.build.options import BuildOptions
     from ebami.build.planner import BuildPlan
@@ -32,18 +34,39 @@ if TYPE_CHECKING:
     from ebami.settings import Settings
     from ebami.verify.planner import VerifyPlan, VerifyPlanner
     from ebami.verify.report import VerifyReport
-    from ebami.waiting import Deadline
+    from ebami.waiting import Deadline, Sleep
 
 # The sandbox's marker answers from loopback at once; a silent loopback port gets no longer.
 MARKER_TIMEOUT = 2.0
 
 
+class _Shared:
+    """What the factories of one command share (`Factory.sibling`): the sandbox marker's
+    answer per endpoint (asked once per run), the endpoints warned about, the API call
+    counter."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.sandboxes: dict[str, bool] = {}
+        self.warned: set[str] = set()
+        self.counter: ApiCallCounter | None = None
+
+
 class Factory:
-    def __init__(self, app: AppContext, settings: Settings) -> None:
+    """Not to be shared between threads (an AWS session keeps one stack of deadlines): a
+    thread makes its own with `sibling`."""
+
+    def __init__(
+        self, app: AppContext, settings: Settings, *, shared: _Shared | None = None
+    ) -> None:
         self.app = app
         self.settings = settings
-        # The sandbox marker's answer per endpoint: asked once per run.
-        self._sandboxes: dict[str, bool] = {}
+        self._shared = shared or _Shared()
+
+    def sibling(self, settings: Settings) -> Factory:
+        """Another factory, for `settings` (another region) or for another thread, sharing this
+        one's sandbox answers, warnings and API call counter."""
+        return Factory(self.app, settings, shared=self._shared)
 
     # --- AWS -----------------------------------------------------------------------------------
 
@@ -52,21 +75,35 @@ class Factory:
         with _loading():
             from ebami.aws.session import ApiCallCounter, AwsSession
 
-            self.app.counter = ApiCallCounter()
+            shared = self._shared
+            with shared.lock:
+                if shared.counter is None:
+                    shared.counter = ApiCallCounter()
+                self.app.counter = shared.counter
             session = AwsSession(
                 profile=self.settings.profile,
                 region=self.settings.region,
-                counter=self.app.counter,
+                counter=shared.counter,
                 connect_timeout=self.settings.connect_timeout,
                 read_timeout=self.settings.read_timeout,
                 on_slow_call=self.app.terminal.progress,
             )
         endpoint = session.endpoint_url
-        if endpoint and self._is_sandbox(endpoint):
-            self.app.terminal.warn(f"sandbox: talking to the ebami sandbox at {endpoint}, not AWS")
-        elif endpoint:
-            self.app.terminal.warn(f"talking to {endpoint}, not to AWS's endpoints")
+        if endpoint and self._first_warning(endpoint):
+            if self._is_sandbox(endpoint):
+                self.app.terminal.warn(
+                    f"sandbox: talking to the ebami sandbox at {endpoint}, not AWS"
+                )
+            else:
+                self.app.terminal.warn(f"talking to {endpoint}, not to AWS's endpoints")
         return session
+
+    def _first_warning(self, endpoint: str) -> bool:
+        """Whether no factory of this command has warned about `endpoint` yet."""
+        with self._shared.lock:
+            first = endpoint not in self._shared.warned
+            self._shared.warned.add(endpoint)
+        return first
 
     @cached_property
     def sandbox(self) -> bool:
@@ -90,10 +127,12 @@ class Factory:
     def _is_sandbox(self, endpoint: str) -> bool:
         from ebami.sandbox import marker
 
-        if endpoint not in self._sandboxes:
-            timeout = min(MARKER_TIMEOUT, self.settings.connect_timeout)
-            self._sandboxes[endpoint] = marker.is_sandbox(endpoint, timeout=timeout)
-        return self._sandboxes[endpoint]
+        shared = self._shared
+        with shared.lock:
+            if endpoint not in shared.sandboxes:
+                timeout = min(MARKER_TIMEOUT, self.settings.connect_timeout)
+                shared.sandboxes[endpoint] = marker.is_sandbox(endpoint, timeout=timeout)
+            return shared.sandboxes[endpoint]
 
     @cached_property
     def ec2(self) -> Ec2:
@@ -259,15 +298,26 @@ class Factory:
 
     def plan_apply(self, name: str, application: str | None, options: ApplyOptions) -> ApplyPlan:
         from ebami.apply.planner import ApplyPlanner
+        from ebami.lifecycle.channels import Channels
 
         planner = ApplyPlanner(
-            eb=self.eb, ec2=self.ec2, s3=lambda: self.s3, region=self.session.region
+            eb=self.eb,
+            ec2=self.ec2,
+            s3=lambda: self.s3,
+            region=self.session.region,
+            channels=lambda: Channels(self.ssm, self.settings.channel_parameter),
         )
         return planner.plan(name, application, options)
 
-    def run_apply(self, plan: ApplyPlan, saved: Callable[[ApplyRecord], None]) -> ApplyRecord:
-        import time
-
+    def run_apply(
+        self,
+        plan: ApplyPlan,
+        saved: Callable[[ApplyRecord], None],
+        *,
+        sleep: Sleep = time.sleep,
+    ) -> ApplyRecord:
+        """Perform and follow `plan`; `sleep` is the pause of its waits (a worker thread's
+        raises KeyboardInterrupt on Ctrl-C: `ebami.apply.fleet.StopSignal`)."""
         from ebami.apply.actions import ApplyActions
         from ebami.apply.run import run_apply
         from ebami.plan import CLEANUP_SECONDS
@@ -280,7 +330,7 @@ class Factory:
             enhanced_health=plan.policy.enhanced_health,
             bounds=self.session.bounded,
             clock=time.monotonic,
-            sleep=time.sleep,
+            sleep=sleep,
             require_health_after_rollback=plan.health_before.startswith("Green"),
         )
         # Every call fits the run's deadlines: the update's (and its rollback's, or abort's,

@@ -11,7 +11,8 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 
@@ -34,6 +35,8 @@ class Terminal:
         stderr = stderr or sys.stderr
         self._stderr = stderr
         self._lock = threading.Lock()
+        # Per thread: the prefix of its lines (`prefixed`).
+        self._thread = threading.local()
         self.plain = bool(environ.get("CI")) or not _isatty(stderr)
         self._no_color = self.plain or "NO_COLOR" in environ
         self._out_is_tty = _isatty(self._stdout) and not environ.get("CI")
@@ -51,6 +54,17 @@ class Terminal:
             highlight=False,
             soft_wrap=True,
         )
+
+    @contextmanager
+    def prefixed(self, name: str) -> Iterator[None]:
+        """Within the block, the lines this thread prints on stderr start with `[name] `: the
+        progress of several environments applied at once interleaves."""
+        previous = getattr(self._thread, "prefix", "")
+        self._thread.prefix = f"[{name}] "
+        try:
+            yield
+        finally:
+            self._thread.prefix = previous
 
     # stderr: progress and diagnostics
     def progress(self, message: str) -> None:
@@ -83,8 +97,12 @@ class Terminal:
     def _say(self, *parts: tuple[str, str]) -> None:
         """One line on stderr: plain text when not on a terminal, styled with rich on one.
 
-        Thread-safe: the AWS session reports slow calls from a watcher thread.
+        Thread-safe: the AWS session reports slow calls from a watcher thread, and environments
+        are applied in threads of their own.
         """
+        prefix = getattr(self._thread, "prefix", "")
+        if prefix:
+            parts = ((prefix, "bold"), *parts)
         with self._lock:
             if self._no_color:
                 self._stderr.write("".join(text for text, _ in parts) + "\n")

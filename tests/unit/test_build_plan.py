@@ -537,3 +537,12 @@ def test_a_copy_to_the_build_region_is_no_copy_wherever_the_region_came_from() -
     assert with_home.bake_key.value == plan(copy_to=("eu-west-1",)).bake_key.value
     packer = variables(with_home, options(copy_to=("us-east-1", "eu-west-1", "eu-west-1")))
     assert packer["ami_regions"] == ["eu-west-1"]
+
+
+def test_two_bakes_started_in_the_same_second_get_different_ami_names() -> None:
+    first = plan()
+    other = plan(drivers=("json-file", "fluentd"))
+    assert first.bake_key != other.bake_key
+    assert first.ami_name != other.ami_name
+    assert first.ami_name.endswith("-" + first.bake_key.value[:8])
+    assert plan().ami_name == first.ami_name  # the same bake at the same time: the same name

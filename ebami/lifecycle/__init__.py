@@ -1,0 +1,1 @@
+"""The AMI lifecycle across the fleet: inventory, protections, prune, channels, revoke."""

@@ -1,0 +1,193 @@
+"""`ebami prune --yes`: the actions the executor calls for a prune plan, and what they did.
+
+Each AMI is one unit: deregister it, then delete its snapshots. Ctrl-C and SIGTERM wait for the
+unit under way to end (the executor then stops before the next one), so no AMI is left
+deregistered with its snapshots forgotten. A failure to delete one AMI or snapshot is reported
+and the rest goes on; what was not removed is listed with the AWS CLI command that finishes
+the job. Each unit's calls fit a deadline of their own, throttling retried until it passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ebami.errors import AwsError, Leftover
+from ebami.interrupts import stoppable
+from ebami.lifecycle.prune import Selection, Verdict
+from ebami.reporting import Reporter
+
+if TYPE_CHECKING:
+    from ebami.aws.session import AwsCli
+    from ebami.lifecycle.protect import Protections
+
+# One AMI and its snapshots, throttling included.
+DELETE_SECONDS = 120.0
+
+
+class DeletingEc2(Protocol):
+    def deregister_image(self, image_id: str) -> bool: ...
+    def delete_snapshot(self, snapshot_id: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class RegionTarget:
+    """Where one region's deletions go, how they fit a deadline, and the CLI's commands."""
+
+    ec2: DeletingEc2
+    bounded: Callable[[float], AbstractContextManager[object]]
+    cli: AwsCli
+
+
+@dataclass(frozen=True)
+class Deleted:
+    region: str
+    image_id: str
+    snapshot_ids: tuple[str, ...]
+    # Deregistered by someone else between the plan and now.
+    already_gone: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "image_id": self.image_id,
+            "snapshot_ids": list(self.snapshot_ids),
+            "already_gone": self.already_gone,
+        }
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Chosen by the plan, found in use when the estate was read again."""
+
+    region: str
+    image_id: str
+    used_by: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"region": self.region, "image_id": self.image_id, "used_by": list(self.used_by)}
+
+
+@dataclass
+class PruneResult:
+    selection: Selection
+    deleted: list[Deleted] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    left_behind: list[Leftover] = field(default_factory=list)
+    interrupted: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dry_run": False,
+            "deleted": [item.to_json() for item in self.deleted],
+            "skipped_in_use": [item.to_json() for item in self.skipped],
+            "left_behind": [item.to_json() for item in self.left_behind],
+            "interrupted": self.interrupted,
+            **self.selection.to_json(),
+        }
+
+    def rows(self) -> list[tuple[str, str]]:
+        """One row per AMI (`ami-... us-east-1`, what became of it), then what was left behind."""
+        deleted = {(item.region, item.image_id): item for item in self.deleted}
+        skipped = {(item.region, item.image_id): item for item in self.skipped}
+        rows: list[tuple[str, str]] = []
+        for decision in self.selection.decisions:
+            label = f"{decision.image.image_id} {decision.image.region}"
+            if decision.key in deleted:
+                rows.append((label, _deleted_line(deleted[decision.key])))
+            elif decision.key in skipped:
+                used_by = "; ".join(skipped[decision.key].used_by)
+                rows.append((label, f"kept: used since the plan was made: {used_by}"))
+            elif decision.verdict is Verdict.DELETE:
+                why = "the run stopped before it" if self.interrupted else "see left behind"
+                rows.append((label, f"not deleted: {why}"))
+            else:
+                rows.append((label, decision.line()))
+        rows += [("left behind", str(leftover)) for leftover in self.left_behind]
+        return rows or [("Nothing to do", "no ebami AMI in these regions")]
+
+
+def _deleted_line(item: Deleted) -> str:
+    snapshots = f" and its snapshot(s) {', '.join(item.snapshot_ids)}" if item.snapshot_ids else ""
+    gone = " (someone had deregistered it already)" if item.already_gone else ""
+    return f"deleted: deregistered{gone}{snapshots}"
+
+
+class PruneActions:
+    """The methods a prune plan's instructions name, for `Executor`."""
+
+    def __init__(
+        self,
+        *,
+        targets: Mapping[str, RegionTarget],
+        reread: Callable[[], Protections],
+        reporter: Reporter,
+        result: PruneResult,
+        seconds: float = DELETE_SECONDS,
+    ) -> None:
+        self._targets = targets
+        self._reread = reread
+        self._reporter = reporter
+        self._seconds = seconds
+        self.result = result
+        self._protected: Protections = {}
+
+    def recheck(self) -> None:
+        """Read every use again: an AMI used since the plan was made is kept (IncompleteInventory
+        stops the run before any deletion)."""
+        self._protected = self._reread()
+
+    def delete_image(self, region: str, image_id: str, snapshot_ids: list[str]) -> None:
+        used_by = self._protected.get((region, image_id))
+        if used_by:
+            self.result.skipped.append(Skipped(region, image_id, tuple(used_by)))
+            self._reporter.warn(
+                f"{region}: {image_id} is used since the plan was made ({'; '.join(used_by)}): kept"
+            )
+            return
+        target = self._targets[region]
+        # Signals wait for the unit: the executor stops before the next AMI, not inside one.
+        with stoppable() as stop, stop.holding(), target.bounded(self._seconds):
+            self._delete(region, image_id, snapshot_ids, target)
+
+    def _delete(
+        self, region: str, image_id: str, snapshot_ids: list[str], target: RegionTarget
+    ) -> None:
+        try:
+            registered = target.ec2.deregister_image(image_id)
+        except AwsError as exc:
+            then = "".join(
+                "; then " + target.cli.command("ec2", "delete-snapshot", "--snapshot-id", snapshot)
+                for snapshot in snapshot_ids
+            )
+            self._leave(
+                Leftover(
+                    f"AMI {image_id} in {region}",
+                    f"not deregistered: {exc.message}",
+                    target.cli.command("ec2", "deregister-image", "--image-id", image_id) + then,
+                )
+            )
+            return
+        deleted: list[str] = []
+        for snapshot_id in snapshot_ids:
+            try:
+                target.ec2.delete_snapshot(snapshot_id)
+            except AwsError as exc:
+                self._leave(
+                    Leftover(
+                        f"snapshot {snapshot_id} of the deregistered AMI {image_id} in {region}",
+                        f"not deleted: {exc.message}",
+                        target.cli.command("ec2", "delete-snapshot", "--snapshot-id", snapshot_id),
+                    )
+                )
+                continue
+            deleted.append(snapshot_id)
+        self.result.deleted.append(
+            Deleted(region, image_id, tuple(deleted), already_gone=not registered)
+        )
+
+    def _leave(self, leftover: Leftover) -> None:
+        self.result.left_behind.append(leftover)
+        self._reporter.warn(f"left behind: {leftover}")

@@ -1,0 +1,394 @@
+"""The estate: this account's ebami AMIs in each region and every use of an AMI id, read-only.
+
+A use is anything that would break, or lose its way back, if the AMI it names were
+deregistered: an environment's `ImageId` (whatever its status, Updating included), a saved
+configuration's, an instance that is not terminated (a stopped one included: a replacement
+needs the AMI), any version of a launch template, a launch configuration, any version of an
+SSM parameter (channels and their history) and an environment's rollback target (its
+`ebami:previous-image-id` tag). `ebami prune` deletes nothing such a use names, and `ebami
+status` shows the same facts.
+
+Only Describe, List and Get calls, every page of each. The regions are read at once, a thread
+each, every call of a region within that region's deadline; when any read fails the inventory
+is incomplete and `read_inventory` raises (`IncompleteInventory`, naming the call): an AMI
+that could not be looked for is no AMI proved unused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Protocol
+
+from ebami import tags
+from ebami.errors import AwsError, EbamiError
+
+if TYPE_CHECKING:
+    from ebami.aws.autoscaling import LaunchConfiguration
+    from ebami.aws.ec2 import Image, Instance, LaunchTemplateVersion
+    from ebami.aws.elasticbeanstalk import Environment, SavedConfiguration
+    from ebami.aws.ssm import ParameterVersion
+
+# An AMI id anywhere in a value: `ami-` and 8 or 17 hex digits (SSM and tag values may hold
+# several, or an id inside JSON).
+AMI_ID = re.compile(r"\bami-(?:[0-9a-f]{17}|[0-9a-f]{8})\b")
+# How long reading one region may take, throttling included.
+READ_SECONDS = 600.0
+
+
+def ami_ids_in(text: str) -> list[str]:
+    """The AMI ids `text` names, in order, each once."""
+    return list(dict.fromkeys(AMI_ID.findall(text)))
+
+
+class UseKind(str, Enum):
+    ENVIRONMENT = "environment"
+    SAVED_CONFIGURATION = "saved-configuration"
+    INSTANCE = "instance"
+    LAUNCH_TEMPLATE = "launch-template"
+    LAUNCH_CONFIGURATION = "launch-configuration"
+    SSM_PARAMETER = "ssm-parameter"
+    ROLLBACK_TARGET = "rollback-target"
+
+
+@dataclass(frozen=True)
+class Use:
+    """One place that names an AMI id: its kind, the region it is in, and where, for people."""
+
+    kind: UseKind
+    image_id: str
+    region: str
+    where: str
+
+
+@dataclass(frozen=True)
+class EstateImage:
+    """An AMI this account owns in `region`, with what ebami's tags say of it."""
+
+    region: str
+    image_id: str
+    name: str
+    state: str
+    created: str
+    owner_id: str
+    tags: dict[str, str] = field(default_factory=dict)
+    snapshot_ids: tuple[str, ...] = ()
+    deprecation_time: str = ""
+
+    @classmethod
+    def of(cls, region: str, image: Image) -> EstateImage:
+        return cls(
+            region=region,
+            image_id=image.image_id,
+            name=image.name,
+            state=image.state,
+            created=image.creation_date,
+            owner_id=image.owner_id,
+            tags=dict(image.tags),
+            snapshot_ids=image.snapshot_ids,
+            deprecation_time=image.deprecation_time,
+        )
+
+    @property
+    def managed(self) -> bool:
+        return self.tags.get(tags.MANAGED) == "true"
+
+    @property
+    def platform(self) -> str:
+        return self.tags.get(tags.PLATFORM, "")
+
+    @property
+    def release(self) -> str:
+        return self.tags.get(tags.RELEASE, "")
+
+    @property
+    def bake_key(self) -> str:
+        return self.tags.get(tags.BAKE_KEY, "")
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.tags.get(tags.VERIFIED))
+
+    @property
+    def revoked(self) -> bool:
+        return bool(self.tags.get(tags.REVOKED))
+
+    @property
+    def created_at(self) -> datetime | None:
+        """The creation time (EC2 writes `2026-11-21T09:30:00.000Z`); None when unreadable."""
+        return parse_time(self.created)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "region": self.region,
+            "image_id": self.image_id,
+            "name": self.name,
+            "state": self.state,
+            "created": self.created,
+            "platform": self.platform,
+            "release": self.release,
+            "bake_key": self.bake_key,
+            "verified": self.tags.get(tags.VERIFIED, ""),
+            "revoked": self.tags.get(tags.REVOKED, ""),
+            "snapshot_ids": list(self.snapshot_ids),
+            "deprecation_time": self.deprecation_time,
+        }
+
+
+@dataclass(frozen=True)
+class EnvironmentFacts:
+    """An Elastic Beanstalk environment as `ebami status` shows it."""
+
+    region: str
+    application: str
+    name: str
+    environment_id: str
+    status: str
+    health: str
+    platform_arn: str
+    # Every ImageId its configuration sets name (two while a deployment failed), if any.
+    image_ids: tuple[str, ...] = ()
+    previous_image_id: str | None = None
+
+    @property
+    def image_id(self) -> str | None:
+        return self.image_ids[0] if self.image_ids else None
+
+
+@dataclass(frozen=True)
+class RegionInventory:
+    region: str
+    # This account's ebami-managed AMIs in the region.
+    images: tuple[EstateImage, ...] = ()
+    uses: tuple[Use, ...] = ()
+    environments: tuple[EnvironmentFacts, ...] = ()
+    # Of the managed AMIs' snapshots, those this account owns.
+    owned_snapshots: frozenset[str] = frozenset()
+    # Snapshot id -> every registered AMI of this account using it, managed or not.
+    snapshot_users: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Inventory:
+    regions: tuple[RegionInventory, ...]
+    # The account the AMIs were read as their owner's (`Owners=self`).
+    account_id: str
+    read_at: datetime
+
+    @property
+    def images(self) -> tuple[EstateImage, ...]:
+        return tuple(image for region in self.regions for image in region.images)
+
+    @property
+    def uses(self) -> tuple[Use, ...]:
+        return tuple(use for region in self.regions for use in region.uses)
+
+    @property
+    def environments(self) -> tuple[EnvironmentFacts, ...]:
+        return tuple(env for region in self.regions for env in region.environments)
+
+    def region(self, name: str) -> RegionInventory:
+        return next(item for item in self.regions if item.region == name)
+
+
+class IncompleteInventory(AwsError):
+    """A read of the estate failed: what it would have found is unknown."""
+
+
+# --- what the reader needs of each service --------------------------------------------------
+
+
+class EstateEc2(Protocol):
+    def own_images(self) -> list[Image]: ...
+    def own_snapshot_ids(self, snapshot_ids: Sequence[str]) -> set[str]: ...
+    def instances_of_images(self, image_ids: Sequence[str]) -> list[Instance]: ...
+    def launch_template_versions(self) -> list[LaunchTemplateVersion]: ...
+
+
+class EstateEb(Protocol):
+    def environments(self) -> list[Environment]: ...
+    def saved_configurations(self) -> list[SavedConfiguration]: ...
+    def image_ids(
+        self,
+        application: str,
+        *,
+        environment: str | None = None,
+        saved_configuration: str | None = None,
+    ) -> tuple[str, ...]: ...
+    def tags(self, environment: Environment) -> dict[str, str]: ...
+
+
+class EstateSsm(Protocol):
+    def parameter_names(self, path: str | None = None) -> list[str]: ...
+    def history(self, name: str) -> list[ParameterVersion]: ...
+
+
+class EstateAutoScaling(Protocol):
+    def launch_configurations(self) -> list[LaunchConfiguration]: ...
+
+
+@dataclass(frozen=True)
+class RegionSources:
+    """The readers of one region and what makes its calls fit a deadline."""
+
+    region: str
+    ec2: EstateEc2
+    eb: EstateEb
+    ssm: EstateSsm
+    autoscaling: EstateAutoScaling
+    bounded: Callable[[float], AbstractContextManager[object]]
+
+
+def read_inventory(
+    sources: Sequence[RegionSources],
+    *,
+    now: datetime,
+    seconds: float = READ_SECONDS,
+    report: Callable[[str], None] | None = None,
+) -> Inventory:
+    """Read every region of `sources` at once; IncompleteInventory when any read failed."""
+
+    def read(source: RegionSources) -> RegionInventory:
+        with source.bounded(seconds):
+            found = read_region(source)
+        if report is not None:
+            report(
+                f"{source.region}: {len(found.images)} ebami AMI(s), {len(found.uses)} use(s) "
+                f"of AMI ids, {len(found.environments)} environment(s)"
+            )
+        return found
+
+    with ThreadPoolExecutor(max_workers=max(1, len(sources))) as pool:
+        futures = [(source.region, pool.submit(read, source)) for source in sources]
+        results: list[RegionInventory] = []
+        for region, future in futures:
+            try:
+                results.append(future.result())
+            except EbamiError as exc:
+                raise IncompleteInventory(f"reading the estate in {region}: {exc.message}") from exc
+    owners = sorted({image.owner_id for item in results for image in item.images})
+    return Inventory(tuple(results), owners[0] if len(owners) == 1 else "", now)
+
+
+def read_region(source: RegionSources) -> RegionInventory:
+    """One region's managed AMIs, uses and environments (the calls in the module docstring)."""
+    region = source.region
+    own = [image for image in source.ec2.own_images() if image.state != "deregistered"]
+    managed = sorted(
+        (EstateImage.of(region, image) for image in own if image.tags.get(tags.MANAGED) == "true"),
+        key=lambda image: (image.created, image.image_id),
+    )
+    users: dict[str, list[str]] = {}
+    for image in own:
+        for snapshot_id in image.snapshot_ids:
+            users.setdefault(snapshot_id, []).append(image.image_id)
+    snapshots = [snapshot_id for image in managed for snapshot_id in image.snapshot_ids]
+    owned = source.ec2.own_snapshot_ids(snapshots) if snapshots else set()
+
+    uses: list[Use] = []
+    environments = _environments(source, uses)
+    for saved in source.eb.saved_configurations():
+        for value in source.eb.image_ids(saved.application, saved_configuration=saved.name):
+            uses += _uses(
+                UseKind.SAVED_CONFIGURATION,
+                value,
+                region,
+                f"saved configuration {saved.application}/{saved.name}",
+            )
+    if managed:
+        for instance in source.ec2.instances_of_images([image.image_id for image in managed]):
+            uses += _uses(
+                UseKind.INSTANCE,
+                instance.image_id,
+                region,
+                f"instance {instance.instance_id} ({instance.state})",
+            )
+    for template in source.ec2.launch_template_versions():
+        uses += _uses(
+            UseKind.LAUNCH_TEMPLATE,
+            template.image_id,
+            region,
+            f"launch template {template.template_id} ({template.template_name}) "
+            f"version {template.version}",
+        )
+    for configuration in source.autoscaling.launch_configurations():
+        uses += _uses(
+            UseKind.LAUNCH_CONFIGURATION,
+            configuration.image_id,
+            region,
+            f"launch configuration {configuration.name}",
+        )
+    for name in source.ssm.parameter_names():
+        history = source.ssm.history(name)
+        for version in history:
+            current = " (current)" if version is history[-1] else ""
+            uses += _uses(
+                UseKind.SSM_PARAMETER,
+                version.value,
+                region,
+                f"SSM parameter {name} version {version.version}{current}",
+            )
+    return RegionInventory(
+        region=region,
+        images=tuple(managed),
+        uses=tuple(sorted(uses, key=lambda use: (list(UseKind).index(use.kind), use.where))),
+        environments=tuple(environments),
+        owned_snapshots=frozenset(owned),
+        snapshot_users={key: tuple(value) for key, value in sorted(users.items())},
+    )
+
+
+def _environments(source: RegionSources, uses: list[Use]) -> list[EnvironmentFacts]:
+    found: list[EnvironmentFacts] = []
+    region = source.region
+    for environment in sorted(
+        source.eb.environments(), key=lambda item: (item.application, item.name)
+    ):
+        image_ids = source.eb.image_ids(environment.application, environment=environment.name)
+        for value in image_ids:
+            uses += _uses(
+                UseKind.ENVIRONMENT,
+                value,
+                region,
+                f"environment {environment.name} ({environment.status}) ImageId",
+            )
+        previous = source.eb.tags(environment).get(tags.PREVIOUS_IMAGE_ID) or None
+        if previous is not None:
+            uses += _uses(
+                UseKind.ROLLBACK_TARGET,
+                previous,
+                region,
+                f"rollback target of environment {environment.name}",
+            )
+        found.append(
+            EnvironmentFacts(
+                region=region,
+                application=environment.application,
+                name=environment.name,
+                environment_id=environment.environment_id,
+                status=environment.status,
+                health=environment.health,
+                platform_arn=environment.platform_arn,
+                image_ids=image_ids,
+                previous_image_id=previous,
+            )
+        )
+    return found
+
+
+def _uses(kind: UseKind, value: str, region: str, where: str) -> list[Use]:
+    return [Use(kind, image_id, region, where) for image_id in ami_ids_in(value)]
+
+
+def parse_time(text: str) -> datetime | None:
+    """An ISO 8601 time as AWS writes it (`Z` or an offset); None when it is not one."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None

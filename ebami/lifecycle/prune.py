@@ -1,0 +1,344 @@
+"""`ebami prune`'s choice: which ebami AMIs to deregister (and which snapshots to delete with
+them) and which to keep, each with its reasons. A pure function of the inventory, the
+protections, the rules and the time; then the plan that carries it out.
+
+The choice is made per bake (the `ebami:bake-key` tag: an AMI and its copies in other regions
+share it; a managed AMI without one is a bake of its own) within each platform and release:
+
+- the `keep` newest verified bakes stay (verified: any of its AMIs carries `ebami:verified`;
+  a revoked bake does not count, since nothing may use it any more);
+- so does an unverified bake newer than the newest verified one (it awaits `ebami verify`),
+  and any bake younger than `older_than_days`;
+- the AMIs of every other bake are deleted, except one that anything still uses (see
+  `ebami.lifecycle.protect`), which is kept and listed with the uses; also kept: one that is
+  still pending, and one whose creation time cannot be read.
+
+Only `ebami:managed` AMIs owned by the account are ever deleted. A snapshot goes with its AMI
+only when this account owns it and no AMI that stays registered uses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from ebami.plan import Instruction, Plan
+
+if TYPE_CHECKING:
+    from ebami.lifecycle.inventory import EstateImage, Inventory
+    from ebami.lifecycle.protect import Protections
+
+DEFAULT_KEEP = 3
+# A week: a bake younger than that may still be on its way through verify and staging.
+DEFAULT_OLDER_THAN_DAYS = 7
+MAX_KEEP = 1000
+MAX_OLDER_THAN_DAYS = 3650
+
+
+@dataclass(frozen=True)
+class PruneRules:
+    keep: int = DEFAULT_KEEP
+    older_than_days: int = DEFAULT_OLDER_THAN_DAYS
+
+    def describe(self) -> str:
+        return (
+            f"per platform and release: the {self.keep} newest verified bake(s), unverified "
+            f"bakes newer than those, bakes under {self.older_than_days} day(s) old, and every "
+            "AMI in use"
+        )
+
+
+class Verdict(str, Enum):
+    DELETE = "delete"
+    KEEP = "keep"
+    # Chosen for deletion by the rules, kept because something uses it.
+    PROTECTED = "protected"
+
+
+@dataclass(frozen=True)
+class Decision:
+    image: EstateImage
+    verdict: Verdict
+    # Why the rules keep or delete its bake (a protected AMI's: why it was a candidate).
+    reasons: tuple[str, ...]
+    # What uses it (protections), kept or not.
+    used_by: tuple[str, ...] = ()
+    # Deleted with the AMI; and those of its snapshots that stay, with why.
+    snapshots: tuple[str, ...] = ()
+    snapshots_kept: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.image.region, self.image.image_id)
+
+    def line(self) -> str:
+        """`delete: older than ...`, `protected: environment prod (Ready) ImageId; ...`."""
+        if self.verdict is Verdict.PROTECTED:
+            return "protected: " + "; ".join(self.used_by)
+        used = f"; used by {'; '.join(self.used_by)}" if self.used_by else ""
+        return f"{self.verdict.value}: {'; '.join(self.reasons)}{used}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.image.to_json(),
+            "verdict": self.verdict.value,
+            "reasons": list(self.reasons),
+            "used_by": list(self.used_by),
+            "snapshots_deleted_with_it": list(self.snapshots),
+            "snapshots_kept": [
+                {"snapshot_id": snapshot_id, "reason": why}
+                for snapshot_id, why in self.snapshots_kept
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Selection:
+    rules: PruneRules
+    decisions: tuple[Decision, ...] = ()
+
+    def of(self, verdict: Verdict) -> tuple[Decision, ...]:
+        return tuple(item for item in self.decisions if item.verdict is verdict)
+
+    @property
+    def deleted(self) -> tuple[Decision, ...]:
+        return self.of(Verdict.DELETE)
+
+    def counts(self) -> str:
+        return (
+            f"{len(self.decisions)} ebami AMI(s): {len(self.deleted)} to delete, "
+            f"{len(self.of(Verdict.KEEP))} kept, {len(self.of(Verdict.PROTECTED))} protected"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rules": {"keep": self.rules.keep, "older_than_days": self.rules.older_than_days},
+            "amis": [item.to_json() for item in self.decisions],
+        }
+
+
+@dataclass
+class _Bake:
+    key: str
+    images: list[EstateImage] = field(default_factory=list)
+
+    @property
+    def created(self) -> datetime:
+        return min(_created(image) for image in self.images)
+
+    @property
+    def newest(self) -> datetime:
+        return max(_created(image) for image in self.images)
+
+    @property
+    def verified(self) -> bool:
+        return any(image.verified for image in self.images)
+
+    @property
+    def revoked(self) -> bool:
+        return any(image.revoked for image in self.images)
+
+
+def _created(image: EstateImage) -> datetime:
+    # An image without a readable time is kept before bakes are made (`_never_deleted`).
+    return image.created_at or datetime.max.replace(tzinfo=timezone.utc)
+
+
+def select(
+    inventory: Inventory, protected: Protections, rules: PruneRules, now: datetime
+) -> Selection:
+    decisions: dict[tuple[str, str], Decision] = {}
+    groups: dict[tuple[str, str], dict[str, _Bake]] = {}
+    for image in inventory.images:
+        refusal = _never_deleted(image, inventory.account_id)
+        if refusal is not None:
+            decisions[(image.region, image.image_id)] = Decision(
+                image, Verdict.KEEP, (refusal,), tuple(protected.get(_key(image), ()))
+            )
+            continue
+        bakes = groups.setdefault((image.platform, image.release), {})
+        bake_key = image.bake_key or f"{image.region}/{image.image_id}"
+        bakes.setdefault(bake_key, _Bake(bake_key)).images.append(image)
+
+    for (platform, release), bakes in groups.items():
+        label = " ".join(part for part in (platform or "(no platform tag)", release) if part)
+        for bake, verdict, why in _judge(list(bakes.values()), rules, now, label):
+            for image in bake.images:
+                used_by = tuple(protected.get(_key(image), ()))
+                if verdict is Verdict.DELETE and used_by:
+                    decision = Decision(image, Verdict.PROTECTED, (why,), used_by)
+                elif verdict is Verdict.DELETE and image.state == "pending":
+                    decision = Decision(image, Verdict.KEEP, ("pending (being made)",), used_by)
+                else:
+                    decision = Decision(image, verdict, (why,), used_by)
+                decisions[_key(image)] = decision
+
+    ordered = sorted(decisions.values(), key=_order)
+    return Selection(rules, tuple(_with_snapshots(ordered, inventory)))
+
+
+def _key(image: EstateImage) -> tuple[str, str]:
+    return (image.region, image.image_id)
+
+
+def _order(decision: Decision) -> tuple[str, str, str, str, str]:
+    image = decision.image
+    return (image.region, image.platform, image.release, image.created, image.image_id)
+
+
+def _never_deleted(image: EstateImage, account_id: str) -> str | None:
+    """Why the image is no candidate whatever the rules say, if it is none."""
+    if not image.managed:
+        return "not ebami-managed (no ebami:managed=true tag)"
+    if not account_id or image.owner_id != account_id:
+        return f"owned by account {image.owner_id or '(unknown)'}, not by this one"
+    if image.created_at is None:
+        return f"creation time {image.created!r} unreadable"
+    return None
+
+
+def _judge(
+    bakes: list[_Bake], rules: PruneRules, now: datetime, label: str
+) -> list[tuple[_Bake, Verdict, str]]:
+    ordered = sorted(bakes, key=lambda bake: (bake.created, bake.key), reverse=True)
+    good = [bake for bake in ordered if bake.verified and not bake.revoked]
+    rank = {bake.key: number for number, bake in enumerate(good[: rules.keep], 1)}
+    newest_verified = good[0].created if good else None
+    young = timedelta(days=rules.older_than_days)
+    judged: list[tuple[_Bake, Verdict, str]] = []
+    for bake in ordered:
+        age = (now - bake.newest).total_seconds() / 86400
+        if bake.key in rank:
+            why = f"verified bake {rank[bake.key]} of the {rules.keep} kept for {label}"
+            judged.append((bake, Verdict.KEEP, why))
+        elif (
+            not bake.verified
+            and not bake.revoked
+            and (newest_verified is None or bake.created > newest_verified)
+        ):
+            judged.append(
+                (
+                    bake,
+                    Verdict.KEEP,
+                    f"unverified, newer than any verified bake of {label}: awaiting ebami verify",
+                )
+            )
+        elif now - bake.newest < young:
+            judged.append(
+                (bake, Verdict.KEEP, f"{age:.1f} day(s) old, younger than {rules.older_than_days}")
+            )
+        elif bake.revoked:
+            judged.append((bake, Verdict.DELETE, f"revoked, {age:.1f} day(s) old"))
+        elif bake.verified:
+            judged.append(
+                (
+                    bake,
+                    Verdict.DELETE,
+                    f"older than the {rules.keep} newest verified bake(s) of {label}, "
+                    f"{age:.1f} day(s) old",
+                )
+            )
+        else:
+            judged.append(
+                (
+                    bake,
+                    Verdict.DELETE,
+                    f"unverified, older than the newest verified bake of {label}, "
+                    f"{age:.1f} day(s) old",
+                )
+            )
+    return judged
+
+
+def _with_snapshots(decisions: list[Decision], inventory: Inventory) -> list[Decision]:
+    """Each deleted AMI with the snapshots deleted after it: owned by this account and used by
+    no AMI that stays registered. A snapshot two deleted AMIs share goes with the later one
+    (in the order of the plan), once neither AMI is registered."""
+    deleted = {item.key for item in decisions if item.verdict is Verdict.DELETE}
+    last_user: dict[tuple[str, str], tuple[str, str]] = {}
+    for item in decisions:
+        if item.verdict is Verdict.DELETE:
+            for snapshot_id in item.image.snapshot_ids:
+                last_user[(item.image.region, snapshot_id)] = item.key
+    result: list[Decision] = []
+    for item in decisions:
+        if item.verdict is not Verdict.DELETE:
+            result.append(item)
+            continue
+        region = inventory.region(item.image.region)
+        going: list[str] = []
+        staying: list[tuple[str, str]] = []
+        for snapshot_id in item.image.snapshot_ids:
+            others = [
+                image_id
+                for image_id in region.snapshot_users.get(snapshot_id, ())
+                if image_id != item.image.image_id
+            ]
+            staying_users = [
+                image_id for image_id in others if (region.region, image_id) not in deleted
+            ]
+            if snapshot_id not in region.owned_snapshots:
+                staying.append((snapshot_id, "not owned by this account"))
+            elif staying_users:
+                staying.append((snapshot_id, f"also used by {', '.join(staying_users)}"))
+            elif last_user[(region.region, snapshot_id)] != item.key:
+                staying.append((snapshot_id, f"also used by {', '.join(others)}; deleted after it"))
+            else:
+                going.append(snapshot_id)
+        result.append(
+            Decision(
+                item.image,
+                item.verdict,
+                item.reasons,
+                item.used_by,
+                tuple(going),
+                tuple(staying),
+            )
+        )
+    return result
+
+
+# --- the plan --------------------------------------------------------------------------------
+
+
+def prune_plan(selection: Selection, regions: Sequence[str]) -> Plan:
+    """Deregister each chosen AMI and delete its snapshots, region by region, after a fresh
+    read of the estate (anything used since this plan was made is skipped)."""
+    facts: dict[str, Any] = {
+        "Regions": ", ".join(regions),
+        "Rules": selection.rules.describe(),
+        "AMIs": selection.counts(),
+    }
+    for decision in selection.decisions:
+        facts[f"{decision.image.image_id} {decision.image.region}"] = decision.line()
+    deleted = selection.deleted
+    if not deleted:
+        return Plan("prune", facts)
+    instructions = [
+        Instruction(
+            "recheck",
+            "reading the estate again: an AMI used since this plan was made is kept",
+        )
+    ]
+    for decision in deleted:
+        image = decision.image
+        snapshots = (
+            f" and delete its snapshot(s) {', '.join(decision.snapshots)}"
+            if decision.snapshots
+            else ""
+        )
+        instructions.append(
+            Instruction(
+                "delete_image",
+                f"{image.region}: deregister {image.image_id} ({image.name}){snapshots}",
+                {
+                    "region": image.region,
+                    "image_id": image.image_id,
+                    "snapshot_ids": list(decision.snapshots),
+                },
+            )
+        )
+    return Plan("prune", facts, tuple(instructions))

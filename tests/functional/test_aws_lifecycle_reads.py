@@ -1,0 +1,215 @@
+"""The estate's readers against the sandbox in this process (moto and ebami's extensions): every
+kind of use is found, a failed read makes the inventory incomplete, and the deleting calls
+treat what is gone already as gone. Then `ebami prune`'s refusals of bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from ebami.aws.autoscaling import AutoScaling
+from ebami.aws.ec2 import Ec2
+from ebami.aws.elasticbeanstalk import ElasticBeanstalk
+from ebami.aws.ssm import Ssm
+from ebami.cli.main import main
+from ebami.errors import AwsError, ExitCode
+from ebami.lifecycle.inventory import (
+    IncompleteInventory,
+    RegionSources,
+    UseKind,
+    read_inventory,
+    read_region,
+)
+from ebami.sandbox import world
+from tests.sandbox_helpers import FakeClock, sandbox_in_process
+
+REGION = "us-east-1"
+APP = world.APPLICATION
+LAUNCH = "aws:autoscaling:launchconfiguration"
+STOCK = world.ENVIRONMENT_PLATFORM.image_id(REGION)
+
+
+def unbounded(seconds: float) -> AbstractContextManager[object]:
+    return nullcontext()
+
+
+def client(service: str) -> Any:
+    make: Any = boto3.client
+    return make(service, region_name=REGION)
+
+
+def sources() -> RegionSources:
+    return RegionSources(
+        region=REGION,
+        ec2=Ec2(client("ec2")),
+        eb=ElasticBeanstalk(client("elasticbeanstalk")),
+        ssm=Ssm(client("ssm")),
+        autoscaling=AutoScaling(client("autoscaling")),
+        bounded=unbounded,
+    )
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    with sandbox_in_process(tmp_path, monkeypatch, clock=FakeClock(), region=REGION):
+        yield
+
+
+def managed_ami(ec2: Any, name: str) -> tuple[str, str]:
+    """An ebami AMI made from an instance of the stock AMI: its id and its snapshot's."""
+    instance = ec2.run_instances(ImageId=STOCK, MinCount=1, MaxCount=1)["Instances"][0]
+    image_id = ec2.create_image(InstanceId=instance["InstanceId"], Name=name)["ImageId"]
+    ec2.terminate_instances(InstanceIds=[instance["InstanceId"]])
+    ec2.create_tags(
+        Resources=[image_id],
+        Tags=[{"Key": "ebami:managed", "Value": "true"}, {"Key": "ebami:bake-key", "Value": name}],
+    )
+    image = ec2.describe_images(ImageIds=[image_id])["Images"][0]
+    (snapshot,) = [item["Ebs"]["SnapshotId"] for item in image["BlockDeviceMappings"]]
+    return image_id, snapshot
+
+
+def test_every_kind_of_use_is_read(sandbox: None) -> None:
+    ec2, eb, ssm = client("ec2"), client("elasticbeanstalk"), client("ssm")
+    used, snapshot = managed_ami(ec2, "used-image")
+    spare, _ = managed_ami(ec2, "spare-image")
+    unmanaged = ec2.create_image(
+        InstanceId=ec2.run_instances(ImageId=STOCK, MinCount=1, MaxCount=1)["Instances"][0][
+            "InstanceId"
+        ],
+        Name="not-ebami",
+    )["ImageId"]
+
+    stopped = ec2.run_instances(ImageId=used, MinCount=1, MaxCount=1)["Instances"][0]
+    ec2.stop_instances(InstanceIds=[stopped["InstanceId"]])
+    template = ec2.create_launch_template(
+        LaunchTemplateName="web", LaunchTemplateData={"ImageId": used}
+    )["LaunchTemplate"]["LaunchTemplateId"]
+    ec2.create_launch_template_version(
+        LaunchTemplateId=template, LaunchTemplateData={"ImageId": STOCK}
+    )
+    client("autoscaling").create_launch_configuration(
+        LaunchConfigurationName="web-lc", ImageId=used, InstanceType="t3.micro"
+    )
+    ssm.put_parameter(Name="/ebami/x/stable", Value=used, Type="String")
+    ssm.put_parameter(Name="/ebami/x/stable", Value=STOCK, Type="String", Overwrite=True)
+    ssm.put_parameter(Name="/notes", Value=f"old: {used}, new: {STOCK}", Type="StringList")
+    eb.create_configuration_template(
+        ApplicationName=APP,
+        TemplateName="base",
+        SolutionStackName=world.ENVIRONMENT_PLATFORM.solution_stack,
+        OptionSettings=[{"Namespace": LAUNCH, "OptionName": "ImageId", "Value": used}],
+    )
+    prod = eb.describe_environments(EnvironmentNames=["prod"])["Environments"][0]
+    eb.update_tags_for_resource(
+        ResourceArn=prod["EnvironmentArn"],
+        TagsToAdd=[{"Key": "ebami:previous-image-id", "Value": used}],
+    )
+
+    found = read_region(sources())
+
+    assert sorted(image.image_id for image in found.images) == sorted([used, spare])
+    assert unmanaged not in {image.image_id for image in found.images}
+    assert snapshot in found.owned_snapshots
+    assert found.snapshot_users[snapshot] == (used,)
+    uses = {(use.kind, use.where) for use in found.uses if use.image_id == used}
+    launch_template = f"launch template {template} (web) version 1"
+    assert uses == {
+        (UseKind.SAVED_CONFIGURATION, f"saved configuration {APP}/base"),
+        (UseKind.INSTANCE, f"instance {stopped['InstanceId']} (stopped)"),
+        (UseKind.LAUNCH_TEMPLATE, launch_template),
+        (UseKind.LAUNCH_CONFIGURATION, "launch configuration web-lc"),
+        (UseKind.SSM_PARAMETER, "SSM parameter /ebami/x/stable version 1"),
+        (UseKind.SSM_PARAMETER, "SSM parameter /notes version 1 (current)"),
+        (UseKind.ROLLBACK_TARGET, "rollback target of environment prod"),
+    }
+    stock_uses = {use.where for use in found.uses if use.image_id == STOCK}
+    assert "SSM parameter /ebami/x/stable version 2 (current)" in stock_uses
+    assert f"launch template {template} (web) version 2" in stock_uses
+    assert "environment staging (Ready) ImageId" in stock_uses
+    assert not [use for use in found.uses if use.image_id == spare]
+    by_name = {env.name: env for env in found.environments}
+    assert by_name["prod"].previous_image_id == used
+    assert by_name["staging"].image_id == STOCK
+    assert by_name["staging"].status == "Ready"
+
+
+def test_a_failed_read_makes_the_inventory_incomplete(sandbox: None) -> None:
+    ssm_client = client("ssm")
+    stubbed = Stubber(ssm_client)
+    stubbed.add_client_error(
+        "describe_parameters", "AccessDeniedException", "not allowed", http_status_code=400
+    )
+    region = sources()
+    with stubbed, pytest.raises(IncompleteInventory) as failed:
+        read_inventory(
+            [
+                RegionSources(
+                    REGION,
+                    region.ec2,
+                    region.eb,
+                    Ssm(ssm_client),
+                    region.autoscaling,
+                    unbounded,
+                )
+            ],
+            now=datetime.now(timezone.utc),
+        )
+    assert failed.value.message == (
+        "reading the estate in us-east-1: ssm:DescribeParameters: access denied (not allowed); "
+        "grant the caller this permission"
+    )
+    assert failed.value.exit_code == ExitCode.AWS
+
+
+def test_deleting_what_is_gone_already_is_no_error(sandbox: None) -> None:
+    ec2 = client("ec2")
+    image_id, snapshot = managed_ami(ec2, "to-delete")
+    wrapper = Ec2(ec2)
+    assert wrapper.deregister_image(image_id) is True
+    assert wrapper.deregister_image(image_id) is False
+    assert wrapper.delete_snapshot(snapshot) is True
+    assert wrapper.delete_snapshot(snapshot) is False
+
+
+def test_a_snapshot_in_use_is_refused(sandbox: None) -> None:
+    ec2 = client("ec2")
+    _, snapshot = managed_ami(ec2, "in-use")
+    with pytest.raises(AwsError, match=r"InvalidSnapshot\.InUse"):
+        Ec2(ec2).delete_snapshot(snapshot)
+
+
+# --- ebami prune's input ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["--keep", "0"], "--keep 0 is out of range: give a number of bakes from 1 to 1000"),
+        (["--older-than", "-1"], "--older-than -1 is out of range: give days from 0 to 3650"),
+        (
+            ["--regions", "eu-west-1,moon"],
+            "--regions: 'moon' is not an AWS region name; accepted: an AWS region name such as "
+            "us-east-1, eu-central-2 or us-gov-west-1",
+        ),
+        (
+            ["--regions", "eu-west-1", "--all-regions"],
+            "--regions and --all-regions exclude each other: give one of them",
+        ),
+    ],
+)
+def test_bad_input_is_refused_before_any_call(
+    argv: list[str], line: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # a call would fail otherwise
+    assert main(["--region", REGION, "prune", *argv]) == ExitCode.USAGE
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [f"error: {line}"]

@@ -1,0 +1,420 @@
+"""Channels: parameter names built and parsed back, the previous value's rules, promote's plans
+and refusals, and `apply --channel`'s target."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from ebami import tags
+from ebami.apply.planner import ApplyOptions, ApplyPlanner
+from ebami.aws.ec2 import Image
+from ebami.aws.ssm import ParameterVersion
+from ebami.errors import InputError, NotFoundError, Refused
+from ebami.lifecycle.channels import (
+    ChannelActions,
+    ChannelKey,
+    Channels,
+    PromotePlanner,
+    check_channel_name,
+    previous_value,
+)
+from ebami.plan import Executor
+from ebami.platforms import resolve_platform
+from ebami.sandbox import world
+from tests.helpers import RecordingReporter
+from tests.unit.apply_fakes import STOCK, PlannerWorld
+
+DEFAULT = "/ebami/{platform}/{release}/{channel}"
+STABLE = "/ebami/multicontainer-docker/2017.09/stable"
+AL1 = resolve_platform("multicontainer-docker")
+
+
+def ami(image_id: str, state: str = "available", **tagged: str) -> Image:
+    ours = {
+        tags.MANAGED: "true",
+        tags.PLATFORM: "multicontainer-docker",
+        tags.PLATFORM_VERSION: "2.8.4",
+        tags.RELEASE: "2017.09",
+        tags.DRIVERS: "json-file syslog awslogs fluentd none",
+        tags.VERIFIED: "2026-11-01T00:00:00Z",
+    }
+    merged = {key: value for key, value in {**ours, **tagged}.items() if value}
+    return Image(image_id, image_id, state, "2026-11-01T00:00:00.000Z", merged, ())
+
+
+@dataclass
+class FakeSsm:
+    """Parameters with their history (oldest first, as (value, data type)); `calls` records
+    every call, reads and writes."""
+
+    parameters: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+
+    def parameter_value(self, name: str) -> str | None:
+        self.calls.append(("GetParameter", name))
+        versions = self.parameters.get(name)
+        return versions[-1][0] if versions else None
+
+    def parameter_values(self, path: str) -> dict[str, str]:
+        self.calls.append(("GetParametersByPath", path))
+        return {
+            name: versions[-1][0]
+            for name, versions in self.parameters.items()
+            if name.startswith(path.rstrip("/") + "/")
+        }
+
+    def history(self, name: str) -> list[ParameterVersion]:
+        self.calls.append(("GetParameterHistory", name))
+        return [
+            ParameterVersion(name, number, value, data_type, None)
+            for number, (value, data_type) in enumerate(self.parameters.get(name, []), 1)
+        ]
+
+    def publish_image_id(self, name: str, image_id: str) -> int:
+        self.calls.append(("PutParameter", (name, image_id)))
+        self.parameters.setdefault(name, []).append((image_id, "aws:ec2:image"))
+        return len(self.parameters[name])
+
+    def delete_parameter(self, name: str) -> bool:
+        self.calls.append(("DeleteParameter", name))
+        return self.parameters.pop(name, None) is not None
+
+    def writes(self) -> list[tuple[str, Any]]:
+        return [call for call in self.calls if call[0] in ("PutParameter", "DeleteParameter")]
+
+
+def channel(*values: str, data_type: str = "aws:ec2:image") -> list[tuple[str, str]]:
+    return [(value, data_type) for value in values]
+
+
+@dataclass
+class FakeEc2:
+    """AMIs by id; `own` are this account's. `calls` records every call."""
+
+    images: dict[str, Image] = field(default_factory=dict)
+    foreign: set[str] = field(default_factory=set)
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+
+    def get_image(self, image_id: str) -> Image:
+        self.calls.append(("DescribeImages", image_id))
+        if image_id not in self.images:
+            raise NotFoundError(f"AMI {image_id} does not exist")
+        return self.images[image_id]
+
+    def find_own_images_by_tag(self, key: str, value: str) -> list[Image]:
+        self.calls.append(("DescribeImages", f"tag:{key}={value}"))
+        return [
+            image
+            for image in self.images.values()
+            if image.image_id not in self.foreign and image.tags.get(key) == value
+        ]
+
+    def tag_resources(self, resource_ids: list[str], tags: dict[str, str]) -> None:
+        self.calls.append(("CreateTags", (resource_ids, dict(tags))))
+
+    def deprecate_image(self, image_id: str, when: datetime) -> None:
+        self.calls.append(("EnableImageDeprecation", (image_id, when)))
+
+
+def images(*found: Image) -> dict[str, Image]:
+    return {image.image_id: image for image in found}
+
+
+# --- names -------------------------------------------------------------------------------------
+
+
+def test_names_are_built_and_parsed_back() -> None:
+    channels = Channels(FakeSsm(), DEFAULT)
+    key = channels.key(AL1, "2017.09", "stable")
+    assert key == ChannelKey("multicontainer-docker", "2017.09", "stable")
+    assert channels.parameter(key) == STABLE
+    assert channels.key_of(STABLE) == key
+    assert channels.prefix == "/ebami"
+    assert str(key) == "stable (multicontainer-docker 2017.09)"
+    # Not a channel: another level count, another prefix, a channel name ebami refuses.
+    assert channels.key_of("/ebami/multicontainer-docker/stable") is None
+    assert channels.key_of("/other/multicontainer-docker/2017.09/stable") is None
+    assert channels.key_of("/ebami/ecs-al2/2/" + "x" * 65) is None
+
+
+def test_a_pattern_without_platform_and_release() -> None:
+    channels = Channels(FakeSsm(), "/amis/web-{channel}")
+    key = channels.key(AL1, "2017.09", "canary")
+    assert key == ChannelKey(None, None, "canary")
+    assert channels.parameter(key) == "/amis/web-canary"
+    assert channels.key_of("/amis/web-canary") == key
+    assert channels.prefix == "/amis"
+    # A placeholder named twice must hold the same value both times.
+    twice = Channels(FakeSsm(), "/{channel}/x/{channel}")
+    assert twice.prefix == "/"
+    assert twice.key_of("/a/x/a") == ChannelKey(None, None, "a")
+    assert twice.key_of("/a/x/b") is None
+
+
+@pytest.mark.parametrize("name", ["", "st able", "a/b", "x" * 65, "stäble"])
+def test_bad_channel_names_are_refused(name: str) -> None:
+    with pytest.raises(InputError) as exc:
+        check_channel_name(name)
+    assert str(exc.value) == (
+        f"--channel {name!r} is not a channel name; use 1 to 64 letters, digits, '_', '.' or "
+        "'-' (such as stable)"
+    )
+
+
+def test_all_lists_every_channel_under_the_prefix() -> None:
+    ssm = FakeSsm(
+        {
+            STABLE: channel("ami-a"),
+            "/ebami/ecs-al2/2/canary": channel("ami-b"),
+            "/ebami/ecs-al2/latest": channel("ami-c"),  # not a channel name
+            "/elsewhere/x/y/z": channel("ami-d"),
+        }
+    )
+    found = Channels(ssm, DEFAULT).all()
+    assert [(state.parameter, state.key, state.image_id) for state in found] == [
+        ("/ebami/ecs-al2/2/canary", ChannelKey("ecs-al2", "2", "canary"), "ami-b"),
+        (STABLE, ChannelKey("multicontainer-docker", "2017.09", "stable"), "ami-a"),
+    ]
+    assert ssm.calls == [("GetParametersByPath", "/ebami")]
+
+
+# --- the previous value ------------------------------------------------------------------------
+
+
+def test_the_previous_value_skips_what_cannot_be_used() -> None:
+    ec2 = FakeEc2(
+        images(
+            ami("ami-good"),
+            ami("ami-revoked", **{tags.REVOKED: "true"}),
+            ami("ami-pending", "pending"),
+            ami("ami-now"),
+        )
+    )
+    history = Channels(
+        FakeSsm(
+            {
+                STABLE: channel(
+                    "ami-older",
+                    "ami-good",
+                    "ami-gone",
+                    "ami-revoked",
+                    "ami-pending",
+                    "ami-now",
+                    "ami-revoked",
+                    "ami-now",
+                )
+            }
+        ),
+        DEFAULT,
+    ).history(ChannelKey("multicontainer-docker", "2017.09", "stable"))
+    previous = previous_value(history, lambda image_id: _or_none(ec2, image_id))
+    assert previous.version is not None
+    assert (previous.version.version, previous.image_id) == (2, "ami-good")
+    assert [(item.version, item.image_id, item.reason) for item in previous.skipped] == [
+        (7, "ami-revoked", "revoked"),
+        (5, "ami-pending", "pending"),
+        (4, "ami-revoked", "revoked"),
+        (3, "ami-gone", "no longer exists"),
+    ]
+    assert previous.skipped_text().startswith("skipped version 7 ami-revoked (revoked); ")
+    # Each AMI is looked up once, however often the history names it.
+    assert [call for call in ec2.calls if call[1] == "ami-revoked"] == [
+        ("DescribeImages", "ami-revoked")
+    ]
+
+
+def test_no_previous_value() -> None:
+    assert previous_value([], lambda image_id: None).version is None
+    only_same = [ParameterVersion("p", n, "ami-a", "aws:ec2:image", None) for n in (1, 2)]
+    assert previous_value(only_same, lambda image_id: ami(image_id)).version is None
+
+
+def _or_none(ec2: FakeEc2, image_id: str) -> Image | None:
+    try:
+        return ec2.get_image(image_id)
+    except NotFoundError:
+        return None
+
+
+# --- promote -----------------------------------------------------------------------------------
+
+
+def promoter(ec2: FakeEc2, ssm: FakeSsm) -> PromotePlanner:
+    return PromotePlanner(ec2=ec2, channels=Channels(ssm, DEFAULT), region="us-east-1")
+
+
+def test_promote_plans_one_write_and_executes_it() -> None:
+    ec2, ssm = FakeEc2(images(ami("ami-a"), ami("ami-b"))), FakeSsm({STABLE: channel("ami-a")})
+    plan = promoter(ec2, ssm).plan("ami-b", "stable")
+    assert (plan.parameter, plan.current, plan.current_version, plan.unchanged) == (
+        STABLE, "ami-a", 1, False,
+    )  # fmt: skip
+    assert [(step.action, dict(step.params)) for step in plan.steps.instructions] == [
+        ("publish", {"parameter": STABLE, "image_id": "ami-b"})
+    ]
+    assert ssm.writes() == []  # planning reads only
+    outputs = Executor(ChannelActions(ec2, ssm), RecordingReporter()).execute(plan.steps)
+    assert outputs == {"version": 2}
+    assert ssm.writes() == [("PutParameter", (STABLE, "ami-b"))]
+
+
+def test_promote_to_the_value_it_has_is_unchanged() -> None:
+    ec2, ssm = FakeEc2(images(ami("ami-a"))), FakeSsm({STABLE: channel("ami-a")})
+    plan = promoter(ec2, ssm).plan("ami-a", "stable")
+    assert plan.unchanged
+    assert plan.steps.instructions == ()
+    assert "already names ami-a: nothing to do" in plan.steps.notes[-1]
+
+
+def test_an_al2_ami_without_release_tag_goes_to_the_platforms_only_release() -> None:
+    al2 = ami("ami-al2", **{tags.PLATFORM: "ecs-al2", tags.RELEASE: ""})
+    plan = promoter(FakeEc2(images(al2)), FakeSsm()).plan("ami-al2", "stable")
+    assert (plan.parameter, plan.current, plan.current_version) == (
+        "/ebami/ecs-al2/2/stable",
+        None,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("image", "foreign", "reason"),
+    [
+        (None, False, "ami-b does not exist in us-east-1 or is not shared with this account"),
+        (ami("ami-b", **{tags.MANAGED: ""}), False,
+         "ami-b is not an AMI ebami made (no ebami:managed=true tag)"),
+        (ami("ami-b"), True,
+         "ami-b belongs to another account: only this account's AMIs qualify"),
+        (ami("ami-b", "pending"), False, "ami-b cannot be promoted: it is pending, not available"),
+        (ami("ami-b", **{tags.VERIFIED: ""}), False,
+         "ami-b cannot be promoted: it is not verified (no ebami:verified tag): run ebami "
+         "verify --ami ami-b"),
+        (ami("ami-b", **{tags.REVOKED: "true", tags.REVOKED_REASON: "CVE-1",
+                         tags.REVOKED_AT: "2026-11-22T10:00:00Z"}), False,
+         "ami-b cannot be promoted: revoked at 2026-11-22T10:00:00Z: CVE-1; promote a verified "
+         "AMI that is not revoked"),
+        (ami("ami-b", **{tags.PLATFORM: "windows"}), False,
+         "ami-b has no ebami:platform tag ebami knows: which channel it belongs to is unknown"),
+    ],
+    ids=["missing", "unmanaged", "foreign", "pending", "unverified", "revoked", "platform"],
+)  # fmt: skip
+def test_promote_refusals(image: Image | None, foreign: bool, reason: str) -> None:
+    found = images(image) if image else {}
+    ec2, ssm = FakeEc2(found, {"ami-b"} if foreign else set()), FakeSsm({STABLE: channel("ami-a")})
+    with pytest.raises(Refused) as exc:
+        promoter(ec2, ssm).plan("ami-b", "stable")
+    assert str(exc.value) == reason
+    assert ssm.writes() == []
+
+
+def test_promote_refuses_a_text_parameter_ssm_cannot_convert() -> None:
+    ec2, ssm = FakeEc2(images(ami("ami-b"))), FakeSsm({STABLE: channel("x", data_type="text")})
+    with pytest.raises(Refused, match="exists with data type text, and SSM cannot change"):
+        promoter(ec2, ssm).plan("ami-b", "stable")
+
+
+def test_promote_previous_steps_back_and_says_what_it_skipped() -> None:
+    ec2 = FakeEc2(images(ami("ami-a"), ami("ami-b"), ami("ami-c", **{tags.REVOKED: "true"})))
+    ssm = FakeSsm({STABLE: channel("ami-a", "ami-c", "ami-b")})
+    plan = promoter(ec2, ssm).plan_previous(AL1, "2017.09", "stable")
+    assert (plan.image_id, plan.current) == ("ami-a", "ami-b")
+    assert plan.previous is not None
+    assert plan.steps.facts["Previous"] == "ami-a (version 1)"
+    assert plan.steps.notes == ("skipped version 2 ami-c (revoked)",)
+    assert [dict(step.params) for step in plan.steps.instructions] == [
+        {"parameter": STABLE, "image_id": "ami-a"}
+    ]
+
+
+def test_promote_previous_refusals() -> None:
+    ec2 = FakeEc2(images(ami("ami-b")))
+    with pytest.raises(Refused) as exc:
+        promoter(ec2, FakeSsm()).plan_previous(AL1, "2017.09", "stable")
+    assert str(exc.value) == (
+        f"channel stable (multicontainer-docker 2017.09) has no value ({STABLE} does not exist): "
+        "nothing to step back to; promote an AMI first: ebami promote --ami AMI --channel stable"
+    )
+    with pytest.raises(Refused) as exc:
+        promoter(ec2, FakeSsm({STABLE: channel("ami-gone", "ami-b")})).plan_previous(
+            AL1, "2017.09", "stable"
+        )
+    assert str(exc.value) == (
+        f"channel stable (multicontainer-docker 2017.09) has no earlier usable value in "
+        f"{STABLE}'s history (skipped version 1 ami-gone (no longer exists)); promote an AMI "
+        "instead: ebami promote --ami AMI --channel stable"
+    )
+
+
+# --- apply --channel ---------------------------------------------------------------------------
+
+
+def apply_world(*found: Image) -> PlannerWorld:
+    stock = Image(STOCK, "stock", "available", "2018-01-18", {}, (), owner_alias="amazon")
+    return PlannerWorld(bundle=world.dockerrun_bundle(), images=images(stock, *found))
+
+
+def apply_planner(found: PlannerWorld, ssm: FakeSsm) -> ApplyPlanner:
+    return ApplyPlanner(
+        eb=found,
+        ec2=found,
+        s3=lambda: found,
+        region="us-east-1",
+        channels=lambda: Channels(ssm, DEFAULT),
+    )
+
+
+def test_apply_channel_resolves_the_environments_own_platform_and_release() -> None:
+    ssm = FakeSsm({STABLE: channel("ami-a")})
+    found = apply_world(ami("ami-a"), ami("ami-newer"))
+    plan = apply_planner(found, ssm).plan("prod", None, ApplyOptions(channel="stable"))
+    assert (plan.target, plan.refusal, plan.channel_parameter) == ("ami-a", None, STABLE)
+    assert plan.steps.facts["Target AMI"] == f"ami-a (channel stable: {STABLE})"
+    assert ssm.calls == [("GetParameter", STABLE)]
+
+
+def test_apply_channel_without_a_value_is_refused() -> None:
+    with pytest.raises(Refused) as exc:
+        apply_planner(apply_world(), FakeSsm()).plan("prod", None, ApplyOptions(channel="stable"))
+    assert str(exc.value) == (
+        f"channel stable (multicontainer-docker 2017.09) has no AMI: {STABLE} does not exist or "
+        "is empty; promote one first: ebami promote --ami AMI --channel stable"
+    )
+
+
+def test_apply_refuses_a_revoked_ami_naming_the_reason_and_the_way_on() -> None:
+    revoked = ami(
+        "ami-b",
+        **{tags.REVOKED: "true", tags.REVOKED_REASON: "CVE-2026-1",
+           tags.REVOKED_AT: "2026-11-22T10:00:00Z"},
+    )  # fmt: skip
+    found = apply_world(revoked)
+    ssm = FakeSsm({STABLE: channel("ami-b")})
+    by_channel = apply_planner(found, ssm).plan("prod", None, ApplyOptions(channel="stable"))
+    assert by_channel.refusal == (
+        "image gate: ami-b was revoked at 2026-11-22T10:00:00Z: CVE-2026-1; channel stable "
+        "still names it: ebami revoke --ami ami-b moves every channel off it"
+    )
+    by_id = apply_planner(found, ssm).plan("prod", None, ApplyOptions(ami="ami-b"))
+    assert by_id.refusal == (
+        "image gate: ami-b was revoked at 2026-11-22T10:00:00Z: CVE-2026-1; ebami apply "
+        "without --ami takes the newest verified AMI that is not revoked"
+    )
+    assert by_id.steps.instructions == ()
+
+
+def test_the_default_choice_skips_a_revoked_ami() -> None:
+    newest_revoked = Image(
+        "ami-c", "c", "available", "2026-11-30T00:00:00.000Z",
+        {**ami("ami-c").tags, tags.REVOKED: "true"}, (),
+    )  # fmt: skip
+    found = apply_world(ami("ami-a"), newest_revoked)
+    plan = apply_planner(found, FakeSsm()).plan("prod", None, ApplyOptions())
+    assert plan.target == "ami-a"
+
+
+def test_apply_channel_name_is_checked() -> None:
+    with pytest.raises(InputError, match="--channel 'a b' is not a channel name"):
+        ApplyOptions(channel="a b")

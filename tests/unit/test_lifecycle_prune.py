@@ -1,0 +1,538 @@
+"""Prune's choice and plan: keep N verified bakes, the awaiting and the young ones, never an AMI
+in use, a foreign or an unmanaged one; snapshots only when nothing else holds them. Plus a
+property test over random estates, and the actions that carry a plan out."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime, timedelta, timezone
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ebami.aws.session import AwsCli
+from ebami.errors import AwsError
+from ebami.lifecycle.deletion import PruneActions, PruneResult, RegionTarget
+from ebami.lifecycle.inventory import EstateImage, Inventory, RegionInventory, Use, UseKind
+from ebami.lifecycle.protect import Protections, protections
+from ebami.lifecycle.prune import PruneRules, Selection, Verdict, prune_plan, select
+from ebami.plan import Executor
+
+NOW = datetime(2026, 11, 21, 12, tzinfo=timezone.utc)
+ACCOUNT = "123456789012"
+EAST = "us-east-1"
+WEST = "us-west-2"
+PLATFORM = "Multi-container Docker running on 64bit Amazon Linux"
+
+
+def days_ago(days: float) -> str:
+    return (NOW - timedelta(days=days)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def ami(
+    number: int,
+    age: float,
+    *,
+    bake: str | None = None,
+    region: str = EAST,
+    verified: bool = False,
+    revoked: bool = False,
+    release: str = "2018.03",
+    managed: bool = True,
+    owner: str = ACCOUNT,
+    state: str = "available",
+    snapshots: tuple[str, ...] | None = None,
+) -> EstateImage:
+    tags = {"ebami:platform": PLATFORM, "ebami:release": release}
+    if managed:
+        tags["ebami:managed"] = "true"
+    if bake is not None:
+        tags["ebami:bake-key"] = bake
+    if verified:
+        tags["ebami:verified"] = "2026-01-01T00:00:00Z"
+    if revoked:
+        tags["ebami:revoked"] = "true"
+    return EstateImage(
+        region=region,
+        image_id=f"ami-{number:017x}",
+        name=f"ebami-{number}",
+        state=state,
+        created=days_ago(age),
+        owner_id=owner,
+        tags=tags,
+        snapshot_ids=snapshots if snapshots is not None else (f"snap-{number:017x}",),
+    )
+
+
+def estate(*images: EstateImage, uses: tuple[Use, ...] = ()) -> Inventory:
+    regions = sorted({image.region for image in images} | {use.region for use in uses})
+    found = []
+    for region in regions:
+        mine = tuple(image for image in images if image.region == region)
+        users: dict[str, list[str]] = {}
+        for image in mine:
+            for snapshot in image.snapshot_ids:
+                users.setdefault(snapshot, []).append(image.image_id)
+        found.append(
+            RegionInventory(
+                region,
+                images=mine,
+                uses=tuple(use for use in uses if use.region == region),
+                owned_snapshots=frozenset(s for image in mine for s in image.snapshot_ids),
+                snapshot_users={key: tuple(value) for key, value in users.items()},
+            )
+        )
+    return Inventory(tuple(found), ACCOUNT, NOW)
+
+
+def choose(inventory: Inventory, keep: int = 1, older_than: int = 0) -> Selection:
+    return select(inventory, protections(inventory), PruneRules(keep, older_than), NOW)
+
+
+def verdicts(selection: Selection) -> dict[str, str]:
+    return {item.image.image_id: item.verdict.value for item in selection.decisions}
+
+
+def id_of(number: int) -> str:
+    return f"ami-{number:017x}"
+
+
+def snap(number: int) -> str:
+    return f"snap-{number:017x}"
+
+
+def test_keeps_the_n_newest_verified_bakes_and_deletes_the_older() -> None:
+    images = [ami(n, age=10 * n, bake=f"k{n}", verified=True) for n in range(1, 5)]
+    chosen = choose(estate(*images), keep=2)
+    assert verdicts(chosen) == {
+        id_of(1): "keep",
+        id_of(2): "keep",
+        id_of(3): "delete",
+        id_of(4): "delete",
+    }
+    reasons = {item.image.image_id: item.reasons[0] for item in chosen.decisions}
+    assert reasons[id_of(1)] == f"verified bake 1 of the 2 kept for {PLATFORM} 2018.03"
+    assert reasons[id_of(3)] == (
+        f"older than the 2 newest verified bake(s) of {PLATFORM} 2018.03, 30.0 day(s) old"
+    )
+
+
+def test_copies_in_other_regions_share_their_bake() -> None:
+    images = [
+        ami(1, age=1, bake="new", verified=True),
+        ami(2, age=1, bake="new", region=WEST),  # the copy carries no verified tag
+        ami(3, age=20, bake="old", verified=True),
+        ami(4, age=20, bake="old", region=WEST),
+    ]
+    chosen = choose(estate(*images), keep=1)
+    assert verdicts(chosen) == {
+        id_of(1): "keep",
+        id_of(2): "keep",
+        id_of(3): "delete",
+        id_of(4): "delete",
+    }
+    west = [item for item in chosen.deleted if item.image.region == WEST]
+    assert [item.snapshots for item in west] == [(f"snap-{4:017x}",)]
+
+
+def test_each_platform_and_release_keeps_its_own() -> None:
+    images = [
+        ami(1, age=5, bake="a1", verified=True, release="2018.03"),
+        ami(2, age=9, bake="a2", verified=True, release="2018.03"),
+        ami(3, age=30, bake="b1", verified=True, release="2017.09"),
+    ]
+    assert verdicts(choose(estate(*images), keep=1)) == {
+        id_of(1): "keep",
+        id_of(2): "delete",
+        id_of(3): "keep",
+    }
+
+
+def test_an_unverified_bake_newer_than_the_newest_verified_awaits_verify() -> None:
+    images = [
+        ami(1, age=2, bake="new"),
+        ami(2, age=5, bake="good", verified=True),
+        ami(3, age=8, bake="stale"),  # unverified and older than the verified one
+    ]
+    chosen = choose(estate(*images), keep=1)
+    assert verdicts(chosen) == {id_of(1): "keep", id_of(2): "keep", id_of(3): "delete"}
+    awaiting = next(item for item in chosen.decisions if item.image.image_id == id_of(1))
+    assert "awaiting ebami verify" in awaiting.reasons[0]
+
+
+def test_without_any_verified_bake_nothing_is_deleted() -> None:
+    images = [ami(n, age=100 + n, bake=f"k{n}") for n in range(3)]
+    assert set(verdicts(choose(estate(*images), keep=1)).values()) == {"keep"}
+
+
+def test_bakes_younger_than_older_than_stay() -> None:
+    images = [
+        ami(1, age=1, bake="k1", verified=True),
+        ami(2, age=3, bake="k2", verified=True),
+        ami(3, age=8, bake="k3", verified=True),
+    ]
+    assert verdicts(choose(estate(*images), keep=1, older_than=7)) == {
+        id_of(1): "keep",
+        id_of(2): "keep",
+        id_of(3): "delete",
+    }
+    assert verdicts(choose(estate(*images), keep=1, older_than=0))[id_of(2)] == "delete"
+
+
+def test_a_revoked_bake_counts_for_nothing_and_goes() -> None:
+    images = [
+        ami(1, age=2, bake="bad", verified=True, revoked=True),
+        ami(2, age=5, bake="good", verified=True),
+        ami(3, age=9, bake="older", verified=True),
+    ]
+    chosen = choose(estate(*images), keep=1)
+    assert verdicts(chosen) == {id_of(1): "delete", id_of(2): "keep", id_of(3): "delete"}
+    revoked = next(item for item in chosen.decisions if item.image.image_id == id_of(1))
+    assert revoked.reasons == ("revoked, 2.0 day(s) old",)
+
+
+def test_an_untagged_managed_ami_is_a_bake_of_its_own() -> None:
+    images = [ami(1, age=2, verified=True), ami(2, age=5, verified=True), ami(3, age=9)]
+    assert verdicts(choose(estate(*images), keep=1)) == {
+        id_of(1): "keep",
+        id_of(2): "delete",
+        id_of(3): "delete",
+    }
+
+
+def test_a_used_candidate_is_protected_with_its_uses() -> None:
+    images = [ami(1, age=1, bake="new", verified=True), ami(2, age=9, bake="old", verified=True)]
+    uses = (
+        Use(UseKind.ENVIRONMENT, id_of(2), EAST, "environment prod (Updating) ImageId"),
+        Use(UseKind.SSM_PARAMETER, id_of(2), WEST, "SSM parameter /ebami/x/stable version 1"),
+    )
+    chosen = choose(estate(*images, uses=uses), keep=1)
+    protected = next(item for item in chosen.decisions if item.image.image_id == id_of(2))
+    assert protected.verdict is Verdict.PROTECTED
+    assert protected.line() == (
+        "protected: environment prod (Updating) ImageId; "
+        "SSM parameter /ebami/x/stable version 1 in us-west-2"
+    )
+    assert chosen.deleted == ()
+
+
+def test_foreign_unmanaged_pending_and_undated_amis_are_never_deleted() -> None:
+    images = [
+        ami(1, age=1, bake="new", verified=True),
+        ami(2, age=50, bake="b2", verified=True, owner="999999999999"),
+        ami(3, age=50, bake="b3", verified=True, managed=False),
+        ami(4, age=50, bake="b4", verified=True, state="pending"),
+    ]
+    undated = EstateImage(
+        EAST, id_of(5), "x", "available", "yesterday", ACCOUNT, {"ebami:managed": "true"}
+    )
+    chosen = choose(estate(*images, undated), keep=1)
+    assert chosen.deleted == ()
+    reasons = {item.image.image_id: item.reasons[0] for item in chosen.decisions}
+    assert reasons[id_of(2)] == "owned by account 999999999999, not by this one"
+    assert reasons[id_of(3)] == "not ebami-managed (no ebami:managed=true tag)"
+    assert reasons[id_of(4)] == "pending (being made)"
+    assert reasons[id_of(5)] == "creation time 'yesterday' unreadable"
+
+
+def test_snapshots_go_only_when_owned_and_used_by_nothing_that_stays() -> None:
+    shared = "snap-shared"
+    images = [
+        ami(1, age=1, bake="new", verified=True, snapshots=(shared,)),
+        ami(2, age=9, bake="old", verified=True, snapshots=(shared, "snap-own", "snap-foreign")),
+        ami(3, age=12, bake="older", verified=True, snapshots=("snap-pair",)),
+        ami(4, age=13, bake="oldest", verified=True, snapshots=("snap-pair",)),
+    ]
+    inventory = estate(*images)
+    region = inventory.regions[0]
+    owned = region.owned_snapshots - {"snap-foreign"}
+    inventory = Inventory(
+        (RegionInventory(EAST, region.images, (), (), owned, region.snapshot_users),),
+        ACCOUNT,
+        NOW,
+    )
+    chosen = choose(inventory, keep=1)
+    by_id = {item.image.image_id: item for item in chosen.deleted}
+    assert by_id[id_of(2)].snapshots == ("snap-own",)
+    assert dict(by_id[id_of(2)].snapshots_kept) == {
+        shared: f"also used by {id_of(1)}",
+        "snap-foreign": "not owned by this account",
+    }
+    # A snapshot two deleted AMIs share goes after the second of them (the plan's order).
+    order = [item.image.image_id for item in chosen.deleted]
+    last, first = sorted([id_of(3), id_of(4)], key=order.index)[::-1]
+    assert by_id[last].snapshots == ("snap-pair",)
+    assert by_id[first].snapshots == ()
+
+
+def test_the_plan_rechecks_then_deletes_region_by_region() -> None:
+    images = [
+        ami(1, age=1, bake="new", verified=True),
+        ami(2, age=9, bake="old", verified=True),
+        ami(3, age=9, bake="old", region=WEST),
+    ]
+    plan = prune_plan(choose(estate(*images), keep=1), [EAST, WEST])
+    assert [(item.action, dict(item.params)) for item in plan.instructions] == [
+        ("recheck", {}),
+        ("delete_image", {"region": EAST, "image_id": id_of(2), "snapshot_ids": [snap(2)]}),
+        ("delete_image", {"region": WEST, "image_id": id_of(3), "snapshot_ids": [snap(3)]}),
+    ]
+    assert plan.facts["AMIs"] == "3 ebami AMI(s): 2 to delete, 1 kept, 0 protected"
+    assert plan.facts[f"{id_of(1)} {EAST}"].startswith("keep: verified bake 1 of the 1 kept")
+    assert prune_plan(choose(estate(ami(1, age=1)), keep=1), [EAST]).instructions == ()
+
+
+# --- the property test -----------------------------------------------------------------------
+
+_KINDS = list(UseKind)
+
+
+@st.composite
+def estates(draw: st.DrawFn) -> tuple[Inventory, int]:
+    """Random AMIs (bakes copied across regions, verified or not, revoked, of several ages,
+    some foreign, unmanaged or pending, some without a bake key) and random uses of every kind,
+    some naming ids of another region or no AMI at all."""
+    images: list[EstateImage] = []
+    number = 0
+    for bake in range(draw(st.integers(0, 8))):
+        release = draw(st.sampled_from(["2017.09", "2018.03"]))
+        age = draw(st.floats(0, 60))
+        regions = draw(st.lists(st.sampled_from([EAST, WEST]), min_size=1, max_size=2, unique=True))
+        key = None if draw(st.integers(0, 5)) == 0 else f"bake-{bake}"
+        for region in regions if key else regions[:1]:
+            number += 1
+            images.append(
+                ami(
+                    number,
+                    age + draw(st.floats(0, 0.01)),
+                    bake=key,
+                    region=region,
+                    verified=draw(st.booleans()),
+                    revoked=draw(st.integers(0, 6)) == 0,
+                    release=release,
+                    managed=draw(st.integers(0, 8)) != 0,
+                    owner=ACCOUNT if draw(st.integers(0, 8)) != 0 else "999999999999",
+                    state="pending" if draw(st.integers(0, 10)) == 0 else "available",
+                    snapshots=tuple(
+                        draw(
+                            st.lists(
+                                st.sampled_from(["snap-a", "snap-b", f"snap-{number}"]),
+                                max_size=2,
+                                unique=True,
+                            )
+                        )
+                    ),
+                )
+            )
+    ids = [image.image_id for image in images] + ["ami-00000000000000fff"]
+    uses = tuple(
+        Use(kind, image_id, region, f"{kind.value} {i}")
+        for i, (kind, image_id, region) in enumerate(
+            draw(
+                st.lists(
+                    st.tuples(
+                        st.sampled_from(_KINDS), st.sampled_from(ids), st.sampled_from([EAST, WEST])
+                    ),
+                    max_size=8,
+                )
+            )
+        )
+    )
+    return estate(*images, uses=uses), draw(st.integers(1, 3))
+
+
+def newest_verified_bakes(inventory: Inventory, keep: int) -> set[str]:
+    """The images of the `keep` newest verified, unrevoked bakes of each platform/release,
+    counting only what may be deleted at all."""
+    bakes: dict[tuple[str, str], dict[str, list[EstateImage]]] = {}
+    for image in inventory.images:
+        if image.managed and image.owner_id == ACCOUNT:
+            key = image.bake_key or f"{image.region}/{image.image_id}"
+            bakes.setdefault((image.platform, image.release), {}).setdefault(key, []).append(image)
+    kept: set[str] = set()
+    for group in bakes.values():
+        good = [
+            images
+            for images in group.values()
+            if any(i.verified for i in images) and not any(i.revoked for i in images)
+        ]
+        good.sort(key=lambda images: min(i.created for i in images), reverse=True)
+        kept |= {image.image_id for images in good[:keep] for image in images}
+    return kept
+
+
+@settings(max_examples=300, deadline=None)
+@given(estates(), st.integers(0, 30))
+def test_prune_never_deletes_what_it_must_keep(drawn: tuple[Inventory, int], older: int) -> None:
+    inventory, keep = drawn
+    protected = protections(inventory)
+    chosen = select(inventory, protected, PruneRules(keep, older), NOW)
+    deleted = {(item.image.region, item.image.image_id) for item in chosen.deleted}
+    named = {use.image_id for use in inventory.uses}
+    for region, image_id in deleted:
+        image = next(i for i in inventory.region(region).images if i.image_id == image_id)
+        assert image_id not in named  # no AMI that anything uses, wherever the use is
+        assert (region, image_id) not in protected
+        assert image.managed
+        assert image.owner_id == ACCOUNT
+        assert image.state != "pending"
+        assert NOW - image.created_at >= timedelta(days=older)  # type: ignore[operator]
+    assert not {image_id for _, image_id in deleted} & newest_verified_bakes(inventory, keep)
+    # Every AMI is decided once; the same estate gives the same choice.
+    assert len(chosen.decisions) == len(inventory.images)
+    assert select(inventory, protected, PruneRules(keep, older), NOW) == chosen
+    # A snapshot goes only with a deleted AMI, owned, and used by no AMI that stays.
+    staying = {
+        (item.image.region, snapshot)
+        for item in chosen.decisions
+        if item.verdict is not Verdict.DELETE
+        for snapshot in item.image.snapshot_ids
+    }
+    for item in chosen.deleted:
+        for snapshot in item.snapshots:
+            assert snapshot in item.image.snapshot_ids
+            assert (item.image.region, snapshot) not in staying
+            assert snapshot in inventory.region(item.image.region).owned_snapshots
+
+
+# --- carrying a plan out ---------------------------------------------------------------------
+
+
+class FakeEc2:
+    def __init__(
+        self, failing: frozenset[str] = frozenset(), gone: frozenset[str] = frozenset()
+    ) -> None:
+        self.calls: list[str] = []
+        self._failing = failing
+        self._gone = gone
+
+    def deregister_image(self, image_id: str) -> bool:
+        self.calls.append(f"deregister {image_id}")
+        if image_id in self._failing:
+            raise AwsError(f"ec2:DeregisterImage {image_id} failed: InternalError: boom")
+        return image_id not in self._gone
+
+    def delete_snapshot(self, snapshot_id: str) -> bool:
+        self.calls.append(f"delete {snapshot_id}")
+        if snapshot_id in self._failing:
+            raise AwsError(f"ec2:DeleteSnapshot {snapshot_id} failed: InvalidSnapshot.InUse: x")
+        return True
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def progress(self, message: str) -> None:
+        self.lines.append(message)
+
+    def detail(self, message: str) -> None:
+        self.lines.append(message)
+
+    def warn(self, message: str) -> None:
+        self.lines.append("warning: " + message)
+
+
+def unbounded(seconds: float) -> AbstractContextManager[object]:
+    return nullcontext()
+
+
+def run(
+    inventory: Inventory, ec2: FakeEc2, reread: Protections | None = None
+) -> tuple[PruneResult, Recorder]:
+    selection = choose(inventory, keep=1)
+    result = PruneResult(selection)
+    reporter = Recorder()
+    actions = PruneActions(
+        targets={EAST: RegionTarget(ec2, unbounded, AwsCli(EAST))},
+        reread=lambda: reread if reread is not None else protections(inventory),
+        reporter=reporter,
+        result=result,
+    )
+    Executor(actions, reporter).execute(prune_plan(selection, [EAST]))
+    return result, reporter
+
+
+def three_bakes() -> Inventory:
+    return estate(
+        ami(1, age=1, bake="k1", verified=True),
+        ami(2, age=5, bake="k2", verified=True),
+        ami(3, age=9, bake="k3", verified=True),
+    )
+
+
+def test_each_ami_is_deregistered_then_its_snapshots_deleted() -> None:
+    ec2 = FakeEc2()
+    result, reporter = run(three_bakes(), ec2)
+    # Oldest first.
+    assert ec2.calls == [
+        f"deregister {id_of(3)}", f"delete snap-{3:017x}",
+        f"deregister {id_of(2)}", f"delete snap-{2:017x}",
+    ]  # fmt: skip
+    assert [item.image_id for item in result.deleted] == [id_of(3), id_of(2)]
+    assert reporter.lines[0].startswith("reading the estate again")
+
+
+def test_an_ami_used_since_the_plan_is_skipped() -> None:
+    ec2 = FakeEc2()
+    result, reporter = run(
+        three_bakes(), ec2, reread={(EAST, id_of(2)): ["instance i-1 (running)"]}
+    )
+    assert ec2.calls == [f"deregister {id_of(3)}", f"delete snap-{3:017x}"]
+    assert [(item.image_id, item.used_by) for item in result.skipped] == [
+        (id_of(2), ("instance i-1 (running)",))
+    ]
+    warning = f"warning: us-east-1: {id_of(2)} is used since the plan was made "
+    assert warning + "(instance i-1 (running)): kept" in reporter.lines
+
+
+def test_a_failed_delete_is_left_behind_with_its_command_and_the_rest_goes_on() -> None:
+    ec2 = FakeEc2(failing=frozenset({snap(3), id_of(2)}))
+    result, _ = run(three_bakes(), ec2)
+    assert ec2.calls == [f"deregister {id_of(3)}", f"delete {snap(3)}", f"deregister {id_of(2)}"]
+    assert [str(item) for item in result.left_behind] == [
+        f"snapshot {snap(3)} of the deregistered AMI {id_of(3)} in us-east-1 (not deleted: "
+        f"ec2:DeleteSnapshot {snap(3)} failed: InvalidSnapshot.InUse: x); remove it with: "
+        f"aws ec2 delete-snapshot --snapshot-id {snap(3)} --region us-east-1",
+        f"AMI {id_of(2)} in us-east-1 (not deregistered: ec2:DeregisterImage {id_of(2)} failed: "
+        f"InternalError: boom); remove it with: aws ec2 deregister-image --image-id {id_of(2)} "
+        f"--region us-east-1; then aws ec2 delete-snapshot --snapshot-id {snap(2)} "
+        "--region us-east-1",
+    ]
+    assert [(item.image_id, item.snapshot_ids) for item in result.deleted] == [(id_of(3), ())]
+    assert result.rows()[1] == (f"{id_of(2)} us-east-1", "not deleted: see left behind")
+
+
+def test_an_ami_gone_already_still_has_its_snapshots_deleted() -> None:
+    ec2 = FakeEc2(gone=frozenset({id_of(3)}))
+    result, _ = run(three_bakes(), ec2)
+    assert result.deleted[0].already_gone
+    assert f"delete {snap(3)}" in ec2.calls
+
+
+def test_ctrl_c_during_a_deletion_finishes_that_ami_and_stops() -> None:
+    import os
+    import signal
+
+    class Interrupting(FakeEc2):
+        def deregister_image(self, image_id: str) -> bool:
+            os.kill(os.getpid(), signal.SIGINT)  # arrives inside the unit: held until its end
+            return super().deregister_image(image_id)
+
+    ec2 = Interrupting()
+    selection = choose(three_bakes(), keep=1)
+    result = PruneResult(selection)
+    actions = PruneActions(
+        targets={EAST: RegionTarget(ec2, unbounded, AwsCli(EAST))},
+        reread=dict,
+        reporter=Recorder(),
+        result=result,
+    )
+    interrupted = False
+    try:
+        Executor(actions, Recorder()).execute(prune_plan(selection, [EAST]))
+    except KeyboardInterrupt:
+        interrupted = True
+    assert interrupted
+    assert ec2.calls == [f"deregister {id_of(3)}", f"delete snap-{3:017x}"]
+    assert [item.image_id for item in result.deleted] == [id_of(3)]
