@@ -7,7 +7,8 @@ is the update itself and the 1 s health settle window).
 
 (b) `ebami sandbox run -- scripts/pipeline`, the README's quick start after `scripts/setup`:
 a sandbox made for the command, then whatever scripts/pipeline runs (build, verify, apply
-staging, verify --env staging, apply prod when this was written), then the sandbox stopped.
+staging, verify --env staging, promote, apply prod from the channel, status when this was
+written), then the sandbox stopped.
 Target: median at most 15 s.
 
 Each case runs once untimed to warm the caches, then `--runs` times; medians are shown with the

@@ -91,13 +91,17 @@ def timed(work: Path, args: list[str]) -> Run:
 
 
 ONE = ["--env", "fleet-01"]
-ALL = ["--group", "fleet", "--canary", "1", "--concurrency", "5"]
+
+
+def fleet_args(concurrency: int) -> list[str]:
+    return ["--group", "fleet", "--canary", "1", "--concurrency", str(concurrency)]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--target", type=float, default=3.0, help="fleet / one at most this")
+    parser.add_argument("--concurrency", type=int, default=5, help="the fleet's --concurrency")
     args = parser.parse_args()
     if args.runs < 1:
         parser.error(f"--runs {args.runs}: give 1 or more")
@@ -106,7 +110,7 @@ def main() -> int:
         work = Path(folder)
         timed(work, ONE)  # warm-up
         ones = [timed(work, ONE) for _ in range(args.runs)]
-        fleets = [timed(work, ALL) for _ in range(args.runs)]
+        fleets = [timed(work, fleet_args(args.concurrency)) for _ in range(args.runs)]
 
     one = statistics.median(run.wall for run in ones)
     fleet = statistics.median(run.wall for run in fleets)
@@ -116,7 +120,8 @@ def main() -> int:
         f"CPU {statistics.median(run.cpu for run in ones):.2f} s"
     )
     print(
-        f"apply --group fleet (20, canary 1, concurrency 5):  median {fleet:.2f} s  "
+        f"apply --group fleet (20, canary 1, concurrency {args.concurrency}):  "
+        f"median {fleet:.2f} s  "
         f"({_list(fleets)})  CPU {statistics.median(run.cpu for run in fleets):.2f} s"
     )
     ratio = fleet / one

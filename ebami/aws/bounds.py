@@ -5,6 +5,7 @@ passes; none starts after it. One botocore retry loop, steered by its own events
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -55,6 +56,9 @@ class DeadlineBounds:
       attempt is made whatever botocore's handler would do. Other outcomes (timeouts and lost
       connections included, which botocore retries its usual number of times) are left to
       botocore.
+
+    The deadline in force is each thread's own: threads that share a session (fleet apply's
+    environments) each bound their own calls.
     """
 
     def __init__(
@@ -67,7 +71,14 @@ class DeadlineBounds:
         self._read_timeout = read_timeout
         self._report = report
         self._jitter = jitter
-        self._deadlines: list[Deadline] = []
+        self._local = threading.local()
+
+    @property
+    def _deadlines(self) -> list[Deadline]:
+        stack: list[Deadline] | None = getattr(self._local, "stack", None)
+        if stack is None:
+            stack = self._local.stack = []
+        return stack
 
     @property
     def deadline(self) -> Deadline | None:

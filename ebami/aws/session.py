@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import threading
 from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -46,10 +47,13 @@ class ApiCallCounter:
 
     def __init__(self) -> None:
         self.calls: Counter[tuple[str, str]] = Counter()
+        # Threads share one counter (fleet apply, the estate's regions): no count may be lost.
+        self._lock = threading.Lock()
 
     def __call__(self, **event: Any) -> None:
         model = event["model"]
-        self.calls[(model.service_model.service_name, model.name)] += 1
+        with self._lock:
+            self.calls[(model.service_model.service_name, model.name)] += 1
 
     def lines(self) -> list[str]:
         return [

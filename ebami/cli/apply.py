@@ -169,15 +169,18 @@ class _Run:
         # Records of the environments being switched, by --env name, as they stand.
         self._records: dict[str, ApplyRecord] = {}
         self._saving = threading.Lock()
-        # One factory per thread and region (an AWS session serves one thread at a time).
+        # One factory per region, shared by the environments' threads: clients are
+        # thread-safe, and each thread's calls fit its own deadline (DeadlineBounds). Made on
+        # the main thread by `check_exist` before any wave starts.
         self._root = Factory(app, settings)
-        self._local = threading.local()
+        self._factories: dict[str | None, Factory] = {}
+        self._making = threading.Lock()
 
     def factory(self, settings: Settings) -> Factory:
-        factories: dict[str | None, Factory] = self._local.__dict__.setdefault("factories", {})
-        if settings.region not in factories:
-            factories[settings.region] = self._root.sibling(settings)
-        return factories[settings.region]
+        with self._making:
+            if settings.region not in self._factories:
+                self._factories[settings.region] = self._root.sibling(settings)
+            return self._factories[settings.region]
 
     def plan(self, name: str) -> tuple[Factory, ApplyPlan]:
         settings, application, env_name = self.settings.environment_target(name)
@@ -192,6 +195,8 @@ class _Run:
             factory = self.factory(settings)
             with factory.bounded(PLAN_SECONDS):
                 factory.eb.get_environment(env_name, application)
+            # The planner's other clients, made here rather than by the first worker threads.
+            factory.ec2, factory.ssm  # noqa: B018
 
     def dry_run(self) -> None:
         """Every environment's plan, with its wave when there are several; nothing changes."""
