@@ -18,9 +18,9 @@ the worker takes run_apply's own Ctrl-C path: the first signal aborts its update
 the abort; a second one stops following. A worker that had not started its update yet stops
 before any change. The main thread waits for every worker, then the run ends with 130.
 
-AWS sessions: `AwsSession.bounded` keeps one stack of deadlines per session, so one session
-cannot serve two threads at once; each worker thread has sessions of its own (the CLI keeps a
-factory per thread and region, reused by the waves that thread runs).
+AWS sessions: the workers share one session per region (the CLI's factory per region, made
+on the main thread): botocore's clients are thread-safe, and the deadline that bounds a call
+(`AwsSession.bounded`) is each thread's own.
 
 Outcomes, worst first; the run's exit code is its worst environment's:
 
