@@ -248,12 +248,17 @@ class DriftChecker:
         self._max_age = max_age_days
         self._now = now
         self._verified: list[Image] | None = None
+        # Environments of one platform version share its description.
+        self._platforms: dict[str, EnvironmentPlatform] = {}
 
     def check(self, name: str, application: str | None) -> Drift:
         environment = self._eb.get_environment(name, application)
         configured = self._eb.configuration(environment).image_id
-        description = self._eb.describe_platform_version(environment.platform_arn)
-        platform = EnvironmentPlatform.of(environment.platform_arn, description)
+        platform = self._platforms.get(environment.platform_arn)
+        if platform is None:
+            description = self._eb.describe_platform_version(environment.platform_arn)
+            platform = EnvironmentPlatform.of(environment.platform_arn, description)
+            self._platforms[environment.platform_arn] = platform
         current = configured or platform.default_image
         newest = self._newest(platform)
         if current is None or current == platform.default_image:

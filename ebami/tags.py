@@ -29,6 +29,8 @@ RUN_URL = "ebami:run-url"
 # Written by `ebami verify` on an AMI that passed every check.
 VERIFIED = "ebami:verified"
 VERIFIED_CHECKS = "ebami:verified-checks"
+# On a copy of a verified AMI in another region (same bake key): `REGION/AMI` that passed.
+VERIFIED_COPY_OF = "ebami:verified-copy-of"
 # On an AMI no environment may be switched to any more (`ebami apply` refuses it).
 REVOKED = "ebami:revoked"
 # Why and when (ISO 8601, UTC) `ebami revoke` revoked it.

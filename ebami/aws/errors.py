@@ -16,6 +16,7 @@ from botocore.exceptions import (
     ProfileNotFound,
     ReadTimeoutError,
 )
+from botocore.parsers import ResponseParserError
 
 from ebami.errors import AccessDenied, AwsError, CredentialsError, InputError, one_line
 
@@ -75,6 +76,13 @@ def aws_errors(operation: str) -> Iterator[None]:
         raise AwsError(
             f"{operation}: cannot reach {exc.kwargs.get('endpoint_url', 'the AWS endpoint')}; "
             "check the network, the region and AWS_ENDPOINT_URL"
+        ) from exc
+    except ResponseParserError as exc:
+        # An answer botocore cannot read (a proxy's HTML error page, an endpoint without the
+        # service): a failed call like any other, not a bug of ebami's.
+        detail = one_line(str(exc))[:200]
+        raise AwsError(
+            f"{operation} failed: the endpoint's answer is not the service's ({detail})"
         ) from exc
     except BotoCoreError as exc:
         raise AwsError(f"{operation} failed: {exc}") from exc

@@ -172,6 +172,10 @@ class AwsSession:
         """
         return self._configured_endpoint(endpoint_variable(service)) or self.endpoint_url
 
+    def service_regions(self, service: str) -> set[str]:
+        """The regions botocore knows `service` to have an endpoint in (its endpoint data)."""
+        return set(self._session.get_available_regions(service))
+
     def client(self, service: str) -> Any:
         if service not in self._clients:
             self._check_endpoint(endpoint_variable(service))

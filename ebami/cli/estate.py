@@ -43,7 +43,16 @@ class Estate:
             from ebami.lifecycle.inventory import READ_SECONDS
 
             with self.home.bounded(READ_SECONDS):
-                return list(dict.fromkeys([home, *self.home.ec2.enabled_regions()]))
+                enabled = self.home.ec2.enabled_regions()
+            # A region without Elastic Beanstalk (botocore's endpoint data) has no environment
+            # to read, and its endpoint would answer nothing readable.
+            served = self.home.session.service_regions("elasticbeanstalk")
+            skipped = [region for region in enabled if region not in served and region != home]
+            if skipped:
+                self.app.terminal.detail(
+                    f"not read: {', '.join(skipped)} (no Elastic Beanstalk endpoint there)"
+                )
+            return list(dict.fromkeys([home, *(r for r in enabled if r not in skipped)]))
         configured = [item.region for item in self.settings.environments.values() if item.region]
         return list(dict.fromkeys([home, *self.settings.copy_to, *configured, *extra]))
 

@@ -276,6 +276,10 @@ class Factory:
             reporter=self.app.terminal,
             deadline=deadline,
             cli=self.session.cli,
+            region=self.session.region,
+            copies=lambda region: (
+                self.sibling(self.settings.model_copy(update={"region": region})).ec2
+            ),
         )
         return run_verify(plan, self.executor(actions))
 

@@ -157,11 +157,25 @@ def _github(
     deleted: list[str],
     result: PruneResult | None = None,
 ) -> None:
-    """Step outputs (`deleted`: the AMI ids, `deleted-count`), a summary, and an error
-    annotation for each thing left behind."""
+    """Step outputs (`deleted`: the AMI ids deleted, `deleted-count`; the dry run's
+    `would-delete` and `would-delete-count` instead, with `dry-run=true`), a summary, and an
+    error annotation for each thing left behind."""
     from ebami.github import table
 
-    github.set({"deleted": " ".join(deleted), "deleted-count": str(len(deleted))})
+    if result is None:
+        github.set(
+            {
+                "dry-run": "true",
+                "would-delete": " ".join(deleted),
+                "would-delete-count": str(len(deleted)),
+                "deleted": "",
+                "deleted-count": "0",
+            }
+        )
+    else:
+        github.set(
+            {"dry-run": "false", "deleted": " ".join(deleted), "deleted-count": str(len(deleted))}
+        )
     if result is None:
         heading = "## ebami prune (dry run: nothing deleted)"
         rows = [

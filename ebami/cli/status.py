@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 # Reading the estate has its own deadline; the drift and build checks after it read little.
 CHECK_SECONDS = 300.0
 MAX_AGE_DAYS = 3650
+# Environments whose drift is checked at once.
+DRIFT_THREADS = 8
 
 
 def status(
@@ -124,25 +126,31 @@ def _drift(
 ) -> list[EnvironmentStatus]:
     """Each environment's drift (all of them, or those `--env` names), one checker per region."""
 
+    from concurrent.futures import ThreadPoolExecutor
+
     facts = list(inventory.environments)
     if wanted:
-        chosen = []
+        chosen: dict[tuple[str, str], EnvironmentFacts] = {}
         for region, name in wanted:
             found = [item for item in facts if item.name == name and region in (None, item.region)]
             if not found:
                 where = region or ", ".join(part.region for part in inventory.regions)
                 raise InputError(f"--env {name}: no such environment in {where}")
-            chosen += found
-        facts = chosen
-    checkers: dict[str, DriftChecker] = {}
-    statuses = []
-    for item in facts:
-        factory = estate.factory(item.region)
-        if item.region not in checkers:
-            checkers[item.region] = factory.drift_checker(max_age)
-        with factory.bounded(CHECK_SECONDS):
-            statuses.append(_one(checkers[item.region], item))
-    return statuses
+            chosen.update({(item.region, item.name): item for item in found})
+        facts = list(chosen.values())
+    # One checker per region, made here; the environments are checked a few at a time (each
+    # thread's calls fit its own deadline).
+    checkers = {
+        region: estate.factory(region).drift_checker(max_age)
+        for region in dict.fromkeys(item.region for item in facts)
+    }
+
+    def check(item: EnvironmentFacts) -> EnvironmentStatus:
+        with estate.factory(item.region).bounded(CHECK_SECONDS):
+            return _one(checkers[item.region], item)
+
+    with ThreadPoolExecutor(max_workers=DRIFT_THREADS) as pool:
+        return list(pool.map(check, facts))
 
 
 def _one(checker: DriftChecker, facts: EnvironmentFacts) -> EnvironmentStatus:

@@ -89,6 +89,7 @@ def verify(
         instance_type=instance_type,
         instance_profile=settings.instance_profile,
         subnet_id=settings.subnet_id,
+        copy_regions=tuple(settings.copy_to),
     )
     factory = Factory(app, settings)
     # One deadline from here on: a silent or throttling endpoint cannot stretch the run past it.

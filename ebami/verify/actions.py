@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Protocol
 
 from ebami import tags
-from ebami.aws.ec2 import Instance, InstanceSpec
+from ebami.aws.ec2 import Image, Instance, InstanceSpec
 from ebami.checks import CheckResult, CheckStatus
 from ebami.errors import AwsError, Interrupted, LeftBehind, Leftover
 from ebami.plan import Executor
@@ -44,6 +44,14 @@ class VerifyActionsEc2(SsmReachEc2, Protocol):
     def terminate_instances(self, instance_ids: list[str]) -> None: ...
 
 
+class CopiesEc2(Protocol):
+    """The EC2 calls that tag an AMI's copies in another region."""
+
+    def find_own_images_by_tag(self, key: str, value: str) -> list[Image]: ...
+
+    def tag_resources(self, resource_ids: list[str], tags: dict[str, str]) -> None: ...
+
+
 class VerifyActionsSsm(SsmReachSsm, ProbeSsm, Protocol):
     """The SSM calls `VerifyActions` makes: its `SsmReach`'s and `probe_instances`'s."""
 
@@ -64,14 +72,19 @@ class VerifyActions:
         deadline: Deadline,
         cli: CliCommands,
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        region: str = "",
+        copies: Callable[[str], CopiesEc2] | None = None,
     ) -> None:
         """`deadline` is the run's (`--timeout`), shared by every wait; `cli` writes the
-        commands that remove what the clean-up could not."""
+        commands that remove what the clean-up could not; `copies(region)` reaches another
+        region's EC2 (`region` is this run's)."""
         self._ec2 = ec2
         self._ssm = ssm
         self._reporter = reporter
         self._now = now
         self._deadline = deadline
+        self._region = region
+        self._copies = copies
         self._cli = cli
 
     def launch(self, spec: InstanceSpec) -> Instance:
@@ -132,6 +145,38 @@ class VerifyActions:
             return {}
         self._reporter.progress(f"tagged {image_id} {tags.VERIFIED}={verified[tags.VERIFIED]}")
         return verified
+
+    def tag_copies(
+        self, image_id: str, bake_key: str, regions: tuple[str, ...], verified: dict[str, str]
+    ) -> list[str]:
+        """Tag this account's AMIs of the same bake key in `regions` (the build's copies: the
+        same bytes) with the tags `image_id` just got, and where they come from; none when it
+        did not pass. A region that cannot be tagged is a warning: the AMI verified stands."""
+        if not verified or self._copies is None:
+            return []
+        tagged: list[str] = []
+        copy_tags = {**verified, tags.VERIFIED_COPY_OF: f"{self._region}/{image_id}"}
+        for region in regions:
+            try:
+                ec2 = self._copies(region)
+                found = [
+                    image.image_id
+                    for image in ec2.find_own_images_by_tag(tags.BAKE_KEY, bake_key)
+                    if image.image_id != image_id
+                    and image.state == "available"
+                    and image.tags.get(tags.MANAGED) == "true"
+                ]
+                if found:
+                    ec2.tag_resources(found, copy_tags)
+            except AwsError as exc:
+                self._reporter.warn(f"{region}: the copies of {image_id} were not tagged: {exc}")
+                continue
+            if not found:
+                self._reporter.detail(f"{region}: no copy of {image_id} (bake key) to tag")
+            for copy in found:
+                self._reporter.progress(f"tagged {copy} ({region}) {tags.VERIFIED}: a copy")
+            tagged += [f"{region}/{copy}" for copy in found]
+        return tagged
 
     def terminate(self, instance: Instance | None, run_tag: str) -> list[str]:
         """Terminate what this run launched, found by its run tag if the launch was cut short.

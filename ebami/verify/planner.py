@@ -52,6 +52,9 @@ class VerifyOptions:
     instance_type: str | None = None
     instance_profile: str | None = None
     subnet_id: str | None = None
+    # Regions the build copies to (`copy_to`): an AMI that passes has its copies there (same
+    # bake key, the same bytes) tagged verified too.
+    copy_regions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0 < self.timeout <= 24 * 3600:
@@ -172,6 +175,7 @@ class VerifyPlanner:
                     {"image_id": image_id, "results": Ref("results")},
                     output="verified_tags",
                 ),
+                *_copies_step(image, options),
             ),
             cleanup=(
                 Instruction(
@@ -259,3 +263,25 @@ def _check_plan(
             ),
         )
     return Plan("verify", {"Target": target}, instructions, notes=notes)
+
+
+def _copies_step(image: Image, options: VerifyOptions) -> tuple[Instruction, ...]:
+    """Tag the AMI's copies in the copy regions (same bake key) as verified, when it passed."""
+    bake_key = image.tags.get(tags.BAKE_KEY)
+    if not options.copy_regions or not bake_key:
+        return ()
+    regions = ", ".join(options.copy_regions)
+    return (
+        Instruction(
+            "tag_copies",
+            f"tagging its copies in {regions} (bake key {bake_key[:16]}…) {tags.VERIFIED} "
+            "too, if it passed",
+            {
+                "image_id": image.image_id,
+                "bake_key": bake_key,
+                "regions": options.copy_regions,
+                "verified": Ref("verified_tags"),
+            },
+            output="copies_tagged",
+        ),
+    )

@@ -60,8 +60,10 @@ def verified(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> tupl
         ("promote", "--channel", "stable", "--previous", "--release", "2017.09", "--dry-run"),
         ("revoke", "--ami", "{new}", "--reason", "a test", "--deprecate", "--dry-run"),
         ("prune", "--keep", "1", "--older-than", "0"),
+        # Every enabled region, those without Elastic Beanstalk left out.
+        ("prune", "--all-regions"),
     ],
-    ids=lambda command: "-".join(word for word in command[:2] if not word.startswith("-")),
+    ids=lambda command: "-".join(word.strip("-") for word in command[:2]),
 )
 def test_a_dry_run_makes_no_mutating_call(
     sandbox: Sandbox, verified: tuple[str, str], command: tuple[str, ...], tmp_path: Path

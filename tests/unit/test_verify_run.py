@@ -488,3 +488,58 @@ def test_instances_of_a_cut_short_launch_that_cannot_be_found_get_a_command_by_r
         "Name=instance-state-name,Values=pending,running,stopping,stopped --query "
         "'Reservations[].Instances[].InstanceId' --output text --region us-east-1)"
     )
+
+
+@dataclass
+class CopyRegion(FakeEc2):
+    """Another region's EC2: its AMIs found by tag; `refuse` makes every call fail."""
+
+    refuse: bool = False
+
+    def find_own_images_by_tag(self, key: str, value: str) -> list[Image]:
+        if self.refuse:
+            raise AwsError(f"ec2:DescribeImages tag:{key}={value} failed: Throttling")
+        return [image for image in self.images.values() if image.tags.get(key) == value]
+
+
+def copy_actions(regions: dict[str, CopyRegion], out: RecordingReporter) -> VerifyActions:
+    return VerifyActions(
+        ec2=FakeEc2(), ssm=FakeSsm(), reporter=out, deadline=Deadline(60.0), cli=CLI,
+        region="us-east-1", copies=lambda region: regions[region],
+    )  # fmt: skip
+
+
+def test_the_copies_of_a_passed_ami_are_tagged_with_where_it_was_proved() -> None:
+    key = {"ebami:bake-key": "k1", "ebami:managed": "true"}
+    other = {**key, "ebami:bake-key": "k2"}
+    unmanaged = {"ebami:bake-key": "k1"}
+    west = CopyRegion(
+        images={
+            "ami-copy": Image("ami-copy", "x", "available", "", key, ()),
+            "ami-other": Image("ami-other", "x", "available", "", other, ()),
+            "ami-pending": Image("ami-pending", "x", "pending", "", key, ()),
+            "ami-unmanaged": Image("ami-unmanaged", "x", "available", "", unmanaged, ()),
+        }
+    )
+    broken = CopyRegion(refuse=True)
+    out = RecordingReporter()
+    actions = copy_actions({"us-west-2": west, "eu-west-1": broken}, out)
+    verified = {"ebami:verified": "2026-11-22T07:00:00Z", "ebami:verified-checks": "ssm"}
+    tagged = actions.tag_copies(AMI, "k1", ("us-west-2", "eu-west-1"), verified)
+    assert tagged == ["us-west-2/ami-copy"]
+    assert west.tagged == {"ami-copy": {**verified, "ebami:verified-copy-of": f"us-east-1/{AMI}"}}
+    assert any(line.startswith("warning: eu-west-1: the copies of") for line in out.lines)
+    # An AMI that did not pass has no copy tagged.
+    assert actions.tag_copies(AMI, "k1", ("us-west-2",), {}) == []
+
+
+def test_the_plan_tags_copies_only_with_copy_regions_and_a_bake_key() -> None:
+    ec2 = FakeEc2(images={AMI: ebami_image(**{"ebami:bake-key": "k1"})})
+    verifier, _ = make(ec2, FakeSsm())
+    with_copies = replace(OPTIONS, copy_regions=("us-west-2",))
+    steps = verifier.plan_ami(AMI, with_copies).steps
+    assert [item.action for item in steps.instructions][-1] == "tag_copies"
+    assert steps.instructions[-1].params["regions"] == ("us-west-2",)
+    assert "tag_copies" not in [
+        i.action for i in verifier.plan_ami(AMI, OPTIONS).steps.instructions
+    ]
