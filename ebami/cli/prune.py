@@ -144,7 +144,10 @@ def _finish(app: AppContext, result: PruneResult) -> None:
             f"stopped after {len(result.deleted)} AMI(s), none left half-deleted; run ebami "
             "prune again for the rest"
         )
-    outcome = f"deleted {len(result.deleted)} AMI(s)"
+    mine = [item for item in result.deleted if not item.already_gone]
+    outcome = f"deleted {len(mine)} AMI(s)"
+    if len(mine) < len(result.deleted):
+        outcome += f" ({len(result.deleted) - len(mine)} more were deregistered already)"
     if result.left_behind:
         raise LeftBehind(result.left_behind, outcome=outcome)
     kept = f", kept {len(result.skipped)} used since the plan" if result.skipped else ""

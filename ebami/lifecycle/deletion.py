@@ -173,7 +173,7 @@ class PruneActions:
         deleted: list[str] = []
         for snapshot_id in snapshot_ids:
             try:
-                target.ec2.delete_snapshot(snapshot_id)
+                gone_now = target.ec2.delete_snapshot(snapshot_id)
             except AwsError as exc:
                 self._leave(
                     Leftover(
@@ -183,7 +183,8 @@ class PruneActions:
                     )
                 )
                 continue
-            deleted.append(snapshot_id)
+            if gone_now:  # False: another run (or a person) deleted it first
+                deleted.append(snapshot_id)
         self.result.deleted.append(
             Deleted(region, image_id, tuple(deleted), already_gone=not registered)
         )

@@ -416,7 +416,7 @@ class FakeEc2:
         self.calls.append(f"delete {snapshot_id}")
         if snapshot_id in self._failing:
             raise AwsError(f"ec2:DeleteSnapshot {snapshot_id} failed: InvalidSnapshot.InUse: x")
-        return True
+        return snapshot_id not in self._gone
 
 
 class Recorder:
@@ -508,6 +508,15 @@ def test_an_ami_gone_already_still_has_its_snapshots_deleted() -> None:
     result, _ = run(three_bakes(), ec2)
     assert result.deleted[0].already_gone
     assert f"delete {snap(3)}" in ec2.calls
+    assert result.deleted[0].snapshot_ids == (snap(3),)
+
+
+def test_what_another_run_deleted_first_is_not_claimed() -> None:
+    # A concurrent prune deregistered the AMI and deleted its snapshot first.
+    ec2 = FakeEc2(gone=frozenset({id_of(3), snap(3)}))
+    result, _ = run(three_bakes(), ec2)
+    assert (result.deleted[0].already_gone, result.deleted[0].snapshot_ids) == (True, ())
+    assert result.deleted[1].snapshot_ids == (snap(2),)
 
 
 def test_ctrl_c_during_a_deletion_finishes_that_ami_and_stops() -> None:
