@@ -17,13 +17,14 @@ that could not be looked for is no AMI proved unused.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from ebami import tags
 from ebami.errors import AwsError, EbamiError
@@ -263,16 +264,59 @@ def read_inventory(
             )
         return found
 
-    with ThreadPoolExecutor(max_workers=max(1, len(sources))) as pool:
-        futures = [(source.region, pool.submit(read, source)) for source in sources]
+    # Once the run stops (Ctrl-C, or a region failed), the other regions' readers stop at
+    # their next call instead of reading on: nothing waits for what nobody will use.
+    stopped = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=max(1, len(sources)))
+    try:
+        futures = [
+            (source.region, pool.submit(read, _stoppable(source, stopped))) for source in sources
+        ]
         results: list[RegionInventory] = []
         for region, future in futures:
             try:
                 results.append(future.result())
             except EbamiError as exc:
                 raise IncompleteInventory(f"reading the estate in {region}: {exc.message}") from exc
+    except BaseException:
+        stopped.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     owners = sorted({image.owner_id for item in results for image in item.images})
     return Inventory(tuple(results), owners[0] if len(owners) == 1 else "", now)
+
+
+class ReadStopped(Exception):
+    """Raised in a region's reader once the run no longer wants what it reads."""
+
+
+class _Guard:
+    """A reader whose every method first checks that the run still wants its answer."""
+
+    def __init__(self, reader: object, stopped: threading.Event) -> None:
+        self._reader = reader
+        self._stopped = stopped
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._reader, name)
+
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if self._stopped.is_set():
+                raise ReadStopped(name)
+            return method(*args, **kwargs)
+
+        return guarded
+
+
+def _stoppable(source: RegionSources, stopped: threading.Event) -> RegionSources:
+    return replace(
+        source,
+        ec2=cast("EstateEc2", _Guard(source.ec2, stopped)),
+        eb=cast("EstateEb", _Guard(source.eb, stopped)),
+        ssm=cast("EstateSsm", _Guard(source.ssm, stopped)),
+        autoscaling=cast("EstateAutoScaling", _Guard(source.autoscaling, stopped)),
+    )
 
 
 def read_region(source: RegionSources) -> RegionInventory:
