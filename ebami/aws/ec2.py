@@ -212,6 +212,22 @@ class Ec2:
         """Every AMI this account owns in the region, in any state, ebami's or not."""
         return self._own_images("ec2:DescribeImages owner=self", [])
 
+    def launch_permissions(self, image_id: str) -> list[str]:
+        """Who else may launch the AMI: account ids, organization or OU ARNs, or `all` (public);
+        [] when only this account may."""
+        with aws_errors(f"ec2:DescribeImageAttribute {image_id} launchPermission"):
+            response: Any = self._client.describe_image_attribute(
+                ImageId=image_id, Attribute="launchPermission"
+            )
+        found = []
+        for item in response.get("LaunchPermissions", []):
+            found += [
+                str(item[key])
+                for key in ("UserId", "Group", "OrganizationArn", "OrganizationalUnitArn")
+                if item.get(key)
+            ]
+        return found
+
     def own_snapshot_ids(self, snapshot_ids: Sequence[str]) -> set[str]:
         """Those of `snapshot_ids` that this account owns (the others are not ours to delete)."""
         owned: set[str] = set()

@@ -76,9 +76,9 @@ class Estate:
             )
         return found
 
-    def read(self, regions: list[str], *, incomplete: str = "") -> Inventory:
+    def read(self, regions: list[str], *, incomplete: str = "", sharing: bool = False) -> Inventory:
         """The inventory of `regions`; `incomplete` is appended to the error when a read
-        fails (what that means for the command)."""
+        fails (what that means for the command); `sharing`: who else may launch each AMI."""
         from datetime import datetime, timezone
 
         from ebami.lifecycle.inventory import IncompleteInventory, read_inventory
@@ -87,7 +87,10 @@ class Estate:
         self.app.terminal.progress(f"reading the estate in {', '.join(regions)}")
         try:
             return read_inventory(
-                sources, now=datetime.now(timezone.utc), report=self.app.terminal.detail
+                sources,
+                now=datetime.now(timezone.utc),
+                report=self.app.terminal.detail,
+                sharing=sharing,
             )
         except IncompleteInventory as exc:
             if not incomplete:

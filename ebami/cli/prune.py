@@ -93,7 +93,7 @@ def _plan(estate: Estate, regions: list[str], rules: PruneRules) -> tuple[Select
     from ebami.lifecycle.protect import protections
     from ebami.lifecycle.prune import prune_plan, select
 
-    inventory = estate.read(regions, incomplete=NOTHING_DELETED)
+    inventory = estate.read(regions, incomplete=NOTHING_DELETED, sharing=True)
     selection = select(inventory, protections(inventory), rules, inventory.read_at)
     return selection, prune_plan(selection, regions)
 
@@ -110,7 +110,7 @@ def _execute(estate: Estate, regions: list[str], plan: Plan, selection: Selectio
     }
     actions = PruneActions(
         targets=targets,
-        reread=lambda: protections(estate.read(regions, incomplete=NOTHING_DELETED)),
+        reread=lambda: protections(estate.read(regions, incomplete=NOTHING_DELETED, sharing=True)),
         reporter=estate.app.terminal,
         result=result,
     )

@@ -55,6 +55,8 @@ class UseKind(str, Enum):
     LAUNCH_CONFIGURATION = "launch-configuration"
     SSM_PARAMETER = "ssm-parameter"
     ROLLBACK_TARGET = "rollback-target"
+    # Another account (or everyone) may launch it: its uses there are not this account's to see.
+    SHARED = "launch-permission"
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,7 @@ class EstateEc2(Protocol):
     def own_snapshot_ids(self, snapshot_ids: Sequence[str]) -> set[str]: ...
     def instances_of_images(self, image_ids: Sequence[str]) -> list[Instance]: ...
     def launch_template_versions(self) -> list[LaunchTemplateVersion]: ...
+    def launch_permissions(self, image_id: str) -> list[str]: ...
 
 
 class EstateEb(Protocol):
@@ -251,12 +254,14 @@ def read_inventory(
     now: datetime,
     seconds: float = READ_SECONDS,
     report: Callable[[str], None] | None = None,
+    sharing: bool = False,
 ) -> Inventory:
-    """Read every region of `sources` at once; IncompleteInventory when any read failed."""
+    """Read every region of `sources` at once; IncompleteInventory when any read failed.
+    `sharing`: also read who else may launch each managed AMI (a call per AMI)."""
 
     def read(source: RegionSources) -> RegionInventory:
         with source.bounded(seconds):
-            found = read_region(source)
+            found = read_region(source, sharing=sharing)
         if report is not None:
             report(
                 f"{source.region}: {len(found.images)} ebami AMI(s), {len(found.uses)} use(s) "
@@ -319,7 +324,7 @@ def _stoppable(source: RegionSources, stopped: threading.Event) -> RegionSources
     )
 
 
-def read_region(source: RegionSources) -> RegionInventory:
+def read_region(source: RegionSources, *, sharing: bool = False) -> RegionInventory:
     """One region's managed AMIs, uses and environments (the calls in the module docstring)."""
     region = source.region
     own = [image for image in source.ec2.own_images() if image.state != "deregistered"]
@@ -336,6 +341,13 @@ def read_region(source: RegionSources) -> RegionInventory:
 
     uses: list[Use] = []
     environments = _environments(source, uses)
+    if sharing:
+        for estate_image in managed:
+            image_id = estate_image.image_id
+            uses += [
+                Use(UseKind.SHARED, image_id, region, f"launch permission for {grantee}")
+                for grantee in source.ec2.launch_permissions(image_id)
+            ]
     for saved in source.eb.saved_configurations():
         for value in source.eb.image_ids(saved.application, saved_configuration=saved.name):
             uses += _uses(

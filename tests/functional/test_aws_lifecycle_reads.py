@@ -141,6 +141,26 @@ def test_every_kind_of_use_is_read(sandbox: None) -> None:
     assert by_name["staging"].status == "Ready"
 
 
+def test_an_ami_other_accounts_may_launch_is_used_there(sandbox: None) -> None:
+    ec2 = client("ec2")
+    shared, _ = managed_ami(ec2, "shared")
+    public, _ = managed_ami(ec2, "public")
+    private, _ = managed_ami(ec2, "private")
+    ec2.modify_image_attribute(
+        ImageId=shared, LaunchPermission={"Add": [{"UserId": "111122223333"}]}
+    )
+    ec2.modify_image_attribute(ImageId=public, LaunchPermission={"Add": [{"Group": "all"}]})
+    found = read_region(sources(), sharing=True)
+    shares = {(use.image_id, use.where) for use in found.uses if use.kind is UseKind.SHARED}
+    assert shares == {
+        (shared, "launch permission for 111122223333"),
+        (public, "launch permission for all"),
+    }
+    assert private not in {image_id for image_id, _ in shares}
+    # Only prune asks: `status` reads no launch permission.
+    assert not [use for use in read_region(sources()).uses if use.kind is UseKind.SHARED]
+
+
 def test_a_failed_read_makes_the_inventory_incomplete(sandbox: None) -> None:
     ssm_client = client("ssm")
     stubbed = Stubber(ssm_client)

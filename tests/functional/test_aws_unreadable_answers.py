@@ -41,7 +41,7 @@ def endpoint() -> Iterator[str]:
 
 
 def test_an_unparsable_answer_is_a_failed_call_naming_the_operation(endpoint: str) -> None:
-    client = botocore.session.get_session().create_client(
+    client: Any = botocore.session.get_session().create_client(
         "elasticbeanstalk",
         region_name="us-east-1",
         endpoint_url=endpoint,
