@@ -101,7 +101,9 @@ class RolledBack(EbamiError):
 
 
 class NeedsAttention(EbamiError):
-    """The environment update failed and could not be undone: a person must look."""
+    """A change was made and what it left needs a person: an environment update that failed
+    and could not be undone (or was lost track of), or a promote/revoke that left a channel
+    naming a revoked AMI."""
 
     exit_code = ExitCode.NEEDS_ATTENTION
 

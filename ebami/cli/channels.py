@@ -93,6 +93,15 @@ def promote(
     if not plan.unchanged:
         outputs = factory.executor(ChannelActions(factory.ec2, factory.ssm)).execute(plan.steps)
         version = outputs["version"]
+        # Another promote or revoke may have written since the plan: read the channel back.
+        with factory.bounded(PLAN_SECONDS):
+            now = planner.written(plan).now
+        if now != plan.image_id:
+            app.terminal.warn(
+                f"channel {plan.key} "
+                + (f"names {now} now" if now else "has no value now")
+                + f", not {plan.image_id}: another promote or revoke wrote it since this one"
+            )
     _report_promote(app, plan, version)
 
 
@@ -117,26 +126,52 @@ def revoke(
 
     from ebami.cli.verify import check_target
     from ebami.lifecycle.channels import ChannelActions
-    from ebami.lifecycle.revoke import RevokePlanner, check_reason
+    from ebami.lifecycle.revoke import (
+        RevokeActions,
+        RevokePlanner,
+        RevokeRegion,
+        check_reason,
+        execute_revoke,
+        needs_attention,
+    )
 
     app = AppContext.of(ctx)
     check_target(ami, None, None)
     check_reason(reason)
     settings = app.settings()
     factory = _factory(app, settings)
+    home = factory.session.region
+    # The AMI's copies are looked for where `ebami build` copies to (each region a factory).
+    factories = {home: factory}
+    for region in settings.copy_to:
+        if region not in factories:
+            factories[region] = factory.sibling(settings.model_copy(update={"region": region}))
     with factory.bounded(PLAN_SECONDS):
         planner = RevokePlanner(
             ec2=factory.ec2,
             channels=_channels(factory),
-            region=factory.session.region,
+            region=home,
             now=lambda: datetime.now(timezone.utc),
+            copies=[
+                RevokeRegion(region, copy.ec2, _channels(copy))
+                for region, copy in factories.items()
+                if region != home
+            ],
         )
         plan = planner.plan(ami, reason, deprecate=deprecate)
     if dry_run:
         factory.display().execute(plan.steps)
         return
-    factory.executor(ChannelActions(factory.ec2, factory.ssm)).execute(plan.steps)
+    actions = RevokeActions(
+        {region: ChannelActions(each.ec2, each.ssm) for region, each in factories.items()}
+    )
+    execute_revoke(plan, factory.executor(actions), warn=app.terminal.warn)
+    # Another revoke or promote may have written since the plan: read the channels back.
+    with factory.bounded(PLAN_SECONDS):
+        stale = planner.written(plan)
     _report_revoke(app, plan)
+    if stale:
+        raise needs_attention(stale, "revoke")
 
 
 def _factory(app: AppContext, settings: Settings) -> Factory:
@@ -193,19 +228,35 @@ def _report_promote(app: AppContext, plan: PromotePlan, version: int | None) -> 
 
 def _report_revoke(app: AppContext, plan: RevokePlan) -> None:
     lines = [
-        f"{move.state.parameter}  {move.state.image_id} -> "
+        f"{move.state.parameter}{f' ({move.region})' if move.remote else ''}  "
+        f"{move.state.image_id} -> "
         + (move.previous.image_id or "deleted (no earlier usable value)")
         for move in plan.moves
+    ]
+    revoked = [f"revoked {plan.image_id}"] + [
+        f"revoked copy {copy.image_id} ({copy.region})" for copy in plan.copies
     ]
     if app.json:
         app.terminal.out_json(plan.to_json())
     else:
-        app.terminal.out_text("".join(line + "\n" for line in [f"revoked {plan.image_id}", *lines]))
+        app.terminal.out_text("".join(line + "\n" for line in [*revoked, *lines]))
     github = app.github
     if github is not None:
         github.set({"ami-id": plan.image_id, "channels": "\n".join(lines)})
         body = "\n".join(f"- `{line}`" for line in lines) or "No channel named it."
         github.summary(f"## ebami revoke\n\n{plan.image_id}: {plan.reason}\n\n{body}\n")
     moved = f"; {len(plan.moves)} channel(s) moved off it" if plan.moves else ""
+    copies = f"; {len(plan.copies)} copy(ies) in other regions too" if plan.copies else ""
     deprecated = f"; deprecated at {plan.to_json()['deprecate_at']}" if plan.deprecate_at else ""
-    app.terminal.success(f"{plan.image_id} revoked ({plan.reason}){moved}{deprecated}")
+    if plan.already:
+        if plan.given_reason != plan.reason:
+            app.terminal.warn(
+                f"the reason given ({plan.given_reason}) is not recorded: {plan.image_id} keeps "
+                "the first one"
+            )
+        app.terminal.success(
+            f"{plan.image_id} already revoked on {plan.revoked_at}: {plan.reason}"
+            f"{moved}{copies}{deprecated}"
+        )
+    else:
+        app.terminal.success(f"{plan.image_id} revoked ({plan.reason}){moved}{copies}{deprecated}")

@@ -8,18 +8,29 @@ it checks that the value is an AMI the account can use; and launch templates and
 can name it (`resolve:ssm:NAME`) as well as `ebami apply --channel`.
 
 "The previous value" of a channel is the newest earlier version whose value differs from the
-current one and names an AMI that still exists, is `available` and is not revoked: the others
-are skipped, and said so. Stepping back twice therefore toggles between the last two values,
-as `cd -` does: the history records each step, and no version is ever rewritten.
+current one and names an AMI `ebami promote --ami` would accept for that channel: an
+`ebami:managed` AMI of this account, available, verified, not revoked, of the channel's platform
+and release. The others (values written outside ebami, say with `aws ssm put-parameter`) are
+skipped, and each is named with why. Stepping back twice therefore toggles between the last
+two values, as `cd -` does: the history records each step, and no version is ever rewritten.
 
 `ebami promote` is planned here as every changing command is (reads only, then a `Plan` the
 executor or `--dry-run` runs): it refuses, with the reason and before any write, an AMI that
 is not an `ebami:managed` AMI of this account, not available, not verified or revoked.
+
+The checks are made when planning; another promote or revoke may write between the plan and the
+write. So after writing, promote reads the channel back and the tags of the AMI it names: a
+channel left naming a revoked AMI (the AMI was revoked meanwhile) is reported with the command
+that moves it off (`ebami revoke` again, which is idempotent), and the run ends with exit code
+9, "a person must look": the channel was written, and what it names is unsafe until that runs.
+Moving it back here instead would be one more write racing the same revoke, with the step-back
+rules of revoke copied; revoke owns them.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +38,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ebami import tags
-from ebami.errors import InputError, NotFoundError, Refused
+from ebami.errors import InputError, NeedsAttention, NotFoundError, Refused
 from ebami.plan import Instruction, Plan
 from ebami.platforms import Platform, resolve_platform
 
@@ -124,11 +135,10 @@ class Previous:
 
 
 def previous_value(
-    history: Sequence[ParameterVersion], image_of: Callable[[str], Image | None]
+    history: Sequence[ParameterVersion], refusal: Callable[[str], str | None]
 ) -> Previous:
     """The newest version before the last (`history` oldest first) whose value differs from the
-    last one and names an AMI that exists, is available and is not revoked; `image_of` gives
-    the AMI of a value (None when it does not exist)."""
+    last one and that `refusal` accepts (None: usable; else why not)."""
     if not history:
         return Previous(None)
     current = history[-1].value
@@ -138,7 +148,7 @@ def previous_value(
         if version.value == current:
             continue
         if version.value not in seen:
-            seen[version.value] = _unusable(image_of(version.value))
+            seen[version.value] = refusal(version.value)
         reason = seen[version.value]
         if reason is None:
             return Previous(version, tuple(skipped))
@@ -146,14 +156,65 @@ def previous_value(
     return Previous(None, tuple(skipped))
 
 
-def _unusable(image: Image | None) -> str | None:
-    if image is None:
-        return "no longer exists"
-    if image.state != "available":
-        return image.state
-    if image.tags.get(tags.REVOKED):
-        return "revoked"
-    return None
+class Candidates:
+    """Judges the values a channel may step back to as `ebami promote --ami` judges an AMI (an
+    `ebami:managed` AMI of this account, available, verified, not revoked) and, beyond it, by
+    the channel: the AMI must be of the channel's platform and release. This account's ebami
+    AMIs are read once (one DescribeImages call), whatever the number of values judged."""
+
+    def __init__(self, ec2: PromoteEc2) -> None:
+        self._ec2 = ec2
+        self._own: dict[str, Image] | None = None
+
+    def own(self) -> dict[str, Image]:
+        """This account's `ebami:managed` AMIs, by id."""
+        if self._own is None:
+            found = self._ec2.find_own_images_by_tag(tags.MANAGED, "true")
+            self._own = {image.image_id: image for image in found}
+        return self._own
+
+    def refusal(self, image_id: str, key: ChannelKey) -> str | None:
+        """Why channel `key` may not name `image_id` (short, for a list of skipped values);
+        None when it may."""
+        image = self.own().get(image_id)
+        if image is None:
+            return self._not_own(image_id)
+        if image.state != "available":
+            return image.state
+        if image.tags.get(tags.REVOKED):
+            return "revoked"
+        if not image.tags.get(tags.VERIFIED):
+            return "not verified"
+        return _other_channel(image, key)
+
+    def _not_own(self, image_id: str) -> str:
+        try:
+            image = self._ec2.get_image(image_id)
+        except NotFoundError:
+            return "no longer exists"
+        if image.tags.get(tags.MANAGED) != "true":
+            return "not an ebami AMI"
+        return "another account's AMI"
+
+
+def _other_channel(image: Image, key: ChannelKey) -> str | None:
+    """Why an ebami AMI belongs to another platform or release than channel `key` (None: it
+    does not); the parts the parameter pattern does not name are not compared."""
+    if key.platform is None and key.release is None:
+        return None
+    try:
+        platform = resolve_platform(image.tags.get(tags.PLATFORM) or "")
+    except InputError:
+        return f"no {tags.PLATFORM} tag ebami knows"
+    if key.platform is not None and platform.alias != key.platform:
+        return f"an AMI of {platform.alias}"
+    if key.release is None:
+        return None
+    try:
+        release = image_release(image, platform)
+    except Refused:
+        return f"no {tags.RELEASE} tag"
+    return None if release == key.release else f"an AMI of release {release}"
 
 
 class ChannelsSsm(Protocol):
@@ -302,7 +363,9 @@ class PromotePlanner:
     def plan(self, image_id: str, channel: str) -> PromotePlan:
         """`ebami promote --ami ID --channel NAME`."""
         check_channel_name(channel)
-        image = own_managed_image(self._ec2, image_id, self._region, refuse=Refused)
+        image = own_managed_image(
+            self._ec2, image_id, self._region, refuse=Refused, own=Candidates(self._ec2).own()
+        )
         refusal = promotion_refusal(image)
         if refusal:
             raise Refused(f"{image_id} cannot be promoted: {refusal}")
@@ -320,7 +383,8 @@ class PromotePlanner:
                 f"channel {key} has no value ({parameter} does not exist): nothing to step back "
                 f"to; promote an AMI first: ebami promote --ami AMI --channel {channel}"
             )
-        previous = previous_value(history, self._image_or_none)
+        candidates = Candidates(self._ec2)
+        previous = previous_value(history, lambda value: candidates.refusal(value, key))
         if previous.version is None:
             skipped = f" ({previous.skipped_text()})" if previous.skipped else ""
             raise Refused(
@@ -373,22 +437,101 @@ class PromotePlanner:
             key, parameter, image_id, current, last.version if last else None, steps, previous
         )
 
-    def _image_or_none(self, image_id: str) -> Image | None:
-        try:
-            return self._ec2.get_image(image_id)
-        except NotFoundError:
-            return None
+    def written(self, plan: PromotePlan) -> PromoteCheck:
+        """What the channel names after the write, read back (a concurrent promote or revoke
+        may have written since the plan): raises `NeedsAttention` when it names a revoked
+        AMI."""
+        now = self._channels.current(plan.key)
+        if now is None:
+            return PromoteCheck(None)
+        stale = revoked_channels(
+            [ChannelState(plan.key, plan.parameter, now)], image_tags_reader(self._ec2)
+        )
+        if stale:
+            raise NeedsAttention(f"after this promote, {stale[0]}")
+        return PromoteCheck(now)
+
+
+@dataclass(frozen=True)
+class PromoteCheck:
+    """The channel's value read back after the write (None: it has none any more)."""
+
+    now: str | None
+
+
+@dataclass(frozen=True)
+class RevokedChannel:
+    """A channel that names a revoked AMI, found when reading back what was written, and the
+    command that moves it off."""
+
+    state: ChannelState
+    revoked: str
+    command: str
+
+    def __str__(self) -> str:
+        state = self.state
+        return (
+            f"channel {state.key} ({state.parameter}) names {state.image_id}, which was "
+            f"{self.revoked} (another command wrote meanwhile); move it off with: {self.command}"
+        )
+
+
+def revoke_command(image_id: str, image_tags: Mapping[str, str], region: str | None = None) -> str:
+    """The `ebami revoke` that moves every channel off a revoked AMI (revoking again keeps the
+    first reason; `--reason` is required all the same). `region`: when not the settings'."""
+    reason = image_tags.get(tags.REVOKED_REASON) or "revoked"
+    where = f" --region {region}" if region else ""
+    return f"ebami{where} revoke --ami {image_id} --reason {shlex.quote(reason)}"
+
+
+def revoked_channels(
+    states: Sequence[ChannelState],
+    tags_of: Callable[[str], Mapping[str, str] | None],
+    command: Callable[[str, Mapping[str, str]], str] = revoke_command,
+) -> list[RevokedChannel]:
+    """The channels among `states` whose AMI is revoked, each with the command (`command`,
+    given the AMI and its tags) that moves it off; `tags_of` gives an AMI's tags (None when it
+    does not exist)."""
+    found = []
+    for state in states:
+        image_tags = tags_of(state.image_id)
+        revoked = revoked_text(image_tags) if image_tags is not None else None
+        if image_tags is not None and revoked:
+            found.append(RevokedChannel(state, revoked, command(state.image_id, image_tags)))
+    return found
+
+
+def image_tags_reader(ec2: PromoteEc2) -> Callable[[str], Mapping[str, str] | None]:
+    """An AMI's tags as they are now (None: it does not exist), each AMI read once."""
+    read: dict[str, Mapping[str, str] | None] = {}
+
+    def tags_of(image_id: str) -> Mapping[str, str] | None:
+        if image_id not in read:
+            try:
+                read[image_id] = ec2.get_image(image_id).tags
+            except NotFoundError:
+                read[image_id] = None
+        return read[image_id]
+
+    return tags_of
 
 
 def own_managed_image(
-    ec2: PromoteEc2, image_id: str, region: str, *, refuse: type[Exception]
+    ec2: PromoteEc2,
+    image_id: str,
+    region: str,
+    *,
+    refuse: type[Exception],
+    own: Mapping[str, Image] | None = None,
 ) -> Image:
     """The AMI `image_id` if it is an `ebami:managed` AMI of this account (any state); else
     `refuse` with the reason. Tags on a shared AMI are the tagging account's own, so a tag
-    alone proves nothing: the AMI must be among this account's own (`Owners=self`)."""
-    for image in ec2.find_own_images_by_tag(tags.MANAGED, "true"):
-        if image.image_id == image_id:
-            return image
+    alone proves nothing: the AMI must be among this account's own (`Owners=self`). `own`:
+    this account's ebami AMIs when already read (`Candidates.own`)."""
+    if own is None:
+        own = Candidates(ec2).own()
+    if image_id in own:
+        return own[image_id]
     try:
         image = ec2.get_image(image_id)
     except NotFoundError:
@@ -446,6 +589,7 @@ class ChannelsActionsEc2(Protocol):
 
 
 class ChannelsActionsSsm(Protocol):
+    def parameter_value(self, name: str) -> str | None: ...
     def publish_image_id(self, name: str, image_id: str) -> int: ...
     def delete_parameter(self, name: str) -> bool: ...
 
@@ -463,7 +607,11 @@ class ChannelActions:
         self.published[parameter] = version
         return version
 
-    def delete_channel(self, parameter: str) -> bool:
+    def delete_channel(self, parameter: str, image_id: str) -> bool:
+        """Deletes the channel only while it still names `image_id`, read just before: deleting
+        takes the whole history with it, and a value promoted since the plan must not go so."""
+        if self.ssm.parameter_value(parameter) != image_id:
+            return False
         return self.ssm.delete_parameter(parameter)
 
     def tag_revoked(self, image_id: str, tags: dict[str, str]) -> None:

@@ -13,6 +13,23 @@ resolves the parameter (`resolve:ssm:NAME`) would keep launching the revoked AMI
 where a missing parameter fails loudly, and `ebami apply --channel` then says to promote an AMI.
 Deleting a parameter removes its history too; that history held nothing usable.
 
+Copies: the AMIs of this account with the same `ebami:bake-key` in the settings' `copy_to`
+regions (where `ebami build` copies to) are revoked with it, in the same plan: tagged the same
+way (the same reason and time), their channels in those regions moved the same way, deprecated
+too with `--deprecate`. All tags are written before any channel moves.
+
+Concurrent writers: the checks are made when planning, and another revoke or promote may write
+between the plan and the writes (two revokes planning their moves back onto each other's AMI;
+a promote of the AMI as it is being revoked). So after the writes, every channel moved and
+every channel naming a revoked AMI is read back, with the tags of what it names; a channel left
+naming a revoked AMI is named with the command that moves it off, and the run ends with exit
+code 9 ("a person must look": what was written stands, and that channel is unsafe until the
+command runs). Deleting a channel reads it just before, and leaves it alone when it no longer
+names the AMI (deleting takes the history with it).
+
+A run cut short (a write refused, Ctrl-C) says what is done and what is left, and that running
+the same revoke again finishes the job.
+
 Revoking again is idempotent: the first revocation's reason and time are kept (no tag is
 written), the channels that still name the AMI (say a run cut short, or a channel set by hand)
 are moved off it again, and a deprecation time already set no later than the one `--deprecate`
@@ -25,24 +42,32 @@ the current minute could round into the past by the time EC2 checks it).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shlex
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from ebami import tags
-from ebami.errors import InputError, NotFoundError, Refused
+from ebami.errors import EbamiError, InputError, NeedsAttention, Refused
 from ebami.lifecycle.channels import (
+    Candidates,
+    ChannelActions,
+    ChannelKey,
     Channels,
     ChannelState,
     Previous,
     PromoteEc2,
+    RevokedChannel,
+    image_tags_reader,
     own_managed_image,
     parse_utc,
     previous_value,
+    revoke_command,
+    revoked_channels,
     revoked_text,
 )
-from ebami.plan import Instruction, Plan
+from ebami.plan import Executor, Instruction, Plan
 
 if TYPE_CHECKING:
     from ebami.aws.ec2 import Image
@@ -80,15 +105,50 @@ def deprecation_time(now: datetime) -> datetime:
 
 
 @dataclass(frozen=True)
+class RevokeRegion:
+    """A region revoke reads and writes in: its EC2 and its channels."""
+
+    region: str
+    ec2: PromoteEc2
+    channels: Channels
+
+
+@dataclass(frozen=True)
 class ChannelMove:
     """A channel that names the revoked AMI, and where it goes (None: it is deleted)."""
 
     state: ChannelState
     previous: Previous
+    region: str
+    # Whether `region` is not the settings' (said in the progress message).
+    remote: bool = False
+
+    @property
+    def step(self) -> Instruction:
+        state, previous = self.state, self.previous
+        where = f" in {self.region}" if self.remote else ""
+        if previous.version is None:
+            return Instruction(
+                "delete_channel",
+                f"deleting channel {state.key} ({state.parameter}){where}: no earlier value is "
+                "usable",
+                {"region": self.region, "parameter": state.parameter, "image_id": state.image_id},
+            )
+        return Instruction(
+            "publish",
+            f"moving channel {state.key} ({state.parameter}){where} back from {state.image_id} "
+            f"to {previous.version.value} (its version {previous.version.version})",
+            {
+                "region": self.region,
+                "parameter": state.parameter,
+                "image_id": previous.version.value,
+            },
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
             **self.state.to_json(),
+            "region": self.region,
             "to": self.previous.image_id,
             "deleted": self.previous.image_id is None,
             "skipped": self.previous.to_json()["skipped"],
@@ -96,29 +156,87 @@ class ChannelMove:
 
 
 @dataclass(frozen=True)
-class RevokePlan:
+class RevokedImage:
+    """One AMI the revocation takes out of service: the one named, or a copy of it."""
+
+    region: str
     image_id: str
-    reason: str
-    revoked_at: str
-    # Revoked before: its first reason and time stand, no tag is written.
+    # Tagged before: no tag is written.
     already: bool
     moves: tuple[ChannelMove, ...]
+    # The deprecation time this run sets (None: none), and the one the AMI has already.
     deprecate_at: datetime | None
-    steps: Plan
+    deprecated_at: datetime | None
+    tag_step: Instruction | None
+    deprecate_step: Instruction | None
+
+    @property
+    def deprecation(self) -> datetime | None:
+        """When EC2 deprecates the AMI once the plan ran."""
+        return self.deprecate_at or self.deprecated_at
 
     def to_json(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "ami_id": self.image_id,
+            "already_revoked": self.already,
+            "channels": [move.to_json() for move in self.moves],
+            "deprecate_at": iso_utc(self.deprecation) if self.deprecation else None,
+        }
+
+
+@dataclass(frozen=True)
+class RevokePlan:
+    image_id: str
+    # The reason given, and the one the AMI keeps (the first one when revoked before).
+    given_reason: str
+    reason: str
+    revoked_at: str
+    # The AMI named first, then its copies in other regions.
+    targets: tuple[RevokedImage, ...]
+    steps: Plan
+    deprecate: bool = False
+
+    @property
+    def already(self) -> bool:
+        """Revoked before: its first reason and time stand."""
+        return self.targets[0].already
+
+    @property
+    def moves(self) -> tuple[ChannelMove, ...]:
+        return tuple(move for target in self.targets for move in target.moves)
+
+    @property
+    def deprecate_at(self) -> datetime | None:
+        """When EC2 deprecates the AMI named (this run's time, or the one it had)."""
+        return self.targets[0].deprecation
+
+    @property
+    def copies(self) -> tuple[RevokedImage, ...]:
+        return self.targets[1:]
+
+    def command(self) -> str:
+        """The command that does this revocation (again)."""
+        return f"ebami revoke --ami {self.image_id} --reason {shlex.quote(self.given_reason)}" + (
+            " --deprecate" if self.deprecate else ""
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        home = self.targets[0].to_json()
         return {
             "ami_id": self.image_id,
             "reason": self.reason,
             "revoked_at": self.revoked_at,
             "already_revoked": self.already,
-            "channels": [move.to_json() for move in self.moves],
-            "deprecate_at": iso_utc(self.deprecate_at) if self.deprecate_at else None,
+            "channels": home["channels"],
+            "deprecate_at": home["deprecate_at"],
+            "copies": [copy.to_json() for copy in self.copies],
         }
 
 
 class RevokePlanner:
-    """Reads the AMI and every channel; returns the plan that revokes the AMI."""
+    """Reads the AMI, its copies in `copies`' regions and every channel there; returns the plan
+    that revokes them."""
 
     def __init__(
         self,
@@ -127,78 +245,175 @@ class RevokePlanner:
         channels: Channels,
         region: str,
         now: Callable[[], datetime],
+        copies: Sequence[RevokeRegion] = (),
     ) -> None:
-        self._ec2 = ec2
-        self._channels = channels
-        self._region = region
+        self._home = RevokeRegion(region, ec2, channels)
+        self._copies = tuple(place for place in copies if place.region != region)
         self._now = now
 
     def plan(self, image_id: str, reason: str, *, deprecate: bool) -> RevokePlan:
         reason = check_reason(reason)
-        image = own_managed_image(self._ec2, image_id, self._region, refuse=Refused)
+        home = self._home
+        candidates = Candidates(home.ec2)
+        image = own_managed_image(
+            home.ec2, image_id, home.region, refuse=Refused, own=candidates.own()
+        )
         now = self._now()
         already = bool(image.tags.get(tags.REVOKED))
         revoked_at = image.tags.get(tags.REVOKED_AT, "") if already else iso_utc(now)
         kept_reason = image.tags.get(tags.REVOKED_REASON, "") if already else reason
-        instructions: list[Instruction] = []
         notes: list[str] = []
         if already:
             notes.append(
                 f"{image_id} was {revoked_text(image.tags)}: that reason and time are kept"
             )
-        else:
-            instructions.append(
-                Instruction(
-                    "tag_revoked",
-                    f"tagging {image_id} {tags.REVOKED}=true (apply and promote refuse it from "
-                    "now on)",
-                    {
-                        "image_id": image_id,
-                        "tags": {
-                            tags.REVOKED: "true",
-                            tags.REVOKED_REASON: reason,
-                            tags.REVOKED_AT: revoked_at,
-                        },
-                    },
-                )
-            )
-        moves = tuple(
-            ChannelMove(state, previous_value(self._channels.history(state.key), self._image))
-            for state in self._channels.pointing_at(image_id)
-        )
-        for move in moves:
-            instructions.append(_move(move))
-            if move.previous.skipped:
-                notes.append(f"channel {move.state.key}: {move.previous.skipped_text()}")
-        if not moves:
-            notes.append(f"no channel under {self._channels.prefix} names {image_id}")
+        found = [(home, image, candidates), *self._find_copies(image, notes)]
+        revoke_tags = {
+            tags.REVOKED: "true",
+            tags.REVOKED_REASON: kept_reason,
+            tags.REVOKED_AT: revoked_at,
+        }
         deprecate_at = deprecation_time(now) if deprecate else None
-        deprecated = _deprecation(image)
-        if deprecate_at is not None and deprecated is not None and deprecated <= deprecate_at:
-            notes.append(f"{image_id} is deprecated already, at {iso_utc(deprecated)}: kept")
-            deprecate_at = None
-        if deprecate_at is not None:
-            instructions.append(
-                Instruction(
-                    "deprecate",
-                    f"deprecating {image_id} at {iso_utc(deprecate_at)} (EnableImageDeprecation)",
-                    {"image_id": image_id, "when": iso_utc(deprecate_at)},
-                )
-            )
-        facts = {
+        targets = tuple(
+            self._target(place, found_image, judge, revoke_tags, deprecate_at, notes)
+            for place, found_image, judge in found
+        )
+        instructions = [
+            *(target.tag_step for target in targets if target.tag_step),
+            *(move.step for target in targets for move in target.moves),
+            *(target.deprecate_step for target in targets if target.deprecate_step),
+        ]
+        moves = [move for target in targets for move in target.moves]
+        facts: dict[str, Any] = {
             "AMI": f"{image_id} ({image.name})",
             "Reason": kept_reason,
             "Revoked at": revoked_at,
-            "Channels naming it": ", ".join(move.state.parameter for move in moves) or "none",
+            "Channels naming it": ", ".join(
+                move.state.parameter + (f" ({move.region})" if move.remote else "")
+                for move in moves
+            )
+            or "none",
         }
+        if self._copies:
+            facts["Copies"] = ", ".join(
+                f"{target.image_id} ({target.region})" for target in targets[1:]
+            ) or "none in " + ", ".join(place.region for place in self._copies)
         steps = Plan("revoke", facts, tuple(instructions), notes=tuple(notes))
-        return RevokePlan(image_id, kept_reason, revoked_at, already, moves, deprecate_at, steps)
+        return RevokePlan(
+            image_id, reason, kept_reason, revoked_at, targets, steps, deprecate=deprecate
+        )
 
-    def _image(self, image_id: str) -> Image | None:
-        try:
-            return self._ec2.get_image(image_id)
-        except NotFoundError:
-            return None
+    def _find_copies(
+        self, image: Image, notes: list[str]
+    ) -> list[tuple[RevokeRegion, Image, Candidates]]:
+        """This account's ebami AMIs with the AMI's bake key in the copy regions."""
+        if not self._copies:
+            return []
+        bake_key = image.tags.get(tags.BAKE_KEY)
+        if not bake_key:
+            notes.append(
+                f"{image.image_id} has no {tags.BAKE_KEY} tag: its copies in "
+                f"{', '.join(place.region for place in self._copies)} cannot be found"
+            )
+            return []
+        found = []
+        for place in self._copies:
+            candidates = Candidates(place.ec2)
+            copies = sorted(
+                (
+                    copy
+                    for copy in candidates.own().values()
+                    if copy.tags.get(tags.BAKE_KEY) == bake_key
+                ),
+                key=lambda copy: copy.image_id,
+            )
+            found += [(place, copy, candidates) for copy in copies]
+        return found
+
+    def _target(
+        self,
+        place: RevokeRegion,
+        image: Image,
+        candidates: Candidates,
+        revoke_tags: Mapping[str, str],
+        deprecate_at: datetime | None,
+        notes: list[str],
+    ) -> RevokedImage:
+        remote = place is not self._home
+        where = f" in {place.region}" if remote else ""
+        image_id = image.image_id
+        already = bool(image.tags.get(tags.REVOKED))
+        tag_step = None
+        if not already:
+            tag_step = Instruction(
+                "tag_revoked",
+                f"tagging {image_id}{where} {tags.REVOKED}=true (apply and promote refuse it "
+                "from now on)",
+                {"region": place.region, "image_id": image_id, "tags": dict(revoke_tags)},
+            )
+        elif remote:
+            notes.append(f"copy {image_id}{where} was {revoked_text(image.tags)}: kept")
+        moves = tuple(
+            ChannelMove(
+                state,
+                previous_value(place.channels.history(state.key), _judge(candidates, state.key)),
+                place.region,
+                remote,
+            )
+            for state in place.channels.pointing_at(image_id)
+        )
+        for move in moves:
+            if move.previous.skipped:
+                notes.append(f"channel {move.state.key}{where}: {move.previous.skipped_text()}")
+        if not moves:
+            notes.append(f"no channel under {place.channels.prefix}{where} names {image_id}")
+        deprecated = _deprecation(image)
+        planned = deprecate_at
+        if planned is not None and deprecated is not None and deprecated <= planned:
+            notes.append(f"{image_id}{where} is deprecated already, at {iso_utc(deprecated)}: kept")
+            planned = None
+        deprecate_step = None
+        if planned is not None:
+            deprecate_step = Instruction(
+                "deprecate",
+                f"deprecating {image_id}{where} at {iso_utc(planned)} (EnableImageDeprecation)",
+                {"region": place.region, "image_id": image_id, "when": iso_utc(planned)},
+            )
+        return RevokedImage(
+            place.region, image_id, already, moves, planned, deprecated, tag_step, deprecate_step
+        )
+
+    def written(self, plan: RevokePlan) -> list[RevokedChannel]:
+        """The channels left naming a revoked AMI after the writes, read back: each channel
+        moved, and each naming one of the revoked AMIs (a promote that got in meanwhile)."""
+        ours = {target.image_id for target in plan.targets}
+        found: list[RevokedChannel] = []
+        for target in plan.targets:
+            place = self._place(target.region)
+            moved = {move.state.parameter for move in target.moves}
+            states = [
+                state
+                for state in place.channels.all()
+                if state.parameter in moved or state.image_id in ours
+            ]
+            remote = place.region if place is not self._home else None
+
+            def command(
+                image_id: str, image_tags: Mapping[str, str], remote: str | None = remote
+            ) -> str:
+                if image_id in ours:
+                    return plan.command()
+                return revoke_command(image_id, image_tags, remote)
+
+            found += revoked_channels(states, image_tags_reader(place.ec2), command)
+        return found
+
+    def _place(self, region: str) -> RevokeRegion:
+        return next((place for place in self._copies if place.region == region), self._home)
+
+
+def _judge(candidates: Candidates, key: ChannelKey) -> Callable[[str], str | None]:
+    return lambda value: candidates.refusal(value, key)
 
 
 def _deprecation(image: Image) -> datetime | None:
@@ -206,17 +421,77 @@ def _deprecation(image: Image) -> datetime | None:
     return parse_utc(image.deprecation_time) if image.deprecation_time else None
 
 
-def _move(move: ChannelMove) -> Instruction:
-    state, previous = move.state, move.previous
-    if previous.version is None:
-        return Instruction(
-            "delete_channel",
-            f"deleting channel {state.key} ({state.parameter}): no earlier value is usable",
-            {"parameter": state.parameter},
-        )
-    return Instruction(
-        "publish",
-        f"moving channel {state.key} ({state.parameter}) back from {state.image_id} to "
-        f"{previous.version.value} (its version {previous.version.version})",
-        {"parameter": state.parameter, "image_id": previous.version.value},
+@dataclass
+class RevokeActions:
+    """What revoke changes, one method per plan instruction, each in its instruction's region."""
+
+    regions: Mapping[str, ChannelActions]
+
+    def tag_revoked(self, region: str, image_id: str, tags: dict[str, str]) -> None:
+        self.regions[region].tag_revoked(image_id, tags)
+
+    def publish(self, region: str, parameter: str, image_id: str) -> int:
+        return self.regions[region].publish(parameter, image_id)
+
+    def delete_channel(self, region: str, parameter: str, image_id: str) -> bool:
+        return self.regions[region].delete_channel(parameter, image_id)
+
+    def deprecate(self, region: str, image_id: str, when: str) -> None:
+        self.regions[region].deprecate(image_id, when)
+
+
+def execute_revoke(plan: RevokePlan, executor: Executor, *, warn: Callable[[str], None]) -> None:
+    """Runs the plan. When it stops part way, the error says
+    what is done, what is left, and that running the same revoke again finishes the job (an
+    interruption that is no ebami error gets it as a warning)."""
+    try:
+        executor.execute(plan.steps)
+    except EbamiError as exc:
+        hint = unfinished(plan, executor.executed[:-1])
+        if hint is not None:
+            exc.message = f"{exc.message}; {hint}"
+            exc.args = (exc.message,)
+        raise
+    except BaseException:
+        hint = unfinished(plan, executor.executed[:-1])
+        if hint is not None:
+            warn(hint)
+        raise
+
+
+def unfinished(plan: RevokePlan, done: Sequence[Instruction]) -> str | None:
+    """What a revocation stopped after `done` (the instructions that completed) left undone,
+    and how to finish; None when it changed nothing yet."""
+    tagged = [
+        target.image_id
+        for target in plan.targets
+        if target.already or (target.tag_step is not None and target.tag_step in done)
+    ]
+    if not tagged:
+        return None
+    left = [
+        f"{target.image_id} in {target.region} is not tagged yet"
+        for target in plan.targets
+        if target.tag_step is not None and target.tag_step not in done
+    ]
+    left += [
+        f"channel {move.state.key} ({move.state.parameter}) still names {move.state.image_id}"
+        for move in plan.moves
+        if move.step not in done
+    ]
+    left += [
+        f"{target.image_id} is not deprecated yet"
+        for target in plan.targets
+        if target.deprecate_step is not None and target.deprecate_step not in done
+    ]
+    if not left:
+        return None
+    return (
+        f"{', '.join(tagged)} tagged {tags.REVOKED}=true, but {'; '.join(left)}: running the "
+        f"same revoke again finishes the job: {plan.command()}"
     )
+
+
+def needs_attention(stale: Sequence[RevokedChannel], command: str) -> NeedsAttention:
+    """The error for channels left naming a revoked AMI after `command`'s writes."""
+    return NeedsAttention(f"after this {command}, " + "; ".join(str(item) for item in stale))

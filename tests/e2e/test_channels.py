@@ -9,6 +9,7 @@ revoked by the second one.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -111,6 +112,24 @@ def test_promote_steps_back_and_forth_keeping_the_history(estate: Estate) -> Non
     assert ahead.returncode == 0, ahead.stderr
     assert estate.history() == [a, b, a, b]
 
+    # A value written outside ebami (the stock base AMI) is never stepped back to: it is
+    # skipped, and named with why.
+    beta = STABLE.replace("/stable", "/beta")
+    stock = tags_of(image(estate.sandbox, a))["ebami:base-ami"]
+    for value in (a, stock, b):
+        estate.ssm().put_parameter(
+            Name=beta, Value=value, Type="String", DataType="aws:ec2:image", Overwrite=True
+        )
+    beta_back = estate.run(
+        "promote", "--channel", "beta", "--previous", "--release", "2017.09", "--dry-run"
+    )
+    assert beta_back.returncode == 0, beta_back.stderr
+    assert f"pointing channel beta (multicontainer-docker 2017.09) ({beta}) at {a}" in (
+        beta_back.stdout
+    )
+    assert f"skipped version 2 {stock} (not an ebami AMI)" in beta_back.stdout
+    estate.ssm().delete_parameter(Name=beta)  # the next test counts the channels naming B
+
 
 def _missing(estate: Estate) -> bool:
     try:
@@ -178,9 +197,17 @@ def test_revoke_moves_the_channel_back_and_everything_refuses_the_revoked_ami(
     assert f"channel stable still names it: ebami revoke --ami {b}" in last_error(by_channel)
     assert mutating(api_calls(by_channel.stderr)) == []
 
-    again = estate.run("revoke", "--ami", b, "--reason", "another reason", stats=True)
+    again = estate.run(
+        "revoke", "--ami", b, "--reason", "another reason", stats=True, json_output=True
+    )
     assert again.returncode == 0, again.stderr
     assert mutating(api_calls(again.stderr)) == ["ssm.PutParameter"]
+    assert f"{b} already revoked on {found['ebami:revoked-at']}: {REASON}" in again.stderr
+    assert "the reason given (another reason) is not recorded" in again.stderr
+    # The JSON says when EC2 deprecates it, set by the first run.
+    deprecate_at = json.loads(again.stdout)["deprecate_at"]
+    assert deprecate_at
+    assert described["DeprecationTime"].startswith(deprecate_at[:16])
     assert estate.stable() == a
     assert tags_of(image(estate.sandbox, b))["ebami:revoked-reason"] == REASON
 

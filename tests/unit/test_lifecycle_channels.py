@@ -13,8 +13,9 @@ from ebami import tags
 from ebami.apply.planner import ApplyOptions, ApplyPlanner
 from ebami.aws.ec2 import Image
 from ebami.aws.ssm import ParameterVersion
-from ebami.errors import InputError, NotFoundError, Refused
+from ebami.errors import InputError, NeedsAttention, NotFoundError, Refused
 from ebami.lifecycle.channels import (
+    Candidates,
     ChannelActions,
     ChannelKey,
     Channels,
@@ -185,59 +186,68 @@ def test_all_lists_every_channel_under_the_prefix() -> None:
 # --- the previous value ------------------------------------------------------------------------
 
 
-def test_the_previous_value_skips_what_cannot_be_used() -> None:
+def test_the_previous_value_skips_what_promote_would_refuse() -> None:
+    """Only a value `promote --ami` accepts for the channel: each other one is named with why,
+    newest first."""
     ec2 = FakeEc2(
         images(
             ami("ami-good"),
             ami("ami-revoked", **{tags.REVOKED: "true"}),
             ami("ami-pending", "pending"),
+            ami("ami-unverified", **{tags.VERIFIED: ""}),
+            ami("ami-stock", **{tags.MANAGED: ""}),
+            ami("ami-foreign"),
+            ami("ami-al2", **{tags.PLATFORM: "ecs-al2", tags.RELEASE: ""}),
+            ami("ami-2018", **{tags.RELEASE: "2018.03"}),
             ami("ami-now"),
-        )
-    )
-    history = Channels(
-        FakeSsm(
-            {
-                STABLE: channel(
-                    "ami-older",
-                    "ami-good",
-                    "ami-gone",
-                    "ami-revoked",
-                    "ami-pending",
-                    "ami-now",
-                    "ami-revoked",
-                    "ami-now",
-                )
-            }
         ),
-        DEFAULT,
-    ).history(ChannelKey("multicontainer-docker", "2017.09", "stable"))
-    previous = previous_value(history, lambda image_id: _or_none(ec2, image_id))
+        foreign={"ami-foreign"},
+    )
+    values = (
+        "ami-older", "ami-good", "ami-gone", "ami-revoked", "ami-pending", "ami-unverified",
+        "ami-stock", "ami-foreign", "ami-al2", "ami-2018", "ami-now", "ami-revoked", "ami-now",
+    )  # fmt: skip
+    key = ChannelKey("multicontainer-docker", "2017.09", "stable")
+    history = Channels(FakeSsm({STABLE: channel(*values)}), DEFAULT).history(key)
+    candidates = Candidates(ec2)
+    previous = previous_value(history, lambda value: candidates.refusal(value, key))
     assert previous.version is not None
     assert (previous.version.version, previous.image_id) == (2, "ami-good")
     assert [(item.version, item.image_id, item.reason) for item in previous.skipped] == [
-        (7, "ami-revoked", "revoked"),
+        (12, "ami-revoked", "revoked"),
+        (10, "ami-2018", "an AMI of release 2018.03"),
+        (9, "ami-al2", "an AMI of ecs-al2"),
+        (8, "ami-foreign", "another account's AMI"),
+        (7, "ami-stock", "not an ebami AMI"),
+        (6, "ami-unverified", "not verified"),
         (5, "ami-pending", "pending"),
         (4, "ami-revoked", "revoked"),
         (3, "ami-gone", "no longer exists"),
     ]
-    assert previous.skipped_text().startswith("skipped version 7 ami-revoked (revoked); ")
-    # Each AMI is looked up once, however often the history names it.
-    assert [call for call in ec2.calls if call[1] == "ami-revoked"] == [
-        ("DescribeImages", "ami-revoked")
+    assert previous.skipped_text().startswith("skipped version 12 ami-revoked (revoked); ")
+    # This account's ebami AMIs are listed once; the others are looked up once each.
+    assert ec2.calls == [
+        ("DescribeImages", "tag:ebami:managed=true"),
+        ("DescribeImages", "ami-foreign"),
+        ("DescribeImages", "ami-stock"),
+        ("DescribeImages", "ami-gone"),
     ]
+
+
+def test_a_pattern_without_platform_and_release_takes_any_platform() -> None:
+    al2 = ami("ami-al2", **{tags.PLATFORM: "ecs-al2", tags.RELEASE: ""})
+    assert Candidates(FakeEc2(images(al2))).refusal("ami-al2", ChannelKey(None, None, "x")) is None
+    unknown = ami("ami-x", **{tags.PLATFORM: "windows"})
+    key = ChannelKey("multicontainer-docker", "2017.09", "stable")
+    assert Candidates(FakeEc2(images(unknown))).refusal("ami-x", key) == (
+        "no ebami:platform tag ebami knows"
+    )
 
 
 def test_no_previous_value() -> None:
     assert previous_value([], lambda image_id: None).version is None
     only_same = [ParameterVersion("p", n, "ami-a", "aws:ec2:image", None) for n in (1, 2)]
-    assert previous_value(only_same, lambda image_id: ami(image_id)).version is None
-
-
-def _or_none(ec2: FakeEc2, image_id: str) -> Image | None:
-    try:
-        return ec2.get_image(image_id)
-    except NotFoundError:
-        return None
+    assert previous_value(only_same, lambda image_id: None).version is None
 
 
 # --- promote -----------------------------------------------------------------------------------
@@ -327,6 +337,60 @@ def test_promote_previous_steps_back_and_says_what_it_skipped() -> None:
     assert [dict(step.params) for step in plan.steps.instructions] == [
         {"parameter": STABLE, "image_id": "ami-a"}
     ]
+
+
+def test_promote_previous_skips_what_promote_would_refuse() -> None:
+    """A value written outside ebami (an unverified AMI, the stock one) is never stepped to."""
+    stock = ami("ami-stock", **{tags.MANAGED: ""})
+    ec2 = FakeEc2(images(ami("ami-a"), ami("ami-u", **{tags.VERIFIED: ""}), stock, ami("ami-b")))
+    ssm = FakeSsm({STABLE: channel("ami-a", "ami-u", "ami-stock", "ami-b")})
+    plan = promoter(ec2, ssm).plan_previous(AL1, "2017.09", "stable")
+    assert plan.image_id == "ami-a"
+    assert plan.steps.notes == (
+        "skipped version 3 ami-stock (not an ebami AMI); version 2 ami-u (not verified)",
+    )
+
+
+def test_promote_reads_the_channel_back_and_fails_when_its_ami_was_revoked_meanwhile() -> None:
+    ec2, ssm = FakeEc2(images(ami("ami-a"), ami("ami-b"))), FakeSsm({STABLE: channel("ami-a")})
+    planner = promoter(ec2, ssm)
+    plan = planner.plan("ami-b", "stable")
+    # A revoke tags ami-b between the plan and the write (its own moves ran before ours).
+    ec2.images["ami-b"] = ami(
+        "ami-b",
+        **{tags.REVOKED: "true", tags.REVOKED_REASON: "CVE 1",
+           tags.REVOKED_AT: "2026-11-22T10:00:00Z"},
+    )  # fmt: skip
+    Executor(ChannelActions(ec2, ssm), RecordingReporter()).execute(plan.steps)
+    with pytest.raises(NeedsAttention) as exc:
+        planner.written(plan)
+    assert str(exc.value) == (
+        f"after this promote, channel stable (multicontainer-docker 2017.09) ({STABLE}) names "
+        "ami-b, which was revoked at 2026-11-22T10:00:00Z: CVE 1 (another command wrote "
+        "meanwhile); move it off with: ebami revoke --ami ami-b --reason 'CVE 1'"
+    )
+    assert exc.value.exit_code == 9
+
+
+def test_promote_read_back_says_what_the_channel_names() -> None:
+    ec2, ssm = FakeEc2(images(ami("ami-a"), ami("ami-b"))), FakeSsm({STABLE: channel("ami-a")})
+    planner = promoter(ec2, ssm)
+    plan = planner.plan("ami-b", "stable")
+    Executor(ChannelActions(ec2, ssm), RecordingReporter()).execute(plan.steps)
+    assert planner.written(plan).now == "ami-b"
+    ssm.parameters[STABLE].append(("ami-a", "aws:ec2:image"))  # another promote, since
+    assert planner.written(plan).now == "ami-a"
+    del ssm.parameters[STABLE]
+    assert planner.written(plan).now is None
+
+
+def test_deleting_a_channel_leaves_it_when_it_names_another_ami_by_now() -> None:
+    ssm = FakeSsm({STABLE: channel("ami-a", "ami-b")})
+    actions = ChannelActions(FakeEc2(), ssm)
+    assert actions.delete_channel(STABLE, "ami-a") is False
+    assert ssm.writes() == []
+    assert actions.delete_channel(STABLE, "ami-b") is True
+    assert ssm.writes() == [("DeleteParameter", STABLE)]
 
 
 def test_promote_previous_refusals() -> None:

@@ -10,9 +10,18 @@ import pytest
 
 from ebami import tags
 from ebami.aws.ec2 import Image
-from ebami.errors import InputError, Refused
-from ebami.lifecycle.channels import ChannelActions, Channels
-from ebami.lifecycle.revoke import RevokePlanner, check_reason, deprecation_time
+from ebami.errors import AwsError, InputError, Refused
+from ebami.lifecycle.channels import ChannelActions, Channels, parse_utc
+from ebami.lifecycle.revoke import (
+    RevokeActions,
+    RevokePlanner,
+    RevokeRegion,
+    check_reason,
+    deprecation_time,
+    execute_revoke,
+    iso_utc,
+    needs_attention,
+)
 from ebami.plan import Executor
 from tests.helpers import RecordingReporter
 from tests.unit.test_lifecycle_channels import (
@@ -35,6 +44,10 @@ def planner(ec2: FakeEc2, ssm: FakeSsm) -> RevokePlanner:
     )
 
 
+def actions(ec2: FakeEc2, ssm: FakeSsm) -> RevokeActions:
+    return RevokeActions({"us-east-1": ChannelActions(ec2, ssm)})
+
+
 def test_revoke_tags_first_then_moves_every_channel_then_deprecates() -> None:
     ec2 = FakeEc2(images(ami("ami-a"), ami("ami-b"), ami("ami-old-al2")))
     ssm = FakeSsm(
@@ -46,23 +59,23 @@ def test_revoke_tags_first_then_moves_every_channel_then_deprecates() -> None:
     )
     plan = planner(ec2, ssm).plan("ami-b", "  CVE-2026-1 in docker  ", deprecate=True)
     assert [(step.action, dict(step.params)) for step in plan.steps.instructions] == [
-        ("tag_revoked", {"image_id": "ami-b", "tags": {
+        ("tag_revoked", {"region": "us-east-1", "image_id": "ami-b", "tags": {
             tags.REVOKED: "true", tags.REVOKED_REASON: "CVE-2026-1 in docker",
             tags.REVOKED_AT: "2026-11-22T10:00:10Z"}}),
-        ("delete_channel", {"parameter": CANARY_AL2}),
-        ("publish", {"parameter": STABLE, "image_id": "ami-a"}),
-        ("deprecate", {"image_id": "ami-b",
+        ("delete_channel", {"region": "us-east-1", "parameter": CANARY_AL2, "image_id": "ami-b"}),
+        ("publish", {"region": "us-east-1", "parameter": STABLE, "image_id": "ami-a"}),
+        ("deprecate", {"region": "us-east-1", "image_id": "ami-b",
                        "when": "2026-11-22T10:02:00Z"}),
     ]  # fmt: skip
     assert ssm.writes() == []
     assert {name for name, _ in ec2.calls} == {"DescribeImages"}
 
     read_ec2, read_ssm = len(ec2.calls), len(ssm.calls)
-    Executor(ChannelActions(ec2, ssm), RecordingReporter()).execute(plan.steps)
-    # Only the planned changes ran: the execution reads nothing.
+    Executor(actions(ec2, ssm), RecordingReporter()).execute(plan.steps)
+    # Only the planned changes ran, and the read of the channel a delete makes just before.
     made = ec2.calls[read_ec2:] + ssm.calls[read_ssm:]
     assert sorted(name for name, _ in made) == [
-        "CreateTags", "DeleteParameter", "EnableImageDeprecation", "PutParameter",
+        "CreateTags", "DeleteParameter", "EnableImageDeprecation", "GetParameter", "PutParameter",
     ]  # fmt: skip
     assert ssm.parameters[STABLE][-1] == ("ami-a", "aws:ec2:image")
     assert ec2.calls[-1] == (
@@ -99,7 +112,7 @@ def test_the_tag_is_written_before_any_channel_moves() -> None:
     ec2 = Ec2(images(ami("ami-a"), ami("ami-b")))
     ssm = Ssm({STABLE: channel("ami-a", "ami-b"), CANARY_AL2: channel("ami-b")})
     plan = planner(ec2, ssm).plan("ami-b", "bad", deprecate=True)
-    Executor(ChannelActions(ec2, ssm), RecordingReporter()).execute(plan.steps)
+    Executor(actions(ec2, ssm), RecordingReporter()).execute(plan.steps)
     assert log == ["tag", f"delete {CANARY_AL2}", f"publish {STABLE}", "deprecate"]
 
 
@@ -122,7 +135,9 @@ def test_revoking_again_keeps_the_first_reason_and_moves_what_still_names_it() -
     ssm.parameters[STABLE].append(("ami-b", "aws:ec2:image"))
     again = planner(ec2, ssm).plan("ami-b", "second", deprecate=False)
     assert [step.action for step in again.steps.instructions] == ["publish"]
-    assert dict(again.steps.instructions[0].params) == {"parameter": STABLE, "image_id": "ami-a"}
+    assert dict(again.steps.instructions[0].params) == {
+        "region": "us-east-1", "parameter": STABLE, "image_id": "ami-a",
+    }  # fmt: skip
 
 
 def test_skipped_values_are_said() -> None:
@@ -203,4 +218,207 @@ def test_a_deprecation_already_set_is_kept_unless_later(already: str, deprecates
     assert [step.action for step in plan.steps.instructions] == (
         ["deprecate"] if deprecates else []
     )
-    assert (plan.deprecate_at is not None) is deprecates
+    assert (plan.targets[0].deprecate_at is not None) is deprecates
+    # The JSON says when EC2 deprecates it: this run's time, or the one it had.
+    kept = parse_utc(already) if already and not deprecates else deprecation_time(NOW)
+    assert plan.to_json()["deprecate_at"] == iso_utc(kept)
+
+
+def test_the_json_shows_a_deprecation_set_before_without_deprecate() -> None:
+    image = replace(ami("ami-b", **{tags.REVOKED: "true"}), deprecation_time="2026-11-22T10:01:00Z")
+    plan = planner(FakeEc2(images(image)), FakeSsm()).plan("ami-b", "bad", deprecate=False)
+    assert plan.to_json()["deprecate_at"] == "2026-11-22T10:01:00Z"
+    fresh = planner(FakeEc2(images(ami("ami-b"))), FakeSsm()).plan("ami-b", "b", deprecate=False)
+    assert fresh.to_json()["deprecate_at"] is None
+
+
+def test_revoke_moves_a_channel_only_to_a_value_promote_would_accept() -> None:
+    unverified = ami("ami-u", **{tags.VERIFIED: ""})
+    ec2 = FakeEc2(images(ami("ami-a"), unverified, ami("ami-b")))
+    ssm = FakeSsm({STABLE: channel("ami-a", "ami-u", "ami-b")})
+    plan = planner(ec2, ssm).plan("ami-b", "bad", deprecate=False)
+    assert plan.moves[0].previous.image_id == "ami-a"
+    assert plan.steps.notes == (
+        "channel stable (multicontainer-docker 2017.09): skipped version 2 ami-u (not verified)",
+    )
+
+
+def _revoked(ec2: FakeEc2, image_id: str, reason: str) -> None:
+    """What a concurrent revoke's tag does."""
+    ec2.images[image_id] = ami(
+        image_id,
+        **{tags.REVOKED: "true", tags.REVOKED_REASON: reason,
+           tags.REVOKED_AT: "2026-11-22T10:00:00Z"},
+    )  # fmt: skip
+
+
+class SharedEc2(FakeEc2):
+    """Tags written land on the images, so that two revokes see each other's."""
+
+    def tag_resources(self, resource_ids: list[str], tags: dict[str, str]) -> None:
+        super().tag_resources(resource_ids, tags)
+        for image_id in resource_ids:
+            image = self.images[image_id]
+            self.images[image_id] = replace(image, tags={**image.tags, **tags})
+
+
+def test_two_revokes_planned_together_are_told_where_they_left_a_revoked_ami() -> None:
+    """Each planned its move back before the other's tag existed: eps goes back to A2 and
+    stable to A3, both revoked; each run reads its channels back and names the fix."""
+    eps = "/ebami/multicontainer-docker/2017.09/eps"
+    ec2 = SharedEc2(images(ami("ami-1"), ami("ami-2"), ami("ami-3")))
+    ssm = FakeSsm({eps: channel("ami-1", "ami-2", "ami-3"), STABLE: channel("ami-3", "ami-2")})
+    first = planner(ec2, ssm)
+    second = planner(ec2, ssm)
+    two = first.plan("ami-2", "cve-1", deprecate=False)
+    three = second.plan("ami-3", "cve-1", deprecate=False)
+    Executor(actions(ec2, ssm), RecordingReporter()).execute(two.steps)
+    Executor(actions(ec2, ssm), RecordingReporter()).execute(three.steps)
+    assert (ssm.parameters[eps][-1][0], ssm.parameters[STABLE][-1][0]) == ("ami-2", "ami-3")
+    # Each run finds both: the channel it moved, and the one naming its own AMI again.
+    stale = [
+        f"channel eps (multicontainer-docker 2017.09) ({eps}) names ami-2, which was revoked at "
+        "2026-11-22T10:00:10Z: cve-1 (another command wrote meanwhile); move it off with: "
+        "ebami revoke --ami ami-2 --reason cve-1",
+        f"channel stable (multicontainer-docker 2017.09) ({STABLE}) names ami-3, which was "
+        "revoked at 2026-11-22T10:00:10Z: cve-1 (another command wrote meanwhile); move it off "
+        "with: ebami revoke --ami ami-3 --reason cve-1",
+    ]
+    assert [str(item) for item in first.written(two)] == stale
+    assert [str(item) for item in second.written(three)] == stale
+    assert str(needs_attention(first.written(two), "revoke")) == "after this revoke, " + "; ".join(
+        stale
+    )
+    # The fix works: revoking ami-3 again moves stable on, and nothing is left.
+    again = planner(ec2, ssm).plan("ami-3", "cve-1", deprecate=False)
+    Executor(actions(ec2, ssm), RecordingReporter()).execute(again.steps)
+    assert STABLE not in ssm.parameters  # ami-3 and ami-2 were all it had
+    assert planner(ec2, ssm).written(again) == []
+
+
+def test_a_promote_between_plan_and_write_is_found_and_the_fix_is_this_revoke_again() -> None:
+    zeta = "/ebami/multicontainer-docker/2017.09/zeta"
+    ec2 = SharedEc2(images(ami("ami-a"), ami("ami-5")))
+    ssm = FakeSsm({zeta: channel("ami-a")})
+    revoker = planner(ec2, ssm)
+    plan = revoker.plan("ami-5", "cve it's bad", deprecate=True)
+    assert plan.moves == ()
+    ssm.parameters[zeta].append(("ami-5", "aws:ec2:image"))  # the concurrent promote
+    Executor(actions(ec2, ssm), RecordingReporter()).execute(plan.steps)
+    stale = revoker.written(plan)
+    assert [item.command for item in stale] == [
+        "ebami revoke --ami ami-5 --reason 'cve it'\"'\"'s bad' --deprecate"
+    ]
+    assert stale[0].state.parameter == zeta
+
+
+def test_a_channel_promoted_since_the_plan_is_not_deleted() -> None:
+    ec2 = SharedEc2(images(ami("ami-a"), ami("ami-b")))
+    ssm = FakeSsm({CANARY_AL2: channel("ami-b")})
+    plan = planner(ec2, ssm).plan("ami-b", "bad", deprecate=False)
+    assert [step.action for step in plan.steps.instructions] == ["tag_revoked", "delete_channel"]
+    ssm.parameters[CANARY_AL2].append(("ami-a", "aws:ec2:image"))  # promoted meanwhile
+    Executor(actions(ec2, ssm), RecordingReporter()).execute(plan.steps)
+    assert ssm.parameters[CANARY_AL2][-1][0] == "ami-a"
+    assert planner(ec2, ssm).written(plan) == []
+
+
+def test_a_write_failing_part_way_says_what_is_left_and_to_run_it_again() -> None:
+    class RefusingSsm(FakeSsm):
+        def publish_image_id(self, name: str, image_id: str) -> int:
+            raise AwsError(f"PutParameter {name}: ParameterMaxVersionLimitExceeded")
+
+    beta = "/ebami/multicontainer-docker/2017.09/beta"
+    ec2 = SharedEc2(images(ami("ami-a"), ami("ami-b")))
+    ssm = RefusingSsm({beta: channel("ami-b"), STABLE: channel("ami-a", "ami-b")})
+    plan = planner(ec2, ssm).plan("ami-b", "bad one", deprecate=True)
+    warned: list[str] = []
+    with pytest.raises(AwsError) as exc:
+        execute_revoke(plan, Executor(actions(ec2, ssm), RecordingReporter()), warn=warned.append)
+    assert str(exc.value) == (
+        f"PutParameter {STABLE}: ParameterMaxVersionLimitExceeded; ami-b tagged ebami:revoked="
+        f"true, but channel stable (multicontainer-docker 2017.09) ({STABLE}) still names ami-b; "
+        "ami-b is not deprecated yet: running the same revoke again finishes the job: ebami "
+        "revoke --ami ami-b --reason 'bad one' --deprecate"
+    )
+    assert exc.value.exit_code == 3
+    assert beta not in ssm.parameters  # the delete before it ran
+    assert warned == []
+
+
+def test_a_failure_before_anything_changed_is_left_as_it_is() -> None:
+    class RefusingEc2(FakeEc2):
+        def tag_resources(self, resource_ids: list[str], tags: dict[str, str]) -> None:
+            raise AwsError("CreateTags: UnauthorizedOperation")
+
+    ec2 = RefusingEc2(images(ami("ami-a"), ami("ami-b")))
+    ssm = FakeSsm({STABLE: channel("ami-a", "ami-b")})
+    plan = planner(ec2, ssm).plan("ami-b", "bad", deprecate=False)
+    with pytest.raises(AwsError) as exc:
+        execute_revoke(plan, Executor(actions(ec2, ssm), RecordingReporter()), warn=print)
+    assert str(exc.value) == "CreateTags: UnauthorizedOperation"
+
+
+WEST_STABLE = STABLE  # the same name: each region has its own parameters
+
+
+def test_copies_in_the_copy_regions_are_revoked_with_their_channels() -> None:
+    key = {tags.BAKE_KEY: "bk-1"}
+    east = SharedEc2(images(ami("ami-a"), ami("ami-b", **key)))
+    east_ssm = FakeSsm({STABLE: channel("ami-a", "ami-b")})
+    west = SharedEc2(
+        images(
+            ami("ami-wa"),
+            ami("ami-wb", **key),
+            ami("ami-other", **{tags.BAKE_KEY: "bk-2"}),
+            ami("ami-foreign", **key),
+        ),
+        foreign={"ami-foreign"},
+    )
+    west_ssm = FakeSsm({WEST_STABLE: channel("ami-wa", "ami-wb")})
+    revoker = RevokePlanner(
+        ec2=east,
+        channels=Channels(east_ssm, DEFAULT),
+        region="us-east-1",
+        now=lambda: NOW,
+        copies=[RevokeRegion("us-west-2", west, Channels(west_ssm, DEFAULT))],
+    )
+    plan = revoker.plan("ami-b", "bad", deprecate=True)
+    assert [(step.action, step.params["region"], step.params["image_id"])
+            for step in plan.steps.instructions] == [
+        ("tag_revoked", "us-east-1", "ami-b"),
+        ("tag_revoked", "us-west-2", "ami-wb"),
+        ("publish", "us-east-1", "ami-a"),
+        ("publish", "us-west-2", "ami-wa"),
+        ("deprecate", "us-east-1", "ami-b"),
+        ("deprecate", "us-west-2", "ami-wb"),
+    ]  # fmt: skip
+    assert plan.steps.instructions[3].message == (
+        f"moving channel stable (multicontainer-docker 2017.09) ({WEST_STABLE}) in us-west-2 back "
+        "from ami-wb to ami-wa (its version 1)"
+    )
+    assert plan.steps.facts["Copies"] == "ami-wb (us-west-2)"
+    assert [copy["ami_id"] for copy in plan.to_json()["copies"]] == ["ami-wb"]
+    both = RevokeActions(
+        {"us-east-1": ChannelActions(east, east_ssm), "us-west-2": ChannelActions(west, west_ssm)}
+    )
+    Executor(both, RecordingReporter()).execute(plan.steps)
+    assert west.images["ami-wb"].tags[tags.REVOKED_AT] == "2026-11-22T10:00:10Z"
+    assert west_ssm.parameters[WEST_STABLE][-1][0] == "ami-wa"
+    assert tags.REVOKED not in west.images["ami-other"].tags
+    assert revoker.written(plan) == []
+
+
+def test_an_ami_without_bake_key_says_its_copies_cannot_be_found() -> None:
+    revoker = RevokePlanner(
+        ec2=FakeEc2(images(ami("ami-b"))),
+        channels=Channels(FakeSsm(), DEFAULT),
+        region="us-east-1",
+        now=lambda: NOW,
+        copies=[RevokeRegion("us-west-2", FakeEc2(), Channels(FakeSsm(), DEFAULT))],
+    )
+    plan = revoker.plan("ami-b", "bad", deprecate=False)
+    assert "ami-b has no ebami:bake-key tag: its copies in us-west-2 cannot be found" in (
+        plan.steps.notes
+    )
+    assert plan.steps.facts["Copies"] == "none in us-west-2"
