@@ -28,11 +28,13 @@ class ExitCode(IntEnum):
     CHECK_FAILED = 5
     # The run finished (its result was printed) but could not remove all it made.
     LEFT_BEHIND = 6
-    # `ebami apply`: a gate refused the AMI, or the environment was not Ready; nothing changed.
+    # Refused, nothing changed: an apply gate (or the environment was not Ready), a promote
+    # of an AMI not verified or revoked, a revoke of an AMI not this account's.
     REFUSED = 7
     # `ebami apply`: the update failed and the environment is back on its previous AMI.
     ROLLED_BACK = 8
-    # `ebami apply`: the update failed and the way back did too; a person must look.
+    # A person must look: an apply whose way back failed (or lost track), a promote/revoke that
+    # left a channel naming a revoked AMI.
     NEEDS_ATTENTION = 9
     # `ebami check --exit-code`: a build is needed, or an environment drifts.
     ACTION_NEEDED = 10
