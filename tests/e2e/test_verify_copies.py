@@ -1,6 +1,6 @@
 """A verified AMI's copies in the build's copy regions are verified with it (the same bake key,
 the same bytes): `apply`'s default choice, `status`'s drift and `prune`'s bakes see the copy as
-verified in its own region, with where the proof was made."""
+verified in its own region, with where the proof was made; and revoked with it."""
 
 from __future__ import annotations
 
@@ -73,3 +73,19 @@ def test_verify_tags_the_copies_and_the_copy_region_uses_them(
     applied = ebami(sandbox, "--region", WEST, "apply", "--env", "fleet-02", cwd=tmp_path)
     assert applied.returncode == 0, applied.stderr
     assert f"fleet-02  applied  {copy['ImageId']}" in applied.stdout
+
+    # Revoked with its copies: the copy in us-west-2 is tagged in the same run.
+    revoked = ebami(
+        sandbox,
+        "revoke",
+        "--ami",
+        image_id,
+        "--reason",
+        "a test",
+        cwd=tmp_path,
+        env={"EBAMI_COPY_TO": WEST},
+    )
+    assert revoked.returncode == 0, revoked.stderr
+    (copy,) = west.describe_images(ImageIds=[copy["ImageId"]])["Images"]
+    assert tags_of(copy)["ebami:revoked"]
+    assert tags_of(copy)["ebami:revoked-reason"] == "a test"
