@@ -3,6 +3,9 @@ test's own process (moto's in-memory mock) for tests that inject its clock."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -49,6 +52,32 @@ class Sandbox:
 
     def image_root(self, image_id: str) -> Path:
         return self.directory / "roots" / "images" / image_id
+
+
+def run_ebami(
+    sandbox: Sandbox,
+    *args: str,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    stats: bool = True,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `ebami ARGS` to its end against the sandbox (API call counts on stderr
+    unless `stats` is False)."""
+    return subprocess.run(
+        [sys.executable, "-m", "ebami", *args],
+        cwd=cwd,
+        env={
+            **os.environ,
+            **sandbox.env(),
+            **({"EBAMI_STATS": "1"} if stats else {}),
+            **(env or {}),
+        },
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def wait_for(check: Callable[[], Any], *, timeout: float = 20.0, interval: float = 0.05) -> Any:

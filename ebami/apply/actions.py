@@ -11,7 +11,7 @@ from typing import Protocol
 from ebami import tags
 from ebami.apply.follow import Followed, Follower, Outcome
 from ebami.aws.elasticbeanstalk import Configuration, Environment
-from ebami.errors import AwsError, EbamiError
+from ebami.errors import AwsError, EbamiError, Refused
 from ebami.reporting import Reporter
 from ebami.waiting import Clock, Deadline, Sleep
 
@@ -25,6 +25,11 @@ class UpdateFailed(EbamiError):
     def __init__(self, followed: Followed) -> None:
         super().__init__(followed.reason)
         self.followed = followed
+
+
+class UpdateRefused(Refused):
+    """UpdateEnvironment's first attempt was refused because the environment is not Ready
+    (another update runs): this call started nothing."""
 
 
 class ActionsEb(Protocol):
@@ -57,11 +62,20 @@ class ApplyActions:
     def update_image(self, image_id: str | None) -> str:
         try:
             self.request_id = self.eb.update_image(self.environment, image_id)
-        except AwsError:
+        except AwsError as exc:
+            now = self.eb.refresh(self.environment)
+            if now.status == "Ready":
+                raise
+            if _first_attempt(exc) and _not_ready(exc):
+                # Refused at once: someone else's update runs (this call started nothing).
+                raise UpdateRefused(
+                    f"{now.name} is {now.status}, not Ready: another update is in progress "
+                    f"and Elastic Beanstalk refused this one ({exc}); nothing was changed. "
+                    f"Follow it with ebami events --env {now.name} -f, then run again"
+                ) from exc
             # A retried call whose first attempt did start the update is refused (the
             # environment is no longer Ready): then an update runs that ebami has no id of.
-            if self.eb.refresh(self.environment).status != "Ready":
-                self.request_id = UNKNOWN_REQUEST
+            self.request_id = UNKNOWN_REQUEST
             raise
         self.reporter.detail(f"UpdateEnvironment request id {self.request_id}")
         return self.request_id
@@ -116,6 +130,23 @@ class ApplyActions:
             self.eb.abort_update(self.environment)
             known = self.request_id if self.request_id != UNKNOWN_REQUEST else None
             return self.follower.wait_ready(self.environment, known, deadline=watch)
+
+
+def _first_attempt(exc: AwsError) -> bool:
+    """Whether AWS answered the error to the call's first attempt (botocore's count of the
+    retries it made; unknown counts as retried)."""
+    cause = exc.__cause__
+    response = getattr(cause, "response", None)
+    if not isinstance(response, Mapping):
+        return False
+    metadata = response.get("ResponseMetadata") or {}
+    return metadata.get("RetryAttempts") == 0
+
+
+def _not_ready(exc: AwsError) -> bool:
+    """Elastic Beanstalk's refusal of an update while the environment is not Ready
+    (InvalidParameterValue: "... is in an invalid state for this operation. Must be Ready.")."""
+    return "InvalidParameterValue" in exc.message and "Must be Ready" in exc.message
 
 
 def back_on(followed: Followed | None, previous: str | None) -> bool:

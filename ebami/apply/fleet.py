@@ -7,7 +7,11 @@ ended applied or unchanged (and passed `--verify`, when asked). When one fails (
 back, rollback failed, lost track, verify failed, or an error before any change), the other
 environments of its wave still run to their end (a healthy update is never cut short; each
 failed one is rolled back by its own run, `ebami.apply.run`), and no later wave starts: their
-environments are reported `skipped`, and nothing is asked of AWS for them.
+environments are reported `skipped`, and no change is asked of AWS for them.
+
+Before wave 1 (`ebami.cli.apply`), every environment is found and planned (reads only): two
+names of one environment, or any refusal or error, stops the run with nothing changed
+(`preflight_error` names every one); each wave plans again, with the target chosen then.
 
 Threads and signals: each environment's run (its plan, its update, the following, the way
 back) runs in a worker thread. Signals reach only the main thread, and `ebami.interrupts`'s
@@ -36,6 +40,7 @@ Outcomes, worst first; the run's exit code is its worst environment's:
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future, wait
@@ -298,10 +303,10 @@ class FleetRun:
             for run in runs:
                 if run.result == Result.APPLIED.value and not self.stop.count:
                     self._verify(run, self.verify_one)
-        bad = [run.name for run in runs if not run.ok]
+        bad = [f"{run.name} ({run.result})" for run in runs if not run.ok]
         if bad and wave is not self._waves[-1]:
             self._reporter.warn(
-                f"{wave.describe(len(self._waves))}: {', '.join(bad)} did not apply; "
+                f"{wave.describe(len(self._waves))}: {', '.join(bad)}; "
                 "the later waves will not start"
             )
 
@@ -325,9 +330,12 @@ class FleetRun:
     def _verify(self, run: EnvironmentRun, verify_one: VerifyOne) -> None:
         try:
             failure = verify_one(run)
-        except KeyboardInterrupt:  # ebami verify cleaned up after itself
+        except (KeyboardInterrupt, Interrupted):
+            # ebami verify cleaned up after itself. The environment runs the new AMI: it stays
+            # applied, and the run ends interrupted (later waves do not start).
             self.stop.stop()
-            failure = "interrupted while verifying"
+            run.reason = f"{run.reason}; verify interrupted" if run.reason else "verify interrupted"
+            return
         except EbamiError as exc:
             failure = exc.message
         if failure is not None:
@@ -360,6 +368,23 @@ def outcome_error(runs: Sequence[EnvironmentRun], *, interrupted: bool) -> Ebami
     if run is None:
         return None
     return _error_of(run)
+
+
+def preflight_error(runs: Sequence[EnvironmentRun]) -> EbamiError | None:
+    """The error of a fleet that may not start (None: it may): every environment the planning
+    before wave 1 refused or failed, named with why; the worst one's exit code."""
+    failed = [run for run in runs if run.result in (ERROR, Result.REFUSED.value)]
+    if not failed:
+        return None
+    error = copy.copy(_error_of(min(failed, key=lambda run: run.severity)))
+    why = "; ".join(f"{run.name}: {run.reason}" for run in failed)
+    message = (
+        f"{len(failed)} of {len(runs)} environments may not be switched, so none is "
+        f"(nothing changed): {why}"
+    )
+    error.message = message
+    error.args = (message,)
+    return error
 
 
 def _error_of(run: EnvironmentRun) -> EbamiError:

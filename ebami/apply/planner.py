@@ -60,6 +60,10 @@ class ApplyOptions:
     timeout: float | None = None
     # The channel (`ebami promote`) whose AMI to switch to, instead of --ami.
     channel: str | None = None
+    # A fleet apply's choice, made for every environment before its first wave: the AMI the
+    # channel (or the newest-verified choice) named then. Later waves switch to it, not to what
+    # the channel names when their turn comes (the canary tested this one); gates still run.
+    pinned: str | None = None
 
     def __post_init__(self) -> None:
         if self.timeout is not None and not 1 <= self.timeout <= 24 * 3600:
@@ -136,7 +140,11 @@ class ApplyPlanner:
         )
         channel_parameter = None
         if options.channel is not None:
-            target, channel_parameter = self._from_channel(environment, platform, options.channel)
+            target, channel_parameter = self._from_channel(
+                environment, platform, options.channel, options.pinned
+            )
+        elif options.pinned is not None and not options.rollback:
+            target = options.pinned
         else:
             target = self._target(environment, platform, options, uses, previous_tag)
         image = self._image(target)
@@ -157,7 +165,8 @@ class ApplyPlanner:
             "Current AMI": _shown(current, platform),
             "Target AMI": _shown(target, platform)
             + (" (the rollback target ebami recorded)" if options.rollback else "")
-            + (f" (channel {options.channel}: {channel_parameter})" if channel_parameter else ""),
+            + (f" (channel {options.channel}: {channel_parameter})" if channel_parameter else "")
+            + (" (chosen for the whole fleet before wave 1)" if options.pinned else ""),
             "Instances": instances,
             "Update policy": policy.describe(instances),
             "Deadline": f"{deadline:g} s" + (" (--timeout)" if options.timeout else ""),
@@ -261,10 +270,15 @@ class ApplyPlanner:
         return self._newest_fitting(environment, platform, uses)
 
     def _from_channel(
-        self, environment: Environment, platform: EnvironmentPlatform, channel: str
+        self,
+        environment: Environment,
+        platform: EnvironmentPlatform,
+        channel: str,
+        pinned: str | None = None,
     ) -> tuple[str, str]:
-        """The AMI `channel` names for the environment's own platform and release, and the
-        parameter it was read from."""
+        """The AMI `channel` names for the environment's own platform and release (`pinned`
+        when given: the fleet read it before its first wave), and the parameter it was read
+        from."""
         if self._channels is None:
             raise EbamiError("apply --channel needs the channels; this planner was given none")
         target = platform.platform
@@ -277,6 +291,8 @@ class ApplyPlanner:
         channels = self._channels()
         key = channels.key(target, release, channel)
         parameter = channels.parameter(key)
+        if pinned is not None:
+            return pinned, parameter
         image_id = channels.current(key)
         if image_id is None:
             raise Refused(

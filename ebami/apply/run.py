@@ -22,7 +22,7 @@ from enum import Enum
 from typing import Any
 
 from ebami import tags
-from ebami.apply.actions import ApplyActions, UpdateFailed, back_on
+from ebami.apply.actions import ApplyActions, UpdateFailed, UpdateRefused, back_on
 from ebami.apply.follow import Followed, Outcome
 from ebami.apply.planner import ApplyPlan
 from ebami.errors import EbamiError
@@ -117,6 +117,9 @@ def run_apply(
                 _interrupted(plan, record, actions, reporter)
         except KeyboardInterrupt:
             _interrupted(plan, record, actions, reporter)
+        except UpdateRefused as exc:  # nothing started: refused, as the plan's refusals are
+            record.result = Result.REFUSED
+            record.reason = exc.message
         except EbamiError as exc:
             if actions.request_id is None:
                 raise  # no update started: nothing changed, the error says why

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ebami.apply.fleet import EnvironmentRun, FleetRun, Sleeper, Wave
     from ebami.apply.planner import ApplyOptions, ApplyPlan
     from ebami.apply.run import ApplyRecord
+    from ebami.aws.elasticbeanstalk import Environment
     from ebami.cli.factory import Factory
     from ebami.settings import Settings
 
@@ -128,13 +129,14 @@ def apply(
     waves = plan_waves(names, canary=canary, concurrency=concurrency)
     if record is not None:
         require_folder(record, "--record")
-    run = _Run(app, settings, options, record, waves)
+    run = _Run(app, settings, options, record, waves, concurrency=concurrency)
     if dry_run:
         run.dry_run()
         return
-    # Every environment exists before the first one changes: a typo in the last --env must not
-    # leave the first switched and the rest undone.
-    run.check_exist(names)
+    # Before the first change: every environment exists, no two names are one environment, and
+    # (several) every one is planned and may be switched. A typo in the last --env, or an AMI
+    # a later region lacks, must not leave the first switched and the rest undone.
+    run.prepare()
     try:
         run.apply(verify=verify)
     except EbamiError:
@@ -153,6 +155,8 @@ class _Run:
         options: ApplyOptions,
         record: Path | None,
         waves: tuple[Wave, ...],
+        *,
+        concurrency: int = 1,
     ) -> None:
         from ebami.apply.fleet import FleetRun
         from ebami.cli.factory import Factory
@@ -162,6 +166,7 @@ class _Run:
         self.options = options
         self.record = record
         self.waves = waves
+        self.concurrency = concurrency
         self.fleet: FleetRun = FleetRun(waves, apply_one=self._apply_one, reporter=app.terminal)
         # Several environments: their lines on stderr carry their names, the results their
         # waves.
@@ -171,10 +176,16 @@ class _Run:
         self._saving = threading.Lock()
         # One factory per region, shared by the environments' threads: clients are
         # thread-safe, and each thread's calls fit its own deadline (DeadlineBounds). Made on
-        # the main thread by `check_exist` before any wave starts.
+        # the main thread by `_resolve` before any plan or wave starts.
         self._root = Factory(app, settings)
         self._factories: dict[str | None, Factory] = {}
         self._making = threading.Lock()
+        # Each name's environment, once found (its Elastic Beanstalk name, for the results).
+        self._found: dict[str, Environment] = {}
+        # Several environments: the target each one's planning before wave 1 chose (--channel
+        # or the newest verified AMI), which its wave switches to whatever the channel names by
+        # then.
+        self._pinned: dict[str, str] = {}
 
     def factory(self, settings: Settings) -> Factory:
         with self._making:
@@ -185,46 +196,207 @@ class _Run:
     def plan(self, name: str) -> tuple[Factory, ApplyPlan]:
         settings, application, env_name = self.settings.environment_target(name)
         factory = self.factory(settings)
+        options = self.options
+        if name in self._pinned:
+            options = dataclasses.replace(options, pinned=self._pinned[name])
         with factory.bounded(PLAN_SECONDS):
-            plan = factory.plan_apply(env_name, application, self.options)
+            plan = factory.plan_apply(env_name, application, options)
         return factory, plan
 
-    def check_exist(self, names: list[str]) -> None:
-        for name in names:
+    def _try_plan(self, name: str) -> tuple[Factory, ApplyPlan] | EbamiError:
+        try:
+            return self.plan(name)
+        except EbamiError as exc:
+            return exc
+
+    def _plan_all(self) -> dict[str, tuple[Factory, ApplyPlan] | EbamiError]:
+        """Every environment found, planned (reads only), --concurrency at a time."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        names = [run.name for run in self.fleet.runs if run.name in self._found]
+        with ThreadPoolExecutor(
+            max_workers=max(1, min(self.concurrency, len(names))), thread_name_prefix="ebami-plan"
+        ) as pool:
+            return dict(zip(names, pool.map(self._try_plan, names), strict=True))
+
+    def _resolve(self, *, keep_errors: bool) -> dict[str, EbamiError]:
+        """Find every environment (on the main thread, which makes each region's factory and
+        clients), and refuse two names of one environment. An environment not found raises,
+        or with `keep_errors` is returned as that name's error."""
+        errors: dict[str, EbamiError] = {}
+        by_environment: dict[tuple[str, str], str] = {}
+        for run in self.fleet.runs:
+            name = run.name
             settings, application, env_name = self.settings.environment_target(name)
             factory = self.factory(settings)
-            with factory.bounded(PLAN_SECONDS):
-                factory.eb.get_environment(env_name, application)
-            # The planner's other clients, made here rather than by the first worker threads.
-            factory.ec2, factory.ssm  # noqa: B018
+            try:
+                with factory.bounded(PLAN_SECONDS):
+                    environment = factory.eb.get_environment(env_name, application)
+            except EbamiError as exc:
+                if not keep_errors:
+                    raise
+                errors[name] = exc
+                continue
+            # The planner's other clients, made here rather than by the worker threads.
+            factory.ec2, factory.ssm, factory.s3  # noqa: B018
+            region = factory.session.region or ""
+            key = (region, environment.environment_id)
+            other = by_environment.get(key)
+            if other is not None:
+                raise InputError(
+                    f"{other} and {name} are one environment ({environment.application}/"
+                    f"{environment.name} in {region}): name each environment once"
+                )
+            by_environment[key] = name
+            self._found[name] = environment
+        return errors
+
+    def prepare(self) -> None:
+        """Before any change (see `apply`). With several environments, each is planned: a
+        refusal or an error of any stops the run before wave 1, naming every one; else each
+        environment's target is pinned for its wave."""
+        from ebami.apply.fleet import PENDING, SKIPPED, preflight_error
+
+        errors = self._resolve(keep_errors=self.several)
+        if not self.several:
+            return
+        planned: dict[str, tuple[Factory, ApplyPlan] | EbamiError] = {
+            **errors,
+            **self._plan_all(),
+        }
+        for run in self.fleet.runs:
+            outcome = planned[run.name]
+            if isinstance(outcome, EbamiError):
+                self._failed_before(run, outcome)
+            elif outcome[1].refusal is not None:
+                self._failed_before(run, outcome[1])
+            else:
+                self._pin(run.name, outcome[1])
+        error = preflight_error(self.fleet.runs)
+        if error is None:
+            return
+        failed = ", ".join(run.name for run in self.fleet.runs if run.result != PENDING)
+        for run in self.fleet.runs:
+            if run.result == PENDING:
+                run.result, run.reason = SKIPPED, f"not started: {failed} may not be switched"
+        self.save()
+        self.report()
+        raise error
+
+    def _pin(self, name: str, plan: ApplyPlan) -> None:
+        if self.options.channel is not None or (
+            self.options.ami is None and not self.options.rollback
+        ):
+            self._pinned[name] = plan.target
+
+    def _failed_before(self, run: EnvironmentRun, outcome: ApplyPlan | EbamiError) -> None:
+        """`run` refused (or failed) when planned before wave 1: nothing was asked to change."""
+        from datetime import datetime, timezone
+
+        from ebami.apply.fleet import ERROR
+        from ebami.apply.run import ApplyRecord, Result
+
+        if isinstance(outcome, EbamiError):
+            run.result, run.reason, run.error = ERROR, outcome.message, outcome
+            return
+        now = datetime.now(timezone.utc)
+        reason = outcome.refusal or ""
+        run.record = ApplyRecord(outcome, now, Result.REFUSED, reason, finished=now)
+        run.result, run.reason = Result.REFUSED.value, reason
 
     def dry_run(self) -> None:
-        """Every environment's plan, with its wave when there are several; nothing changes."""
-        shown: list[dict[str, Any]] = []
-        refused: list[ApplyPlan] = []
-        for wave in self.waves:
-            for name in wave.names:
-                factory, plan = self.plan(name)
-                steps = plan.steps
-                if self.several:
-                    facts = {"Wave": wave.describe(len(self.waves)), **steps.facts}
-                    steps = dataclasses.replace(steps, facts=facts)
-                if not self.app.json:
-                    factory.display().execute(steps)
-                shown.append({"dry_run": True, **_wave_json(wave, self.several), **steps.to_json()})
-                if plan.refusal:
-                    refused.append(plan)
-        if self.app.json:
-            if self.several:
-                waves = [
-                    {"wave": wave.number, "canary": wave.canary, "environments": list(wave.names)}
-                    for wave in self.waves
-                ]
-                self.app.terminal.out_json({"dry_run": True, "waves": waves, "environments": shown})
+        """Every environment's plan, with its wave when there are several; nothing changes.
+        With several, an environment whose planning fails is shown with its error, and every
+        refused or failed one is named at the end."""
+        from ebami.apply.fleet import preflight_error
+        from ebami.plan import Plan
+
+        if not self.several:
+            factory, plan = self.plan(self.fleet.runs[0].name)
+            if self.app.json:
+                self.app.terminal.out_json(
+                    {
+                        "dry_run": True,
+                        **self._names_json(plan.environment.name, None),
+                        **plan.steps.to_json(),
+                    }
+                )
             else:
-                self.app.terminal.out_json(shown[0])
-        if refused:
-            raise Refused(f"{refused[0].environment.name}: {refused[0].refusal}")
+                factory.display().execute(plan.steps)
+            if plan.refusal:
+                raise Refused(f"{plan.environment.name}: {plan.refusal}")
+            return
+        errors = self._resolve(keep_errors=True)
+        planned: dict[str, tuple[Factory, ApplyPlan] | EbamiError] = {
+            **errors,
+            **self._plan_all(),
+        }
+        shown: list[dict[str, Any]] = []
+        for run in self.fleet.runs:
+            wave, name = run.wave, run.name
+            outcome = planned[name]
+            wave_fact = {"Wave": wave.describe(len(self.waves))}
+            if isinstance(outcome, EbamiError):
+                self._failed_before(run, outcome)
+                factory = self.factory(self.settings.environment_target(name)[0])
+                steps = Plan("apply", {**wave_fact, "Environment": name, "Error": outcome.message})
+                entry: dict[str, Any] = {
+                    **self._names_json(self._eb_name(name), name),
+                    **_wave_json(wave, True),
+                    "error": outcome.message,
+                    "exit_code": int(outcome.exit_code),
+                }
+            else:
+                factory, plan = outcome
+                if plan.refusal is not None:
+                    self._failed_before(run, plan)
+                notes = plan.steps.notes
+                if plan.refusal is None and name in self._chosen_once():
+                    notes = (
+                        *notes,
+                        "the target is chosen once, now, for every wave: a later promote, "
+                        "revoke or build does not change it",
+                    )
+                steps = dataclasses.replace(
+                    plan.steps, facts={**wave_fact, **plan.steps.facts}, notes=notes
+                )
+                entry = {
+                    **self._names_json(plan.environment.name, name),
+                    **_wave_json(wave, True),
+                    "refusal": plan.refusal,
+                    **steps.to_json(),
+                }
+            if not self.app.json:
+                factory.display().execute(steps)
+            shown.append({"dry_run": True, **entry})
+        if self.app.json:
+            waves = [
+                {"wave": wave.number, "canary": wave.canary, "environments": list(wave.names)}
+                for wave in self.waves
+            ]
+            self.app.terminal.out_json({"dry_run": True, "waves": waves, "environments": shown})
+        error = preflight_error(self.fleet.runs)
+        if error is not None:
+            raise error
+
+    def _chosen_once(self) -> set[str]:
+        """The names whose target a run pins before wave 1 (not --ami, not --rollback)."""
+        if self.options.channel is None and (self.options.ami or self.options.rollback):
+            return set()
+        return {run.name for run in self.fleet.runs}
+
+    def _eb_name(self, name: str) -> str:
+        """The Elastic Beanstalk name of the environment `name` (--env or a group) stands for."""
+        found = self._found.get(name)
+        return found.name if found is not None else self.settings.environment_target(name)[2]
+
+    @staticmethod
+    def _names_json(environment: str, name: str | None) -> dict[str, str]:
+        """`environment`: the Elastic Beanstalk name; `name`: the --env or group name, when it
+        differs."""
+        return {"environment": environment} | (
+            {"name": name} if name is not None and name != environment else {}
+        )
 
     def apply(self, *, verify: bool) -> None:
         from concurrent.futures import ThreadPoolExecutor
@@ -316,9 +488,10 @@ class _Run:
         from ebami.apply.fleet import PENDING
 
         record = self._record_of(run)
-        entry: dict[str, Any] = {"environment": run.name}
+        entry: dict[str, Any] = self._names_json(self._eb_name(run.name), run.name)
         if record is not None:
             entry = record.to_json()
+            entry.update(self._names_json(record.plan.environment.name, run.name))
         entry.update(_wave_json(run.wave, True))
         if run.result != PENDING:
             entry["result"] = run.result
@@ -338,7 +511,7 @@ class _Run:
 
     def _lines(self, runs: list[EnvironmentRun]) -> list[str]:
         if not self.several:
-            return [_line(record) for run in runs if (record := self._record_of(run))]
+            return [_line(run, record) for run in runs if (record := self._record_of(run))]
         width = max(len(run.name) for run in runs)
         lines = []
         for run in runs:
@@ -352,15 +525,21 @@ class _Run:
         from ebami.apply.fleet import worst
         from ebami.github import table
 
-        records = [record for run in runs if (record := self._record_of(run))]
-        shown = worst(runs) or runs[-1]
-        github.set(
-            {
-                "result": _result(shown, self._record_of(shown)),
-                "ami-id": records[-1].plan.target if records else "",
-                "results": "\n".join(self._lines(runs)),
-            }
-        )
+        records = [(run, record) for run in runs if (record := self._record_of(run))]
+        bad = worst(runs)
+        if bad is not None:
+            result = bad.result
+        elif self.fleet.interrupted:
+            result = "interrupted"
+        elif any(_result(run, record) == "applied" for run, record in records):
+            result = "applied"
+        else:
+            result = "unchanged"
+        if self.several:  # one line per environment: its name and its target
+            ami_id = "\n".join(f"{run.name}={record.plan.target}" for run, record in records)
+        else:
+            ami_id = records[-1][1].plan.target if records else ""
+        github.set({"result": result, "ami-id": ami_id, "results": "\n".join(self._lines(runs))})
         rows = []
         for run in runs:
             record = self._record_of(run)
@@ -428,7 +607,6 @@ def _result(run: EnvironmentRun, record: ApplyRecord | None) -> str:
     return record.result.value if record is not None and record.result else "started"
 
 
-def _line(record: ApplyRecord) -> str:
+def _line(run: EnvironmentRun, record: ApplyRecord) -> str:
     plan = record.plan
-    result = record.result.value if record.result else "started"
-    return f"{plan.environment.name}  {result}  {plan.target}  (was {plan.current})"
+    return f"{plan.environment.name}  {_result(run, record)}  {plan.target}  (was {plan.current})"

@@ -2,6 +2,11 @@
 named through `[groups]` and `[environments.NAME] region`, switched in waves (a canary, then 5
 at a time) by the real CLI process.
 
+Before wave 1, every environment is planned: a refusal or an error of any of them (an AMI
+another region lacks, an environment that does not exist) stops the run with nothing changed,
+naming each; two names of one environment are refused; a channel is read once, so what the
+canary got is what the later waves get.
+
 Two sandboxes: one where every update goes well (an AMI baked with a copy to the second region,
 each copy passed by the real `ebami verify`), and one where the updates of fleet-04, in wave 2,
 end Red: fleet-04 is switched back, the rest of wave 2 is applied, and waves 3 to 5 get no
@@ -11,6 +16,7 @@ call that changes anything.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,7 +38,7 @@ from tests.e2e.test_apply import (
     last_error,
     mutating,
 )
-from tests.e2e.test_build import api_calls
+from tests.e2e.test_build import api_calls, ebami_command
 from tests.e2e.test_verify import PROFILE, baked
 from tests.sandbox_helpers import Sandbox
 
@@ -123,6 +129,14 @@ def applied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
 
 
 def applied_run(sandbox: Sandbox, work: Path) -> Run:
+    amis = baked_in_both_regions(sandbox, work)
+    settings_file(work)
+    result, record = fleet_apply(sandbox, work)
+    return Run(sandbox, work, amis, result, record)
+
+
+def baked_in_both_regions(sandbox: Sandbox, work: Path) -> dict[str, str]:
+    """An AMI baked with a copy to the second region, each passed by ebami verify."""
     first = baked(sandbox, work, "--copy-to", SECOND)
     (copy,) = [
         image["ImageId"]
@@ -131,9 +145,7 @@ def applied_run(sandbox: Sandbox, work: Path) -> Run:
     for region, ami in (("us-east-1", first), (SECOND, copy)):
         checked = ebami(sandbox, "--region", region, "verify", "--ami", ami, *PROFILE, cwd=work)
         assert checked.returncode == 0, checked.stderr
-    settings_file(work)
-    result, record = fleet_apply(sandbox, work)
-    return Run(sandbox, work, {"us-east-1": first, SECOND: copy}, result, record)
+    return {"us-east-1": first, SECOND: copy}
 
 
 @pytest.fixture(scope="module")
@@ -146,12 +158,11 @@ def failed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
 
 
 def failed_run(sandbox: Sandbox, work: Path) -> Run:
-    ami = baked(sandbox, work)  # waves 1 and 2 live in us-east-1; later waves never plan
-    checked = ebami(sandbox, "verify", "--ami", ami, *PROFILE, cwd=work)
-    assert checked.returncode == 0, checked.stderr
+    # Every environment is planned before wave 1: the second region's need an AMI there too.
+    amis = baked_in_both_regions(sandbox, work)
     settings_file(work)
     result, record = fleet_apply(sandbox, work)
-    return Run(sandbox, work, {"us-east-1": ami}, result, record)
+    return Run(sandbox, work, amis, result, record)
 
 
 def test_twenty_environments_in_two_regions_all_applied(applied: Run) -> None:
@@ -253,3 +264,97 @@ def test_the_dry_run_shows_the_waves_and_changes_nothing(applied: Run) -> None:
     assert [p["wave"] for p in plan["environments"]] == [1] + [2] * 8 + [3] * 8 + [4] * 3
     assert plan["environments"][0]["facts"]["Wave"] == "wave 1 of 4 (canary)"
     assert plan["environments"][19]["facts"]["Environment"] == f"webapp/fleet-20 in {SECOND}"
+
+
+# --- before wave 1 (in the sandbox of the failed run: fleet-07 to fleet-20 are still stock) -----
+
+
+def test_a_refusal_of_a_later_wave_changes_nothing_and_names_each(failed: Run) -> None:
+    ami = failed.amis["us-east-1"]  # not in us-west-2, where fleet-11 and fleet-12 live
+    argv = ("--env", "fleet-07", "--env", "nope", "--env", "fleet-11", "--env", "fleet-12",
+            "--ami", ami)  # fmt: skip
+    shown = apply(failed.sandbox, *argv, "--dry-run", cwd=failed.work, json_output=True)
+    ran = apply(failed.sandbox, *argv, "--record", "refused.json", cwd=failed.work, stats=True)
+    for result in (shown, ran):
+        # The worst outcome's code: nope is not found (4), worse than the refusals (7).
+        assert result.returncode == 4, result.stderr
+        line = last_error(result)
+        assert line.startswith("error: 3 of 4 environments may not be switched, so none is"), line
+        assert "nope: " in line
+        assert f"fleet-11: image gate: {ami} does not exist in {SECOND}" in line
+        assert f"fleet-12: image gate: {ami} does not exist in {SECOND}" in line
+    # The dry run shows every environment, the one that could not be planned with its error.
+    entries = json.loads(shown.stdout)["environments"]
+    assert [entry["environment"] for entry in entries] == ["fleet-07", "nope", "fleet-11",
+                                                           "fleet-12"]  # fmt: skip
+    assert entries[0]["refusal"] is None
+    assert entries[1]["exit_code"] == 4
+    assert "nope" in entries[1]["error"]
+    assert entries[2]["refusal"].startswith(f"image gate: {ami} does not exist in {SECOND}")
+    # The real run: not one change, fleet-07 (the canary) still on its AMI.
+    assert mutating(api_calls(ran.stderr)) == []
+    assert image_of(failed.sandbox, "fleet-07") in (None, stock("fleet-07"))
+    record = json.loads((failed.work / "refused.json").read_text())["environments"]
+    assert [(entry["environment"], entry["result"]) for entry in record] == [
+        ("fleet-07", "skipped"), ("nope", "error"), ("fleet-11", "refused"),
+        ("fleet-12", "refused"),
+    ]  # fmt: skip
+    assert record[0]["reason"] == "not started: nope, fleet-11, fleet-12 may not be switched"
+
+
+def test_two_names_of_one_environment_are_refused_before_any_change(
+    failed: Run, tmp_path: Path
+) -> None:
+    (tmp_path / "ebami.toml").write_text(
+        f'[environments.seven]\napplication = "{world.APPLICATION}"\nenvironment = "fleet-07"\n'
+    )
+    result = apply(failed.sandbox, "--env", "seven", "--env", "fleet-08", "--env", "fleet-07",
+                   "--ami", failed.amis["us-east-1"], cwd=tmp_path, stats=True)  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert last_error(result) == (
+        "error: seven and fleet-07 are one environment (webapp/fleet-07 in us-east-1): name "
+        "each environment once"
+    )
+    assert mutating(api_calls(result.stderr)) == []
+
+
+def test_the_channel_is_read_once_for_every_wave(failed: Run, tmp_path: Path) -> None:
+    """The channel moves while the canary runs: the later wave still gets the canary's AMI."""
+    sandbox, ami = failed.sandbox, failed.amis["us-east-1"]
+    ssm = sandbox.client("ssm", region="us-east-1")
+    stable = "/ebami/multicontainer-docker/2017.09/stable"
+    ssm.put_parameter(Name=stable, Value=ami, Type="String", DataType="aws:ec2:image")
+    (tmp_path / "ebami.toml").write_text(
+        f'[environments.eight]\napplication = "{world.APPLICATION}"\nenvironment = "fleet-08"\n'
+    )
+    output = tmp_path / "output"
+    github = {"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+    # fleet-01 already runs the AMI (the failed run's canary): it ends unchanged, last.
+    process = subprocess.Popen(
+        ebami_command("-o", "github", "apply", "--env", "eight", "--env", "fleet-09", "--env",
+                      "fleet-01", "--channel", "stable", "--settle", "3", "--record", "r.json"),
+        cwd=tmp_path, env={**os.environ, **sandbox.env(), **github},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stderr is not None
+    seen = []
+    for line in process.stderr:
+        seen.append(line)
+        if line.startswith("wave 1 of 2 (canary): eight"):
+            break
+    # The canary is under way: the channel now names the platform's own AMI.
+    ssm.put_parameter(Name=stable, Value=stock("fleet-09"), Type="String",
+                      DataType="aws:ec2:image", Overwrite=True)  # fmt: skip
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, "".join(seen) + stderr
+    record = json.loads((tmp_path / "r.json").read_text())["environments"]
+    assert [(e["environment"], e.get("name"), e["result"], e["target_image_id"])
+            for e in record] == [
+        ("fleet-08", "eight", "applied", ami), ("fleet-09", None, "applied", ami),
+        ("fleet-01", None, "unchanged", ami),
+    ]  # fmt: skip
+    assert image_of(sandbox, "fleet-09") == ami
+    # The fleet's result: applied (two were), not the last one's.
+    written = output.read_text()
+    assert "result=applied\n" in written
+    assert f"eight={ami}\nfleet-09={ami}\nfleet-01={ami}\n" in written

@@ -4,30 +4,16 @@ prune, each counted by the API call counter against one sandbox with a verified 
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from ebami.sandbox import world
 from tests.e2e.test_apply import mutating
-from tests.e2e.test_build import api_calls, build, ebami_command
-from tests.sandbox_helpers import Sandbox
+from tests.e2e.test_build import api_calls, build
+from tests.sandbox_helpers import Sandbox, run_ebami
 
 CHANNEL = "/ebami/multicontainer-docker/2017.09/stable"
-
-
-def ebami(sandbox: Sandbox, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ebami_command(*args),
-        cwd=cwd,
-        env={**os.environ, **sandbox.env(), "EBAMI_STATS": "1"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +25,11 @@ def verified(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> tupl
         built = build(sandbox, "--release", "2017.09", "--drivers", drivers, cwd=cwd)
         assert built.returncode == 0, built.stderr
         image_id = built.stdout.strip()
-        checked = ebami(
+        checked = run_ebami(
             sandbox, "verify", "--ami", image_id, "--instance-profile", world.EC2_ROLE, cwd=cwd
         )
         assert checked.returncode == 0, checked.stderr
-        promoted = ebami(sandbox, "promote", "--ami", image_id, "--channel", "stable", cwd=cwd)
+        promoted = run_ebami(sandbox, "promote", "--ami", image_id, "--channel", "stable", cwd=cwd)
         assert promoted.returncode == 0, promoted.stderr
         found.append(image_id)
     return found[0], found[1]
@@ -72,7 +58,7 @@ def test_a_dry_run_makes_no_mutating_call(
     ssm = sandbox.client("ssm")
     channel_before = ssm.get_parameter_history(Name=CHANNEL)["Parameters"]
     args = [word.format(old=old, new=new) for word in command]
-    result = ebami(sandbox, *args, cwd=tmp_path)
+    result = run_ebami(sandbox, *args, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     calls = api_calls(result.stderr)
     assert calls, result.stderr

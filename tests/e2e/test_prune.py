@@ -6,16 +6,14 @@ snapshots."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 from ebami.sandbox import world
 from tests.e2e.test_apply import mutating
-from tests.e2e.test_build import api_calls, build, ebami_command
-from tests.sandbox_helpers import Sandbox
+from tests.e2e.test_build import api_calls, build
+from tests.sandbox_helpers import Sandbox, run_ebami
 
 # Each build's drivers make its own bake key (one platform and release throughout).
 DRIVERS = [
@@ -26,18 +24,6 @@ DRIVERS = [
 ]  # fmt: skip
 CHANNEL = "/ebami/multicontainer-docker/2017.09/stable"
 LAUNCH = "aws:autoscaling:launchconfiguration"
-
-
-def ebami(sandbox: Sandbox, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ebami_command(*args),
-        cwd=cwd,
-        env={**os.environ, **sandbox.env(), "EBAMI_STATS": "1"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def snapshots_of(sandbox: Sandbox, image_id: str) -> list[str]:
@@ -89,11 +75,11 @@ def test_status_shows_and_prune_keeps_what_is_used_and_deletes_the_rest(
     newest_verified, awaiting = built[8:]
 
     for image_id in (old_verified, newest_verified):
-        checked = ebami(
+        checked = run_ebami(
             sandbox, "verify", "--ami", image_id, "--instance-profile", world.EC2_ROLE, cwd=tmp_path
         )
         assert checked.returncode == 0, checked.stderr
-    applied = ebami(
+    applied = run_ebami(
         sandbox,
         "apply",
         "--env",
@@ -144,7 +130,7 @@ def test_status_shows_and_prune_keeps_what_is_used_and_deletes_the_rest(
     }
 
     # `ebami status` shows the same estate: standing, channel and uses of each AMI, and drift.
-    status = ebami(sandbox, "-o", "json", "status", "--release", "2017.09", cwd=tmp_path)
+    status = run_ebami(sandbox, "-o", "json", "status", "--release", "2017.09", cwd=tmp_path)
     assert status.returncode == 0, status.stderr
     assert mutating(api_calls(status.stderr)) == []
     estate = json.loads(status.stdout)
@@ -164,7 +150,9 @@ def test_status_shows_and_prune_keeps_what_is_used_and_deletes_the_rest(
     assert drift["staging"]["newest_verified"] == newest_verified
     assert drift["prod"]["drift"] == "stock"
 
-    dry = ebami(sandbox, "-o", "json", "prune", "--keep", "1", "--older-than", "0", cwd=tmp_path)
+    dry = run_ebami(
+        sandbox, "-o", "json", "prune", "--keep", "1", "--older-than", "0", cwd=tmp_path
+    )
     assert dry.returncode == 0, dry.stderr
     calls = api_calls(dry.stderr)
     assert not [name for name in calls if "Deregister" in name or "Delete" in name], calls
@@ -188,7 +176,7 @@ def test_status_shows_and_prune_keeps_what_is_used_and_deletes_the_rest(
     ]
     assert all(image_exists(sandbox, image_id) for image_id in built)
 
-    done = ebami(
+    done = run_ebami(
         sandbox, "-o", "json", "prune", "--keep", "1", "--older-than", "0", "--yes", cwd=tmp_path
     )
     assert done.returncode == 0, done.stderr
@@ -207,7 +195,7 @@ def test_status_shows_and_prune_keeps_what_is_used_and_deletes_the_rest(
         assert all(snapshot_exists(sandbox, item) for item in snapshots_of(sandbox, image_id))
 
     # The table says why each AMI stays.
-    again = ebami(sandbox, "prune", "--keep", "1", "--older-than", "0", cwd=tmp_path)
+    again = run_ebami(sandbox, "prune", "--keep", "1", "--older-than", "0", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     rows = {
         words[0]: words[2]

@@ -5,30 +5,14 @@ verified in its own region, with where the proof was made; and revoked with it."
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 from ebami.sandbox import world
 from tests.e2e.conftest import SandboxFactory
-from tests.e2e.test_build import build, ebami_command, tags_of
-from tests.sandbox_helpers import Sandbox
+from tests.e2e.test_build import build, tags_of
+from tests.sandbox_helpers import run_ebami
 
 WEST = "us-west-2"
-
-
-def ebami(
-    sandbox: Sandbox, *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ebami_command(*args),
-        cwd=cwd,
-        env={**os.environ, **sandbox.env(), **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_verify_tags_the_copies_and_the_copy_region_uses_them(
@@ -42,7 +26,7 @@ def test_verify_tags_the_copies_and_the_copy_region_uses_them(
     (copy,) = west.describe_images(Owners=["self"])["Images"]
     assert "ebami:verified" not in tags_of(copy)
 
-    checked = ebami(
+    checked = run_ebami(
         sandbox,
         "verify",
         "--ami",
@@ -59,7 +43,7 @@ def test_verify_tags_the_copies_and_the_copy_region_uses_them(
     assert tags_of(copy)["ebami:verified"] == tags_of(home)["ebami:verified"]
     assert tags_of(copy)["ebami:verified-copy-of"] == f"us-east-1/{image_id}"
 
-    status = ebami(
+    status = run_ebami(
         sandbox, "--region", WEST, "-o", "json", "status", "--release", "2017.09", cwd=tmp_path
     )
     assert status.returncode == 0, status.stderr
@@ -70,12 +54,12 @@ def test_verify_tags_the_copies_and_the_copy_region_uses_them(
     assert fleet["newest_verified"] == copy["ImageId"]
 
     # The default choice in the copy's region: the copy, verified, no --ami needed.
-    applied = ebami(sandbox, "--region", WEST, "apply", "--env", "fleet-02", cwd=tmp_path)
+    applied = run_ebami(sandbox, "--region", WEST, "apply", "--env", "fleet-02", cwd=tmp_path)
     assert applied.returncode == 0, applied.stderr
     assert f"fleet-02  applied  {copy['ImageId']}" in applied.stdout
 
     # Revoked with its copies: the copy in us-west-2 is tagged in the same run.
-    revoked = ebami(
+    revoked = run_ebami(
         sandbox,
         "revoke",
         "--ami",

@@ -33,12 +33,13 @@ from ebami.apply.fleet import (
     expand_groups,
     outcome_error,
     plan_waves,
+    preflight_error,
     worst,
 )
 from ebami.apply.follow import Follower
 from ebami.apply.run import ApplyRecord, run_apply
 from ebami.cli.terminal import Terminal
-from ebami.errors import EbamiError, ExitCode, InputError, NotFoundError
+from ebami.errors import EbamiError, ExitCode, InputError, Interrupted, NotFoundError
 from ebami.plan import Executor as PlanExecutor
 from ebami.waiting import Sleep
 from tests.helpers import RecordingReporter
@@ -508,3 +509,58 @@ def test_lines_of_each_thread_carry_its_environment() -> None:
             f"[{name}] warning: done"
         }
     assert lines[-1] == "main"
+
+
+# --- Ctrl-C while verifying; refusals before wave 1 ---------------------------------------------
+
+
+@pytest.mark.parametrize("raised", [KeyboardInterrupt, Interrupted])
+def test_ctrl_c_while_verifying_is_an_interruption_not_a_failed_verify(raised: type) -> None:
+    fleet = Fleet(names(3))
+
+    def verify_one(run: EnvironmentRun) -> str | None:
+        if raised is Interrupted:
+            raise Interrupted("interrupted: verify stopped")
+        raise KeyboardInterrupt
+
+    run = fleet.run(plan_waves(names(3), canary=1, concurrency=2), verify_one=verify_one)
+    # fleet-01 runs the new AMI: applied, and the run ends interrupted (130).
+    assert results(run) == {"fleet-01": "applied", "fleet-02": SKIPPED, "fleet-03": SKIPPED}
+    assert run.runs[0].reason.endswith("; verify interrupted")
+    assert run.runs[1].reason == "interrupted before its wave started"
+    assert run.interrupted
+    error = outcome_error(run.runs, interrupted=run.interrupted)
+    assert error is not None
+    assert error.exit_code is ExitCode.CTRL_C
+    assert fleet.calls("fleet-02") == []
+
+
+def test_the_warning_after_a_failed_wave_says_how_each_ended() -> None:
+    fleet = Fleet(names(3))
+    run = fleet.run(
+        plan_waves(names(3), canary=1, concurrency=2),
+        verify_one=lambda run: "1 of 1 instance(s) failed",
+    )
+    assert results(run)["fleet-01"] == VERIFY_FAILED
+    assert (
+        "warning: wave 1 of 2 (canary): fleet-01 (verify failed); the later waves will not start"
+    ) in fleet.reporter.lines
+
+
+def test_refusals_before_wave_one_are_named_every_one_with_the_worst_code() -> None:
+    runs = [
+        ended("applied"),
+        ended("refused"),
+        ended(ERROR, NotFoundError("nope was not found")),
+        ended("refused"),
+    ]
+    runs[3].name = "other"
+    error = preflight_error(runs)
+    assert error is not None
+    assert error.exit_code is ExitCode.NOT_FOUND
+    assert error.message == (
+        "3 of 4 environments may not be switched, so none is (nothing changed): refused: "
+        "because refused; error: because error; other: because refused"
+    )
+    assert str(error) == error.message
+    assert preflight_error([ended("applied"), ended(SKIPPED)]) is None

@@ -213,3 +213,40 @@ def test_a_bundle_s3_will_not_give_is_a_warning_not_an_error() -> None:
 def test_a_timeout_under_a_second_is_refused() -> None:
     with pytest.raises(InputError, match=r"--timeout 0\.5 is out of range"):
         ApplyOptions(timeout=0.5)
+
+
+# --- a fleet's pinned target ---------------------------------------------------------------------
+
+
+def test_a_pinned_target_is_not_chosen_again_but_still_gated() -> None:
+    """A fleet's later wave: the AMI chosen before wave 1, whatever is newest by then."""
+    found = world_with(ami("ami-0canary", "2026-11-01"), ami("ami-0newer", "2026-11-20"))
+    plan = planner(found).plan("prod", None, ApplyOptions(pinned="ami-0canary"))
+    assert (plan.target, plan.refusal) == ("ami-0canary", None)
+    assert (
+        plan.steps.facts["Target AMI"] == "ami-0canary (chosen for the whole fleet before wave 1)"
+    )
+    assert found.reads.count("DescribeImages") == 1  # the target's, no new choice
+    revoked = world_with(ami("ami-0canary", **{tags.REVOKED: "true"}))
+    refused = planner(revoked).plan("prod", None, ApplyOptions(pinned="ami-0canary"))
+    assert refused.refusal is not None
+    assert refused.refusal.startswith("image gate: ami-0canary was revoked")
+
+
+def test_a_pinned_channel_target_is_not_read_again() -> None:
+    from tests.unit.test_lifecycle_channels import STABLE, FakeSsm, apply_planner, channel
+
+    ssm = FakeSsm({STABLE: channel("ami-0moved")})
+    found = world_with(ami("ami-0canary"), ami("ami-0moved"))
+    options = ApplyOptions(channel="stable", pinned="ami-0canary")
+    plan = apply_planner(found, ssm).plan("prod", None, options)
+    assert (plan.target, plan.channel_parameter) == ("ami-0canary", STABLE)
+    assert ssm.calls == []
+
+
+def test_rollback_is_never_pinned() -> None:
+    found = world_with(
+        ami("ami-0old"), ami("ami-0new"), env_tags={tags.PREVIOUS_IMAGE_ID: "ami-0old"}
+    )
+    plan = planner(found).plan("prod", None, ApplyOptions(rollback=True, pinned="ami-0new"))
+    assert plan.target == "ami-0old"

@@ -4,6 +4,7 @@ rollback, the deadline, and Ctrl-C, each with the calls it makes (on a fake cloc
 from __future__ import annotations
 
 from contextlib import nullcontext
+from typing import Any
 
 from ebami import tags
 from ebami.apply.actions import ApplyActions
@@ -270,3 +271,53 @@ def test_an_update_started_by_a_refused_retry_is_not_called_nothing_changed() ->
     assert record.reason.startswith(
         "following the update failed (elasticbeanstalk:UpdateEnvironment failed"
     )
+
+
+def not_ready_error(retries: int) -> Exception:
+    """UpdateEnvironment's refusal while another update runs, as botocore raises it after
+    `retries` retries, and as ebami.aws words it."""
+    from botocore.exceptions import ClientError
+
+    from ebami.errors import AwsError
+
+    message = "Environment named prod is in an invalid state for this operation. Must be Ready."
+    response: Any = {
+        "Error": {"Code": "InvalidParameterValue", "Message": message},
+        "ResponseMetadata": {"RetryAttempts": retries},
+    }
+    cause = ClientError(response, "UpdateEnvironment")
+    error = AwsError(
+        f"elasticbeanstalk:UpdateEnvironment prod failed: InvalidParameterValue: {message}"
+    )
+    error.__cause__ = cause
+    return error
+
+
+class Busy(ScriptedEb):
+    """Someone else's update runs: the environment is Updating, UpdateEnvironment refused."""
+
+    retries = 0
+
+    def update_image(self, environment: Environment, image_id: str | None) -> str:
+        self.status = "Updating"
+        raise not_ready_error(self.retries)
+
+
+def test_an_update_refused_at_once_because_another_runs_is_a_refusal() -> None:
+    eb = Busy(Clock(), image=STOCK, on_update=[])
+    record, _ = run(eb, plan_for())
+    assert record.result is Result.REFUSED
+    assert record.reason.startswith(
+        "prod is Updating, not Ready: another update is in progress and Elastic Beanstalk "
+        "refused this one (elasticbeanstalk:UpdateEnvironment prod failed: InvalidParameterValue"
+    )
+    assert record.reason.endswith("nothing was changed. Follow it with ebami events --env prod "
+                                  "-f, then run again")  # fmt: skip
+    assert mutations(eb) == []  # no abort, no tag
+
+
+def test_the_same_refusal_of_a_retried_call_may_be_this_run_s_update() -> None:
+    eb = Busy(Clock(), image=STOCK, on_update=[])
+    eb.retries = 1
+    record, _ = run(eb, plan_for())
+    assert record.result is Result.LOST

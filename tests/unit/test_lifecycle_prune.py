@@ -17,6 +17,7 @@ from ebami.lifecycle.inventory import EstateImage, Inventory, RegionInventory, U
 from ebami.lifecycle.protect import Protections, protections
 from ebami.lifecycle.prune import PruneRules, Selection, Verdict, prune_plan, select
 from ebami.plan import Executor
+from tests.helpers import RecordingReporter
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=timezone.utc)
 ACCOUNT = "123456789012"
@@ -419,30 +420,16 @@ class FakeEc2:
         return snapshot_id not in self._gone
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def progress(self, message: str) -> None:
-        self.lines.append(message)
-
-    def detail(self, message: str) -> None:
-        self.lines.append(message)
-
-    def warn(self, message: str) -> None:
-        self.lines.append("warning: " + message)
-
-
 def unbounded(seconds: float) -> AbstractContextManager[object]:
     return nullcontext()
 
 
 def run(
     inventory: Inventory, ec2: FakeEc2, reread: Protections | None = None
-) -> tuple[PruneResult, Recorder]:
+) -> tuple[PruneResult, RecordingReporter]:
     selection = choose(inventory, keep=1)
     result = PruneResult(selection)
-    reporter = Recorder()
+    reporter = RecordingReporter()
     actions = PruneActions(
         targets={EAST: RegionTarget(ec2, unbounded, AwsCli(EAST))},
         reread=lambda: reread if reread is not None else protections(inventory),
@@ -534,12 +521,12 @@ def test_ctrl_c_during_a_deletion_finishes_that_ami_and_stops() -> None:
     actions = PruneActions(
         targets={EAST: RegionTarget(ec2, unbounded, AwsCli(EAST))},
         reread=dict,
-        reporter=Recorder(),
+        reporter=RecordingReporter(),
         result=result,
     )
     interrupted = False
     try:
-        Executor(actions, Recorder()).execute(prune_plan(selection, [EAST]))
+        Executor(actions, RecordingReporter()).execute(prune_plan(selection, [EAST]))
     except KeyboardInterrupt:
         interrupted = True
     assert interrupted
