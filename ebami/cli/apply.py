@@ -4,7 +4,6 @@ roll back on failure; several environments in waves (`ebami.apply.fleet`)."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import threading
 from contextlib import nullcontext
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ebami.cli.apply_results import ApplyResults, names_json, wave_json
 from ebami.cli.context import AppContext
 from ebami.cli.verify import check_target
 from ebami.errors import EbamiError, InputError, Refused
@@ -140,9 +140,9 @@ def apply(
     try:
         run.apply(verify=verify)
     except EbamiError:
-        run.report()  # what was done before the failure is still the result
+        run.results.report()  # what was done before the failure is still the result
         raise
-    run.finish()
+    run.results.finish()
 
 
 class _Run:
@@ -164,16 +164,13 @@ class _Run:
         self.app = app
         self.settings = settings
         self.options = options
-        self.record = record
         self.waves = waves
         self.concurrency = concurrency
         self.fleet: FleetRun = FleetRun(waves, apply_one=self._apply_one, reporter=app.terminal)
         # Several environments: their lines on stderr carry their names, the results their
         # waves.
         self.several = len(self.fleet.runs) > 1
-        # Records of the environments being switched, by --env name, as they stand.
-        self._records: dict[str, ApplyRecord] = {}
-        self._saving = threading.Lock()
+        self.results = ApplyResults(app, self.fleet, record, eb_name=self._eb_name)
         # One factory per region, shared by the environments' threads: clients are
         # thread-safe, and each thread's calls fit its own deadline (DeadlineBounds). Made on
         # the main thread by `_resolve` before any plan or wave starts.
@@ -279,8 +276,8 @@ class _Run:
         for run in self.fleet.runs:
             if run.result == PENDING:
                 run.result, run.reason = SKIPPED, f"not started: {failed} may not be switched"
-        self.save()
-        self.report()
+        self.results.save()
+        self.results.report()
         raise error
 
     def _pin(self, name: str, plan: ApplyPlan) -> None:
@@ -317,7 +314,7 @@ class _Run:
                 self.app.terminal.out_json(
                     {
                         "dry_run": True,
-                        **self._names_json(plan.environment.name, None),
+                        **names_json(plan.environment.name, None),
                         **plan.steps.to_json(),
                     }
                 )
@@ -341,8 +338,8 @@ class _Run:
                 factory = self.factory(self.settings.environment_target(name)[0])
                 steps = Plan("apply", {**wave_fact, "Environment": name, "Error": outcome.message})
                 entry: dict[str, Any] = {
-                    **self._names_json(self._eb_name(name), name),
-                    **_wave_json(wave, True),
+                    **names_json(self._eb_name(name), name),
+                    **wave_json(wave),
                     "error": outcome.message,
                     "exit_code": int(outcome.exit_code),
                 }
@@ -361,8 +358,8 @@ class _Run:
                     plan.steps, facts={**wave_fact, **plan.steps.facts}, notes=notes
                 )
                 entry = {
-                    **self._names_json(plan.environment.name, name),
-                    **_wave_json(wave, True),
+                    **names_json(plan.environment.name, name),
+                    **wave_json(wave),
                     "refusal": plan.refusal,
                     **steps.to_json(),
                 }
@@ -390,14 +387,6 @@ class _Run:
         found = self._found.get(name)
         return found.name if found is not None else self.settings.environment_target(name)[2]
 
-    @staticmethod
-    def _names_json(environment: str, name: str | None) -> dict[str, str]:
-        """`environment`: the Elastic Beanstalk name; `name`: the --env or group name, when it
-        differs."""
-        return {"environment": environment} | (
-            {"name": name} if name is not None and name != environment else {}
-        )
-
     def apply(self, *, verify: bool) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
@@ -409,7 +398,7 @@ class _Run:
             with ThreadPoolExecutor(max_workers=width, thread_name_prefix="ebami-apply") as pool:
                 self.fleet.run(pool)
         finally:
-            self.save()  # the skipped environments too
+            self.results.save()  # the skipped environments too
 
     def _apply_one(self, name: str, sleep: Sleeper) -> ApplyRecord:
         """One environment, in a worker thread: plan, gates, then the update."""
@@ -424,9 +413,9 @@ class _Run:
                 self.app.terminal.detail(f"gate {gate.name}: {gate.verdict.value}: {gate.detail}")
             sleep.check()  # a Ctrl-C while planning: stop before any change
             record = factory.run_apply(
-                plan, saved=lambda record: self.save(name, record), sleep=sleep
+                plan, saved=lambda record: self.results.save(name, record), sleep=sleep
             )
-            self.save(name, record)
+            self.results.save(name, record)
             return record
 
     def _verify(self, run: EnvironmentRun) -> str | None:
@@ -448,136 +437,13 @@ class _Run:
             )
             report = factory.run_verify(verify_plan, deadline)
         record.verified = report.to_json()
-        self.save(run.name, record)
+        self.results.save(run.name, record)
         if not report.passed:
             return report.failure_summary()
         self.app.terminal.progress(
             f"{plan.environment.name}: {len(report.instances)} instance(s) verified"
         )
         return None
-
-    def save(self, name: str | None = None, record: ApplyRecord | None = None) -> None:
-        """Keep `record` (the environment `name` being switched, as it stands) and write the
-        file: a failure to write it is warned about, never the run's outcome."""
-        from ebami.files import write_atomically
-
-        with self._saving:
-            if name is not None and record is not None:
-                self._records[name] = record
-            if self.record is not None:
-                text = json.dumps(self._json(), indent=2) + "\n"
-                try:
-                    write_atomically(self.record, text, option="--record")
-                except InputError as exc:
-                    self.app.terminal.warn(f"could not write the record: {exc}")
-
-    def _json(self) -> dict[str, Any]:
-        return {"environments": [self._entry(run) for run in self._shown()]}
-
-    def _shown(self) -> list[EnvironmentRun]:
-        """The environments the results list: all of them when there are several; else the
-        one, once it has a record (an error before its update is the error line alone)."""
-        if self.several:
-            return self.fleet.runs
-        return [run for run in self.fleet.runs if self._record_of(run) is not None]
-
-    def _record_of(self, run: EnvironmentRun) -> ApplyRecord | None:
-        return run.record or self._records.get(run.name)
-
-    def _entry(self, run: EnvironmentRun) -> dict[str, Any]:
-        from ebami.apply.fleet import PENDING
-
-        record = self._record_of(run)
-        entry: dict[str, Any] = self._names_json(self._eb_name(run.name), run.name)
-        if record is not None:
-            entry = record.to_json()
-            entry.update(self._names_json(record.plan.environment.name, run.name))
-        entry.update(_wave_json(run.wave, True))
-        if run.result != PENDING:
-            entry["result"] = run.result
-            entry["reason"] = run.reason
-        return entry
-
-    def report(self) -> None:
-        """The result of every environment (switched, tried or skipped) so far, on stdout."""
-        runs = self._shown()
-        if self.app.json:
-            self.app.terminal.out_json(self._json())
-        elif runs:
-            self.app.terminal.out_text("".join(line + "\n" for line in self._lines(runs)))
-        github = self.app.github
-        if github is not None and runs:
-            self._github(github, runs)
-
-    def _lines(self, runs: list[EnvironmentRun]) -> list[str]:
-        if not self.several:
-            return [_line(run, record) for run in runs if (record := self._record_of(run))]
-        width = max(len(run.name) for run in runs)
-        lines = []
-        for run in runs:
-            record = self._record_of(run)
-            what = f"{record.plan.target}  (was {record.plan.current})" if record else run.reason
-            wave = f"wave {run.wave.number}" + (" canary" if run.wave.canary else "")
-            lines.append(f"{wave:<12}  {run.name:<{width}}  {_result(run, record):<15}  {what}")
-        return lines
-
-    def _github(self, github: Any, runs: list[EnvironmentRun]) -> None:
-        from ebami.apply.fleet import worst
-        from ebami.github import table
-
-        records = [(run, record) for run in runs if (record := self._record_of(run))]
-        bad = worst(runs)
-        if bad is not None:
-            result = bad.result
-        elif self.fleet.interrupted:
-            result = "interrupted"
-        elif any(_result(run, record) == "applied" for run, record in records):
-            result = "applied"
-        else:
-            result = "unchanged"
-        if self.several:  # one line per environment: its name and its target
-            ami_id = "\n".join(f"{run.name}={record.plan.target}" for run, record in records)
-        else:
-            ami_id = records[-1][1].plan.target if records else ""
-        github.set({"result": result, "ami-id": ami_id, "results": "\n".join(self._lines(runs))})
-        rows = []
-        for run in runs:
-            record = self._record_of(run)
-            rows.append(
-                (
-                    run.name,
-                    str(run.wave.number) + (" (canary)" if run.wave.canary else ""),
-                    _result(run, record),
-                    record.plan.target if record else "-",
-                    (record.plan.current or "-") if record else "-",
-                    run.reason,
-                )
-            )
-        github.summary(
-            "## ebami apply\n\n"
-            + table(("Environment", "Wave", "Result", "AMI", "Was", "Why"), rows)
-        )
-        for run in runs:
-            if run.ended and not run.ok and run.result != "skipped":
-                github.annotate("error", run.reason, title=f"ebami: {run.name}")
-
-    def finish(self) -> None:
-        from ebami.apply.fleet import outcome_error
-
-        self.report()
-        error = outcome_error(self.fleet.runs, interrupted=self.fleet.interrupted)
-        if error is not None:
-            raise error
-        for run in self.fleet.runs:
-            record = run.record
-            if record is None:
-                continue
-            plan = record.plan
-            if run.result == "applied":
-                shown = f"now on {plan.target} ({record.reason})"
-            else:
-                shown = f"already on {plan.target}"
-            self.app.terminal.success(f"{plan.environment.name}: {shown}")
 
 
 def _environment_names(envs: list[str], groups: list[str]) -> list[str]:
@@ -593,20 +459,3 @@ def _environment_names(envs: list[str], groups: list[str]) -> list[str]:
             "Missing option '--env': give --env NAME (repeat it for several) or --group NAME"
         )
     return envs
-
-
-def _wave_json(wave: Wave, several: bool) -> dict[str, Any]:
-    return {"wave": wave.number, "canary": wave.canary} if several else {}
-
-
-def _result(run: EnvironmentRun, record: ApplyRecord | None) -> str:
-    from ebami.apply.fleet import PENDING
-
-    if run.result != PENDING:
-        return run.result
-    return record.result.value if record is not None and record.result else "started"
-
-
-def _line(run: EnvironmentRun, record: ApplyRecord) -> str:
-    plan = record.plan
-    return f"{plan.environment.name}  {_result(run, record)}  {plan.target}  (was {plan.current})"
