@@ -136,6 +136,9 @@ class AwsSession:
         )
         self._bounds = DeadlineBounds(read_timeout, report=on_slow_call)
         self._clients: dict[str, Any] = {}
+        # botocore's session is not thread-safe: threads sharing this one (fleet apply, the
+        # estate's regions) make their clients one at a time.
+        self._making = threading.Lock()
         self._check_endpoint(GLOBAL_ENDPOINT_VARIABLE)
 
     def bounded(self, deadline: Deadline) -> AbstractContextManager[Deadline]:
@@ -177,6 +180,10 @@ class AwsSession:
         return set(self._session.get_available_regions(service))
 
     def client(self, service: str) -> Any:
+        with self._making:
+            return self._client(service)
+
+    def _client(self, service: str) -> Any:
         if service not in self._clients:
             self._check_endpoint(endpoint_variable(service))
             with aws_errors(f"creating the {service} client"):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -277,12 +277,16 @@ def read_inventory(
         futures = [
             (source.region, pool.submit(read, _stoppable(source, stopped))) for source in sources
         ]
-        results: list[RegionInventory] = []
+        # The first failure, whichever region it comes from, stops the others at once.
+        done, _ = wait([future for _, future in futures], return_when=FIRST_EXCEPTION)
         for region, future in futures:
-            try:
-                results.append(future.result())
-            except EbamiError as exc:
-                raise IncompleteInventory(f"reading the estate in {region}: {exc.message}") from exc
+            if future in done and future.exception() is not None:
+                try:
+                    future.result()
+                except EbamiError as exc:
+                    message = f"reading the estate in {region}: {exc.message}"
+                    raise IncompleteInventory(message) from exc
+        results = [future.result() for _, future in futures]
     except BaseException:
         stopped.set()
         pool.shutdown(wait=False, cancel_futures=True)

@@ -126,11 +126,9 @@ class _Bake:
     images: list[EstateImage] = field(default_factory=list)
 
     @property
-    def created(self) -> datetime:
-        return min(_created(image) for image in self.images)
-
-    @property
     def newest(self) -> datetime:
+        """When its newest image was made: a bake rebuilt (`build --force`, the same key) is as
+        new as its rebuild; copies follow their source by minutes."""
         return max(_created(image) for image in self.images)
 
     @property
@@ -203,10 +201,10 @@ def _never_deleted(image: EstateImage, account_id: str) -> str | None:
 def _judge(
     bakes: list[_Bake], rules: PruneRules, now: datetime, label: str
 ) -> list[tuple[_Bake, Verdict, str]]:
-    ordered = sorted(bakes, key=lambda bake: (bake.created, bake.key), reverse=True)
+    ordered = sorted(bakes, key=lambda bake: (bake.newest, bake.key), reverse=True)
     good = [bake for bake in ordered if bake.verified and not bake.revoked]
     rank = {bake.key: number for number, bake in enumerate(good[: rules.keep], 1)}
-    newest_verified = good[0].created if good else None
+    newest_verified = good[0].newest if good else None
     young = timedelta(days=rules.older_than_days)
     judged: list[tuple[_Bake, Verdict, str]] = []
     for bake in ordered:
@@ -217,7 +215,7 @@ def _judge(
         elif (
             not bake.verified
             and not bake.revoked
-            and (newest_verified is None or bake.created > newest_verified)
+            and (newest_verified is None or bake.newest > newest_verified)
         ):
             judged.append(
                 (

@@ -306,7 +306,8 @@ class RevokePlanner:
     def _find_copies(
         self, image: Image, notes: list[str]
     ) -> list[tuple[RevokeRegion, Image, Candidates]]:
-        """This account's ebami AMIs with the AMI's bake key in the copy regions."""
+        """This account's ebami AMIs with the AMI's bake key and build run in the copy regions:
+        that build's copies (a forced rebuild has the same key, not the same run)."""
         if not self._copies:
             return []
         bake_key = image.tags.get(tags.BAKE_KEY)
@@ -324,6 +325,7 @@ class RevokePlanner:
                     copy
                     for copy in candidates.own().values()
                     if copy.tags.get(tags.BAKE_KEY) == bake_key
+                    and copy.tags.get(tags.BUILD_RUN, "") == image.tags.get(tags.BUILD_RUN, "")
                 ),
                 key=lambda copy: copy.image_id,
             )

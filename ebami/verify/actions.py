@@ -147,11 +147,17 @@ class VerifyActions:
         return verified
 
     def tag_copies(
-        self, image_id: str, bake_key: str, regions: tuple[str, ...], verified: dict[str, str]
+        self,
+        image_id: str,
+        bake_key: str,
+        build_run: str,
+        regions: tuple[str, ...],
+        verified: dict[str, str],
     ) -> list[str]:
-        """Tag this account's AMIs of the same bake key in `regions` (the build's copies: the
-        same bytes) with the tags `image_id` just got, and where they come from; none when it
-        did not pass. A region that cannot be tagged is a warning: the AMI verified stands."""
+        """Tag this account's AMIs of the same bake key and build run in `regions` (that
+        build's copies: the same bytes) with the tags `image_id` just got, and where they come
+        from; none when it did not pass. A region that cannot be tagged is a warning: the AMI
+        verified stands."""
         if not verified or self._copies is None:
             return []
         tagged: list[str] = []
@@ -165,6 +171,7 @@ class VerifyActions:
                     if image.image_id != image_id
                     and image.state == "available"
                     and image.tags.get(tags.MANAGED) == "true"
+                    and image.tags.get(tags.BUILD_RUN, "") == build_run
                 ]
                 if found:
                     ec2.tag_resources(found, copy_tags)

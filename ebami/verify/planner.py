@@ -266,7 +266,8 @@ def _check_plan(
 
 
 def _copies_step(image: Image, options: VerifyOptions) -> tuple[Instruction, ...]:
-    """Tag the AMI's copies in the copy regions (same bake key) as verified, when it passed."""
+    """Tag the AMI's copies in the copy regions (same bake key and build run) as verified, when
+    it passed."""
     bake_key = image.tags.get(tags.BAKE_KEY)
     if not options.copy_regions or not bake_key:
         return ()
@@ -279,6 +280,9 @@ def _copies_step(image: Image, options: VerifyOptions) -> tuple[Instruction, ...
             {
                 "image_id": image.image_id,
                 "bake_key": bake_key,
+                # The bake key names the inputs; the run names this build (a forced rebuild
+                # has the same key, and no proof of its own).
+                "build_run": image.tags.get(tags.BUILD_RUN, ""),
                 "regions": options.copy_regions,
                 "verified": Ref("verified_tags"),
             },

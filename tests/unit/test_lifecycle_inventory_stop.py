@@ -51,18 +51,18 @@ def source(region: str, reader: Reader) -> RegionSources:
     )  # fmt: skip
 
 
-def test_a_failed_region_stops_the_others_at_their_next_call() -> None:
+@pytest.mark.parametrize("failing_first", [True, False])
+def test_a_failed_region_stops_the_others_at_their_next_call(failing_first: bool) -> None:
     failing_calls: list[str] = []
     slow_calls: list[str] = []
     slow = Reader(slow_calls)
     failing = Reader(failing_calls, fail=True, after=slow.waiting)
     before = set(threading.enumerate())
+    regions = [source("eu-west-1", failing), source("us-west-2", slow)]
+    ordered = regions if failing_first else regions[::-1]
+    # The slow region is in its first call when the failure is raised.
     with pytest.raises(IncompleteInventory, match="reading the estate in eu-west-1"):
-        # The slow region is in its first call when the failure is raised.
-        read_inventory(
-            [source("eu-west-1", failing), source("us-west-2", slow)],
-            now=datetime.now(timezone.utc),
-        )
+        read_inventory(ordered, now=datetime.now(timezone.utc))
     assert slow.waiting.wait(5)
     slow.release.set()
     for thread in set(threading.enumerate()) - before:

@@ -136,6 +136,20 @@ def test_copies_in_other_regions_share_their_bake() -> None:
     assert [item.snapshots for item in west] == [(f"snap-{4:017x}",)]
 
 
+def test_a_bake_is_as_new_as_its_newest_image() -> None:
+    # `build --force` made a second image of bake "rebuilt" yesterday; its first is 30 days old.
+    images = [
+        ami(1, age=30, bake="rebuilt", verified=True),
+        ami(2, age=1, bake="rebuilt", verified=True),
+        ami(3, age=10, bake="other", verified=True),
+    ]
+    assert verdicts(choose(estate(*images), keep=1)) == {
+        id_of(1): "keep",
+        id_of(2): "keep",
+        id_of(3): "delete",
+    }
+
+
 def test_each_platform_and_release_keeps_its_own() -> None:
     images = [
         ami(1, age=5, bake="a1", verified=True, release="2018.03"),
@@ -357,7 +371,8 @@ def newest_verified_bakes(inventory: Inventory, keep: int) -> set[str]:
             for images in group.values()
             if any(i.verified for i in images) and not any(i.revoked for i in images)
         ]
-        good.sort(key=lambda images: min(i.created for i in images), reverse=True)
+        # The spec: a bake is as new as its newest image (a rebuild under one key is new).
+        good.sort(key=lambda images: max(i.created for i in images), reverse=True)
         kept |= {image.image_id for images in good[:keep] for image in images}
     return kept
 

@@ -363,7 +363,7 @@ WEST_STABLE = STABLE  # the same name: each region has its own parameters
 
 
 def test_copies_in_the_copy_regions_are_revoked_with_their_channels() -> None:
-    key = {tags.BAKE_KEY: "bk-1"}
+    key = {tags.BAKE_KEY: "bk-1", tags.BUILD_RUN: "run-1"}
     east = SharedEc2(images(ami("ami-a"), ami("ami-b", **key)))
     east_ssm = FakeSsm({STABLE: channel("ami-a", "ami-b")})
     west = SharedEc2(
@@ -371,6 +371,8 @@ def test_copies_in_the_copy_regions_are_revoked_with_their_channels() -> None:
             ami("ami-wa"),
             ami("ami-wb", **key),
             ami("ami-other", **{tags.BAKE_KEY: "bk-2"}),
+            # A forced rebuild: the same bake key, another run; not this AMI's copy.
+            ami("ami-rebuilt", **{**key, tags.BUILD_RUN: "run-2"}),
             ami("ami-foreign", **key),
         ),
         foreign={"ami-foreign"},

@@ -510,27 +510,29 @@ def copy_actions(regions: dict[str, CopyRegion], out: RecordingReporter) -> Veri
 
 
 def test_the_copies_of_a_passed_ami_are_tagged_with_where_it_was_proved() -> None:
-    key = {"ebami:bake-key": "k1", "ebami:managed": "true"}
+    key = {"ebami:bake-key": "k1", "ebami:managed": "true", "ebami:build-run": "run-1"}
     other = {**key, "ebami:bake-key": "k2"}
-    unmanaged = {"ebami:bake-key": "k1"}
+    unmanaged = {"ebami:bake-key": "k1", "ebami:build-run": "run-1"}
+    rebuilt = {**key, "ebami:build-run": "run-2"}  # build --force: same key, never verified
     west = CopyRegion(
         images={
             "ami-copy": Image("ami-copy", "x", "available", "", key, ()),
             "ami-other": Image("ami-other", "x", "available", "", other, ()),
             "ami-pending": Image("ami-pending", "x", "pending", "", key, ()),
             "ami-unmanaged": Image("ami-unmanaged", "x", "available", "", unmanaged, ()),
+            "ami-rebuilt": Image("ami-rebuilt", "x", "available", "", rebuilt, ()),
         }
     )
     broken = CopyRegion(refuse=True)
     out = RecordingReporter()
     actions = copy_actions({"us-west-2": west, "eu-west-1": broken}, out)
     verified = {"ebami:verified": "2026-11-22T07:00:00Z", "ebami:verified-checks": "ssm"}
-    tagged = actions.tag_copies(AMI, "k1", ("us-west-2", "eu-west-1"), verified)
+    tagged = actions.tag_copies(AMI, "k1", "run-1", ("us-west-2", "eu-west-1"), verified)
     assert tagged == ["us-west-2/ami-copy"]
     assert west.tagged == {"ami-copy": {**verified, "ebami:verified-copy-of": f"us-east-1/{AMI}"}}
     assert any(line.startswith("warning: eu-west-1: the copies of") for line in out.lines)
     # An AMI that did not pass has no copy tagged.
-    assert actions.tag_copies(AMI, "k1", ("us-west-2",), {}) == []
+    assert actions.tag_copies(AMI, "k1", "run-1", ("us-west-2",), {}) == []
 
 
 def test_the_plan_tags_copies_only_with_copy_regions_and_a_bake_key() -> None:
