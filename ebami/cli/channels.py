@@ -163,7 +163,8 @@ def revoke(
         factory.display().execute(plan.steps)
         return
     actions = RevokeActions(
-        {region: ChannelActions(each.ec2, each.ssm) for region, each in factories.items()}
+        {region: ChannelActions(each.ec2, each.ssm) for region, each in factories.items()},
+        warn=app.terminal.warn,
     )
     execute_revoke(plan, factory.executor(actions), warn=app.terminal.warn)
     # Another revoke or promote may have written since the plan: read the channels back.

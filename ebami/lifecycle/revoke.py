@@ -142,6 +142,9 @@ class ChannelMove:
                 "region": self.region,
                 "parameter": state.parameter,
                 "image_id": previous.version.value,
+                # Written only while the channel still names the revoked AMI (read just
+                # before): a value promoted since the plan stays.
+                "replacing": state.image_id,
             },
         )
 
@@ -428,12 +431,26 @@ class RevokeActions:
     """What revoke changes, one method per plan instruction, each in its instruction's region."""
 
     regions: Mapping[str, ChannelActions]
+    warn: Callable[[str], None] = lambda message: None
 
     def tag_revoked(self, region: str, image_id: str, tags: dict[str, str]) -> None:
         self.regions[region].tag_revoked(image_id, tags)
 
-    def publish(self, region: str, parameter: str, image_id: str) -> int:
-        return self.regions[region].publish(parameter, image_id)
+    def publish(
+        self, region: str, parameter: str, image_id: str, replacing: str | None = None
+    ) -> int | None:
+        """Move the channel to `image_id`; with `replacing`, only while it still names that
+        AMI (read just before): another run's promote since the plan is left as it is."""
+        actions = self.regions[region]
+        if replacing is not None:
+            now = actions.ssm.parameter_value(parameter)
+            if now != replacing:
+                self.warn(
+                    f"channel {parameter} in {region} no longer names {replacing} (now "
+                    f"{now or 'no value'}): left as it is"
+                )
+                return None
+        return actions.publish(parameter, image_id)
 
     def delete_channel(self, region: str, parameter: str, image_id: str) -> bool:
         return self.regions[region].delete_channel(parameter, image_id)

@@ -63,7 +63,8 @@ def test_revoke_tags_first_then_moves_every_channel_then_deprecates() -> None:
             tags.REVOKED: "true", tags.REVOKED_REASON: "CVE-2026-1 in docker",
             tags.REVOKED_AT: "2026-11-22T10:00:10Z"}}),
         ("delete_channel", {"region": "us-east-1", "parameter": CANARY_AL2, "image_id": "ami-b"}),
-        ("publish", {"region": "us-east-1", "parameter": STABLE, "image_id": "ami-a"}),
+        ("publish", {"region": "us-east-1", "parameter": STABLE, "image_id": "ami-a",
+                     "replacing": "ami-b"}),
         ("deprecate", {"region": "us-east-1", "image_id": "ami-b",
                        "when": "2026-11-22T10:02:00Z"}),
     ]  # fmt: skip
@@ -72,10 +73,12 @@ def test_revoke_tags_first_then_moves_every_channel_then_deprecates() -> None:
 
     read_ec2, read_ssm = len(ec2.calls), len(ssm.calls)
     Executor(actions(ec2, ssm), RecordingReporter()).execute(plan.steps)
-    # Only the planned changes ran, and the read of the channel a delete makes just before.
+    # Only the planned changes ran, and the reads of the channels a delete and a move make
+    # just before.
     made = ec2.calls[read_ec2:] + ssm.calls[read_ssm:]
     assert sorted(name for name, _ in made) == [
-        "CreateTags", "DeleteParameter", "EnableImageDeprecation", "GetParameter", "PutParameter",
+        "CreateTags", "DeleteParameter", "EnableImageDeprecation", "GetParameter", "GetParameter",
+        "PutParameter",
     ]  # fmt: skip
     assert ssm.parameters[STABLE][-1] == ("ami-a", "aws:ec2:image")
     assert ec2.calls[-1] == (
@@ -136,7 +139,7 @@ def test_revoking_again_keeps_the_first_reason_and_moves_what_still_names_it() -
     again = planner(ec2, ssm).plan("ami-b", "second", deprecate=False)
     assert [step.action for step in again.steps.instructions] == ["publish"]
     assert dict(again.steps.instructions[0].params) == {
-        "region": "us-east-1", "parameter": STABLE, "image_id": "ami-a",
+        "region": "us-east-1", "parameter": STABLE, "image_id": "ami-a", "replacing": "ami-b",
     }  # fmt: skip
 
 
@@ -321,6 +324,21 @@ def test_a_channel_promoted_since_the_plan_is_not_deleted() -> None:
     Executor(actions(ec2, ssm), RecordingReporter()).execute(plan.steps)
     assert ssm.parameters[CANARY_AL2][-1][0] == "ami-a"
     assert planner(ec2, ssm).written(plan) == []
+
+
+def test_a_channel_promoted_since_the_plan_is_not_moved_back_over_it() -> None:
+    ec2 = SharedEc2(images(ami("ami-a"), ami("ami-b"), ami("ami-c")))
+    ssm = FakeSsm({STABLE: channel("ami-a", "ami-b")})
+    plan = planner(ec2, ssm).plan("ami-b", "bad", deprecate=False)
+    assert [step.action for step in plan.steps.instructions] == ["tag_revoked", "publish"]
+    ssm.parameters[STABLE].append(("ami-c", "aws:ec2:image"))  # promoted meanwhile
+    warned: list[str] = []
+    moving = RevokeActions({"us-east-1": ChannelActions(ec2, ssm)}, warn=warned.append)
+    Executor(moving, RecordingReporter()).execute(plan.steps)
+    assert [value for value, _ in ssm.parameters[STABLE]] == ["ami-a", "ami-b", "ami-c"]
+    assert warned == [
+        f"channel {STABLE} in us-east-1 no longer names ami-b (now ami-c): left as it is"
+    ]
 
 
 def test_a_write_failing_part_way_says_what_is_left_and_to_run_it_again() -> None:
