@@ -103,9 +103,15 @@ def allowed_drivers(image: Image) -> tuple[str, ...] | None:
 
 
 def image_gate(
-    image: Image | None, image_id: str, region: str, *, channel: str | None = None
+    image: Image | None,
+    image_id: str,
+    region: str,
+    *,
+    channel: str | None = None,
+    pinned: bool = False,
 ) -> Gate:
-    """`channel`: the channel (`apply --channel`) the AMI was read from, if any."""
+    """`channel`: the channel (`apply --channel`) the AMI was read from, if any; `pinned`: the
+    AMI was chosen for the whole fleet before wave 1."""
     data: dict[str, str | None] = {"image_id": image_id, "region": region}
     if image is None:
         return Gate(
@@ -122,12 +128,18 @@ def image_gate(
             "revoked_at": image.tags.get(tags.REVOKED_AT),
             "revoked_reason": image.tags.get(tags.REVOKED_REASON),
         }
-        move_on = (
-            f"channel {channel} still names it: ebami revoke --ami {image_id} moves every "
-            "channel off it"
-            if channel
-            else "ebami apply without --ami takes the newest verified AMI that is not revoked"
-        )
+        if pinned:
+            move_on = (
+                "it was chosen for the fleet before wave 1 and revoked since: run ebami apply "
+                "again to choose anew"
+            )
+        elif channel:
+            move_on = (
+                f"channel {channel} still names it: ebami revoke --ami {image_id} moves every "
+                "channel off it"
+            )
+        else:
+            move_on = "ebami apply without --ami takes the newest verified AMI that is not revoked"
         return Gate(
             "image", Verdict.FAILED, f"{image_id} was {revoked_text(image.tags)}; {move_on}", data
         )

@@ -335,7 +335,13 @@ class ApplyPlanner:
         problem: str,
         options: ApplyOptions,
     ) -> tuple[Gate, ...]:
-        first = image_gate(image, target, self._region, channel=options.channel)
+        first = image_gate(
+            image,
+            target,
+            self._region,
+            channel=options.channel,
+            pinned=options.pinned is not None and not options.rollback,
+        )
         if image is None or first.refuses:
             return (first,)
         checks = _checks(

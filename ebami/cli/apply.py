@@ -452,8 +452,6 @@ def _environment_names(envs: list[str], groups: list[str]) -> list[str]:
             raise InputError(
                 "--env '' is empty: give an environment name or a configured [environments.NAME]"
             )
-    if len(set(envs)) != len(envs):
-        raise InputError(f"--env names an environment twice: {', '.join(envs)}")
     if not envs and not groups:
         raise InputError(
             "Missing option '--env': give --env NAME (repeat it for several) or --group NAME"

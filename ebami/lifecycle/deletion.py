@@ -115,6 +115,10 @@ def _deleted_line(item: Deleted) -> str:
     return f"deleted: deregistered{gone}{snapshots}"
 
 
+# EC2's error code for a snapshot a registered AMI still uses.
+SNAPSHOT_IN_USE = "InvalidSnapshot.InUse"
+
+
 class PruneActions:
     """The methods a prune plan's instructions name, for `Executor`."""
 
@@ -175,6 +179,14 @@ class PruneActions:
             try:
                 gone_now = target.ec2.delete_snapshot(snapshot_id)
             except AwsError as exc:
+                if SNAPSHOT_IN_USE in exc.message:
+                    # Another AMI still uses it (one kept at the re-read, or registered since):
+                    # it must stay, which is no failure.
+                    self._reporter.warn(
+                        f"{region}: snapshot {snapshot_id} of {image_id} kept: another AMI "
+                        "still uses it"
+                    )
+                    continue
                 self._leave(
                     Leftover(
                         f"snapshot {snapshot_id} of the deregistered AMI {image_id} in {region}",

@@ -190,16 +190,16 @@ def test_twenty_environments_in_two_regions_all_applied(applied: Run) -> None:
         assert entry["previous_image_id"] == stock(entry["environment"])
 
 
-def test_a_wave_runs_at_once_and_only_after_the_previous_one(applied: Run) -> None:
+def test_a_wave_starts_only_after_the_previous_one(applied: Run) -> None:
     by_wave: dict[int, list[dict[str, Any]]] = {}
     for entry in applied.record:
         by_wave.setdefault(entry["wave"], []).append(entry)
     for number in range(2, 6):
         wave, before = by_wave[number], by_wave[number - 1]
-        # Each starts once every environment of the previous wave has ended.
+        # Each starts once every environment of the previous wave has ended (an order of the
+        # run's own records; that a wave's environments run at once is proved with a barrier
+        # in tests/unit/test_apply_fleet_waves.py, not by timing).
         assert min(when(e["started"]) for e in wave) >= max(when(e["finished"]) for e in before)
-        # The environments of a wave are under way together.
-        assert max(when(e["started"]) for e in wave) < min(when(e["finished"]) for e in wave)
 
 
 def test_each_line_names_its_environment(applied: Run) -> None:
@@ -246,8 +246,8 @@ def test_a_failure_in_wave_two_rolls_it_back_and_leaves_later_waves_untouched(
     assert {entry["reason"] for entry in skipped} == {
         "not started: fleet-04 failed in an earlier wave"
     }
-    assert "fleet-07" in result.stdout.split("\n")[6]
-    assert "skipped" in result.stdout.split("\n")[6]
+    (line,) = [line for line in result.stdout.splitlines() if " fleet-07 " in line]
+    assert line.split()[:4] == ["wave", "3", "fleet-07", "skipped"]
 
 
 def test_the_dry_run_shows_the_waves_and_changes_nothing(applied: Run) -> None:

@@ -20,7 +20,7 @@ __all__ = ["no_aws"]
         (["apply", "--env", "prod", "--timeout", "0"],
          "error: --timeout 0 is out of range: give seconds from 1 to 86400"),
         (["apply", "--env", "prod", "--env", "prod"],
-         "error: --env names an environment twice: prod, prod"),
+         "error: prod is named twice (by --env twice): name each environment once"),
         (["apply", "--env", " "],
          "error: --env '' is empty: give an environment name or a configured "
          "[environments.NAME]"),

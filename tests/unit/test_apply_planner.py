@@ -231,6 +231,10 @@ def test_a_pinned_target_is_not_chosen_again_but_still_gated() -> None:
     refused = planner(revoked).plan("prod", None, ApplyOptions(pinned="ami-0canary"))
     assert refused.refusal is not None
     assert refused.refusal.startswith("image gate: ami-0canary was revoked")
+    assert refused.refusal.endswith(
+        "it was chosen for the fleet before wave 1 and revoked since: run ebami apply again to "
+        "choose anew"
+    )
 
 
 def test_a_pinned_channel_target_is_not_read_again() -> None:

@@ -416,11 +416,15 @@ def test_prune_never_deletes_what_it_must_keep(drawn: tuple[Inventory, int], old
 
 class FakeEc2:
     def __init__(
-        self, failing: frozenset[str] = frozenset(), gone: frozenset[str] = frozenset()
+        self,
+        failing: frozenset[str] = frozenset(),
+        gone: frozenset[str] = frozenset(),
+        in_use: frozenset[str] = frozenset(),
     ) -> None:
         self.calls: list[str] = []
         self._failing = failing
         self._gone = gone
+        self._in_use = in_use
 
     def deregister_image(self, image_id: str) -> bool:
         self.calls.append(f"deregister {image_id}")
@@ -431,6 +435,8 @@ class FakeEc2:
     def delete_snapshot(self, snapshot_id: str) -> bool:
         self.calls.append(f"delete {snapshot_id}")
         if snapshot_id in self._failing:
+            raise AwsError(f"ec2:DeleteSnapshot {snapshot_id} failed: InternalError: x")
+        if snapshot_id in self._in_use:
             raise AwsError(f"ec2:DeleteSnapshot {snapshot_id} failed: InvalidSnapshot.InUse: x")
         return snapshot_id not in self._gone
 
@@ -494,7 +500,7 @@ def test_a_failed_delete_is_left_behind_with_its_command_and_the_rest_goes_on() 
     assert ec2.calls == [f"deregister {id_of(3)}", f"delete {snap(3)}", f"deregister {id_of(2)}"]
     assert [str(item) for item in result.left_behind] == [
         f"snapshot {snap(3)} of the deregistered AMI {id_of(3)} in us-east-1 (not deleted: "
-        f"ec2:DeleteSnapshot {snap(3)} failed: InvalidSnapshot.InUse: x); remove it with: "
+        f"ec2:DeleteSnapshot {snap(3)} failed: InternalError: x); remove it with: "
         f"aws ec2 delete-snapshot --snapshot-id {snap(3)} --region us-east-1",
         f"AMI {id_of(2)} in us-east-1 (not deregistered: ec2:DeregisterImage {id_of(2)} failed: "
         f"InternalError: boom); remove it with: aws ec2 deregister-image --image-id {id_of(2)} "
@@ -503,6 +509,21 @@ def test_a_failed_delete_is_left_behind_with_its_command_and_the_rest_goes_on() 
     ]
     assert [(item.image_id, item.snapshot_ids) for item in result.deleted] == [(id_of(3), ())]
     assert result.rows()[1] == (f"{id_of(2)} us-east-1", "not deleted: see left behind")
+
+
+def test_a_snapshot_another_ami_still_uses_stays_and_is_no_failure() -> None:
+    # The AMI that shared it was kept at the re-read (or registered since): EC2 says InUse.
+    ec2 = FakeEc2(in_use=frozenset({snap(3)}))
+    result, reporter = run(three_bakes(), ec2)
+    assert result.left_behind == []
+    assert [(item.image_id, item.snapshot_ids) for item in result.deleted] == [
+        (id_of(3), ()),
+        (id_of(2), (snap(2),)),
+    ]
+    assert (
+        f"warning: us-east-1: snapshot {snap(3)} of {id_of(3)} kept: another AMI still uses it"
+        in reporter.lines
+    )
 
 
 def test_an_ami_gone_already_still_has_its_snapshots_deleted() -> None:
