@@ -24,6 +24,7 @@ from ebami.aws.ec2 import Image
 from ebami.aws.elasticbeanstalk import Configuration, Environment
 from ebami.errors import NotFoundError
 from ebami.github import table
+from ebami.provenance import parse_utc_timestamp
 
 if TYPE_CHECKING:
     from ebami.build.planner import BuildPlan
@@ -254,16 +255,22 @@ class DriftChecker:
     def check(self, name: str, application: str | None) -> Drift:
         environment = self._eb.get_environment(name, application)
         configured = self._eb.configuration(environment).image_id
-        platform = self._platforms.get(environment.platform_arn)
+        return self.judge(environment.name, configured, environment.platform_arn)
+
+    def judge(self, name: str, configured: str | None, platform_arn: str) -> Drift:
+        """The drift of the environment `name`, whose configuration sets `configured` (None:
+        the platform's own AMI) on the platform version `platform_arn` (read already, by
+        `check` or an inventory)."""
+        platform = self._platforms.get(platform_arn)
         if platform is None:
-            description = self._eb.describe_platform_version(environment.platform_arn)
-            platform = EnvironmentPlatform.of(environment.platform_arn, description)
-            self._platforms[environment.platform_arn] = platform
+            description = self._eb.describe_platform_version(platform_arn)
+            platform = EnvironmentPlatform.of(platform_arn, description)
+            self._platforms[platform_arn] = platform
         current = configured or platform.default_image
         newest = self._newest(platform)
         if current is None or current == platform.default_image:
             return Drift(
-                environment.name,
+                name,
                 current,
                 DriftStatus.STOCK,
                 "runs the platform's own AMI"
@@ -274,7 +281,7 @@ class DriftChecker:
             image = self._ec2.get_image(current)
         except NotFoundError:
             return Drift(
-                environment.name,
+                name,
                 current,
                 DriftStatus.MISSING,
                 f"{current} no longer exists: the environment cannot launch instances",
@@ -283,7 +290,7 @@ class DriftChecker:
         age = self._age_days(image)
         if newest is not None and newest.image_id != current:
             return Drift(
-                environment.name,
+                name,
                 current,
                 DriftStatus.BEHIND,
                 f"{age} days old; the newest verified ebami AMI is {newest.image_id}",
@@ -292,7 +299,7 @@ class DriftChecker:
             )
         if age is not None and age > self._max_age:
             return Drift(
-                environment.name,
+                name,
                 current,
                 DriftStatus.OLD,
                 f"{age} days old, over {self._max_age}",
@@ -300,7 +307,7 @@ class DriftChecker:
                 age,
             )
         return Drift(
-            environment.name,
+            name,
             current,
             DriftStatus.CURRENT,
             "the newest verified ebami AMI" + (f", {age} days old" if age is not None else ""),
@@ -315,10 +322,5 @@ class DriftChecker:
                     None)  # fmt: skip
 
     def _age_days(self, image: Image) -> int | None:
-        try:
-            created = datetime.fromisoformat(image.creation_date.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if created.tzinfo is None:
-            created = created.replace(tzinfo=timezone.utc)
-        return max(0, (self._now() - created).days)
+        created = parse_utc_timestamp(image.creation_date)
+        return None if created is None else max(0, (self._now() - created).days)

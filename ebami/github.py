@@ -20,6 +20,9 @@ from ebami.errors import InputError
 OUTPUT_FILE = "GITHUB_OUTPUT"
 SUMMARY_FILE = "GITHUB_STEP_SUMMARY"
 
+# Random delimiters tried for a multi-line output before giving up.
+DELIMITER_TRIES = 16
+
 
 class GithubOutputs:
     def __init__(self, environ: Mapping[str, str], *, stdout: IO[str] | None = None) -> None:
@@ -72,10 +75,13 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def _delimiter(value: str) -> str:
-    while True:
+    """A heredoc delimiter `value` does not contain: 64 random bits clash with a value of any
+    real size about never, so a few tries are enough."""
+    for _ in range(DELIMITER_TRIES):
         candidate = f"EBAMI_{secrets.token_hex(8)}"
         if candidate not in value:
             return candidate
+    raise ValueError(f"no heredoc delimiter found in {DELIMITER_TRIES} tries")
 
 
 def _escape_data(text: str) -> str:

@@ -60,6 +60,16 @@ def utc_timestamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def parse_utc_timestamp(text: str) -> datetime | None:
+    """A time as AWS and `utc_timestamp` write it (`Z` or an offset, fractions allowed); None
+    when it is not one, or names no zone. Python 3.10's `fromisoformat` knows no `Z`."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
 def ci_run(environ: Mapping[str, str]) -> dict[str, str]:
     """The commit and run URL when running in GitHub Actions; empty elsewhere."""
     if environ.get("GITHUB_ACTIONS") != "true":

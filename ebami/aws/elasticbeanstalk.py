@@ -52,6 +52,8 @@ class Configuration:
 
     options: Mapping[tuple[str, str], str]
     deployment_statuses: tuple[str, ...] = ()
+    # The `ImageId` of each configuration set, in the order Elastic Beanstalk returned them.
+    image_ids: tuple[str, ...] = ()
 
     def value(self, namespace: str, option: str) -> str | None:
         return self.options.get((namespace, option))
@@ -162,10 +164,24 @@ class ElasticBeanstalk:
     def configuration(self, environment: Environment) -> Configuration:
         """The environment's option settings. While a deployment failed, Elastic Beanstalk
         returns two sets; the deployed one's values win."""
-        with aws_errors(f"elasticbeanstalk:DescribeConfigurationSettings {environment.name}"):
-            response: Any = self._client.describe_configuration_settings(
-                ApplicationName=environment.application, EnvironmentName=environment.name
-            )
+        return self._configuration(environment.application, environment=environment.name)
+
+    def _configuration(
+        self,
+        application: str,
+        *,
+        environment: str | None = None,
+        saved_configuration: str | None = None,
+    ) -> Configuration:
+        """An environment's or a saved configuration's settings (`configuration`)."""
+        request: dict[str, Any] = {"ApplicationName": application}
+        if environment is not None:
+            request["EnvironmentName"] = environment
+        if saved_configuration is not None:
+            request["TemplateName"] = saved_configuration
+        name = environment or f"{application}/{saved_configuration}"
+        with aws_errors(f"elasticbeanstalk:DescribeConfigurationSettings {name}"):
+            response: Any = self._client.describe_configuration_settings(**request)
         sets = response.get("ConfigurationSettings", [])
         ordered = sorted(sets, key=lambda item: item.get("DeploymentStatus") == "deployed")
         options: dict[tuple[str, str], str] = {}
@@ -174,7 +190,15 @@ class ElasticBeanstalk:
                 key = (str(option.get("Namespace", "")), str(option.get("OptionName", "")))
                 options[key] = str(option.get("Value", ""))
         statuses = tuple(str(item.get("DeploymentStatus", "")) for item in sets)
-        return Configuration(options, statuses)
+        image_ids = {
+            str(option["Value"]): None
+            for settings in sets
+            for option in settings.get("OptionSettings", [])
+            if (option.get("Namespace"), option.get("OptionName"))
+            == (LAUNCH_CONFIGURATION, IMAGE_ID)
+            and option.get("Value")
+        }
+        return Configuration(options, statuses, tuple(image_ids))
 
     def environments(self) -> list[Environment]:
         """Every environment of every application in the region that is not terminated (every
@@ -209,23 +233,9 @@ class ElasticBeanstalk:
     ) -> tuple[str, ...]:
         """The `ImageId` of an environment or a saved configuration, in every configuration
         set Elastic Beanstalk returns (a failed deployment's set too), each once."""
-        request: dict[str, Any] = {"ApplicationName": application}
-        if environment is not None:
-            request["EnvironmentName"] = environment
-        if saved_configuration is not None:
-            request["TemplateName"] = saved_configuration
-        name = environment or f"{application}/{saved_configuration}"
-        with aws_errors(f"elasticbeanstalk:DescribeConfigurationSettings {name}"):
-            response: Any = self._client.describe_configuration_settings(**request)
-        found: dict[str, None] = {}
-        for settings in response.get("ConfigurationSettings", []):
-            for option in settings.get("OptionSettings", []):
-                if (option.get("Namespace"), option.get("OptionName")) == (
-                    LAUNCH_CONFIGURATION,
-                    IMAGE_ID,
-                ) and option.get("Value"):
-                    found[str(option["Value"])] = None
-        return tuple(found)
+        return self._configuration(
+            application, environment=environment, saved_configuration=saved_configuration
+        ).image_ids
 
     def update_image(self, environment: Environment, image_id: str | None) -> str:
         """Set the environment's `ImageId` (None: remove the option, back to the platform's

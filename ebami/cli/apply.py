@@ -4,7 +4,6 @@ roll back on failure; several environments in waves (`ebami.apply.fleet`)."""
 from __future__ import annotations
 
 import dataclasses
-import threading
 from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -171,12 +170,9 @@ class _Run:
         # waves.
         self.several = len(self.fleet.runs) > 1
         self.results = ApplyResults(app, self.fleet, record, eb_name=self._eb_name)
-        # One factory per region, shared by the environments' threads: clients are
-        # thread-safe, and each thread's calls fit its own deadline (DeadlineBounds). Made on
-        # the main thread by `_resolve` before any plan or wave starts.
+        # One factory per region, shared by the environments' threads (`Factory.in_region`),
+        # made on the main thread by `_resolve` before any plan or wave starts.
         self._root = Factory(app, settings)
-        self._factories: dict[str | None, Factory] = {}
-        self._making = threading.Lock()
         # Each name's environment, once found (its Elastic Beanstalk name, for the results).
         self._found: dict[str, Environment] = {}
         # Several environments: the target each one's planning before wave 1 chose (--channel
@@ -185,10 +181,7 @@ class _Run:
         self._pinned: dict[str, str] = {}
 
     def factory(self, settings: Settings) -> Factory:
-        with self._making:
-            if settings.region not in self._factories:
-                self._factories[settings.region] = self._root.sibling(settings)
-            return self._factories[settings.region]
+        return self._root.in_region(settings.region)
 
     def plan(self, name: str) -> tuple[Factory, ApplyPlan]:
         settings, application, env_name = self.settings.environment_target(name)

@@ -142,10 +142,7 @@ def revoke(
     factory = _factory(app, settings)
     home = factory.session.region
     # The AMI's copies are looked for where `ebami build` copies to (each region a factory).
-    factories = {home: factory}
-    for region in settings.copy_to:
-        if region not in factories:
-            factories[region] = factory.sibling(settings.model_copy(update={"region": region}))
+    factories = {region: factory.in_region(region) for region in [home, *settings.copy_to]}
     with factory.bounded(PLAN_SECONDS):
         planner = RevokePlanner(
             ec2=factory.ec2,

@@ -75,7 +75,9 @@ def check(
         for name in names:
             env_settings, application, env_name = settings.environment_target(name)
             if env_settings.region not in checkers:
-                checkers[env_settings.region] = Factory(app, env_settings).drift_checker(max_age)
+                checkers[env_settings.region] = factory.in_region(
+                    env_settings.region
+                ).drift_checker(max_age)
             drift.append(checkers[env_settings.region].check(env_name, application))
     report = CheckReport(build, tuple(drift))
     if app.json:

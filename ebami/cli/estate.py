@@ -24,16 +24,9 @@ class Estate:
         self.app = app
         self.settings = settings
         self.home = Factory(app, settings)
-        self._factories: dict[str, Factory] = {}
 
     def factory(self, region: str) -> Factory:
-        if region not in self._factories:
-            if region == self.home.session.region:
-                self._factories[region] = self.home
-            else:
-                settings = self.settings.model_copy(update={"region": region})
-                self._factories[region] = self.home.sibling(settings)
-        return self._factories[region]
+        return self.home.in_region(region)
 
     def regions(self, extra: list[str], *, all_regions: bool) -> list[str]:
         """The home region first, then its copy regions, those of [environments.*] and

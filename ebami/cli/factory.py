@@ -41,20 +41,21 @@ MARKER_TIMEOUT = 2.0
 
 
 class _Shared:
-    """What the factories of one command share (`Factory.sibling`): the sandbox marker's
-    answer per endpoint (asked once per run), the endpoints warned about, the API call
-    counter."""
+    """What the factories of one command share (`Factory.in_region`): the factory of each
+    other region, the sandbox marker's answer per endpoint (asked once per run), the endpoints
+    warned about, the API call counter."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self.regions: dict[str, Factory] = {}
         self.sandboxes: dict[str, bool] = {}
         self.warned: set[str] = set()
         self.counter: ApiCallCounter | None = None
 
 
 class Factory:
-    """Not to be shared between threads (an AWS session keeps one stack of deadlines): a
-    thread makes its own with `sibling`."""
+    """Threads may share a factory: its session makes clients one at a time, botocore's clients
+    are thread-safe, and the deadline that bounds a call is each thread's own."""
 
     def __init__(
         self, app: AppContext, settings: Settings, *, shared: _Shared | None = None
@@ -63,10 +64,20 @@ class Factory:
         self.settings = settings
         self._shared = shared or _Shared()
 
-    def sibling(self, settings: Settings) -> Factory:
-        """Another factory, for `settings` (another region) or for another thread, sharing this
-        one's sandbox answers, warnings and API call counter."""
-        return Factory(self.app, settings, shared=self._shared)
+    def in_region(self, region: str | None) -> Factory:
+        """The run's factory for `region`: this one when it is this one's region (or None),
+        else one per region, made once, sharing this one's sandbox answers, warnings and API
+        call counter."""
+        if region is None or region == self.settings.region:
+            return self
+        if self.settings.region is None and region == self.session.region:
+            return self
+        shared = self._shared
+        with shared.lock:
+            if region not in shared.regions:
+                settings = self.settings.model_copy(update={"region": region})
+                shared.regions[region] = Factory(self.app, settings, shared=shared)
+            return shared.regions[region]
 
     # --- AWS -----------------------------------------------------------------------------------
 
@@ -277,9 +288,7 @@ class Factory:
             deadline=deadline,
             cli=self.session.cli,
             region=self.session.region,
-            copies=lambda region: (
-                self.sibling(self.settings.model_copy(update={"region": region})).ec2
-            ),
+            copies=lambda region: self.in_region(region).ec2,
         )
         return run_verify(plan, self.executor(actions))
 

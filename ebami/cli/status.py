@@ -157,10 +157,13 @@ def _one(checker: DriftChecker, facts: EnvironmentFacts) -> EnvironmentStatus:
     from ebami.lifecycle.status import EnvironmentStatus
 
     try:
-        return EnvironmentStatus(facts, checker.check(facts.name, facts.application))
+        # The inventory read its configuration already: only the platform and the AMI are read.
+        return EnvironmentStatus(
+            facts, checker.judge(facts.name, facts.image_id, facts.platform_arn)
+        )
     except EbamiError as exc:
-        # One environment that cannot be checked (terminated meanwhile, an unknown platform)
-        # is shown as such; the rest of the view stands.
+        # One environment that cannot be checked (its platform version or AMI unreadable) is
+        # shown as such; the rest of the view stands.
         return EnvironmentStatus(facts, None, note=exc.message)
 
 

@@ -41,6 +41,7 @@ from ebami import tags
 from ebami.errors import InputError, NeedsAttention, NotFoundError, Refused
 from ebami.plan import Instruction, Plan
 from ebami.platforms import Platform, resolve_platform
+from ebami.provenance import parse_utc_timestamp
 
 if TYPE_CHECKING:
     from ebami.aws.ec2 import Image
@@ -623,6 +624,9 @@ class ChannelActions:
 
 
 def parse_utc(text: str) -> datetime:
-    """An ISO 8601 time as EC2 writes them (`2026-11-22T10:02:00.000Z`); Python 3.10's
-    `fromisoformat` knows no `Z`."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    """An ISO 8601 time as EC2 writes them (`2026-11-22T10:02:00.000Z`); ValueError when it is
+    not one."""
+    moment = parse_utc_timestamp(text)
+    if moment is None:
+        raise ValueError(f"{text!r} is not a time with its zone")
+    return moment

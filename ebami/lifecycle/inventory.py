@@ -28,11 +28,12 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from ebami import tags
 from ebami.errors import AwsError, EbamiError
+from ebami.provenance import parse_utc_timestamp
 
 if TYPE_CHECKING:
     from ebami.aws.autoscaling import LaunchConfiguration
     from ebami.aws.ec2 import Image, Instance, LaunchTemplateVersion
-    from ebami.aws.elasticbeanstalk import Environment, SavedConfiguration
+    from ebami.aws.elasticbeanstalk import Configuration, Environment, SavedConfiguration
     from ebami.aws.ssm import ParameterVersion
 
 # An AMI id anywhere in a value: `ami-` and 8 or 17 hex digits (SSM and tag values may hold
@@ -124,7 +125,7 @@ class EstateImage:
     @property
     def created_at(self) -> datetime | None:
         """The creation time (EC2 writes `2026-11-21T09:30:00.000Z`); None when unreadable."""
-        return parse_time(self.created)
+        return parse_utc_timestamp(self.created)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -157,10 +158,8 @@ class EnvironmentFacts:
     # Every ImageId its configuration sets name (two while a deployment failed), if any.
     image_ids: tuple[str, ...] = ()
     previous_image_id: str | None = None
-
-    @property
-    def image_id(self) -> str | None:
-        return self.image_ids[0] if self.image_ids else None
+    # The ImageId in force (the deployed set's, as `ElasticBeanstalk.configuration` reads it).
+    image_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -225,6 +224,7 @@ class EstateEb(Protocol):
         saved_configuration: str | None = None,
     ) -> tuple[str, ...]: ...
     def tags(self, environment: Environment) -> dict[str, str]: ...
+    def configuration(self, environment: Environment) -> Configuration: ...
 
 
 class EstateSsm(Protocol):
@@ -409,7 +409,8 @@ def _environments(source: RegionSources, uses: list[Use]) -> list[EnvironmentFac
     for environment in sorted(
         source.eb.environments(), key=lambda item: (item.application, item.name)
     ):
-        image_ids = source.eb.image_ids(environment.application, environment=environment.name)
+        configuration = source.eb.configuration(environment)
+        image_ids = configuration.image_ids
         for value in image_ids:
             uses += _uses(
                 UseKind.ENVIRONMENT,
@@ -436,6 +437,7 @@ def _environments(source: RegionSources, uses: list[Use]) -> list[EnvironmentFac
                 platform_arn=environment.platform_arn,
                 image_ids=image_ids,
                 previous_image_id=previous,
+                image_id=configuration.image_id,
             )
         )
     return found
@@ -443,12 +445,3 @@ def _environments(source: RegionSources, uses: list[Use]) -> list[EnvironmentFac
 
 def _uses(kind: UseKind, value: str, region: str, where: str) -> list[Use]:
     return [Use(kind, image_id, region, where) for image_id in ami_ids_in(value)]
-
-
-def parse_time(text: str) -> datetime | None:
-    """An ISO 8601 time as AWS writes it (`Z` or an offset); None when it is not one."""
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None

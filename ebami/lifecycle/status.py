@@ -134,6 +134,9 @@ class StatusReport:
         channels: list[RegionChannel],
         now: datetime,
     ) -> StatusReport:
+        uses: dict[str, list[Use]] = {}
+        for use in inventory.uses:
+            uses.setdefault(use.image_id, []).append(use)
         images = []
         for image in sorted(
             inventory.images,
@@ -149,7 +152,7 @@ class StatusReport:
                         for item in channels
                         if item.region == image.region and item.state.image_id == image.image_id
                     ),
-                    uses=tuple(use for use in inventory.uses if use.image_id == image.image_id),
+                    uses=tuple(uses.get(image.image_id, ())),
                 )
             )
         return cls(

@@ -49,6 +49,7 @@ def environment(name: str, image_id: str | None) -> EnvironmentFacts:
         health="Green",
         platform_arn="arn:aws:elasticbeanstalk:us-east-1::platform/x/2.8.4",
         image_ids=(image_id,) if image_id else (),
+        image_id=image_id,
     )
 
 
