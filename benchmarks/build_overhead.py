@@ -62,9 +62,9 @@ def packer_inputs(dry_run: dict[str, Any]) -> tuple[dict[str, Any], str]:
     for instruction in dry_run.get("instructions", []):
         if instruction["action"] == "bake":
             return instruction["params"]["variables"], instruction["params"]["user_data"]
-    from ebami.drivers import DEFAULT_DRIVERS
-    from ebami.platforms import resolve_platform
-    from ebami.userdata import SSM_AGENT_RPM_URL, render_user_data
+    from ebami.image.drivers import DEFAULT_DRIVERS
+    from ebami.image.platforms import resolve_platform
+    from ebami.image.userdata import SSM_AGENT_RPM_URL, render_user_data
 
     user_data = render_user_data(
         resolve_platform("multicontainer-docker"),

@@ -49,7 +49,7 @@ def run_in_jail(script: str, etc: Path) -> subprocess.CompletedProcess[str]:
 
 
 class RecordingReporter:
-    """A `Reporter` (`ebami.reporting`) that keeps every line, warnings prefixed as the
+    """A `Reporter` (`ebami.core.reporting`) that keeps every line, warnings prefixed as the
     terminal prints them."""
 
     def __init__(self) -> None:

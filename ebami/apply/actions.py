@@ -8,12 +8,12 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from ebami import tags
 from ebami.apply.follow import Followed, Follower, Outcome
 from ebami.aws.elasticbeanstalk import Configuration, Environment
-from ebami.errors import AwsError, EbamiError, Refused
-from ebami.reporting import Reporter
-from ebami.waiting import Clock, Deadline, Sleep
+from ebami.core.errors import AwsError, EbamiError, Refused
+from ebami.core.reporting import Reporter
+from ebami.core.waiting import Clock, Deadline, Sleep
+from ebami.image import tags
 
 # The request id of an update that started although UpdateEnvironment answered an error.
 UNKNOWN_REQUEST = "unknown"

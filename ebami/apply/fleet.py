@@ -14,7 +14,7 @@ names of one environment, or any refusal or error, stops the run with nothing ch
 (`preflight_error` names every one); each wave plans again, with the target chosen then.
 
 Threads and signals: each environment's run (its plan, its update, the following, the way
-back) runs in a worker thread. Signals reach only the main thread, and `ebami.interrupts`'s
+back) runs in a worker thread. Signals reach only the main thread, and `ebami.core.interrupts`'s
 handlers can be set only there: while the waves run, the main thread's handler only counts
 Ctrl-C and SIGTERM (`StopSignal`), and each worker's sleep (`StopSignal.sleeper`, the sleep of
 its update's deadlines) raises KeyboardInterrupt at its first pause after each new signal. So
@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from types import FrameType
 
 from ebami.apply.run import ApplyRecord, Result
-from ebami.errors import (
+from ebami.core.errors import (
     CheckFailed,
     EbamiError,
     InputError,
@@ -57,9 +57,9 @@ from ebami.errors import (
     Refused,
     RolledBack,
 )
-from ebami.interrupts import STOP_SIGNALS, handling
-from ebami.reporting import Reporter
-from ebami.waiting import Sleep
+from ebami.core.interrupts import STOP_SIGNALS, handling
+from ebami.core.reporting import Reporter
+from ebami.core.waiting import Sleep
 
 DEFAULT_CANARY = 1
 DEFAULT_CONCURRENCY = 5

@@ -26,8 +26,8 @@ from enum import Enum
 from typing import Any, Protocol
 
 from ebami.aws.elasticbeanstalk import Configuration, Environment, Event, Health
-from ebami.reporting import Reporter
-from ebami.waiting import Deadline, Every, Sleep, intervals
+from ebami.core.reporting import Reporter
+from ebami.core.waiting import Deadline, Every, Sleep, intervals
 
 # How the update's last event reads (success, then the endings with errors).
 COMPLETED = ("Environment update completed successfully.",)

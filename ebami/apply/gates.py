@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from ebami import tags
-from ebami.apply.dockerrun import DriverUse
 from ebami.aws.ec2 import Image
-from ebami.errors import InputError
+from ebami.core.errors import InputError
+from ebami.image import tags
+from ebami.image.dockerrun import DriverUse
+from ebami.image.platforms import Platform, resolve_platform
 from ebami.lifecycle.channels import revoked_text
-from ebami.platforms import Platform, resolve_platform
 
 
 class Verdict(str, Enum):

@@ -10,8 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ebami import tags
-from ebami.apply.dockerrun import DriverUse, log_drivers, read_dockerrun
 from ebami.apply.gates import (
     EnvironmentPlatform,
     Gate,
@@ -25,9 +23,11 @@ from ebami.apply.gates import (
 from ebami.apply.policy import UpdatePolicy
 from ebami.aws.ec2 import Image
 from ebami.aws.elasticbeanstalk import Configuration, Environment
-from ebami.errors import EbamiError, InputError, NotFoundError, Refused
+from ebami.core.errors import EbamiError, InputError, NotFoundError, Refused
+from ebami.core.plan import Instruction, Plan, Ref
+from ebami.image import tags
+from ebami.image.dockerrun import DriverUse, log_drivers, read_dockerrun
 from ebami.lifecycle.channels import check_channel_name, environment_release
-from ebami.plan import Instruction, Plan, Ref
 
 if TYPE_CHECKING:
     from ebami.lifecycle.channels import Channels

@@ -21,14 +21,14 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
-from ebami import tags
 from ebami.apply.actions import ApplyActions, UpdateFailed, UpdateRefused, back_on
 from ebami.apply.follow import Followed, Outcome
 from ebami.apply.planner import ApplyPlan
-from ebami.errors import EbamiError
-from ebami.interrupts import stoppable
-from ebami.plan import Plan
-from ebami.reporting import Reporter
+from ebami.core.errors import EbamiError
+from ebami.core.interrupts import stoppable
+from ebami.core.plan import Plan
+from ebami.core.reporting import Reporter
+from ebami.image import tags
 
 
 class Result(str, Enum):

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ebami.waiting import Deadline
+from ebami.core.waiting import Deadline
 
 # Standard mode's own default, written out: with it the longest a silent endpoint can hold one
 # call is known, 3 x (connect + read timeout) plus under 3 s of backoff.

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from ebami.aws.errors import aws_errors
-from ebami.errors import InputError, NotFoundError, one_line
+from ebami.core.errors import InputError, NotFoundError, one_line
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2.client import EC2Client

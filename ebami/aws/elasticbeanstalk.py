@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ebami.aws.errors import aws_errors
-from ebami.errors import InputError, NotFoundError
+from ebami.core.errors import InputError, NotFoundError
 
 if TYPE_CHECKING:
     from mypy_boto3_elasticbeanstalk.client import ElasticBeanstalkClient

@@ -18,7 +18,7 @@ from botocore.exceptions import (
 )
 from botocore.parsers import ResponseParserError
 
-from ebami.errors import AccessDenied, AwsError, CredentialsError, InputError, one_line
+from ebami.core.errors import AccessDenied, AwsError, CredentialsError, InputError, one_line
 
 _ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
 _BAD_CREDENTIALS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ebami.aws.errors import aws_errors
-from ebami.errors import EbamiError
+from ebami.core.errors import EbamiError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client

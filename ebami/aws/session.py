@@ -33,9 +33,9 @@ from ebami import __version__
 from ebami.aws.bounds import MAX_ATTEMPTS, DeadlineBounds
 from ebami.aws.errors import aws_errors
 from ebami.aws.watch import SLOW_CALL_AFTER_SECONDS, SlowCallWatch
-from ebami.errors import InputError
-from ebami.settings import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
-from ebami.waiting import Deadline
+from ebami.config.settings import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
+from ebami.core.errors import InputError
+from ebami.core.waiting import Deadline
 
 GLOBAL_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL"
 # The AWS SDKs' region variable, read before botocore's own AWS_DEFAULT_REGION.

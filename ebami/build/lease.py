@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-from ebami import tags
-from ebami.errors import EbamiError
-from ebami.provenance import utc_timestamp
-from ebami.reporting import Reporter
+from ebami.core.errors import EbamiError
+from ebami.core.reporting import Reporter
+from ebami.image import tags
+from ebami.image.provenance import utc_timestamp
 
 PREFIX = "/ebami/leases/"
 # Longer than any bake (10 to 20 minutes; copies to other regions add some): a live run never

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from ebami import tags
-from ebami.errors import AccessDenied, Leftover
-from ebami.reporting import Reporter
+from ebami.core.errors import AccessDenied, Leftover
+from ebami.core.reporting import Reporter
+from ebami.image import tags
 
 if TYPE_CHECKING:
     from ebami.aws.ec2 import Image, Instance, KeyPair, SecurityGroup

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from ebami.errors import InputError
+from ebami.core.errors import InputError
 
 if TYPE_CHECKING:
-    from ebami.platforms import Platform
-    from ebami.settings import Settings
+    from ebami.config.settings import Settings
+    from ebami.image.platforms import Platform
 
 
 class Communicator(str, Enum):
@@ -49,8 +49,8 @@ class BuildOptions:
     def __post_init__(self) -> None:
         """Refuse combinations that cannot work, and names AWS would refuse after the bake,
         before anything talks to AWS."""
-        from ebami.provenance import check_extra_tags
-        from ebami.userdata import render_user_data
+        from ebami.image.provenance import check_extra_tags
+        from ebami.image.userdata import render_user_data
 
         check_extra_tags(self.tags)
         self.check_names(region=None)
@@ -105,7 +105,7 @@ class BuildOptions:
     def check_names(self, region: str | None) -> None:
         """The names of the build's outputs as AWS will judge them; with `region` (once it is
         known), the limits that depend on it too."""
-        from ebami.formats import check_ssm_parameter_name
+        from ebami.config.formats import check_ssm_parameter_name
 
         if self.ssm_parameter is not None:
             try:

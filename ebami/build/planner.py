@@ -11,15 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from ebami import __version__, tags
+from ebami import __version__
 from ebami.build.leftovers import AwsCommands, LeftoverEc2, find_leftovers
 from ebami.build.options import BuildOptions
-from ebami.errors import Leftover, NotFoundError
-from ebami.lookup import BaseAmi, LookupEb, find_base_ami
+from ebami.core.errors import Leftover, NotFoundError
+from ebami.core.reporting import Reporter
+from ebami.image import tags
+from ebami.image.lookup import BaseAmi, LookupEb, find_base_ami
+from ebami.image.provenance import BakeKey, provenance_tags
+from ebami.image.userdata import SSM_AGENT_RPM_URL, UserData, render_user_data
 from ebami.packer.template import templates_digest
-from ebami.provenance import BakeKey, provenance_tags
-from ebami.reporting import Reporter
-from ebami.userdata import SSM_AGENT_RPM_URL, UserData, render_user_data
 
 if TYPE_CHECKING:
     from ebami.aws.ec2 import Image

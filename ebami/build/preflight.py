@@ -13,8 +13,8 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Protocol
 
 from ebami.build.options import BuildOptions
-from ebami.errors import AccessDenied, InputError
-from ebami.reporting import Reporter
+from ebami.core.errors import AccessDenied, InputError
+from ebami.core.reporting import Reporter
 
 if TYPE_CHECKING:
     from ebami.aws.iam import Iam

@@ -9,8 +9,8 @@ from ebami.build.lease import LEASE_SECONDS, lease_name
 from ebami.build.options import BuildOptions
 from ebami.build.planner import BuildPlan
 from ebami.build.variables import packer_variables
+from ebami.core.plan import Instruction, Plan, Ref
 from ebami.packer.template import AWS_SOURCE, SANDBOX_SOURCE
-from ebami.plan import Instruction, Plan, Ref
 
 
 def build_steps(

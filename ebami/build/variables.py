@@ -6,9 +6,9 @@ import shlex
 import sys
 from typing import Any
 
-from ebami import tags
 from ebami.build.options import BuildOptions
 from ebami.build.planner import BuildPlan
+from ebami.image import tags
 from ebami.packer.runner import MANIFEST_FILE
 
 USER_DATA_FILE = "user-data.yaml"
@@ -53,7 +53,7 @@ def _check_command(plan: BuildPlan) -> str:
         [
             sys.executable,
             "-m",
-            "ebami.bakecheck",
+            "ebami.image.bakecheck",
             "--drivers",
             ",".join(plan.user_data.drivers),
             f"{ECS_CONFIG_DIR}/var-lib-ecs.config",

@@ -24,7 +24,7 @@ from ebami.cli import (
 )
 from ebami.cli.context import AppContext, OutputFormat
 from ebami.cli.terminal import Terminal
-from ebami.errors import ExitCode
+from ebami.core.errors import ExitCode
 
 app = typer.Typer(
     name="ebami",

@@ -13,7 +13,7 @@ import typer
 from ebami.cli.apply_results import ApplyResults, names_json, wave_json
 from ebami.cli.context import AppContext
 from ebami.cli.verify import check_target
-from ebami.errors import EbamiError, InputError, Refused
+from ebami.core.errors import EbamiError, InputError, Refused
 
 if TYPE_CHECKING:
     from ebami.apply.fleet import EnvironmentRun, FleetRun, Sleeper, Wave
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ebami.apply.run import ApplyRecord
     from ebami.aws.elasticbeanstalk import Environment
     from ebami.cli.factory import Factory
-    from ebami.settings import Settings
+    from ebami.config.settings import Settings
 
 # Planning reads a handful of things; throttling may stretch it, nothing should more.
 PLAN_SECONDS = 300.0
@@ -109,7 +109,7 @@ def apply(
     """Plan, gate, perform and follow the switch of each environment's ImageId."""
     from ebami.apply.fleet import check_sizes, expand_groups, plan_waves
     from ebami.apply.planner import ApplyOptions
-    from ebami.files import require_folder
+    from ebami.core.files import require_folder
 
     app = AppContext.of(ctx)
     envs = _environment_names(env or [], group or [])
@@ -299,7 +299,7 @@ class _Run:
         With several, an environment whose planning fails is shown with its error, and every
         refused or failed one is named at the end."""
         from ebami.apply.fleet import preflight_error
-        from ebami.plan import Plan
+        from ebami.core.plan import Plan
 
         if not self.several:
             factory, plan = self.plan(self.fleet.runs[0].name)

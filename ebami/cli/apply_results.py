@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ebami.errors import InputError
+from ebami.core.errors import InputError
 
 if TYPE_CHECKING:
     from ebami.apply.fleet import EnvironmentRun, FleetRun, Wave
@@ -44,7 +44,7 @@ class ApplyResults:
     def save(self, name: str | None = None, record: ApplyRecord | None = None) -> None:
         """Keep `record` (the environment `name` being switched, as it stands) and write the
         file: a failure to write it is warned about, never the run's outcome."""
-        from ebami.files import write_atomically
+        from ebami.core.files import write_atomically
 
         with self._saving:
             if name is not None and record is not None:
@@ -108,7 +108,7 @@ class ApplyResults:
 
     def _github(self, github: Any, runs: list[EnvironmentRun]) -> None:
         from ebami.apply.fleet import worst
-        from ebami.github import table
+        from ebami.core.tables import table
 
         records = [(run, record) for run in runs if (record := self._record_of(run))]
         bad = worst(runs)

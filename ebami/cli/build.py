@@ -12,10 +12,10 @@ from ebami.build.options import BuildOptions, Communicator
 from ebami.cli.context import AppContext
 from ebami.cli.factory import Factory
 from ebami.cli.options import PlatformOption, ReleaseOption, comma_list, parse_tags
-from ebami.errors import LeftBehind
+from ebami.core.errors import LeftBehind
 
 if TYPE_CHECKING:
-    from ebami.build.record import BuildRecord
+    from ebami.build.run import BuildRecord
 
 
 def build(
@@ -104,7 +104,7 @@ def build(
     ] = False,
 ) -> None:
     """Bake the custom AMI: lookup, render, Packer, provenance tags, record."""
-    from ebami.files import require_folder, write_atomically
+    from ebami.core.files import require_folder, write_atomically
 
     app = AppContext.of(ctx)
     settings = app.settings(
@@ -170,7 +170,7 @@ def build(
 
 def build_summary(result: BuildRecord) -> str:
     """The build as a Markdown table, for the job summary (`-o github`)."""
-    from ebami.github import table
+    from ebami.core.tables import table
 
     how = "reused: it carries the bake key" if result.skipped else "built"
     rows = [

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ebami.cli.context import AppContext
-from ebami.errors import InputError
+from ebami.core.errors import InputError
 
 if TYPE_CHECKING:
     from ebami.cli.factory import Factory
+    from ebami.config.settings import Settings
+    from ebami.image.platforms import Platform
     from ebami.lifecycle.channels import Channels, PromotePlan
     from ebami.lifecycle.revoke import RevokePlan
-    from ebami.platforms import Platform
-    from ebami.settings import Settings
 
 # Planning reads a handful of things; throttling may stretch it, nothing should more.
 PLAN_SECONDS = 300.0

@@ -9,7 +9,7 @@ import typer
 
 from ebami.cli.context import AppContext
 from ebami.cli.options import PlatformOption, ReleaseOption, comma_list
-from ebami.errors import ActionNeeded, InputError
+from ebami.core.errors import ActionNeeded, InputError
 
 # Planning reads a few things; throttling may stretch it, nothing should more.
 CHECK_SECONDS = 300.0
@@ -51,8 +51,8 @@ def check(
 ) -> None:
     """Is a build needed for the settings' platform and release? Do environments drift?"""
     from ebami.build.options import BuildOptions
-    from ebami.check import CheckReport
     from ebami.cli.factory import Factory
+    from ebami.lifecycle.check import CheckReport
 
     app = AppContext.of(ctx)
     if not 1 <= max_age <= 3650:

@@ -19,14 +19,14 @@ from ebami.cli.terminal import Terminal
 
 if TYPE_CHECKING:
     from ebami.aws.session import ApiCallCounter
-    from ebami.github import GithubOutputs
-    from ebami.settings import Settings
+    from ebami.cli.github import GithubOutputs
+    from ebami.config.settings import Settings
 
 
 class OutputFormat(str, Enum):
     TABLE = "table"
     JSON = "json"
-    # Tables on stdout, plus step outputs, a job summary and annotations (ebami.github).
+    # Tables on stdout, plus step outputs, a job summary and annotations (ebami.cli.github).
     GITHUB = "github"
 
 
@@ -59,7 +59,7 @@ class AppContext:
         """Where `-o github` writes (None for the other formats); refused outside Actions."""
         if self.output is not OutputFormat.GITHUB:
             return None
-        from ebami.github import GithubOutputs
+        from ebami.cli.github import GithubOutputs
 
         return GithubOutputs(self.environ)
 
@@ -69,7 +69,7 @@ class AppContext:
 
     def settings(self, **command_flags: Any) -> Settings:
         """Load the settings with the global flags and this command's flags on top."""
-        from ebami.settings import load_settings
+        from ebami.config.settings import load_settings
 
         return load_settings(self.config_file, self.environ, {**self.global_flags, **command_flags})
 

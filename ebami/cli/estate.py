@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ebami.errors import InputError
+from ebami.core.errors import InputError
 
 if TYPE_CHECKING:
     from ebami.cli.context import AppContext
     from ebami.cli.factory import Factory
+    from ebami.config.settings import Settings
     from ebami.lifecycle.inventory import Inventory, RegionSources
-    from ebami.settings import Settings
 
 
 class Estate:
@@ -93,7 +93,7 @@ class Estate:
 
 def region_list(value: str | None, option: str = "--regions") -> list[str]:
     """The regions of a comma-separated option, each checked."""
-    from ebami.formats import check_region
+    from ebami.config.formats import check_region
 
     if value is None:
         return []

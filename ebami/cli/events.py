@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ebami.cli.context import AppContext
-from ebami.errors import InputError
+from ebami.core.errors import InputError
 
 if TYPE_CHECKING:
     from ebami.aws.elasticbeanstalk import Event

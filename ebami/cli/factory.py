@@ -27,14 +27,15 @@ if TYPE_CHECKING:
     from ebami.aws.ssm import Ssm
     from ebami.build.options import BuildOptions
     from ebami.build.planner import BuildPlan
-    from ebami.build.record import BuildRecord
-    from ebami.check import BuildVerdict, DriftChecker
+    from ebami.build.run import BuildRecord
+    from ebami.build.verdict import BuildVerdict
+    from ebami.config.settings import Settings
+    from ebami.core.plan import DisplayExecutor, Executor, Plan
+    from ebami.core.waiting import Deadline, Sleep
+    from ebami.lifecycle.drift import DriftChecker
     from ebami.packer.runner import Packer
-    from ebami.plan import DisplayExecutor, Executor, Plan
-    from ebami.settings import Settings
     from ebami.verify.planner import VerifyPlan, VerifyPlanner
     from ebami.verify.report import VerifyReport
-    from ebami.waiting import Deadline, Sleep
 
 # The sandbox's marker answers from loopback at once; a silent loopback port gets no longer.
 MARKER_TIMEOUT = 2.0
@@ -126,7 +127,7 @@ class Factory:
     @contextmanager
     def bounded(self, seconds: float) -> Iterator[Deadline]:
         """A deadline `seconds` from now that every AWS call inside the block fits."""
-        from ebami.waiting import Deadline
+        from ebami.core.waiting import Deadline
 
         with self.session.bounded(Deadline(seconds)) as deadline:
             yield deadline
@@ -183,7 +184,7 @@ class Factory:
     def prefetch_packer_version(self) -> None:
         """`packer version` on the other core while ebami plans. A missing Packer is an error
         only if the plan bakes (the bake action asks again); reusing an AMI needs none."""
-        from ebami.errors import ToolError
+        from ebami.core.errors import ToolError
 
         with suppress(ToolError):
             self.packer.prefetch_version()
@@ -191,13 +192,13 @@ class Factory:
     # --- executing plans -------------------------------------------------------------------------
 
     def display(self) -> DisplayExecutor:
-        from ebami.plan import DisplayExecutor
+        from ebami.core.plan import DisplayExecutor
 
         return DisplayExecutor(self.app.terminal, as_json=self.app.json)
 
     def executor(self, actions: object) -> Executor:
         """The executor of a plan; its clean-up's AWS calls fit the clean-up's own deadline."""
-        from ebami.plan import Executor
+        from ebami.core.plan import Executor
 
         return Executor(actions, self.app.terminal, bounds=self.session.bounded)
 
@@ -229,7 +230,7 @@ class Factory:
     def check_build(self, options: BuildOptions) -> BuildVerdict:
         """What `ebami build` would do now, by its own planner: no preflight, no leftover
         search, nothing launched (three calls when the AMI exists)."""
-        from ebami.check import BuildVerdict, replaced_image
+        from ebami.build.verdict import BuildVerdict, replaced_image
 
         options.check_names(self.session.region)
         plan = self._plan_build(options, look_for_leftovers=False)
@@ -253,13 +254,13 @@ class Factory:
         )
 
     def drift_checker(self, max_age_days: int) -> DriftChecker:
-        from ebami.check import DriftChecker
+        from ebami.lifecycle.drift import DriftChecker
 
         return DriftChecker(eb=self.eb, ec2=self.ec2, max_age_days=max_age_days)
 
     def run_build(self, plan: BuildPlan, options: BuildOptions, steps: Plan) -> BuildRecord:
-        from ebami.build.bake import BuildActions
-        from ebami.build.record import run_build
+        from ebami.build.actions import BuildActions
+        from ebami.build.run import run_build
 
         actions = BuildActions(
             ec2=self.ec2,
@@ -279,7 +280,8 @@ class Factory:
         return VerifyPlanner(ec2=self.ec2, eb=lambda: self.eb)
 
     def run_verify(self, plan: VerifyPlan, deadline: Deadline) -> VerifyReport:
-        from ebami.verify.actions import VerifyActions, run_verify
+        from ebami.verify.actions import VerifyActions
+        from ebami.verify.run import run_verify
 
         actions = VerifyActions(
             ec2=self.ec2,
@@ -333,7 +335,7 @@ class Factory:
         raises KeyboardInterrupt on Ctrl-C: `ebami.apply.fleet.StopSignal`)."""
         from ebami.apply.actions import ApplyActions
         from ebami.apply.run import run_apply
-        from ebami.plan import CLEANUP_SECONDS
+        from ebami.core.plan import CLEANUP_SECONDS
 
         actions = ApplyActions(
             eb=self.eb,

@@ -27,7 +27,7 @@ def lookup(
     wanted_release = settings.resolved_release(spec)
 
     from ebami.cli.factory import Factory
-    from ebami.lookup import find_base_ami
+    from ebami.image.lookup import find_base_ami
 
     factory = Factory(app, settings)
     region = factory.session.region

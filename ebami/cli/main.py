@@ -17,8 +17,8 @@ from types import FrameType
 from typing import NoReturn
 
 from ebami.cli.terminal import Terminal
-from ebami.errors import EbamiError, ExitCode, one_line
-from ebami.interrupts import handling
+from ebami.core.errors import EbamiError, ExitCode, one_line
+from ebami.core.interrupts import handling
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ebami.errors import InputError
+from ebami.core.errors import InputError
 
 
 def comma_list(value: str | None) -> list[str] | None:

@@ -9,7 +9,7 @@ import typer
 
 from ebami.cli.context import AppContext
 from ebami.cli.estate import Estate, region_list
-from ebami.errors import InputError, Interrupted, LeftBehind
+from ebami.core.errors import InputError, Interrupted, LeftBehind
 from ebami.lifecycle.prune import (
     DEFAULT_KEEP,
     DEFAULT_OLDER_THAN_DAYS,
@@ -24,10 +24,10 @@ NOTHING_DELETED = (
 
 if TYPE_CHECKING:
     from ebami.cli.factory import Factory
-    from ebami.github import GithubOutputs
+    from ebami.cli.github import GithubOutputs
+    from ebami.core.plan import Plan
     from ebami.lifecycle.deletion import PruneResult
     from ebami.lifecycle.prune import PruneRules, Selection
-    from ebami.plan import Plan
 
 
 def prune(
@@ -163,7 +163,7 @@ def _github(
     """Step outputs (`deleted`: the AMI ids deleted, `deleted-count`; the dry run's
     `would-delete` and `would-delete-count` instead, with `dry-run=true`), a summary, and an
     error annotation for each thing left behind."""
-    from ebami.github import table
+    from ebami.core.tables import table
 
     if result is None:
         github.set(

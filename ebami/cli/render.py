@@ -7,12 +7,12 @@ from typing import Annotated
 
 import typer
 
-from ebami.checks import CheckResult, CheckStatus, failed
 from ebami.cli.context import AppContext
 from ebami.cli.options import PlatformOption, ReleaseOption, comma_list
 from ebami.cli.terminal import Terminal
-from ebami.errors import CheckFailed
-from ebami.files import require_folder, write_atomically
+from ebami.core.errors import CheckFailed
+from ebami.core.files import require_folder, write_atomically
+from ebami.core.results import CheckResult, CheckStatus, failed
 
 
 def render(
@@ -39,8 +39,8 @@ def render(
     ] = False,
 ) -> None:
     """Render the cloud-config user data: lock-on-launch and the allowed log drivers."""
-    from ebami.cloudinit import check_schema
-    from ebami.userdata import check_structure, render_user_data
+    from ebami.image.cloudinit import check_schema
+    from ebami.image.userdata import check_structure, render_user_data
 
     app = AppContext.of(ctx)
     settings = app.settings(

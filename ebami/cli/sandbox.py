@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ebami.cli.context import AppContext, OutputFormat
-from ebami.errors import ConfigError, InputError, NotFoundError
+from ebami.core.errors import ConfigError, InputError, NotFoundError
 
 if TYPE_CHECKING:
     from ebami.sandbox.control import Folder
@@ -236,7 +236,7 @@ def release(
 
     The new version is the newest one (of --release) with its patch number plus one.
     """
-    from ebami.platforms import resolve_platform
+    from ebami.image.platforms import resolve_platform
     from ebami.sandbox import control
     from ebami.sandbox.release import release_platform
 

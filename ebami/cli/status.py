@@ -10,13 +10,13 @@ import typer
 from ebami.cli.context import AppContext
 from ebami.cli.estate import Estate, region_list
 from ebami.cli.options import PlatformOption, ReleaseOption
-from ebami.errors import EbamiError, InputError
+from ebami.core.errors import EbamiError, InputError
 
 if TYPE_CHECKING:
-    from ebami.check import DriftChecker
+    from ebami.config.settings import Settings
+    from ebami.lifecycle.drift import DriftChecker
     from ebami.lifecycle.inventory import EnvironmentFacts, Inventory
     from ebami.lifecycle.status import EnvironmentStatus, RegionChannel
-    from ebami.settings import Settings
 
 # Reading the estate has its own deadline; the drift and build checks after it read little.
 CHECK_SECONDS = 300.0

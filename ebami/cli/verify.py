@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ebami.checks import CheckStatus
 from ebami.cli.context import AppContext
 from ebami.cli.options import comma_list
-from ebami.drivers import parse_drivers
-from ebami.errors import CheckFailed, InputError, LeftBehind
+from ebami.core.errors import CheckFailed, InputError, LeftBehind
+from ebami.core.results import CheckStatus
+from ebami.image.drivers import parse_drivers
 
 if TYPE_CHECKING:
     from ebami.verify.report import VerifyReport

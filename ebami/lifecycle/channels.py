@@ -37,11 +37,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ebami import tags
-from ebami.errors import InputError, NeedsAttention, NotFoundError, Refused
-from ebami.plan import Instruction, Plan
-from ebami.platforms import Platform, resolve_platform
-from ebami.provenance import parse_utc_timestamp
+from ebami.core.errors import InputError, NeedsAttention, NotFoundError, Refused
+from ebami.core.plan import Instruction, Plan
+from ebami.image import tags
+from ebami.image.platforms import Platform, resolve_platform
+from ebami.image.provenance import parse_utc_timestamp
 
 if TYPE_CHECKING:
     from ebami.aws.ec2 import Image

@@ -14,10 +14,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ebami.errors import AwsError, Leftover
-from ebami.interrupts import stoppable
+from ebami.core.errors import AwsError, Leftover
+from ebami.core.interrupts import stoppable
+from ebami.core.reporting import Reporter
 from ebami.lifecycle.prune import Selection, Verdict
-from ebami.reporting import Reporter
 
 if TYPE_CHECKING:
     from ebami.aws.session import AwsCli

@@ -26,9 +26,9 @@ from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from ebami import tags
-from ebami.errors import AwsError, EbamiError
-from ebami.provenance import parse_utc_timestamp
+from ebami.core.errors import AwsError, EbamiError
+from ebami.image import tags
+from ebami.image.provenance import parse_utc_timestamp
 
 if TYPE_CHECKING:
     from ebami.aws.autoscaling import LaunchConfiguration

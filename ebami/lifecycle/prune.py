@@ -25,7 +25,7 @@ from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from ebami.plan import Instruction, Plan
+from ebami.core.plan import Instruction, Plan
 
 if TYPE_CHECKING:
     from ebami.lifecycle.inventory import EstateImage, Inventory

@@ -48,8 +48,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from ebami import tags
-from ebami.errors import EbamiError, InputError, NeedsAttention, Refused
+from ebami.core.errors import EbamiError, InputError, NeedsAttention, Refused
+from ebami.core.plan import Executor, Instruction, Plan
+from ebami.image import tags
 from ebami.lifecycle.channels import (
     Candidates,
     ChannelActions,
@@ -67,7 +68,6 @@ from ebami.lifecycle.channels import (
     revoked_channels,
     revoked_text,
 )
-from ebami.plan import Executor, Instruction, Plan
 
 if TYPE_CHECKING:
     from ebami.aws.ec2 import Image

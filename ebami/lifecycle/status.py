@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ebami.github import table
+from ebami.core.tables import columns, table
 from ebami.lifecycle.inventory import EnvironmentFacts, EstateImage, Inventory, Use, UseKind
 
 if TYPE_CHECKING:
-    from ebami.check import BuildVerdict, Drift
+    from ebami.build.verdict import BuildVerdict
     from ebami.lifecycle.channels import ChannelState
+    from ebami.lifecycle.drift import Drift
 
 
 # Uses shown by name; the other kinds (instances, launch templates...) are counted.
@@ -239,16 +240,3 @@ class StatusReport:
         text += "### AMIs\n\n" + table(IMAGE_HEADERS, self.image_rows())
         text += "\n### Environments\n\n" + table(ENVIRONMENT_HEADERS, self.environment_rows())
         return text
-
-
-def columns(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    """Rows under their headers, each column as wide as its widest cell."""
-    if not rows:
-        return "  (none)\n"
-    widths = [max(len(row[index]) for row in [headers, *rows]) for index in range(len(headers))]
-    return "".join(
-        "  "
-        + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        + "\n"
-        for row in [headers, *rows]
-    )

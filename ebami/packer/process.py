@@ -29,8 +29,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Protocol
 
-from ebami.interrupts import STOP_SIGNALS, handling
-from ebami.waiting import Clock
+from ebami.core.interrupts import STOP_SIGNALS, handling
+from ebami.core.waiting import Clock
 
 FORWARDED_SIGNALS = STOP_SIGNALS
 # How long to wait for Packer's clean-up when ebami itself fails while Packer runs.

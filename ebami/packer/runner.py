@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ebami.errors import Interrupted, ToolError, one_line
+from ebami.core.errors import Interrupted, ToolError, one_line
 from ebami.packer.machine import (
     Artifact,
     MachineLine,

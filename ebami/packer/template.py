@@ -14,7 +14,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from ebami.resources import data_dir
+from ebami.core.resources import data_dir
 
 # Packer 1.7 introduced `required_plugins` and the metadata_options of the amazon plugin.
 MODERN_PACKER = (1, 7)

@@ -14,8 +14,8 @@ import threading
 import time
 from pathlib import Path
 
-from ebami.errors import EbamiError
-from ebami.interrupts import STOP_SIGNALS, handling
+from ebami.core.errors import EbamiError
+from ebami.core.interrupts import STOP_SIGNALS, handling
 from ebami.sandbox.control import SandboxInfo, remove_state, write_state
 from ebami.sandbox.faults import Faults
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from ebami.errors import InputError
-from ebami.lookup import version_key
-from ebami.platforms import Platform, resolve_platform
+from ebami.core.errors import InputError
+from ebami.image.lookup import version_key
+from ebami.image.platforms import Platform, resolve_platform
 from ebami.sandbox import runtime, seed, world
 from ebami.sandbox.environments import EbState
 from ebami.sandbox.rootfs import record_packages

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ebami.errors import EbamiError, InputError
-from ebami.files import write_atomically
+from ebami.core.errors import EbamiError, InputError
+from ebami.core.files import write_atomically
+from ebami.core.waiting import Deadline, poll_until
 from ebami.sandbox.faults import Faults
-from ebami.waiting import Deadline, poll_until
 
 STATE_FILE = "sandbox.json"
 LOCK_FILE = "sandbox.lock"

@@ -17,7 +17,7 @@ from moto.elasticbeanstalk.models import EBBackend
 from moto.elasticbeanstalk.responses import EBResponse
 from moto.utilities.aws_headers import gen_amzn_requestid_long
 
-from ebami.lookup import version_key
+from ebami.image.lookup import version_key
 from ebami.sandbox import environments, rollout, runtime
 from ebami.sandbox.environments import (
     DEFAULT_OPTIONS,

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from ebami.errors import InputError
-from ebami.interrupts import handling
+from ebami.core.errors import InputError
+from ebami.core.interrupts import handling
+from ebami.core.waiting import poll_until
 from ebami.sandbox.control import (
     CLEARED_VARIABLES,
     Clock,
@@ -35,7 +36,6 @@ from ebami.sandbox.control import (
 )
 from ebami.sandbox.faults import Faults
 from ebami.sandbox.leaks import LeakReport, leak_report
-from ebami.waiting import poll_until
 
 # What a terminal or a supervisor sends to end a job; each is passed on to CMD's group.
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)

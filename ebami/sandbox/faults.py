@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
-from ebami.errors import InputError
+from ebami.core.errors import InputError
 
 ENV_THROTTLE = "EBAMI_SANDBOX_THROTTLE"
 ENV_SSM_OFFLINE = "EBAMI_SANDBOX_SSM_OFFLINE"

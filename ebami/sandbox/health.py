@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from moto.s3.models import s3_backends
 
-from ebami.apply.dockerrun import log_drivers, read_dockerrun
-from ebami.ecsconfig import (
+from ebami.image.dockerrun import log_drivers, read_dockerrun
+from ebami.image.ecsconfig import (
     INSTANCE_CONFIG_PATH,
     JSON_CONFIG_PATH,
     USER_CONFIG_PATH,

@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ebami.errors import EbamiError
+from ebami.core.errors import EbamiError
 from ebami.sandbox.rootfs import TOOLS_DIR
 
 # The directories of an instance root that are bound writable into the jail.

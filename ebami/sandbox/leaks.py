@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ebami import tags
+from ebami.image import tags
 
 EB_ENVIRONMENT_TAG = "elasticbeanstalk:environment-id"
 NAME_TAG = "Name"

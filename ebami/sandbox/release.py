@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from ebami.errors import InputError, one_line
+from ebami.core.errors import InputError, one_line
 from ebami.sandbox.control import SandboxError
 from ebami.sandbox.marker import loopback_url, open_loopback
 

@@ -17,7 +17,7 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 from ebami import __version__
-from ebami.errors import InputError, one_line
+from ebami.core.errors import InputError, one_line
 from ebami.sandbox import catalogue, runtime, scaling
 from ebami.sandbox.marker import MARKER_PATH, loopback_url, marker
 from ebami.sandbox.patching import hook

@@ -12,7 +12,7 @@ opening words.
 
 from __future__ import annotations
 
-from ebami.errors import InputError
+from ebami.core.errors import InputError
 from ebami.sandbox import runtime
 from ebami.sandbox.environments import (
     EbState,

@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ebami.errors import one_line
+from ebami.core.errors import one_line
 from ebami.sandbox.faults import Faults
 
 if TYPE_CHECKING:

@@ -1,5 +1,5 @@
-"""The actions of `ebami verify`, one method per instruction of its plan, and `run_verify`, which
-executes a plan and turns what its instructions returned into the report.
+"""The actions of `ebami verify`, one method per instruction of its plan (`ebami.verify.run`
+executes a plan with them and makes the report).
 
 Every wait shares one deadline (`--timeout`), started as the command starts; the AWS calls of
 the run fit it too (the factory bounds the session by it). The throwaway instance is
@@ -14,20 +14,19 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Protocol
 
-from ebami import tags
 from ebami.aws.ec2 import Image, Instance, InstanceSpec
-from ebami.checks import CheckResult, CheckStatus
-from ebami.errors import AwsError, Interrupted, LeftBehind, Leftover
-from ebami.plan import Executor
-from ebami.provenance import utc_timestamp
-from ebami.reporting import Reporter
-from ebami.verify import checks
+from ebami.core.errors import AwsError, LeftBehind, Leftover
+from ebami.core.reporting import Reporter
+from ebami.core.results import CheckResult
+from ebami.core.waiting import Deadline
+from ebami.image import tags
+from ebami.image.provenance import utc_timestamp
+from ebami.verify import instance_checks
 from ebami.verify.expectations import Expectations
-from ebami.verify.planner import Target, VerifyPlan
-from ebami.verify.probing import ProbeSsm, probe_instances
-from ebami.verify.reaching import SsmReach, SsmReachEc2, SsmReachSsm
-from ebami.verify.report import InstanceReport, TargetKind, VerifyReport
-from ebami.waiting import Deadline
+from ebami.verify.planner import Target
+from ebami.verify.report import InstanceReport
+from ebami.verify.runcommand import ProbeSsm, probe_instances
+from ebami.verify.ssm_online import SsmReach, SsmReachEc2, SsmReachSsm
 
 Results = dict[str, list[CheckResult]]
 
@@ -118,7 +117,8 @@ class VerifyActions:
         for instance_id, target in by_id.items():
             if target.check_image:
                 results[instance_id].insert(
-                    0, checks.image_check(target.instance.image_id, target.configured_image)
+                    0,
+                    instance_checks.image_check(target.instance.image_id, target.configured_image),
                 )
         return results
 
@@ -238,50 +238,3 @@ class VerifyActions:
             reason,
             f"{self._cli.command('ec2', 'terminate-instances')} --instance-ids $({find})",
         )
-
-
-def run_verify(plan: VerifyPlan, executor: Executor) -> VerifyReport:
-    """Execute the plan; the report of what its instructions found."""
-    if plan.refusal is not None:
-        ssm = CheckResult(checks.SSM, CheckStatus.FAILED, plan.refusal)
-        report = InstanceReport(None, plan.target, False, (ssm,))
-        return VerifyReport(plan.kind, plan.target, (report,), plan.notes)
-    try:
-        outputs = executor.execute(plan.steps)
-    except KeyboardInterrupt:
-        raise Interrupted(f"interrupted: verify stopped; {_left(plan, executor)}") from None
-    results: Results = outputs.get("results", {})
-    if plan.kind is TargetKind.AMI:
-        instance: Instance = outputs["instance"]
-        reports: tuple[InstanceReport, ...] = (
-            InstanceReport(
-                instance.instance_id, plan.target, True, tuple(results[instance.instance_id])
-            ),
-        )
-    else:
-        reports = tuple(
-            InstanceReport(
-                target.instance.instance_id,
-                target.instance.image_id,
-                False,
-                tuple(results[target.instance.instance_id]),
-            )
-            for target in plan.targets
-        )
-    return VerifyReport(
-        plan.kind,
-        plan.target,
-        reports,
-        plan.notes,
-        outputs.get("verified_tags") or {},
-        tuple(executor.left_behind),
-    )
-
-
-def _left(plan: VerifyPlan, executor: Executor) -> str:
-    if plan.kind is not TargetKind.AMI:
-        return "nothing was launched"
-    if executor.left_behind:
-        return "left behind: " + "; ".join(str(leftover) for leftover in executor.left_behind)
-    gone = executor.outputs.get("terminated") or []
-    return f"terminated {', '.join(gone)}" if gone else "nothing was left running"

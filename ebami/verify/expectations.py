@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ebami import tags
 from ebami.aws.ec2 import Image
-from ebami.errors import InputError
-from ebami.platforms import OsFamily, resolve_platform
+from ebami.core.errors import InputError
+from ebami.image import tags
+from ebami.image.platforms import OsFamily, resolve_platform
 
 # Amazon Linux 1 releases are YYYY.03 or YYYY.09 from 2011 to 2018; names carry them as
 # `amzn-2017.09` (Elastic Beanstalk) or `amzn-ami-...-2018.03` (Amazon Linux AMI).

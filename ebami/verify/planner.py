@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ebami import tags
 from ebami.aws.ec2 import Image, Instance, InstanceSpec
 from ebami.aws.elasticbeanstalk import Environment
-from ebami.errors import InputError, NotFoundError
-from ebami.plan import Instruction, Plan, Ref
-from ebami.verify import reach
+from ebami.core.errors import InputError, NotFoundError
+from ebami.core.plan import Instruction, Plan, Ref
+from ebami.image import tags
+from ebami.verify import unreachable
 from ebami.verify.expectations import Expectations
 from ebami.verify.report import TargetKind
 
@@ -135,7 +135,7 @@ class VerifyPlanner:
         )
         facts: dict[str, Any] = {"Target": f"ami {image_id}", "Expected": expected}
         if expected.ssm_agent is False:
-            refusal = reach.no_agent(expected)
+            refusal = unreachable.no_agent(expected)
             steps = Plan("verify", {**facts, "Cannot verify": refusal})
             return VerifyPlan(TargetKind.AMI, image_id, steps, refusal=refusal)
         run_tag = self._run_id()

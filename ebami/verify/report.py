@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from ebami.checks import CheckResult, CheckStatus
-from ebami.errors import Leftover
+from ebami.core.errors import Leftover
+from ebami.core.results import CheckResult, CheckStatus
 
 
 class TargetKind(str, Enum):

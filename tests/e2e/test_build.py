@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ebami.ecsconfig import ConfigFile, DriversOrigin, effective_drivers
+from ebami.image.ecsconfig import ConfigFile, DriversOrigin, effective_drivers
 from ebami.sandbox import world
 from ebami.sandbox.leaks import leak_report
 from tests.e2e.conftest import SandboxFactory

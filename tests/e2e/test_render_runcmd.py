@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from ebami.cli.main import main
-from ebami.drivers import DEFAULT_DRIVERS
-from ebami.platforms import PLATFORMS
-from ebami.userdata import render_user_data
+from ebami.image.drivers import DEFAULT_DRIVERS
+from ebami.image.platforms import PLATFORMS
+from ebami.image.userdata import render_user_data
 from tests.helpers import cloud_init_script, run_in_jail
 
 SEED_LINE = 'ECS_AVAILABLE_LOGGING_DRIVERS=["json-file","syslog","awslogs","fluentd","none"]'

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from ebami.ecsconfig import ConfigFile, DriversOrigin, effective_drivers
+from ebami.image.ecsconfig import ConfigFile, DriversOrigin, effective_drivers
 from ebami.sandbox import world
 from tests.sandbox_helpers import Sandbox, wait_for
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from ebami.errors import InputError
+from ebami.core.errors import InputError
 from ebami.sandbox import world
 from ebami.sandbox.control import start_background, stop
 from ebami.sandbox.faults import Faults

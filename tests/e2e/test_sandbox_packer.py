@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from ebami.drivers import DEFAULT_DRIVERS
-from ebami.platforms import resolve_platform
+from ebami.image.drivers import DEFAULT_DRIVERS
+from ebami.image.platforms import resolve_platform
+from ebami.image.userdata import render_user_data
 from ebami.sandbox import world
 from ebami.sandbox.leaks import leak_report
-from ebami.userdata import render_user_data
 from tests.e2e.test_sandbox_api import base_ami, launch, run_shell
 from tests.sandbox_helpers import Sandbox
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from ebami.core.waiting import intervals
 from ebami.sandbox import world
 from ebami.sandbox.leaks import leak_report
-from ebami.waiting import intervals
 from tests.e2e.conftest import SandboxFactory
 from tests.e2e.test_build import api_calls, build, ebami_command, image, tags_of
 from tests.e2e.test_sandbox_api import base_ami, launch
@@ -51,7 +51,7 @@ def assert_clean(sandbox: Sandbox) -> None:
 
 
 def polls_within(seconds: float) -> int:
-    """The most polls ebami's poll schedule (`ebami.waiting.intervals`) makes in a wait of
+    """The most polls ebami's poll schedule (`ebami.core.waiting.intervals`) makes in a wait of
     `seconds`: one at once, one after each pause, and pauses never run past the deadline.
     A slow machine makes fewer, never more."""
     polls, waited = 1, 0.0

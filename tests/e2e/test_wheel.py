@@ -36,7 +36,7 @@ def test_wheel_carries_templates_and_packer(tmp_path: Path) -> None:
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": str(site)}
     probe = (
-        "import sys, ebami.resources as r; from ebami.cli.main import main\n"
+        "import sys, ebami.core.resources as r; from ebami.cli.main import main\n"
         "sys.stderr.write(str(r.data_dir('templates')) + '\\n')\n"
         "raise SystemExit(main(['render', '--release', '2017.09']))\n"
     )

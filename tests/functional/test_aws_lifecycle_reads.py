@@ -19,7 +19,7 @@ from ebami.aws.ec2 import Ec2
 from ebami.aws.elasticbeanstalk import ElasticBeanstalk
 from ebami.aws.ssm import Ssm
 from ebami.cli.main import main
-from ebami.errors import AwsError, ExitCode
+from ebami.core.errors import AwsError, ExitCode
 from ebami.lifecycle.inventory import (
     IncompleteInventory,
     RegionSources,

@@ -25,8 +25,8 @@ from ebami.aws.bounds import MAX_ATTEMPTS
 from ebami.aws.errors import aws_errors
 from ebami.aws.session import ApiCallCounter, AwsSession, ModelFileLoader
 from ebami.aws.watch import SlowCallWatch
-from ebami.errors import AwsError, CredentialsError, InputError
-from ebami.waiting import Deadline
+from ebami.core.errors import AwsError, CredentialsError, InputError
+from ebami.core.waiting import Deadline
 
 
 @pytest.fixture

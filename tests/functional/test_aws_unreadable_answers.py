@@ -13,7 +13,7 @@ import pytest
 from botocore.config import Config
 
 from ebami.aws.errors import aws_errors
-from ebami.errors import AwsError, ExitCode
+from ebami.core.errors import AwsError, ExitCode
 
 
 class TruncatedXml(BaseHTTPRequestHandler):

@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from ebami.aws.ec2 import Ec2, InstanceSpec
 from ebami.aws.ssm import Ssm
-from ebami.errors import InputError, NotFoundError
+from ebami.core.errors import InputError, NotFoundError
 
 REGION = "us-east-1"
 COMMAND = "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"

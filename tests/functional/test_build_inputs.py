@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ebami.cli.main import main
-from ebami.errors import ExitCode
+from ebami.core.errors import ExitCode
 
 LONG = "/" + "x" * 960
 

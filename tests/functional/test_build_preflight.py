@@ -13,7 +13,7 @@ import pytest
 from moto import mock_aws
 
 from ebami.cli.main import main
-from ebami.errors import ExitCode
+from ebami.core.errors import ExitCode
 
 MISSING_SUBNET = "subnet-0123456789abcdef0"
 

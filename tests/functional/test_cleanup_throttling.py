@@ -16,10 +16,10 @@ from botocore.compat import HTTPHeaders
 from ebami.aws.bounds import MAX_ATTEMPTS
 from ebami.aws.ec2 import Ec2, Instance
 from ebami.aws.session import AwsCli, AwsSession
-from ebami.errors import AwsError, Leftover
-from ebami.plan import Executor, Instruction, Plan
+from ebami.core.errors import AwsError, Leftover
+from ebami.core.plan import Executor, Instruction, Plan
+from ebami.core.waiting import Deadline
 from ebami.verify.actions import VerifyActions
-from ebami.waiting import Deadline
 from tests.helpers import RecordingReporter
 
 INSTANCE = Instance("i-0123456789abcdef0", "ami-1", "running", "", "", "", "", "", {})

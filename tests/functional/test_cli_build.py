@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ebami.cli.main import main
-from ebami.errors import ExitCode
+from ebami.core.errors import ExitCode
 
 
 def test_missing_release_on_amazon_linux_1_is_refused_before_any_call(

@@ -11,9 +11,9 @@ from typing import NoReturn
 
 import pytest
 
-from ebami import userdata
 from ebami.cli.main import main
-from ebami.errors import ExitCode
+from ebami.core.errors import ExitCode
+from ebami.image import userdata
 from tests.functional.test_aws_session import SilentEndpoint, silent_endpoint
 
 __all__ = ["silent_endpoint"]  # a fixture this module's tests use

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ebami.cli.main import main
-from ebami.errors import ExitCode
+from ebami.core.errors import ExitCode
 
 REGION_ACCEPTED = "accepted: an AWS region name such as us-east-1, eu-central-2 or us-gov-west-1"
 

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from ebami.cli.main import main
-from ebami.drivers import KNOWN_DRIVERS
-from ebami.errors import ExitCode
+from ebami.core.errors import ExitCode
+from ebami.image.drivers import KNOWN_DRIVERS
 
 SEED_LINE = 'ECS_AVAILABLE_LOGGING_DRIVERS=["json-file","syslog","awslogs","fluentd","none"]'
 

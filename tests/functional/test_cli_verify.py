@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from ebami.checks import CheckResult, CheckStatus
 from ebami.cli.factory import Factory
 from ebami.cli.main import main
-from ebami.errors import ExitCode, Leftover
-from ebami.plan import Plan
-from ebami.settings import load_settings
+from ebami.config.settings import load_settings
+from ebami.core.errors import ExitCode, Leftover
+from ebami.core.plan import Plan
+from ebami.core.results import CheckResult, CheckStatus
 from ebami.verify.planner import VerifyOptions, VerifyPlan
 from ebami.verify.report import InstanceReport, TargetKind, VerifyReport
 from tests.functional.test_aws_session import SilentEndpoint, silent_endpoint

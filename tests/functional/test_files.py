@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ebami.errors import InputError
-from ebami.files import require_folder, write_atomically
+from ebami.core.errors import InputError
+from ebami.core.files import require_folder, write_atomically
 
 # /proc accepts no new files, whatever the user's rights, root included.
 PROC = Path("/proc")

@@ -8,7 +8,7 @@ import signal
 
 import pytest
 
-from ebami.interrupts import Stop, stoppable
+from ebami.core.interrupts import Stop, stoppable
 
 
 def deliver(*signals: signal.Signals) -> None:

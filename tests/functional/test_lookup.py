@@ -10,9 +10,9 @@ import pytest
 from botocore.stub import Stubber
 
 from ebami.aws.elasticbeanstalk import ElasticBeanstalk
-from ebami.errors import AwsError, NotFoundError
-from ebami.lookup import EB_PLATFORM_OWNER, find_base_ami
-from ebami.platforms import resolve_platform
+from ebami.core.errors import AwsError, NotFoundError
+from ebami.image.lookup import EB_PLATFORM_OWNER, find_base_ami
+from ebami.image.platforms import resolve_platform
 
 AL1 = resolve_platform("multicontainer-docker")
 ARN = (

@@ -12,6 +12,7 @@ from typing import Any
 import hcl2
 import pytest
 
+from ebami.core.resources import data_dir
 from ebami.packer.template import (
     AWS_SOURCE,
     SANDBOX_SOURCE,
@@ -19,7 +20,6 @@ from ebami.packer.template import (
     template_files,
     templates_digest,
 )
-from ebami.resources import data_dir
 
 PACKER = data_dir("packer")
 LEGACY = PACKER / "packer-1.6" / "build.pkr.hcl"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ebami.cli.main import main
-from ebami.errors import ExitCode
+from ebami.core.errors import ExitCode
 from ebami.sandbox.control import served_regions
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from ebami import tags
+from ebami.image import tags
 from ebami.sandbox import world
 from ebami.sandbox.faults import Faults
 from ebami.sandbox.leaks import leak_report

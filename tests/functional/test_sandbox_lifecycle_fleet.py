@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 
-from ebami.errors import InputError
+from ebami.core.errors import InputError
 from ebami.sandbox import world
 from ebami.sandbox.control import check_fleet
 from ebami.sandbox.environments import UPDATE_STEP_SECONDS

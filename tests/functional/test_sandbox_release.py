@@ -24,9 +24,9 @@ from werkzeug.test import Client, TestResponse
 
 from ebami.aws.elasticbeanstalk import ElasticBeanstalk
 from ebami.cli.main import main
-from ebami.errors import ExitCode, InputError
-from ebami.lookup import find_base_ami, platform_filters
-from ebami.platforms import resolve_platform
+from ebami.core.errors import ExitCode, InputError
+from ebami.image.lookup import find_base_ami, platform_filters
+from ebami.image.platforms import resolve_platform
 from ebami.sandbox import world
 from ebami.sandbox.control import SandboxError
 from ebami.sandbox.faults import Faults

@@ -14,9 +14,9 @@ from typing import Any
 import boto3
 import pytest
 
+from ebami.core.waiting import Deadline, poll_until
 from ebami.sandbox import world
 from ebami.sandbox.environments import UPDATE_STEP_SECONDS
-from ebami.waiting import Deadline, poll_until
 from tests.sandbox_helpers import FakeClock, sandbox_in_process
 
 REGION = "us-east-1"

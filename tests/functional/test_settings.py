@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ebami.errors import ConfigError, InputError
-from ebami.settings import load_settings
+from ebami.config.settings import load_settings
+from ebami.core.errors import ConfigError, InputError
 
 KNOWN_KEYS = (
     "profile, region, platform, release, drivers, instance_type, subnet_id, instance_profile, "
@@ -371,7 +371,10 @@ def test_a_copy_keeps_the_sources_and_checks_nothing(tmp_path: Path) -> None:
 
 
 def test_settings_load_no_pydantic() -> None:
-    code = "import sys, ebami.settings; print(any(m.startswith('pydantic') for m in sys.modules))"
+    code = (
+        "import sys, ebami.config.settings; "
+        "print(any(m.startswith('pydantic') for m in sys.modules))"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

@@ -196,7 +196,7 @@ class PlannerWorld:
     def get_environment(self, name: str, application: str | None = None) -> Environment:
         self.reads.append("DescribeEnvironments")
         if name != self.environment.name:
-            from ebami.errors import NotFoundError
+            from ebami.core.errors import NotFoundError
 
             raise NotFoundError(f"Elastic Beanstalk environment {name!r} does not exist")
         return self.environment
@@ -227,7 +227,7 @@ class PlannerWorld:
     def get_image(self, image_id: str) -> Any:
         self.reads.append("DescribeImages")
         if image_id not in self.images:
-            from ebami.errors import NotFoundError
+            from ebami.core.errors import NotFoundError
 
             raise NotFoundError(f"AMI {image_id} does not exist")
         return self.images[image_id]

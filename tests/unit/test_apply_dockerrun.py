@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ebami.apply.dockerrun import DockerrunError, DriverUse, log_drivers, read_dockerrun
+from ebami.image.dockerrun import DockerrunError, DriverUse, log_drivers, read_dockerrun
 from ebami.sandbox import world
 
 

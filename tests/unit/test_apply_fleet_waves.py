@@ -39,9 +39,9 @@ from ebami.apply.fleet import (
 from ebami.apply.follow import Follower
 from ebami.apply.run import ApplyRecord, run_apply
 from ebami.cli.terminal import Terminal
-from ebami.errors import EbamiError, ExitCode, InputError, Interrupted, NotFoundError
-from ebami.plan import Executor as PlanExecutor
-from ebami.waiting import Sleep
+from ebami.core.errors import EbamiError, ExitCode, InputError, Interrupted, NotFoundError
+from ebami.core.plan import Executor as PlanExecutor
+from ebami.core.waiting import Sleep
 from tests.helpers import RecordingReporter
 from tests.unit.apply_fakes import STOCK, Change, Clock, ScriptedEb, success
 from tests.unit.test_apply_run import SETTLE, plan_for

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ebami.apply.follow import Follower, Outcome
 from ebami.aws.elasticbeanstalk import Event
-from ebami.waiting import Deadline
+from ebami.core.waiting import Deadline
 from tests.helpers import RecordingReporter
 from tests.unit.apply_fakes import ENVIRONMENT, Change, Clock, ScriptedEb, success
 

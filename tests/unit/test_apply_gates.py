@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from ebami import tags
-from ebami.apply.dockerrun import DriverUse
 from ebami.apply.gates import (
     EnvironmentPlatform,
     Verdict,
@@ -13,6 +11,8 @@ from ebami.apply.gates import (
     verified_gate,
 )
 from ebami.aws.ec2 import Image
+from ebami.image import tags
+from ebami.image.dockerrun import DriverUse
 
 AL1 = EnvironmentPlatform(
     arn="arn:aws:elasticbeanstalk:us-east-1::platform/Multi-container Docker running on 64bit "

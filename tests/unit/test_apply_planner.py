@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from ebami import tags
 from ebami.apply.planner import ApplyOptions, ApplyPlanner
 from ebami.aws.ec2 import Image
-from ebami.errors import InputError, NotFoundError
-from ebami.plan import Ref
+from ebami.core.errors import InputError, NotFoundError
+from ebami.core.plan import Ref
+from ebami.image import tags
 from ebami.sandbox import world
 from tests.unit.apply_fakes import ENVIRONMENT, STOCK, PlannerWorld
 
@@ -193,7 +193,7 @@ def test_options_refused_as_made(options: dict[str, object], message: str) -> No
 
 
 def test_a_bundle_s3_will_not_give_is_a_warning_not_an_error() -> None:
-    from ebami.errors import AwsError
+    from ebami.core.errors import AwsError
 
     class Missing(PlannerWorld):
         def read(self, bucket: str, key: str) -> bytes:

@@ -6,13 +6,13 @@ from __future__ import annotations
 from contextlib import nullcontext
 from typing import Any
 
-from ebami import tags
 from ebami.apply.actions import ApplyActions
 from ebami.apply.follow import Follower
 from ebami.apply.planner import ApplyOptions, ApplyPlan
 from ebami.apply.run import ApplyRecord, Result, run_apply
 from ebami.aws.elasticbeanstalk import Environment
-from ebami.plan import Executor
+from ebami.core.plan import Executor
+from ebami.image import tags
 from tests.helpers import RecordingReporter
 from tests.unit.apply_fakes import STOCK, Change, Clock, ScriptedEb, success
 from tests.unit.test_apply_planner import ami, planner, world_with
@@ -209,7 +209,7 @@ def test_a_second_ctrl_c_stops_following_and_says_where_to_look() -> None:
 
 
 def test_losing_track_of_a_running_update_sends_a_person_to_look() -> None:
-    from ebami.errors import AwsError
+    from ebami.core.errors import AwsError
 
     class Failing(ScriptedEb):
         def health(self, environment: object) -> object:  # type: ignore[override]
@@ -258,7 +258,7 @@ def test_ctrl_c_after_the_update_ended_keeps_the_way_back() -> None:
 
 
 def test_an_update_started_by_a_refused_retry_is_not_called_nothing_changed() -> None:
-    from ebami.errors import AwsError
+    from ebami.core.errors import AwsError
 
     class Retried(ScriptedEb):
         def update_image(self, environment: Environment, image_id: str | None) -> str:
@@ -278,7 +278,7 @@ def not_ready_error(retries: int) -> Exception:
     `retries` retries, and as ebami.aws words it."""
     from botocore.exceptions import ClientError
 
-    from ebami.errors import AwsError
+    from ebami.core.errors import AwsError
 
     message = "Environment named prod is in an invalid state for this operation. Must be Ready."
     response: Any = {

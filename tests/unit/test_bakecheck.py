@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ebami.bakecheck import main
+from ebami.image.bakecheck import main
 
 LINE = 'ECS_AVAILABLE_LOGGING_DRIVERS=["json-file","fluentd"]'
 

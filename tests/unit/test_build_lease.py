@@ -11,9 +11,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ebami.build.bake import BuildActions
+from ebami.build.actions import BuildActions
 from ebami.build.lease import BuildInProgress, Lease, Leases
-from ebami.errors import AccessDenied
+from ebami.core.errors import AccessDenied
 from tests.helpers import RecordingReporter
 
 NAME = "/ebami/leases/0123abcd"

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from ebami.errors import InputError
-from ebami.formats import check_ssm_parameter_name
-from ebami.provenance import check_extra_tags
+from ebami.config.formats import check_ssm_parameter_name
+from ebami.core.errors import InputError
+from ebami.image.provenance import check_extra_tags
 
 
 @pytest.mark.parametrize(

@@ -15,18 +15,18 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ebami.aws.ec2 import Image, Instance, KeyPair, SecurityGroup
-from ebami.build.bake import Baked, BuildActions
+from ebami.build.actions import Baked, BuildActions
 from ebami.build.lease import BuildInProgress, Lease
 from ebami.build.options import BuildOptions
 from ebami.build.planner import BuildPlan, plan_build
-from ebami.build.record import run_build
+from ebami.build.run import run_build
 from ebami.build.steps import build_steps
-from ebami.errors import AwsError, Interrupted, NotFoundError, ToolError
+from ebami.core.errors import AwsError, Interrupted, NotFoundError, ToolError
+from ebami.core.plan import Executor
+from ebami.image.platforms import resolve_platform
 from ebami.packer.machine import Artifact, UiKind
 from ebami.packer.runner import PackerBuild, UiCallback
 from ebami.packer.template import AWS_SOURCE, SANDBOX_SOURCE
-from ebami.plan import Executor
-from ebami.platforms import resolve_platform
 from tests.helpers import RecordingReporter
 from tests.unit.test_build_lease import Cli, FakeSsm
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from ebami import tags
-from ebami.check import BuildVerdict, CheckReport, DriftChecker, DriftStatus
+from ebami.build.verdict import BuildVerdict
+from ebami.image import tags
+from ebami.lifecycle.check import CheckReport
+from ebami.lifecycle.drift import DriftChecker, DriftStatus
 from tests.unit.apply_fakes import STOCK, PlannerWorld
 from tests.unit.test_apply_planner import ami, world_with
 

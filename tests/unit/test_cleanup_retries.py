@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 
 from ebami.aws.bounds import MIN_READ_TIMEOUT, RETRY_CAP, DeadlineBounds
-from ebami.waiting import Deadline
+from ebami.core.waiting import Deadline
 
 
 class Clock:

@@ -1,6 +1,7 @@
 import pytest
 
-from ebami.drivers import (
+from ebami.core.errors import InputError
+from ebami.image.drivers import (
     DEFAULT_DRIVERS,
     KNOWN_DRIVERS,
     AgentVersions,
@@ -8,8 +9,7 @@ from ebami.drivers import (
     parse_drivers,
     parse_version,
 )
-from ebami.errors import InputError
-from ebami.platforms import resolve_platform
+from ebami.image.platforms import resolve_platform
 
 
 def test_parses_comma_separated_names_in_order_without_repeats() -> None:

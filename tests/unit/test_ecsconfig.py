@@ -1,8 +1,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ebami.drivers import KNOWN_DRIVERS
-from ebami.ecsconfig import (
+from ebami.image.drivers import KNOWN_DRIVERS
+from ebami.image.ecsconfig import (
     AGENT_FALLBACK_DRIVERS,
     ECS_INIT_1_45_DEFAULT_DRIVERS,
     ECS_INIT_DEFAULT_DRIVERS,
@@ -14,7 +14,7 @@ from ebami.ecsconfig import (
     effective_drivers,
     parse_lines,
 )
-from ebami.userdata import drivers_line
+from ebami.image.userdata import drivers_line
 
 SEED_LINE = 'ECS_AVAILABLE_LOGGING_DRIVERS=["json-file","syslog","awslogs","fluentd","none"]'
 

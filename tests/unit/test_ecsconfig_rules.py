@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ebami.ecsconfig import (
+from ebami.image.ecsconfig import (
     AGENT_FALLBACK_BEFORE_1_15,
     INSTANCE_CONFIG_PATH,
     JSON_CONFIG_PATH,

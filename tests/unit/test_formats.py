@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from ebami import formats
+from ebami.config import formats
 
 
 @pytest.mark.parametrize(

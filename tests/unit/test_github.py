@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ebami.errors import InputError
-from ebami.github import GithubOutputs, table
+from ebami.cli.github import GithubOutputs
+from ebami.core.errors import InputError
+from ebami.core.tables import table
 
 
 def read_outputs(path: Path) -> dict[str, str]:

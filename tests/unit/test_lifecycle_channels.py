@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 
-from ebami import tags
 from ebami.apply.planner import ApplyOptions, ApplyPlanner
 from ebami.aws.ec2 import Image
 from ebami.aws.ssm import ParameterVersion
-from ebami.errors import InputError, NeedsAttention, NotFoundError, Refused
+from ebami.core.errors import InputError, NeedsAttention, NotFoundError, Refused
+from ebami.core.plan import Executor
+from ebami.image import tags
+from ebami.image.platforms import resolve_platform
 from ebami.lifecycle.channels import (
     Candidates,
     ChannelActions,
@@ -23,8 +25,6 @@ from ebami.lifecycle.channels import (
     check_channel_name,
     previous_value,
 )
-from ebami.plan import Executor
-from ebami.platforms import resolve_platform
 from ebami.sandbox import world
 from tests.helpers import RecordingReporter
 from tests.unit.apply_fakes import STOCK, PlannerWorld

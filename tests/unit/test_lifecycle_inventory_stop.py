@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ebami.errors import AwsError
+from ebami.core.errors import AwsError
 from ebami.lifecycle.inventory import IncompleteInventory, RegionSources, read_inventory
 
 

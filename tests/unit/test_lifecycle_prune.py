@@ -11,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ebami.aws.session import AwsCli
-from ebami.errors import AwsError
+from ebami.core.errors import AwsError
+from ebami.core.plan import Executor
 from ebami.lifecycle.deletion import PruneActions, PruneResult, RegionTarget
 from ebami.lifecycle.inventory import EstateImage, Inventory, RegionInventory, Use, UseKind
 from ebami.lifecycle.protect import Protections, protections
 from ebami.lifecycle.prune import PruneRules, Selection, Verdict, prune_plan, select
-from ebami.plan import Executor
 from tests.helpers import RecordingReporter
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=timezone.utc)

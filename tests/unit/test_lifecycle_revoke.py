@@ -8,9 +8,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from ebami import tags
 from ebami.aws.ec2 import Image
-from ebami.errors import AwsError, InputError, Refused
+from ebami.core.errors import AwsError, InputError, Refused
+from ebami.core.plan import Executor
+from ebami.image import tags
 from ebami.lifecycle.channels import ChannelActions, Channels, parse_utc
 from ebami.lifecycle.revoke import (
     RevokeActions,
@@ -22,7 +23,6 @@ from ebami.lifecycle.revoke import (
     iso_utc,
     needs_attention,
 )
-from ebami.plan import Executor
 from tests.helpers import RecordingReporter
 from tests.unit.test_lifecycle_channels import (
     DEFAULT,

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from ebami.check import BuildVerdict, Drift, DriftStatus
+from ebami.build.verdict import BuildVerdict
+from ebami.core.tables import columns
 from ebami.lifecycle.channels import ChannelKey, ChannelState
+from ebami.lifecycle.drift import Drift, DriftStatus
 from ebami.lifecycle.inventory import (
     EnvironmentFacts,
     EstateImage,
@@ -15,7 +17,7 @@ from ebami.lifecycle.inventory import (
     Use,
     UseKind,
 )
-from ebami.lifecycle.status import EnvironmentStatus, RegionChannel, StatusReport, columns
+from ebami.lifecycle.status import EnvironmentStatus, RegionChannel, StatusReport
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=timezone.utc)
 EAST, WEST = "us-east-1", "us-west-2"

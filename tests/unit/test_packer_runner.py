@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ebami.errors import ExitCode, Interrupted, ToolError
+from ebami.core.errors import ExitCode, Interrupted, ToolError
 from ebami.packer.machine import Artifact, UiKind
 from ebami.packer.process import ProcessResult, Silence, Started
 from ebami.packer.runner import Packer, duration

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from ebami.errors import ExitCode, LeftBehind, Leftover
-from ebami.plan import DisplayExecutor, Executor, Instruction, Plan, Ref
-from ebami.waiting import Deadline
+from ebami.core.errors import ExitCode, LeftBehind, Leftover
+from ebami.core.plan import DisplayExecutor, Executor, Instruction, Plan, Ref
+from ebami.core.waiting import Deadline
 
 
 class Said:

@@ -1,7 +1,7 @@
 import pytest
 
-from ebami.errors import InputError
-from ebami.platforms import PLATFORMS, OsFamily, resolve_platform
+from ebami.core.errors import InputError
+from ebami.image.platforms import PLATFORMS, OsFamily, resolve_platform
 
 
 @pytest.mark.parametrize(

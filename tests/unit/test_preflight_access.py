@@ -11,8 +11,8 @@ import pytest
 
 from ebami.build.options import BuildOptions
 from ebami.build.preflight import check_aws_inputs
-from ebami.errors import AccessDenied, InputError
-from ebami.platforms import resolve_platform
+from ebami.core.errors import AccessDenied, InputError
+from ebami.image.platforms import resolve_platform
 from tests.helpers import RecordingReporter
 
 

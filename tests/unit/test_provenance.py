@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from ebami.drivers import DEFAULT_DRIVERS
-from ebami.errors import InputError
-from ebami.lookup import BaseAmi
-from ebami.platforms import resolve_platform
-from ebami.provenance import BakeKey, ci_run, provenance_tags
-from ebami.userdata import SSM_AGENT_RPM_URL, render_user_data
+from ebami.core.errors import InputError
+from ebami.image.drivers import DEFAULT_DRIVERS
+from ebami.image.lookup import BaseAmi
+from ebami.image.platforms import resolve_platform
+from ebami.image.provenance import BakeKey, ci_run, provenance_tags
+from ebami.image.userdata import SSM_AGENT_RPM_URL, render_user_data
 
 PLATFORM = resolve_platform("multicontainer-docker")
 USER_DATA = render_user_data(PLATFORM, DEFAULT_DRIVERS, "2017.09")

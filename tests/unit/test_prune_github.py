@@ -6,8 +6,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from ebami.cli.github import GithubOutputs
 from ebami.cli.prune import _github
-from ebami.github import GithubOutputs
 from ebami.lifecycle.deletion import PruneResult
 from tests.unit.test_lifecycle_prune import ami, choose, estate, id_of
 

@@ -1,4 +1,4 @@
-from ebami.resources import data_dir
+from ebami.core.resources import data_dir
 
 
 def test_finds_templates_and_packer_folders() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ebami.errors import InputError
+from ebami.core.errors import InputError
 from ebami.sandbox.faults import Faults
 
 

@@ -3,11 +3,11 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ebami.checks import CheckStatus
-from ebami.drivers import DEFAULT_DRIVERS
-from ebami.errors import InputError
-from ebami.platforms import resolve_platform
-from ebami.userdata import (
+from ebami.core.errors import InputError
+from ebami.core.results import CheckStatus
+from ebami.image.drivers import DEFAULT_DRIVERS
+from ebami.image.platforms import resolve_platform
+from ebami.image.userdata import (
     MAX_USER_DATA_BYTES,
     check_structure,
     drivers_line,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from ebami.checks import CheckStatus
-from ebami.platforms import OsFamily
-from ebami.verify import checks
+from ebami.core.results import CheckStatus
+from ebami.image.platforms import OsFamily
+from ebami.verify import instance_checks
 from ebami.verify.expectations import Expectations, Fact
-from ebami.verify.probe import Evidence
+from ebami.verify.probe_script import Evidence
 
 GOOD = 'ECS_AVAILABLE_LOGGING_DRIVERS=["json-file","syslog","awslogs","fluentd","none"]\n'
 AL1_OS = 'NAME="Amazon Linux AMI"\nVERSION_ID="2017.09"\nPRETTY_NAME="Amazon Linux AMI 2017.09"\n'
@@ -55,7 +55,7 @@ def evidence(
 
 
 def test_the_baked_line_passes_with_the_line_as_evidence() -> None:
-    result = checks.drivers_check(evidence(), expected())
+    result = instance_checks.drivers_check(evidence(), expected())
     assert result.status is CheckStatus.PASSED
     assert "/etc/ecs/ecs.config:1: " + GOOD.strip() in result.evidence
     assert "as set on /etc/ecs/ecs.config line 1" in result.detail
@@ -63,7 +63,7 @@ def test_the_baked_line_passes_with_the_line_as_evidence() -> None:
 
 def test_a_missing_driver_is_named_with_the_effective_list() -> None:
     config = 'ECS_AVAILABLE_LOGGING_DRIVERS=["json-file","syslog","awslogs","none"]\n'
-    result = checks.drivers_check(evidence(config), expected())
+    result = instance_checks.drivers_check(evidence(config), expected())
     assert result.status is CheckStatus.FAILED
     assert result.detail.startswith(
         'fluentd missing: the agent allows ["json-file", "syslog", "awslogs", "none"]'
@@ -71,7 +71,7 @@ def test_a_missing_driver_is_named_with_the_effective_list() -> None:
 
 
 def test_a_quoted_line_fails_and_says_the_agent_falls_back() -> None:
-    result = checks.drivers_check(
+    result = instance_checks.drivers_check(
         evidence("ECS_AVAILABLE_LOGGING_DRIVERS='[\"fluentd\"]'\n"), expected()
     )
     assert result.status is CheckStatus.FAILED
@@ -83,7 +83,7 @@ def test_a_quoted_line_fails_and_says_the_agent_falls_back() -> None:
 
 
 def test_a_later_file_overrides_and_duplicates_are_reported() -> None:
-    result = checks.drivers_check(
+    result = instance_checks.drivers_check(
         evidence(
             'ECS_AVAILABLE_LOGGING_DRIVERS=["json-file"]\n',
             instance_config=GOOD,
@@ -107,28 +107,28 @@ def test_a_later_file_overrides_and_duplicates_are_reported() -> None:
 def test_without_a_line_ecs_init_s_default_decides(
     version: str | None, status: CheckStatus
 ) -> None:
-    result = checks.drivers_check(evidence("", ecs_init=version), expected())
+    result = instance_checks.drivers_check(evidence("", ecs_init=version), expected())
     assert result.status is status
     assert "default (no line sets ECS_AVAILABLE_LOGGING_DRIVERS)" in result.detail
     assert f"rpm -q ecs-init: {version or 'not installed or unknown'}" in result.evidence
 
 
 def test_os_release_pass_fail_and_skip() -> None:
-    assert checks.os_release_check(evidence(), expected()).status is CheckStatus.PASSED
-    wrong = checks.os_release_check(evidence(), expected(release="2018.03"))
+    assert instance_checks.os_release_check(evidence(), expected()).status is CheckStatus.PASSED
+    wrong = instance_checks.os_release_check(evidence(), expected(release="2018.03"))
     assert wrong.status is CheckStatus.FAILED
     assert "runs release 2017.09" in wrong.detail
     assert '/etc/os-release:2: VERSION_ID="2017.09"' in wrong.evidence
-    unknown = checks.os_release_check(evidence(), expected(release=None))
+    unknown = instance_checks.os_release_check(evidence(), expected(release=None))
     assert unknown.status is CheckStatus.SKIPPED
     al2023 = 'VERSION_ID="2023"\n'
     assert (
-        checks.os_release_check(
+        instance_checks.os_release_check(
             evidence(os_release=al2023), expected(family=OsFamily.AL2023, release="2023")
         ).status
         is CheckStatus.PASSED
     )
-    assert checks.os_release_check(evidence(os_release=None), expected()).status is (
+    assert instance_checks.os_release_check(evidence(os_release=None), expected()).status is (
         CheckStatus.FAILED
     )
 
@@ -148,33 +148,33 @@ def test_os_release_pass_fail_and_skip() -> None:
 def test_the_release_lock_is_yum_s_effective_releasever(
     yum: str, yum_var: str | None, status: CheckStatus, effective: str
 ) -> None:
-    result = checks.release_lock_check(evidence(yum=yum, yum_var=yum_var), expected())
+    result = instance_checks.release_lock_check(evidence(yum=yum, yum_var=yum_var), expected())
     assert result.status is status
     if status is CheckStatus.FAILED:
         assert f"releasever is {effective}" in result.detail
 
 
 def test_the_release_lock_is_checked_on_amazon_linux_1_only() -> None:
-    names = [r.name for r in checks.content_checks(evidence(), expected())]
+    names = [r.name for r in instance_checks.content_checks(evidence(), expected())]
     assert names == ["logging-drivers", "os-release", "release-lock"]
     al2 = expected(family=OsFamily.AL2, release="2")
-    assert [r.name for r in checks.content_checks(evidence(), al2)] == [
+    assert [r.name for r in instance_checks.content_checks(evidence(), al2)] == [
         "logging-drivers",
         "os-release",
     ]
 
 
 def test_image_check() -> None:
-    assert checks.image_check("ami-1", "ami-1").status is CheckStatus.PASSED
-    failed = checks.image_check("ami-1", "ami-2")
+    assert instance_checks.image_check("ami-1", "ami-1").status is CheckStatus.PASSED
+    failed = instance_checks.image_check("ami-1", "ami-2")
     assert failed.status is CheckStatus.FAILED
     assert failed.detail == "runs ami-1, but the environment is configured with ami-2"
-    assert checks.image_check("ami-1", None).status is CheckStatus.SKIPPED
+    assert instance_checks.image_check("ami-1", None).status is CheckStatus.SKIPPED
 
 
 def test_ecs_init_before_1_25_does_not_read_the_instance_file() -> None:
     """ecs-init reads /var/lib/ecs/ecs.config from 1.25.0-1 on (LoadEnvVars)."""
-    result = checks.drivers_check(
+    result = instance_checks.drivers_check(
         evidence("", instance_config=GOOD, ecs_init="1.16.2-1.amzn1"), expected()
     )
     assert result.status is CheckStatus.FAILED
@@ -192,7 +192,7 @@ def test_ecs_init_before_1_25_does_not_read_the_instance_file() -> None:
 )
 def test_an_unknown_driver_fails_because_the_agent_will_not_start(config: str) -> None:
     """validateAndOverrideBounds: "Invalid logging drivers" is a config error; the agent exits."""
-    result = checks.drivers_check(evidence(config, ecs_init="1.45.0-1.amzn2"), expected())
+    result = instance_checks.drivers_check(evidence(config, ecs_init="1.45.0-1.amzn2"), expected())
     assert result.status is CheckStatus.FAILED
     assert result.detail.startswith("the agent will not start: agent 1.45.0 does not know")
 
@@ -200,7 +200,7 @@ def test_an_unknown_driver_fails_because_the_agent_will_not_start(config: str) -
 def test_a_malformed_ecs_config_json_stops_the_agent() -> None:
     files = dict(evidence().files)
     files["/etc/ecs/ecs.config.json"] = "{not json"
-    result = checks.drivers_check(Evidence(files, "1.45.0-1"), expected())
+    result = instance_checks.drivers_check(Evidence(files, "1.45.0-1"), expected())
     assert result.status is CheckStatus.FAILED
     assert "/etc/ecs/ecs.config.json is not JSON" in result.detail
 
@@ -208,6 +208,6 @@ def test_a_malformed_ecs_config_json_stops_the_agent() -> None:
 def test_a_value_without_drivers_falls_through_to_ecs_config_json() -> None:
     files = dict(evidence("ECS_AVAILABLE_LOGGING_DRIVERS=[]\n").files)
     files["/etc/ecs/ecs.config.json"] = '{"AvailableLoggingDrivers": ["fluentd"]}'
-    result = checks.drivers_check(Evidence(files, "1.45.0-1"), expected())
+    result = instance_checks.drivers_check(Evidence(files, "1.45.0-1"), expected())
     assert result.status is CheckStatus.PASSED
     assert "as /etc/ecs/ecs.config.json sets them" in result.detail

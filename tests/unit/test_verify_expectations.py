@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from ebami.aws.ec2 import Image
-from ebami.platforms import OsFamily
+from ebami.image.platforms import OsFamily
 from ebami.verify.expectations import Expectations
 
 DEFAULT = ("json-file", "fluentd")

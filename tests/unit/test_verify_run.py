@@ -15,15 +15,16 @@ from ebami.aws.ec2 import Egress, Image, Instance, InstanceSpec
 from ebami.aws.elasticbeanstalk import Environment
 from ebami.aws.session import AwsCli
 from ebami.aws.ssm import CommandInvocation, ManagedInstance
-from ebami.checks import CheckResult, CheckStatus
-from ebami.errors import AwsError, InputError, Interrupted
-from ebami.plan import Executor
-from ebami.tags import VERIFY_RUN
-from ebami.verify import probe
-from ebami.verify.actions import VerifyActions, run_verify
+from ebami.core.errors import AwsError, InputError, Interrupted
+from ebami.core.plan import Executor
+from ebami.core.results import CheckResult, CheckStatus
+from ebami.core.waiting import Deadline
+from ebami.image.tags import VERIFY_RUN
+from ebami.verify import probe_script
+from ebami.verify.actions import VerifyActions
 from ebami.verify.planner import VerifyOptions, VerifyPlan, VerifyPlanner
 from ebami.verify.report import TargetKind, VerifyReport
-from ebami.waiting import Deadline
+from ebami.verify.run import run_verify
 from tests.helpers import RecordingReporter
 
 AMI = "ami-0123456789abcdef0"
@@ -46,8 +47,8 @@ def probe_output(config: str = GOOD) -> str:
     }
     lines = []
     for path, text in files.items():
-        lines += [f"{probe.MARK} file {path}", base64.b64encode(text.encode()).decode()]
-    lines += [f"{probe.MARK} ecs-init ecs-init-1.16.2-1.amzn1", f"{probe.MARK} end"]
+        lines += [f"{probe_script.MARK} file {path}", base64.b64encode(text.encode()).decode()]
+    lines += [f"{probe_script.MARK} ecs-init ecs-init-1.16.2-1.amzn1", f"{probe_script.MARK} end"]
     return "\n".join(lines) + "\n"
 
 

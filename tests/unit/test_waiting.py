@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import islice
 
-from ebami.waiting import Deadline, Every, intervals
+from ebami.core.waiting import Deadline, Every, intervals
 
 
 class Clock:
@@ -43,7 +43,7 @@ def test_every_is_due_once_per_period() -> None:
 
 
 def test_poll_until_returns_the_first_answer_and_paces_progress() -> None:
-    from ebami.waiting import poll_until
+    from ebami.core.waiting import poll_until
 
     clock = Clock()
     answers = iter([None, None, None, "ready"])
@@ -62,7 +62,7 @@ def test_poll_until_returns_the_first_answer_and_paces_progress() -> None:
 
 
 def test_poll_until_gives_up_at_the_deadline_after_a_last_look() -> None:
-    from ebami.waiting import poll_until
+    from ebami.core.waiting import poll_until
 
     clock = Clock()
     looks: list[float] = []

@@ -27,10 +27,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
-from ebami.errors import LeftBehind, Leftover
-from ebami.interrupts import stoppable
-from ebami.reporting import Reporter
-from ebami.waiting import Clock, Deadline, Sleep
+from ebami.core.errors import LeftBehind, Leftover
+from ebami.core.interrupts import stoppable
+from ebami.core.reporting import Reporter
+from ebami.core.waiting import Clock, Deadline, Sleep
 
 # How long a clean-up may keep trying (throttled calls, slow answers) before it names what it
 # could not remove. Held signals wait for it: a second Ctrl-C does not cut it short.

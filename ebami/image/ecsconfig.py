@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from ebami import gojson
-from ebami.drivers import Version, agent_accepts, format_version, parse_version
+from ebami.image import gojson
+from ebami.image.drivers import Version, agent_accepts, format_version, parse_version
 
 DRIVERS_KEY = "ECS_AVAILABLE_LOGGING_DRIVERS"
 INSTANCE_CONFIG_PATH = "/var/lib/ecs/ecs.config"

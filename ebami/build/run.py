@@ -8,13 +8,13 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ebami import __version__
-from ebami.build.bake import Baked, BuiltMeanwhile
+from ebami.build.actions import Baked, BuiltMeanwhile
 from ebami.build.options import BuildOptions
 from ebami.build.planner import BuildPlan
 from ebami.build.steps import reuse_steps
-from ebami.errors import Leftover
-from ebami.plan import Executor, Plan
-from ebami.provenance import utc_timestamp
+from ebami.core.errors import Leftover
+from ebami.core.plan import Executor, Plan
+from ebami.image.provenance import utc_timestamp
 
 if TYPE_CHECKING:
     from ebami.aws.ec2 import Image

@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from ebami.errors import ConfigError
+from ebami.core.errors import ConfigError
 
 
 class FormatError(ValueError):

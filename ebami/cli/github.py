@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import secrets
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
-from ebami.errors import InputError
+from ebami.core.errors import InputError
 
 OUTPUT_FILE = "GITHUB_OUTPUT"
 SUMMARY_FILE = "GITHUB_STEP_SUMMARY"
@@ -58,20 +58,6 @@ class GithubOutputs:
         properties = f" title={_escape_property(title)}" if title else ""
         self._stdout.write(f"::{level}{properties}::{_escape_data(message)}\n")
         self._stdout.flush()
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A Markdown table; cells have `|` escaped and line breaks as spaces."""
-
-    def cell(text: str) -> str:
-        return " ".join(text.split()).replace("|", "\\|")
-
-    lines = [
-        "| " + " | ".join(cell(item) for item in header) + " |",
-        "|" + "---|" * len(header),
-        *("| " + " | ".join(cell(item) for item in row) + " |" for row in rows),
-    ]
-    return "\n".join(lines) + "\n"
 
 
 def _delimiter(value: str) -> str:

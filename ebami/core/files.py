@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from ebami.errors import InputError
+from ebami.core.errors import InputError
 
 
 def require_folder(path: Path, option: str) -> None:

@@ -3,7 +3,7 @@
 What differs from Python's `json`: only SP, HT, CR and LF are white space; `NaN`, `Infinity`,
 `+1`, `.5`, `1.` and leading zeros are syntax errors; invalid UTF-8 inside a string becomes
 U+FFFD; nesting deeper than Go's limit (10000) is an error; the parser is a loop, so no input
-raises RecursionError. `ebami.ecsconfig` builds the agent's semantics on top.
+raises RecursionError. `ebami.image.ecsconfig` builds the agent's semantics on top.
 """
 
 from __future__ import annotations

@@ -15,17 +15,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ebami import tags as tag_names
 from ebami.build.lease import BuildInProgress, Lease, Leases, LeaseSsm
 from ebami.build.leftovers import AwsCommands
 from ebami.build.variables import USER_DATA_FILE
-from ebami.errors import AccessDenied, AwsError, LeftBehind, Leftover, NotFoundError, ToolError
+from ebami.core.errors import AccessDenied, AwsError, LeftBehind, Leftover, NotFoundError, ToolError
+from ebami.core.reporting import Reporter
+from ebami.core.waiting import Clock, Deadline, Sleep, poll_until
+from ebami.image import tags as tag_names
+from ebami.image.provenance import utc_timestamp
 from ebami.packer.machine import Artifact, UiKind, registered_image
 from ebami.packer.runner import PackerBuild, UiCallback, dotted, duration
 from ebami.packer.template import AWS_SOURCE, assemble
-from ebami.provenance import utc_timestamp
-from ebami.reporting import Reporter
-from ebami.waiting import Clock, Deadline, Sleep, poll_until
 
 if TYPE_CHECKING:
     from ebami.aws.ec2 import Image

@@ -2,7 +2,7 @@
 
 Each layer is validated on its own so that an error names the key and where it came from (the
 file, the variable or the flag): unknown keys, wrong types, and the formats of AWS names and ids
-(`ebami.formats`), all before any AWS call.
+(`ebami.config.formats`), all before any AWS call.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from ebami import formats
-from ebami.drivers import DEFAULT_DRIVERS, parse_drivers
-from ebami.errors import ConfigError, InputError
-from ebami.platforms import DEFAULT_PLATFORM, Platform, resolve_platform
-from ebami.settings_errors import FormatError, config_error, names_one_key
+from ebami.config import formats
+from ebami.config.errors import FormatError, config_error, names_one_key
+from ebami.core.errors import ConfigError, InputError
+from ebami.image.drivers import DEFAULT_DRIVERS, parse_drivers
+from ebami.image.platforms import DEFAULT_PLATFORM, Platform, resolve_platform
 
 if sys.version_info >= (3, 11):
     import tomllib

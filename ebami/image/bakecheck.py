@@ -1,8 +1,8 @@
 """The check Packer runs during a real-AWS bake: does the builder's ecs.config do its job?
 
 Packer downloads the builder's `/var/lib/ecs/ecs.config` and `/etc/ecs/ecs.config` and runs
-`python -m ebami.bakecheck` on them (a `shell-local` provisioner), before the image is cleaned
-and snapshotted. The files are read with the agent's rules (`ebami.ecsconfig`); on failure the
+`python -m ebami.image.bakecheck` on them (a `shell-local` provisioner), before the image is cleaned
+and snapshotted. The files are read with the agent's rules (`ebami.image.ecsconfig`); on failure the
 files are shown and the exit code fails the build, so no AMI is made.
 """
 
@@ -13,12 +13,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ebami.ecsconfig import INSTANCE_CONFIG_PATH, USER_CONFIG_PATH, ConfigFile, effective_drivers
+from ebami.image.ecsconfig import (
+    INSTANCE_CONFIG_PATH,
+    USER_CONFIG_PATH,
+    ConfigFile,
+    effective_drivers,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m ebami.bakecheck",
+        prog="python -m ebami.image.bakecheck",
         description="Judge ecs.config files copied from a builder with the ECS agent's rules.",
     )
     parser.add_argument("--drivers", required=True, help="Comma-separated drivers to require.")

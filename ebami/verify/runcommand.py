@@ -2,7 +2,7 @@
 
 One AWS-RunShellScript command runs the read-only probe on every Online instance; its
 invocations are polled until each is final or the deadline passes. What the probe printed is
-judged on this machine with the ECS agent's rules (`ebami.verify.checks`).
+judged on this machine with the ECS agent's rules (`ebami.verify.instance_checks`).
 
 Not a botocore waiter: SSM's `command_executed` waiter (delay 5 s, 20 attempts) sleeps with
 `time.sleep`, so it cannot use the run's injectable clock nor print progress; it waits for one
@@ -18,11 +18,11 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from ebami.aws.ssm import CommandInvocation
-from ebami.checks import CheckResult, CheckStatus
-from ebami.reporting import Reporter
-from ebami.verify import checks, probe
+from ebami.core.reporting import Reporter
+from ebami.core.results import CheckResult, CheckStatus
+from ebami.core.waiting import Deadline, poll_until
+from ebami.verify import instance_checks, probe_script
 from ebami.verify.planner import Target
-from ebami.waiting import Deadline, poll_until
 
 # How long the probe may run on the instance; it only reads a few small files.
 PROBE_EXECUTION_TIMEOUT = 60
@@ -55,7 +55,7 @@ def probe_instances(
     instance_ids = sorted(targets)
     command_id = ssm.run_shell_script(
         instance_ids,
-        probe.script(),
+        probe_script.script(),
         comment="ebami verify: read ecs.config and the release files",
         delivery_timeout=int(deadline.remaining) + 1,
         execution_timeout=PROBE_EXECUTION_TIMEOUT,
@@ -95,7 +95,7 @@ def probe_instances(
             status = seen.status if seen else "not yet known to SSM"
             results[instance_id] = [
                 CheckResult(
-                    checks.PROBE,
+                    instance_checks.PROBE,
                     CheckStatus.FAILED,
                     f"command {command_id} did not finish within --timeout "
                     f"{deadline.seconds:.0f} s (status {status})",
@@ -110,14 +110,14 @@ def judge(invocation: CommandInvocation, target: Target) -> list[CheckResult]:
         said = f": {stderr[-1]}" if stderr else ""
         return [
             CheckResult(
-                checks.PROBE,
+                instance_checks.PROBE,
                 CheckStatus.FAILED,
                 f"the probe ended {invocation.status} ({invocation.status_details}, exit "
                 f"{invocation.response_code}){said}",
             )
         ]
     try:
-        evidence = probe.parse(invocation.stdout)
-    except probe.ProbeError as exc:
-        return [CheckResult(checks.PROBE, CheckStatus.FAILED, exc.message)]
-    return checks.content_checks(evidence, target.expected)
+        evidence = probe_script.parse(invocation.stdout)
+    except probe_script.ProbeError as exc:
+        return [CheckResult(instance_checks.PROBE, CheckStatus.FAILED, exc.message)]
+    return instance_checks.content_checks(evidence, target.expected)

@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
-from ebami.drivers import AgentVersions
-from ebami.errors import InputError
+from ebami.core.errors import InputError
+from ebami.image.drivers import AgentVersions
 
 
 class OsFamily(str, Enum):

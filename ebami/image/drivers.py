@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ebami.errors import InputError
+from ebami.core.errors import InputError
 
 Version = tuple[int, ...]
 

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from ebami import __version__, tags
-from ebami.errors import InputError
-from ebami.lookup import BaseAmi
-from ebami.userdata import SSM_AGENT_RPM_URL, UserData
+from ebami import __version__
+from ebami.core.errors import InputError
+from ebami.image import tags
+from ebami.image.lookup import BaseAmi
+from ebami.image.userdata import SSM_AGENT_RPM_URL, UserData
 
 # Bump when the meaning of the inputs changes, so that old keys no longer match.
 BAKE_KEY_SCHEME = 1

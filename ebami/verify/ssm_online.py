@@ -1,7 +1,7 @@
 """Waiting until SSM reaches each instance, within the run's deadline.
 
 Causes known for certain (no profile, no agent, instance gone) fail at once; the others are
-diagnosed when the deadline passes (`ebami.verify.reach`).
+diagnosed when the deadline passes (`ebami.verify.unreachable`).
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import Protocol
 
 from ebami.aws.ec2 import Egress, Instance
 from ebami.aws.ssm import ManagedInstance
-from ebami.checks import CheckResult, CheckStatus
-from ebami.reporting import Reporter
-from ebami.verify import checks, reach
+from ebami.core.reporting import Reporter
+from ebami.core.results import CheckResult, CheckStatus
+from ebami.core.waiting import Deadline, poll_until
+from ebami.verify import instance_checks, unreachable
 from ebami.verify.planner import Target
-from ebami.waiting import Deadline, poll_until
 
 
 class SsmReachEc2(Protocol):
@@ -69,12 +69,16 @@ class SsmReach:
         if done is None:
             for instance_id, target in self._waiting.items():
                 cause = self._cause(target, self._managed.get(instance_id))
-                self.results[instance_id] = [CheckResult(checks.SSM, CheckStatus.FAILED, cause)]
+                self.results[instance_id] = [
+                    CheckResult(instance_checks.SSM, CheckStatus.FAILED, cause)
+                ]
         for instance_id, info in self.online.items():
             platform = f", {info.platform}" if info.platform else ""
             self.results[instance_id] = [
                 CheckResult(
-                    checks.SSM, CheckStatus.PASSED, f"Online (agent {info.agent_version}{platform})"
+                    instance_checks.SSM,
+                    CheckStatus.PASSED,
+                    f"Online (agent {info.agent_version}{platform})",
                 )
             ]
         return self.online
@@ -94,12 +98,16 @@ class SsmReach:
                 )
         for instance_id, target in list(waiting.items()):
             cause = (
-                reach.certain_cause(target.instance, target.expected, launched=target.launched)
+                unreachable.certain_cause(
+                    target.instance, target.expected, launched=target.launched
+                )
                 if self._first
-                else reach.gone(target.instance)
+                else unreachable.gone(target.instance)
             )
             if cause:
-                self.results[instance_id] = [CheckResult(checks.SSM, CheckStatus.FAILED, cause)]
+                self.results[instance_id] = [
+                    CheckResult(instance_checks.SSM, CheckStatus.FAILED, cause)
+                ]
                 del waiting[instance_id]
         self._first = False
         return True if not waiting else None
@@ -118,10 +126,10 @@ class SsmReach:
     def _cause(self, target: Target, info: ManagedInstance | None) -> str:
         instance = target.instance
         egress = None
-        if info is None and instance.subnet_id and instance.state not in reach.GONE_STATES:
+        if info is None and instance.subnet_id and instance.state not in unreachable.GONE_STATES:
             egress = self._ec2.egress(instance.subnet_id, instance.vpc_id)
-        return reach.cause_at_deadline(
-            reach.Sighting(
+        return unreachable.cause_at_deadline(
+            unreachable.Sighting(
                 instance, info, target.expected, egress, self._deadline.elapsed, target.launched
             )
         )

@@ -8,8 +8,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ebami.checks import CheckResult, CheckStatus
-from ebami.errors import one_line
+from ebami.core.errors import one_line
+from ebami.core.results import CheckResult, CheckStatus
 
 SCHEMA_CHECK = "cloud-init schema"
 _TIMEOUT_SECONDS = 60

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from ebami.checks import CheckResult, CheckStatus
-from ebami.ecsconfig import (
+from ebami.core.results import CheckResult, CheckStatus
+from ebami.image.ecsconfig import (
     AGENT_STOPS,
     DRIVERS_KEY,
     INSTANCE_CONFIG_PATH,
@@ -22,9 +22,9 @@ from ebami.ecsconfig import (
     EcsInitRules,
     effective_drivers,
 )
-from ebami.platforms import OsFamily
+from ebami.image.platforms import OsFamily
 from ebami.verify.expectations import Expectations
-from ebami.verify.probe import OS_RELEASE, SYSTEM_RELEASE, YUM_CONF, YUM_RELEASEVER, Evidence
+from ebami.verify.probe_script import OS_RELEASE, SYSTEM_RELEASE, YUM_CONF, YUM_RELEASEVER, Evidence
 
 SSM = "ssm"
 PROBE = "probe"

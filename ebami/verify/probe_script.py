@@ -3,7 +3,7 @@
 One read-only shell script collects every file the checks need, base64-encoded between marker
 lines (so that content cannot be mistaken for a marker and trailing white space survives),
 plus the installed ecs-init version. The checks run here, on the caller's machine, with the
-agent's own rules from `ebami.ecsconfig`.
+agent's own rules from `ebami.image.ecsconfig`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,13 @@ import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ebami.ecsconfig import INSTANCE_CONFIG_PATH, JSON_CONFIG_PATH, USER_CONFIG_PATH, ConfigFile
-from ebami.errors import EbamiError
+from ebami.core.errors import EbamiError
+from ebami.image.ecsconfig import (
+    INSTANCE_CONFIG_PATH,
+    JSON_CONFIG_PATH,
+    USER_CONFIG_PATH,
+    ConfigFile,
+)
 
 OS_RELEASE = "/etc/os-release"
 SYSTEM_RELEASE = "/etc/system-release"

@@ -15,12 +15,12 @@ from functools import cache
 
 import jinja2
 
-from ebami.checks import CheckResult, CheckStatus
-from ebami.drivers import parse_drivers
-from ebami.ecsconfig import DRIVERS_KEY
-from ebami.errors import InputError, one_line
-from ebami.platforms import Platform
-from ebami.resources import data_dir
+from ebami.core.errors import InputError, one_line
+from ebami.core.resources import data_dir
+from ebami.core.results import CheckResult, CheckStatus
+from ebami.image.drivers import parse_drivers
+from ebami.image.ecsconfig import DRIVERS_KEY
+from ebami.image.platforms import Platform
 
 # EC2 refuses user data larger than 16 KB (before base64 encoding).
 MAX_USER_DATA_BYTES = 16 * 1024

@@ -11,7 +11,8 @@ from typing import Literal
 
 DataFolder = Literal["templates", "packer"]
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+# ebami/core/resources.py: the package is two folders up.
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
 def data_dir(name: DataFolder) -> Path:

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from ebami.errors import NotFoundError
-from ebami.platforms import Platform
+from ebami.core.errors import NotFoundError
+from ebami.image.platforms import Platform
 
 if TYPE_CHECKING:
     from mypy_boto3_elasticbeanstalk.type_defs import (

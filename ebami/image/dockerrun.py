@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from ebami.errors import EbamiError
+from ebami.core.errors import EbamiError
 
 DOCKERRUN = "Dockerrun.aws.json"
 

@@ -1,0 +1,85 @@
+"""`ebami check`'s report: whether a build is needed (`ebami.build.verdict`) and each
+environment's drift (`ebami.lifecycle.drift`), for people, shells and GitHub."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ebami.build.verdict import BuildVerdict
+from ebami.core.tables import table
+from ebami.lifecycle.drift import Drift
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    build: BuildVerdict
+    drift: tuple[Drift, ...] = field(default_factory=tuple)
+
+    @property
+    def drifting(self) -> list[Drift]:
+        return [item for item in self.drift if item.drifts]
+
+    @property
+    def action_needed(self) -> bool:
+        return self.build.needed or self.build.verify_needed or bool(self.drifting)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.build.to_json(),
+            "drift": [item.to_json() for item in self.drift],
+            "drift_count": len(self.drifting),
+        }
+
+    def rows(self) -> list[tuple[str, str]]:
+        build = self.build
+        rows = [
+            ("Verdict", build.summary),
+            ("Base AMI", build.base_ami),
+            ("Platform version", build.platform_version),
+            ("Bake key", build.bake_key),
+        ]
+        rows += [(f"Environment {item.environment}", item.state) for item in self.drift]
+        return rows
+
+    def github_outputs(self) -> dict[str, str]:
+        build = self.build
+        return {
+            "build-needed": "true" if build.needed else "false",
+            "base-ami": build.base_ami,
+            "platform-version": build.platform_version,
+            "bake-key": build.bake_key,
+            "existing-ami": build.existing or "",
+            "verify-needed": "true" if build.verify_needed else "false",
+            "replaces": build.replaces or "",
+            "drift": "\n".join(item.line for item in self.drifting),
+            "drift-count": str(len(self.drifting)),
+        }
+
+    def markdown(self) -> str:
+        build = self.build
+        text = "## ebami check\n\n" + table(
+            ("", ""),
+            [
+                ("Verdict", build.summary),
+                ("Base AMI", build.base_ami),
+                ("Platform version", build.platform_version),
+                ("Released", build.platform_released or "-"),
+                ("Bake key", f"`{build.bake_key}`"),
+            ],
+        )
+        if self.drift:
+            text += "\n" + table(
+                ("Environment", "AMI", "Status", "Age (days)", "Detail"),
+                [
+                    (
+                        item.environment,
+                        item.image_id or "-",
+                        item.status.value,
+                        "-" if item.age_days is None else str(item.age_days),
+                        item.detail,
+                    )
+                    for item in self.drift
+                ],
+            )
+        return text

@@ -1,0 +1,164 @@
+"""Drift: does an environment run the newest verified ebami AMI that fits its platform and
+release (`ebami.apply.gates.misfit`)? Reported: the stock AMI, an older AMI, an AMI older than
+the age limit, or one that no longer exists, each with its age."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any, Protocol
+
+from ebami.apply.gates import EnvironmentPlatform, misfit
+from ebami.aws.ec2 import Image
+from ebami.aws.elasticbeanstalk import Configuration, Environment
+from ebami.core.errors import NotFoundError
+from ebami.image import tags
+from ebami.image.provenance import parse_utc_timestamp
+
+DEFAULT_MAX_AGE_DAYS = 30
+
+
+class CheckEb(Protocol):
+    def get_environment(self, name: str, application: str | None = None) -> Environment: ...
+    def configuration(self, environment: Environment) -> Configuration: ...
+    def describe_platform_version(self, platform_arn: str) -> Any: ...
+
+
+class DriftEc2(Protocol):
+    def get_image(self, image_id: str) -> Image: ...
+    def find_images_with_tag(self, key: str) -> list[Image]: ...
+
+
+class DriftStatus(str, Enum):
+    CURRENT = "current"
+    STOCK = "stock"
+    BEHIND = "behind"
+    OLD = "old"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class Drift:
+    environment: str
+    image_id: str | None
+    status: DriftStatus
+    detail: str
+    newest: str | None = None
+    age_days: int | None = None
+
+    @property
+    def drifts(self) -> bool:
+        return self.status is not DriftStatus.CURRENT
+
+    @property
+    def state(self) -> str:
+        return f"{self.image_id or '-'} {self.status.value}: {self.detail}"
+
+    @property
+    def line(self) -> str:
+        return f"{self.environment} {self.state}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "image_id": self.image_id,
+            "status": self.status.value,
+            "detail": self.detail,
+            "newest_verified": self.newest,
+            "age_days": self.age_days,
+        }
+
+
+class DriftChecker:
+    """Drift of environments; the verified AMIs are read once for all of them."""
+
+    def __init__(
+        self,
+        *,
+        eb: CheckEb,
+        ec2: DriftEc2,
+        max_age_days: int = DEFAULT_MAX_AGE_DAYS,
+        now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ) -> None:
+        self._eb = eb
+        self._ec2 = ec2
+        self._max_age = max_age_days
+        self._now = now
+        self._verified: list[Image] | None = None
+        # Environments of one platform version share its description.
+        self._platforms: dict[str, EnvironmentPlatform] = {}
+
+    def check(self, name: str, application: str | None) -> Drift:
+        environment = self._eb.get_environment(name, application)
+        configured = self._eb.configuration(environment).image_id
+        return self.judge(environment.name, configured, environment.platform_arn)
+
+    def judge(self, name: str, configured: str | None, platform_arn: str) -> Drift:
+        """The drift of the environment `name`, whose configuration sets `configured` (None:
+        the platform's own AMI) on the platform version `platform_arn` (read already, by
+        `check` or an inventory)."""
+        platform = self._platforms.get(platform_arn)
+        if platform is None:
+            description = self._eb.describe_platform_version(platform_arn)
+            platform = EnvironmentPlatform.of(platform_arn, description)
+            self._platforms[platform_arn] = platform
+        current = configured or platform.default_image
+        newest = self._newest(platform)
+        if current is None or current == platform.default_image:
+            return Drift(
+                name,
+                current,
+                DriftStatus.STOCK,
+                "runs the platform's own AMI"
+                + (f"; the newest verified ebami AMI is {newest.image_id}" if newest else ""),
+                newest.image_id if newest else None,
+            )
+        try:
+            image = self._ec2.get_image(current)
+        except NotFoundError:
+            return Drift(
+                name,
+                current,
+                DriftStatus.MISSING,
+                f"{current} no longer exists: the environment cannot launch instances",
+                newest.image_id if newest else None,
+            )
+        age = self._age_days(image)
+        if newest is not None and newest.image_id != current:
+            return Drift(
+                name,
+                current,
+                DriftStatus.BEHIND,
+                f"{age} days old; the newest verified ebami AMI is {newest.image_id}",
+                newest.image_id,
+                age,
+            )
+        if age is not None and age > self._max_age:
+            return Drift(
+                name,
+                current,
+                DriftStatus.OLD,
+                f"{age} days old, over {self._max_age}",
+                newest.image_id if newest else None,
+                age,
+            )
+        return Drift(
+            name,
+            current,
+            DriftStatus.CURRENT,
+            "the newest verified ebami AMI" + (f", {age} days old" if age is not None else ""),
+            current,
+            age,
+        )
+
+    def _newest(self, platform: EnvironmentPlatform) -> Image | None:
+        if self._verified is None:
+            self._verified = self._ec2.find_images_with_tag(tags.VERIFIED)
+        return next((image for image in self._verified if misfit(image, platform, set()) is None),
+                    None)  # fmt: skip
+
+    def _age_days(self, image: Image) -> int | None:
+        created = parse_utc_timestamp(image.creation_date)
+        return None if created is None else max(0, (self._now() - created).days)

@@ -1,0 +1,61 @@
+"""Running a verify plan: the executor performs its instructions with `VerifyActions`, and what
+they returned becomes the report. A run cut short says what it left running (nothing, or what
+its clean-up terminated or could not)."""
+
+from __future__ import annotations
+
+from ebami.aws.ec2 import Instance
+from ebami.core.errors import Interrupted
+from ebami.core.plan import Executor
+from ebami.core.results import CheckResult, CheckStatus
+from ebami.verify import instance_checks
+from ebami.verify.actions import Results
+from ebami.verify.planner import VerifyPlan
+from ebami.verify.report import InstanceReport, TargetKind, VerifyReport
+
+
+def run_verify(plan: VerifyPlan, executor: Executor) -> VerifyReport:
+    """Execute the plan; the report of what its instructions found."""
+    if plan.refusal is not None:
+        ssm = CheckResult(instance_checks.SSM, CheckStatus.FAILED, plan.refusal)
+        report = InstanceReport(None, plan.target, False, (ssm,))
+        return VerifyReport(plan.kind, plan.target, (report,), plan.notes)
+    try:
+        outputs = executor.execute(plan.steps)
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted: verify stopped; {_left(plan, executor)}") from None
+    results: Results = outputs.get("results", {})
+    if plan.kind is TargetKind.AMI:
+        instance: Instance = outputs["instance"]
+        reports: tuple[InstanceReport, ...] = (
+            InstanceReport(
+                instance.instance_id, plan.target, True, tuple(results[instance.instance_id])
+            ),
+        )
+    else:
+        reports = tuple(
+            InstanceReport(
+                target.instance.instance_id,
+                target.instance.image_id,
+                False,
+                tuple(results[target.instance.instance_id]),
+            )
+            for target in plan.targets
+        )
+    return VerifyReport(
+        plan.kind,
+        plan.target,
+        reports,
+        plan.notes,
+        outputs.get("verified_tags") or {},
+        tuple(executor.left_behind),
+    )
+
+
+def _left(plan: VerifyPlan, executor: Executor) -> str:
+    if plan.kind is not TargetKind.AMI:
+        return "nothing was launched"
+    if executor.left_behind:
+        return "left behind: " + "; ".join(str(leftover) for leftover in executor.left_behind)
+    gone = executor.outputs.get("terminated") or []
+    return f"terminated {', '.join(gone)}" if gone else "nothing was left running"
