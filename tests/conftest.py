@@ -6,6 +6,16 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests never fail CI by chance: CI (`CI` set, as .ci/run runs) replays a fixed,
+# derandomized search; developers' runs search at random (and keep what they find in
+# .hypothesis/). Every counterexample ever found stays in its test as an @example.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile(
+    os.environ.get("EBAMI_HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
 _CLEARED_PREFIXES = ("AWS_", "EBAMI_")
 

@@ -42,10 +42,7 @@ FAILURES = (
     "Environment health has been set to RED",
     *ENDED_WITH_ERRORS,
 )
-REVERTED = ("reverted to the previous configuration", "rolled back", "rolling back")
 FAILED_SEVERITIES = ("ERROR", "FATAL")
-GOOD_HEALTH = {"Green", "Ok"}
-BAD_HEALTH = {"Red", "Severe"}
 PROGRESS_EVERY = 30.0
 
 

@@ -17,12 +17,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from ebami.aws.ec2 import Image
-from ebami.core.errors import InputError
 from ebami.image import tags
 from ebami.image.dockerrun import DriverUse
-from ebami.image.platforms import Platform, resolve_platform
-from ebami.lifecycle.channels import revoked_text
+from ebami.image.environment import EnvironmentPlatform
+from ebami.image.managed import ManagedImage
 
 
 class Verdict(str, Enum):
@@ -52,58 +50,8 @@ class Gate:
         }
 
 
-@dataclass(frozen=True)
-class EnvironmentPlatform:
-    """The platform version an environment runs, as DescribePlatformVersion gives it."""
-
-    arn: str
-    name: str
-    version: str
-    os_version: str
-    # The platform's own AMI (its CustomAmiList's hvm image): what an unset ImageId means.
-    default_image: str | None
-
-    @classmethod
-    def of(cls, arn: str, description: Mapping[str, Any]) -> EnvironmentPlatform:
-        """From `DescribePlatformVersion`'s description of the platform version `arn`."""
-        images = [
-            ami["ImageId"]
-            for ami in description.get("CustomAmiList", [])
-            if ami.get("VirtualizationType") == "hvm" and ami.get("ImageId")
-        ]
-        return cls(
-            arn=arn,
-            name=str(description.get("PlatformName") or arn.split("/")[1]),
-            version=str(description.get("PlatformVersion") or arn.rsplit("/", 1)[-1]),
-            os_version=str(description.get("OperatingSystemVersion", "")),
-            default_image=images[0] if images else None,
-        )
-
-    @property
-    def platform(self) -> Platform | None:
-        """ebami's platform of that name; None for a platform ebami does not bake for."""
-        try:
-            return resolve_platform(self.name)
-        except InputError:
-            return None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "arn": self.arn,
-            "name": self.name,
-            "version": self.version,
-            "os_version": self.os_version,
-            "default_image": self.default_image,
-        }
-
-
-def allowed_drivers(image: Image) -> tuple[str, ...] | None:
-    """The log drivers ebami baked into the AMI's ecs.config (`ebami:drivers`), if recorded."""
-    return tags.drivers_of(image.tags)
-
-
 def image_gate(
-    image: Image | None,
+    image: ManagedImage | None,
     image_id: str,
     region: str,
     *,
@@ -123,11 +71,8 @@ def image_gate(
     data |= {"state": image.state, "name": image.name}
     if image.state != "available":
         return Gate("image", Verdict.FAILED, f"{image_id} is {image.state}, not available", data)
-    if image.tags.get(tags.REVOKED):
-        data |= {
-            "revoked_at": image.tags.get(tags.REVOKED_AT),
-            "revoked_reason": image.tags.get(tags.REVOKED_REASON),
-        }
+    if image.revocation is not None:
+        data |= {"revoked_at": image.revocation.at, "revoked_reason": image.revocation.reason}
         if pinned:
             move_on = (
                 "it was chosen for the fleet before wave 1 and revoked since: run ebami apply "
@@ -140,15 +85,13 @@ def image_gate(
             )
         else:
             move_on = "ebami apply without --ami takes the newest verified AMI that is not revoked"
-        return Gate(
-            "image", Verdict.FAILED, f"{image_id} was {revoked_text(image.tags)}; {move_on}", data
-        )
+        return Gate("image", Verdict.FAILED, f"{image_id} was {image.revocation}; {move_on}", data)
     return Gate("image", Verdict.PASSED, f"{image_id} is available in {region}", data)
 
 
-def verified_gate(image: Image, *, allow_unverified: bool) -> Gate:
-    verified = image.tags.get(tags.VERIFIED)
-    data = {"verified": verified, "checks": image.tags.get(tags.VERIFIED_CHECKS)}
+def verified_gate(image: ManagedImage, *, allow_unverified: bool) -> Gate:
+    verified = image.verified_at
+    data = {"verified": verified, "checks": image.verified_checks}
     if verified:
         return Gate("verified", Verdict.PASSED, f"verified by ebami verify at {verified}", data)
     if allow_unverified:
@@ -168,11 +111,11 @@ def verified_gate(image: Image, *, allow_unverified: bool) -> Gate:
 
 
 def dockerrun_gate(
-    image: Image, uses: Sequence[DriverUse] | None, *, version_label: str, problem: str = ""
+    image: ManagedImage, uses: Sequence[DriverUse] | None, *, version_label: str, problem: str = ""
 ) -> Gate:
     """`uses`: the drivers of the deployed version's containers; None when they could not be
     read (`problem` says why)."""
-    allowed = allowed_drivers(image)
+    allowed = image.drivers
     data: dict[str, Any] = {
         "version_label": version_label,
         "containers": [use.to_json() for use in uses or ()],
@@ -220,16 +163,16 @@ def dockerrun_gate(
     )
 
 
-def platform_gate(image: Image, environment: EnvironmentPlatform) -> Gate:
-    baked_alias = image.tags.get(tags.PLATFORM)
-    baked_version = image.tags.get(tags.PLATFORM_VERSION)
+def platform_gate(image: ManagedImage, environment: EnvironmentPlatform) -> Gate:
+    baked_alias = image.platform_tag
+    baked_version = image.platform_version
     data = {
         "environment_platform": environment.name,
         "environment_platform_version": environment.version,
         "environment_os_version": environment.os_version,
         "image_platform": baked_alias,
         "image_platform_version": baked_version,
-        "image_release": image.tags.get(tags.RELEASE),
+        "image_release": image.release_tag,
     }
     target = environment.platform
     if target is None:
@@ -239,10 +182,7 @@ def platform_gate(image: Image, environment: EnvironmentPlatform) -> Gate:
             f"the environment runs {environment.name!r}, not an ECS-based platform ebami bakes for",
             data,
         )
-    try:
-        baked = resolve_platform(baked_alias) if baked_alias else None
-    except InputError:
-        baked = None
+    baked = image.platform
     if baked is None:
         return Gate(
             "platform",
@@ -258,7 +198,7 @@ def platform_gate(image: Image, environment: EnvironmentPlatform) -> Gate:
             f"environment's platform is {target.os_family.display_name} ({target.alias})",
             data,
         )
-    release = image.tags.get(tags.RELEASE)
+    release = image.release_tag
     if release and not target.os_version_matches(release, environment.os_version):
         return Gate(
             "platform",
@@ -284,21 +224,3 @@ def platform_gate(image: Image, environment: EnvironmentPlatform) -> Gate:
         "environment runs",
         data,
     )
-
-
-def misfit(image: Image, environment: EnvironmentPlatform, needed: set[str]) -> str | None:
-    """Why the AMI does not fit the environment's platform, release or drivers (`needed`);
-    None when it fits."""
-    if image.tags.get(tags.REVOKED):
-        return "revoked"
-    target = environment.platform
-    alias = image.tags.get(tags.PLATFORM)
-    if target is None or alias != target.alias:
-        return f"platform {alias or 'unknown'}"
-    release = image.tags.get(tags.RELEASE)
-    if release and not target.os_version_matches(release, environment.os_version):
-        return f"release {release}"
-    missing = sorted(needed - set(allowed_drivers(image) or ()))
-    if missing:
-        return f"no {', '.join(missing)} driver"
-    return None

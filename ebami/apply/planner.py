@@ -11,12 +11,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ebami.apply.gates import (
-    EnvironmentPlatform,
     Gate,
     Verdict,
     dockerrun_gate,
     image_gate,
-    misfit,
     platform_gate,
     verified_gate,
 )
@@ -24,13 +22,24 @@ from ebami.apply.policy import UpdatePolicy
 from ebami.aws.ec2 import Image
 from ebami.aws.elasticbeanstalk import Configuration, Environment
 from ebami.core.errors import EbamiError, InputError, NotFoundError, Refused
-from ebami.core.plan import Instruction, Plan, Ref
+from ebami.core.plan import Instruction, Plan, Ref, Step
 from ebami.image import tags
+from ebami.image.channels import check_channel_name
 from ebami.image.dockerrun import DriverUse, log_drivers, read_dockerrun
-from ebami.lifecycle.channels import check_channel_name, environment_release
+from ebami.image.environment import EnvironmentPlatform
+from ebami.image.managed import ManagedImage, managed_images, rollback_target
 
 if TYPE_CHECKING:
-    from ebami.lifecycle.channels import Channels
+    from ebami.image.channels import Channels
+
+
+class ApplyStep(Step):
+    """The instructions of its plans: each is performed by the method of that name of
+    `ebami.apply.actions.ApplyActions`."""
+
+    UPDATE_IMAGE = "update_image"
+    FOLLOW_UPDATE = "follow_update"
+    REMEMBER_PREVIOUS = "remember_previous"
 
 
 class PlannerEb(Protocol):
@@ -135,9 +144,7 @@ class ApplyPlanner:
         platform = self._platform(environment)
         current = configuration.image_id or platform.default_image
         uses, problem = self._driver_uses(environment)
-        previous_tag = (
-            eb.tags(environment).get(tags.PREVIOUS_IMAGE_ID) if options.rollback else None
-        )
+        previous_tag = rollback_target(eb.tags(environment)) if options.rollback else None
         channel_parameter = None
         if options.channel is not None:
             target, channel_parameter = self._from_channel(
@@ -244,9 +251,9 @@ class ApplyPlanner:
         except EbamiError as exc:  # unreadable, missing, too large, access denied: unknown
             return None, f"s3://{bucket}/{key}: {exc}"
 
-    def _image(self, image_id: str) -> Image | None:
+    def _image(self, image_id: str) -> ManagedImage | None:
         try:
-            return self._ec2.get_image(image_id)
+            return ManagedImage.of(self._ec2.get_image(image_id), self._region)
         except NotFoundError:
             return None
 
@@ -282,7 +289,7 @@ class ApplyPlanner:
         if self._channels is None:
             raise EbamiError("apply --channel needs the channels; this planner was given none")
         target = platform.platform
-        release = environment_release(target, platform.os_version) if target else None
+        release = platform.release
         if target is None or release is None:
             raise Refused(
                 f"{environment.name} runs {platform.name} (OS {platform.os_version or 'unknown'}),"
@@ -311,8 +318,9 @@ class ApplyPlanner:
         target = platform.platform
         needed = {use.driver for use in uses or ()}
         looked: list[str] = []
-        for image in self._ec2.find_images_with_tag(tags.VERIFIED):
-            why = misfit(image, platform, needed)
+        verified = managed_images(self._ec2.find_images_with_tag(tags.VERIFIED), self._region)
+        for image in verified:
+            why = image.fit(platform, needed)
             if why is None:
                 return image.image_id
             looked.append(f"{image.image_id} ({why})")
@@ -327,7 +335,7 @@ class ApplyPlanner:
 
     def _gates(
         self,
-        image: Image | None,
+        image: ManagedImage | None,
         target: str,
         platform: EnvironmentPlatform,
         environment: Environment,
@@ -376,13 +384,13 @@ class ApplyPlanner:
         )
         steps = [
             Instruction(
-                "update_image",
+                ApplyStep.UPDATE_IMAGE,
                 change,
                 {"image_id": option},
                 output="request_id",
             ),
             Instruction(
-                "follow_update",
+                ApplyStep.FOLLOW_UPDATE,
                 f"following the {what} of {environment.name} (deadline {deadline:g} s)",
                 {
                     "request_id": Ref("request_id"),
@@ -397,7 +405,7 @@ class ApplyPlanner:
         if not rollback and current is not None:
             steps.append(
                 Instruction(
-                    "remember_previous",
+                    ApplyStep.REMEMBER_PREVIOUS,
                     f"tagging {environment.name} {tags.PREVIOUS_IMAGE_ID}={current} (its rollback "
                     "target)",
                     {"image_id": current},
@@ -407,7 +415,7 @@ class ApplyPlanner:
 
 
 def _checks(
-    image: Image,
+    image: ManagedImage,
     environment: Environment,
     uses: tuple[DriverUse, ...] | None,
     problem: str,

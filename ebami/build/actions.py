@@ -20,9 +20,11 @@ from ebami.build.leftovers import AwsCommands
 from ebami.build.variables import USER_DATA_FILE
 from ebami.core.errors import AccessDenied, AwsError, LeftBehind, Leftover, NotFoundError, ToolError
 from ebami.core.reporting import Reporter
+from ebami.core.times import utc_timestamp
 from ebami.core.waiting import Clock, Deadline, Sleep, poll_until
 from ebami.image import tags as tag_names
-from ebami.image.provenance import utc_timestamp
+from ebami.image.bake import reusable
+from ebami.image.managed import ManagedImage
 from ebami.packer.machine import Artifact, UiKind, registered_image
 from ebami.packer.runner import PackerBuild, UiCallback, dotted, duration
 from ebami.packer.template import AWS_SOURCE, assemble
@@ -170,10 +172,10 @@ class BuildActions:
 
     def recheck_bake_key(self, *, bake_key: str) -> None:
         """Raise BuiltMeanwhile when an AMI carrying the bake key exists now."""
-        found = self._ec2.find_images_by_tag(tag_names.BAKE_KEY, bake_key)
-        if found:
-            image = found[0]
-            by = image.tags.get(tag_names.BUILD_RUN)
+        # A revoked AMI carrying the key is no bake to reuse (`ebami.image.bake.reusable`).
+        image, _ = reusable(self._ec2.find_images_by_tag(tag_names.BAKE_KEY, bake_key))
+        if image is not None:
+            by = ManagedImage.of(image).build_run
             self._reporter.progress(
                 f"{image.image_id} was baked meanwhile"
                 + (f" by build run {by}" if by else "")
@@ -302,7 +304,8 @@ class BuildActions:
             image = self._ec2.get_image(image_id)
         except NotFoundError:
             return  # Packer removed it itself
-        if image.tags.get(tag_names.BUILD_RUN, run_id) != run_id:
+        made_by = ManagedImage.of(image).build_run
+        if made_by is not None and made_by != run_id:
             return  # another run's, whatever this run's Packer printed
         self._reporter.progress(
             f"removing {image.image_id} ({image.state}), registered by this run and left unfinished"

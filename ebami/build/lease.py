@@ -17,8 +17,8 @@ from typing import Protocol
 
 from ebami.core.errors import EbamiError
 from ebami.core.reporting import Reporter
+from ebami.core.times import utc_timestamp
 from ebami.image import tags
-from ebami.image.provenance import utc_timestamp
 
 PREFIX = "/ebami/leases/"
 # Longer than any bake (10 to 20 minutes; copies to other regions add some): a live run never

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from ebami.core.errors import AccessDenied, Leftover
 from ebami.core.reporting import Reporter
 from ebami.image import tags
+from ebami.image.managed import launched_for
 
 if TYPE_CHECKING:
     from ebami.aws.ec2 import Image, Instance, KeyPair, SecurityGroup
@@ -65,7 +66,7 @@ def find_leftovers(ec2: LeftoverEc2, cli: AwsCommands, reporter: Reporter) -> tu
 def _leftovers(ec2: LeftoverEc2, cli: AwsCommands) -> tuple[Leftover, ...]:
     found = [
         Leftover(
-            f"instance {instance.instance_id} ({_name(instance.tags)})",
+            f"instance {instance.instance_id} ({launched_for(instance.tags)})",
             instance.state,
             cli.command("ec2", "terminate-instances", "--instance-ids", instance.instance_id),
         )
@@ -105,8 +106,3 @@ def _leftovers(ec2: LeftoverEc2, cli: AwsCommands) -> tuple[Leftover, ...]:
         for key in ec2.find_key_pairs(PACKER_TEMPORARY)
     ]
     return tuple(found)
-
-
-def _name(instance_tags: dict[str, str]) -> str:
-    purpose = instance_tags.get(tags.PURPOSE)
-    return instance_tags.get("Name") or (f"ebami {purpose}" if purpose else "launched by ebami")

@@ -17,6 +17,7 @@ from ebami.build.options import BuildOptions
 from ebami.core.errors import Leftover, NotFoundError
 from ebami.core.reporting import Reporter
 from ebami.image import tags
+from ebami.image.bake import reusable
 from ebami.image.lookup import BaseAmi, LookupEb, find_base_ami
 from ebami.image.provenance import BakeKey, provenance_tags
 from ebami.image.userdata import SSM_AGENT_RPM_URL, UserData, render_user_data
@@ -45,12 +46,15 @@ class BuildPlan:
     ami_name: str
     description: str
     tags: Mapping[str, str]
+    # The AMI carrying the bake key a build reuses (the newest not revoked), if any.
     existing: Image | None
     force: bool
     # This run: tagged on what it creates, so that its clean-up touches nothing else.
     run_id: str
     # What earlier runs may have left (reported, never removed).
     leftovers: tuple[Leftover, ...]
+    # When no AMI carrying the bake key may be reused: the newest revoked one, if any.
+    revoked: Image | None = None
 
     @property
     def skips(self) -> bool:
@@ -93,7 +97,8 @@ def plan_build(
         image_options=options.image_options(region),
     )
     reporter.progress(f"bake key {bake_key.value[:16]}…; looking for an AMI carrying it")
-    existing = next(iter(ec2.find_images_by_tag(tags.BAKE_KEY, bake_key.value)), None)
+    # The newest AMI carrying the key that is not revoked: a revoked one is no bake to reuse.
+    existing, revoked = reusable(ec2.find_images_by_tag(tags.BAKE_KEY, bake_key.value))
     leftovers = find_leftovers(ec2, cli, reporter) if look_for_leftovers else ()
     name = ami_name(base, user_data, now, bake_key)
     return BuildPlan(
@@ -113,6 +118,7 @@ def plan_build(
             run_id=run_id,
         ),
         existing=existing,
+        revoked=revoked,
         force=options.force,
         run_id=run_id,
         leftovers=leftovers,

@@ -14,7 +14,7 @@ from ebami.build.planner import BuildPlan
 from ebami.build.steps import reuse_steps
 from ebami.core.errors import Leftover
 from ebami.core.plan import Executor, Plan
-from ebami.image.provenance import utc_timestamp
+from ebami.core.times import utc_timestamp
 
 if TYPE_CHECKING:
     from ebami.aws.ec2 import Image

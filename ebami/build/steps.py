@@ -9,8 +9,24 @@ from ebami.build.lease import LEASE_SECONDS, lease_name
 from ebami.build.options import BuildOptions
 from ebami.build.planner import BuildPlan
 from ebami.build.variables import packer_variables
-from ebami.core.plan import Instruction, Plan, Ref
+from ebami.core.plan import Instruction, Plan, Ref, Step
 from ebami.packer.template import AWS_SOURCE, SANDBOX_SOURCE
+
+
+class BuildStep(Step):
+    """The instructions of its plans: each is performed by the method of that name of
+    `ebami.build.actions.BuildActions`."""
+
+    ACQUIRE_LEASE = "acquire_lease"
+    RECHECK_BAKE_KEY = "recheck_bake_key"
+    BAKE = "bake"
+    TAG_IMAGE = "tag_image"
+    DISCARD_UNFINISHED = "discard_unfinished"
+    RELEASE_LEASE = "release_lease"
+    REUSE_IMAGE = "reuse_image"
+    SHARE_IMAGE = "share_image"
+    TAG_EXISTING = "tag_existing"
+    PUBLISH_PARAMETER = "publish_parameter"
 
 
 def build_steps(
@@ -37,7 +53,7 @@ def build_steps(
     waiting = "wait while another run holds it" if options.wait else "--no-wait"
     instructions = [
         Instruction(
-            "acquire_lease",
+            BuildStep.ACQUIRE_LEASE,
             f"take the build lease of bake key {plan.bake_key.value[:16]}… (one bake of a bake "
             f"key at a time; {waiting})",
             {"name": lease, "run_id": plan.run_id, "seconds": LEASE_SECONDS, "wait": options.wait},
@@ -47,7 +63,7 @@ def build_steps(
     if not plan.force:
         instructions.append(
             Instruction(
-                "recheck_bake_key",
+                BuildStep.RECHECK_BAKE_KEY,
                 "look again for an AMI carrying the bake key: another run may have baked it "
                 "meanwhile (then it is reused)",
                 {"bake_key": plan.bake_key.value},
@@ -55,7 +71,7 @@ def build_steps(
         )
     instructions += [
         Instruction(
-            "bake",
+            BuildStep.BAKE,
             f"packer build of {plan.ami_name} from {plan.base.image_id} ({source})",
             {
                 "source": source,
@@ -65,7 +81,7 @@ def build_steps(
             output="baked",
         ),
         Instruction(
-            "tag_image",
+            BuildStep.TAG_IMAGE,
             "make sure the AMI and its snapshots carry the provenance tags",
             {"baked": Ref("baked"), "tags": dict(plan.tags)},
             output="image",
@@ -74,12 +90,12 @@ def build_steps(
     ]
     cleanup = (
         Instruction(
-            "discard_unfinished",
+            BuildStep.DISCARD_UNFINISHED,
             "if the bake did not finish: remove the AMI this run registered (the one Packer "
             "reported, or carrying this run's ebami:build-run), never another run's",
             {"run_id": plan.run_id, "baked": Ref("baked")},
         ),
-        Instruction("release_lease", "release the build lease", {"lease": Ref("lease")}),
+        Instruction(BuildStep.RELEASE_LEASE, "release the build lease", {"lease": Ref("lease")}),
     )
     return Plan("build", facts, tuple(instructions), cleanup, _leftover_notes(plan))
 
@@ -92,7 +108,7 @@ def reuse_steps(plan: BuildPlan, options: BuildOptions, facts: dict[str, Any]) -
     image = plan.existing
     instructions = [
         Instruction(
-            "reuse_image",
+            BuildStep.REUSE_IMAGE,
             f"{image.image_id} ({image.name}) already carries bake key "
             f"{plan.bake_key.value[:16]}…: nothing to build (--force builds anyway)",
             {"image": image},
@@ -103,7 +119,7 @@ def reuse_steps(plan: BuildPlan, options: BuildOptions, facts: dict[str, Any]) -
     if options.share_with:
         instructions.append(
             Instruction(
-                "share_image",
+                BuildStep.SHARE_IMAGE,
                 f"let account {', '.join(options.share_with)} launch {image.image_id} "
                 "(--share-with)",
                 {"image": Ref("image"), "accounts": list(options.share_with), "copies": copies},
@@ -112,7 +128,7 @@ def reuse_steps(plan: BuildPlan, options: BuildOptions, facts: dict[str, Any]) -
     if options.tags:
         instructions.append(
             Instruction(
-                "tag_existing",
+                BuildStep.TAG_EXISTING,
                 f"make sure {image.image_id} and its snapshots carry the tags asked for "
                 f"({', '.join(options.tags)})",
                 {"image": Ref("image"), "tags": dict(options.tags), "copies": copies},
@@ -130,7 +146,7 @@ def _publish(options: BuildOptions) -> list[Instruction]:
         return []
     return [
         Instruction(
-            "publish_parameter",
+            BuildStep.PUBLISH_PARAMETER,
             f"publish the AMI id as SSM parameter {options.ssm_parameter}",
             {"name": options.ssm_parameter, "image": Ref("image")},
             output="parameter_version",

@@ -5,11 +5,12 @@ DescribePlatformVersion, DescribeImages by the bake key."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ebami.aws.ec2 import Image
 from ebami.image import tags
+from ebami.image.bake import BuildVerdict
+from ebami.image.managed import ManagedImage, newest_first
 
 if TYPE_CHECKING:
     from ebami.build.planner import BuildPlan
@@ -19,73 +20,33 @@ class ImagesByTag(Protocol):
     def find_images_by_tag(self, key: str, value: str) -> list[Image]: ...
 
 
-@dataclass(frozen=True)
-class BuildVerdict:
-    needed: bool
-    base_ami: str
-    platform_version: str
-    platform_released: str
-    bake_key: str
-    existing: str | None
-    # The newest ebami AMI of the platform and release, which a new build would replace.
-    replaces: str | None
-    # Whether the AMI carrying the bake key passed `ebami verify` (a bake whose verify failed
-    # must not count as done: the nightly job verifies it again).
-    existing_verified: bool = False
-
-    @property
-    def verify_needed(self) -> bool:
-        return self.existing is not None and not self.existing_verified
-
-    @classmethod
-    def of(cls, plan: BuildPlan, replaces: Image | None) -> BuildVerdict:
-        return cls(
-            needed=plan.existing is None,
-            base_ami=plan.base.image_id,
-            platform_version=plan.base.platform_version,
-            platform_released=plan.base.released,
-            bake_key=plan.bake_key.value,
-            existing=plan.existing.image_id if plan.existing else None,
-            replaces=replaces.image_id if replaces else None,
-            existing_verified=bool(plan.existing and plan.existing.tags.get(tags.VERIFIED)),
-        )
-
-    @property
-    def summary(self) -> str:
-        if self.verify_needed:
-            return (
-                f"verify needed: {self.existing} carries the bake key but has not passed ebami "
-                f"verify (run ebami verify --ami {self.existing})"
-            )
-        if not self.needed:
-            return f"up to date: {self.existing} carries the bake key"
-        released = f", released {self.platform_released[:10]}" if self.platform_released else ""
-        replaced = f"; it replaces {self.replaces}" if self.replaces else "; no ebami AMI yet"
-        return (
-            f"build needed: base AMI {self.base_ami} (platform version {self.platform_version}"
-            f"{released}) has no ebami AMI{replaced}"
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "build_needed": self.needed,
-            "base_ami": self.base_ami,
-            "platform_version": self.platform_version,
-            "platform_released": self.platform_released,
-            "bake_key": self.bake_key,
-            "existing_ami": self.existing,
-            "existing_verified": self.existing_verified,
-            "verify_needed": self.verify_needed,
-            "replaces": self.replaces,
-        }
+def build_verdict(plan: BuildPlan, ec2: ImagesByTag) -> BuildVerdict:
+    """The verdict of a build plan: needed when no AMI carrying its bake key may be reused
+    (none, or only revoked ones), with the AMI a new build would replace."""
+    existing = ManagedImage.of(plan.existing, plan.region) if plan.existing else None
+    replaces = replaced_image(ec2, plan) if existing is None else None
+    return BuildVerdict(
+        needed=existing is None,
+        base_ami=plan.base.image_id,
+        platform_version=plan.base.platform_version,
+        platform_released=plan.base.released,
+        bake_key=plan.bake_key.value,
+        existing=existing.image_id if existing else None,
+        replaces=replaces.image_id if replaces else None,
+        existing_verified=existing is not None and existing.verified,
+        revoked=plan.revoked.image_id if plan.revoked and existing is None else None,
+    )
 
 
-def replaced_image(ec2: ImagesByTag, plan: BuildPlan) -> Image | None:
+def replaced_image(ec2: ImagesByTag, plan: BuildPlan) -> ManagedImage | None:
     """The newest ebami AMI of the plan's platform and release: what a new build replaces."""
     release = plan.user_data.release or ""
     found = [
         image
-        for image in ec2.find_images_by_tag(tags.PLATFORM, plan.base.platform)
-        if image.tags.get(tags.MANAGED) == "true" and image.tags.get(tags.RELEASE, "") == release
+        for image in newest_first(
+            ManagedImage.of(item, plan.region)
+            for item in ec2.find_images_by_tag(tags.PLATFORM, plan.base.platform)
+        )
+        if image.managed and image.release == release
     ]
     return found[0] if found else None

@@ -13,8 +13,9 @@ from ebami.core.errors import InputError
 if TYPE_CHECKING:
     from ebami.cli.factory import Factory
     from ebami.config.settings import Settings
+    from ebami.image.channels import Channels
     from ebami.image.platforms import Platform
-    from ebami.lifecycle.channels import Channels, PromotePlan
+    from ebami.lifecycle.promote import PromotePlan
     from ebami.lifecycle.revoke import RevokePlan
 
 # Planning reads a handful of things; throttling may stretch it, nothing should more.
@@ -60,7 +61,9 @@ def promote(
 ) -> None:
     """Point a channel at an AMI (or back at its previous value); SSM keeps the history."""
     from ebami.cli.verify import check_target
-    from ebami.lifecycle.channels import ChannelActions, PromotePlanner, check_channel_name
+    from ebami.image.channels import check_channel_name
+    from ebami.lifecycle.channel_actions import ChannelActions
+    from ebami.lifecycle.promote import PromotePlanner
 
     app = AppContext.of(ctx)
     check_channel_name(channel)
@@ -125,14 +128,14 @@ def revoke(
     from datetime import datetime, timezone
 
     from ebami.cli.verify import check_target
-    from ebami.lifecycle.channels import ChannelActions
+    from ebami.lifecycle.channel_actions import ChannelActions
+    from ebami.lifecycle.readback import needs_attention
     from ebami.lifecycle.revoke import (
         RevokeActions,
         RevokePlanner,
         RevokeRegion,
         check_reason,
         execute_revoke,
-        needs_attention,
     )
 
     app = AppContext.of(ctx)
@@ -179,7 +182,7 @@ def _factory(app: AppContext, settings: Settings) -> Factory:
 
 
 def _channels(factory: Factory) -> Channels:
-    from ebami.lifecycle.channels import Channels
+    from ebami.image.channels import Channels
 
     return Channels(factory.ssm, factory.settings.channel_parameter)
 

@@ -28,10 +28,10 @@ if TYPE_CHECKING:
     from ebami.build.options import BuildOptions
     from ebami.build.planner import BuildPlan
     from ebami.build.run import BuildRecord
-    from ebami.build.verdict import BuildVerdict
     from ebami.config.settings import Settings
     from ebami.core.plan import DisplayExecutor, Executor, Plan
     from ebami.core.waiting import Deadline, Sleep
+    from ebami.image.bake import BuildVerdict
     from ebami.lifecycle.drift import DriftChecker
     from ebami.packer.runner import Packer
     from ebami.verify.planner import VerifyPlan, VerifyPlanner
@@ -230,12 +230,11 @@ class Factory:
     def check_build(self, options: BuildOptions) -> BuildVerdict:
         """What `ebami build` would do now, by its own planner: no preflight, no leftover
         search, nothing launched (three calls when the AMI exists)."""
-        from ebami.build.verdict import BuildVerdict, replaced_image
+        from ebami.build.verdict import build_verdict
 
         options.check_names(self.session.region)
         plan = self._plan_build(options, look_for_leftovers=False)
-        replaces = replaced_image(self.ec2, plan) if plan.existing is None else None
-        return BuildVerdict.of(plan, replaces)
+        return build_verdict(plan, self.ec2)
 
     def _plan_build(self, options: BuildOptions, *, look_for_leftovers: bool) -> BuildPlan:
         from ebami.build.planner import new_run_id, plan_build
@@ -313,7 +312,7 @@ class Factory:
 
     def plan_apply(self, name: str, application: str | None, options: ApplyOptions) -> ApplyPlan:
         from ebami.apply.planner import ApplyPlanner
-        from ebami.lifecycle.channels import Channels
+        from ebami.image.channels import Channels
 
         planner = ApplyPlanner(
             eb=self.eb,

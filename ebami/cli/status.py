@@ -168,7 +168,7 @@ def _one(checker: DriftChecker, facts: EnvironmentFacts) -> EnvironmentStatus:
 
 
 def _channels(estate: Estate, regions: list[str]) -> list[RegionChannel]:
-    from ebami.lifecycle.channels import Channels
+    from ebami.image.channels import Channels
     from ebami.lifecycle.status import RegionChannel
 
     found = []

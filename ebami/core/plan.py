@@ -4,6 +4,8 @@ A planner makes only Describe/List/Get calls and returns a `Plan`: what it read 
 frozen list of `Instruction`s, each with the progress message printed as it starts, and the
 clean-up instructions that run whatever happens. `Executor` performs a plan by calling, for
 each instruction, the method of the command's actions object named by the instruction;
+`Step` names the kinds of instruction of one command (`BuildStep`, `ApplyStep`...): each
+member's value is the method of that command's actions class that performs it.
 `DisplayExecutor` is the display-only executor behind `--dry-run`: it prints the very plan the
 real run would execute, as a table or as JSON. An instruction's parameter may be a `Ref` to the
 output of an earlier one (the instance a launch made, the AMI Packer built), resolved when the
@@ -43,6 +45,15 @@ def _unbounded(deadline: Deadline) -> AbstractContextManager[object]:
     return nullcontext()
 
 
+class Step(str, Enum):
+    """The kinds of instruction of one command's plans. Each member's value names the method of
+    the command's actions class that performs it (`Executor` calls the method of that name on
+    the actions it was given); a unit test checks that every member has its method."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
 @dataclass(frozen=True)
 class Ref:
     """The output of an earlier instruction (its `output` name), resolved at execution."""
@@ -52,6 +63,7 @@ class Ref:
 
 @dataclass(frozen=True)
 class Instruction:
+    # A member of the command's `Step`: what is done, by the actions' method of that name.
     action: str
     message: str
     params: Mapping[str, Any] = field(default_factory=dict)
@@ -165,7 +177,10 @@ class Executor:
         }
         self._reporter.progress(instruction.message)
         self.executed.append(instruction)
-        result = getattr(self._actions, instruction.action)(**params)
+        method = getattr(self._actions, str(instruction.action), None)
+        if not callable(method):
+            raise TypeError(f"{type(self._actions).__name__} cannot perform {instruction.action}")
+        result = method(**params)
         if instruction.output:
             self.outputs[instruction.output] = result
 

@@ -12,7 +12,6 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from ebami import __version__
@@ -54,21 +53,6 @@ class BakeKey:
         }
         canonical = json.dumps(inputs, sort_keys=True, separators=(",", ":"))
         return cls(hashlib.sha256(canonical.encode()).hexdigest(), inputs)
-
-
-def utc_timestamp(moment: datetime) -> str:
-    """`2026-11-21T09:30:00Z`: the form of every time ebami writes into records and tags."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def parse_utc_timestamp(text: str) -> datetime | None:
-    """A time as AWS and `utc_timestamp` write it (`Z` or an offset, fractions allowed); None
-    when it is not one, or names no zone. Python 3.10's `fromisoformat` knows no `Z`."""
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
 
 
 def ci_run(environ: Mapping[str, str]) -> dict[str, str]:

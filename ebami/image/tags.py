@@ -1,9 +1,7 @@
 """The names of every tag ebami writes or reads: one place, so that build, verify, apply and
-the lifecycle commands agree on them."""
+the lifecycle commands agree on them. They are read in one place too: `ebami.image.managed`."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 PREFIX = "ebami:"
 # On everything ebami creates.
@@ -42,13 +40,6 @@ PREVIOUS_IMAGE_ID = "ebami:previous-image-id"
 # On verify's throwaway instance: what it is for and the run that launched it.
 PURPOSE = "ebami:purpose"
 VERIFY_RUN = "ebami:verify-run"
-
-
-def drivers_of(image_tags: Mapping[str, str]) -> tuple[str, ...] | None:
-    """The log drivers an AMI's `ebami:drivers` tag records (space-separated: EC2 allows
-    commas in values, other services' tag rules do not); None when it has none."""
-    value = image_tags.get(DRIVERS)
-    return tuple(value.split()) if value else None
 
 
 def reserved(key: str) -> bool:

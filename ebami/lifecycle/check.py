@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ebami.build.verdict import BuildVerdict
 from ebami.core.tables import table
+from ebami.image.bake import BuildVerdict
 from ebami.lifecycle.drift import Drift
 
 

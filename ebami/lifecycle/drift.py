@@ -1,6 +1,7 @@
 """Drift: does an environment run the newest verified ebami AMI that fits its platform and
-release (`ebami.apply.gates.misfit`)? Reported: the stock AMI, an older AMI, an AMI older than
-the age limit, or one that no longer exists, each with its age."""
+release (`ManagedImage.fit`)? Reported: the stock AMI, an AMI that no longer exists, a revoked
+AMI, an AMI `ebami verify` never proved (applied with `--allow-unverified`, or not ebami's), an
+older AMI, or the newest one grown older than the age limit, each with its age."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, Protocol
 
-from ebami.apply.gates import EnvironmentPlatform, misfit
 from ebami.aws.ec2 import Image
 from ebami.aws.elasticbeanstalk import Configuration, Environment
 from ebami.core.errors import NotFoundError
 from ebami.image import tags
-from ebami.image.provenance import parse_utc_timestamp
+from ebami.image.environment import EnvironmentPlatform
+from ebami.image.managed import ManagedImage, managed_images
 
 DEFAULT_MAX_AGE_DAYS = 30
 
@@ -37,6 +38,10 @@ class DriftStatus(str, Enum):
     BEHIND = "behind"
     OLD = "old"
     MISSING = "missing"
+    # The AMI it runs was revoked (`ebami revoke`): switch it off.
+    REVOKED = "revoked"
+    # The AMI it runs never passed `ebami verify` (applied with --allow-unverified, say).
+    UNVERIFIED = "unverified"
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,7 @@ class DriftChecker:
         self._ec2 = ec2
         self._max_age = max_age_days
         self._now = now
-        self._verified: list[Image] | None = None
+        self._verified: list[ManagedImage] | None = None
         # Environments of one platform version share its description.
         self._platforms: dict[str, EnvironmentPlatform] = {}
 
@@ -116,7 +121,7 @@ class DriftChecker:
                 newest.image_id if newest else None,
             )
         try:
-            image = self._ec2.get_image(current)
+            image = ManagedImage.of(self._ec2.get_image(current))
         except NotFoundError:
             return Drift(
                 name,
@@ -125,7 +130,26 @@ class DriftChecker:
                 f"{current} no longer exists: the environment cannot launch instances",
                 newest.image_id if newest else None,
             )
-        age = self._age_days(image)
+        age = image.age_days(self._now())
+        instead = f"; the newest verified ebami AMI is {newest.image_id}" if newest else ""
+        if image.revocation is not None:
+            return Drift(
+                name,
+                current,
+                DriftStatus.REVOKED,
+                f"{current} was {image.revocation}{instead}",
+                newest.image_id if newest else None,
+                age,
+            )
+        if not image.verified:
+            return Drift(
+                name,
+                current,
+                DriftStatus.UNVERIFIED,
+                f"{current} has not passed ebami verify{instead}",
+                newest.image_id if newest else None,
+                age,
+            )
         if newest is not None and newest.image_id != current:
             return Drift(
                 name,
@@ -153,12 +177,7 @@ class DriftChecker:
             age,
         )
 
-    def _newest(self, platform: EnvironmentPlatform) -> Image | None:
+    def _newest(self, platform: EnvironmentPlatform) -> ManagedImage | None:
         if self._verified is None:
-            self._verified = self._ec2.find_images_with_tag(tags.VERIFIED)
-        return next((image for image in self._verified if misfit(image, platform, set()) is None),
-                    None)  # fmt: skip
-
-    def _age_days(self, image: Image) -> int | None:
-        created = parse_utc_timestamp(image.creation_date)
-        return None if created is None else max(0, (self._now() - created).days)
+            self._verified = managed_images(self._ec2.find_images_with_tag(tags.VERIFIED))
+        return next((image for image in self._verified if image.fit(platform) is None), None)

@@ -27,8 +27,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from ebami.core.errors import AwsError, EbamiError
-from ebami.image import tags
-from ebami.image.provenance import parse_utc_timestamp
+from ebami.image.managed import ManagedImage, managed_images, rollback_target
 
 if TYPE_CHECKING:
     from ebami.aws.autoscaling import LaunchConfiguration
@@ -71,80 +70,6 @@ class Use:
 
 
 @dataclass(frozen=True)
-class EstateImage:
-    """An AMI this account owns in `region`, with what ebami's tags say of it."""
-
-    region: str
-    image_id: str
-    name: str
-    state: str
-    created: str
-    owner_id: str
-    tags: dict[str, str] = field(default_factory=dict)
-    snapshot_ids: tuple[str, ...] = ()
-    deprecation_time: str = ""
-
-    @classmethod
-    def of(cls, region: str, image: Image) -> EstateImage:
-        return cls(
-            region=region,
-            image_id=image.image_id,
-            name=image.name,
-            state=image.state,
-            created=image.creation_date,
-            owner_id=image.owner_id,
-            tags=dict(image.tags),
-            snapshot_ids=image.snapshot_ids,
-            deprecation_time=image.deprecation_time,
-        )
-
-    @property
-    def managed(self) -> bool:
-        return self.tags.get(tags.MANAGED) == "true"
-
-    @property
-    def platform(self) -> str:
-        return self.tags.get(tags.PLATFORM, "")
-
-    @property
-    def release(self) -> str:
-        return self.tags.get(tags.RELEASE, "")
-
-    @property
-    def bake_key(self) -> str:
-        return self.tags.get(tags.BAKE_KEY, "")
-
-    @property
-    def verified(self) -> bool:
-        return bool(self.tags.get(tags.VERIFIED))
-
-    @property
-    def revoked(self) -> bool:
-        return bool(self.tags.get(tags.REVOKED))
-
-    @property
-    def created_at(self) -> datetime | None:
-        """The creation time (EC2 writes `2026-11-21T09:30:00.000Z`); None when unreadable."""
-        return parse_utc_timestamp(self.created)
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "region": self.region,
-            "image_id": self.image_id,
-            "name": self.name,
-            "state": self.state,
-            "created": self.created,
-            "platform": self.platform,
-            "release": self.release,
-            "bake_key": self.bake_key,
-            "verified": self.tags.get(tags.VERIFIED, ""),
-            "revoked": self.tags.get(tags.REVOKED, ""),
-            "snapshot_ids": list(self.snapshot_ids),
-            "deprecation_time": self.deprecation_time,
-        }
-
-
-@dataclass(frozen=True)
 class EnvironmentFacts:
     """An Elastic Beanstalk environment as `ebami status` shows it."""
 
@@ -166,7 +91,7 @@ class EnvironmentFacts:
 class RegionInventory:
     region: str
     # This account's ebami-managed AMIs in the region.
-    images: tuple[EstateImage, ...] = ()
+    images: tuple[ManagedImage, ...] = ()
     uses: tuple[Use, ...] = ()
     environments: tuple[EnvironmentFacts, ...] = ()
     # Of the managed AMIs' snapshots, those this account owns.
@@ -183,7 +108,7 @@ class Inventory:
     read_at: datetime
 
     @property
-    def images(self) -> tuple[EstateImage, ...]:
+    def images(self) -> tuple[ManagedImage, ...]:
         return tuple(image for region in self.regions for image in region.images)
 
     @property
@@ -332,10 +257,8 @@ def read_region(source: RegionSources, *, sharing: bool = False) -> RegionInvent
     """One region's managed AMIs, uses and environments (the calls in the module docstring)."""
     region = source.region
     own = [image for image in source.ec2.own_images() if image.state != "deregistered"]
-    managed = sorted(
-        (EstateImage.of(region, image) for image in own if image.tags.get(tags.MANAGED) == "true"),
-        key=lambda image: (image.created, image.image_id),
-    )
+    # Oldest first, in the stated order of AMIs (`ebami.image.managed.newest_first`).
+    managed = managed_images(own, region)[::-1]
     users: dict[str, list[str]] = {}
     for image in own:
         for snapshot_id in image.snapshot_ids:
@@ -418,7 +341,7 @@ def _environments(source: RegionSources, uses: list[Use]) -> list[EnvironmentFac
                 region,
                 f"environment {environment.name} ({environment.status}) ImageId",
             )
-        previous = source.eb.tags(environment).get(tags.PREVIOUS_IMAGE_ID) or None
+        previous = rollback_target(source.eb.tags(environment))
         if previous is not None:
             uses += _uses(
                 UseKind.ROLLBACK_TARGET,

@@ -2,10 +2,13 @@
 them) and which to keep, each with its reasons. A pure function of the inventory, the
 protections, the rules and the time; then the plan that carries it out.
 
-The choice is made per bake (the `ebami:bake-key` tag: an AMI and its copies in other regions
-share it; a managed AMI without one is a bake of its own) within each platform and release:
+The choice is made per bake (`ebami.image.bake`: one build run of one bake key, which its
+copies in other regions share; a `--force` rebuild is a bake of its own, and so is a managed AMI
+without a bake key) within each platform and release, the bakes newest first by the stated rule
+(a bake is as new as its newest AMI; equal times: the greater bake id first):
 
-- the `keep` newest verified bakes stay (verified: any of its AMIs carries `ebami:verified`;
+- the `keep` newest verified bakes stay (verified: one of its available AMIs carries
+  `ebami:verified`, so a bake still pending is never the one kept in place of an available one;
   a revoked bake does not count, since nothing may use it any more);
 - so does an unverified bake newer than the newest verified one (it awaits `ebami verify`),
   and any bake younger than `older_than_days`;
@@ -20,16 +23,27 @@ only when this account owns it and no AMI that stays registered uses it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from ebami.core.plan import Instruction, Plan
+from ebami.core.plan import Instruction, Plan, Step
+from ebami.image.bake import Bake, bakes_of
+from ebami.image.managed import ManagedImage, order_key
 
 if TYPE_CHECKING:
-    from ebami.lifecycle.inventory import EstateImage, Inventory
+    from ebami.lifecycle.inventory import Inventory
     from ebami.lifecycle.protect import Protections
+
+
+class PruneStep(Step):
+    """The instructions of its plans: each is performed by the method of that name of
+    `ebami.lifecycle.deletion.PruneActions`."""
+
+    RECHECK = "recheck"
+    DELETE_IMAGE = "delete_image"
+
 
 DEFAULT_KEEP = 3
 # A week: a bake younger than that may still be on its way through verify and staging.
@@ -60,7 +74,7 @@ class Verdict(str, Enum):
 
 @dataclass(frozen=True)
 class Decision:
-    image: EstateImage
+    image: ManagedImage
     verdict: Verdict
     # Why the rules keep or delete its bake (a protected AMI's: why it was a candidate).
     reasons: tuple[str, ...]
@@ -120,36 +134,11 @@ class Selection:
         }
 
 
-@dataclass
-class _Bake:
-    key: str
-    images: list[EstateImage] = field(default_factory=list)
-
-    @property
-    def newest(self) -> datetime:
-        """When its newest image was made: a bake rebuilt (`build --force`, the same key) is as
-        new as its rebuild; copies follow their source by minutes."""
-        return max(_created(image) for image in self.images)
-
-    @property
-    def verified(self) -> bool:
-        return any(image.verified for image in self.images)
-
-    @property
-    def revoked(self) -> bool:
-        return any(image.revoked for image in self.images)
-
-
-def _created(image: EstateImage) -> datetime:
-    # An image without a readable time is kept before bakes are made (`_never_deleted`).
-    return image.created_at or datetime.max.replace(tzinfo=timezone.utc)
-
-
 def select(
     inventory: Inventory, protected: Protections, rules: PruneRules, now: datetime
 ) -> Selection:
     decisions: dict[tuple[str, str], Decision] = {}
-    groups: dict[tuple[str, str], dict[str, _Bake]] = {}
+    groups: dict[tuple[str, str], list[ManagedImage]] = {}
     for image in inventory.images:
         refusal = _never_deleted(image, inventory.account_id)
         if refusal is not None:
@@ -157,13 +146,11 @@ def select(
                 image, Verdict.KEEP, (refusal,), tuple(protected.get(_key(image), ()))
             )
             continue
-        bakes = groups.setdefault((image.platform, image.release), {})
-        bake_key = image.bake_key or f"{image.region}/{image.image_id}"
-        bakes.setdefault(bake_key, _Bake(bake_key)).images.append(image)
+        groups.setdefault((image.platform_alias, image.release), []).append(image)
 
-    for (platform, release), bakes in groups.items():
+    for (platform, release), images in groups.items():
         label = " ".join(part for part in (platform or "(no platform tag)", release) if part)
-        for bake, verdict, why in _judge(list(bakes.values()), rules, now, label):
+        for bake, verdict, why in _judge(bakes_of(images), rules, now, label):
             for image in bake.images:
                 used_by = tuple(protected.get(_key(image), ()))
                 if verdict is Verdict.DELETE and used_by:
@@ -178,16 +165,16 @@ def select(
     return Selection(rules, tuple(_with_snapshots(ordered, inventory)))
 
 
-def _key(image: EstateImage) -> tuple[str, str]:
+def _key(image: ManagedImage) -> tuple[str, str]:
     return (image.region, image.image_id)
 
 
-def _order(decision: Decision) -> tuple[str, str, str, str, str]:
+def _order(decision: Decision) -> tuple[str, str, str, datetime, str]:
     image = decision.image
-    return (image.region, image.platform, image.release, image.created, image.image_id)
+    return (image.region, image.platform_alias, image.release, *order_key(image))
 
 
-def _never_deleted(image: EstateImage, account_id: str) -> str | None:
+def _never_deleted(image: ManagedImage, account_id: str) -> str | None:
     """Why the image is no candidate whatever the rules say, if it is none."""
     if not image.managed:
         return "not ebami-managed (no ebami:managed=true tag)"
@@ -199,18 +186,18 @@ def _never_deleted(image: EstateImage, account_id: str) -> str | None:
 
 
 def _judge(
-    bakes: list[_Bake], rules: PruneRules, now: datetime, label: str
-) -> list[tuple[_Bake, Verdict, str]]:
-    ordered = sorted(bakes, key=lambda bake: (bake.newest, bake.key), reverse=True)
+    ordered: list[Bake], rules: PruneRules, now: datetime, label: str
+) -> list[tuple[Bake, Verdict, str]]:
+    """`ordered`: the bakes of one platform and release, newest first (`bakes_of`)."""
     good = [bake for bake in ordered if bake.verified and not bake.revoked]
-    rank = {bake.key: number for number, bake in enumerate(good[: rules.keep], 1)}
+    rank = {bake.id: number for number, bake in enumerate(good[: rules.keep], 1)}
     newest_verified = good[0].newest if good else None
     young = timedelta(days=rules.older_than_days)
-    judged: list[tuple[_Bake, Verdict, str]] = []
+    judged: list[tuple[Bake, Verdict, str]] = []
     for bake in ordered:
         age = (now - bake.newest).total_seconds() / 86400
-        if bake.key in rank:
-            why = f"verified bake {rank[bake.key]} of the {rules.keep} kept for {label}"
+        if bake.id in rank:
+            why = f"verified bake {rank[bake.id]} of the {rules.keep} kept for {label}"
             judged.append((bake, Verdict.KEEP, why))
         elif (
             not bake.verified
@@ -317,7 +304,7 @@ def prune_plan(selection: Selection, regions: Sequence[str]) -> Plan:
         return Plan("prune", facts)
     instructions = [
         Instruction(
-            "recheck",
+            PruneStep.RECHECK,
             "reading the estate again: an AMI used since this plan was made is kept",
         )
     ]
@@ -330,7 +317,7 @@ def prune_plan(selection: Selection, regions: Sequence[str]) -> Plan:
         )
         instructions.append(
             Instruction(
-                "delete_image",
+                PruneStep.DELETE_IMAGE,
                 f"{image.region}: deregister {image.image_id} ({image.name}){snapshots}",
                 {
                     "region": image.region,

@@ -46,31 +46,38 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ebami.core.errors import EbamiError, InputError, NeedsAttention, Refused
-from ebami.core.plan import Executor, Instruction, Plan
+from ebami.core.errors import EbamiError, InputError, Refused
+from ebami.core.plan import Executor, Instruction, Plan, Step
 from ebami.image import tags
-from ebami.lifecycle.channels import (
-    Candidates,
-    ChannelActions,
-    ChannelKey,
-    Channels,
-    ChannelState,
-    Previous,
-    PromoteEc2,
+from ebami.image.channels import Channels, ChannelState
+from ebami.image.managed import ManagedImage
+from ebami.lifecycle.channel_actions import ChannelActions, parse_utc
+from ebami.lifecycle.readback import (
     RevokedChannel,
-    image_tags_reader,
-    own_managed_image,
-    parse_utc,
-    previous_value,
+    image_reader,
     revoke_command,
     revoked_channels,
-    revoked_text,
+)
+from ebami.lifecycle.stepback import (
+    Candidates,
+    ImagesEc2,
+    Previous,
+    own_managed_image,
+    previous_value,
 )
 
-if TYPE_CHECKING:
-    from ebami.aws.ec2 import Image
+
+class RevokeStep(Step):
+    """The instructions of its plans: each is performed by the method of that name of
+    `RevokeActions`."""
+
+    TAG_REVOKED = "tag_revoked"
+    PUBLISH = "publish"
+    DELETE_CHANNEL = "delete_channel"
+    DEPRECATE = "deprecate"
+
 
 # EC2 tag values hold at most 256 Unicode characters.
 MAX_REASON = 256
@@ -109,7 +116,7 @@ class RevokeRegion:
     """A region revoke reads and writes in: its EC2 and its channels."""
 
     region: str
-    ec2: PromoteEc2
+    ec2: ImagesEc2
     channels: Channels
 
 
@@ -129,13 +136,13 @@ class ChannelMove:
         where = f" in {self.region}" if self.remote else ""
         if previous.version is None:
             return Instruction(
-                "delete_channel",
+                RevokeStep.DELETE_CHANNEL,
                 f"deleting channel {state.key} ({state.parameter}){where}: no earlier value is "
                 "usable",
                 {"region": self.region, "parameter": state.parameter, "image_id": state.image_id},
             )
         return Instruction(
-            "publish",
+            RevokeStep.PUBLISH,
             f"moving channel {state.key} ({state.parameter}){where} back from {state.image_id} "
             f"to {previous.version.value} (its version {previous.version.version})",
             {
@@ -244,7 +251,7 @@ class RevokePlanner:
     def __init__(
         self,
         *,
-        ec2: PromoteEc2,
+        ec2: ImagesEc2,
         channels: Channels,
         region: str,
         now: Callable[[], datetime],
@@ -262,14 +269,12 @@ class RevokePlanner:
             home.ec2, image_id, home.region, refuse=Refused, own=candidates.own()
         )
         now = self._now()
-        already = bool(image.tags.get(tags.REVOKED))
-        revoked_at = image.tags.get(tags.REVOKED_AT, "") if already else iso_utc(now)
-        kept_reason = image.tags.get(tags.REVOKED_REASON, "") if already else reason
+        revocation = image.revocation
+        revoked_at = (revocation.at or "") if revocation else iso_utc(now)
+        kept_reason = (revocation.reason or "") if revocation else reason
         notes: list[str] = []
-        if already:
-            notes.append(
-                f"{image_id} was {revoked_text(image.tags)}: that reason and time are kept"
-            )
+        if revocation is not None:
+            notes.append(f"{image_id} was {revocation}: that reason and time are kept")
         found = [(home, image, candidates), *self._find_copies(image, notes)]
         revoke_tags = {
             tags.REVOKED: "true",
@@ -307,14 +312,13 @@ class RevokePlanner:
         )
 
     def _find_copies(
-        self, image: Image, notes: list[str]
-    ) -> list[tuple[RevokeRegion, Image, Candidates]]:
-        """This account's ebami AMIs with the AMI's bake key and build run in the copy regions:
-        that build's copies (a forced rebuild has the same key, not the same run)."""
+        self, image: ManagedImage, notes: list[str]
+    ) -> list[tuple[RevokeRegion, ManagedImage, Candidates]]:
+        """This account's ebami AMIs of the AMI's bake (bake key and build run) in the copy
+        regions: that build's copies (a forced rebuild has the same key, not the same run)."""
         if not self._copies:
             return []
-        bake_key = image.tags.get(tags.BAKE_KEY)
-        if not bake_key:
+        if image.bake is None:
             notes.append(
                 f"{image.image_id} has no {tags.BAKE_KEY} tag: its copies in "
                 f"{', '.join(place.region for place in self._copies)} cannot be found"
@@ -324,12 +328,7 @@ class RevokePlanner:
         for place in self._copies:
             candidates = Candidates(place.ec2)
             copies = sorted(
-                (
-                    copy
-                    for copy in candidates.own().values()
-                    if copy.tags.get(tags.BAKE_KEY) == bake_key
-                    and copy.tags.get(tags.BUILD_RUN, "") == image.tags.get(tags.BUILD_RUN, "")
-                ),
+                (copy for copy in candidates.own().values() if copy.same_bake(image)),
                 key=lambda copy: copy.image_id,
             )
             found += [(place, copy, candidates) for copy in copies]
@@ -338,7 +337,7 @@ class RevokePlanner:
     def _target(
         self,
         place: RevokeRegion,
-        image: Image,
+        image: ManagedImage,
         candidates: Candidates,
         revoke_tags: Mapping[str, str],
         deprecate_at: datetime | None,
@@ -347,21 +346,21 @@ class RevokePlanner:
         remote = place is not self._home
         where = f" in {place.region}" if remote else ""
         image_id = image.image_id
-        already = bool(image.tags.get(tags.REVOKED))
+        already = image.revoked
         tag_step = None
         if not already:
             tag_step = Instruction(
-                "tag_revoked",
+                RevokeStep.TAG_REVOKED,
                 f"tagging {image_id}{where} {tags.REVOKED}=true (apply and promote refuse it "
                 "from now on)",
                 {"region": place.region, "image_id": image_id, "tags": dict(revoke_tags)},
             )
         elif remote:
-            notes.append(f"copy {image_id}{where} was {revoked_text(image.tags)}: kept")
+            notes.append(f"copy {image_id}{where} was {image.revocation}: kept")
         moves = tuple(
             ChannelMove(
                 state,
-                previous_value(place.channels.history(state.key), _judge(candidates, state.key)),
+                previous_value(place.channels.history(state.key), candidates.judge(state.key)),
                 place.region,
                 remote,
             )
@@ -380,7 +379,7 @@ class RevokePlanner:
         deprecate_step = None
         if planned is not None:
             deprecate_step = Instruction(
-                "deprecate",
+                RevokeStep.DEPRECATE,
                 f"deprecating {image_id}{where} at {iso_utc(planned)} (EnableImageDeprecation)",
                 {"region": place.region, "image_id": image_id, "when": iso_utc(planned)},
             )
@@ -403,25 +402,19 @@ class RevokePlanner:
             ]
             remote = place.region if place is not self._home else None
 
-            def command(
-                image_id: str, image_tags: Mapping[str, str], remote: str | None = remote
-            ) -> str:
-                if image_id in ours:
+            def command(image: ManagedImage, remote: str | None = remote) -> str:
+                if image.image_id in ours:
                     return plan.command()
-                return revoke_command(image_id, image_tags, remote)
+                return revoke_command(image, remote)
 
-            found += revoked_channels(states, image_tags_reader(place.ec2), command)
+            found += revoked_channels(states, image_reader(place.ec2), command)
         return found
 
     def _place(self, region: str) -> RevokeRegion:
         return next((place for place in self._copies if place.region == region), self._home)
 
 
-def _judge(candidates: Candidates, key: ChannelKey) -> Callable[[str], str | None]:
-    return lambda value: candidates.refusal(value, key)
-
-
-def _deprecation(image: Image) -> datetime | None:
+def _deprecation(image: ManagedImage) -> datetime | None:
     """When EC2 deprecates (or deprecated) the AMI; None when no time is set."""
     return parse_utc(image.deprecation_time) if image.deprecation_time else None
 
@@ -509,8 +502,3 @@ def unfinished(plan: RevokePlan, done: Sequence[Instruction]) -> str | None:
         f"{', '.join(tagged)} tagged {tags.REVOKED}=true, but {'; '.join(left)}: running the "
         f"same revoke again finishes the job: {plan.command()}"
     )
-
-
-def needs_attention(stale: Sequence[RevokedChannel], command: str) -> NeedsAttention:
-    """The error for channels left naming a revoked AMI after `command`'s writes."""
-    return NeedsAttention(f"after this {command}, " + "; ".join(str(item) for item in stale))

@@ -20,11 +20,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ebami.core.tables import columns, table
-from ebami.lifecycle.inventory import EnvironmentFacts, EstateImage, Inventory, Use, UseKind
+from ebami.image.managed import ManagedImage, order_key
+from ebami.lifecycle.inventory import EnvironmentFacts, Inventory, Use, UseKind
 
 if TYPE_CHECKING:
-    from ebami.build.verdict import BuildVerdict
-    from ebami.lifecycle.channels import ChannelState
+    from ebami.image.bake import BuildVerdict
+    from ebami.image.channels import ChannelState
     from ebami.lifecycle.drift import Drift
 
 
@@ -54,7 +55,7 @@ class RegionChannel:
 
 @dataclass(frozen=True)
 class ImageStatus:
-    image: EstateImage
+    image: ManagedImage
     age_days: int | None
     channels: tuple[str, ...]
     uses: tuple[Use, ...]
@@ -62,9 +63,7 @@ class ImageStatus:
     @property
     def standing(self) -> str:
         """Verified, unverified or revoked."""
-        if self.image.revoked:
-            return "revoked"
-        return "verified" if self.image.verified else "unverified"
+        return self.image.standing
 
     @property
     def used_by(self) -> str:
@@ -141,13 +140,12 @@ class StatusReport:
         images = []
         for image in sorted(
             inventory.images,
-            key=lambda item: (item.platform, item.release, item.region, item.created),
+            key=lambda item: (item.platform_alias, item.release, item.region, order_key(item)),
         ):
-            created = image.created_at
             images.append(
                 ImageStatus(
                     image=image,
-                    age_days=max(0, (now - created).days) if created else None,
+                    age_days=image.age_days(now),
                     channels=tuple(
                         item.name
                         for item in channels
@@ -183,7 +181,7 @@ class StatusReport:
     def image_rows(self) -> list[tuple[str, ...]]:
         return [
             (
-                f"{item.image.platform or '-'} {item.image.release or '-'}",
+                f"{item.image.platform_alias or '-'} {item.image.release or '-'}",
                 item.image.region,
                 item.image.image_id,
                 "-" if item.age_days is None else str(item.age_days),

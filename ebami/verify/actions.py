@@ -18,9 +18,10 @@ from ebami.aws.ec2 import Image, Instance, InstanceSpec
 from ebami.core.errors import AwsError, LeftBehind, Leftover
 from ebami.core.reporting import Reporter
 from ebami.core.results import CheckResult
+from ebami.core.times import utc_timestamp
 from ebami.core.waiting import Deadline
 from ebami.image import tags
-from ebami.image.provenance import utc_timestamp
+from ebami.image.managed import BakeId, managed_images
 from ebami.verify import instance_checks
 from ebami.verify.expectations import Expectations
 from ebami.verify.planner import Target
@@ -162,16 +163,14 @@ class VerifyActions:
             return []
         tagged: list[str] = []
         copy_tags = {**verified, tags.VERIFIED_COPY_OF: f"{self._region}/{image_id}"}
+        bake = BakeId(bake_key, build_run)
         for region in regions:
             try:
                 ec2 = self._copies(region)
                 found = [
-                    image.image_id
-                    for image in ec2.find_own_images_by_tag(tags.BAKE_KEY, bake_key)
-                    if image.image_id != image_id
-                    and image.state == "available"
-                    and image.tags.get(tags.MANAGED) == "true"
-                    and image.tags.get(tags.BUILD_RUN, "") == build_run
+                    copy.image_id
+                    for copy in managed_images(ec2.find_own_images_by_tag(tags.BAKE_KEY, bake_key))
+                    if copy.image_id != image_id and copy.available and copy.bake == bake
                 ]
                 if found:
                     ec2.tag_resources(found, copy_tags)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ebami.aws.ec2 import Image
-from ebami.core.errors import InputError
 from ebami.image import tags
-from ebami.image.platforms import OsFamily, resolve_platform
+from ebami.image.managed import ManagedImage
+from ebami.image.platforms import OsFamily
 
 # Amazon Linux 1 releases are YYYY.03 or YYYY.09 from 2011 to 2018; names carry them as
 # `amzn-2017.09` (Elastic Beanstalk) or `amzn-ami-...-2018.03` (Amazon Linux AMI).
@@ -68,11 +68,11 @@ class Expectations:
         required: tuple[str, ...] | None,
         default_drivers: tuple[str, ...],
     ) -> Expectations:
-        tags = image.tags
-        family, family_source = _family(image)
-        release = _release(image, family)
-        drivers, drivers_source = _drivers(tags, required, default_drivers)
-        agent, agent_source = _ssm_agent(image, family, family_source)
+        model = ManagedImage.of(image)
+        family, family_source = _family(model)
+        release = _release(model, family)
+        drivers, drivers_source = _drivers(model.drivers, required, default_drivers)
+        agent, agent_source = _ssm_agent(model, family, family_source)
         return cls(
             image_id=image.image_id,
             family=family,
@@ -89,7 +89,7 @@ class Expectations:
         cls, image_id: str, *, required: tuple[str, ...] | None, default: tuple[str, ...]
     ) -> Expectations:
         """For an instance whose AMI is gone (deregistered) or not visible."""
-        drivers, source = _drivers({}, required, default)
+        drivers, source = _drivers(None, required, default)
         return cls(
             image_id=image_id,
             family=None,
@@ -103,24 +103,20 @@ class Expectations:
 
 
 def _drivers(
-    image_tags: dict[str, str], required: tuple[str, ...] | None, default: tuple[str, ...]
+    recorded: tuple[str, ...] | None, required: tuple[str, ...] | None, default: tuple[str, ...]
 ) -> tuple[tuple[str, ...], str]:
     """The drivers to require and why: --require, else the AMI's tag, else the settings."""
     if required:
         return required, "--require"
-    recorded = tags.drivers_of(image_tags)
     if recorded:
         return recorded, f"tag {tags.DRIVERS}"
     return default, "settings (the AMI has no ebami:drivers tag)"
 
 
-def _family(image: Image) -> tuple[OsFamily | None, str]:
-    platform = image.tags.get(tags.PLATFORM)
-    if platform:
-        try:
-            return resolve_platform(platform).os_family, f"tag {tags.PLATFORM}"
-        except InputError:
-            pass
+def _family(image: ManagedImage) -> tuple[OsFamily | None, str]:
+    platform = image.platform
+    if platform is not None:
+        return platform.os_family, f"tag {tags.PLATFORM}"
     name = image.name.lower()
     if _AL2023_NAME.search(name):
         return OsFamily.AL2023, "AMI name"
@@ -131,10 +127,10 @@ def _family(image: Image) -> tuple[OsFamily | None, str]:
     return None, "unknown: no ebami:platform tag, and the AMI name does not say"
 
 
-def _release(image: Image, family: OsFamily | None) -> Fact:
+def _release(image: ManagedImage, family: OsFamily | None) -> Fact:
     if family is OsFamily.AL1:
-        if image.tags.get(tags.RELEASE):
-            return Fact(image.tags[tags.RELEASE], f"tag {tags.RELEASE}")
+        if image.release_tag:
+            return Fact(image.release_tag, f"tag {tags.RELEASE}")
         match = _AL1_NAME.search(image.name.lower())
         if match:
             return Fact(match.group(1), "AMI name")
@@ -147,16 +143,11 @@ def _release(image: Image, family: OsFamily | None) -> Fact:
 
 
 def _ssm_agent(
-    image: Image, family: OsFamily | None, family_source: str
+    image: ManagedImage, family: OsFamily | None, family_source: str
 ) -> tuple[bool | None, str]:
-    tagged = image.tags.get(tags.SSM_AGENT)
-    if tagged in ("yes", "no"):
-        return tagged == "yes", f"tag {tags.SSM_AGENT}={tagged}"
-    if (
-        family is OsFamily.AL1
-        and image.owner_alias == "amazon"
-        and not image.tags.get(tags.PLATFORM)
-    ):
+    if image.ssm_agent is not None:
+        return image.ssm_agent, f"tag {tags.SSM_AGENT}={image.ssm_agent_tag}"
+    if family is OsFamily.AL1 and image.owner_alias == "amazon" and not image.platform_tag:
         return False, (
             f"{image.image_id} is an Amazon-owned Amazon Linux 1 image ({family_source}), "
             "and those ship without the SSM agent"

@@ -15,11 +15,25 @@ from typing import Any, Protocol
 from ebami.aws.ec2 import Image, Instance, InstanceSpec
 from ebami.aws.elasticbeanstalk import Environment
 from ebami.core.errors import InputError, NotFoundError
-from ebami.core.plan import Instruction, Plan, Ref
+from ebami.core.plan import Instruction, Plan, Ref, Step
 from ebami.image import tags
+from ebami.image.managed import ManagedImage
 from ebami.verify import unreachable
 from ebami.verify.expectations import Expectations
 from ebami.verify.report import TargetKind
+
+
+class VerifyStep(Step):
+    """The instructions of its plans: each is performed by the method of that name of
+    `ebami.verify.actions.VerifyActions`."""
+
+    LAUNCH = "launch"
+    CHECK_LAUNCHED = "check_launched"
+    TAG_VERIFIED = "tag_verified"
+    TERMINATE = "terminate"
+    CHECK_INSTANCES = "check_instances"
+    TAG_COPIES = "tag_copies"
+
 
 DEFAULT_TIMEOUT = 600.0
 
@@ -156,21 +170,21 @@ class VerifyPlanner:
             facts,
             (
                 Instruction(
-                    "launch",
+                    VerifyStep.LAUNCH,
                     f"launching a {spec.instance_type} instance of {image_id} "
                     f"(profile {spec.instance_profile}, IMDSv2 required)",
                     {"spec": spec},
                     output="instance",
                 ),
                 Instruction(
-                    "check_launched",
+                    VerifyStep.CHECK_LAUNCHED,
                     "waiting for SSM to reach it, then reading ecs.config and the release "
                     f"files over Run Command (--timeout {options.timeout:g} s in all)",
                     {"instance": Ref("instance"), "expected": expected},
                     output="results",
                 ),
                 Instruction(
-                    "tag_verified",
+                    VerifyStep.TAG_VERIFIED,
                     f"tagging {image_id} {tags.VERIFIED} if every check passed",
                     {"image_id": image_id, "results": Ref("results")},
                     output="verified_tags",
@@ -179,7 +193,7 @@ class VerifyPlanner:
             ),
             cleanup=(
                 Instruction(
-                    "terminate",
+                    VerifyStep.TERMINATE,
                     f"terminating what this run launched ({tags.VERIFY_RUN}={run_tag})",
                     {"instance": Ref("instance"), "run_tag": run_tag},
                     output="terminated",
@@ -255,7 +269,7 @@ def _check_plan(
     if targets:
         instructions = (
             Instruction(
-                "check_instances",
+                VerifyStep.CHECK_INSTANCES,
                 f"checking {', '.join(t.instance.instance_id for t in targets)} over SSM "
                 f"(--timeout {options.timeout:g} s in all)",
                 {"targets": targets},
@@ -268,21 +282,21 @@ def _check_plan(
 def _copies_step(image: Image, options: VerifyOptions) -> tuple[Instruction, ...]:
     """Tag the AMI's copies in the copy regions (same bake key and build run) as verified, when
     it passed."""
-    bake_key = image.tags.get(tags.BAKE_KEY)
-    if not options.copy_regions or not bake_key:
+    bake = ManagedImage.of(image).bake
+    if not options.copy_regions or bake is None:
         return ()
     regions = ", ".join(options.copy_regions)
     return (
         Instruction(
-            "tag_copies",
-            f"tagging its copies in {regions} (bake key {bake_key[:16]}…) {tags.VERIFIED} "
+            VerifyStep.TAG_COPIES,
+            f"tagging its copies in {regions} (bake key {bake.key[:16]}…) {tags.VERIFIED} "
             "too, if it passed",
             {
                 "image_id": image.image_id,
-                "bake_key": bake_key,
-                # The bake key names the inputs; the run names this build (a forced rebuild
-                # has the same key, and no proof of its own).
-                "build_run": image.tags.get(tags.BUILD_RUN, ""),
+                # The bake: the key names the inputs, the run this build (a forced rebuild has
+                # the same key, and no proof of its own).
+                "bake_key": bake.key,
+                "build_run": bake.run,
                 "regions": options.copy_regions,
                 "verified": Ref("verified_tags"),
             },

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ebami.apply.gates import (
-    EnvironmentPlatform,
     Verdict,
     dockerrun_gate,
     image_gate,
@@ -13,6 +12,8 @@ from ebami.apply.gates import (
 from ebami.aws.ec2 import Image
 from ebami.image import tags
 from ebami.image.dockerrun import DriverUse
+from ebami.image.environment import EnvironmentPlatform
+from ebami.image.managed import ManagedImage
 
 AL1 = EnvironmentPlatform(
     arn="arn:aws:elasticbeanstalk:us-east-1::platform/Multi-container Docker running on 64bit "
@@ -25,7 +26,7 @@ AL1 = EnvironmentPlatform(
 FLUENTD = "json-file syslog awslogs fluentd none"
 
 
-def image(state: str = "available", **tagged: str) -> Image:
+def image(state: str = "available", **tagged: str) -> ManagedImage:
     ours = {
         tags.PLATFORM: "multicontainer-docker",
         tags.PLATFORM_VERSION: "2.8.4",
@@ -34,7 +35,9 @@ def image(state: str = "available", **tagged: str) -> Image:
         tags.VERIFIED: "2026-11-22T00:00:00Z",
     }
     merged = {key: value for key, value in {**ours, **tagged}.items() if value}
-    return Image("ami-0new", "custom", state, "2026-11-22T00:00:00.000Z", merged, ())
+    return ManagedImage.of(
+        Image("ami-0new", "custom", state, "2026-11-22T00:00:00.000Z", merged, ())
+    )
 
 
 def test_image_gate() -> None:

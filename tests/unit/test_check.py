@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from ebami.build.verdict import BuildVerdict
 from ebami.image import tags
+from ebami.image.bake import BuildVerdict
 from ebami.lifecycle.check import CheckReport
 from ebami.lifecycle.drift import DriftChecker, DriftStatus
 from tests.unit.apply_fakes import STOCK, PlannerWorld

@@ -15,16 +15,11 @@ from ebami.aws.ssm import ParameterVersion
 from ebami.core.errors import InputError, NeedsAttention, NotFoundError, Refused
 from ebami.core.plan import Executor
 from ebami.image import tags
+from ebami.image.channels import ChannelKey, Channels, check_channel_name
 from ebami.image.platforms import resolve_platform
-from ebami.lifecycle.channels import (
-    Candidates,
-    ChannelActions,
-    ChannelKey,
-    Channels,
-    PromotePlanner,
-    check_channel_name,
-    previous_value,
-)
+from ebami.lifecycle.channel_actions import ChannelActions
+from ebami.lifecycle.promote import PromotePlanner
+from ebami.lifecycle.stepback import Candidates, previous_value
 from ebami.sandbox import world
 from tests.helpers import RecordingReporter
 from tests.unit.apply_fakes import STOCK, PlannerWorld

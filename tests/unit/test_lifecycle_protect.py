@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 
 import pytest
 
+from ebami.image.managed import ManagedImage
 from ebami.lifecycle.inventory import (
-    EstateImage,
     Inventory,
     RegionInventory,
     Use,
@@ -16,6 +16,7 @@ from ebami.lifecycle.inventory import (
     ami_ids_in,
 )
 from ebami.lifecycle.protect import protections
+from tests.fakes.images import managed_image
 
 NOW = datetime(2026, 11, 21, tzinfo=timezone.utc)
 ACCOUNT = "123456789012"
@@ -26,8 +27,8 @@ AMI_B = "ami-0000000000000000b"
 AMI_OLD = "ami-1234abcd"
 
 
-def image(image_id: str, region: str = EAST) -> EstateImage:
-    return EstateImage(
+def image(image_id: str, region: str = EAST) -> ManagedImage:
+    return managed_image(
         region=region,
         image_id=image_id,
         name=f"ebami-{image_id}",

@@ -7,16 +7,18 @@ from __future__ import annotations
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta, timezone
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ebami.aws.session import AwsCli
 from ebami.core.errors import AwsError
 from ebami.core.plan import Executor
+from ebami.image.managed import ManagedImage
 from ebami.lifecycle.deletion import PruneActions, PruneResult, RegionTarget
-from ebami.lifecycle.inventory import EstateImage, Inventory, RegionInventory, Use, UseKind
+from ebami.lifecycle.inventory import Inventory, RegionInventory, Use, UseKind
 from ebami.lifecycle.protect import Protections, protections
 from ebami.lifecycle.prune import PruneRules, Selection, Verdict, prune_plan, select
+from tests.fakes.images import managed_image
 from tests.helpers import RecordingReporter
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=timezone.utc)
@@ -35,6 +37,7 @@ def ami(
     age: float,
     *,
     bake: str | None = None,
+    run: str | None = None,
     region: str = EAST,
     verified: bool = False,
     revoked: bool = False,
@@ -43,17 +46,19 @@ def ami(
     owner: str = ACCOUNT,
     state: str = "available",
     snapshots: tuple[str, ...] | None = None,
-) -> EstateImage:
+) -> ManagedImage:
     tags = {"ebami:platform": PLATFORM, "ebami:release": release}
     if managed:
         tags["ebami:managed"] = "true"
     if bake is not None:
         tags["ebami:bake-key"] = bake
+    if run is not None:
+        tags["ebami:build-run"] = run
     if verified:
         tags["ebami:verified"] = "2026-01-01T00:00:00Z"
     if revoked:
         tags["ebami:revoked"] = "true"
-    return EstateImage(
+    return managed_image(
         region=region,
         image_id=f"ami-{number:017x}",
         name=f"ebami-{number}",
@@ -65,7 +70,7 @@ def ami(
     )
 
 
-def estate(*images: EstateImage, uses: tuple[Use, ...] = ()) -> Inventory:
+def estate(*images: ManagedImage, uses: tuple[Use, ...] = ()) -> Inventory:
     regions = sorted({image.region for image in images} | {use.region for use in uses})
     found = []
     for region in regions:
@@ -148,6 +153,47 @@ def test_a_bake_is_as_new_as_its_newest_image() -> None:
         id_of(2): "keep",
         id_of(3): "delete",
     }
+
+
+def test_a_forced_rebuild_is_a_bake_of_its_own() -> None:
+    # One bake key, built three times (`build --force`), each run verified; run-c was copied.
+    images = [
+        ami(1, age=30, bake="key", run="run-a", verified=True),
+        ami(2, age=20, bake="key", run="run-b", verified=True),
+        ami(3, age=10, bake="key", run="run-c", verified=True),
+        ami(4, age=10, bake="key", run="run-c", region=WEST),
+    ]
+    chosen = choose(estate(*images), keep=1)
+    assert verdicts(chosen) == {
+        id_of(1): "delete",
+        id_of(2): "delete",
+        id_of(3): "keep",
+        id_of(4): "keep",
+    }
+    kept = next(item for item in chosen.decisions if item.image.image_id == id_of(3))
+    assert kept.reasons == (f"verified bake 1 of the 1 kept for {PLATFORM} 2018.03",)
+
+
+def test_a_pending_bake_is_never_the_verified_one_kept() -> None:
+    # Two verified bakes made in the same second; the one whose id sorts last is still pending.
+    images = [
+        ami(1, age=10, bake="bake-1", verified=True),
+        ami(2, age=10, bake="bake-2", verified=True, state="pending"),
+        ami(3, age=40, bake="bake-0", verified=True),
+    ]
+    assert verdicts(choose(estate(*images), keep=1)) == {
+        id_of(1): "keep",
+        id_of(2): "keep",
+        id_of(3): "delete",
+    }
+
+
+def test_bakes_made_at_the_same_time_order_by_their_id() -> None:
+    images = [
+        ami(1, age=10, bake="bake-b", verified=True),
+        ami(2, age=10, bake="bake-a", verified=True),
+    ]
+    assert verdicts(choose(estate(*images), keep=1)) == {id_of(1): "keep", id_of(2): "delete"}
 
 
 def test_each_platform_and_release_keeps_its_own() -> None:
@@ -238,7 +284,7 @@ def test_foreign_unmanaged_pending_and_undated_amis_are_never_deleted() -> None:
         ami(3, age=50, bake="b3", verified=True, managed=False),
         ami(4, age=50, bake="b4", verified=True, state="pending"),
     ]
-    undated = EstateImage(
+    undated = managed_image(
         EAST, id_of(5), "x", "available", "yesterday", ACCOUNT, {"ebami:managed": "true"}
     )
     chosen = choose(estate(*images, undated), keep=1)
@@ -307,20 +353,24 @@ def estates(draw: st.DrawFn) -> tuple[Inventory, int]:
     """Random AMIs (bakes copied across regions, verified or not, revoked, of several ages,
     some foreign, unmanaged or pending, some without a bake key) and random uses of every kind,
     some naming ids of another region or no AMI at all."""
-    images: list[EstateImage] = []
+    images: list[ManagedImage] = []
     number = 0
     for bake in range(draw(st.integers(0, 8))):
         release = draw(st.sampled_from(["2017.09", "2018.03"]))
-        age = draw(st.floats(0, 60))
+        # Whole days sometimes, so that two bakes may be made at the same time.
+        age = draw(st.floats(0, 60) | st.integers(0, 60).map(float))
         regions = draw(st.lists(st.sampled_from([EAST, WEST]), min_size=1, max_size=2, unique=True))
-        key = None if draw(st.integers(0, 5)) == 0 else f"bake-{bake}"
+        key = None if draw(st.integers(0, 5)) == 0 else f"bake-{draw(st.integers(0, 3))}"
+        # A rebuild (`build --force`) has its key and a run of its own; old AMIs have no run.
+        run = draw(st.none() | st.sampled_from([f"run-{bake}", "run-x"]))
         for region in regions if key else regions[:1]:
             number += 1
             images.append(
                 ami(
                     number,
-                    age + draw(st.floats(0, 0.01)),
+                    age + draw(st.sampled_from([0.0, 0.005]) | st.floats(0, 0.01)),
                     bake=key,
+                    run=run,
                     region=region,
                     verified=draw(st.booleans()),
                     revoked=draw(st.integers(0, 6)) == 0,
@@ -358,27 +408,56 @@ def estates(draw: st.DrawFn) -> tuple[Inventory, int]:
 
 def newest_verified_bakes(inventory: Inventory, keep: int) -> set[str]:
     """The images of the `keep` newest verified, unrevoked bakes of each platform/release,
-    counting only what may be deleted at all."""
-    bakes: dict[tuple[str, str], dict[str, list[EstateImage]]] = {}
+    counting only what may be deleted at all. The rules, written out apart from the code: a
+    bake is one build run of one bake key (no key: the AMI alone); it is verified when one of
+    its available AMIs is; it is as new as its newest AMI; equal times: the greater bake id
+    (`key/run`, or `region/ami-...`) first."""
+    bakes: dict[tuple[str, str], dict[str, list[ManagedImage]]] = {}
     for image in inventory.images:
-        if image.managed and image.owner_id == ACCOUNT:
-            key = image.bake_key or f"{image.region}/{image.image_id}"
-            bakes.setdefault((image.platform, image.release), {}).setdefault(key, []).append(image)
+        if image.managed and image.owner_id == ACCOUNT and image.created_at is not None:
+            key = image.tags.get("ebami:bake-key")
+            run = image.tags.get("ebami:build-run")
+            name = (f"{key}/{run}" if run else key) if key else f"{image.region}/{image.image_id}"
+            group = bakes.setdefault((image.platform_alias, image.release), {})
+            group.setdefault(name, []).append(image)
     kept: set[str] = set()
     for group in bakes.values():
         good = [
-            images
-            for images in group.values()
-            if any(i.verified for i in images) and not any(i.revoked for i in images)
+            (max(i.created_at for i in images if i.created_at), name, images)
+            for name, images in group.items()
+            if any(i.verified and i.state == "available" for i in images)
+            and not any(i.revoked for i in images)
         ]
-        # The spec: a bake is as new as its newest image (a rebuild under one key is new).
-        good.sort(key=lambda images: max(i.created for i in images), reverse=True)
-        kept |= {image.image_id for images in good[:keep] for image in images}
+        good.sort(key=lambda item: (item[0], item[1]), reverse=True)
+        kept |= {image.image_id for _, _, images in good[:keep] for image in images}
     return kept
 
 
 @settings(max_examples=300, deadline=None)
 @given(estates(), st.integers(0, 30))
+# Found in a fresh clone: two verified bakes made at the same time, the one whose id sorts last
+# still pending; the pending one was kept as the newest verified bake and the available one went.
+@example(
+    (
+        estate(
+            ami(1, 10, bake="bake-1", verified=True),
+            ami(2, 10, bake="bake-2", verified=True, state="pending"),
+        ),
+        1,
+    ),
+    0,
+)
+# A forced rebuild is a bake of its own: the older run of the same key is not kept with it.
+@example(
+    (
+        estate(
+            ami(1, 20, bake="bake-1", run="run-a", verified=True),
+            ami(2, 10, bake="bake-1", run="run-b", verified=True),
+        ),
+        1,
+    ),
+    0,
+)
 def test_prune_never_deletes_what_it_must_keep(drawn: tuple[Inventory, int], older: int) -> None:
     inventory, keep = drawn
     protected = protections(inventory)

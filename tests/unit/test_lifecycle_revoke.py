@@ -12,7 +12,9 @@ from ebami.aws.ec2 import Image
 from ebami.core.errors import AwsError, InputError, Refused
 from ebami.core.plan import Executor
 from ebami.image import tags
-from ebami.lifecycle.channels import ChannelActions, Channels, parse_utc
+from ebami.image.channels import Channels
+from ebami.lifecycle.channel_actions import ChannelActions, parse_utc
+from ebami.lifecycle.readback import needs_attention
 from ebami.lifecycle.revoke import (
     RevokeActions,
     RevokePlanner,
@@ -21,7 +23,6 @@ from ebami.lifecycle.revoke import (
     deprecation_time,
     execute_revoke,
     iso_utc,
-    needs_attention,
 )
 from tests.helpers import RecordingReporter
 from tests.unit.test_lifecycle_channels import (

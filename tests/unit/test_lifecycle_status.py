@@ -5,27 +5,28 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from ebami.build.verdict import BuildVerdict
 from ebami.core.tables import columns
-from ebami.lifecycle.channels import ChannelKey, ChannelState
+from ebami.image.bake import BuildVerdict
+from ebami.image.channels import ChannelKey, ChannelState
+from ebami.image.managed import ManagedImage
 from ebami.lifecycle.drift import Drift, DriftStatus
 from ebami.lifecycle.inventory import (
     EnvironmentFacts,
-    EstateImage,
     Inventory,
     RegionInventory,
     Use,
     UseKind,
 )
 from ebami.lifecycle.status import EnvironmentStatus, RegionChannel, StatusReport
+from tests.fakes.images import managed_image
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=timezone.utc)
 EAST, WEST = "us-east-1", "us-west-2"
 OLD, NEW, GONE = "ami-0000000000000000a", "ami-0000000000000000b", "ami-0000000000000000c"
 
 
-def image(image_id: str, created: str, region: str = EAST, **extra: str) -> EstateImage:
-    return EstateImage(
+def image(image_id: str, created: str, region: str = EAST, **extra: str) -> ManagedImage:
+    return managed_image(
         region=region,
         image_id=image_id,
         name=f"ebami-{image_id}",

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from ebami.core.errors import ExitCode, LeftBehind, Leftover
-from ebami.core.plan import DisplayExecutor, Executor, Instruction, Plan, Ref
+from ebami.core.plan import DisplayExecutor, Executor, Instruction, Plan, Ref, Step
 from ebami.core.waiting import Deadline
 
 
@@ -304,3 +304,46 @@ def test_left_behind_names_each_leftover_after_the_outcome_with_its_own_exit_cod
         "aws ec2 terminate-instances --instance-ids i-1; key pair k (AccessDenied); remove it "
         "with: aws ec2 delete-key-pair --key-name k"
     )
+
+
+# --- every instruction a plan may hold names a method of its command's actions ---------------
+
+
+def _steps_and_actions() -> list[tuple[type[Step], type]]:
+    from ebami.apply.actions import ApplyActions
+    from ebami.apply.planner import ApplyStep
+    from ebami.build.actions import BuildActions
+    from ebami.build.steps import BuildStep
+    from ebami.lifecycle.channel_actions import ChannelActions
+    from ebami.lifecycle.deletion import PruneActions
+    from ebami.lifecycle.promote import PromoteStep
+    from ebami.lifecycle.prune import PruneStep
+    from ebami.lifecycle.revoke import RevokeActions, RevokeStep
+    from ebami.verify.actions import VerifyActions
+    from ebami.verify.planner import VerifyStep
+
+    return [
+        (BuildStep, BuildActions),
+        (VerifyStep, VerifyActions),
+        (ApplyStep, ApplyActions),
+        (PromoteStep, ChannelActions),
+        (RevokeStep, RevokeActions),
+        (PruneStep, PruneActions),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("steps", "actions"), _steps_and_actions(), ids=lambda item: getattr(item, "__name__", "")
+)
+def test_every_step_is_a_method_of_its_actions(steps: type[Step], actions: type) -> None:
+    missing = [step.value for step in steps if not callable(getattr(actions, step.value, None))]
+    assert missing == []
+
+
+def test_an_instruction_its_actions_cannot_perform_is_a_clear_error() -> None:
+    class Nothing:
+        pass
+
+    plan = Plan("x", instructions=(Instruction("vanish", "vanishing"),))
+    with pytest.raises(TypeError, match="Nothing cannot perform vanish"):
+        Executor(Nothing(), Said()).execute(plan)

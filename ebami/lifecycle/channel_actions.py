@@ -1,0 +1,58 @@
+"""What promote and revoke change: a channel's value, its deletion, an AMI's revoke tags and
+its deprecation, one method per plan instruction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from ebami.core.times import parse_utc_timestamp
+
+
+class ChannelsActionsEc2(Protocol):
+    def tag_resources(self, resource_ids: list[str], tags: dict[str, str]) -> None: ...
+    def deprecate_image(self, image_id: str, when: datetime) -> None: ...
+
+
+class ChannelsActionsSsm(Protocol):
+    def parameter_value(self, name: str) -> str | None: ...
+    def publish_image_id(self, name: str, image_id: str) -> int: ...
+    def delete_parameter(self, name: str) -> bool: ...
+
+
+@dataclass
+class ChannelActions:
+    """What promote and revoke change, one method per plan instruction."""
+
+    ec2: ChannelsActionsEc2
+    ssm: ChannelsActionsSsm
+    published: dict[str, int] = field(default_factory=dict)
+
+    def publish(self, parameter: str, image_id: str) -> int:
+        version = self.ssm.publish_image_id(parameter, image_id)
+        self.published[parameter] = version
+        return version
+
+    def delete_channel(self, parameter: str, image_id: str) -> bool:
+        """Deletes the channel only while it still names `image_id`, read just before: deleting
+        takes the whole history with it, and a value promoted since the plan must not go so."""
+        if self.ssm.parameter_value(parameter) != image_id:
+            return False
+        return self.ssm.delete_parameter(parameter)
+
+    def tag_revoked(self, image_id: str, tags: dict[str, str]) -> None:
+        self.ec2.tag_resources([image_id], tags)
+
+    def deprecate(self, image_id: str, when: str) -> None:
+        """`when`: ISO 8601 UTC, as the plan shows it."""
+        self.ec2.deprecate_image(image_id, parse_utc(when))
+
+
+def parse_utc(text: str) -> datetime:
+    """An ISO 8601 time as EC2 writes them (`2026-11-22T10:02:00.000Z`); ValueError when it is
+    not one."""
+    moment = parse_utc_timestamp(text)
+    if moment is None:
+        raise ValueError(f"{text!r} is not a time with its zone")
+    return moment
