@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from ebami.aws.ec2 import Image
+from ebami.aws.ec2_values import Image
 from ebami.core.errors import InputError
 from ebami.image import tags
 from ebami.image.dockerrun import DriverUse

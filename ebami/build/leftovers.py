@@ -15,7 +15,7 @@ from ebami.core.reporting import Reporter
 from ebami.image import tags
 
 if TYPE_CHECKING:
-    from ebami.aws.ec2 import Image, Instance, KeyPair, SecurityGroup
+    from ebami.aws.ec2_values import Image, Instance, KeyPair, SecurityGroup
 
 # Packer names its temporary security groups and key pairs `packer_<uuid>`.
 PACKER_TEMPORARY = "packer_*"

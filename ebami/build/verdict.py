@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ebami.aws.ec2 import Image
+from ebami.aws.ec2_values import Image
 from ebami.image import tags
 
 if TYPE_CHECKING:

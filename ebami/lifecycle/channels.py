@@ -44,7 +44,7 @@ from ebami.image.platforms import Platform, resolve_platform
 from ebami.image.provenance import parse_utc_timestamp
 
 if TYPE_CHECKING:
-    from ebami.aws.ec2 import Image
+    from ebami.aws.ec2_values import Image
     from ebami.aws.ssm import ParameterVersion
 
 # What a channel name may be: it becomes one level of an SSM parameter name, whose characters

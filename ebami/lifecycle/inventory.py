@@ -32,7 +32,7 @@ from ebami.image.provenance import parse_utc_timestamp
 
 if TYPE_CHECKING:
     from ebami.aws.autoscaling import LaunchConfiguration
-    from ebami.aws.ec2 import Image, Instance, LaunchTemplateVersion
+    from ebami.aws.ec2_values import Image, Instance, LaunchTemplateVersion
     from ebami.aws.elasticbeanstalk import Configuration, Environment, SavedConfiguration
     from ebami.aws.ssm import ParameterVersion
 

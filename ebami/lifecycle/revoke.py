@@ -70,7 +70,7 @@ from ebami.lifecycle.channels import (
 )
 
 if TYPE_CHECKING:
-    from ebami.aws.ec2 import Image
+    from ebami.aws.ec2_values import Image
 
 # EC2 tag values hold at most 256 Unicode characters.
 MAX_REASON = 256
