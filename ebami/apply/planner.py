@@ -19,7 +19,7 @@ from ebami.apply.gates import (
     verified_gate,
 )
 from ebami.apply.policy import UpdatePolicy
-from ebami.aws.ec2 import Image
+from ebami.aws.ec2_values import Image
 from ebami.aws.elasticbeanstalk import Configuration, Environment
 from ebami.core.errors import EbamiError, InputError, NotFoundError, Refused
 from ebami.core.plan import Instruction, Plan, Ref, Step

@@ -30,7 +30,7 @@ from ebami.packer.runner import PackerBuild, UiCallback, dotted, duration
 from ebami.packer.template import AWS_SOURCE, assemble
 
 if TYPE_CHECKING:
-    from ebami.aws.ec2 import Image
+    from ebami.aws.ec2_values import Image
 
 VAR_FILE = "variables.pkrvars.json"
 

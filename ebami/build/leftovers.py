@@ -16,7 +16,7 @@ from ebami.image import tags
 from ebami.image.managed import launched_for
 
 if TYPE_CHECKING:
-    from ebami.aws.ec2 import Image, Instance, KeyPair, SecurityGroup
+    from ebami.aws.ec2_values import Image, Instance, KeyPair, SecurityGroup
 
 # Packer names its temporary security groups and key pairs `packer_<uuid>`.
 PACKER_TEMPORARY = "packer_*"

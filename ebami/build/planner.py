@@ -24,7 +24,7 @@ from ebami.image.userdata import SSM_AGENT_RPM_URL, UserData, render_user_data
 from ebami.packer.template import templates_digest
 
 if TYPE_CHECKING:
-    from ebami.aws.ec2 import Image
+    from ebami.aws.ec2_values import Image
 
 
 class BuildPlanEc2(LeftoverEc2, Protocol):

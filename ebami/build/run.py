@@ -17,7 +17,7 @@ from ebami.core.plan import Executor, Plan
 from ebami.core.times import utc_timestamp
 
 if TYPE_CHECKING:
-    from ebami.aws.ec2 import Image
+    from ebami.aws.ec2_values import Image
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from ebami.aws.ec2 import Image
+from ebami.aws.ec2_values import Image
 from ebami.image import tags
 from ebami.image.bake import BuildVerdict
 from ebami.image.managed import ManagedImage, newest_first

@@ -13,12 +13,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ebami.image.ecsconfig import (
-    INSTANCE_CONFIG_PATH,
-    USER_CONFIG_PATH,
-    ConfigFile,
-    effective_drivers,
-)
+from ebami.image.ecsconfig import effective_drivers
+from ebami.image.ecsfiles import INSTANCE_CONFIG_PATH, USER_CONFIG_PATH, ConfigFile
 
 
 def main(argv: Sequence[str] | None = None) -> int:

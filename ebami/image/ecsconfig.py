@@ -1,237 +1,42 @@
-"""How ecs-init and the ECS agent really read their configuration, and what drivers that yields.
+"""How the ECS agent arrives at its logging drivers from what ecs-init passes it.
 
-ecs-init (`ecs-init/docker/docker.go`, `getEnvVars`, `LoadEnvVars`) reads `/var/lib/ecs/ecs.config`
-(instance settings, only from ecs-init 1.25.0) and then `/etc/ecs/ecs.config` on top. Each file is
-read as bytes, trimmed with Go's `strings.TrimSpace`, split on `\\n` only, each line trimmed again
-and split on its first `=`; a line without `=` is skipped, the key is not trimmed again, there is
-no quote or `export` handling, and a later line overrides an earlier one. ecs-init passes the
-result to the agent as environment variables, over its own default for
-`ECS_AVAILABLE_LOGGING_DRIVERS` (which depends on its version).
+The agent (`agent/config/parse.go`, `parseAvailableLoggingDrivers`) decodes
+`ECS_AVAILABLE_LOGGING_DRIVERS` with Go's `json.NewDecoder(...).Decode` into a list of names: only
+the first JSON value is read, a syntax error only logs a warning and yields no list, wrong-typed or
+`null` elements stay `""` in place. An empty list falls through (`NewConfig`, `Merge` in
+`agent/config/config.go`) to `/etc/ecs/ecs.config.json`, then to user data (JSON only), then to the
+agent's own default. Every name is then checked (`validateAndOverrideBounds`): a name the agent
+does not know (`""` included) is a configuration error and the agent does not start.
 
-The agent (`agent/config/parse.go`, `parseAvailableLoggingDrivers`) decodes that variable with
-Go's `json.NewDecoder(...).Decode` into a list of names: only the first JSON value is read, a
-syntax error only logs a warning and yields no list, wrong-typed or `null` elements stay `""` in
-place. An empty list falls through (`NewConfig`, `Merge` in `agent/config/config.go`) to
-`/etc/ecs/ecs.config.json`, then to user data (JSON only), then to the agent's own default. Every
-name is then checked (`validateAndOverrideBounds`): a name the agent does not know (`""`
-included) is a configuration error and the agent does not start.
+The lines come from `ebami.image.ecsfiles` (ecs-init's reading of the files), the defaults from
+`ebami.image.ecsinit` (by ecs-init version); the verdict is an `ebami.image.ecsreport`
+`DriversReport`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from enum import Enum
 
 from ebami.image import gojson
-from ebami.image.drivers import Version, agent_accepts, format_version, parse_version
+from ebami.image.drivers import Version, agent_accepts, format_version
+from ebami.image.ecsfiles import (
+    DRIVERS_KEY,
+    INSTANCE_CONFIG_PATH,
+    JSON_CONFIG_PATH,
+    ConfigFile,
+    ConfigLine,
+    go_trim_space,
+    parse_lines,
+)
+from ebami.image.ecsinit import ECS_INIT_DEFAULT_DRIVERS, INSTANCE_CONFIG_SINCE, EcsInitRules
+from ebami.image.ecsreport import AGENT_STOPS, DriversOrigin, DriversReport, Problem, Severity
 
-DRIVERS_KEY = "ECS_AVAILABLE_LOGGING_DRIVERS"
-INSTANCE_CONFIG_PATH = "/var/lib/ecs/ecs.config"
-USER_CONFIG_PATH = "/etc/ecs/ecs.config"
-JSON_CONFIG_PATH = "/etc/ecs/ecs.config.json"
 # The field of the agent's Config struct that ecs.config.json sets (Go matches it ignoring case).
 JSON_DRIVERS_FIELD = "AvailableLoggingDrivers"
 
-# The bare agent's default (agent/config/config_linux.go) from agent 1.15.0; before, json-file.
-AGENT_FALLBACK_DRIVERS: tuple[str, ...] = ("json-file", "none")
-AGENT_FALLBACK_BEFORE_1_15: tuple[str, ...] = ("json-file",)
-# ecs-init's default by version (ecs-init/docker/docker.go, getContainerConfig; CHANGELOG.md):
-# 1.5.0-1 json-file+syslog, 1.9.0-1 adds awslogs, 1.15.0-4 adds none, 1.45.0-1 adds fluentd.
-ECS_INIT_DEFAULTS: tuple[tuple[Version, tuple[str, ...]], ...] = (
-    ((1, 45, 0), ("json-file", "syslog", "awslogs", "fluentd", "none")),
-    ((1, 15, 0, 4), ("json-file", "syslog", "awslogs", "none")),
-    ((1, 9, 0), ("json-file", "syslog", "awslogs")),
-    ((1, 5, 0), ("json-file", "syslog")),
-)
-ECS_INIT_DEFAULT_DRIVERS: tuple[str, ...] = ECS_INIT_DEFAULTS[1][1]
-ECS_INIT_1_45_DEFAULT_DRIVERS: tuple[str, ...] = ECS_INIT_DEFAULTS[0][1]
-# ecs-init reads /var/lib/ecs/ecs.config from this version on (ecs-init CHANGELOG, 1.25.0-1).
-INSTANCE_CONFIG_SINCE: Version = (1, 25, 0)
 
-# unicode.IsSpace: Go's strings.TrimSpace set (not Python's: \x1c-\x1f are not in it).
-GO_SPACE = frozenset(
-    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
-    "\u200a\u2028\u2029\u202f\u205f\u3000"
-)
-
-AGENT_STOPS = "the agent will not start"
-
-
-class DriversOrigin(str, Enum):
-    """Where the effective list of drivers came from."""
-
-    CONFIG = "config"
-    JSON_CONFIG = "ecs.config.json"
-    ECS_INIT_DEFAULT = "ecs-init-default"
-    AGENT_FALLBACK = "agent-fallback"
-
-
-class Severity(str, Enum):
-    ERROR = "error"
-    WARNING = "warning"
-
-
-@dataclass(frozen=True)
-class ConfigLine:
-    """One `KEY=value` line as ecs-init splits it."""
-
-    path: str
-    number: int
-    text: str
-    key: str
-    value: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.number}: {_printable(self.text)}"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something in the files that does not do what its author probably meant.
-
-    `stops_agent`: the agent exits with a configuration error (ecs-init restarts it forever).
-    """
-
-    severity: Severity
-    message: str
-    lines: tuple[ConfigLine, ...] = ()
-    stops_agent: bool = False
-
-
-@dataclass(frozen=True)
-class EcsInitRules:
-    """What an installed ecs-init version reads and defaults to (None: unknown version)."""
-
-    version: str | None
-
-    @property
-    def parsed(self) -> Version | None:
-        return parse_version(self.version)
-
-    @property
-    def reads_instance_config(self) -> bool:
-        parsed = self.parsed
-        return parsed is None or parsed >= INSTANCE_CONFIG_SINCE
-
-    @property
-    def default_drivers(self) -> tuple[str, ...] | None:
-        """ecs-init's default; None when it sets none (before 1.5.0). Unknown versions get the
-        pre-1.45 list, so that fluentd is never assumed without evidence."""
-        parsed = self.parsed
-        if parsed is None:
-            return ECS_INIT_DEFAULT_DRIVERS
-        for since, drivers in ECS_INIT_DEFAULTS:
-            if parsed >= since:
-                return drivers
-        return None
-
-    @property
-    def agent_version(self) -> Version | None:
-        """The agent ecs-init caches and starts: the same version ("Cache Agent version")."""
-        parsed = self.parsed
-        return parsed[:3] if parsed else None
-
-    @property
-    def agent_fallback(self) -> tuple[str, ...]:
-        agent = self.agent_version
-        if agent is not None and agent < (1, 15, 0):
-            return AGENT_FALLBACK_BEFORE_1_15
-        return AGENT_FALLBACK_DRIVERS
-
-
-@dataclass(frozen=True)
-class DriversReport:
-    """The drivers the agent will allow, where that came from, and the problems found.
-
-    When the agent does not start, `drivers` is empty (no instance capability is registered)
-    and `configured` holds the list it refused.
-    """
-
-    drivers: tuple[str, ...]
-    origin: DriversOrigin
-    line: ConfigLine | None
-    problems: tuple[Problem, ...]
-    configured: tuple[str, ...] = field(default=())
-
-    @property
-    def agent_starts(self) -> bool:
-        return not any(problem.stops_agent for problem in self.problems)
-
-    def missing(self, required: Sequence[str]) -> tuple[str, ...]:
-        return tuple(name for name in required if name not in self.drivers)
-
-    def failures(self, required: Sequence[str]) -> list[str]:
-        """Why these files do not do what ebami's user data meant; empty when they do.
-
-        They must set the drivers line themselves (a default depends on the ecs-init version),
-        with no error-level problem, and allow every `required` driver.
-        """
-        reasons: list[str] = []
-        if self.origin is DriversOrigin.ECS_INIT_DEFAULT:
-            reasons.append(f"no line sets {DRIVERS_KEY}; ecs-init's default applies")
-        reasons.extend(
-            problem.message for problem in self.problems if problem.severity is Severity.ERROR
-        )
-        missing = self.missing(required)
-        if missing and self.agent_starts:
-            reasons.append(
-                f"the agent allows {json.dumps(list(self.drivers))}, without {', '.join(missing)}"
-            )
-        return reasons
-
-
-@dataclass(frozen=True)
-class ConfigFile:
-    """A config file's path and content (bytes as read, or text); None when it does not exist."""
-
-    path: str
-    text: bytes | str | None
-
-    @property
-    def data(self) -> bytes | None:
-        if self.text is None or isinstance(self.text, bytes):
-            return self.text
-        try:
-            return self.text.encode("utf-8", "surrogateescape")
-        except UnicodeEncodeError:  # a lone surrogate not from surrogateescape: invalid bytes
-            return self.text.encode("utf-8", "surrogatepass")
-
-
-# --- ecs-init's reading of one file --------------------------------------------------------
-
-
-def go_trim_space(text: str) -> str:
-    """Go's `strings.TrimSpace` on text decoded with surrogateescape (invalid bytes are not
-    space, as Go's RuneError is not)."""
-    start, end = 0, len(text)
-    while start < end and text[start] in GO_SPACE:
-        start += 1
-    while end > start and text[end - 1] in GO_SPACE:
-        end -= 1
-    return text[start:end]
-
-
-def split_config(data: bytes) -> list[tuple[str, str]]:
-    """ecs-init's reading of one file: (key, value) pairs in file order, later wins.
-
-    Keys and values are `str` decoded with surrogateescape, so any byte round-trips.
-    """
-    return [(line.key, line.value) for line in parse_lines(data, "")]
-
-
-def parse_lines(data: bytes | str, path: str) -> list[ConfigLine]:
-    """Split a file into lines exactly as ecs-init does (trim file, split on `\\n`, trim line,
-    first `=`); `number` counts `\\n`-separated lines of the trimmed file."""
-    text = data.decode("utf-8", "surrogateescape") if isinstance(data, bytes) else data
-    lines: list[ConfigLine] = []
-    for number, raw in enumerate(go_trim_space(text).split("\n"), start=1):
-        stripped = go_trim_space(raw)
-        key, sep, value = stripped.partition("=")
-        if sep:
-            lines.append(ConfigLine(path, number, stripped, key, value))
-    return lines
+# --- the agent's decoding of the value ------------------------------------------------------
 
 
 def _names_of(value: object) -> tuple[str, ...]:
@@ -478,16 +283,3 @@ def _looks_like_drivers_key(key: str) -> bool:
     if normalized.startswith("export "):
         normalized = normalized[len("export ") :].strip()
     return normalized == DRIVERS_KEY and key != DRIVERS_KEY
-
-
-def ecs_init_default_drivers(ecs_init_version: str | None) -> tuple[str, ...] | None:
-    """ecs-init's default drivers for an installed version (`1.16.0-1.amzn1`, `1.68.0`...);
-    None before 1.5.0 (it sets none). Unknown versions get the pre-1.45 list."""
-    return EcsInitRules(ecs_init_version).default_drivers
-
-
-def _printable(text: str) -> str:
-    """A line as evidence: control characters and undecodable bytes escaped."""
-    if text.isprintable():
-        return text
-    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)

@@ -19,7 +19,7 @@ from ebami.core.errors import InputError, one_line
 from ebami.core.resources import data_dir
 from ebami.core.results import CheckResult, CheckStatus
 from ebami.image.drivers import parse_drivers
-from ebami.image.ecsconfig import DRIVERS_KEY
+from ebami.image.ecsfiles import DRIVERS_KEY
 from ebami.image.platforms import Platform
 
 # EC2 refuses user data larger than 16 KB (before base64 encoding).

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, Protocol
 
-from ebami.aws.ec2 import Image
+from ebami.aws.ec2_values import Image
 from ebami.aws.elasticbeanstalk import Configuration, Environment
 from ebami.core.errors import NotFoundError
 from ebami.image import tags

@@ -21,7 +21,7 @@ from ebami.image.channels import ChannelKey, ParameterVersion
 from ebami.image.managed import ManagedImage
 
 if TYPE_CHECKING:
-    from ebami.aws.ec2 import Image
+    from ebami.aws.ec2_values import Image
 
 
 class ImagesEc2(Protocol):

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING
 from moto.s3.models import s3_backends
 
 from ebami.image.dockerrun import log_drivers, read_dockerrun
-from ebami.image.ecsconfig import (
+from ebami.image.ecsconfig import effective_drivers
+from ebami.image.ecsfiles import (
     INSTANCE_CONFIG_PATH,
     JSON_CONFIG_PATH,
     USER_CONFIG_PATH,
     ConfigFile,
-    EcsInitRules,
-    effective_drivers,
 )
+from ebami.image.ecsinit import EcsInitRules
 from ebami.sandbox import runtime
 from ebami.sandbox.rootfs import ECS_INIT_PACKAGE, inside, installed_packages
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Protocol
 
-from ebami.aws.ec2 import Image, Instance, InstanceSpec
+from ebami.aws.ec2_values import Image, Instance, InstanceSpec
 from ebami.core.errors import AwsError, LeftBehind, Leftover
 from ebami.core.reporting import Reporter
 from ebami.core.results import CheckResult

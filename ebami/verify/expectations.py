@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ebami.aws.ec2 import Image
+from ebami.aws.ec2_values import Image
 from ebami.image import tags
 from ebami.image.managed import ManagedImage
 from ebami.image.platforms import OsFamily

@@ -11,17 +11,15 @@ import json
 from collections.abc import Iterator
 
 from ebami.core.results import CheckResult, CheckStatus
-from ebami.image.ecsconfig import (
-    AGENT_STOPS,
+from ebami.image.ecsconfig import effective_drivers
+from ebami.image.ecsfiles import (
     DRIVERS_KEY,
     INSTANCE_CONFIG_PATH,
     JSON_CONFIG_PATH,
     USER_CONFIG_PATH,
-    DriversOrigin,
-    DriversReport,
-    EcsInitRules,
-    effective_drivers,
 )
+from ebami.image.ecsinit import EcsInitRules
+from ebami.image.ecsreport import AGENT_STOPS, DriversOrigin, DriversReport
 from ebami.image.platforms import OsFamily
 from ebami.verify.expectations import Expectations
 from ebami.verify.probe_script import OS_RELEASE, SYSTEM_RELEASE, YUM_CONF, YUM_RELEASEVER, Evidence

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ebami.aws.ec2 import Image, Instance, InstanceSpec
+from ebami.aws.ec2_values import Image, Instance, InstanceSpec
 from ebami.aws.elasticbeanstalk import Environment
 from ebami.core.errors import InputError, NotFoundError
 from ebami.core.plan import Instruction, Plan, Ref, Step

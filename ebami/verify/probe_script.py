@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ebami.core.errors import EbamiError
-from ebami.image.ecsconfig import (
+from ebami.image.ecsfiles import (
     INSTANCE_CONFIG_PATH,
     JSON_CONFIG_PATH,
     USER_CONFIG_PATH,

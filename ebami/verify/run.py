@@ -4,7 +4,7 @@ its clean-up terminated or could not)."""
 
 from __future__ import annotations
 
-from ebami.aws.ec2 import Instance
+from ebami.aws.ec2_values import Instance
 from ebami.core.errors import Interrupted
 from ebami.core.plan import Executor
 from ebami.core.results import CheckResult, CheckStatus

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from ebami.aws.ec2 import Egress, Instance
+from ebami.aws.ec2_values import Egress, Instance
 from ebami.aws.ssm import ManagedInstance
 from ebami.core.reporting import Reporter
 from ebami.core.results import CheckResult, CheckStatus

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ebami.aws.ec2 import Egress, Instance
+from ebami.aws.ec2_values import Egress, Instance
 from ebami.aws.ssm import ManagedInstance
 from ebami.verify.expectations import Expectations
 

@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
-from ebami.image.ecsconfig import ConfigFile, DriversOrigin, effective_drivers
+from ebami.image.ecsconfig import effective_drivers
+from ebami.image.ecsfiles import ConfigFile
+from ebami.image.ecsreport import DriversOrigin
 from ebami.sandbox import world
 from ebami.sandbox.leaks import leak_report
 from tests.e2e.conftest import SandboxFactory

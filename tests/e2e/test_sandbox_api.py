@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from ebami.image.ecsconfig import ConfigFile, DriversOrigin, effective_drivers
+from ebami.image.ecsconfig import effective_drivers
+from ebami.image.ecsfiles import ConfigFile
+from ebami.image.ecsreport import DriversOrigin
 from ebami.sandbox import world
 from tests.sandbox_helpers import Sandbox, wait_for
 

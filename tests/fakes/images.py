@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ebami.aws.ec2 import Image
+from ebami.aws.ec2_values import Image
 from ebami.image.managed import ManagedImage
 
 ACCOUNT = "123456789012"

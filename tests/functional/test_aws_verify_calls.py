@@ -10,7 +10,8 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from ebami.aws.ec2 import Ec2, InstanceSpec
+from ebami.aws.ec2 import Ec2
+from ebami.aws.ec2_values import InstanceSpec
 from ebami.aws.ssm import Ssm
 from ebami.core.errors import InputError, NotFoundError
 

@@ -14,7 +14,8 @@ from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 
 from ebami.aws.bounds import MAX_ATTEMPTS
-from ebami.aws.ec2 import Ec2, Instance
+from ebami.aws.ec2 import Ec2
+from ebami.aws.ec2_values import Instance
 from ebami.aws.session import AwsCli, AwsSession
 from ebami.core.errors import AwsError, Leftover
 from ebami.core.plan import Executor, Instruction, Plan

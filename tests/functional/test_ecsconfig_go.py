@@ -23,7 +23,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ebami.image.ecsconfig import decode_drivers_value, split_config
+from ebami.image.ecsconfig import decode_drivers_value
+from ebami.image.ecsfiles import split_config
 
 PROGRAM = Path(__file__).resolve().parents[1] / "go" / "ecsconfig" / "main.go"
 

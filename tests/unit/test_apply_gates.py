@@ -9,7 +9,7 @@ from ebami.apply.gates import (
     platform_gate,
     verified_gate,
 )
-from ebami.aws.ec2 import Image
+from ebami.aws.ec2_values import Image
 from ebami.image import tags
 from ebami.image.dockerrun import DriverUse
 from ebami.image.environment import EnvironmentPlatform

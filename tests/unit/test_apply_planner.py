@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from ebami.apply.planner import ApplyOptions, ApplyPlanner
-from ebami.aws.ec2 import Image
+from ebami.aws.ec2_values import Image
 from ebami.core.errors import InputError, NotFoundError
 from ebami.core.plan import Ref
 from ebami.image import tags

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ebami.aws.ec2 import Image, Instance, KeyPair, SecurityGroup
+from ebami.aws.ec2_values import Image, Instance, KeyPair, SecurityGroup
 from ebami.build.actions import Baked, BuildActions
 from ebami.build.lease import BuildInProgress, Lease
 from ebami.build.options import BuildOptions

@@ -2,18 +2,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ebami.image.drivers import KNOWN_DRIVERS
-from ebami.image.ecsconfig import (
+from ebami.image.ecsconfig import effective_drivers
+from ebami.image.ecsfiles import INSTANCE_CONFIG_PATH, USER_CONFIG_PATH, ConfigFile, parse_lines
+from ebami.image.ecsinit import (
     AGENT_FALLBACK_DRIVERS,
     ECS_INIT_1_45_DEFAULT_DRIVERS,
     ECS_INIT_DEFAULT_DRIVERS,
-    INSTANCE_CONFIG_PATH,
-    USER_CONFIG_PATH,
-    ConfigFile,
-    DriversOrigin,
-    Severity,
-    effective_drivers,
-    parse_lines,
 )
+from ebami.image.ecsreport import DriversOrigin, Severity
 from ebami.image.userdata import drivers_line
 
 SEED_LINE = 'ECS_AVAILABLE_LOGGING_DRIVERS=["json-file","syslog","awslogs","fluentd","none"]'

@@ -6,18 +6,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ebami.image.ecsconfig import (
-    AGENT_FALLBACK_BEFORE_1_15,
+from ebami.image.ecsconfig import decode_drivers_value, effective_drivers
+from ebami.image.ecsfiles import (
     INSTANCE_CONFIG_PATH,
     JSON_CONFIG_PATH,
     USER_CONFIG_PATH,
     ConfigFile,
-    DriversOrigin,
-    EcsInitRules,
-    decode_drivers_value,
-    effective_drivers,
     split_config,
 )
+from ebami.image.ecsinit import AGENT_FALLBACK_BEFORE_1_15, EcsInitRules
+from ebami.image.ecsreport import DriversOrigin
 
 
 # ecs-init's getEnvVars: strings.TrimSpace, Split on "\n", TrimSpace, SplitN(line, "=", 2).

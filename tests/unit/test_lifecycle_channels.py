@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ebami.apply.planner import ApplyOptions, ApplyPlanner
-from ebami.aws.ec2 import Image
+from ebami.aws.ec2_values import Image
 from ebami.aws.ssm import ParameterVersion
 from ebami.core.errors import InputError, NeedsAttention, NotFoundError, Refused
 from ebami.core.plan import Executor

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from ebami.aws.ec2 import Image
+from ebami.aws.ec2_values import Image
 from ebami.core.errors import AwsError, InputError, Refused
 from ebami.core.plan import Executor
 from ebami.image import tags

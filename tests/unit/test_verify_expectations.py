@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from ebami.aws.ec2 import Image
+from ebami.aws.ec2_values import Image
 from ebami.image.platforms import OsFamily
 from ebami.verify.expectations import Expectations
 

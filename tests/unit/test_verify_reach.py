@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ebami.aws.ec2 import Egress, Instance
+from ebami.aws.ec2_values import Egress, Instance
 from ebami.aws.ssm import ManagedInstance
 from ebami.verify import unreachable
 from ebami.verify.expectations import Expectations, Fact

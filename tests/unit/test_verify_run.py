@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ebami.aws.ec2 import Egress, Image, Instance, InstanceSpec
+from ebami.aws.ec2_values import Egress, Image, Instance, InstanceSpec
 from ebami.aws.elasticbeanstalk import Environment
 from ebami.aws.session import AwsCli
 from ebami.aws.ssm import CommandInvocation, ManagedInstance

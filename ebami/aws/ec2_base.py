@@ -1,0 +1,40 @@
+"""What every part of the EC2 wrapper shares: the client, and the shapes of EC2's filters and
+error answers.
+
+`ebami.aws.ec2.Ec2` is composed of one part per intent (`ec2_images`, `ec2_instances`,
+`ec2_region`), each a subclass of `Ec2Base`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from ebami.core.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2.client import EC2Client
+
+# EC2 accepts up to 200 values in one filter.
+FILTER_VALUES = 200
+
+
+class Ec2Base:
+    def __init__(self, client: EC2Client) -> None:
+        self._client = client
+
+
+def chunks(values: list[str]) -> list[list[str]]:
+    """`values` in runs short enough for one filter."""
+    return [values[start : start + FILTER_VALUES] for start in range(0, len(values), FILTER_VALUES)]
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def raise_if_missing(exc: ClientError, codes: set[str], message: str) -> None:
+    """NotFoundError(`message`) when EC2's error code is one of `codes`."""
+    if exc.response.get("Error", {}).get("Code") in codes:
+        raise NotFoundError(message) from exc
