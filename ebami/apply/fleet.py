@@ -41,29 +41,23 @@ Outcomes, worst first; the run's exit code is its worst environment's:
 from __future__ import annotations
 
 import copy
-import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass
-from types import FrameType
 
 from ebami.apply.run import ApplyRecord, Result
+from ebami.apply.waves import Wave
 from ebami.core.errors import (
     CheckFailed,
     EbamiError,
-    InputError,
     Interrupted,
     NeedsAttention,
     Refused,
     RolledBack,
 )
-from ebami.core.interrupts import STOP_SIGNALS, handling
+from ebami.core.interrupts import STOP_SIGNALS, Sleeper, StopSignal, handling
 from ebami.core.reporting import Reporter
 from ebami.core.waiting import Sleep
-
-DEFAULT_CANARY = 1
-DEFAULT_CONCURRENCY = 5
-MAX_CONCURRENCY = 20
 
 # Results besides run_apply's own (`ebami.apply.run.Result`).
 PENDING = "pending"  # its wave has not ended yet
@@ -84,126 +78,6 @@ SEVERITY = (
     Result.APPLIED.value,
     PENDING,
 )
-
-
-# --- which environments, in which waves -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Wave:
-    number: int
-    names: tuple[str, ...]
-    canary: bool = False
-
-    def describe(self, waves: int) -> str:
-        return f"wave {self.number} of {waves}" + (" (canary)" if self.canary else "")
-
-
-def check_sizes(canary: int, concurrency: int) -> None:
-    if not 1 <= concurrency <= MAX_CONCURRENCY:
-        raise InputError(
-            f"--concurrency {concurrency} is out of range: give 1 to {MAX_CONCURRENCY}"
-        )
-    if not 0 <= canary <= concurrency:
-        raise InputError(
-            f"--canary {canary} is out of range: give 0 to the --concurrency ({concurrency}); "
-            "the canary environments run at the same time"
-        )
-
-
-def plan_waves(names: Sequence[str], *, canary: int, concurrency: int) -> tuple[Wave, ...]:
-    """The first `canary` names alone, then the rest `concurrency` at a time."""
-    check_sizes(canary, concurrency)
-    waves: list[Wave] = []
-    if canary and names:
-        waves.append(Wave(1, tuple(names[:canary]), canary=True))
-    rest = names[canary:]
-    for start in range(0, len(rest), concurrency):
-        waves.append(Wave(len(waves) + 1, tuple(rest[start : start + concurrency])))
-    return tuple(waves)
-
-
-def expand_groups(
-    envs: Sequence[str], chosen: Sequence[str], groups: Mapping[str, Sequence[str]]
-) -> list[str]:
-    """The environments of `--env` (in their order), then those of each `--group` (in the
-    group's order); each environment may be named once."""
-    named: list[tuple[str, str]] = [(name, "--env") for name in envs]
-    for group in chosen:
-        if group not in groups:
-            known = ", ".join(sorted(groups)) if groups else "none: add [groups] to ebami.toml"
-            raise InputError(f"--group {group!r} is not a group of the settings; known: {known}")
-        named += [(name, f"group {group}") for name in groups[group]]
-    seen: dict[str, str] = {}
-    for name, source in named:
-        if name in seen:
-            by = f"by {seen[name]}" + (f" and by {source}" if source != seen[name] else " twice")
-            raise InputError(f"{name} is named twice ({by}): name each environment once")
-        seen[name] = source
-    return [name for name, _ in named]
-
-
-# --- Ctrl-C and SIGTERM, for worker threads -------------------------------------------------------
-
-
-class StopSignal:
-    """Ctrl-C and SIGTERM counted by the main thread, raised in the workers' sleeps.
-
-    `handle` is the main thread's signal handler: it only counts (the main thread goes on
-    waiting for its workers). Each worker sleeps with its own `sleeper`, which raises one
-    KeyboardInterrupt per signal counted, at the first pause after it (waking at once from a
-    pause under way).
-    """
-
-    def __init__(self) -> None:
-        # Reentrant: the handler may run in the main thread while it holds the lock.
-        self._changed = threading.Condition(threading.RLock())
-        self._count = 0
-
-    @property
-    def count(self) -> int:
-        return self._count
-
-    def stop(self) -> None:
-        with self._changed:
-            self._count += 1
-            self._changed.notify_all()
-
-    def handle(self, signum: int, frame: FrameType | None) -> None:
-        self.stop()
-
-    def sleeper(self, sleep: Sleep | None = None) -> Sleeper:
-        """A worker's sleep: `sleep` (by default a pause a signal cuts short), then a
-        KeyboardInterrupt for each signal it has not raised yet."""
-        return Sleeper(self, sleep)
-
-    def wait(self, seen: int, seconds: float) -> None:
-        """Return after `seconds`, or as soon as more than `seen` signals were counted."""
-        with self._changed:
-            self._changed.wait_for(lambda: self._count > seen, timeout=max(seconds, 0.0))
-
-
-class Sleeper:
-    """The sleep of one worker's deadlines (see `StopSignal`)."""
-
-    def __init__(self, stop: StopSignal, sleep: Sleep | None) -> None:
-        self._stop = stop
-        self._sleep = sleep
-        self._raised = 0
-
-    def __call__(self, seconds: float) -> None:
-        self.check()
-        if self._sleep is None:
-            self._stop.wait(self._raised, seconds)
-        else:
-            self._sleep(seconds)
-        self.check()
-
-    def check(self) -> None:
-        """Raise KeyboardInterrupt if a signal came that this worker has not raised yet."""
-        if self._stop.count > self._raised:
-            self._raised += 1
-            raise KeyboardInterrupt
 
 
 # --- running the waves ----------------------------------------------------------------------------

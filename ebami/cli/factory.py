@@ -17,11 +17,15 @@ from typing import TYPE_CHECKING, Any
 from ebami.cli.context import AppContext
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ebami.apply.follow import Follower
+    from ebami.apply.orchestrator import FleetApply, InstancesVerified, Target
     from ebami.apply.planner import ApplyOptions, ApplyPlan
     from ebami.apply.run import ApplyRecord
+    from ebami.apply.waves import Wave
     from ebami.aws.ec2 import Ec2
-    from ebami.aws.elasticbeanstalk import ElasticBeanstalk, Event
+    from ebami.aws.elasticbeanstalk import ElasticBeanstalk, Environment, Event
     from ebami.aws.s3 import S3
     from ebami.aws.session import ApiCallCounter, AwsSession
     from ebami.aws.ssm import Ssm
@@ -39,6 +43,8 @@ if TYPE_CHECKING:
 
 # The sandbox's marker answers from loopback at once; a silent loopback port gets no longer.
 MARKER_TIMEOUT = 2.0
+# `apply --verify`: how long proving an environment's instances may take.
+VERIFY_SECONDS = 600.0
 
 
 class _Shared:
@@ -309,6 +315,63 @@ class Factory:
         return Follower(
             self.eb, self.app.terminal, settle=self.settings.settle, on_event=self.show_event
         )
+
+    @property
+    def region(self) -> str:
+        return self.session.region or ""
+
+    def find_environment(self, name: str, application: str | None) -> Environment:
+        """The environment, found on this thread with the clients its planning needs made
+        here too (the planner's threads then share them)."""
+        environment = self.eb.get_environment(name, application)
+        self.ec2, self.ssm, self.s3  # noqa: B018 - made now, on this thread
+        return environment
+
+    def fleet_apply(
+        self,
+        waves: tuple[Wave, ...],
+        options: ApplyOptions,
+        *,
+        record: Path | None,
+        concurrency: int,
+        verify: bool,
+    ) -> FleetApply:
+        """One `ebami apply` of the environments of `waves`, each in its own region's factory
+        (made once, on this thread, shared by the environments' threads)."""
+        from ebami.apply.orchestrator import FleetApply, Target
+
+        def target(name: str) -> Target:
+            settings, application, environment = self.settings.environment_target(name)
+            return Target(self.in_region(settings.region), application, environment)
+
+        return FleetApply(
+            waves,
+            options,
+            target=target,
+            reporter=self.app.terminal,
+            record=record,
+            concurrency=concurrency,
+            verify=self.verify_instances if verify else None,
+        )
+
+    def verify_instances(self, target: Target, plan: ApplyPlan) -> InstancesVerified:
+        """`ebami verify --env` on the instances of an environment apply just switched."""
+        from ebami.apply.orchestrator import InstancesVerified
+        from ebami.verify.planner import VerifyOptions
+
+        factory = self.in_region(target.services.region)
+        options = VerifyOptions(
+            default_drivers=self.settings.resolved_drivers(), timeout=VERIFY_SECONDS
+        )
+        environment = plan.environment
+        with factory.bounded(options.timeout) as deadline:
+            verify_plan = factory.verify_planner().plan_environment(
+                environment.name, environment.application, options
+            )
+            report = factory.run_verify(verify_plan, deadline)
+        passed = report.passed
+        summary = "" if passed else report.failure_summary()
+        return InstancesVerified(passed, summary, report.to_json(), len(report.instances))
 
     def plan_apply(self, name: str, application: str | None, options: ApplyOptions) -> ApplyPlan:
         from ebami.apply.planner import ApplyPlanner

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -40,3 +41,35 @@ def parse_tags(items: list[str], option: str) -> dict[str, str]:
             raise InputError(f"{option} {item!r} is not KEY=VALUE; write {option} team=platform")
         tags[key.strip()] = value.strip()
     return tags
+
+
+# --- options several commands share, declared once ---------------------------------------------
+
+EnvsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--env",
+        help="An environment: a configured [environments.NAME] or an environment name; repeatable.",
+    ),
+]
+RegionsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--regions",
+        help="Comma-separated regions to include too, beyond the home region, its copy_to "
+        "regions and those of [environments.*].",
+    ),
+]
+AllRegionsOption = Annotated[
+    bool, typer.Option("--all-regions", help="Every region the account has enabled.")
+]
+MaxAgeOption = Annotated[
+    int, typer.Option("--max-age", help="Days after which an environment's AMI is too old.")
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Show the plan the run would execute; change nothing.")
+]
+RecordOption = Annotated[
+    Path | None,
+    typer.Option("--record", help="Write what happened (JSON) to this file.", dir_okay=False),
+]

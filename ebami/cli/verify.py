@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ebami.cli.context import AppContext
 from ebami.cli.options import comma_list
+from ebami.config.formats import is_ami_id, is_instance_id
 from ebami.core.errors import CheckFailed, InputError, LeftBehind
 from ebami.core.results import CheckStatus
 from ebami.image.drivers import parse_drivers
@@ -16,8 +16,6 @@ from ebami.image.drivers import parse_drivers
 if TYPE_CHECKING:
     from ebami.verify.report import VerifyReport
 
-_AMI_ID = re.compile(r"ami-[0-9a-f]{8}(?:[0-9a-f]{9})?")
-_INSTANCE_ID = re.compile(r"i-[0-9a-f]{8}(?:[0-9a-f]{9})?")
 _MARKS = {CheckStatus.PASSED: "PASS", CheckStatus.FAILED: "FAIL", CheckStatus.SKIPPED: "SKIP"}
 
 
@@ -143,10 +141,10 @@ def check_target(ami: str | None, instances: list[str] | None, env: str | None) 
         raise InputError(
             "--env '' is empty: give an environment name or a configured [environments.NAME]"
         )
-    if ami is not None and not _AMI_ID.fullmatch(ami):
+    if ami is not None and not is_ami_id(ami):
         raise InputError(f"--ami {ami!r} is not an AMI id; write ami- and 8 or 17 hex digits")
     for instance_id in instances or []:
-        if not _INSTANCE_ID.fullmatch(instance_id):
+        if not is_instance_id(instance_id):
             raise InputError(
                 f"--instance {instance_id!r} is not an instance id; write i- and 8 or 17 hex digits"
             )

@@ -32,7 +32,26 @@ _KMS_KEY_ID = re.compile(
     rf"|arn:aws[a-z-]*:kms:{_REGION.pattern}:[0-9]{{12}}:(?:key/{_KMS_KEY}|{_KMS_ALIAS})"
 )
 
+# AMI and instance ids: the prefix and 8 hex digits (ids made before 2018) or 17.
+AMI_ID = re.compile(r"ami-(?:[0-9a-f]{17}|[0-9a-f]{8})")
+INSTANCE_ID = re.compile(r"i-(?:[0-9a-f]{17}|[0-9a-f]{8})")
+# An AMI id anywhere in a value (SSM and tag values may hold several, or an id inside JSON).
+_AMI_ID_IN_TEXT = re.compile(rf"\b{AMI_ID.pattern}\b")
+
 REGION_ACCEPTED = "an AWS region name such as us-east-1, eu-central-2 or us-gov-west-1"
+
+
+def is_ami_id(value: str) -> bool:
+    return AMI_ID.fullmatch(value) is not None
+
+
+def is_instance_id(value: str) -> bool:
+    return INSTANCE_ID.fullmatch(value) is not None
+
+
+def ami_ids_in(text: str) -> list[str]:
+    """The AMI ids `text` names, in order, each once."""
+    return list(dict.fromkeys(_AMI_ID_IN_TEXT.findall(text)))
 
 
 def _matching(pattern: re.Pattern[str], value: str, what: str, accepted: str) -> str:

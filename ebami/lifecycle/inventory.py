@@ -16,7 +16,6 @@ that could not be looked for is no AMI proved unused.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -26,6 +25,7 @@ from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from ebami.config.formats import ami_ids_in
 from ebami.core.errors import AwsError, EbamiError
 from ebami.image.managed import ManagedImage, managed_images, rollback_target
 
@@ -35,16 +35,8 @@ if TYPE_CHECKING:
     from ebami.aws.elasticbeanstalk import Configuration, Environment, SavedConfiguration
     from ebami.aws.ssm import ParameterVersion
 
-# An AMI id anywhere in a value: `ami-` and 8 or 17 hex digits (SSM and tag values may hold
-# several, or an id inside JSON).
-AMI_ID = re.compile(r"\bami-(?:[0-9a-f]{17}|[0-9a-f]{8})\b")
 # How long reading one region may take, throttling included.
 READ_SECONDS = 600.0
-
-
-def ami_ids_in(text: str) -> list[str]:
-    """The AMI ids `text` names, in order, each once."""
-    return list(dict.fromkeys(AMI_ID.findall(text)))
 
 
 class UseKind(str, Enum):

@@ -26,20 +26,16 @@ from ebami.apply.fleet import (
     VERIFY_FAILED,
     EnvironmentRun,
     FleetRun,
-    Sleeper,
-    StopSignal,
-    Wave,
-    check_sizes,
-    expand_groups,
     outcome_error,
-    plan_waves,
     preflight_error,
     worst,
 )
 from ebami.apply.follow import Follower
 from ebami.apply.run import ApplyRecord, run_apply
+from ebami.apply.waves import Wave, check_sizes, expand_groups, plan_waves
 from ebami.cli.terminal import Terminal
 from ebami.core.errors import EbamiError, ExitCode, InputError, Interrupted, NotFoundError
+from ebami.core.interrupts import Sleeper, StopSignal
 from ebami.core.plan import Executor as PlanExecutor
 from ebami.core.waiting import Sleep
 from tests.helpers import RecordingReporter

@@ -7,13 +7,13 @@ from datetime import datetime, timezone
 
 import pytest
 
+from ebami.config.formats import ami_ids_in
 from ebami.image.managed import ManagedImage
 from ebami.lifecycle.inventory import (
     Inventory,
     RegionInventory,
     Use,
     UseKind,
-    ami_ids_in,
 )
 from ebami.lifecycle.protect import protections
 from tests.fakes.images import managed_image
