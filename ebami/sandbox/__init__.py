@@ -16,18 +16,21 @@ if TYPE_CHECKING:
 def load_extensions() -> list[Patch]:
     """Import the modules that register patches (this imports moto); return every patch."""
     from ebami.sandbox import (
+        calls,
         ec2,
         elasticbeanstalk,
         images,
         parameters,
         patching,
+        platform_versions,
         routes,
         saved_configurations,
         ssm,
         throttling,
     )
 
-    del ec2, elasticbeanstalk, images, parameters, routes, saved_configurations, ssm, throttling
+    del calls, ec2, elasticbeanstalk, images, parameters, platform_versions, routes
+    del saved_configurations, ssm, throttling
     return list(patching.PATCHES)
 
 
