@@ -27,6 +27,7 @@ from ebami.sandbox.eb_requests import (
 )
 from ebami.sandbox.environments import SEVERITIES
 from ebami.sandbox.patching import fill, replace
+from ebami.sandbox.update_policy import PolicyRefused
 
 # --- environments --------------------------------------------------------------------------
 
@@ -109,7 +110,7 @@ def update_environment(self: EBResponse) -> ActionResult:
             )
         try:
             request_id = rollout.start_update(state, env, options, removed, sandbox.clock())
-        except rollout.PolicyRefused as refused:
+        except PolicyRefused as refused:
             if refused.configuration:
                 raise ConfigurationValidationException(refused.message) from None
             raise InvalidParameterValue(refused.message) from None
