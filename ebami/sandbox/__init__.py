@@ -2,7 +2,8 @@
 
 Nothing outside this package knows about moto's internals. `install_extensions()` loads the
 modules that register patches and sets them on moto's classes. Importing this package imports
-nothing else (ebami.sandbox.marker and ebami.sandbox.control stay free of moto).
+nothing else (ebami.sandbox.marker, and control, state_file, start_checks and clients, which
+start, find, stop and reach a sandbox, stay free of moto).
 """
 
 from __future__ import annotations
