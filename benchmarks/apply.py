@@ -31,7 +31,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ebami.sandbox.control import client_environment, start_background, stop
+from ebami.sandbox.clients import client_environment
+from ebami.sandbox.control import start_background, stop
 from ebami.sandbox.faults import Faults
 
 ROOT = Path(__file__).resolve().parent.parent

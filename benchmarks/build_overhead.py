@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from ebami.packer.template import SANDBOX_SOURCE, assemble
-from ebami.sandbox.control import client_environment, start_background, stop
+from ebami.sandbox.clients import client_environment
+from ebami.sandbox.control import start_background, stop
 from ebami.sandbox.faults import Faults
 
 EBAMI = [sys.executable, "-m", "ebami"]

@@ -20,7 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ebami.sandbox.control import client_environment, start_background, stop
+from ebami.sandbox.clients import client_environment
+from ebami.sandbox.control import start_background, stop
 from ebami.sandbox.faults import Faults
 
 

@@ -29,7 +29,8 @@ import boto3
 from apply import PROFILE, Run, ebami, measured, run_checked
 
 from ebami.sandbox import world
-from ebami.sandbox.control import client_environment, start_background, stop
+from ebami.sandbox.clients import client_environment
+from ebami.sandbox.control import start_background, stop
 from ebami.sandbox.faults import Faults
 
 FLEET = 20

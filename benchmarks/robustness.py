@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ebami.sandbox import world
-from ebami.sandbox.control import client_environment, ec2_client, start_background, stop
+from ebami.sandbox.clients import client_environment, ec2_client
+from ebami.sandbox.control import start_background, stop
 from ebami.sandbox.faults import Faults
 from ebami.sandbox.leaks import leak_report
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import boto3
 
-from ebami.sandbox.control import FAKE_KEY_ID, FAKE_SECRET, start_background, stop
+from ebami.sandbox.clients import FAKE_KEY_ID, FAKE_SECRET
+from ebami.sandbox.control import start_background, stop
 from ebami.sandbox.faults import Faults
 
 

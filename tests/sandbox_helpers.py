@@ -16,8 +16,9 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from ebami.sandbox.control import FAKE_KEY_ID, FAKE_SECRET, SandboxInfo, client_environment
+from ebami.sandbox.clients import FAKE_KEY_ID, FAKE_SECRET, client_environment
 from ebami.sandbox.faults import Faults
+from ebami.sandbox.state_file import SandboxInfo
 
 
 class Sandbox:

@@ -12,8 +12,8 @@ from ebami.cli.context import AppContext, OutputFormat
 from ebami.core.errors import ConfigError, InputError, NotFoundError
 
 if TYPE_CHECKING:
-    from ebami.sandbox.control import Folder
     from ebami.sandbox.faults import Faults
+    from ebami.sandbox.state_file import Folder
 
 app = typer.Typer(
     help="A local AWS (moto plus ebami's extensions) that runs the pipeline offline.",
@@ -82,7 +82,7 @@ def _require_moto() -> None:
 
 
 def _folder(app_context: AppContext, directory: Path | None) -> Folder:
-    from ebami.sandbox.control import Folder
+    from ebami.sandbox.state_file import Folder
 
     return Folder.resolve(directory, app_context.environ)
 
@@ -128,7 +128,7 @@ def start(
 
     Use it as: eval "$(ebami sandbox start)"
     """
-    from ebami.sandbox import control
+    from ebami.sandbox import clients, control
 
     _require_moto()
     app_context = AppContext.of(ctx)
@@ -156,28 +156,28 @@ def start(
         app_context.terminal.out_json(
             {
                 **info.to_json(),
-                "environment": control.client_environment(info.endpoint, info.region),
+                "environment": clients.client_environment(info.endpoint, info.region),
             }
         )
     else:
-        app_context.terminal.out_text(control.export_lines(info) + "\n")
+        app_context.terminal.out_text(clients.export_lines(info) + "\n")
 
 
 @app.command("status")
 def status(ctx: typer.Context, directory: DirOption = None) -> None:
     """Show the running sandbox, its injected faults and what runs left in it (with their tags)."""
-    from ebami.sandbox import control
+    from ebami.sandbox import clients, state_file
     from ebami.sandbox.leaks import leak_report
     from ebami.sandbox.world import describe_fleet, fleet_regions
 
     app_context = AppContext.of(ctx)
     folder = _folder(app_context, directory).path
-    info = control.read_state(folder)
+    info = state_file.read_state(folder)
     if info is None:
         raise NotFoundError(
             f"no sandbox is running in {folder}; start one with 'ebami sandbox start'"
         )
-    leaks = leak_report(control.ec2_client(info.endpoint, info.region))
+    leaks = leak_report(clients.ec2_client(info.endpoint, info.region))
     if app_context.output is OutputFormat.JSON:
         app_context.terminal.out_json(
             {
@@ -237,7 +237,7 @@ def release(
     The new version is the newest one (of --release) with its patch number plus one.
     """
     from ebami.image.platforms import resolve_platform
-    from ebami.sandbox import control
+    from ebami.sandbox import state_file
     from ebami.sandbox.release import release_platform
 
     app_context = AppContext.of(ctx)
@@ -251,7 +251,7 @@ def release(
         except InputError as exc:
             raise InputError(f"--release: {exc}") from None
     folder = _folder(app_context, directory).path
-    info = control.read_state(folder)
+    info = state_file.read_state(folder)
     if info is None:
         raise NotFoundError(
             f"no sandbox is running in {folder}; start one with 'ebami sandbox start'"

@@ -1,7 +1,8 @@
 """Drift: does an environment run the newest verified ebami AMI that fits its platform and
-release (`ManagedImage.fit`)? Reported: the stock AMI, an AMI that no longer exists, a revoked
-AMI, an AMI `ebami verify` never proved (applied with `--allow-unverified`, or not ebami's), an
-older AMI, or the newest one grown older than the age limit, each with its age."""
+release (`ManagedImage.fit`)? Reported, first found first: the stock AMI, an AMI that no
+longer exists, a revoked AMI, an older AMI than the newest verified one, an AMI `ebami verify`
+never proved (applied with `--allow-unverified`, or not ebami's) when no verified one fits, or
+the newest one grown older than the age limit, each with its age."""
 
 from __future__ import annotations
 
@@ -141,15 +142,6 @@ class DriftChecker:
                 newest.image_id if newest else None,
                 age,
             )
-        if not image.verified:
-            return Drift(
-                name,
-                current,
-                DriftStatus.UNVERIFIED,
-                f"{current} has not passed ebami verify{instead}",
-                newest.image_id if newest else None,
-                age,
-            )
         if newest is not None and newest.image_id != current:
             return Drift(
                 name,
@@ -157,6 +149,15 @@ class DriftChecker:
                 DriftStatus.BEHIND,
                 f"{age} days old; the newest verified ebami AMI is {newest.image_id}",
                 newest.image_id,
+                age,
+            )
+        if not image.verified:
+            return Drift(
+                name,
+                current,
+                DriftStatus.UNVERIFIED,
+                f"{current} has not passed ebami verify{instead}",
+                newest.image_id if newest else None,
                 age,
             )
         if age is not None and age > self._max_age:

@@ -2,7 +2,8 @@
 
 Nothing outside this package knows about moto's internals. `install_extensions()` loads the
 modules that register patches and sets them on moto's classes. Importing this package imports
-nothing else (ebami.sandbox.marker and ebami.sandbox.control stay free of moto).
+nothing else (ebami.sandbox.marker, and control, state_file, start_checks and clients, which
+start, find, stop and reach a sandbox, stay free of moto).
 """
 
 from __future__ import annotations
@@ -16,18 +17,21 @@ if TYPE_CHECKING:
 def load_extensions() -> list[Patch]:
     """Import the modules that register patches (this imports moto); return every patch."""
     from ebami.sandbox import (
+        calls,
         ec2,
         elasticbeanstalk,
         images,
         parameters,
         patching,
+        platform_versions,
         routes,
         saved_configurations,
         ssm,
         throttling,
     )
 
-    del ec2, elasticbeanstalk, images, parameters, routes, saved_configurations, ssm, throttling
+    del calls, ec2, elasticbeanstalk, images, parameters, platform_versions, routes
+    del saved_configurations, ssm, throttling
     return list(patching.PATCHES)
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from ebami.core.errors import EbamiError
 from ebami.core.interrupts import STOP_SIGNALS, handling
-from ebami.sandbox.control import SandboxInfo, remove_state, write_state
 from ebami.sandbox.faults import Faults
+from ebami.sandbox.state_file import SandboxInfo, remove_state, write_state
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,6 @@ from typing import Any
 from moto.core.types import Base64EncodedString
 from moto.ec2.models import ec2_backends
 
-from ebami.sandbox import runtime
 from ebami.sandbox.world import EC2_ROLE, short_id
 
 LAUNCH_CONFIGURATION = "aws:autoscaling:launchconfiguration"
@@ -259,7 +258,8 @@ class SavedConfiguration:
 
 @dataclass
 class EbState:
-    """What the sandbox adds to one moto Elastic Beanstalk backend (one account and region)."""
+    """What the sandbox adds to one moto Elastic Beanstalk backend (one account and region);
+    `ebami.sandbox.runtime.state_of` attaches it."""
 
     account_id: str
     region: str
@@ -291,16 +291,6 @@ class EbState:
                 env.platform_arn,
             )
         )
-
-
-def state_of(backend: Any) -> EbState:
-    """The sandbox state attached to a moto EB backend (made on first use)."""
-    state: EbState | None = getattr(backend, "ebami", None)
-    if state is None:
-        state = EbState(backend.account_id, backend.region_name)
-        backend.ebami = state
-        runtime.current().eb_states.append(state)
-    return state
 
 
 def user_data_for(env: SandboxEnvironment) -> str:

@@ -25,17 +25,11 @@ from types import FrameType
 from ebami.core.errors import InputError
 from ebami.core.interrupts import handling
 from ebami.core.waiting import poll_until
-from ebami.sandbox.control import (
-    CLEARED_VARIABLES,
-    Clock,
-    check_fleet,
-    check_region,
-    client_environment,
-    ec2_client,
-    steady_polls,
-)
+from ebami.sandbox.clients import CLEARED_VARIABLES, client_environment, ec2_client
+from ebami.sandbox.control import Clock, steady_polls
 from ebami.sandbox.faults import Faults
 from ebami.sandbox.leaks import LeakReport, leak_report
+from ebami.sandbox.start_checks import check_fleet, check_region
 
 # What a terminal or a supervisor sends to end a job; each is passed on to CMD's group.
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)

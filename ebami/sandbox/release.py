@@ -16,8 +16,8 @@ import urllib.request
 from typing import Any
 
 from ebami.core.errors import InputError, one_line
-from ebami.sandbox.control import SandboxError
 from ebami.sandbox.marker import loopback_url, open_loopback
+from ebami.sandbox.state_file import SandboxError
 
 # The route the sandbox answers on its own port, beside moto's API and the marker.
 RELEASE_PATH = "/__ebami__/release"

@@ -1,8 +1,10 @@
 """The sandbox process's own state: where roots live, which faults are on, the shared lock, the
-clock environment updates run on.
+clock environment updates run on, and every backend's Elastic Beanstalk state.
 
 A process serves at most one sandbox; the moto patches reach this state through `current()`.
-Per-account, per-region state (platforms, environments, commands) lives on moto's backends.
+Per-account, per-region state (platforms, environments, commands) lives on moto's backends;
+`state_of` attaches the sandbox's Elastic Beanstalk state to a backend and keeps it in reach of
+the clock.
 """
 
 from __future__ import annotations
@@ -12,13 +14,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
+from ebami.sandbox.environments import EbState
 from ebami.sandbox.faults import Faults
 from ebami.sandbox.rootfs import RootStore
-
-if TYPE_CHECKING:
-    from ebami.sandbox.environments import EbState
 
 
 @dataclass
@@ -47,3 +47,14 @@ def current() -> Runtime:
     if _current is None:
         raise RuntimeError("the ebami sandbox is not running in this process")
     return _current
+
+
+def state_of(backend: Any) -> EbState:
+    """The sandbox state attached to a moto EB backend (made on first use, and kept in the
+    running sandbox's `eb_states`)."""
+    state: EbState | None = getattr(backend, "ebami", None)
+    if state is None:
+        state = EbState(backend.account_id, backend.region_name)
+        backend.ebami = state
+        current().eb_states.append(state)
+    return state

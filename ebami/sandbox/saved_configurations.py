@@ -6,7 +6,8 @@ them, as EB does, which is why `ebami prune` must read them: a saved configurati
 AMI can recreate an environment on it. `DescribeApplications` lists them by name under
 `ConfigurationTemplates`; `DescribeConfigurationSettings` with `TemplateName` gives their
 settings in the shape it gives an environment's (without `EnvironmentName` and
-`DeploymentStatus`). The sandbox seeds none.
+`DeploymentStatus`): this module registers that action, and hands a request without
+`TemplateName` to `ebami.sandbox.elasticbeanstalk.environment_settings`. The sandbox seeds none.
 
 Shapes are botocore's (`CreateConfigurationTemplate` and `UpdateConfigurationTemplate` answer a
 `ConfigurationSettingsDescription`). "No Configuration Template named 'APP/NAME' found." is EB's
@@ -22,18 +23,16 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.elasticbeanstalk.responses import EBResponse
 
 from ebami.sandbox import environments, runtime
-from ebami.sandbox.elasticbeanstalk import (
+from ebami.sandbox.eb_requests import (
     InvalidParameterCombination,
     InvalidParameterValue,
     known_option,
     option_settings,
+    request_state,
 )
+from ebami.sandbox.elasticbeanstalk import environment_settings
 from ebami.sandbox.environments import EbState, SavedConfiguration
 from ebami.sandbox.patching import fill, replace
-
-
-def _state(self: EBResponse) -> EbState:
-    return environments.state_of(self.elasticbeanstalk_backend)
 
 
 def _application(self: EBResponse) -> str:
@@ -132,7 +131,7 @@ def _option_changes(self: EBResponse, template: SavedConfiguration) -> None:
 def create_configuration_template(self: EBResponse) -> ActionResult:
     application = _application(self)
     name = str(self._get_param("TemplateName") or "")
-    state = _state(self)
+    state = request_state(self)
     with runtime.current().lock:
         if (application, name) in state.templates:
             raise InvalidParameterValue(
@@ -149,7 +148,7 @@ def create_configuration_template(self: EBResponse) -> ActionResult:
 @fill(EBResponse, "UpdateConfigurationTemplate")
 def update_configuration_template(self: EBResponse) -> ActionResult:
     application = _application(self)
-    state = _state(self)
+    state = request_state(self)
     with runtime.current().lock:
         template = _template(state, application, str(self._get_param("TemplateName") or ""))
         _option_changes(self, template)
@@ -162,23 +161,25 @@ def update_configuration_template(self: EBResponse) -> ActionResult:
 @fill(EBResponse, "DeleteConfigurationTemplate")
 def delete_configuration_template(self: EBResponse) -> EmptyResult:
     application = _application(self)
-    state = _state(self)
+    state = request_state(self)
     with runtime.current().lock:
         template = _template(state, application, str(self._get_param("TemplateName") or ""))
         del state.templates[(template.application, template.name)]
     return EmptyResult()
 
 
-def describe(self: EBResponse) -> ActionResult:
-    """`DescribeConfigurationSettings` with `TemplateName` (ebami.sandbox.elasticbeanstalk
-    hands it over)."""
+@fill(EBResponse, "DescribeConfigurationSettings")
+def describe_configuration_settings(self: EBResponse) -> ActionResult:
+    """A saved configuration's settings (`TemplateName`), or else an environment's."""
+    if not self._get_param("TemplateName"):
+        return environment_settings(self)
     if self._get_param("EnvironmentName"):
         raise InvalidParameterCombination(
             "You cannot specify both an environment name and a template name."
         )
     application = _application(self)
     with runtime.current().lock:
-        template = _template(_state(self), application, str(self._get_param("TemplateName")))
+        template = _template(request_state(self), application, str(self._get_param("TemplateName")))
         return ActionResult({"ConfigurationSettings": [description(template)]})
 
 
@@ -190,7 +191,7 @@ def describe(self: EBResponse) -> ActionResult:
 )
 def describe_applications(self: EBResponse) -> ActionResult:
     wanted = self._get_param("ApplicationNames", []) or []
-    state = _state(self)
+    state = request_state(self)
     backend = self.elasticbeanstalk_backend
     found = []
     with runtime.current().lock:

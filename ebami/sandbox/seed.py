@@ -56,7 +56,7 @@ def _region(account_id: str, region: str, seeded: list[_Seeded]) -> None:
     _internet_route(account_id, region)
     _images(account_id, region)
     version = _application_version(account_id, region)
-    state = environments.state_of(eb_backends[account_id][region])
+    state = runtime.state_of(eb_backends[account_id][region])
     state.platforms = [platform_record(platform, region) for platform in world.PLATFORMS]
     state.versions[(version.application, version.label)] = version
     _environments(state, account_id, region, seeded)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ebami.sandbox.control import STATE_FILE
+from ebami.sandbox.state_file import STATE_FILE
 from tests.e2e.conftest import SandboxFactory
 from tests.sandbox_helpers import wait_for
 
@@ -141,8 +141,9 @@ def test_bad_fault_values_are_one_line_errors(tmp_path: Path) -> None:
 
 
 def test_a_start_that_is_not_ready_in_time_leaves_nothing_running(tmp_path: Path) -> None:
-    from ebami.sandbox.control import SandboxError, start_background
+    from ebami.sandbox.control import start_background
     from ebami.sandbox.faults import Faults
+    from ebami.sandbox.state_file import SandboxError
 
     folder = tmp_path / "slow"
     with pytest.raises(SandboxError, match="the sandbox was not ready within 0 s"):

@@ -10,7 +10,7 @@ import pytest
 
 from ebami.cli.main import main
 from ebami.core.errors import ExitCode
-from ebami.sandbox.control import served_regions
+from ebami.sandbox.start_checks import served_regions
 
 
 @pytest.fixture(autouse=True)

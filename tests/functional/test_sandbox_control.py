@@ -14,9 +14,10 @@ from typing import Any, cast
 
 import pytest
 
-from ebami.sandbox import control
-from ebami.sandbox.control import POLL_INTERVAL, Clock, SandboxError, SandboxInfo, write_state
+from ebami.sandbox import control, state_file
+from ebami.sandbox.control import POLL_INTERVAL, Clock
 from ebami.sandbox.faults import Faults
+from ebami.sandbox.state_file import SandboxError, SandboxInfo, write_state
 
 
 class FakeTime:
@@ -57,7 +58,7 @@ def info(pid: int, directory: Path) -> SandboxInfo:
 
 @pytest.fixture(autouse=True)
 def any_pid_is_a_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(control, "is_sandbox_process", lambda pid: True)
+    monkeypatch.setattr(state_file, "is_sandbox_process", lambda pid: True)
 
 
 def test_ready_gives_up_at_the_deadline_polling_steadily(tmp_path: Path) -> None:
@@ -136,7 +137,7 @@ def test_stop_waits_no_longer_than_the_process_takes(
     monkeypatch.setattr(control, "_alive", lambda pid: time.now < 0.2)
     assert control.stop(tmp_path, timeout=10.0, clock=time.clock) is not None
     assert time.now == pytest.approx(0.2)
-    assert not (tmp_path / control.STATE_FILE).exists()
+    assert not (tmp_path / state_file.STATE_FILE).exists()
 
 
 class HeldLock:
@@ -216,4 +217,4 @@ def test_stop_waits_for_a_start_under_way_then_stops_what_it_started(
     stopped = control.stop(tmp_path, clock=time.clock)
     assert stopped is not None
     assert (stopped.pid, signalled) == (77, [77])
-    assert not (tmp_path / control.STATE_FILE).exists()
+    assert not (tmp_path / state_file.STATE_FILE).exists()

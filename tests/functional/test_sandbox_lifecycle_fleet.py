@@ -16,9 +16,9 @@ import pytest
 
 from ebami.core.errors import InputError
 from ebami.sandbox import world
-from ebami.sandbox.control import check_fleet
 from ebami.sandbox.environments import UPDATE_STEP_SECONDS
 from ebami.sandbox.faults import Faults
+from ebami.sandbox.start_checks import check_fleet
 from tests.sandbox_helpers import FakeClock, sandbox_in_process
 
 REGION = "us-east-1"

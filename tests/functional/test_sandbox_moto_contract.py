@@ -34,7 +34,7 @@ from moto.ssm.models import SimpleSystemManagerBackend
 from moto.ssm.responses import SimpleSystemManagerResponse
 from moto.utilities.aws_headers import gen_amzn_requestid_long
 
-from ebami.sandbox import elasticbeanstalk, load_extensions, patching, throttling
+from ebami.sandbox import calls, eb_requests, load_extensions, patching, throttling
 from ebami.sandbox.server import ACCOUNT_ID
 
 SELF = object()  # stands for the backend, response or application the method is bound to
@@ -265,7 +265,7 @@ def test_every_hooked_method_and_fixed_attribute_is_still_in_moto() -> None:
     original = inspect.getattr_static(BaseResponse, "_enrich_response")
     assert isinstance(original, staticmethod)
     inspect.signature(original.__func__).bind({}, "<R/>")
-    inspect.signature(elasticbeanstalk.enrich_response).bind({}, "<R/>")
+    inspect.signature(calls.enrich_response).bind({}, "<R/>")
 
 
 def test_moto_dispatches_each_action_to_the_method_the_sandbox_sets() -> None:
@@ -301,9 +301,7 @@ def test_a_dispatched_request_carries_what_the_patched_actions_read(
         return ActionResult({"Events": []})
 
     monkeypatch.setattr(EBResponse, "describe_events", describe_events, raising=False)
-    monkeypatch.setattr(
-        BaseResponse, "_enrich_response", staticmethod(elasticbeanstalk.enrich_response)
-    )
+    monkeypatch.setattr(BaseResponse, "_enrich_response", staticmethod(calls.enrich_response))
     eb = boto3.client("elasticbeanstalk", region_name=REGION)
     answer = eb.describe_events(ApplicationName="webapp")
     assert (seen["account"], seen["region"], seen["application"]) == (ACCOUNT_ID, REGION, "webapp")
@@ -376,7 +374,7 @@ def test_backend_objects_still_have_what_the_sandbox_reads(
 
 
 def test_service_exceptions_still_take_a_message_and_a_class_code() -> None:
-    refused = elasticbeanstalk.InvalidParameterValue("No Environment found")
+    refused = eb_requests.InvalidParameterValue("No Environment found")
     assert (refused.code, refused.message) == ("InvalidParameterValue", "No Environment found")
     assert isinstance(refused, ServiceException)
     throttled = throttling.Throttling()

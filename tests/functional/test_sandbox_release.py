@@ -28,10 +28,10 @@ from ebami.core.errors import ExitCode, InputError
 from ebami.image.lookup import find_base_ami, platform_filters
 from ebami.image.platforms import resolve_platform
 from ebami.sandbox import world
-from ebami.sandbox.control import SandboxError
 from ebami.sandbox.faults import Faults
 from ebami.sandbox.release import RELEASE_FIELDS, RELEASE_PATH, release_platform
 from ebami.sandbox.rootfs import PACKAGE_DB, installed_packages
+from ebami.sandbox.state_file import SandboxError
 from tests.sandbox_helpers import FakeClock, sandbox_in_process
 
 REGION = "us-east-1"

@@ -46,6 +46,38 @@ def test_drift_statuses() -> None:
     assert "cannot launch instances" in missing.detail
 
 
+def test_a_revoked_or_unverified_ami_is_never_current() -> None:
+    revoked = ami(
+        "ami-0bad", "2026-11-20",
+        **{tags.REVOKED: "true", tags.REVOKED_AT: "2026-11-21T00:00:00Z",
+           tags.REVOKED_REASON: "CVE-1"},
+    )  # fmt: skip
+    older = ami("ami-0old", "2026-11-01")
+    # The newest AMI, revoked: before, the environment counted as current.
+    found = checker(world_with(revoked, configured="ami-0bad")).check("prod", None)
+    assert (found.status, found.drifts) == (DriftStatus.REVOKED, True)
+    assert found.detail == "ami-0bad was revoked at 2026-11-21T00:00:00Z: CVE-1"
+    # With an older verified AMI left: revoked, and the way back named.
+    found = checker(world_with(revoked, older, configured="ami-0bad")).check("prod", None)
+    assert (found.status, found.newest) == (DriftStatus.REVOKED, "ami-0old")
+    # Applied with --allow-unverified, no verified AMI fitting: unverified, not current.
+    unverified = ami("ami-0raw", "2026-11-20", **{tags.VERIFIED: ""})
+    found = checker(world_with(unverified, configured="ami-0raw")).check("prod", None)
+    assert (found.status, found.newest) == (DriftStatus.UNVERIFIED, None)
+    # With a newer verified AMI, it is behind it (and drifts all the same).
+    newer = ami("ami-0new", "2026-11-21")
+    found = checker(world_with(unverified, newer, configured="ami-0raw")).check("prod", None)
+    assert (found.status, found.newest) == (DriftStatus.BEHIND, "ami-0new")
+
+
+def test_amis_made_at_the_same_time_order_by_id() -> None:
+    first = ami("ami-0aaaaaaa", "2026-11-20")
+    second = ami("ami-0bbbbbbb", "2026-11-20")
+    for images in ((first, second), (second, first)):
+        found = checker(world_with(*images, configured="ami-0aaaaaaa")).check("prod", None)
+        assert (found.status, found.newest) == (DriftStatus.BEHIND, "ami-0bbbbbbb")
+
+
 def test_verified_amis_are_read_once_for_every_environment() -> None:
     found = world_with(ami("ami-0new"), configured="ami-0new")
     drift = checker(found)
