@@ -1,15 +1,27 @@
 """`ebami check`: whether a build is needed (by the build planner itself) and whether each
-environment runs the newest verified AMI; for people, shells (`--exit-code`) and GitHub."""
+environment runs the newest verified AMI; for people, shells (`--exit-code`) and GitHub
+(`ebami.lifecycle.check`)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ebami.cli.context import AppContext
-from ebami.cli.options import PlatformOption, ReleaseOption, comma_list
-from ebami.core.errors import ActionNeeded, InputError
+from ebami.cli.options import (
+    EnvsOption,
+    MaxAgeOption,
+    PlatformOption,
+    ReleaseOption,
+    comma_list,
+    environment_names,
+)
+from ebami.cli.present import present
+
+if TYPE_CHECKING:
+    from ebami.config.settings import Settings
+    from ebami.lifecycle.check import Watched
 
 # Planning reads a few things; throttling may stretch it, nothing should more.
 CHECK_SECONDS = 300.0
@@ -31,16 +43,8 @@ def check(
         bool | None,
         typer.Option("--ssm-agent/--no-ssm-agent", help="As build takes it.", show_default=False),
     ] = None,
-    env: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--env", help="Also report this environment's drift from the newest verified AMI."
-        ),
-    ] = None,
-    max_age: Annotated[
-        int,
-        typer.Option("--max-age", help="Days after which an environment's AMI is too old."),
-    ] = 30,
+    env: EnvsOption = None,
+    max_age: MaxAgeOption = 30,
     exit_code: Annotated[
         bool,
         typer.Option(
@@ -49,18 +53,18 @@ def check(
         ),
     ] = False,
 ) -> None:
-    """Is a build needed for the settings' platform and release? Do environments drift?"""
+    """Is a build needed for the settings' platform and release? Does each --env drift from
+    the newest verified AMI?"""
     from ebami.build.options import BuildOptions
     from ebami.cli.factory import Factory
-    from ebami.lifecycle.check import CheckReport
+    from ebami.cli.views import check_view
+    from ebami.lifecycle.check import run_check
+    from ebami.lifecycle.drift import check_max_age
 
     app = AppContext.of(ctx)
-    if not 1 <= max_age <= 3650:
-        raise InputError(f"--max-age {max_age} is out of range: give days from 1 to 3650")
-    names = list(env or [])
-    if any(not name.strip() for name in names):
-        raise InputError("--env '' is empty: give an environment name or [environments.NAME]")
-    github = app.github
+    check_max_age(max_age)
+    names = environment_names(env)
+    app.github  # noqa: B018 - -o github is refused before any AWS call without $GITHUB_OUTPUT
     settings = app.settings(
         platform=platform, release=release, drivers=comma_list(drivers), ssm_agent=ssm_agent
     )
@@ -68,32 +72,16 @@ def check(
     options = BuildOptions.from_settings(settings, platform_version=platform_version)
     factory = Factory(app, settings)
     with factory.bounded(CHECK_SECONDS):
-        build = factory.check_build(options)
-        drift = []
-        # One checker per region (an [environments.NAME] may name its own), made once.
-        checkers = {settings.region: factory.drift_checker(max_age)}
-        for name in names:
-            env_settings, application, env_name = settings.environment_target(name)
-            if env_settings.region not in checkers:
-                checkers[env_settings.region] = factory.in_region(
-                    env_settings.region
-                ).drift_checker(max_age)
-            drift.append(checkers[env_settings.region].check(env_name, application))
-    report = CheckReport(build, tuple(drift))
-    if app.json:
-        app.terminal.out_json(report.to_json())
-    else:
-        app.terminal.out_table(report.rows())
-    if github is not None:
-        github.set(report.github_outputs())
-        github.summary(report.markdown())
-        for item in report.drifting:
-            github.annotate("warning", item.line, title=f"ebami: {item.environment} drifts")
-        if build.needed or build.verify_needed:
-            github.annotate("notice", build.summary, title="ebami: action needed")
-    if report.action_needed and exit_code:
-        what = [build.summary] if build.needed or build.verify_needed else []
-        what += [item.line for item in report.drifting]
-        raise ActionNeeded("; ".join(what))
-    drifting = f"; {len(report.drifting)} environment(s) drift" if report.drifting else ""
-    app.terminal.success(build.summary + drifting)
+        report = run_check(
+            lambda: factory.check_build(options),
+            [_watched(settings, name) for name in names],
+            lambda region: factory.in_region(region).drift_checker(max_age),
+        )
+    present(app, check_view(report, exit_code=exit_code))
+
+
+def _watched(settings: Settings, name: str) -> Watched:
+    from ebami.lifecycle.check import Watched
+
+    target, application, environment = settings.environment_target(name)
+    return Watched(target.region, application, environment)

@@ -36,7 +36,11 @@ if TYPE_CHECKING:
     from ebami.core.plan import DisplayExecutor, Executor, Plan
     from ebami.core.waiting import Deadline, Sleep
     from ebami.image.bake import BuildVerdict
+    from ebami.image.channels import Channels
+    from ebami.lifecycle.deletion import RegionTarget
     from ebami.lifecycle.drift import DriftChecker
+    from ebami.lifecycle.estate import Estate, EstateScope
+    from ebami.lifecycle.inventory import RegionSources
     from ebami.packer.runner import Packer
     from ebami.verify.planner import VerifyPlan, VerifyPlanner
     from ebami.verify.report import VerifyReport
@@ -258,6 +262,59 @@ class Factory:
             look_for_leftovers=look_for_leftovers,
         )
 
+    # --- the estate (status, prune) ------------------------------------------------------------
+
+    def estate(self) -> Estate:
+        """The regions a lifecycle command reads, each through its own factory."""
+        from ebami.lifecycle.estate import Estate
+
+        return Estate(
+            self,
+            self.in_region,
+            enabled_regions=lambda: self.ec2.enabled_regions(),
+            served_regions=lambda: self.session.service_regions("elasticbeanstalk"),
+            reporter=self.app.terminal,
+        )
+
+    def estate_scope(self, regions: list[str], *, all_regions: bool) -> EstateScope:
+        """The regions beyond the home one: the settings' copy and environment regions, and
+        `regions` (`--regions`), or every enabled one."""
+        from ebami.lifecycle.estate import EstateScope
+
+        settings = self.settings
+        configured = [item.region for item in settings.environments.values() if item.region]
+        return EstateScope(
+            tuple(settings.copy_to), tuple(configured), tuple(regions), all_regions=all_regions
+        )
+
+    def estate_sources(self) -> RegionSources:
+        """This region's readers of the estate."""
+        from ebami.aws.autoscaling import AutoScaling
+        from ebami.lifecycle.inventory import RegionSources
+
+        return RegionSources(
+            region=self.region,
+            ec2=self.ec2,
+            eb=self.eb,
+            ssm=self.ssm,
+            autoscaling=AutoScaling(self._client("autoscaling")),
+            bounded=self.bounded,
+        )
+
+    def deletion_target(self, region: str) -> RegionTarget:
+        """Where `ebami prune` deletes in `region`, how its calls fit a deadline, the CLI's
+        commands there."""
+        from ebami.lifecycle.deletion import RegionTarget
+
+        factory = self.in_region(region)
+        return RegionTarget(factory.ec2, factory.bounded, factory.session.cli)
+
+    def channels(self) -> Channels:
+        """This region's channels, under the settings' `channel_parameter`."""
+        from ebami.image.channels import Channels
+
+        return Channels(self.ssm, self.settings.channel_parameter)
+
     def drift_checker(self, max_age_days: int) -> DriftChecker:
         from ebami.lifecycle.drift import DriftChecker
 
@@ -375,14 +432,13 @@ class Factory:
 
     def plan_apply(self, name: str, application: str | None, options: ApplyOptions) -> ApplyPlan:
         from ebami.apply.planner import ApplyPlanner
-        from ebami.image.channels import Channels
 
         planner = ApplyPlanner(
             eb=self.eb,
             ec2=self.ec2,
             s3=lambda: self.s3,
             region=self.session.region,
-            channels=lambda: Channels(self.ssm, self.settings.channel_parameter),
+            channels=self.channels,
         )
         return planner.plan(name, application, options)
 

@@ -73,3 +73,31 @@ RecordOption = Annotated[
     Path | None,
     typer.Option("--record", help="Write what happened (JSON) to this file.", dir_okay=False),
 ]
+
+
+def environment_names(envs: list[str] | None, option: str = "--env") -> list[str]:
+    """The environments a repeatable `--env` names: none empty, each once."""
+    names = list(envs or [])
+    if any(not name.strip() for name in names):
+        raise InputError(f"{option} '' is empty: give an environment name or [environments.NAME]")
+    for name in names:
+        if names.count(name) > 1:
+            raise InputError(
+                f"{name} is named twice (by {option} twice): name each environment once"
+            )
+    return names
+
+
+def region_list(value: str | None, option: str = "--regions") -> list[str]:
+    """The regions of a comma-separated option, each checked."""
+    from ebami.config.formats import check_region
+
+    if value is None:
+        return []
+    found: list[str] = []
+    for item in value.split(","):
+        try:
+            found.append(check_region(item.strip()))
+        except ValueError as exc:
+            raise InputError(f"{option}: {exc}") from None
+    return found

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from ebami.apply.run import ApplyRecord
     from ebami.core.errors import EbamiError
     from ebami.core.plan import Plan
+    from ebami.lifecycle.check import CheckReport
+    from ebami.lifecycle.deletion import PruneResult
+    from ebami.lifecycle.prune import Selection
+    from ebami.lifecycle.status import StatusReport
 
 
 def dry_run_view(plans: list[Plan], json: object, error: EbamiError | None = None) -> View:
@@ -125,3 +129,119 @@ def _where_now(results: ApplyResults) -> list[str]:
         else:
             lines.append(f"{plan.environment.name}: already on {plan.target}")
     return lines
+
+
+# --- ebami status and ebami check ---------------------------------------------------------------
+
+
+def status_view(report: StatusReport) -> View:
+    return View(
+        json=report.to_json(),
+        text=report.text(),
+        outputs=report.github_outputs(),
+        summary=report.markdown(),
+        annotations=[
+            Annotation(
+                "warning",
+                f"{item.verdict}: {item.detail}",
+                title=f"ebami: {item.facts.name} drifts",
+            )
+            for item in report.drifting
+        ],
+        success=report.summary(),
+    )
+
+
+# --- ebami prune --------------------------------------------------------------------------------
+
+
+def prune_plan_view(plan: Plan, selection: Selection) -> View:
+    """The dry run: the plan, and for GitHub what would be deleted."""
+    would = [item.image.image_id for item in selection.deleted]
+    tail = "; run again with --yes to delete them" if would else ""
+    rows = [
+        (f"{item.image.image_id} {item.image.region}", item.line()) for item in selection.decisions
+    ]
+    return View(
+        json={"dry_run": True, **plan.to_json(), **selection.to_json()},
+        tables=[plan_rows(plan)],
+        outputs={
+            "dry-run": "true",
+            "would-delete": " ".join(would),
+            "would-delete-count": str(len(would)),
+            "deleted": "",
+            "deleted-count": "0",
+        },
+        summary=_prune_summary("## ebami prune (dry run: nothing deleted)", selection, rows),
+        success=f"dry run: {len(would)} AMI(s) would be deleted, nothing changed{tail}",
+    )
+
+
+def prune_result_view(result: PruneResult) -> View:
+    """What `--yes` deleted, kept and left behind (each with the command that finishes the
+    job); an interruption or a leftover is the error the run ends with."""
+    from ebami.core.errors import Interrupted, LeftBehind
+
+    deleted = [item.image_id for item in result.deleted]
+    mine = [item for item in result.deleted if not item.already_gone]
+    outcome = f"deleted {len(mine)} AMI(s)"
+    if len(mine) < len(result.deleted):
+        outcome += f" ({len(result.deleted) - len(mine)} more were deregistered already)"
+    error: EbamiError | None = None
+    if result.interrupted:
+        error = Interrupted(
+            f"stopped after {len(result.deleted)} AMI(s), none left half-deleted; run ebami "
+            "prune again for the rest"
+        )
+    elif result.left_behind:
+        error = LeftBehind(result.left_behind, outcome=outcome)
+    kept = f", kept {len(result.skipped)} used since the plan" if result.skipped else ""
+    return View(
+        json=result.to_json(),
+        text=result.rows(),
+        outputs={
+            "dry-run": "false",
+            "deleted": " ".join(deleted),
+            "deleted-count": str(len(deleted)),
+        },
+        summary=_prune_summary("## ebami prune", result.selection, result.rows()),
+        annotations=[
+            Annotation("error", str(leftover), title="ebami prune: left behind")
+            for leftover in result.left_behind
+        ],
+        success=outcome + kept,
+        error=error,
+    )
+
+
+def _prune_summary(heading: str, selection: Selection, rows: list[tuple[str, str]]) -> str:
+    return f"{heading}\n\n{selection.counts()}\n\n" + table(("AMI", "Decision"), rows)
+
+
+def check_view(report: CheckReport, *, exit_code: bool) -> View:
+    """The verdict; with `--exit-code`, exit 10 when a build or a verify is needed or an
+    environment drifts."""
+    from ebami.core.errors import ActionNeeded
+
+    build = report.build
+    annotations = [
+        Annotation("warning", item.line, title=f"ebami: {item.environment} drifts")
+        for item in report.drifting
+    ]
+    if build.needed or build.verify_needed:
+        annotations.append(Annotation("notice", build.summary, title="ebami: action needed"))
+    error = None
+    if report.action_needed and exit_code:
+        what = [build.summary] if build.needed or build.verify_needed else []
+        what += [item.line for item in report.drifting]
+        error = ActionNeeded("; ".join(what))
+    drifting = f"; {len(report.drifting)} environment(s) drift" if report.drifting else ""
+    return View(
+        json=report.to_json(),
+        text=report.rows(),
+        outputs=report.github_outputs(),
+        summary=report.markdown(),
+        annotations=annotations,
+        success=build.summary + drifting,
+        error=error,
+    )

@@ -1,14 +1,15 @@
-"""`ebami check`'s report: whether a build is needed (`ebami.build.verdict`) and each
-environment's drift (`ebami.lifecycle.drift`), for people, shells and GitHub."""
+"""`ebami check`: whether a build is needed (the build planner's verdict) and each
+environment's drift (`ebami.lifecycle.drift`); its report for people, shells and GitHub."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ebami.core.tables import table
 from ebami.image.bake import BuildVerdict
-from ebami.lifecycle.drift import Drift
+from ebami.lifecycle.drift import Drift, DriftChecker
 
 
 @dataclass(frozen=True)
@@ -83,3 +84,30 @@ class CheckReport:
                 ],
             )
         return text
+
+
+@dataclass(frozen=True)
+class Watched:
+    """An environment `check --env` names: its region when the settings configure one (None:
+    the home region), its application (None: unknown) and its Elastic Beanstalk name."""
+
+    region: str | None
+    application: str | None
+    environment: str
+
+
+def run_check(
+    build: Callable[[], BuildVerdict],
+    watched: Sequence[Watched],
+    checker: Callable[[str | None], DriftChecker],
+) -> CheckReport:
+    """The build verdict (`build`: the build planner's), then each environment's drift, one
+    drift checker per region (`checker(region)`), made once."""
+    verdict = build()
+    checkers: dict[str | None, DriftChecker] = {}
+    drift = []
+    for item in watched:
+        if item.region not in checkers:
+            checkers[item.region] = checker(item.region)
+        drift.append(checkers[item.region].check(item.environment, item.application))
+    return CheckReport(verdict, tuple(drift))

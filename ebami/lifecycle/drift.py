@@ -14,12 +14,20 @@ from typing import Any, Protocol
 
 from ebami.aws.ec2_values import Image
 from ebami.aws.elasticbeanstalk import Configuration, Environment
-from ebami.core.errors import NotFoundError
+from ebami.core.errors import InputError, NotFoundError
 from ebami.image import tags
 from ebami.image.environment import EnvironmentPlatform
 from ebami.image.managed import ManagedImage, managed_images
 
 DEFAULT_MAX_AGE_DAYS = 30
+MAX_AGE_DAYS = 3650
+
+
+def check_max_age(days: int) -> int:
+    """`--max-age`: 1 to 3650 days."""
+    if not 1 <= days <= MAX_AGE_DAYS:
+        raise InputError(f"--max-age {days} is out of range: give days from 1 to {MAX_AGE_DAYS}")
+    return days
 
 
 class CheckEb(Protocol):

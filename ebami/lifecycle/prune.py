@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from ebami.core.errors import InputError
 from ebami.core.plan import Instruction, Plan, Step
 from ebami.image.bake import Bake, bakes_of
 from ebami.image.managed import ManagedImage, order_key
@@ -56,6 +57,17 @@ MAX_OLDER_THAN_DAYS = 3650
 class PruneRules:
     keep: int = DEFAULT_KEEP
     older_than_days: int = DEFAULT_OLDER_THAN_DAYS
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.keep <= MAX_KEEP:
+            raise InputError(
+                f"--keep {self.keep} is out of range: give a number of bakes from 1 to {MAX_KEEP}"
+            )
+        if not 0 <= self.older_than_days <= MAX_OLDER_THAN_DAYS:
+            raise InputError(
+                f"--older-than {self.older_than_days} is out of range: give days from 0 to "
+                f"{MAX_OLDER_THAN_DAYS}"
+            )
 
     def describe(self) -> str:
         return (

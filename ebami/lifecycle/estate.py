@@ -1,0 +1,109 @@
+"""The estate a lifecycle command reads (`ebami status`, `ebami prune`): which regions, and the
+inventory of them all (`ebami.lifecycle.inventory`), each region read through its own services
+(the CLI's factory per region; all of them share one API call counter)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Protocol
+
+from ebami.core.errors import InputError
+from ebami.core.reporting import Reporter
+from ebami.core.waiting import Deadline
+from ebami.image.channels import Channels
+from ebami.lifecycle.drift import DriftChecker
+from ebami.lifecycle.inventory import (
+    READ_SECONDS,
+    IncompleteInventory,
+    Inventory,
+    RegionSources,
+    read_inventory,
+)
+
+
+class EstateRegion(Protocol):
+    """What reading the estate needs of one region (the CLI's factory for it is one)."""
+
+    @property
+    def region(self) -> str: ...
+    def bounded(self, seconds: float) -> AbstractContextManager[Deadline]: ...
+    def estate_sources(self) -> RegionSources: ...
+    def drift_checker(self, max_age_days: int) -> DriftChecker: ...
+    def channels(self) -> Channels: ...
+
+
+@dataclass(frozen=True)
+class EstateScope:
+    """Which regions a lifecycle command reads beyond the home region: the settings' copy and
+    environment regions and `--regions`, or every enabled one (`--all-regions`)."""
+
+    copy_to: tuple[str, ...] = ()
+    environment_regions: tuple[str, ...] = ()
+    extra: tuple[str, ...] = ()
+    all_regions: bool = False
+
+    def __post_init__(self) -> None:
+        if self.extra and self.all_regions:
+            raise InputError("--regions and --all-regions exclude each other: give one of them")
+
+
+class Estate:
+    """The regions of one run, each read through its own services."""
+
+    def __init__(
+        self,
+        home: EstateRegion,
+        in_region: Callable[[str], EstateRegion],
+        *,
+        enabled_regions: Callable[[], list[str]],
+        served_regions: Callable[[], set[str]],
+        reporter: Reporter,
+    ) -> None:
+        """`enabled_regions`: the regions the account has enabled (an EC2 call);
+        `served_regions`: those with an Elastic Beanstalk endpoint (botocore's data)."""
+        self.home = home
+        self.in_region = in_region
+        self._enabled = enabled_regions
+        self._served = served_regions
+        self.reporter = reporter
+
+    def regions(self, scope: EstateScope) -> list[str]:
+        """The home region first, then its copy regions, those of [environments.*] and
+        `--regions` (or every enabled region), each once."""
+        home = self.home.region
+        if scope.all_regions:
+            with self.home.bounded(READ_SECONDS):
+                enabled = self._enabled()
+            # A region without Elastic Beanstalk (botocore's endpoint data) has no environment
+            # to read, and its endpoint would answer nothing readable.
+            served = self._served()
+            skipped = [region for region in enabled if region not in served and region != home]
+            if skipped:
+                self.reporter.detail(
+                    f"not read: {', '.join(skipped)} (no Elastic Beanstalk endpoint there)"
+                )
+            return list(dict.fromkeys([home, *(r for r in enabled if r not in skipped)]))
+        return list(dict.fromkeys([home, *scope.copy_to, *scope.environment_regions, *scope.extra]))
+
+    def read(
+        self, regions: Sequence[str], *, incomplete: str = "", sharing: bool = False
+    ) -> Inventory:
+        """The inventory of `regions`; `incomplete` is appended to the error when a read
+        fails (what that means for the command); `sharing`: who else may launch each AMI."""
+        # Each region's readers are made here (clients made on this thread, used on others).
+        sources = [self.in_region(region).estate_sources() for region in regions]
+        self.reporter.progress(f"reading the estate in {', '.join(regions)}")
+        try:
+            return read_inventory(
+                sources,
+                now=datetime.now(timezone.utc),
+                report=self.reporter.detail,
+                sharing=sharing,
+            )
+        except IncompleteInventory as exc:
+            if not incomplete:
+                raise
+            raise IncompleteInventory(f"{exc.message}; {incomplete}") from exc

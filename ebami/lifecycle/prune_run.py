@@ -1,0 +1,51 @@
+"""`ebami prune` from reading the estate to the last deletion: the plan (`ebami.lifecycle.prune`),
+then, with `--yes`, the deletions (`ebami.lifecycle.deletion`) after a fresh read of every use.
+A read that fails deletes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from ebami.core.plan import Executor, Plan
+from ebami.lifecycle.deletion import PruneActions, PruneResult, RegionTarget
+from ebami.lifecycle.estate import Estate
+from ebami.lifecycle.protect import protections
+from ebami.lifecycle.prune import PruneRules, Selection, prune_plan, select
+
+# Why a failed read ends prune with nothing deleted.
+NOTHING_DELETED = (
+    "nothing was deleted: an AMI whose uses could not all be read is no AMI proved unused"
+)
+
+
+def plan_prune(estate: Estate, regions: Sequence[str], rules: PruneRules) -> tuple[Selection, Plan]:
+    """What prune would delete and keep, with why, as the plan `--yes` executes."""
+    inventory = estate.read(regions, incomplete=NOTHING_DELETED, sharing=True)
+    selection = select(inventory, protections(inventory), rules, inventory.read_at)
+    return selection, prune_plan(selection, regions)
+
+
+def execute_prune(
+    estate: Estate,
+    regions: Sequence[str],
+    plan: Plan,
+    selection: Selection,
+    *,
+    target: Callable[[str], RegionTarget],
+    executor: Callable[[PruneActions], Executor],
+) -> PruneResult:
+    """Read every use again, then delete AMI by AMI (`target(region)`: where a region's
+    deletions go); Ctrl-C stops between AMIs."""
+    result = PruneResult(selection)
+    targets = {name: target(name) for name in {item.image.region for item in selection.deleted}}
+    actions = PruneActions(
+        targets=targets,
+        reread=lambda: protections(estate.read(regions, incomplete=NOTHING_DELETED, sharing=True)),
+        reporter=estate.reporter,
+        result=result,
+    )
+    try:
+        executor(actions).execute(plan)
+    except KeyboardInterrupt:
+        result.interrupted = True
+    return result
