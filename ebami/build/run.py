@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ebami import __version__
@@ -13,7 +15,9 @@ from ebami.build.options import BuildOptions
 from ebami.build.planner import BuildPlan
 from ebami.build.steps import reuse_steps
 from ebami.core.errors import Leftover
+from ebami.core.files import write_atomically
 from ebami.core.plan import Executor, Plan
+from ebami.core.reporting import Reporter
 from ebami.core.times import utc_timestamp
 
 if TYPE_CHECKING:
@@ -122,3 +126,9 @@ def build_record(
         finished_at=utc_timestamp(finished),
         left_behind=left_behind,
     )
+
+
+def save_record(record: BuildRecord, path: Path, reporter: Reporter) -> None:
+    """`--record FILE`: the build record as JSON, written whole or not at all."""
+    write_atomically(path, json.dumps(record.to_json(), indent=2) + "\n", option="--record")
+    reporter.detail(f"wrote the build record to {path}")

@@ -3,7 +3,7 @@ roll back on failure; several environments in waves (`ebami.apply.orchestrator`)
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,6 +12,9 @@ from ebami.cli.context import AppContext
 from ebami.cli.options import DryRunOption, EnvsOption, RecordOption
 from ebami.cli.present import present
 from ebami.core.errors import EbamiError, InputError
+
+if TYPE_CHECKING:
+    from ebami.apply.orchestrator import FleetApply
 
 
 def apply(
@@ -83,11 +86,9 @@ def apply(
     """Plan, gate, perform and follow the switch of each environment's ImageId. Several
     environments are switched in waves (--canary, --concurrency), stopping after the first
     wave with a failure."""
-    from ebami.apply.orchestrator import Preflight
     from ebami.apply.planner import ApplyOptions
     from ebami.apply.waves import check_sizes, expand_groups, plan_waves
     from ebami.cli.factory import Factory
-    from ebami.cli.views import apply_dry_run_view, apply_view
     from ebami.core.files import require_folder
 
     app = AppContext.of(ctx)
@@ -104,10 +105,18 @@ def apply(
     fleet = Factory(app, settings).fleet_apply(
         waves, options, record=record, concurrency=concurrency, verify=verify
     )
+    _run(app, fleet, dry_run=dry_run)
+
+
+def _run(app: AppContext, fleet: FleetApply, *, dry_run: bool) -> None:
+    """The dry run, or the run; `present` shows the results so far and raises the error it is
+    given."""
+    from ebami.apply.orchestrator import Preflight
+    from ebami.cli.views import apply_dry_run_view, apply_view
+
     if dry_run:
         present(app, apply_dry_run_view(fleet.dry_run()))
         return
-    # `present` shows the results so far, then raises the error it is given.
     try:  # every environment found (and, with several, planned) before the first change
         fleet.prepare()
     except Preflight as stop:

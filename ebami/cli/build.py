@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from ebami.build.options import BuildOptions, Communicator
 from ebami.cli.context import AppContext
 from ebami.cli.factory import Factory
-from ebami.cli.options import PlatformOption, ReleaseOption, comma_list, parse_tags
-from ebami.core.errors import LeftBehind
-
-if TYPE_CHECKING:
-    from ebami.build.run import BuildRecord
+from ebami.cli.options import (
+    DryRunOption,
+    PlatformOption,
+    RecordOption,
+    ReleaseOption,
+    comma_list,
+    parse_tags,
+)
+from ebami.cli.present import present
 
 
 def build(
@@ -83,10 +85,7 @@ def build(
     force: Annotated[
         bool, typer.Option("--force", help="Build even if an AMI carries the same bake key.")
     ] = False,
-    record: Annotated[
-        Path | None,
-        typer.Option("--record", help="Write the build record (JSON) to FILE.", dir_okay=False),
-    ] = None,
+    record: RecordOption = None,
     ssm_parameter: Annotated[
         str | None,
         typer.Option("--ssm-parameter", help="Publish the AMI id as this SSM parameter."),
@@ -99,39 +98,26 @@ def build(
             "waiting for it (and reusing its AMI).",
         ),
     ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show the plan (base AMI, bake key, Packer run).")
-    ] = False,
+    dry_run: DryRunOption = False,
 ) -> None:
     """Bake the custom AMI: lookup, render, Packer, provenance tags, record."""
-    from ebami.core.files import require_folder, write_atomically
+    from ebami.build.run import save_record
+    from ebami.cli.views import build_view, dry_run_view
+    from ebami.core.files import require_folder
 
     app = AppContext.of(ctx)
     settings = app.settings(
-        platform=platform,
-        release=release,
-        drivers=comma_list(drivers),
-        instance_type=instance_type,
-        subnet_id=subnet_id,
-        instance_profile=instance_profile,
-        ssm_agent=ssm_agent,
-        ssh_cidrs=ssh_cidr,
-        encrypt=encrypt,
-        kms_key_id=kms_key_id,
-        copy_to=copy_to,
-        share_with=share_with,
-    )
+        platform=platform, release=release, drivers=comma_list(drivers),
+        instance_type=instance_type, subnet_id=subnet_id, instance_profile=instance_profile,
+        ssm_agent=ssm_agent, ssh_cidrs=ssh_cidr, encrypt=encrypt, kms_key_id=kms_key_id,
+        copy_to=copy_to, share_with=share_with,
+    )  # fmt: skip
     # BuildOptions refuses what cannot work as it is made, before any AWS call.
     options = BuildOptions.from_settings(
-        settings,
-        base_ami=base_ami,
-        platform_version=platform_version,
-        communicator=communicator,
-        extra_tags=parse_tags(tag or [], "--tag"),
-        force=force,
-        ssm_parameter=ssm_parameter,
+        settings, base_ami=base_ami, platform_version=platform_version, communicator=communicator,
+        extra_tags=parse_tags(tag or [], "--tag"), force=force, ssm_parameter=ssm_parameter,
         wait=not no_wait,
-    )
+    )  # fmt: skip
     if record is not None:
         require_folder(record, "--record")
     factory = Factory(app, settings)
@@ -139,48 +125,9 @@ def build(
         factory.prefetch_packer_version()
     plan, steps = factory.plan_build(options)
     if dry_run:
-        factory.display().execute(steps)
+        present(app, dry_run_view([steps], {"dry_run": True, **steps.to_json()}))
         return
     result = factory.run_build(plan, options, steps)
     if record is not None:
-        write_atomically(record, json.dumps(result.to_json(), indent=2) + "\n", option="--record")
-        app.terminal.detail(f"wrote the build record to {record}")
-    outcome = f"{result.image_id} {'already built' if result.skipped else 'built'}"
-    github = app.github
-    if github is not None:
-        github.set(
-            {
-                "ami-id": result.image_id,
-                "bake-key": result.bake_key,
-                "built": "false" if result.skipped else "true",
-                "ssm-parameter": result.ssm_parameter or "",
-            }
-        )
-        github.summary(build_summary(result))
-    if app.json:
-        app.terminal.out_json(result.to_json())
-    else:
-        app.terminal.out_text(result.image_id + "\n")
-    # The AMI is made and printed; what the clean-up could not remove decides the exit code.
-    if result.left_behind:
-        raise LeftBehind(result.left_behind, outcome=outcome)
-    if not app.json:
-        app.terminal.success(f"{outcome} ({result.ami_name})")
-
-
-def build_summary(result: BuildRecord) -> str:
-    """The build as a Markdown table, for the job summary (`-o github`)."""
-    from ebami.core.tables import table
-
-    how = "reused: it carries the bake key" if result.skipped else "built"
-    rows = [
-        ("AMI", f"{result.image_id} ({how})"),
-        ("Name", result.ami_name),
-        ("Base AMI", result.base_ami.get("image_id", "")),
-        ("Platform version", result.base_ami.get("platform_version", "")),
-        ("Release", result.release or "-"),
-        ("Drivers", ", ".join(result.drivers)),
-        ("Bake key", f"`{result.bake_key}`"),
-        ("SSM parameter", result.ssm_parameter or "-"),
-    ]
-    return "## ebami build\n\n" + table(("", ""), rows)
+        save_record(result, record, app.terminal)
+    present(app, build_view(result))

@@ -37,10 +37,14 @@ if TYPE_CHECKING:
     from ebami.core.waiting import Deadline, Sleep
     from ebami.image.bake import BuildVerdict
     from ebami.image.channels import Channels
+    from ebami.lifecycle.channel_actions import ChannelActions
     from ebami.lifecycle.deletion import RegionTarget
     from ebami.lifecycle.drift import DriftChecker
     from ebami.lifecycle.estate import Estate, EstateScope
     from ebami.lifecycle.inventory import RegionSources
+    from ebami.lifecycle.promote import PromotePlanner
+    from ebami.lifecycle.revoke import RevokePlanner
+    from ebami.lifecycle.revoke_actions import RevokeActions
     from ebami.packer.runner import Packer
     from ebami.verify.planner import VerifyPlan, VerifyPlanner
     from ebami.verify.report import VerifyReport
@@ -314,6 +318,46 @@ class Factory:
         from ebami.image.channels import Channels
 
         return Channels(self.ssm, self.settings.channel_parameter)
+
+    # --- promote and revoke -----------------------------------------------------------------------
+
+    def promote_planner(self) -> PromotePlanner:
+        from ebami.lifecycle.promote import PromotePlanner
+
+        return PromotePlanner(ec2=self.ec2, channels=self.channels(), region=self.region)
+
+    def channel_actions(self) -> ChannelActions:
+        from ebami.lifecycle.channel_actions import ChannelActions
+
+        return ChannelActions(self.ec2, self.ssm)
+
+    def _copy_regions(self) -> dict[str, Factory]:
+        """This region's factory and those of the regions `ebami build` copies to."""
+        return {region: self.in_region(region) for region in [self.region, *self.settings.copy_to]}
+
+    def revoke_planner(self) -> RevokePlanner:
+        """Revoke reads the AMI here, and its copies where `ebami build` copies to."""
+        from ebami.lifecycle.revoke import RevokePlanner, RevokeRegion
+
+        return RevokePlanner(
+            ec2=self.ec2,
+            channels=self.channels(),
+            region=self.region,
+            now=lambda: datetime.now(timezone.utc),
+            copies=[
+                RevokeRegion(region, copy.ec2, copy.channels())
+                for region, copy in self._copy_regions().items()
+                if region != self.region
+            ],
+        )
+
+    def revoke_actions(self) -> RevokeActions:
+        from ebami.lifecycle.revoke_actions import RevokeActions
+
+        return RevokeActions(
+            {region: each.channel_actions() for region, each in self._copy_regions().items()},
+            warn=self.app.terminal.warn,
+        )
 
     def drift_checker(self, max_age_days: int) -> DriftChecker:
         from ebami.lifecycle.drift import DriftChecker

@@ -43,11 +43,15 @@ class View:
     outputs: Mapping[str, str] = field(default_factory=dict)
     summary: str = ""
     annotations: Sequence[Annotation] = ()
+    # Warnings on stderr, after the result.
+    warnings: Sequence[str] = ()
     # The closing line on stderr (None: none), and whether `-o json` prints it too.
     success: str | Sequence[str] | None = None
     success_in_json: bool = True
-    # Raised once the result is shown, instead of the closing line.
+    # Raised once the result is shown, instead of the closing line (or after it: a change that
+    # was made, and needs a person all the same).
     error: EbamiError | None = None
+    error_after_success: bool = False
 
 
 def present(app: AppContext, view: View) -> None:
@@ -70,9 +74,12 @@ def present(app: AppContext, view: View) -> None:
             github.summary(view.summary)
         for note in view.annotations:
             github.annotate(note.level, note.message, title=note.title)
+    for warning in view.warnings:
+        terminal.warn(warning)
+    if view.error is not None and not view.error_after_success:
+        raise view.error
+    if view.success is not None and (view.success_in_json or not app.json):
+        for line in [view.success] if isinstance(view.success, str) else view.success:
+            terminal.success(line)
     if view.error is not None:
         raise view.error
-    if view.success is None or (app.json and not view.success_in_json):
-        return
-    for line in [view.success] if isinstance(view.success, str) else view.success:
-        terminal.success(line)

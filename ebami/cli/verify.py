@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from ebami.cli.context import AppContext
-from ebami.cli.options import comma_list
+from ebami.cli.options import DryRunOption, comma_list
+from ebami.cli.present import present
 from ebami.config.formats import is_ami_id, is_instance_id
-from ebami.core.errors import CheckFailed, InputError, LeftBehind
-from ebami.core.results import CheckStatus
+from ebami.core.errors import InputError
 from ebami.image.drivers import parse_drivers
-
-if TYPE_CHECKING:
-    from ebami.verify.report import VerifyReport
-
-_MARKS = {CheckStatus.PASSED: "PASS", CheckStatus.FAILED: "FAIL", CheckStatus.SKIPPED: "SKIP"}
 
 
 def verify(
@@ -64,13 +59,11 @@ def verify(
             "has its own).",
         ),
     ] = 600.0,
-    dry_run: Annotated[
-        bool,
-        typer.Option("--dry-run", help="Show what would be launched and checked; launch nothing."),
-    ] = False,
+    dry_run: DryRunOption = False,
 ) -> None:
     """Check ecs.config (by the ECS agent's rules), the OS release and the release lock over SSM."""
     from ebami.cli.factory import Factory
+    from ebami.cli.views import dry_run_view, verify_view
     from ebami.verify.planner import VerifyOptions
 
     app = AppContext.of(ctx)
@@ -79,53 +72,20 @@ def verify(
     application = None
     if env is not None:
         settings, application, env = settings.environment_target(env)
-    options = VerifyOptions(
-        default_drivers=settings.resolved_drivers(),
-        required=required_drivers(require),
-        timeout=timeout,
-        # The instance_type setting is the builder's; verify's default is the cheapest type.
-        instance_type=instance_type,
-        instance_profile=settings.instance_profile,
-        subnet_id=settings.subnet_id,
-        copy_regions=tuple(settings.copy_to),
+    options = VerifyOptions.from_settings(
+        settings, required=required_drivers(require), timeout=timeout, instance_type=instance_type
     )
     factory = Factory(app, settings)
     # One deadline from here on: a silent or throttling endpoint cannot stretch the run past it.
     with factory.bounded(options.timeout) as deadline:
-        planner = factory.verify_planner()
-        if ami is not None:
-            plan = planner.plan_ami(ami, options)
-        elif env is not None:
-            plan = planner.plan_environment(env, application, options)
-        else:
-            plan = planner.plan_instances(list(instance or []), options)
+        plan = factory.verify_planner().plan_for(
+            options, ami=ami, instances=instance or [], environment=env, application=application
+        )
         if dry_run:
-            factory.display().execute(plan.steps)
+            present(app, dry_run_view([plan.steps], {"dry_run": True, **plan.steps.to_json()}))
             return
         report = factory.run_verify(plan, deadline)
-    if app.json:
-        app.terminal.out_json(report.to_json())
-    else:
-        app.terminal.out_text(render(report))
-    github = app.github
-    if github is not None:
-        github.set(
-            {
-                "verified": "true" if report.passed else "false",
-                "target": report.target,
-                "ami-id": report.target if ami is not None else "",
-            }
-        )
-        github.summary(f"## ebami verify\n\n```\n{render(report)}```\n")
-        if not report.passed:
-            github.annotate("error", report.failure_summary(), title=f"ebami: {report.target}")
-    # A failed check keeps its exit code; the clean-up has already warned of any leftover.
-    if not report.passed:
-        raise CheckFailed(report.failure_summary())
-    verified = f"{report.kind.value} {report.target} verified"
-    if report.left_behind:
-        raise LeftBehind(report.left_behind, outcome=verified)
-    app.terminal.success(verified)
+    present(app, verify_view(report, ami=ami is not None))
 
 
 def check_target(ami: str | None, instances: list[str] | None, env: str | None) -> None:
@@ -157,25 +117,3 @@ def required_drivers(require: str | None) -> tuple[str, ...] | None:
         return parse_drivers(comma_list(require) or [])
     except InputError as exc:
         raise InputError(f"--require: {exc.message}") from exc
-
-
-def render(report: VerifyReport) -> str:
-    """The report as text: per instance, one line per check and its evidence indented."""
-    verdict = "verified" if report.passed else "NOT verified"
-    lines = [f"{report.kind.value} {report.target}: {verdict}"]
-    lines += [f"  note: {note}" for note in report.notes]
-    for item in report.instances:
-        if item.instance_id is None:
-            where = f"{item.image_id} (no instance launched)"
-        elif item.launched:
-            fate = "NOT terminated" if report.left_behind else "terminated"
-            where = f"{item.instance_id} (launched from {item.image_id}, {fate})"
-        else:
-            where = f"{item.instance_id} (runs {item.image_id})"
-        lines.append(f"  {where}")
-        for check in item.checks:
-            lines.append(f"    {_MARKS[check.status]}  {check.name:<15}  {check.detail}")
-            lines += [f"          {line}" for line in check.evidence]
-    for key, value in report.verified_tags.items():
-        lines.append(f"  tagged {key}={value}")
-    return "\n".join(lines) + "\n"

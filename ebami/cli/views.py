@@ -4,6 +4,7 @@ read on a terminal and in a job summary is decided here."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ebami.cli.present import Annotation, View
@@ -15,12 +16,17 @@ if TYPE_CHECKING:
     from ebami.apply.orchestrator import DryRun
     from ebami.apply.results import ApplyResults
     from ebami.apply.run import ApplyRecord
+    from ebami.build.run import BuildRecord
     from ebami.core.errors import EbamiError
     from ebami.core.plan import Plan
     from ebami.lifecycle.check import CheckReport
     from ebami.lifecycle.deletion import PruneResult
+    from ebami.lifecycle.promote import Promoted
     from ebami.lifecycle.prune import Selection
+    from ebami.lifecycle.readback import RevokedChannel
+    from ebami.lifecycle.revoke import RevokePlan
     from ebami.lifecycle.status import StatusReport
+    from ebami.verify.report import VerifyReport
 
 
 def dry_run_view(plans: list[Plan], json: object, error: EbamiError | None = None) -> View:
@@ -244,4 +250,163 @@ def check_view(report: CheckReport, *, exit_code: bool) -> View:
         annotations=annotations,
         success=build.summary + drifting,
         error=error,
+    )
+
+
+# --- ebami build --------------------------------------------------------------------------------
+
+
+def build_view(result: BuildRecord) -> View:
+    """The AMI id (the record with -o json); what the clean-up could not remove is the exit
+    code, after the AMI is printed."""
+    from ebami.core.errors import LeftBehind
+
+    outcome = f"{result.image_id} {'already built' if result.skipped else 'built'}"
+    how = "reused: it carries the bake key" if result.skipped else "built"
+    rows = [
+        ("AMI", f"{result.image_id} ({how})"),
+        ("Name", result.ami_name),
+        ("Base AMI", result.base_ami.get("image_id", "")),
+        ("Platform version", result.base_ami.get("platform_version", "")),
+        ("Release", result.release or "-"),
+        ("Drivers", ", ".join(result.drivers)),
+        ("Bake key", f"`{result.bake_key}`"),
+        ("SSM parameter", result.ssm_parameter or "-"),
+    ]
+    return View(
+        json=result.to_json(),
+        text=result.image_id + "\n",
+        outputs={
+            "ami-id": result.image_id,
+            "bake-key": result.bake_key,
+            "built": "false" if result.skipped else "true",
+            "ssm-parameter": result.ssm_parameter or "",
+        },
+        summary="## ebami build\n\n" + table(("", ""), rows),
+        success=f"{outcome} ({result.ami_name})",
+        success_in_json=False,
+        error=LeftBehind(result.left_behind, outcome=outcome) if result.left_behind else None,
+    )
+
+
+# --- ebami verify -------------------------------------------------------------------------------
+
+
+def verify_view(report: VerifyReport, *, ami: bool) -> View:
+    """The report; a failed check is the exit code (the clean-up has already warned of any
+    leftover), then what could not be terminated."""
+    from ebami.core.errors import CheckFailed, LeftBehind
+
+    text = verify_text(report)
+    verified = f"{report.kind.value} {report.target} verified"
+    error: EbamiError | None = None
+    if not report.passed:
+        error = CheckFailed(report.failure_summary())
+    elif report.left_behind:
+        error = LeftBehind(report.left_behind, outcome=verified)
+    return View(
+        json=report.to_json(),
+        text=text,
+        outputs={
+            "verified": "true" if report.passed else "false",
+            "target": report.target,
+            "ami-id": report.target if ami else "",
+        },
+        summary=f"## ebami verify\n\n```\n{text}```\n",
+        annotations=(
+            []
+            if report.passed
+            else [Annotation("error", report.failure_summary(), title=f"ebami: {report.target}")]
+        ),
+        success=verified,
+        error=error,
+    )
+
+
+def verify_text(report: VerifyReport) -> str:
+    """The report as text: per instance, one line per check and its evidence indented."""
+    from ebami.core.results import CheckStatus
+
+    marks = {CheckStatus.PASSED: "PASS", CheckStatus.FAILED: "FAIL", CheckStatus.SKIPPED: "SKIP"}
+    verdict = "verified" if report.passed else "NOT verified"
+    lines = [f"{report.kind.value} {report.target}: {verdict}"]
+    lines += [f"  note: {note}" for note in report.notes]
+    for item in report.instances:
+        if item.instance_id is None:
+            where = f"{item.image_id} (no instance launched)"
+        elif item.launched:
+            fate = "NOT terminated" if report.left_behind else "terminated"
+            where = f"{item.instance_id} (launched from {item.image_id}, {fate})"
+        else:
+            where = f"{item.instance_id} (runs {item.image_id})"
+        lines.append(f"  {where}")
+        for check in item.checks:
+            lines.append(f"    {marks[check.status]}  {check.name:<15}  {check.detail}")
+            lines += [f"          {line}" for line in check.evidence]
+    for key, value in report.verified_tags.items():
+        lines.append(f"  tagged {key}={value}")
+    return "\n".join(lines) + "\n"
+
+
+# --- ebami promote and ebami revoke -------------------------------------------------------------
+
+
+def promote_view(promoted: Promoted) -> View:
+    plan, version = promoted.plan, promoted.version
+    if plan.unchanged:
+        success = f"unchanged: channel {plan.key} already names {plan.image_id}"
+    else:
+        success = f"channel {plan.key} now names {plan.image_id} (was {plan.current or 'unset'})"
+    return View(
+        json={**plan.to_json(), "version": version},
+        text=f"{plan.parameter}  {plan.image_id}  version {version}\n",
+        outputs={"channel": plan.key.channel, "ami-id": plan.image_id, "version": str(version)},
+        summary=(
+            f"## ebami promote\n\nChannel {plan.key} (`{plan.parameter}`): {plan.image_id}, "
+            f"version {version}" + (" (unchanged)" if plan.unchanged else "") + "\n"
+        ),
+        success=success,
+    )
+
+
+def revoke_view(plan: RevokePlan, stale: Sequence[RevokedChannel]) -> View:
+    """What was revoked and where each channel went; a channel another run left naming a
+    revoked AMI is the error (exit 9), after the rest is shown."""
+    from ebami.lifecycle.readback import needs_attention
+
+    lines = [
+        f"{move.state.parameter}{f' ({move.region})' if move.remote else ''}  "
+        f"{move.state.image_id} -> "
+        + (move.previous.image_id or "deleted (no earlier usable value)")
+        for move in plan.moves
+    ]
+    revoked = [f"revoked {plan.image_id}"] + [
+        f"revoked copy {copy.image_id} ({copy.region})" for copy in plan.copies
+    ]
+    moved = f"; {len(plan.moves)} channel(s) moved off it" if plan.moves else ""
+    copies = f"; {len(plan.copies)} copy(ies) in other regions too" if plan.copies else ""
+    deprecated = f"; deprecated at {plan.to_json()['deprecate_at']}" if plan.deprecate_at else ""
+    warnings = []
+    if plan.already:
+        if plan.given_reason != plan.reason:
+            warnings.append(
+                f"the reason given ({plan.given_reason}) is not recorded: {plan.image_id} keeps "
+                "the first one"
+            )
+        success = (
+            f"{plan.image_id} already revoked on {plan.revoked_at}: {plan.reason}"
+            f"{moved}{copies}{deprecated}"
+        )
+    else:
+        success = f"{plan.image_id} revoked ({plan.reason}){moved}{copies}{deprecated}"
+    body = "\n".join(f"- `{line}`" for line in lines) or "No channel named it."
+    return View(
+        json=plan.to_json(),
+        text="".join(line + "\n" for line in [*revoked, *lines]),
+        outputs={"ami-id": plan.image_id, "channels": "\n".join(lines)},
+        summary=f"## ebami revoke\n\n{plan.image_id}: {plan.reason}\n\n{body}\n",
+        warnings=warnings,
+        success=success,
+        error=needs_attention(stale, "revoke") if stale else None,
+        error_after_success=True,
     )

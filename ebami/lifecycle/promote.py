@@ -13,12 +13,13 @@ more write racing the same revoke, with the step-back rules of revoke copied; re
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 from ebami.core.errors import NeedsAttention, Refused
-from ebami.core.plan import Instruction, Plan, Step
+from ebami.core.plan import Executor, Instruction, Plan, Step
 from ebami.image import tags
 from ebami.image.channels import (
     IMAGE_DATA_TYPE,
@@ -38,6 +39,9 @@ from ebami.lifecycle.stepback import (
     own_managed_image,
     previous_value,
 )
+
+# Reading the channel back reads a handful of things; throttling may stretch it.
+READBACK_SECONDS = 300.0
 
 
 class PromoteStep(Step):
@@ -200,3 +204,36 @@ def channel_of(image: ManagedImage) -> tuple[Platform, str]:
             "releases: which channel it belongs to is unknown"
         )
     return platform, release
+
+
+@dataclass(frozen=True)
+class Promoted:
+    """A promote that ran: its plan, and the channel parameter's version now."""
+
+    plan: PromotePlan
+    version: int | None
+
+
+def run_promote(
+    plan: PromotePlan,
+    planner: PromotePlanner,
+    executor: Executor,
+    *,
+    bounded: Callable[[float], AbstractContextManager[Any]],
+    warn: Callable[[str], None],
+) -> Promoted:
+    """Write the channel (nothing when it names the AMI already), then read it back: another
+    promote or revoke may have written since the plan (a revoked AMI there is `NeedsAttention`;
+    another value is a warning)."""
+    if plan.unchanged:
+        return Promoted(plan, plan.current_version)
+    version = executor.execute(plan.steps)["version"]
+    with bounded(READBACK_SECONDS):
+        now = planner.written(plan).now
+    if now != plan.image_id:
+        warn(
+            f"channel {plan.key} "
+            + (f"names {now} now" if now else "has no value now")
+            + f", not {plan.image_id}: another promote or revoke wrote it since this one"
+        )
+    return Promoted(plan, version)

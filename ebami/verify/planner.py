@@ -8,9 +8,9 @@ For an AMI: launch one throwaway instance, check it, tag the AMI if every check 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ebami.aws.ec2_values import Image, Instance, InstanceSpec
 from ebami.aws.elasticbeanstalk import Environment
@@ -21,6 +21,9 @@ from ebami.image.managed import ManagedImage
 from ebami.verify import unreachable
 from ebami.verify.expectations import Expectations
 from ebami.verify.report import TargetKind
+
+if TYPE_CHECKING:
+    from ebami.config.settings import Settings
 
 
 class VerifyStep(Step):
@@ -75,6 +78,27 @@ class VerifyOptions:
             raise InputError(
                 f"--timeout {self.timeout:g} is out of range: give seconds from 1 to 86400"
             )
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        required: tuple[str, ...] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        instance_type: str | None = None,
+    ) -> VerifyOptions:
+        """The drivers, instance profile, subnet and copy regions of the settings. The
+        `instance_type` setting is the builder's: verify's default is the cheapest type."""
+        return cls(
+            default_drivers=settings.resolved_drivers(),
+            required=required,
+            timeout=timeout,
+            instance_type=instance_type,
+            instance_profile=settings.instance_profile,
+            subnet_id=settings.subnet_id,
+            copy_regions=tuple(settings.copy_to),
+        )
 
 
 @dataclass(frozen=True)
@@ -133,6 +157,22 @@ class VerifyPlanner:
         self._ec2 = ec2
         self._eb = eb
         self._run_id = run_id
+
+    def plan_for(
+        self,
+        options: VerifyOptions,
+        *,
+        ami: str | None = None,
+        instances: Sequence[str] = (),
+        environment: str | None = None,
+        application: str | None = None,
+    ) -> VerifyPlan:
+        """The plan for the target given: an AMI, an environment's instances, or instances."""
+        if ami is not None:
+            return self.plan_ami(ami, options)
+        if environment is not None:
+            return self.plan_environment(environment, application, options)
+        return self.plan_instances(list(instances), options)
 
     def plan_ami(self, image_id: str, options: VerifyOptions) -> VerifyPlan:
         if not options.instance_profile:

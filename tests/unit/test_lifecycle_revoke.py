@@ -16,14 +16,13 @@ from ebami.image.channels import Channels
 from ebami.lifecycle.channel_actions import ChannelActions, parse_utc
 from ebami.lifecycle.readback import needs_attention
 from ebami.lifecycle.revoke import (
-    RevokeActions,
     RevokePlanner,
     RevokeRegion,
     check_reason,
     deprecation_time,
-    execute_revoke,
     iso_utc,
 )
+from ebami.lifecycle.revoke_actions import RevokeActions, execute_revoke
 from tests.helpers import RecordingReporter
 from tests.unit.test_lifecycle_channels import (
     DEFAULT,

@@ -318,7 +318,8 @@ def _steps_and_actions() -> list[tuple[type[Step], type]]:
     from ebami.lifecycle.deletion import PruneActions
     from ebami.lifecycle.promote import PromoteStep
     from ebami.lifecycle.prune import PruneStep
-    from ebami.lifecycle.revoke import RevokeActions, RevokeStep
+    from ebami.lifecycle.revoke import RevokeStep
+    from ebami.lifecycle.revoke_actions import RevokeActions
     from ebami.verify.actions import VerifyActions
     from ebami.verify.planner import VerifyStep
 
