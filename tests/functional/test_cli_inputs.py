@@ -173,3 +173,38 @@ def test_render_to_a_missing_folder(
         "error: --out nope/user-data: folder nope does not exist"
     )
     assert list(isolated_environment.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("variable", "target", "argv", "problem"),
+    [
+        ("GITHUB_OUTPUT", "{tmp}", ["apply", "--env", "prod"],
+         "is a folder; give the path of a file"),
+        ("GITHUB_OUTPUT", "/dev/full", ["promote", "--channel", "stable", "--ami",
+                                        "ami-0123456789abcdef0"],
+         "cannot write: No space left on device"),
+        ("GITHUB_STEP_SUMMARY", "/dev/full", ["check"], "cannot write: No space left on device"),
+        ("GITHUB_STEP_SUMMARY", "{tmp}/missing/summary.md", ["status"],
+         "folder {tmp}/missing does not exist"),
+        ("GITHUB_OUTPUT", "/sys/ebami-output", ["apply", "--env", "prod", "--dry-run"],
+         "cannot write in /sys: Permission denied"),
+    ],
+)  # fmt: skip
+def test_github_output_targets_are_refused_before_anything_runs(
+    variable: str,
+    target: str,
+    argv: list[str],
+    problem: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Before any AWS call (the endpoint is a closed port, the region given): a change made
+    first would be reported nowhere."""
+    target, problem = target.format(tmp=tmp_path), problem.format(tmp=tmp_path)
+    if not target.startswith(str(tmp_path)) and not Path(target).parent.exists():
+        pytest.skip(f"needs {Path(target).parent}")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "out"))
+    monkeypatch.setenv(variable, target)
+    line = refused(["--region", "us-east-1", "-o", "github", *argv], capsys)
+    assert line == f"error: ${variable} {target}: {problem}"
