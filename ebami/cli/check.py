@@ -64,6 +64,9 @@ def check(
     settings = app.settings(
         platform=platform, release=release, drivers=comma_list(drivers), ssm_agent=ssm_agent
     )
+    # Each --env as (settings, application, name), refused before any AWS call if no
+    # environment can have its name.
+    targets = [settings.environment_target(name) for name in names]
     # The very options `ebami build` would bake with: the same bake key.
     options = BuildOptions.from_settings(settings, platform_version=platform_version)
     factory = Factory(app, settings)
@@ -72,8 +75,7 @@ def check(
         drift = []
         # One checker per region (an [environments.NAME] may name its own), made once.
         checkers = {settings.region: factory.drift_checker(max_age)}
-        for name in names:
-            env_settings, application, env_name = settings.environment_target(name)
+        for env_settings, application, env_name in targets:
             if env_settings.region not in checkers:
                 checkers[env_settings.region] = factory.in_region(
                     env_settings.region

@@ -33,6 +33,14 @@ _KMS_KEY_ID = re.compile(
 )
 
 REGION_ACCEPTED = "an AWS region name such as us-east-1, eu-central-2 or us-gov-west-1"
+# Elastic Beanstalk's rule for an environment name (CreateEnvironment's EnvironmentName in the
+# AWS API reference; botocore's model gives the shape min 4, max 40): letters, digits and
+# hyphens, not starting or ending with a hyphen. Every call that names an environment
+# (DescribeEnvironments, DescribeEvents...) refuses a shorter or longer name before sending it.
+_ENVIRONMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{2,38}[A-Za-z0-9]")
+ENVIRONMENT_NAME_ACCEPTED = (
+    "4 to 40 letters, digits and hyphens, not starting or ending with a hyphen, such as shop-prod"
+)
 
 
 def _matching(pattern: re.Pattern[str], value: str, what: str, accepted: str) -> str:
@@ -119,6 +127,23 @@ def check_instance_type(value: str) -> str:
         value,
         "an EC2 instance type",
         "FAMILY.SIZE in lower case, such as t3.micro, m7g.large or u-6tb1.metal",
+    )
+
+
+def check_environment_name(value: str, *, or_key: bool = False) -> str:
+    """An Elastic Beanstalk environment name; `or_key`: where a key of `[environments.NAME]`
+    would do too (`--env`, a `[groups]` entry), which the message then offers."""
+    if _ENVIRONMENT_NAME.fullmatch(value):
+        return value
+    if or_key:
+        raise ValueError(
+            f"{value!r} is neither an [environments.NAME] of the settings nor an Elastic "
+            "Beanstalk environment name; accepted: a configured NAME, or "
+            + ENVIRONMENT_NAME_ACCEPTED
+        )
+    raise ValueError(
+        f"{value!r} is not an Elastic Beanstalk environment name; accepted: "
+        f"{ENVIRONMENT_NAME_ACCEPTED}"
     )
 
 

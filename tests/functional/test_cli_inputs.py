@@ -208,3 +208,27 @@ def test_github_output_targets_are_refused_before_anything_runs(
     monkeypatch.setenv(variable, target)
     line = refused(["--region", "us-east-1", "-o", "github", *argv], capsys)
     assert line == f"error: ${variable} {target}: {problem}"
+
+
+ENV_NAME_ACCEPTED = (
+    "accepted: a configured NAME, or 4 to 40 letters, digits and hyphens, not starting or "
+    "ending with a hyphen, such as shop-prod"
+)
+
+
+@pytest.mark.parametrize(
+    ("argv", "given"),
+    [
+        (["check", "--env", "ab"], "ab"),
+        (["check", "--env", "prod", "--env", "prod-"], "prod-"),
+        (["check", "--env", "x" * 41], "x" * 41),
+        (["check", "--env", "shop_prod"], "shop_prod"),
+    ],
+)
+def test_check_refuses_names_no_environment_can_have(
+    argv: list[str], given: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert refused(["--region", "us-east-1", *argv], capsys) == (
+        f"error: --env: {given!r} is neither an [environments.NAME] of the settings nor an "
+        f"Elastic Beanstalk environment name; {ENV_NAME_ACCEPTED}"
+    )

@@ -181,3 +181,20 @@ def test_timeouts_within_the_bound(seconds: float) -> None:
 def test_timeouts_outside_the_bound_are_refused(seconds: float) -> None:
     with pytest.raises(ValueError, match=r"is not accepted; give seconds above 0 and at most 60$"):
         formats.check_seconds(seconds, maximum=60)
+
+
+@pytest.mark.parametrize("name", ["prod", "shop-prod", "Shop-Prod-2", "a1-b", "x" * 40, "1234"])
+def test_environment_names_elastic_beanstalk_allows(name: str) -> None:
+    assert formats.check_environment_name(name) == name
+
+
+@pytest.mark.parametrize(
+    "name", ["", "web", "x" * 41, "-prod", "prod-", "shop_prod", "shop prod", "shöp", "shop.prod"]
+)
+def test_environment_names_elastic_beanstalk_refuses(name: str) -> None:
+    with pytest.raises(ValueError, match="is not an Elastic Beanstalk environment name") as exc:
+        formats.check_environment_name(name)
+    assert str(exc.value) == (
+        f"{name!r} is not an Elastic Beanstalk environment name; accepted: 4 to 40 letters, "
+        "digits and hyphens, not starting or ending with a hyphen, such as shop-prod"
+    )
