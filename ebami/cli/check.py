@@ -52,6 +52,7 @@ def check(
     """Is a build needed for the settings' platform and release? Do environments drift?"""
     from ebami.build.options import BuildOptions
     from ebami.cli.factory import Factory
+    from ebami.config.settings import named_once
     from ebami.lifecycle.check import CheckReport
 
     app = AppContext.of(ctx)
@@ -60,6 +61,7 @@ def check(
     names = list(env or [])
     if any(not name.strip() for name in names):
         raise InputError("--env '' is empty: give an environment name or [environments.NAME]")
+    names = named_once((name, "--env") for name in names)
     github = app.github
     settings = app.settings(
         platform=platform, release=release, drivers=comma_list(drivers), ssm_agent=ssm_agent

@@ -57,6 +57,7 @@ def status(
     from datetime import datetime, timezone
 
     from ebami.build.options import BuildOptions
+    from ebami.config.settings import named_once
     from ebami.lifecycle.status import StatusReport
 
     app = AppContext.of(ctx)
@@ -65,6 +66,7 @@ def status(
     names = list(env or [])
     if any(not name.strip() for name in names):
         raise InputError("--env '' is empty: give an environment name or [environments.NAME]")
+    names = named_once((name, "--env") for name in names)
     extra = region_list(regions)
     if extra and all_regions:
         raise InputError("--regions and --all-regions exclude each other: give one of them")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -115,6 +115,19 @@ def _check_groups(
                     formats.check_environment_name(name, or_key=True)
                 except ValueError as exc:
                     raise FormatError(f"groups.{group}", str(exc)) from None
+
+
+def named_once(named: Iterable[tuple[str, str]]) -> list[str]:
+    """The environment names of a command, in their order, each given with what named it
+    (`--env`, `group web`): the one rule of every command that takes several (apply, check,
+    status) is that an environment is named once."""
+    seen: dict[str, str] = {}
+    for name, source in named:
+        if name in seen:
+            by = f"by {seen[name]}" + (f" and by {source}" if source != seen[name] else " twice")
+            raise InputError(f"{name} is named twice ({by}): name each environment once")
+        seen[name] = source
+    return list(seen)
 
 
 class EnvironmentTarget(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

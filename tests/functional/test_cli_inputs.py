@@ -232,3 +232,9 @@ def test_check_refuses_names_no_environment_can_have(
         f"error: --env: {given!r} is neither an [environments.NAME] of the settings nor an "
         f"Elastic Beanstalk environment name; {ENV_NAME_ACCEPTED}"
     )
+
+
+def test_check_refuses_an_environment_named_twice(capsys: pytest.CaptureFixture[str]) -> None:
+    assert refused(
+        ["--region", "us-east-1", "check", "--env", "prod", "--env", "prod"], capsys
+    ) == ("error: prod is named twice (by --env twice): name each environment once")

@@ -39,3 +39,10 @@ def test_status_refuses_a_name_no_environment_can_have(
         "Beanstalk environment name; accepted: a configured NAME, or 4 to 40 letters, digits "
         "and hyphens, not starting or ending with a hyphen, such as shop-prod"
     )
+
+
+def test_status_refuses_an_environment_named_twice(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--region", "us-east-1", "status", "--env", "prod", "--env", "staging", "--env", "prod"]
+    assert refused(argv, capsys) == (
+        "error: prod is named twice (by --env twice): name each environment once"
+    )
