@@ -179,9 +179,7 @@ def _factory(app: AppContext, settings: Settings) -> Factory:
 
 
 def _channels(factory: Factory) -> Channels:
-    from ebami.lifecycle.channels import Channels
-
-    return Channels(factory.ssm, factory.settings.channel_parameter)
+    return factory.channels()
 
 
 def _release(settings: Settings, platform: Platform) -> str:

@@ -170,13 +170,12 @@ def _one(checker: DriftChecker, facts: EnvironmentFacts) -> EnvironmentStatus:
 
 
 def _channels(estate: Estate, regions: list[str]) -> list[RegionChannel]:
-    from ebami.lifecycle.channels import Channels
     from ebami.lifecycle.status import RegionChannel
 
     found = []
     for region in regions:
         factory = estate.factory(region)
-        channels = Channels(factory.ssm, estate.settings.channel_parameter)
+        channels = factory.channels()
         with factory.bounded(CHECK_SECONDS):
             found += [RegionChannel(region, state) for state in channels.all()]
     return found

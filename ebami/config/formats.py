@@ -170,28 +170,33 @@ SSM_PARAMETER_ARN_LIMIT = 1011
 _LONGEST_PARTITION = 10
 
 
-def check_ssm_parameter_name(value: str, region: str | None = None) -> str:
+_SSM_PARAMETER_EXAMPLE = "/ebami/ecs-al2/latest"
+
+
+def check_ssm_parameter_name(
+    value: str, region: str | None = None, *, example: str = _SSM_PARAMETER_EXAMPLE
+) -> str:
     """An SSM parameter name AWS accepts for PutParameter; with `region`, its length too.
 
     A name in a hierarchy starts with `/`; `a/b` (no leading slash), `//` and a trailing `/`
-    are refused by SSM.
+    are refused by SSM. `example` is the name the messages offer instead.
     """
     bare = value.removeprefix("/")
     if not _SSM_PARAMETER.fullmatch(value):
         raise ValueError(
             f"{value!r} is not an SSM parameter name; accepted: letters, digits and _ . - / "
-            "only (no spaces), such as /ebami/ecs-al2/latest"
+            f"only (no spaces), such as {example}"
         )
     if bare.lower().startswith(("aws", "ssm")):
         raise ValueError(
             f"{value!r} starts with aws or ssm, which SSM reserves (any case, /aws/ too); "
-            "pick another name, such as /ebami/ecs-al2/latest"
+            f"pick another name, such as {example}"
         )
     levels = bare.split("/")
     if ("/" in bare and not value.startswith("/")) or "" in levels:
         raise ValueError(
             f"{value!r} is not a valid SSM parameter path: a path starts with / and has no "
-            "empty level, such as /ebami/ecs-al2/latest"
+            f"empty level, such as {example}"
         )
     if len(levels) > SSM_PARAMETER_MAX_LEVELS:
         raise ValueError(
@@ -209,10 +214,15 @@ def check_ssm_parameter_name(value: str, region: str | None = None) -> str:
 
 
 CHANNEL_PLACEHOLDERS = ("platform", "release", "channel")
+# What the placeholders of a channel parameter pattern are filled with to check the pattern
+# before any command renders it (each is one level: a platform alias, a release, a channel).
+CHANNEL_EXAMPLE = {"platform": "multicontainer-docker", "release": "2017.09", "channel": "stable"}
+_CHANNEL_PATTERN_EXAMPLE = "/ebami/{platform}/{release}/{channel}"
 
 
 def check_channel_parameter(value: str) -> str:
-    """An SSM parameter name pattern with {channel} (and optionally {platform}, {release})."""
+    """An SSM parameter name pattern with {channel} (and optionally {platform}, {release}),
+    whose names, its placeholders filled, SSM accepts (`check_channel_parameter_name`)."""
     import string
 
     try:
@@ -225,4 +235,26 @@ def check_channel_parameter(value: str) -> str:
             f"{value!r} is not a channel parameter pattern: it starts with / and names "
             "{channel}, and may name {platform} and {release} (no other placeholder)"
         )
+    try:
+        filled = value.format(**CHANNEL_EXAMPLE)
+    except ValueError as exc:  # a format spec or conversion that does not fit a name
+        raise ValueError(f"{value!r} is not a name pattern ({exc})") from None
+    try:
+        check_channel_parameter_name(filled)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} gives parameter names such as {filled!r}: {exc}") from None
     return value
+
+
+def check_channel_parameter_name(name: str, region: str | None = None) -> str:
+    """A channel's parameter name (the pattern filled in): an SSM parameter name, with its
+    length in `region` when given, and no level of only dots (which reads as a relative path:
+    `..` as the level above)."""
+    check_ssm_parameter_name(name, region, example=_CHANNEL_PATTERN_EXAMPLE)
+    dots = next((level for level in name.split("/") if level and not level.strip(".")), None)
+    if dots is not None:
+        raise ValueError(
+            f"{name!r} has a level of only dots ({dots!r}), which reads as a relative path; "
+            "give each level a name"
+        )
+    return name

@@ -205,6 +205,14 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True, dict=Tru
         """Where `key`'s value came from: a file, an environment variable, a flag or 'default'."""
         return self._sources.get(key, "default")
 
+    def named(self, key: str) -> str:
+        """How an error names where `key`'s value came from: the flag or the variable, the
+        file and the key (`ebami.toml: key 'channel_parameter'`), or the key (its default)."""
+        source = self.source_of(key)
+        if source == "default":
+            return key
+        return source if names_one_key(source) else f"{source}: key {key!r}"
+
     @contextmanager
     def blame(self, key: str) -> Iterator[None]:
         """Prefix an InputError raised while interpreting `key` with where the value came from."""

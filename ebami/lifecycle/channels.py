@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ebami.config.formats import check_channel_parameter_name
 from ebami.core.errors import InputError, NeedsAttention, NotFoundError, Refused
 from ebami.core.plan import Instruction, Plan
 from ebami.image import tags
@@ -48,8 +49,9 @@ if TYPE_CHECKING:
     from ebami.aws.ssm import ParameterVersion
 
 # What a channel name may be: it becomes one level of an SSM parameter name, whose characters
-# are a-zA-Z0-9_.- (and / between levels).
-CHANNEL_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+# are a-zA-Z0-9_.- (and / between levels); not dots alone, which make a level that reads as a
+# relative path (`..`: the level above).
+CHANNEL_NAME = re.compile(r"(?!\.+\Z)[A-Za-z0-9_.-]{1,64}")
 # What platform and release values may be in a parameter name (one level each).
 _LEVEL = "[A-Za-z0-9_.-]+"
 # SSM refuses to change a parameter to or from this data type.
@@ -57,6 +59,11 @@ IMAGE_DATA_TYPE = "aws:ec2:image"
 
 
 def check_channel_name(name: str, option: str = "--channel") -> str:
+    if name and not name.strip("."):
+        raise InputError(
+            f"{option} {name!r} is not a channel name: dots alone make a parameter level that "
+            "reads as a relative path; use letters or digits too (such as stable)"
+        )
     if not CHANNEL_NAME.fullmatch(name):
         raise InputError(
             f"{option} {name!r} is not a channel name; use 1 to 64 letters, digits, '_', '.' "
@@ -225,11 +232,21 @@ class ChannelsSsm(Protocol):
 
 
 class Channels:
-    """The channels under a parameter name pattern (`channel_parameter`)."""
+    """The channels under a parameter name pattern (`channel_parameter`, which `setting` names
+    in errors) in `region`."""
 
-    def __init__(self, ssm: ChannelsSsm, pattern: str) -> None:
+    def __init__(
+        self,
+        ssm: ChannelsSsm,
+        pattern: str,
+        *,
+        setting: str = "channel_parameter",
+        region: str | None = None,
+    ) -> None:
         self._ssm = ssm
         self.pattern = pattern
+        self._setting = setting
+        self._region = region
         parts = list(string.Formatter().parse(pattern))
         regex, named = "", set()
         for literal, name, _, _ in parts:
@@ -245,9 +262,15 @@ class Channels:
         self.prefix = fixed[: fixed.rfind("/")] or "/"
 
     def parameter(self, key: ChannelKey) -> str:
-        return self.pattern.format(
+        """The parameter of channel `key`, refused before any call when SSM would refuse the
+        name (a channel or a platform that puts aws first, a name too long in the region)."""
+        name = self.pattern.format(
             platform=key.platform or "", release=key.release or "", channel=key.channel
         )
+        try:
+            return check_channel_parameter_name(name, self._region)
+        except ValueError as exc:
+            raise InputError(f"{self._setting}: channel {key}: {exc}") from None
 
     def key_of(self, parameter: str) -> ChannelKey | None:
         """The channel a parameter name is for; None when it does not fit the pattern."""

@@ -433,3 +433,55 @@ def test_a_short_key_names_the_environment_it_configures(tmp_path: Path) -> None
     with pytest.raises(InputError) as exc:
         settings.environment_target("api")
     assert str(exc.value).startswith("--env: 'api' is neither an [environments.NAME]")
+
+
+SSM_RESERVED = "starts with aws or ssm, which SSM reserves (any case, /aws/ too); pick another name"
+
+
+@pytest.mark.parametrize(
+    ("environ", "text", "message"),
+    [
+        (
+            {},
+            'channel_parameter = "/aws/{channel}"\n',
+            "ebami.toml: key 'channel_parameter': '/aws/{channel}' gives parameter names such as "
+            f"'/aws/stable': '/aws/stable' {SSM_RESERVED}, such as "
+            "/ebami/{platform}/{release}/{channel}",
+        ),
+        (
+            {"EBAMI_CHANNEL_PARAMETER": "/SSM-amis/{platform}/{channel}"},
+            "",
+            "EBAMI_CHANNEL_PARAMETER: '/SSM-amis/{platform}/{channel}' gives parameter names "
+            "such as '/SSM-amis/multicontainer-docker/stable': '/SSM-amis/multicontainer-docker/"
+            f"stable' {SSM_RESERVED}, such as /ebami/{{platform}}/{{release}}/{{channel}}",
+        ),
+        (
+            {"EBAMI_CHANNEL_PARAMETER": "/" + "l/" * 15 + "{channel}"},
+            "",
+            "EBAMI_CHANNEL_PARAMETER: '/" + "l/" * 15 + "{channel}' gives parameter names such as "
+            "'/" + "l/" * 15 + "stable': '/" + "l/" * 15 + "stable' has 16 levels; SSM allows 15",
+        ),
+        (
+            {},
+            'channel_parameter = "/ebami/{channel} x"\n',
+            "ebami.toml: key 'channel_parameter': '/ebami/{channel} x' gives parameter names such "
+            "as '/ebami/stable x': '/ebami/stable x' is not an SSM parameter name; accepted: "
+            "letters, digits and _ . - / only (no spaces), such as "
+            "/ebami/{platform}/{release}/{channel}",
+        ),
+        (
+            {},
+            'channel_parameter = "/ebami/../{channel}"\n',
+            "ebami.toml: key 'channel_parameter': '/ebami/../{channel}' gives parameter names "
+            "such as '/ebami/../stable': '/ebami/../stable' has a level of only dots ('..'), "
+            "which reads as a relative path; give each level a name",
+        ),
+    ],
+)
+def test_a_channel_parameter_ssm_would_refuse_is_refused_on_load(
+    tmp_path: Path, environ: dict[str, str], text: str, message: str
+) -> None:
+    write(tmp_path, text)
+    with pytest.raises(InputError) as exc:
+        load_settings(None, environ, {}, cwd=tmp_path)
+    assert str(exc.value) == message

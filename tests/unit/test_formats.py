@@ -198,3 +198,36 @@ def test_environment_names_elastic_beanstalk_refuses(name: str) -> None:
         f"{name!r} is not an Elastic Beanstalk environment name; accepted: 4 to 40 letters, "
         "digits and hyphens, not starting or ending with a hyphen, such as shop-prod"
     )
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "/ebami/{platform}/{release}/{channel}",
+        "/{channel}",
+        "/amis/web-{channel}",
+        "/" + "l/" * 14 + "{channel}",
+        "/ebami/.{channel}",
+    ],
+)
+def test_channel_parameter_patterns_ssm_accepts(pattern: str) -> None:
+    assert formats.check_channel_parameter(pattern) == pattern
+
+
+@pytest.mark.parametrize(
+    ("pattern", "problem"),
+    [
+        ("/aws/{channel}", "starts with aws or ssm"),
+        ("/Aws{channel}", "starts with aws or ssm"),
+        ("/" + "l/" * 15 + "{channel}", "has 16 levels; SSM allows 15"),
+        ("/ebami//{channel}", "is not a valid SSM parameter path"),
+        ("/ebami/{channel}/", "is not a valid SSM parameter path"),
+        ("/ebami/{channel:>9}", "is not an SSM parameter name"),
+        ("/ebami/./{channel}", "has a level of only dots ('.')"),
+    ],
+)
+def test_channel_parameter_patterns_ssm_refuses(pattern: str, problem: str) -> None:
+    with pytest.raises(ValueError, match="gives parameter names such as") as exc:
+        formats.check_channel_parameter(pattern)
+    assert str(exc.value).startswith(f"{pattern!r} gives parameter names such as ")
+    assert problem in str(exc.value)
