@@ -125,6 +125,10 @@ def apply(
     )
     settings = app.settings(settle=settle)
     names = expand_groups(envs, group or [], settings.groups)
+    for name in names:
+        # A name no environment can have is refused before any AWS call (a group's names
+        # were checked when the settings loaded).
+        settings.environment_target(name)
     waves = plan_waves(names, canary=canary, concurrency=concurrency)
     if record is not None:
         require_folder(record, "--record")

@@ -182,9 +182,7 @@ def _factory(app: AppContext, settings: Settings) -> Factory:
 
 
 def _channels(factory: Factory) -> Channels:
-    from ebami.image.channels import Channels
-
-    return Channels(factory.ssm, factory.settings.channel_parameter)
+    return factory.channels()
 
 
 def _release(settings: Settings, platform: Platform) -> str:

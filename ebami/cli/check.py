@@ -52,6 +52,7 @@ def check(
     """Is a build needed for the settings' platform and release? Do environments drift?"""
     from ebami.build.options import BuildOptions
     from ebami.cli.factory import Factory
+    from ebami.config.settings import named_once
     from ebami.lifecycle.check import CheckReport
 
     app = AppContext.of(ctx)
@@ -60,10 +61,14 @@ def check(
     names = list(env or [])
     if any(not name.strip() for name in names):
         raise InputError("--env '' is empty: give an environment name or [environments.NAME]")
+    names = named_once((name, "--env") for name in names)
     github = app.github
     settings = app.settings(
         platform=platform, release=release, drivers=comma_list(drivers), ssm_agent=ssm_agent
     )
+    # Each --env as (settings, application, name), refused before any AWS call if no
+    # environment can have its name.
+    targets = [settings.environment_target(name) for name in names]
     # The very options `ebami build` would bake with: the same bake key.
     options = BuildOptions.from_settings(settings, platform_version=platform_version)
     factory = Factory(app, settings)
@@ -72,8 +77,7 @@ def check(
         drift = []
         # One checker per region (an [environments.NAME] may name its own), made once.
         checkers = {settings.region: factory.drift_checker(max_age)}
-        for name in names:
-            env_settings, application, env_name = settings.environment_target(name)
+        for env_settings, application, env_name in targets:
             if env_settings.region not in checkers:
                 checkers[env_settings.region] = factory.in_region(
                     env_settings.region

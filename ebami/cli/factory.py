@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ebami.core.plan import DisplayExecutor, Executor, Plan
     from ebami.core.waiting import Deadline, Sleep
     from ebami.image.bake import BuildVerdict
+    from ebami.image.channels import Channels
     from ebami.lifecycle.drift import DriftChecker
     from ebami.packer.runner import Packer
     from ebami.verify.planner import VerifyPlan, VerifyPlanner
@@ -169,6 +170,17 @@ class Factory:
         from ebami.aws.s3 import S3
 
         return S3(self._client("s3"))
+
+    def channels(self) -> Channels:
+        """The channels of this region, under the `channel_parameter` setting's pattern: a
+        parameter name SSM would refuse is refused naming where the setting came from."""
+        from ebami.config.formats import channel_parameter_check
+        from ebami.image.channels import Channels
+
+        check = channel_parameter_check(
+            self.settings.named("channel_parameter"), self.session.region
+        )
+        return Channels(self.ssm, self.settings.channel_parameter, check=check)
 
     @cached_property
     def packer(self) -> Packer:
@@ -312,14 +324,13 @@ class Factory:
 
     def plan_apply(self, name: str, application: str | None, options: ApplyOptions) -> ApplyPlan:
         from ebami.apply.planner import ApplyPlanner
-        from ebami.image.channels import Channels
 
         planner = ApplyPlanner(
             eb=self.eb,
             ec2=self.ec2,
             s3=lambda: self.s3,
             region=self.session.region,
-            channels=lambda: Channels(self.ssm, self.settings.channel_parameter),
+            channels=self.channels,
         )
         return planner.plan(name, application, options)
 

@@ -57,6 +57,7 @@ def status(
     from datetime import datetime, timezone
 
     from ebami.build.options import BuildOptions
+    from ebami.config.settings import named_once
     from ebami.lifecycle.status import StatusReport
 
     app = AppContext.of(ctx)
@@ -65,6 +66,7 @@ def status(
     names = list(env or [])
     if any(not name.strip() for name in names):
         raise InputError("--env '' is empty: give an environment name or [environments.NAME]")
+    names = named_once((name, "--env") for name in names)
     extra = region_list(regions)
     if extra and all_regions:
         raise InputError("--regions and --all-regions exclude each other: give one of them")
@@ -168,13 +170,12 @@ def _one(checker: DriftChecker, facts: EnvironmentFacts) -> EnvironmentStatus:
 
 
 def _channels(estate: Estate, regions: list[str]) -> list[RegionChannel]:
-    from ebami.image.channels import Channels
     from ebami.lifecycle.status import RegionChannel
 
     found = []
     for region in regions:
         factory = estate.factory(region)
-        channels = Channels(factory.ssm, estate.settings.channel_parameter)
+        channels = factory.channels()
         with factory.bounded(CHECK_SECONDS):
             found += [RegionChannel(region, state) for state in channels.all()]
     return found
