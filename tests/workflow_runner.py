@@ -357,14 +357,18 @@ class Scope:
 
 
 def parse_command_file(text: str, *, what: str = "GITHUB_OUTPUT") -> dict[str, str]:
-    """`name=value` lines and `name<<DELIMITER` blocks, as GitHub reads GITHUB_OUTPUT/GITHUB_ENV."""
+    """`name=value` lines and `name<<DELIMITER` blocks, as GitHub's runner on Linux reads
+    GITHUB_OUTPUT/GITHUB_ENV: lines end at `\n` only (a `\r` stays in the line), and an empty
+    line is skipped while one of spaces is an invalid line."""
     values: dict[str, str] = {}
-    lines = text.splitlines()
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the text ends with a newline: no line after it
     index = 0
     while index < len(lines):
         line = lines[index]
         index += 1
-        if not line.strip():
+        if not line:
             continue
         equals = line.find("=")
         heredoc = line.find("<<")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from ebami.config.settings import named_once
 from ebami.core.errors import InputError
 
 DEFAULT_CANARY = 1
@@ -52,17 +53,11 @@ def expand_groups(
     envs: Sequence[str], chosen: Sequence[str], groups: Mapping[str, Sequence[str]]
 ) -> list[str]:
     """The environments of `--env` (in their order), then those of each `--group` (in the
-    group's order); each environment may be named once."""
+    group's order); each environment may be named once (`named_once`, as check and status)."""
     named: list[tuple[str, str]] = [(name, "--env") for name in envs]
     for group in chosen:
         if group not in groups:
             known = ", ".join(sorted(groups)) if groups else "none: add [groups] to ebami.toml"
             raise InputError(f"--group {group!r} is not a group of the settings; known: {known}")
         named += [(name, f"group {group}") for name in groups[group]]
-    seen: dict[str, str] = {}
-    for name, source in named:
-        if name in seen:
-            by = f"by {seen[name]}" + (f" and by {source}" if source != seen[name] else " twice")
-            raise InputError(f"{name} is named twice ({by}): name each environment once")
-        seen[name] = source
-    return [name for name, _ in named]
+    return named_once(named)

@@ -98,8 +98,10 @@ def apply(
     check_sizes(canary, concurrency)
     options = ApplyOptions(ami, rollback, allow_unverified, timeout, channel)
     settings = app.settings(settle=settle)
-    waves = plan_waves(expand_groups(names, group or [], settings.groups), canary=canary,
-                       concurrency=concurrency)  # fmt: skip
+    names = expand_groups(names, group or [], settings.groups)
+    for name in names:  # a name no environment can have: refused before any AWS call
+        settings.environment_target(name)
+    waves = plan_waves(names, canary=canary, concurrency=concurrency)
     if record is not None:
         require_folder(record, "--record")
     fleet = Factory(app, settings).fleet_apply(

@@ -68,13 +68,15 @@ def check(
     settings = app.settings(
         platform=platform, release=release, drivers=comma_list(drivers), ssm_agent=ssm_agent
     )
+    # Every --env resolved (a name no environment can have refused) before any AWS call.
+    watched = [_watched(settings, name) for name in names]
     # The very options `ebami build` would bake with: the same bake key.
     options = BuildOptions.from_settings(settings, platform_version=platform_version)
     factory = Factory(app, settings)
     with factory.bounded(CHECK_SECONDS):
         report = run_check(
             lambda: factory.check_build(options),
-            [_watched(settings, name) for name in names],
+            watched,
             lambda region: factory.in_region(region).drift_checker(max_age),
         )
     present(app, check_view(report, exit_code=exit_code))

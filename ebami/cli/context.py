@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,9 +55,10 @@ class AppContext:
     def json(self) -> bool:
         return self.output is OutputFormat.JSON
 
-    @property
+    @cached_property
     def github(self) -> GithubOutputs | None:
-        """Where `-o github` writes (None for the other formats); refused outside Actions."""
+        """Where `-o github` writes (None for the other formats); refused outside Actions, and
+        when $GITHUB_OUTPUT or $GITHUB_STEP_SUMMARY cannot be written. Made once."""
         if self.output is not OutputFormat.GITHUB:
             return None
         from ebami.cli.github import GithubOutputs
@@ -64,8 +66,9 @@ class AppContext:
         return GithubOutputs(self.environ)
 
     def check_output(self) -> None:
-        """Refuse, before any command runs, an output format that cannot work here."""
-        self.github  # noqa: B018 - made to be checked: -o github needs $GITHUB_OUTPUT
+        """Refuse, before any command runs, an output format that cannot work here: -o github
+        needs $GITHUB_OUTPUT, and each file it writes to proven writable."""
+        self.github  # noqa: B018 - made to be checked
 
     def settings(self, **command_flags: Any) -> Settings:
         """Load the settings with the global flags and this command's flags on top."""

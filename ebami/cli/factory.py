@@ -184,6 +184,17 @@ class Factory:
 
         return S3(self._client("s3"))
 
+    def channels(self) -> Channels:
+        """The channels of this region, under the `channel_parameter` setting's pattern: a
+        parameter name SSM would refuse is refused naming where the setting came from."""
+        from ebami.config.formats import channel_parameter_check
+        from ebami.image.channels import Channels
+
+        check = channel_parameter_check(
+            self.settings.named("channel_parameter"), self.session.region
+        )
+        return Channels(self.ssm, self.settings.channel_parameter, check=check)
+
     @cached_property
     def packer(self) -> Packer:
         from ebami.packer.process import SubprocessRunner
@@ -312,12 +323,6 @@ class Factory:
 
         factory = self.in_region(region)
         return RegionTarget(factory.ec2, factory.bounded, factory.session.cli)
-
-    def channels(self) -> Channels:
-        """This region's channels, under the settings' `channel_parameter`."""
-        from ebami.image.channels import Channels
-
-        return Channels(self.ssm, self.settings.channel_parameter)
 
     # --- promote and revoke -----------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ not turn it on, so a workflow's `-o json` step stays JSON.
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from ebami.core.errors import InputError
+from ebami.core.files import require_folder
 
 OUTPUT_FILE = "GITHUB_OUTPUT"
 SUMMARY_FILE = "GITHUB_STEP_SUMMARY"
@@ -36,6 +38,11 @@ class GithubOutputs:
         summary = environ.get(SUMMARY_FILE, "")
         self._summary = Path(summary) if summary else None
         self._stdout = stdout or sys.stdout
+        # Before the command runs anything: a target that cannot take the outputs must not be
+        # found out after the change they report.
+        require_writable(self._output, OUTPUT_FILE, probe=OUTPUT_PROBE)
+        if self._summary is not None:
+            require_writable(self._summary, SUMMARY_FILE, probe=SUMMARY_PROBE)
 
     def set(self, values: Mapping[str, str]) -> None:
         """Step outputs; multi-line values with the heredoc syntax."""
@@ -76,6 +83,49 @@ def _escape_data(text: str) -> str:
 
 def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+# What proves each target writable, written to it when it exists (a target that does not exist
+# yet needs its folder to take a file: `require_folder`). Opening it for appending finds a
+# folder, a file or place that is read-only; only a write finds a device or pseudo file that
+# refuses data, such as /dev/full (ENOSPC) or a file under /proc (EIO).
+#
+# $GITHUB_OUTPUT: a newline. GitHub's runner (actions/runner, src/Runner.Worker/
+# FileCommandManager.cs) reads the file a line at a time and skips empty lines before looking
+# for `name=value` or `name<<DELIMITER` (EnvFileKeyValuePairs, which SetOutputFileCommand uses;
+# the runner's test SetOutputFileCommand_Simple_SkipEmptyLines checks exactly this), so the
+# newline sets no output, and it ends any line an earlier command left unterminated.
+OUTPUT_PROBE = b"\n"
+# $GITHUB_STEP_SUMMARY: no byte. The runner does not parse the summary: it uploads the whole
+# file as the step's summary whenever it is not empty (CreateStepSummaryCommand skips only an
+# empty file), so a newline would give a step that writes no summary a blank one. A write of
+# zero bytes writes nothing to a regular file, and on Linux still reaches the write of a device
+# or pseudo file, which reports its error (/dev/full: ENOSPC).
+SUMMARY_PROBE = b""
+
+
+def require_writable(path: Path, variable: str, *, probe: bytes) -> None:
+    """Refuse, naming `$variable` and `path`, an output target that cannot be written: a
+    folder, a file in a folder that is missing or takes no file, a file or device that refuses
+    `probe` (appended, unbuffered)."""
+    named = f"${variable}"
+    # Not blocking: a named pipe nobody reads is refused rather than waited for.
+    flags = os.O_WRONLY | os.O_APPEND | getattr(os, "O_NONBLOCK", 0)
+    try:
+        handle = os.open(path, flags)
+    except FileNotFoundError:
+        require_folder(path, named)  # not made yet: its folder must take a file
+        return
+    except IsADirectoryError:
+        raise InputError(f"{named} {path}: is a folder; give the path of a file") from None
+    except OSError as exc:
+        raise InputError(f"{named} {path}: cannot write: {exc.strerror or exc}") from exc
+    try:
+        os.write(handle, probe)
+    except OSError as exc:
+        raise InputError(f"{named} {path}: cannot write: {exc.strerror or exc}") from exc
+    finally:
+        os.close(handle)
 
 
 def _append(path: Path, text: str, variable: str) -> None:

@@ -76,16 +76,14 @@ RecordOption = Annotated[
 
 
 def environment_names(envs: list[str] | None, option: str = "--env") -> list[str]:
-    """The environments a repeatable `--env` names: none empty, each once."""
+    """The environments a repeatable `--env` names: none empty, each once (`named_once`, the
+    one rule of every command that takes several)."""
+    from ebami.config.settings import named_once
+
     names = list(envs or [])
     if any(not name.strip() for name in names):
         raise InputError(f"{option} '' is empty: give an environment name or [environments.NAME]")
-    for name in names:
-        if names.count(name) > 1:
-            raise InputError(
-                f"{name} is named twice (by {option} twice): name each environment once"
-            )
-    return names
+    return named_once((name, option) for name in names)
 
 
 def region_list(value: str | None, option: str = "--regions") -> list[str]:

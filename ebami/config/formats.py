@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+
+from ebami.core.errors import InputError
 
 # AREA[-PARTITION]-DIRECTION-NUMBER: us-east-1, eu-central-2, us-gov-west-1, us-isob-east-1,
 # cn-north-1 and eusc-de-east-1 alike; `moon-1` lacks the direction.
@@ -39,6 +41,14 @@ INSTANCE_ID = re.compile(r"i-(?:[0-9a-f]{17}|[0-9a-f]{8})")
 _AMI_ID_IN_TEXT = re.compile(rf"\b{AMI_ID.pattern}\b")
 
 REGION_ACCEPTED = "an AWS region name such as us-east-1, eu-central-2 or us-gov-west-1"
+# Elastic Beanstalk's rule for an environment name (CreateEnvironment's EnvironmentName in the
+# AWS API reference; botocore's model gives the shape min 4, max 40): letters, digits and
+# hyphens, not starting or ending with a hyphen. Every call that names an environment
+# (DescribeEnvironments, DescribeEvents...) refuses a shorter or longer name before sending it.
+_ENVIRONMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{2,38}[A-Za-z0-9]")
+ENVIRONMENT_NAME_ACCEPTED = (
+    "4 to 40 letters, digits and hyphens, not starting or ending with a hyphen, such as shop-prod"
+)
 
 
 def is_ami_id(value: str) -> bool:
@@ -141,6 +151,23 @@ def check_instance_type(value: str) -> str:
     )
 
 
+def check_environment_name(value: str, *, or_key: bool = False) -> str:
+    """An Elastic Beanstalk environment name; `or_key`: where a key of `[environments.NAME]`
+    would do too (`--env`, a `[groups]` entry), which the message then offers."""
+    if _ENVIRONMENT_NAME.fullmatch(value):
+        return value
+    if or_key:
+        raise ValueError(
+            f"{value!r} is neither an [environments.NAME] of the settings nor an Elastic "
+            "Beanstalk environment name; accepted: a configured NAME, or "
+            + ENVIRONMENT_NAME_ACCEPTED
+        )
+    raise ValueError(
+        f"{value!r} is not an Elastic Beanstalk environment name; accepted: "
+        f"{ENVIRONMENT_NAME_ACCEPTED}"
+    )
+
+
 def check_not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError(f"{value!r} is empty; give a name, or leave it unset")
@@ -164,28 +191,33 @@ SSM_PARAMETER_ARN_LIMIT = 1011
 _LONGEST_PARTITION = 10
 
 
-def check_ssm_parameter_name(value: str, region: str | None = None) -> str:
+_SSM_PARAMETER_EXAMPLE = "/ebami/ecs-al2/latest"
+
+
+def check_ssm_parameter_name(
+    value: str, region: str | None = None, *, example: str = _SSM_PARAMETER_EXAMPLE
+) -> str:
     """An SSM parameter name AWS accepts for PutParameter; with `region`, its length too.
 
     A name in a hierarchy starts with `/`; `a/b` (no leading slash), `//` and a trailing `/`
-    are refused by SSM.
+    are refused by SSM. `example` is the name the messages offer instead.
     """
     bare = value.removeprefix("/")
     if not _SSM_PARAMETER.fullmatch(value):
         raise ValueError(
             f"{value!r} is not an SSM parameter name; accepted: letters, digits and _ . - / "
-            "only (no spaces), such as /ebami/ecs-al2/latest"
+            f"only (no spaces), such as {example}"
         )
     if bare.lower().startswith(("aws", "ssm")):
         raise ValueError(
             f"{value!r} starts with aws or ssm, which SSM reserves (any case, /aws/ too); "
-            "pick another name, such as /ebami/ecs-al2/latest"
+            f"pick another name, such as {example}"
         )
     levels = bare.split("/")
     if ("/" in bare and not value.startswith("/")) or "" in levels:
         raise ValueError(
             f"{value!r} is not a valid SSM parameter path: a path starts with / and has no "
-            "empty level, such as /ebami/ecs-al2/latest"
+            f"empty level, such as {example}"
         )
     if len(levels) > SSM_PARAMETER_MAX_LEVELS:
         raise ValueError(
@@ -203,10 +235,15 @@ def check_ssm_parameter_name(value: str, region: str | None = None) -> str:
 
 
 CHANNEL_PLACEHOLDERS = ("platform", "release", "channel")
+# What the placeholders of a channel parameter pattern are filled with to check the pattern
+# before any command renders it (each is one level: a platform alias, a release, a channel).
+CHANNEL_EXAMPLE = {"platform": "multicontainer-docker", "release": "2017.09", "channel": "stable"}
+_CHANNEL_PATTERN_EXAMPLE = "/ebami/{platform}/{release}/{channel}"
 
 
 def check_channel_parameter(value: str) -> str:
-    """An SSM parameter name pattern with {channel} (and optionally {platform}, {release})."""
+    """An SSM parameter name pattern with {channel} (and optionally {platform}, {release}),
+    whose names, its placeholders filled, SSM accepts (`check_channel_parameter_name`)."""
     import string
 
     try:
@@ -219,4 +256,40 @@ def check_channel_parameter(value: str) -> str:
             f"{value!r} is not a channel parameter pattern: it starts with / and names "
             "{channel}, and may name {platform} and {release} (no other placeholder)"
         )
+    try:
+        filled = value.format(**CHANNEL_EXAMPLE)
+    except ValueError as exc:  # a format spec or conversion that does not fit a name
+        raise ValueError(f"{value!r} is not a name pattern ({exc})") from None
+    try:
+        check_channel_parameter_name(filled)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} gives parameter names such as {filled!r}: {exc}") from None
     return value
+
+
+def check_channel_parameter_name(name: str, region: str | None = None) -> str:
+    """A channel's parameter name (the pattern filled in): an SSM parameter name, with its
+    length in `region` when given, and no level of only dots (which reads as a relative path:
+    `..` as the level above)."""
+    check_ssm_parameter_name(name, region, example=_CHANNEL_PATTERN_EXAMPLE)
+    dots = next((level for level in name.split("/") if level and not level.strip(".")), None)
+    if dots is not None:
+        raise ValueError(
+            f"{name!r} has a level of only dots ({dots!r}), which reads as a relative path; "
+            "give each level a name"
+        )
+    return name
+
+
+def channel_parameter_check(setting: str, region: str | None) -> Callable[[object, str], str]:
+    """What `Channels(check=...)` takes: a channel's parameter name, refused before any call
+    (an `InputError` naming `setting`, where the pattern came from, and the channel) when SSM
+    would refuse it in `region`."""
+
+    def check(key: object, name: str) -> str:
+        try:
+            return check_channel_parameter_name(name, region)
+        except ValueError as exc:
+            raise InputError(f"{setting}: channel {key}: {exc}") from None
+
+    return check

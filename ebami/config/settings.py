@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -89,9 +89,12 @@ def _check(key: str, value: Any) -> Any:
         raise FormatError(key, str(exc)) from None
 
 
-def _check_groups(groups: Mapping[str, list[str]]) -> None:
+def _check_groups(
+    groups: Mapping[str, list[str]], environments: Mapping[str, EnvironmentTarget]
+) -> None:
     """`[groups]`: each group lists environments (names of [environments.NAME] or of
-    environments), none blank, none twice."""
+    environments), none blank, none twice; then each a key of `environments` or a name an
+    Elastic Beanstalk environment can have."""
     for group, names in groups.items():
         where = f"groups.{group}"
         if not group.strip():
@@ -105,6 +108,26 @@ def _check_groups(groups: Mapping[str, list[str]]) -> None:
                 raise FormatError(where, "a blank environment name; remove it")
             if names.count(name) > 1:
                 raise FormatError(where, f"{name!r} is listed twice; list each environment once")
+    for group, names in groups.items():
+        for name in names:
+            if name not in environments:
+                try:
+                    formats.check_environment_name(name, or_key=True)
+                except ValueError as exc:
+                    raise FormatError(f"groups.{group}", str(exc)) from None
+
+
+def named_once(named: Iterable[tuple[str, str]]) -> list[str]:
+    """The environment names of a command, in their order, each given with what named it
+    (`--env`, `group web`): the one rule of every command that takes several (apply, check,
+    status) is that an environment is named once."""
+    seen: dict[str, str] = {}
+    for name, source in named:
+        if name in seen:
+            by = f"by {seen[name]}" + (f" and by {source}" if source != seen[name] else " twice")
+            raise InputError(f"{name} is named twice ({by}): name each environment once")
+        seen[name] = source
+    return list(seen)
 
 
 class EnvironmentTarget(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -117,6 +140,10 @@ class EnvironmentTarget(msgspec.Struct, forbid_unknown_fields=True, frozen=True)
     def __post_init__(self) -> None:
         if self.region is not None:
             _check("region", self.region)
+        try:
+            formats.check_environment_name(self.environment)
+        except ValueError as exc:
+            raise FormatError("environment", str(exc)) from None
 
 
 class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True, dict=True):
@@ -161,7 +188,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True, dict=Tru
             value = getattr(self, key)
             if key in _FORMATS and value is not None:
                 msgspec.structs.force_setattr(self, key, _check(key, value))
-        _check_groups(self.groups)
+        _check_groups(self.groups, self.environments)
         if self.region and self.region in self.copy_to:
             copies = [region for region in self.copy_to if region != self.region]
             msgspec.structs.force_setattr(self, "copy_to", copies)
@@ -177,6 +204,14 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True, dict=Tru
     def source_of(self, key: str) -> str:
         """Where `key`'s value came from: a file, an environment variable, a flag or 'default'."""
         return self._sources.get(key, "default")
+
+    def named(self, key: str) -> str:
+        """How an error names where `key`'s value came from: the flag or the variable, the
+        file and the key (`ebami.toml: key 'channel_parameter'`), or the key (its default)."""
+        source = self.source_of(key)
+        if source == "default":
+            return key
+        return source if names_one_key(source) else f"{source}: key {key!r}"
 
     @contextmanager
     def blame(self, key: str) -> Iterator[None]:
@@ -206,9 +241,14 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True, dict=Tru
     def environment_target(self, name: str) -> tuple[Settings, str | None, str]:
         """For `--env NAME`: `[environments.NAME]` (its region unless --region gave one) as
         (settings, application, environment name); otherwise NAME is the environment's own
-        name, its application unknown."""
+        name, its application unknown, refused unless an environment can have it. The names
+        of `[environments.NAME]` and `[groups]` were checked when the settings loaded."""
         configured = self.environments.get(name)
         if configured is None:
+            try:
+                formats.check_environment_name(name, or_key=True)
+            except ValueError as exc:
+                raise InputError(f"--env: {exc}") from None
             return self, None, name
         settings = self
         if configured.region and self.source_of("region") != "--region":

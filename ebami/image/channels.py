@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -24,8 +24,9 @@ from ebami.core.errors import InputError
 from ebami.image.platforms import Platform
 
 # What a channel name may be: it becomes one level of an SSM parameter name, whose characters
-# are a-zA-Z0-9_.- (and / between levels).
-CHANNEL_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+# are a-zA-Z0-9_.- (and / between levels); not dots alone, which make a level that reads as a
+# relative path (`..`: the level above).
+CHANNEL_NAME = re.compile(r"(?!\.+\Z)[A-Za-z0-9_.-]{1,64}")
 # What platform and release values may be in a parameter name (one level each).
 _LEVEL = "[A-Za-z0-9_.-]+"
 # SSM refuses to change a parameter to or from this data type.
@@ -33,6 +34,11 @@ IMAGE_DATA_TYPE = "aws:ec2:image"
 
 
 def check_channel_name(name: str, option: str = "--channel") -> str:
+    if name and not name.strip("."):
+        raise InputError(
+            f"{option} {name!r} is not a channel name: dots alone make a parameter level that "
+            "reads as a relative path; use letters or digits too (such as stable)"
+        )
     if not CHANNEL_NAME.fullmatch(name):
         raise InputError(
             f"{option} {name!r} is not a channel name; use 1 to 64 letters, digits, '_', '.' "
@@ -92,11 +98,20 @@ class ChannelsSsm(Protocol):
 
 
 class Channels:
-    """The channels under a parameter name pattern (`channel_parameter`)."""
+    """The channels under a parameter name pattern (`channel_parameter`). `check(key, name)`
+    refuses, before any call, a parameter name SSM would refuse (given by the caller: the
+    rules of SSM's names are the settings' to know)."""
 
-    def __init__(self, ssm: ChannelsSsm, pattern: str) -> None:
+    def __init__(
+        self,
+        ssm: ChannelsSsm,
+        pattern: str,
+        *,
+        check: Callable[[object, str], str] = lambda key, name: name,
+    ) -> None:
         self._ssm = ssm
         self.pattern = pattern
+        self._check = check
         parts = list(string.Formatter().parse(pattern))
         regex, named = "", set()
         for literal, name, _, _ in parts:
@@ -112,9 +127,11 @@ class Channels:
         self.prefix = fixed[: fixed.rfind("/")] or "/"
 
     def parameter(self, key: ChannelKey) -> str:
-        return self.pattern.format(
+        """The parameter of channel `key` (refused before any call when SSM would refuse it)."""
+        name = self.pattern.format(
             platform=key.platform or "", release=key.release or "", channel=key.channel
         )
+        return self._check(key, name)
 
     def key_of(self, parameter: str) -> ChannelKey | None:
         """The channel a parameter name is for; None when it does not fit the pattern."""

@@ -46,3 +46,40 @@ def test_refused_before_any_call(
 def test_apply_needs_an_environment(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["apply"]) == 2
     assert "Missing option '--env'" in capsys.readouterr().err
+
+
+ENV_NAME_REFUSED = (
+    "is neither an [environments.NAME] of the settings nor an Elastic Beanstalk environment "
+    "name; accepted: a configured NAME, or 4 to 40 letters, digits and hyphens, not starting or "
+    "ending with a hyphen, such as shop-prod"
+)
+
+
+@pytest.mark.parametrize(
+    ("argv", "given"),
+    [
+        (["apply", "--env", "abc", "--dry-run"], "abc"),
+        (["apply", "--env", "abc"], "abc"),
+        # The second of several: refused before the first is looked up.
+        (["apply", "--env", "prod", "--env", "-ab-"], "-ab-"),
+        (["events", "--env", "web"], "web"),
+        (["verify", "--env", "web"], "web"),
+    ],
+)
+def test_names_no_environment_can_have_are_refused(
+    argv: list[str], given: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = refused(["--region", "us-east-1", *argv], capsys)
+    assert line == f"error: --env: {given!r} {ENV_NAME_REFUSED}"
+
+
+def test_a_configured_name_is_the_environment_s_and_is_checked_as_one(
+    isolated_environment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = isolated_environment / "ebami.toml"
+    settings.write_text('[environments.web]\napplication = "shop"\nenvironment = "web"\n')
+    assert refused(["--region", "us-east-1", "apply", "--env", "web", "--dry-run"], capsys) == (
+        "error: ebami.toml: key 'environments.web.environment': 'web' is not an Elastic "
+        "Beanstalk environment name; accepted: 4 to 40 letters, digits and hyphens, not "
+        "starting or ending with a hyphen, such as shop-prod"
+    )

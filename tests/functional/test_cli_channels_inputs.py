@@ -73,3 +73,44 @@ def test_missing_options(argv: list[str], missing: str, capsys: pytest.CaptureFi
     assert captured.out == ""
     assert f"Missing option '{missing}'" in captured.err
     assert "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize(
+    ("pattern", "argv", "line"),
+    [
+        ("/aws/{channel}", ["promote", "--channel", "stable", "--ami", AMI],
+         "error: EBAMI_CHANNEL_PARAMETER: '/aws/{channel}' gives parameter names such as "
+         "'/aws/stable': '/aws/stable' starts with aws or ssm, which SSM reserves (any case, "
+         "/aws/ too); pick another name, such as /ebami/{platform}/{release}/{channel}"),
+        ("/" + "l/" * 15 + "{channel}", ["apply", "--env", "prod", "--channel", "stable"],
+         "error: EBAMI_CHANNEL_PARAMETER: '/" + "l/" * 15 + "{channel}' gives parameter names "
+         "such as '/" + "l/" * 15 + "stable': '/" + "l/" * 15 + "stable' has 16 levels; SSM "
+         "allows 15"),
+        # The pattern is fine; the name it makes for this channel is not, and is refused once
+        # rendered, before the channel is read.
+        ("/{channel}/ami", ["promote", "--channel", "ssm-beta", "--previous", "--release",
+                            "2017.09"],
+         "error: EBAMI_CHANNEL_PARAMETER: channel ssm-beta: '/ssm-beta/ami' starts with aws or "
+         "ssm, which SSM reserves (any case, /aws/ too); pick another name, such as "
+         "/ebami/{platform}/{release}/{channel}"),
+    ],
+)  # fmt: skip
+def test_channel_parameters_ssm_would_refuse_are_refused_before_any_call(
+    pattern: str,
+    argv: list[str],
+    line: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("EBAMI_CHANNEL_PARAMETER", pattern)
+    assert refused(["--region", "us-east-1", *argv], capsys) == line
+
+
+@pytest.mark.parametrize("channel", [".", ".."])
+def test_channels_of_dots_alone_are_refused(
+    channel: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert refused(["promote", "--channel", channel, "--ami", AMI], capsys) == (
+        f"error: --channel {channel!r} is not a channel name: dots alone make a parameter level "
+        "that reads as a relative path; use letters or digits too (such as stable)"
+    )

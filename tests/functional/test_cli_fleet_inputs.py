@@ -77,3 +77,15 @@ def test_bad_groups_in_the_settings(
 ) -> None:
     (settings_here / "ebami.toml").write_text(toml)
     assert refused(["apply", "--group", "web"], capsys) == line
+
+
+def test_a_group_entry_no_environment_can_have_is_refused(
+    settings_here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (settings_here / "ebami.toml").write_text('[groups]\nweb = ["shop-web", "web"]\n')
+    assert refused(["apply", "--group", "web", "--dry-run"], capsys) == (
+        "error: ebami.toml: key 'groups.web': 'web' is neither an [environments.NAME] of the "
+        "settings nor an Elastic Beanstalk environment name; accepted: a configured NAME, or 4 "
+        "to 40 letters, digits and hyphens, not starting or ending with a hyphen, such as "
+        "shop-prod"
+    )

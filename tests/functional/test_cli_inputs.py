@@ -173,3 +173,68 @@ def test_render_to_a_missing_folder(
         "error: --out nope/user-data: folder nope does not exist"
     )
     assert list(isolated_environment.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("variable", "target", "argv", "problem"),
+    [
+        ("GITHUB_OUTPUT", "{tmp}", ["apply", "--env", "prod"],
+         "is a folder; give the path of a file"),
+        ("GITHUB_OUTPUT", "/dev/full", ["promote", "--channel", "stable", "--ami",
+                                        "ami-0123456789abcdef0"],
+         "cannot write: No space left on device"),
+        ("GITHUB_STEP_SUMMARY", "/dev/full", ["check"], "cannot write: No space left on device"),
+        ("GITHUB_STEP_SUMMARY", "{tmp}/missing/summary.md", ["status"],
+         "folder {tmp}/missing does not exist"),
+        ("GITHUB_OUTPUT", "/sys/ebami-output", ["apply", "--env", "prod", "--dry-run"],
+         "cannot write in /sys: Permission denied"),
+    ],
+)  # fmt: skip
+def test_github_output_targets_are_refused_before_anything_runs(
+    variable: str,
+    target: str,
+    argv: list[str],
+    problem: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Before any AWS call (the endpoint is a closed port, the region given): a change made
+    first would be reported nowhere."""
+    target, problem = target.format(tmp=tmp_path), problem.format(tmp=tmp_path)
+    if not target.startswith(str(tmp_path)) and not Path(target).parent.exists():
+        pytest.skip(f"needs {Path(target).parent}")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "out"))
+    monkeypatch.setenv(variable, target)
+    line = refused(["--region", "us-east-1", "-o", "github", *argv], capsys)
+    assert line == f"error: ${variable} {target}: {problem}"
+
+
+ENV_NAME_ACCEPTED = (
+    "accepted: a configured NAME, or 4 to 40 letters, digits and hyphens, not starting or "
+    "ending with a hyphen, such as shop-prod"
+)
+
+
+@pytest.mark.parametrize(
+    ("argv", "given"),
+    [
+        (["check", "--env", "ab"], "ab"),
+        (["check", "--env", "prod", "--env", "prod-"], "prod-"),
+        (["check", "--env", "x" * 41], "x" * 41),
+        (["check", "--env", "shop_prod"], "shop_prod"),
+    ],
+)
+def test_check_refuses_names_no_environment_can_have(
+    argv: list[str], given: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert refused(["--region", "us-east-1", *argv], capsys) == (
+        f"error: --env: {given!r} is neither an [environments.NAME] of the settings nor an "
+        f"Elastic Beanstalk environment name; {ENV_NAME_ACCEPTED}"
+    )
+
+
+def test_check_refuses_an_environment_named_twice(capsys: pytest.CaptureFixture[str]) -> None:
+    assert refused(
+        ["--region", "us-east-1", "check", "--env", "prod", "--env", "prod"], capsys
+    ) == ("error: prod is named twice (by --env twice): name each environment once")

@@ -29,3 +29,20 @@ def test_status_refuses_bad_input_in_one_line(
     argv: list[str], line: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert refused(["--region", "us-east-1", *argv], capsys).startswith(line)
+
+
+def test_status_refuses_a_name_no_environment_can_have(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert refused(["--region", "us-east-1", "status", "--env", "ab"], capsys) == (
+        "error: --env: 'ab' is neither an [environments.NAME] of the settings nor an Elastic "
+        "Beanstalk environment name; accepted: a configured NAME, or 4 to 40 letters, digits "
+        "and hyphens, not starting or ending with a hyphen, such as shop-prod"
+    )
+
+
+def test_status_refuses_an_environment_named_twice(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--region", "us-east-1", "status", "--env", "prod", "--env", "staging", "--env", "prod"]
+    assert refused(argv, capsys) == (
+        "error: prod is named twice (by --env twice): name each environment once"
+    )

@@ -113,8 +113,9 @@ def test_a_configured_environment_brings_its_application_and_region(tmp_path: Pa
 class Planned:
     """A planner that plans an AMI's check without asking AWS."""
 
-    def plan_ami(self, image_id: str, options: VerifyOptions) -> VerifyPlan:
-        return VerifyPlan(TargetKind.AMI, image_id, Plan("verify"))
+    def plan_for(self, options: VerifyOptions, *, ami: str | None, **target: object) -> VerifyPlan:
+        assert ami is not None
+        return VerifyPlan(TargetKind.AMI, ami, Plan("verify"))
 
 
 LEFTOVER = Leftover(

@@ -79,7 +79,8 @@ def test_environment_lists_and_maps(tmp_path: Path) -> None:
             "ebami.toml: missing key 'environments.prod.environment'",
         ),
         (
-            '[environments.prod]\napplication = "shop"\nenvironment = "p"\ncolour = "blue"\n',
+            '[environments.prod]\napplication = "shop"\nenvironment = "shop-prod"\n'
+            'colour = "blue"\n',
             f"ebami.toml: unknown key 'environments.prod.colour'; known keys: {KNOWN_KEYS}",
         ),
         # A table's key is named too: the first entry that is wrong.
@@ -89,8 +90,8 @@ def test_environment_lists_and_maps(tmp_path: Path) -> None:
             'write it in quotes: cost = "42"',
         ),
         (
-            '[environments.prod]\napplication = "shop"\nenvironment = "p"\n'
-            '[environments.test]\napplication = "shop"\nenvironment = "t"\nregion = 5\n',
+            '[environments.prod]\napplication = "shop"\nenvironment = "shop-prod"\n'
+            '[environments.test]\napplication = "shop"\nenvironment = "shop-test"\nregion = 5\n',
             "ebami.toml: key 'environments.test.region': input should be a valid string "
             '(got int 5); write it in quotes: region = "5"',
         ),
@@ -309,12 +310,13 @@ def test_flags_in_the_wrong_format_are_named(
         ("connect_timeout = -1\n", "ebami.toml: key 'connect_timeout': -1 is not accepted"),
         ('encrypt = "yes"\n', "ebami.toml: key 'encrypt': input should be a valid boolean"),
         (
-            '[environments.prod]\napplication = "a"\nenvironment = "b"\nregion = "moon-1"\n',
+            '[environments.prod]\napplication = "a"\nenvironment = "shop-prod"\n'
+            'region = "moon-1"\n',
             "ebami.toml: key 'environments.prod.region': 'moon-1' is not an AWS region name",
         ),
         (
-            '[environments.a]\napplication = "a"\nenvironment = "b"\n'
-            '[environments."b.c"]\napplication = "a"\nenvironment = "b"\nregion = "moon-1"\n',
+            '[environments.a]\napplication = "a"\nenvironment = "shop-a"\n'
+            '[environments."b.c"]\napplication = "a"\nenvironment = "shop-b"\nregion = "moon-1"\n',
             "ebami.toml: key 'environments.b.c.region': 'moon-1' is not an AWS region name",
         ),
     ],
@@ -379,3 +381,107 @@ def test_settings_load_no_pydantic() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+ENVIRONMENT_NAME_ACCEPTED = (
+    "accepted: 4 to 40 letters, digits and hyphens, not starting or ending with a hyphen, "
+    "such as shop-prod"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[environments.web]\napplication = "shop"\nenvironment = ""\n',
+            "ebami.toml: key 'environments.web.environment': '' is not an Elastic Beanstalk "
+            f"environment name; {ENVIRONMENT_NAME_ACCEPTED}",
+        ),
+        (
+            '[environments.prod]\napplication = "shop"\nenvironment = "shop-prod"\n'
+            '[environments.web]\napplication = "shop"\nenvironment = "shop web"\n',
+            "ebami.toml: key 'environments.web.environment': 'shop web' is not an Elastic "
+            f"Beanstalk environment name; {ENVIRONMENT_NAME_ACCEPTED}",
+        ),
+        (
+            '[groups]\nweb = ["shop-web", "web"]\n',
+            "ebami.toml: key 'groups.web': 'web' is neither an [environments.NAME] of the "
+            "settings nor an Elastic Beanstalk environment name; accepted: a configured NAME, or "
+            "4 to 40 letters, digits and hyphens, not starting or ending with a hyphen, such as "
+            "shop-prod",
+        ),
+    ],
+)
+def test_environment_names_elastic_beanstalk_refuses_are_refused_on_load(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    write(tmp_path, text)
+    with pytest.raises(ConfigError) as exc:
+        load_settings(None, {}, {}, cwd=tmp_path)
+    assert str(exc.value) == message
+
+
+def test_a_short_key_names_the_environment_it_configures(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        '[environments.web]\napplication = "shop"\nenvironment = "shop-web"\n'
+        '[groups]\nall = ["web", "shop-api"]\n',
+    )
+    settings = load_settings(None, {}, {}, cwd=tmp_path)
+    assert settings.environment_target("web")[1:] == ("shop", "shop-web")
+    assert settings.environment_target("shop-api")[1:] == (None, "shop-api")
+    with pytest.raises(InputError) as exc:
+        settings.environment_target("api")
+    assert str(exc.value).startswith("--env: 'api' is neither an [environments.NAME]")
+
+
+SSM_RESERVED = "starts with aws or ssm, which SSM reserves (any case, /aws/ too); pick another name"
+
+
+@pytest.mark.parametrize(
+    ("environ", "text", "message"),
+    [
+        (
+            {},
+            'channel_parameter = "/aws/{channel}"\n',
+            "ebami.toml: key 'channel_parameter': '/aws/{channel}' gives parameter names such as "
+            f"'/aws/stable': '/aws/stable' {SSM_RESERVED}, such as "
+            "/ebami/{platform}/{release}/{channel}",
+        ),
+        (
+            {"EBAMI_CHANNEL_PARAMETER": "/SSM-amis/{platform}/{channel}"},
+            "",
+            "EBAMI_CHANNEL_PARAMETER: '/SSM-amis/{platform}/{channel}' gives parameter names "
+            "such as '/SSM-amis/multicontainer-docker/stable': '/SSM-amis/multicontainer-docker/"
+            f"stable' {SSM_RESERVED}, such as /ebami/{{platform}}/{{release}}/{{channel}}",
+        ),
+        (
+            {"EBAMI_CHANNEL_PARAMETER": "/" + "l/" * 15 + "{channel}"},
+            "",
+            "EBAMI_CHANNEL_PARAMETER: '/" + "l/" * 15 + "{channel}' gives parameter names such as "
+            "'/" + "l/" * 15 + "stable': '/" + "l/" * 15 + "stable' has 16 levels; SSM allows 15",
+        ),
+        (
+            {},
+            'channel_parameter = "/ebami/{channel} x"\n',
+            "ebami.toml: key 'channel_parameter': '/ebami/{channel} x' gives parameter names such "
+            "as '/ebami/stable x': '/ebami/stable x' is not an SSM parameter name; accepted: "
+            "letters, digits and _ . - / only (no spaces), such as "
+            "/ebami/{platform}/{release}/{channel}",
+        ),
+        (
+            {},
+            'channel_parameter = "/ebami/../{channel}"\n',
+            "ebami.toml: key 'channel_parameter': '/ebami/../{channel}' gives parameter names "
+            "such as '/ebami/../stable': '/ebami/../stable' has a level of only dots ('..'), "
+            "which reads as a relative path; give each level a name",
+        ),
+    ],
+)
+def test_a_channel_parameter_ssm_would_refuse_is_refused_on_load(
+    tmp_path: Path, environ: dict[str, str], text: str, message: str
+) -> None:
+    write(tmp_path, text)
+    with pytest.raises(InputError) as exc:
+        load_settings(None, environ, {}, cwd=tmp_path)
+    assert str(exc.value) == message

@@ -372,3 +372,12 @@ def test_every_expression_of_the_workflows_is_in_the_runners_subset(workflow: Pa
         parse(expression)  # raises on what the runner does not know
     if workflow.name != "ci.yml":
         assert found
+
+
+def test_output_files_are_read_as_the_runner_on_linux_reads_them() -> None:
+    # Empty lines are skipped (ebami's check that $GITHUB_OUTPUT takes a write leaves one),
+    # a `\r` stays in its line, and a line of spaces is no line the runner knows.
+    assert parse_command_file("\n\na=1\n\nb<<E\n\nx\r\nE\n\n") == {"a": "1", "b": "\nx\r"}
+    assert parse_command_file("a=1\r\n") == {"a": "1\r"}
+    with pytest.raises(WorkflowError, match="invalid line"):
+        parse_command_file("a=1\n \nb=2\n")

@@ -181,3 +181,53 @@ def test_timeouts_within_the_bound(seconds: float) -> None:
 def test_timeouts_outside_the_bound_are_refused(seconds: float) -> None:
     with pytest.raises(ValueError, match=r"is not accepted; give seconds above 0 and at most 60$"):
         formats.check_seconds(seconds, maximum=60)
+
+
+@pytest.mark.parametrize("name", ["prod", "shop-prod", "Shop-Prod-2", "a1-b", "x" * 40, "1234"])
+def test_environment_names_elastic_beanstalk_allows(name: str) -> None:
+    assert formats.check_environment_name(name) == name
+
+
+@pytest.mark.parametrize(
+    "name", ["", "web", "x" * 41, "-prod", "prod-", "shop_prod", "shop prod", "shöp", "shop.prod"]
+)
+def test_environment_names_elastic_beanstalk_refuses(name: str) -> None:
+    with pytest.raises(ValueError, match="is not an Elastic Beanstalk environment name") as exc:
+        formats.check_environment_name(name)
+    assert str(exc.value) == (
+        f"{name!r} is not an Elastic Beanstalk environment name; accepted: 4 to 40 letters, "
+        "digits and hyphens, not starting or ending with a hyphen, such as shop-prod"
+    )
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "/ebami/{platform}/{release}/{channel}",
+        "/{channel}",
+        "/amis/web-{channel}",
+        "/" + "l/" * 14 + "{channel}",
+        "/ebami/.{channel}",
+    ],
+)
+def test_channel_parameter_patterns_ssm_accepts(pattern: str) -> None:
+    assert formats.check_channel_parameter(pattern) == pattern
+
+
+@pytest.mark.parametrize(
+    ("pattern", "problem"),
+    [
+        ("/aws/{channel}", "starts with aws or ssm"),
+        ("/Aws{channel}", "starts with aws or ssm"),
+        ("/" + "l/" * 15 + "{channel}", "has 16 levels; SSM allows 15"),
+        ("/ebami//{channel}", "is not a valid SSM parameter path"),
+        ("/ebami/{channel}/", "is not a valid SSM parameter path"),
+        ("/ebami/{channel:>9}", "is not an SSM parameter name"),
+        ("/ebami/./{channel}", "has a level of only dots ('.')"),
+    ],
+)
+def test_channel_parameter_patterns_ssm_refuses(pattern: str, problem: str) -> None:
+    with pytest.raises(ValueError, match="gives parameter names such as") as exc:
+        formats.check_channel_parameter(pattern)
+    assert str(exc.value).startswith(f"{pattern!r} gives parameter names such as ")
+    assert problem in str(exc.value)

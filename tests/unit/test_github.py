@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from ebami.cli.context import AppContext, OutputFormat
 from ebami.cli.github import GithubOutputs
+from ebami.cli.terminal import Terminal
 from ebami.core.errors import InputError
 from ebami.core.tables import table
 
@@ -85,10 +87,71 @@ def test_refused_outside_github_actions() -> None:
         GithubOutputs({"GITHUB_ACTIONS": "true"})
 
 
-def test_an_unwritable_output_file_is_one_clear_error(tmp_path: Path) -> None:
-    outputs = GithubOutputs({"GITHUB_OUTPUT": str(tmp_path / "missing" / "out")})
-    with pytest.raises(InputError, match=r"\$GITHUB_OUTPUT .*missing/out: cannot write"):
+def test_an_output_file_that_became_unwritable_is_one_clear_error(tmp_path: Path) -> None:
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    outputs = GithubOutputs({"GITHUB_OUTPUT": str(folder / "out")})
+    folder.rmdir()
+    with pytest.raises(InputError, match=r"\$GITHUB_OUTPUT .*gone/out: cannot write"):
         outputs.set({"a": "b"})
+
+
+@pytest.mark.parametrize("variable", ["GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"])
+@pytest.mark.parametrize(
+    ("target", "problem"),
+    [
+        ("{tmp}", "is a folder; give the path of a file"),
+        ("{tmp}/missing/out", "folder {tmp}/missing does not exist"),
+        ("/dev/full", "cannot write: No space left on device"),
+        # A folder that takes no file, and a file that takes no data (root may open it).
+        ("/sys/ebami-out", "cannot write in /sys: Permission denied"),
+        ("/proc/version", "cannot write: "),
+    ],
+    ids=["folder", "missing-folder", "dev-full", "read-only-folder", "read-only-file"],
+)
+def test_targets_that_cannot_be_written_are_refused_when_made(
+    variable: str, target: str, problem: str, tmp_path: Path
+) -> None:
+    target, problem = target.format(tmp=tmp_path), problem.format(tmp=tmp_path)
+    if not target.startswith(str(tmp_path)) and not Path(target).parent.exists():
+        pytest.skip(f"needs {Path(target).parent}")
+    environ = {"GITHUB_OUTPUT": str(tmp_path / "out"), variable: target}
+    with pytest.raises(InputError) as refused:
+        GithubOutputs(environ)
+    assert str(refused.value).startswith(f"${variable} {target}: {problem}")
+
+
+def test_proving_the_targets_changes_nothing_the_runner_reads(tmp_path: Path) -> None:
+    output, summary = tmp_path / "out", tmp_path / "summary.md"
+    output.write_text("earlier=1")  # a line an earlier command left unterminated
+    summary.touch()
+    outputs = GithubOutputs({"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary)})
+    # The runner skips empty lines in $GITHUB_OUTPUT, and uploads any non-empty summary file.
+    assert output.read_text() == "earlier=1\n"
+    assert summary.read_text() == ""
+    outputs.set({"a": "b"})
+    assert read_outputs(output) == {"earlier": "1", "a": "b"}
+    # A target that does not exist yet is not made by the check.
+    GithubOutputs(
+        {"GITHUB_OUTPUT": str(tmp_path / "new"), "GITHUB_STEP_SUMMARY": str(tmp_path / "s")}
+    )
+    assert not (tmp_path / "new").exists()
+    assert not (tmp_path / "s").exists()
+
+
+def test_the_targets_are_proven_once_per_command(tmp_path: Path) -> None:
+    output = tmp_path / "out"
+    output.touch()
+    app = AppContext(
+        terminal=Terminal(),
+        output=OutputFormat.GITHUB,
+        config_file=None,
+        global_flags={},
+        environ={"GITHUB_OUTPUT": str(output)},
+    )
+    app.check_output()
+    assert app.github is app.github
+    assert output.read_text() == "\n"
 
 
 def test_table_cells_escape_pipes_and_line_breaks() -> None:

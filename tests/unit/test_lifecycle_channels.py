@@ -12,6 +12,7 @@ import pytest
 from ebami.apply.planner import ApplyOptions, ApplyPlanner
 from ebami.aws.ec2_values import Image
 from ebami.aws.ssm import ParameterVersion
+from ebami.config.formats import channel_parameter_check
 from ebami.core.errors import InputError, NeedsAttention, NotFoundError, Refused
 from ebami.core.plan import Executor
 from ebami.image import tags
@@ -159,6 +160,47 @@ def test_bad_channel_names_are_refused(name: str) -> None:
         f"--channel {name!r} is not a channel name; use 1 to 64 letters, digits, '_', '.' or "
         "'-' (such as stable)"
     )
+
+
+@pytest.mark.parametrize("name", [".", "..", "..."])
+def test_channel_names_of_dots_alone_are_refused(name: str) -> None:
+    with pytest.raises(InputError) as exc:
+        check_channel_name(name)
+    assert str(exc.value) == (
+        f"--channel {name!r} is not a channel name: dots alone make a parameter level that "
+        "reads as a relative path; use letters or digits too (such as stable)"
+    )
+    channels = Channels(FakeSsm(), DEFAULT)
+    assert channels.key_of(f"/ebami/multicontainer-docker/2017.09/{name}") is None
+    assert check_channel_name(".stable.") == ".stable."
+
+
+@pytest.mark.parametrize(
+    ("pattern", "channel", "problem"),
+    [
+        ("/{channel}/ami", "aws-beta",
+         "'/aws-beta/ami' starts with aws or ssm, which SSM reserves (any case, /aws/ too); "
+         "pick another name, such as /ebami/{platform}/{release}/{channel}"),
+        ("/ebami/{channel}", "x" * 64, None),
+        ("/" + "x" * 890 + "/{channel}", "x" * 64,
+         f"'/{'x' * 39}'... is 955 characters long; in ap-southeast-5 SSM allows 954 (1011 with "
+         "the parameter's ARN)"),
+    ],
+)  # fmt: skip
+def test_parameter_names_ssm_would_refuse_are_refused_before_any_call(
+    pattern: str, channel: str, problem: str | None
+) -> None:
+    ssm = FakeSsm()
+    check = channel_parameter_check("EBAMI_CHANNEL_PARAMETER", "ap-southeast-5")
+    channels = Channels(ssm, pattern, check=check)
+    key = channels.key(AL1, "2017.09", channel)
+    if problem is None:
+        assert channels.current(key) is None
+        return
+    with pytest.raises(InputError) as exc:
+        channels.current(key)
+    assert str(exc.value) == f"EBAMI_CHANNEL_PARAMETER: channel {key}: {problem}"
+    assert ssm.calls == []
 
 
 def test_all_lists_every_channel_under_the_prefix() -> None:
