@@ -121,9 +121,7 @@ def build(
     if record is not None:
         require_folder(record, "--record")
     factory = Factory(app, settings)
-    if not dry_run:
-        factory.prefetch_packer_version()
-    plan, steps = factory.plan_build(options)
+    plan, steps = factory.plan_build(options, bake=not dry_run)
     if dry_run:
         present(app, dry_run_view([steps], {"dry_run": True, **steps.to_json()}))
         return

@@ -11,7 +11,10 @@ from ebami.cli.context import AppContext
 from ebami.core.errors import InputError
 
 if TYPE_CHECKING:
-    from ebami.aws.elasticbeanstalk import Event
+    from collections.abc import Callable
+
+    from ebami.aws.elasticbeanstalk import Environment, Event
+    from ebami.cli.factory import Factory
 
 MAX_EVENTS = 1000
 # A listing reads a page or two; throttling may stretch it, nothing should more.
@@ -36,7 +39,6 @@ def events(
     ] = None,
 ) -> None:
     """Print the environment's events, oldest first (`-f`: then follow, as `eb events -f`)."""
-    from ebami.apply.follow import EventStream, keep_following
     from ebami.cli.factory import Factory
 
     app = AppContext.of(ctx)
@@ -50,23 +52,40 @@ def events(
         environment = factory.eb.get_environment(name, application)
         recent = factory.eb.events(environment, request_id=request_id, limit=limit)
     if app.json and not follow:
-        app.terminal.out_json(
-            {"environment": environment.name, "events": [event.to_json() for event in recent]}
-        )
+        events_json = [event.to_json() for event in recent]
+        app.terminal.out_json({"environment": environment.name, "events": events_json})
         return
+    show = _shower(app, factory)
+    for event in recent:
+        show(event)
+    if follow:
+        _follow(app, factory, environment, recent, show, request_id)
+
+
+def _shower(app: AppContext, factory: Factory) -> Callable[[Event], None]:
+    """How an event is printed: its line, or one JSON object per line while following."""
 
     def show(event: Event) -> None:
-        if app.json:  # one JSON object per line while following
+        if app.json:
             app.terminal.out_text(json.dumps(event.to_json()) + "\n")
         else:
             factory.list_event(event)
 
-    for event in recent:
-        show(event)
-    if not follow:
-        return
+    return show
+
+
+def _follow(
+    app: AppContext,
+    factory: Factory,
+    environment: Environment,
+    recent: list[Event],
+    show: Callable[[Event], None],
+    request_id: str | None,
+) -> None:
+    """Every new event, until Ctrl-C: following is what was asked."""
+    from ebami.apply.follow import EventStream, keep_following
+
     stream = EventStream(factory.eb, environment, show, request_id=request_id)
     stream.skip(recent)
     app.terminal.progress(f"following {environment.name}'s events (Ctrl-C to stop)")
-    # Until Ctrl-C: following is what was asked.
     keep_following(stream, bounded=factory.bounded, poll_seconds=LIST_SECONDS)

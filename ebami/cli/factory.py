@@ -1,20 +1,15 @@
 """The one place where a command's collaborators are wired: the AWS session, the service
-wrappers, Packer, planners, actions and executors. Everything is made on first use, so a
-command imports (botocore, jinja2, the Packer runner...) only what it needs.
+wrappers, Packer, planners, actions and executors (`ebami.cli.factory_aws`), the lifecycle's
+(`ebami.cli.factory_lifecycle`), and here those of lookup, build, verify and apply. Everything is
+made on first use, so a command imports only what it needs.
 """
 
 from __future__ import annotations
 
-import gc
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 from datetime import datetime, timezone
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
-
-from ebami.cli.context import AppContext
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -24,212 +19,50 @@ if TYPE_CHECKING:
     from ebami.apply.planner import ApplyOptions, ApplyPlan
     from ebami.apply.run import ApplyRecord
     from ebami.apply.waves import Wave
-    from ebami.aws.ec2 import Ec2
-    from ebami.aws.elasticbeanstalk import ElasticBeanstalk, Environment, Event
-    from ebami.aws.s3 import S3
-    from ebami.aws.session import ApiCallCounter, AwsSession
-    from ebami.aws.ssm import Ssm
+    from ebami.aws.elasticbeanstalk import Environment, Event
     from ebami.build.options import BuildOptions
     from ebami.build.planner import BuildPlan
     from ebami.build.run import BuildRecord
-    from ebami.config.settings import Settings
-    from ebami.core.plan import DisplayExecutor, Executor, Plan
+    from ebami.core.plan import Plan
     from ebami.core.waiting import Deadline, Sleep
     from ebami.image.bake import BuildVerdict
-    from ebami.image.channels import Channels
-    from ebami.lifecycle.channel_actions import ChannelActions
-    from ebami.lifecycle.deletion import RegionTarget
-    from ebami.lifecycle.drift import DriftChecker
-    from ebami.lifecycle.estate import Estate, EstateScope
-    from ebami.lifecycle.inventory import RegionSources
-    from ebami.lifecycle.promote import PromotePlanner
-    from ebami.lifecycle.revoke import RevokePlanner
-    from ebami.lifecycle.revoke_actions import RevokeActions
-    from ebami.packer.runner import Packer
+    from ebami.image.lookup import BaseAmi
     from ebami.verify.planner import VerifyPlan, VerifyPlanner
     from ebami.verify.report import VerifyReport
 
-# The sandbox's marker answers from loopback at once; a silent loopback port gets no longer.
-MARKER_TIMEOUT = 2.0
+from ebami.cli.factory_aws import FactoryBase
+from ebami.cli.factory_lifecycle import LifecycleWiring
+
 # `apply --verify`: how long proving an environment's instances may take.
 VERIFY_SECONDS = 600.0
 
 
-class _Shared:
-    """What the factories of one command share (`Factory.in_region`): the factory of each
-    other region, the sandbox marker's answer per endpoint (asked once per run), the endpoints
-    warned about, the API call counter."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.regions: dict[str, Factory] = {}
-        self.sandboxes: dict[str, bool] = {}
-        self.warned: set[str] = set()
-        self.counter: ApiCallCounter | None = None
-
-
-class Factory:
+class Factory(LifecycleWiring, FactoryBase):
     """Threads may share a factory: its session makes clients one at a time, botocore's clients
     are thread-safe, and the deadline that bounds a call is each thread's own."""
 
-    def __init__(
-        self, app: AppContext, settings: Settings, *, shared: _Shared | None = None
-    ) -> None:
-        self.app = app
-        self.settings = settings
-        self._shared = shared or _Shared()
+    # --- lookup and build ----------------------------------------------------------------------
 
-    def in_region(self, region: str | None) -> Factory:
-        """The run's factory for `region`: this one when it is this one's region (or None),
-        else one per region, made once, sharing this one's sandbox answers, warnings and API
-        call counter."""
-        if region is None or region == self.settings.region:
-            return self
-        if self.settings.region is None and region == self.session.region:
-            return self
-        shared = self._shared
-        with shared.lock:
-            if region not in shared.regions:
-                settings = self.settings.model_copy(update={"region": region})
-                shared.regions[region] = Factory(self.app, settings, shared=shared)
-            return shared.regions[region]
+    def lookup(self, platform_version: str | None = None) -> BaseAmi:
+        """The settings' platform's base AMI (of `platform_version`, or the newest)."""
+        from ebami.image.lookup import find_base_ami
 
-    # --- AWS -----------------------------------------------------------------------------------
+        platform = self.settings.resolved_platform()
+        release = self.settings.resolved_release(platform)
+        self.app.terminal.progress(f"looking up the base AMI of {platform.name} in {self.region}")
+        return find_base_ami(
+            self.eb, platform, region=self.region, release=release,
+            platform_version=platform_version,
+        )  # fmt: skip
 
-    @cached_property
-    def session(self) -> AwsSession:
-        with _loading():
-            from ebami.aws.session import ApiCallCounter, AwsSession
+    def plan_build(self, options: BuildOptions, *, bake: bool = True) -> tuple[BuildPlan, Plan]:
+        """The build plan and its instructions; `bake`: the plan will run (not a dry run), so
+        `packer version` is asked on the other core while planning."""
+        if bake:
+            self.prefetch_packer_version()
+        return self._plan_build_steps(options)
 
-            shared = self._shared
-            with shared.lock:
-                if shared.counter is None:
-                    shared.counter = ApiCallCounter()
-                self.app.counter = shared.counter
-            session = AwsSession(
-                profile=self.settings.profile,
-                region=self.settings.region,
-                counter=shared.counter,
-                connect_timeout=self.settings.connect_timeout,
-                read_timeout=self.settings.read_timeout,
-                on_slow_call=self.app.terminal.progress,
-            )
-        endpoint = session.endpoint_url
-        if endpoint and self._first_warning(endpoint):
-            if self._is_sandbox(endpoint):
-                self.app.terminal.warn(
-                    f"sandbox: talking to the ebami sandbox at {endpoint}, not AWS"
-                )
-            else:
-                self.app.terminal.warn(f"talking to {endpoint}, not to AWS's endpoints")
-        return session
-
-    def _first_warning(self, endpoint: str) -> bool:
-        """Whether no factory of this command has warned about `endpoint` yet."""
-        with self._shared.lock:
-            first = endpoint not in self._shared.warned
-            self._shared.warned.add(endpoint)
-        return first
-
-    @cached_property
-    def sandbox(self) -> bool:
-        """Whether the EC2 endpoint is an ebami sandbox, by the sandbox's own marker (an
-        endpoint override alone proves nothing: it may be a FIPS or VPC endpoint)."""
-        endpoint = self.session.endpoint_url_for("ec2")
-        return endpoint is not None and self._is_sandbox(endpoint)
-
-    @contextmanager
-    def bounded(self, seconds: float) -> Iterator[Deadline]:
-        """A deadline `seconds` from now that every AWS call inside the block fits."""
-        from ebami.core.waiting import Deadline
-
-        with self.session.bounded(Deadline(seconds)) as deadline:
-            yield deadline
-
-    def _client(self, service: str) -> Any:
-        with _loading():
-            return self.session.client(service)
-
-    def _is_sandbox(self, endpoint: str) -> bool:
-        from ebami.sandbox import marker
-
-        shared = self._shared
-        with shared.lock:
-            if endpoint not in shared.sandboxes:
-                timeout = min(MARKER_TIMEOUT, self.settings.connect_timeout)
-                shared.sandboxes[endpoint] = marker.is_sandbox(endpoint, timeout=timeout)
-            return shared.sandboxes[endpoint]
-
-    @cached_property
-    def ec2(self) -> Ec2:
-        from ebami.aws.ec2 import Ec2
-
-        return Ec2(self._client("ec2"))
-
-    @cached_property
-    def ssm(self) -> Ssm:
-        from ebami.aws.ssm import Ssm
-
-        return Ssm(self._client("ssm"))
-
-    @cached_property
-    def eb(self) -> ElasticBeanstalk:
-        from ebami.aws.elasticbeanstalk import ElasticBeanstalk
-
-        return ElasticBeanstalk(self._client("elasticbeanstalk"))
-
-    @cached_property
-    def s3(self) -> S3:
-        from ebami.aws.s3 import S3
-
-        return S3(self._client("s3"))
-
-    def channels(self) -> Channels:
-        """The channels of this region, under the `channel_parameter` setting's pattern: a
-        parameter name SSM would refuse is refused naming where the setting came from."""
-        from ebami.config.formats import channel_parameter_check
-        from ebami.image.channels import Channels
-
-        check = channel_parameter_check(
-            self.settings.named("channel_parameter"), self.session.region
-        )
-        return Channels(self.ssm, self.settings.channel_parameter, check=check)
-
-    @cached_property
-    def packer(self) -> Packer:
-        from ebami.packer.process import SubprocessRunner
-        from ebami.packer.runner import Packer
-
-        # Packer reads credentials itself; the profile ebami uses must be the one Packer uses.
-        environ = dict(self.app.environ)
-        if self.settings.profile:
-            environ["AWS_PROFILE"] = self.settings.profile
-        return Packer.find(SubprocessRunner(), environ)
-
-    def prefetch_packer_version(self) -> None:
-        """`packer version` on the other core while ebami plans. A missing Packer is an error
-        only if the plan bakes (the bake action asks again); reusing an AMI needs none."""
-        from ebami.core.errors import ToolError
-
-        with suppress(ToolError):
-            self.packer.prefetch_version()
-
-    # --- executing plans -------------------------------------------------------------------------
-
-    def display(self) -> DisplayExecutor:
-        from ebami.core.plan import DisplayExecutor
-
-        return DisplayExecutor(self.app.terminal, as_json=self.app.json)
-
-    def executor(self, actions: object) -> Executor:
-        """The executor of a plan; its clean-up's AWS calls fit the clean-up's own deadline."""
-        from ebami.core.plan import Executor
-
-        return Executor(actions, self.app.terminal, bounds=self.session.bounded)
-
-    # --- build ---------------------------------------------------------------------------------
-
-    def plan_build(self, options: BuildOptions) -> tuple[BuildPlan, Plan]:
+    def _plan_build_steps(self, options: BuildOptions) -> tuple[BuildPlan, Plan]:
         from ebami.aws.iam import Iam
         from ebami.aws.kms import Kms
         from ebami.build.preflight import check_aws_inputs
@@ -276,98 +109,6 @@ class Factory:
             reporter=self.app.terminal,
             look_for_leftovers=look_for_leftovers,
         )
-
-    # --- the estate (status, prune) ------------------------------------------------------------
-
-    def estate(self) -> Estate:
-        """The regions a lifecycle command reads, each through its own factory."""
-        from ebami.lifecycle.estate import Estate
-
-        return Estate(
-            self,
-            self.in_region,
-            enabled_regions=lambda: self.ec2.enabled_regions(),
-            served_regions=lambda: self.session.service_regions("elasticbeanstalk"),
-            reporter=self.app.terminal,
-        )
-
-    def estate_scope(self, regions: list[str], *, all_regions: bool) -> EstateScope:
-        """The regions beyond the home one: the settings' copy and environment regions, and
-        `regions` (`--regions`), or every enabled one."""
-        from ebami.lifecycle.estate import EstateScope
-
-        settings = self.settings
-        configured = [item.region for item in settings.environments.values() if item.region]
-        return EstateScope(
-            tuple(settings.copy_to), tuple(configured), tuple(regions), all_regions=all_regions
-        )
-
-    def estate_sources(self) -> RegionSources:
-        """This region's readers of the estate."""
-        from ebami.aws.autoscaling import AutoScaling
-        from ebami.lifecycle.inventory import RegionSources
-
-        return RegionSources(
-            region=self.region,
-            ec2=self.ec2,
-            eb=self.eb,
-            ssm=self.ssm,
-            autoscaling=AutoScaling(self._client("autoscaling")),
-            bounded=self.bounded,
-        )
-
-    def deletion_target(self, region: str) -> RegionTarget:
-        """Where `ebami prune` deletes in `region`, how its calls fit a deadline, the CLI's
-        commands there."""
-        from ebami.lifecycle.deletion import RegionTarget
-
-        factory = self.in_region(region)
-        return RegionTarget(factory.ec2, factory.bounded, factory.session.cli)
-
-    # --- promote and revoke -----------------------------------------------------------------------
-
-    def promote_planner(self) -> PromotePlanner:
-        from ebami.lifecycle.promote import PromotePlanner
-
-        return PromotePlanner(ec2=self.ec2, channels=self.channels(), region=self.region)
-
-    def channel_actions(self) -> ChannelActions:
-        from ebami.lifecycle.channel_actions import ChannelActions
-
-        return ChannelActions(self.ec2, self.ssm)
-
-    def _copy_regions(self) -> dict[str, Factory]:
-        """This region's factory and those of the regions `ebami build` copies to."""
-        return {region: self.in_region(region) for region in [self.region, *self.settings.copy_to]}
-
-    def revoke_planner(self) -> RevokePlanner:
-        """Revoke reads the AMI here, and its copies where `ebami build` copies to."""
-        from ebami.lifecycle.revoke import RevokePlanner, RevokeRegion
-
-        return RevokePlanner(
-            ec2=self.ec2,
-            channels=self.channels(),
-            region=self.region,
-            now=lambda: datetime.now(timezone.utc),
-            copies=[
-                RevokeRegion(region, copy.ec2, copy.channels())
-                for region, copy in self._copy_regions().items()
-                if region != self.region
-            ],
-        )
-
-    def revoke_actions(self) -> RevokeActions:
-        from ebami.lifecycle.revoke_actions import RevokeActions
-
-        return RevokeActions(
-            {region: each.channel_actions() for region, each in self._copy_regions().items()},
-            warn=self.app.terminal.warn,
-        )
-
-    def drift_checker(self, max_age_days: int) -> DriftChecker:
-        from ebami.lifecycle.drift import DriftChecker
-
-        return DriftChecker(eb=self.eb, ec2=self.ec2, max_age_days=max_age_days)
 
     def run_build(self, plan: BuildPlan, options: BuildOptions, steps: Plan) -> BuildRecord:
         from ebami.build.actions import BuildActions
@@ -421,10 +162,6 @@ class Factory:
         return Follower(
             self.eb, self.app.terminal, settle=self.settings.settle, on_event=self.show_event
         )
-
-    @property
-    def region(self) -> str:
-        return self.session.region or ""
 
     def find_environment(self, name: str, application: str | None) -> Environment:
         """The environment, found on this thread with the clients its planning needs made
@@ -529,17 +266,3 @@ class Factory:
 
 def _local_time(event: Event) -> str:
     return event.date.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
-
-@contextmanager
-def _loading() -> Iterator[None]:
-    """No garbage collection while botocore and its service models load: they make hundreds of
-    thousands of objects, none of them garbage, and collecting over them as they come costs
-    about 0.1 s of CPU (measured with `ebami build` in the sandbox)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

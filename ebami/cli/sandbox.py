@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ebami.cli.context import AppContext, OutputFormat
+from ebami.cli.present import View, present
 from ebami.core.errors import ConfigError, InputError, NotFoundError
 
 if TYPE_CHECKING:
     from ebami.sandbox.faults import Faults
-    from ebami.sandbox.state_file import Folder
+    from ebami.sandbox.leaks import LeakReport
+    from ebami.sandbox.state_file import Folder, SandboxInfo
 
 app = typer.Typer(
     help="A local AWS (moto plus ebami's extensions) that runs the pipeline offline.",
@@ -109,6 +111,19 @@ def _faults(
     )
 
 
+def _running(app_context: AppContext, directory: Path | None) -> SandboxInfo:
+    """The sandbox running in the folder; NotFoundError when none does."""
+    from ebami.sandbox import state_file
+
+    folder = _folder(app_context, directory).path
+    info = state_file.read_state(folder)
+    if info is None:
+        raise NotFoundError(
+            f"no sandbox is running in {folder}; start one with 'ebami sandbox start'"
+        )
+    return info
+
+
 @app.command("start")
 def start(
     ctx: typer.Context,
@@ -133,65 +148,53 @@ def start(
     _require_moto()
     app_context = AppContext.of(ctx)
     faults = _faults(
-        app_context,
-        throttle,
-        ssm_offline,
-        fail_update_health,
-        ami_pending_polls,
-        stall_updates,
-        fail_update_health_env,
-    )
+        app_context, throttle, ssm_offline, fail_update_health, ami_pending_polls,
+        stall_updates, fail_update_health_env,
+    )  # fmt: skip
     folder = _folder(app_context, directory)
     began = time.monotonic()
     info = control.start_background(
         folder, port=port, region=region, faults=faults, seed=seed, fleet=fleet,
         progress=app_context.terminal.progress,
     )  # fmt: skip
-    app_context.terminal.success(
-        f"sandbox ready at {info.endpoint} (pid {info.pid}) in {time.monotonic() - began:.1f} s"
+    environment = clients.client_environment(info.endpoint, info.region)
+    present(
+        app_context,
+        View(
+            json={**info.to_json(), "environment": environment},
+            text=clients.export_lines(info) + "\n",
+            success=f"sandbox ready at {info.endpoint} (pid {info.pid}) in "
+            f"{time.monotonic() - began:.1f} s",
+            warnings=[f"fault injected: {phrase}" for phrase in faults.active],
+        ),
     )
-    for phrase in faults.active:
-        app_context.terminal.warn(f"fault injected: {phrase}")
-    if app_context.output is OutputFormat.JSON:
-        app_context.terminal.out_json(
-            {
-                **info.to_json(),
-                "environment": clients.client_environment(info.endpoint, info.region),
-            }
-        )
-    else:
-        app_context.terminal.out_text(clients.export_lines(info) + "\n")
 
 
 @app.command("status")
 def status(ctx: typer.Context, directory: DirOption = None) -> None:
     """Show the running sandbox, its injected faults and what runs left in it (with their tags)."""
-    from ebami.sandbox import clients, state_file
+    from ebami.sandbox import clients
     from ebami.sandbox.leaks import leak_report
-    from ebami.sandbox.world import describe_fleet, fleet_regions
 
     app_context = AppContext.of(ctx)
-    folder = _folder(app_context, directory).path
-    info = state_file.read_state(folder)
-    if info is None:
-        raise NotFoundError(
-            f"no sandbox is running in {folder}; start one with 'ebami sandbox start'"
-        )
+    info = _running(app_context, directory)
     leaks = leak_report(clients.ec2_client(info.endpoint, info.region))
-    if app_context.output is OutputFormat.JSON:
-        app_context.terminal.out_json(
-            {
-                **info.to_json(),
-                "faults_active": info.faults.active,
-                "fleet_regions": fleet_regions(info.fleet, info.region),
-                "leaks": leaks.to_json(),
-            }
-        )
-        return
+    present(app_context, _status_view(info, leaks))
+
+
+def _status_view(info: SandboxInfo, leaks: LeakReport) -> View:
+    from ebami.sandbox.world import describe_fleet, fleet_regions
+
     # One row per kind of leftover: each names its resources with the tags of the run behind them.
     leak_rows = [("leaks" if row == 0 else "", line) for row, line in enumerate(leaks.lines())]
-    app_context.terminal.out_table(
-        [
+    return View(
+        json={
+            **info.to_json(),
+            "faults_active": info.faults.active,
+            "fleet_regions": fleet_regions(info.fleet, info.region),
+            "leaks": leaks.to_json(),
+        },
+        text=[
             ("endpoint", info.endpoint),
             ("pid", str(info.pid)),
             ("region", info.region),
@@ -200,7 +203,7 @@ def status(ctx: typer.Context, directory: DirOption = None) -> None:
             ("faults", "; ".join(info.faults.active) or "none"),
             ("fleet", describe_fleet(info.fleet, info.region)),
             *leak_rows,
-        ]
+        ],
     )
 
 
@@ -237,7 +240,6 @@ def release(
     The new version is the newest one (of --release) with its patch number plus one.
     """
     from ebami.image.platforms import resolve_platform
-    from ebami.sandbox import state_file
     from ebami.sandbox.release import release_platform
 
     app_context = AppContext.of(ctx)
@@ -250,12 +252,7 @@ def release(
             spec.validate_release(release)
         except InputError as exc:
             raise InputError(f"--release: {exc}") from None
-    folder = _folder(app_context, directory).path
-    info = state_file.read_state(folder)
-    if info is None:
-        raise NotFoundError(
-            f"no sandbox is running in {folder}; start one with 'ebami sandbox start'"
-        )
+    info = _running(app_context, directory)
     added = release_platform(info.endpoint, spec.alias, release)
     if app_context.output is OutputFormat.JSON:
         app_context.terminal.out_json(added)

@@ -5,6 +5,7 @@ read on a terminal and in a job summary is decided here."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from ebami.cli.present import Annotation, View
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from ebami.build.run import BuildRecord
     from ebami.core.errors import EbamiError
     from ebami.core.plan import Plan
+    from ebami.image.lookup import BaseAmi
     from ebami.lifecycle.check import CheckReport
     from ebami.lifecycle.deletion import PruneResult
     from ebami.lifecycle.promote import Promoted
@@ -409,4 +411,23 @@ def revoke_view(plan: RevokePlan, stale: Sequence[RevokedChannel]) -> View:
         success=success,
         error=needs_attention(stale, "revoke") if stale else None,
         error_after_success=True,
+    )
+
+
+# --- ebami lookup -------------------------------------------------------------------------------
+
+
+def lookup_view(base: BaseAmi) -> View:
+    return View(
+        json=asdict(base),
+        text=[
+            ("Base AMI", base.image_id),
+            ("Region", base.region),
+            ("Platform", base.platform_name),
+            ("Platform version", base.platform_version),
+            ("Platform ARN", base.platform_arn),
+            ("Branch", base.branch_name),
+            ("OS", f"{base.os_name} {base.os_version}".strip()),
+            ("Lifecycle", base.lifecycle_state),
+        ],
     )
