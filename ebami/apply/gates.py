@@ -224,3 +224,39 @@ def platform_gate(image: ManagedImage, environment: EnvironmentPlatform) -> Gate
         "environment runs",
         data,
     )
+
+
+def gates_for(
+    image: ManagedImage | None,
+    image_id: str,
+    region: str,
+    platform: EnvironmentPlatform,
+    *,
+    version_label: str,
+    uses: Sequence[DriverUse] | None,
+    problem: str,
+    channel: str | None,
+    pinned: bool,
+    rollback: bool,
+    allow_unverified: bool,
+) -> tuple[Gate, ...]:
+    """Every gate of a switch to `image_id` (`image`: None when it is not found), in order;
+    after a refused image gate, no other. With `rollback`, the gates after the first inform and
+    never refuse: going back is what it is for."""
+    first = image_gate(image, image_id, region, channel=channel, pinned=pinned)
+    if image is None or first.refuses:
+        return (first,)
+    checks: tuple[Gate, ...] = (
+        verified_gate(image, allow_unverified=allow_unverified),
+        dockerrun_gate(image, uses, version_label=version_label, problem=problem),
+        platform_gate(image, platform),
+    )
+    if rollback:
+        checks = tuple(_informative(gate, "--rollback") for gate in checks)
+    return (first, *checks)
+
+
+def _informative(gate: Gate, reason: str) -> Gate:
+    if gate.verdict is not Verdict.FAILED:
+        return gate
+    return Gate(gate.name, Verdict.WARNED, f"{gate.detail} (not refused: {reason})", gate.data)

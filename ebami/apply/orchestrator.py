@@ -35,7 +35,8 @@ from ebami.apply.fleet import (
     outcome_error,
     preflight_error,
 )
-from ebami.apply.planner import ApplyOptions, ApplyPlan
+from ebami.apply.options import ApplyOptions
+from ebami.apply.planner import ApplyPlan
 from ebami.apply.results import ApplyResults, names_json, wave_json
 from ebami.apply.run import ApplyRecord, Result
 from ebami.apply.waves import Wave

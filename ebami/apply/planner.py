@@ -10,21 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ebami.apply.gates import (
-    Gate,
-    Verdict,
-    dockerrun_gate,
-    image_gate,
-    platform_gate,
-    verified_gate,
-)
+from ebami.apply.gates import Gate, gates_for
+from ebami.apply.options import ApplyOptions
 from ebami.apply.policy import UpdatePolicy
 from ebami.aws.ec2_values import Image
 from ebami.aws.elasticbeanstalk import Configuration, Environment
-from ebami.core.errors import EbamiError, InputError, NotFoundError, Refused
+from ebami.core.errors import EbamiError, NotFoundError, Refused
 from ebami.core.plan import Instruction, Plan, Ref, Step
 from ebami.image import tags
-from ebami.image.channels import check_channel_name
 from ebami.image.dockerrun import DriverUse, log_drivers, read_dockerrun
 from ebami.image.environment import EnvironmentPlatform
 from ebami.image.managed import ManagedImage, managed_images, rollback_target
@@ -58,42 +51,6 @@ class PlannerEc2(Protocol):
 
 class PlannerS3(Protocol):
     def read(self, bucket: str, key: str) -> bytes: ...
-
-
-@dataclass(frozen=True)
-class ApplyOptions:
-    ami: str | None = None
-    rollback: bool = False
-    allow_unverified: bool = False
-    # Seconds the update may take; None: what the update policy allows.
-    timeout: float | None = None
-    # The channel (`ebami promote`) whose AMI to switch to, instead of --ami.
-    channel: str | None = None
-    # A fleet apply's choice, made for every environment before its first wave: the AMI the
-    # channel (or the newest-verified choice) named then. Later waves switch to it, not to what
-    # the channel names when their turn comes (the canary tested this one); gates still run.
-    pinned: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.timeout is not None and not 1 <= self.timeout <= 24 * 3600:
-            raise InputError(
-                f"--timeout {self.timeout:g} is out of range: give seconds from 1 to 86400"
-            )
-        chosen = [
-            flag
-            for flag, given in (
-                ("--ami", self.ami is not None),
-                ("--rollback", self.rollback),
-                ("--channel", self.channel is not None),
-            )
-            if given
-        ]
-        if len(chosen) > 1:
-            raise InputError(
-                f"give one of --ami, --rollback and --channel, not {' and '.join(chosen)}"
-            )
-        if self.channel is not None:
-            check_channel_name(self.channel)
 
 
 @dataclass(frozen=True)
@@ -155,7 +112,19 @@ class ApplyPlanner:
         else:
             target = self._target(environment, platform, options, uses, previous_tag)
         image = self._image(target)
-        gates = self._gates(image, target, platform, environment, uses, problem, options)
+        gates = gates_for(
+            image,
+            target,
+            self._region,
+            platform,
+            version_label=environment.version_label,
+            uses=uses,
+            problem=problem,
+            channel=options.channel,
+            pinned=options.pinned is not None and not options.rollback,
+            rollback=options.rollback,
+            allow_unverified=options.allow_unverified,
+        )
         policy = UpdatePolicy.of(configuration)
         instances = len(eb.instance_ids(environment))
         deadline = options.timeout or policy.deadline(instances)
@@ -333,38 +302,6 @@ class ApplyPlanner:
             f"{seen}. Build and verify one (ebami build, ebami verify), or pass --ami"
         )
 
-    def _gates(
-        self,
-        image: ManagedImage | None,
-        target: str,
-        platform: EnvironmentPlatform,
-        environment: Environment,
-        uses: tuple[DriverUse, ...] | None,
-        problem: str,
-        options: ApplyOptions,
-    ) -> tuple[Gate, ...]:
-        first = image_gate(
-            image,
-            target,
-            self._region,
-            channel=options.channel,
-            pinned=options.pinned is not None and not options.rollback,
-        )
-        if image is None or first.refuses:
-            return (first,)
-        checks = _checks(
-            image,
-            environment,
-            uses,
-            problem,
-            platform,
-            allow=options.allow_unverified,
-        )
-        if options.rollback:
-            # Back to what ran before: the other gates inform, they do not refuse.
-            checks = tuple(_informative(gate, "--rollback") for gate in checks)
-        return (first, *checks)
-
     def _instructions(
         self,
         environment: Environment,
@@ -412,28 +349,6 @@ class ApplyPlanner:
                 )
             )
         return tuple(steps)
-
-
-def _checks(
-    image: ManagedImage,
-    environment: Environment,
-    uses: tuple[DriverUse, ...] | None,
-    problem: str,
-    platform: EnvironmentPlatform,
-    *,
-    allow: bool,
-) -> tuple[Gate, ...]:
-    return (
-        verified_gate(image, allow_unverified=allow),
-        dockerrun_gate(image, uses, version_label=environment.version_label, problem=problem),
-        platform_gate(image, platform),
-    )
-
-
-def _informative(gate: Gate, reason: str) -> Gate:
-    if gate.verdict is not Verdict.FAILED:
-        return gate
-    return Gate(gate.name, Verdict.WARNED, f"{gate.detail} (not refused: {reason})", gate.data)
 
 
 def _refusal(environment: Environment, gates: tuple[Gate, ...], unchanged: bool) -> str | None:

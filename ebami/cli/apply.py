@@ -86,7 +86,7 @@ def apply(
     """Plan, gate, perform and follow the switch of each environment's ImageId. Several
     environments are switched in waves (--canary, --concurrency), stopping after the first
     wave with a failure."""
-    from ebami.apply.planner import ApplyOptions
+    from ebami.apply.options import ApplyOptions
     from ebami.apply.waves import check_sizes, expand_groups, plan_waves
     from ebami.cli.factory import Factory
     from ebami.core.files import require_folder

@@ -58,7 +58,8 @@ def promote(
 ) -> None:
     """Point a channel at an AMI (or back at its previous value); SSM keeps the history."""
     from ebami.cli.factory import Factory
-    from ebami.cli.views import dry_run_view, promote_view
+    from ebami.cli.lifecycle_views import promote_view
+    from ebami.cli.views import dry_run_view
     from ebami.lifecycle.promote import run_promote
 
     app = AppContext.of(ctx)
@@ -97,7 +98,8 @@ def revoke(
 ) -> None:
     """Revoke an AMI: tag it, move every channel naming it back, optionally deprecate it."""
     from ebami.cli.factory import Factory
-    from ebami.cli.views import dry_run_view, revoke_view
+    from ebami.cli.lifecycle_views import revoke_view
+    from ebami.cli.views import dry_run_view
     from ebami.lifecycle.revoke import check_reason
     from ebami.lifecycle.revoke_actions import run_revoke
 

@@ -57,7 +57,7 @@ def check(
     the newest verified AMI?"""
     from ebami.build.options import BuildOptions
     from ebami.cli.factory import Factory
-    from ebami.cli.views import check_view
+    from ebami.cli.lifecycle_views import check_view
     from ebami.lifecycle.check import run_check
     from ebami.lifecycle.drift import check_max_age
 

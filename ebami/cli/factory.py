@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ebami.apply.follow import Follower
+    from ebami.apply.options import ApplyOptions
     from ebami.apply.orchestrator import FleetApply, InstancesVerified, Target
-    from ebami.apply.planner import ApplyOptions, ApplyPlan
+    from ebami.apply.planner import ApplyPlan
     from ebami.apply.run import ApplyRecord
     from ebami.apply.waves import Wave
     from ebami.aws.elasticbeanstalk import Environment, Event

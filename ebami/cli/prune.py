@@ -34,7 +34,7 @@ def prune(
 ) -> None:
     """Deregister ebami AMIs beyond the newest verified ones, keeping every AMI in use."""
     from ebami.cli.factory import Factory
-    from ebami.cli.views import prune_plan_view, prune_result_view
+    from ebami.cli.lifecycle_views import prune_plan_view, prune_result_view
     from ebami.lifecycle.prune import PruneRules
     from ebami.lifecycle.prune_run import execute_prune, plan_prune
 

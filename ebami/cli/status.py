@@ -42,7 +42,7 @@ def status(
     """The estate: ebami AMIs, channels, what uses each AMI, drift, and whether to build.
     Without --env, every environment of the regions read."""
     from ebami.cli.factory import Factory
-    from ebami.cli.views import status_view
+    from ebami.cli.lifecycle_views import status_view
     from ebami.lifecycle.status_run import read_status
 
     app = AppContext.of(ctx)

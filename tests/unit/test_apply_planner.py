@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from ebami.apply.planner import ApplyOptions, ApplyPlanner
+from ebami.apply.options import ApplyOptions
+from ebami.apply.planner import ApplyPlanner
 from ebami.aws.ec2_values import Image
 from ebami.core.errors import InputError, NotFoundError
 from ebami.core.plan import Ref

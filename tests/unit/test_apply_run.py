@@ -8,7 +8,8 @@ from typing import Any
 
 from ebami.apply.actions import ApplyActions
 from ebami.apply.follow import Follower
-from ebami.apply.planner import ApplyOptions, ApplyPlan
+from ebami.apply.options import ApplyOptions
+from ebami.apply.planner import ApplyPlan
 from ebami.apply.run import ApplyRecord, Result, run_apply
 from ebami.aws.elasticbeanstalk import Environment
 from ebami.core.plan import Executor

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from ebami.apply.planner import ApplyOptions, ApplyPlanner
+from ebami.apply.options import ApplyOptions
+from ebami.apply.planner import ApplyPlanner
 from ebami.aws.ec2_values import Image
 from ebami.aws.ssm import ParameterVersion
 from ebami.config.formats import channel_parameter_check

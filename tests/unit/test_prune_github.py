@@ -3,7 +3,7 @@ real run names what went."""
 
 from __future__ import annotations
 
-from ebami.cli.views import prune_plan_view, prune_result_view
+from ebami.cli.lifecycle_views import prune_plan_view, prune_result_view
 from ebami.lifecycle.deletion import Deleted, PruneResult
 from ebami.lifecycle.prune import prune_plan
 from tests.unit.test_lifecycle_prune import ami, choose, estate, id_of
