@@ -9,7 +9,7 @@ from pathlib import Path
 from ebami.cli.github import GithubOutputs
 from ebami.cli.prune import _github
 from ebami.lifecycle.deletion import PruneResult
-from tests.unit.test_lifecycle_prune import ami, choose, estate, id_of
+from tests.fakes.prune import ami, choose, estate, id_of
 
 
 def outputs(path: Path) -> dict[str, str]:
