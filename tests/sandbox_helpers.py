@@ -92,19 +92,6 @@ def wait_for(check: Callable[[], Any], *, timeout: float = 20.0, interval: float
     pytest.fail(f"condition not met within {timeout} s")
 
 
-class FakeClock:
-    """The sandbox's clock in a test: time moves only when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @contextmanager
 def sandbox_in_process(
     directory: Path,
