@@ -1,5 +1,6 @@
-"""A running sandbox as the end-to-end tests see it, a polling helper, and the sandbox in the
-test's own process (moto's in-memory mock) for tests that inject its clock."""
+"""A running sandbox as the end-to-end tests see it (and the type of the fixture that starts
+them), a sandbox for a module's tests, a polling helper, and the sandbox in the test's own
+process (moto's in-memory mock) for tests that inject its clock."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 from botocore.config import Config
 
 from ebami.sandbox.clients import FAKE_KEY_ID, FAKE_SECRET, client_environment
+from ebami.sandbox.control import start_background, stop
 from ebami.sandbox.faults import Faults
 from ebami.sandbox.state_file import SandboxInfo
 
@@ -53,6 +55,24 @@ class Sandbox:
 
     def image_root(self, image_id: str) -> Path:
         return self.directory / "roots" / "images" / image_id
+
+
+# The `make_sandbox` fixture (tests/e2e/conftest.py): `make_sandbox(fleet=N, **faults)` starts
+# a sandbox with Faults' fields `faults` and N more environments; each is stopped after the test.
+SandboxFactory = Callable[..., Sandbox]
+
+
+@contextmanager
+def module_sandbox(
+    factory: pytest.TempPathFactory, **faults: Any
+) -> Iterator[tuple[Sandbox, Path]]:
+    """A sandbox (with `faults`) and a working folder for a module's tests; stopped after."""
+    directory = factory.mktemp("sandbox")
+    info = start_background(directory, port=0, region="us-east-1", faults=Faults(**faults), seed=1)
+    try:
+        yield Sandbox(info, directory), factory.mktemp("work")
+    finally:
+        stop(directory)
 
 
 def run_ebami(
