@@ -1,5 +1,6 @@
-"""A running sandbox as the end-to-end tests see it, a polling helper, and the sandbox in the
-test's own process (moto's in-memory mock) for tests that inject its clock."""
+"""A running sandbox as the end-to-end tests see it (and the type of the fixture that starts
+them), a sandbox for a module's tests, a polling helper, and the sandbox in the test's own
+process (moto's in-memory mock) for tests that inject its clock."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 from botocore.config import Config
 
 from ebami.sandbox.clients import FAKE_KEY_ID, FAKE_SECRET, client_environment
+from ebami.sandbox.control import start_background, stop
 from ebami.sandbox.faults import Faults
 from ebami.sandbox.state_file import SandboxInfo
 
@@ -55,6 +57,24 @@ class Sandbox:
         return self.directory / "roots" / "images" / image_id
 
 
+# The `make_sandbox` fixture (tests/e2e/conftest.py): `make_sandbox(fleet=N, **faults)` starts
+# a sandbox with Faults' fields `faults` and N more environments; each is stopped after the test.
+SandboxFactory = Callable[..., Sandbox]
+
+
+@contextmanager
+def module_sandbox(
+    factory: pytest.TempPathFactory, **faults: Any
+) -> Iterator[tuple[Sandbox, Path]]:
+    """A sandbox (with `faults`) and a working folder for a module's tests; stopped after."""
+    directory = factory.mktemp("sandbox")
+    info = start_background(directory, port=0, region="us-east-1", faults=Faults(**faults), seed=1)
+    try:
+        yield Sandbox(info, directory), factory.mktemp("work")
+    finally:
+        stop(directory)
+
+
 def run_ebami(
     sandbox: Sandbox,
     *args: str,
@@ -90,19 +110,6 @@ def wait_for(check: Callable[[], Any], *, timeout: float = 20.0, interval: float
             return value
         time.sleep(interval)
     pytest.fail(f"condition not met within {timeout} s")
-
-
-class FakeClock:
-    """The sandbox's clock in a test: time moves only when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @contextmanager

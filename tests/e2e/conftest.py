@@ -7,7 +7,7 @@ Every test in this folder carries the `e2e` marker, so `pytest -m "not e2e"` is 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import pytest
 
 from ebami.sandbox.control import start_background, stop
 from ebami.sandbox.faults import Faults
-from tests.sandbox_helpers import Sandbox
+from tests.sandbox_helpers import Sandbox, SandboxFactory
 
 HOST_ECS = Path("/etc/ecs")
 E2E = Path(__file__).resolve().parent
@@ -48,9 +48,6 @@ def host_etc_ecs_untouched() -> Iterator[None]:
     assert _host_ecs_fingerprint() == before, (
         "a sandbox test created or changed the host's /etc/ecs"
     )
-
-
-SandboxFactory = Callable[..., Sandbox]
 
 
 @pytest.fixture

@@ -11,206 +11,42 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ebami.sandbox import world
-from ebami.sandbox.control import start_background, stop
-from ebami.sandbox.faults import Faults
-from tests.e2e.test_build import api_calls, build, ebami_command
-from tests.e2e.test_verify import NO_FLUENTD, PROFILE, baked, verify
-from tests.sandbox_helpers import Sandbox
-
-STARTING = "Environment update is starting."
-COMPLETED = "Environment update completed successfully."
-PREVIOUS = "ebami:previous-image-id"
-STOCK = world.ENVIRONMENT_PLATFORM.image_id("us-east-1")
-SANDBOX_WARNING = "warning: sandbox: "
-READ_ONLY = ("Describe", "List", "Get")
-
-
-# --- helpers (the fault tests share them) ------------------------------------------------------
-
-
-@contextmanager
-def module_sandbox(
-    factory: pytest.TempPathFactory, **faults: Any
-) -> Iterator[tuple[Sandbox, Path]]:
-    """A sandbox (with `faults`) and a working folder for a module's tests; stopped after."""
-    directory = factory.mktemp("sandbox")
-    info = start_background(directory, port=0, region="us-east-1", faults=Faults(**faults), seed=1)
-    try:
-        yield Sandbox(info, directory), factory.mktemp("work")
-    finally:
-        stop(directory)
-
-
-def verified_ami(sandbox: Sandbox, cwd: Path, *args: str) -> str:
-    """Bake an AMI (build's own arguments `args`) and pass ebami verify on it."""
-    ami = baked(sandbox, cwd, *args)
-    checked = verify(sandbox, "--ami", ami, *PROFILE, cwd=cwd)
-    assert checked.returncode == 0, checked.stderr
-    return ami
-
-
-def client(sandbox: Sandbox, service: str) -> Any:
-    """A boto3 client for the sandbox with attempts enough for a throttling one."""
-    return sandbox.client(service, attempts=10)
-
-
-def ebami(
-    sandbox: Sandbox,
-    *args: str,
-    cwd: Path,
-    json_output: bool = False,
-    stats: bool = False,
-    timeout: float = 120,
-) -> subprocess.CompletedProcess[str]:
-    """Run `ebami [-o json] ARGS` to its end against the sandbox."""
-    return subprocess.run(
-        ebami_command(*(["-o", "json"] if json_output else []), *args),
-        cwd=cwd,
-        env={**os.environ, **sandbox.env(), **({"EBAMI_STATS": "1"} if stats else {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def apply(
-    sandbox: Sandbox, *args: str, cwd: Path, **kwargs: Any
-) -> subprocess.CompletedProcess[str]:
-    return ebami(sandbox, "apply", *args, cwd=cwd, **kwargs)
-
-
-def diagnostics(stderr: str) -> list[str]:
-    """stderr without the sandbox's own warning and the EBAMI_STATS block."""
-    lines, in_stats = [], False
-    for line in stderr.splitlines():
-        if line.startswith("API calls: "):
-            in_stats = True
-        elif in_stats and line.startswith("  "):
-            continue
-        else:
-            in_stats = False
-            if not line.startswith(SANDBOX_WARNING):
-                lines.append(line)
-    return [line for line in lines if not line.startswith("API calls: ")]
-
-
-def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
-    """The single line a bad input gets: nothing else on stderr, no traceback."""
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = diagnostics(result.stderr)
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: "), result.stderr
-    return lines[0]
-
-
-def last_error(result: subprocess.CompletedProcess[str]) -> str:
-    """The final `error:` line of a run that did work first; never a traceback."""
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = diagnostics(result.stderr)
-    assert lines, result.stderr
-    assert lines[-1].startswith("error: "), result.stderr
-    assert sum(line.startswith("error: ") for line in lines) == 1, result.stderr
-    return lines[-1]
-
-
-def mutating(calls: dict[str, int]) -> list[str]:
-    return [op for op in calls if not op.split(".", 1)[1].startswith(READ_ONLY)]
-
-
-def environment(sandbox: Sandbox, name: str) -> dict[str, Any]:
-    eb = client(sandbox, "elasticbeanstalk")
-    found: dict[str, Any] = eb.describe_environments(EnvironmentNames=[name])["Environments"][0]
-    return found
-
-
-def configured_image(sandbox: Sandbox, name: str) -> str | None:
-    """The ImageId option of the environment's deployed configuration."""
-    sets = client(sandbox, "elasticbeanstalk").describe_configuration_settings(
-        ApplicationName=world.APPLICATION, EnvironmentName=name
-    )["ConfigurationSettings"]
-    (deployed,) = [s for s in sets if s.get("DeploymentStatus", "deployed") == "deployed"]
-    return next(
-        (
-            str(option["Value"])
-            for option in deployed["OptionSettings"]
-            if option["Namespace"] == "aws:autoscaling:launchconfiguration"
-            and option["OptionName"] == "ImageId"
-        ),
-        None,
-    )
-
-
-def instance_images(sandbox: Sandbox, name: str) -> list[str]:
-    """The AMIs of the instances behind the environment now."""
-    resources = client(sandbox, "elasticbeanstalk").describe_environment_resources(
-        EnvironmentName=name
-    )["EnvironmentResources"]
-    ids = [instance["Id"] for instance in resources["Instances"]]
-    reservations = client(sandbox, "ec2").describe_instances(InstanceIds=ids)["Reservations"]
-    return sorted(i["ImageId"] for r in reservations for i in r["Instances"])
-
-
-def environment_tags(sandbox: Sandbox, name: str) -> dict[str, str]:
-    eb = client(sandbox, "elasticbeanstalk")
-    arn = environment(sandbox, name)["EnvironmentArn"]
-    tags = eb.list_tags_for_resource(ResourceArn=arn)["ResourceTags"]
-    return {tag["Key"]: tag["Value"] for tag in tags}
-
-
-def event_lines(stderr: str) -> list[str]:
-    """The messages of the Elastic Beanstalk events printed on stderr, oldest first
-    (`2026-01-01 00:00:00 INFO  message`)."""
-    found = []
-    for line in stderr.splitlines():
-        parts = line.split(None, 3)
-        if len(parts) == 4 and parts[2] in ("INFO", "WARN", "ERROR", "FATAL", "DEBUG", "TRACE"):
-            try:
-                datetime.strptime(f"{parts[0]} {parts[1]}", "%Y-%m-%d %H:%M:%S")
-            except ValueError:
-                continue
-            found.append(parts[3])
-    return found
-
-
-def set_update_policy(sandbox: Sandbox, name: str, **options: str) -> None:
-    """Set `aws:autoscaling:updatepolicy:rollingupdate` options of the environment (when they
-    differ) and wait until it is Ready again."""
-    eb = client(sandbox, "elasticbeanstalk")
-    namespace = "aws:autoscaling:updatepolicy:rollingupdate"
-    sets = eb.describe_configuration_settings(
-        ApplicationName=world.APPLICATION, EnvironmentName=name
-    )["ConfigurationSettings"]
-    now = {
-        o["OptionName"]: o.get("Value")
-        for o in sets[0]["OptionSettings"]
-        if o["Namespace"] == namespace
-    }
-    wanted = [
-        {"Namespace": namespace, "OptionName": key, "Value": value}
-        for key, value in options.items()
-        if now.get(key) != value
-    ]
-    if not wanted:
-        return
-    eb.update_environment(EnvironmentName=name, OptionSettings=wanted)
-    from tests.sandbox_helpers import wait_for
-
-    wait_for(lambda: environment(sandbox, name)["Status"] == "Ready")
-
+from tests.sandbox_helpers import Sandbox, module_sandbox
+from tests.support.environments import (
+    COMPLETED,
+    PREVIOUS,
+    STARTING,
+    STOCK,
+    client,
+    configured_image,
+    environment,
+    environment_tags,
+    event_lines,
+    instance_images,
+)
+from tests.support.runs import (
+    NO_FLUENTD,
+    api_calls,
+    apply,
+    baked,
+    build,
+    diagnostics,
+    ebami,
+    last_error,
+    mutating,
+    one_error_line,
+    verified_ami,
+)
 
 # --- the seeded world: gates, dry runs and bad input change nothing --------------------------
 

@@ -18,27 +18,30 @@ from pathlib import Path
 import pytest
 
 from ebami.sandbox import world
-from tests.e2e.test_apply import (
+from tests.sandbox_helpers import Sandbox, module_sandbox, wait_for
+from tests.support.amis import ARTICLE_USER_DATA
+from tests.support.environments import (
     COMPLETED,
     PREVIOUS,
     STARTING,
     STOCK,
-    apply,
     client,
     configured_image,
     environment,
     environment_tags,
     event_lines,
     instance_images,
-    last_error,
-    module_sandbox,
     set_update_policy,
-    verified_ami,
 )
-from tests.e2e.test_build import api_calls, ebami_command
-from tests.e2e.test_sandbox_api import ARTICLE_USER_DATA
-from tests.e2e.test_verify import PROFILE, verify
-from tests.sandbox_helpers import Sandbox, wait_for
+from tests.support.runs import (
+    PROFILE,
+    api_calls,
+    apply,
+    ebami_command,
+    last_error,
+    verified_ami,
+    verify,
+)
 
 HEALTH = {"RollingUpdateEnabled": "true", "RollingUpdateType": "Health"}
 TIME = {"RollingUpdateEnabled": "true", "RollingUpdateType": "Time"}

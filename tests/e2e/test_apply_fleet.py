@@ -30,17 +30,18 @@ import pytest
 from ebami.sandbox import world
 from ebami.sandbox.control import start_background, stop
 from ebami.sandbox.faults import Faults
-from tests.e2e.test_apply import (
-    PREVIOUS,
-    STARTING,
+from tests.sandbox_helpers import Sandbox
+from tests.support.environments import PREVIOUS, STARTING
+from tests.support.runs import (
+    PROFILE,
+    api_calls,
     apply,
+    baked,
     ebami,
+    ebami_command,
     last_error,
     mutating,
 )
-from tests.e2e.test_build import api_calls, ebami_command
-from tests.e2e.test_verify import PROFILE, baked
-from tests.sandbox_helpers import Sandbox
 
 FLEET = [f"fleet-{number:02d}" for number in range(1, 21)]
 SECOND = "us-west-2"

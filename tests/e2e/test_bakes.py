@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ebami.sandbox import world
-from tests.e2e.conftest import SandboxFactory
-from tests.sandbox_helpers import Sandbox, run_ebami
+from tests.sandbox_helpers import Sandbox, SandboxFactory, run_ebami
 
 RELEASE = ("--release", "2017.09")
 CHANNEL = "/ebami/multicontainer-docker/2017.09/stable"

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,60 +15,11 @@ from ebami.image.ecsfiles import ConfigFile
 from ebami.image.ecsreport import DriversOrigin
 from ebami.sandbox import world
 from ebami.sandbox.leaks import leak_report
-from tests.e2e.conftest import SandboxFactory
-from tests.e2e.test_sandbox_api import base_ami, launch, run_shell
-from tests.sandbox_helpers import Sandbox
+from tests.sandbox_helpers import Sandbox, SandboxFactory
+from tests.support.amis import base_ami, image, launch, own_images, run_shell, tags_of
+from tests.support.runs import api_calls, build, ebami_command
 
 FLUENTD = "fluentd"
-
-
-def ebami_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "ebami", *args]
-
-
-def build(
-    sandbox: Sandbox, *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    if shutil.which("packer") is None:
-        pytest.fail("packer is not installed; scripts/system-deps installs it")
-    return subprocess.run(
-        ebami_command("build", *args),
-        cwd=cwd,
-        env={**os.environ, **sandbox.env(), **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def image(sandbox: Sandbox, image_id: str) -> dict[str, Any]:
-    images: list[dict[str, Any]] = sandbox.client("ec2").describe_images(ImageIds=[image_id])[
-        "Images"
-    ]
-    return images[0]
-
-
-def tags_of(item: dict[str, Any]) -> dict[str, str]:
-    return {tag["Key"]: tag["Value"] for tag in item.get("Tags", [])}
-
-
-def api_calls(stderr: str) -> dict[str, int]:
-    """The per-operation API call counts ebami prints on stderr with EBAMI_STATS=1."""
-    assert "API calls: " in stderr, stderr
-    block = stderr.split("API calls: ", 1)[1].splitlines()[1:]
-    counts: dict[str, int] = {}
-    for line in block:
-        if not line.startswith("  "):
-            break
-        operation, count = line.strip().rsplit(": ", 1)
-        counts[operation] = int(count)
-    return counts
-
-
-def own_images(sandbox: Sandbox) -> list[dict[str, Any]]:
-    images: list[dict[str, Any]] = sandbox.client("ec2").describe_images(Owners=["self"])["Images"]
-    return images
 
 
 def ecs_config_of(sandbox: Sandbox, image_id: str) -> tuple[str, str]:

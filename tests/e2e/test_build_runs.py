@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 
 from ebami.sandbox.leaks import leak_report
-from tests.e2e.conftest import SandboxFactory
-from tests.e2e.test_build import build, ebami_command, own_images, tags_of
-from tests.sandbox_helpers import Sandbox, wait_for
+from tests.sandbox_helpers import Sandbox, SandboxFactory, wait_for
+from tests.support.amis import own_images, tags_of
+from tests.support.runs import build, ebami_command
 
 LEASES = "/ebami/leases/"
 

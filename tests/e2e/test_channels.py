@@ -18,17 +18,18 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_apply import (
-    configured_image,
+from tests.sandbox_helpers import Sandbox, module_sandbox
+from tests.support.amis import image, tags_of
+from tests.support.environments import configured_image
+from tests.support.runs import (
+    api_calls,
     ebami,
+    ebami_command,
     last_error,
-    module_sandbox,
     mutating,
     one_error_line,
     verified_ami,
 )
-from tests.e2e.test_build import api_calls, ebami_command, image, tags_of
-from tests.sandbox_helpers import Sandbox
 
 STABLE = "/ebami/multicontainer-docker/2017.09/stable"
 REASON = "CVE-2026-0001 in the bundled docker"

@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ebami.sandbox.release import release_platform
-from tests.e2e.conftest import SandboxFactory
-from tests.e2e.test_build import api_calls, build, ebami_command
-from tests.sandbox_helpers import Sandbox
+from tests.sandbox_helpers import Sandbox, SandboxFactory
+from tests.support.runs import api_calls, build, ebami_command
 
 MUTATING = ("Run", "Create", "Update", "Put", "Delete", "Deregister", "Terminate", "Modify")
 

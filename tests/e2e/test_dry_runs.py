@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from ebami.sandbox import world
-from tests.e2e.test_apply import mutating
-from tests.e2e.test_build import api_calls, build
 from tests.sandbox_helpers import Sandbox, run_ebami
+from tests.support.runs import api_calls, build, mutating
 
 CHANNEL = "/ebami/multicontainer-docker/2017.09/stable"
 

@@ -10,8 +10,8 @@ import subprocess
 from pathlib import Path
 
 from ebami.sandbox import world
-from tests.e2e.test_build import build, ebami_command
 from tests.sandbox_helpers import Sandbox
+from tests.support.runs import build, ebami_command
 
 # AMI names carry the second they were planned in; two runs may fall in different seconds.
 _STAMP = re.compile(r"\d{8}T\d{6}Z")

@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ebami.sandbox import world
-from tests.e2e.test_apply import mutating
-from tests.e2e.test_build import api_calls, build
 from tests.sandbox_helpers import Sandbox, run_ebami
+from tests.support.runs import api_calls, build, mutating
 
 # Each build's drivers make its own bake key (one platform and release throughout).
 DRIVERS = [

@@ -14,61 +14,10 @@ from ebami.image.ecsconfig import effective_drivers
 from ebami.image.ecsfiles import ConfigFile
 from ebami.image.ecsreport import DriversOrigin
 from ebami.sandbox import world
-from tests.sandbox_helpers import Sandbox, wait_for
+from tests.sandbox_helpers import Sandbox
+from tests.support.amis import ARTICLE_USER_DATA, FLUENTD_LINE, base_ami, launch, run_shell
 
 MCD = world.MULTICONTAINER_DOCKER
-FLUENTD_LINE = 'ECS_AVAILABLE_LOGGING_DRIVERS=["json-file","syslog","awslogs","fluentd","none"]'
-# The source article's cloud-config, verbatim, plus the SSM agent so that Run Command reaches
-# the instance (the Amazon Linux 1 base AMI has none; `ebami build` adds it the same way).
-ARTICLE_USER_DATA = f"""#cloud-config
-repo_releasever: 2017.09
-repo_upgrade: none
-
-runcmd:
-  - echo '{FLUENTD_LINE}' >> /etc/ecs/ecs.config
-packages:
-  - amazon-ssm-agent
-"""
-
-
-def base_ami(sandbox: Sandbox, name: str, version: str) -> str:
-    eb = sandbox.client("elasticbeanstalk")
-    arn = f"arn:aws:elasticbeanstalk:us-east-1::platform/{name}/{version}"
-    amis = eb.describe_platform_version(PlatformArn=arn)["PlatformDescription"]["CustomAmiList"]
-    image_id: str = next(ami["ImageId"] for ami in amis if ami["VirtualizationType"] == "hvm")
-    return image_id
-
-
-def launch(sandbox: Sandbox, image_id: str, user_data: str, *, profile: bool = True) -> str:
-    kwargs: dict[str, Any] = {"IamInstanceProfile": {"Name": world.EC2_ROLE}} if profile else {}
-    reservation = sandbox.client("ec2").run_instances(
-        ImageId=image_id, MinCount=1, MaxCount=1, UserData=user_data, **kwargs
-    )
-    return str(reservation["Instances"][0]["InstanceId"])
-
-
-def run_shell(
-    sandbox: Sandbox, instance_id: str, *commands: str, **parameters: list[str]
-) -> dict[str, Any]:
-    ssm = sandbox.client("ssm")
-    command = ssm.send_command(
-        InstanceIds=[instance_id],
-        DocumentName="AWS-RunShellScript",
-        Parameters={"commands": list(commands), **parameters},
-    )["Command"]
-    assert command["Status"] == "Pending"
-    seen: list[str] = []
-
-    def finished() -> dict[str, Any] | None:
-        invocation = ssm.get_command_invocation(
-            CommandId=command["CommandId"], InstanceId=instance_id
-        )
-        seen.append(invocation["Status"])
-        return invocation if invocation["Status"] not in ("Pending", "InProgress") else None
-
-    invocation: dict[str, Any] = wait_for(finished)
-    assert seen[0] == "InProgress"  # a command is never final on the first poll
-    return invocation
 
 
 # --- platforms -----------------------------------------------------------------------------

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from ebami.sandbox.state_file import STATE_FILE
-from tests.e2e.conftest import SandboxFactory
-from tests.sandbox_helpers import wait_for
+from tests.sandbox_helpers import SandboxFactory, wait_for
 
 
 def ebami(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -8,51 +8,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ebami.sandbox import world
-from tests.e2e.test_sandbox_api import ARTICLE_USER_DATA, launch
 from tests.sandbox_helpers import Sandbox, wait_for
+from tests.support.amis import ARTICLE_USER_DATA, bake
+from tests.support.environments import COMPLETED, IMAGE_ID, STOCK, follow, update
 
-IMAGE_ID = {"Namespace": "aws:autoscaling:launchconfiguration", "OptionName": "ImageId"}
-COMPLETED = "Environment update completed successfully."
 # An image whose ecs-init allows fluentd, as the application needs.
 AL2 = next(p for p in world.PLATFORMS if p.name == world.ECS_AL2).image_id("us-east-1")
-STOCK = world.ENVIRONMENT_PLATFORM.image_id("us-east-1")
-
-
-def bake(sandbox: Sandbox, user_data: str) -> str:
-    """A custom AMI the way the source article makes one: boot, stop, CreateImage."""
-    ec2 = sandbox.client("ec2")
-    instance_id = launch(sandbox, STOCK, user_data)
-    ec2.stop_instances(InstanceIds=[instance_id])
-    image_id = str(
-        ec2.create_image(InstanceId=instance_id, Name=f"custom-{instance_id}")["ImageId"]
-    )
-    ec2.terminate_instances(InstanceIds=[instance_id])
-    return image_id
-
-
-def follow(
-    sandbox: Sandbox, request_id: str, env_name: str = "prod"
-) -> tuple[dict[str, Any], list[str], list[dict[str, Any]]]:
-    """Poll until the environment is Ready; return it, and the update's events (their messages,
-    and the events themselves), oldest first."""
-    eb = sandbox.client("elasticbeanstalk")
-
-    def ready() -> dict[str, Any] | None:
-        env = eb.describe_environments(EnvironmentNames=[env_name])["Environments"][0]
-        return env if env["Status"] == "Ready" else None
-
-    env: dict[str, Any] = wait_for(ready)
-    events = list(reversed(eb.describe_events(RequestId=request_id)["Events"]))
-    return env, [event["Message"] for event in events], events
-
-
-def update(sandbox: Sandbox, env_name: str = "prod", **kwargs: Any) -> str:
-    """Start an update of an environment (prod: health-based rolling updates; staging: rolling
-    updates disabled); its RequestId, as UpdateEnvironment answered it."""
-    eb = sandbox.client("elasticbeanstalk")
-    result = eb.update_environment(EnvironmentName=env_name, **kwargs)
-    assert result["Status"] == "Updating"
-    return str(result["ResponseMetadata"]["RequestId"])
 
 
 def configured_image(sandbox: Sandbox) -> str:

@@ -7,9 +7,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ebami.sandbox import world
-from tests.e2e.test_sandbox_api import ARTICLE_USER_DATA, base_ami, launch
-from tests.e2e.test_sandbox_environments import IMAGE_ID, bake, follow, update
 from tests.sandbox_helpers import Sandbox
+from tests.support.amis import ARTICLE_USER_DATA, bake, base_ami, launch
+from tests.support.environments import IMAGE_ID, follow, update
 
 
 def test_throttling_hits_a_fraction_of_calls_and_standard_retries_absorb_it(

@@ -19,9 +19,8 @@ from ebami.sandbox import world
 from ebami.sandbox.control import start_background, stop
 from ebami.sandbox.faults import Faults
 from ebami.sandbox.release import replace_instance
-from tests.e2e.test_apply import apply, ebami, verified_ami
-from tests.e2e.test_verify import PROFILE
 from tests.sandbox_helpers import Sandbox, wait_for
+from tests.support.runs import PROFILE, apply, ebami, verified_ami
 
 REGION = "us-east-1"
 SECOND = "us-west-2"

@@ -15,8 +15,8 @@ from ebami.image.platforms import resolve_platform
 from ebami.image.userdata import render_user_data
 from ebami.sandbox import world
 from ebami.sandbox.leaks import leak_report
-from tests.e2e.test_sandbox_api import base_ami, launch, run_shell
 from tests.sandbox_helpers import Sandbox
+from tests.support.amis import base_ami, launch, run_shell
 
 TEMPLATE = Path(__file__).parent / "data" / "minimal.pkr.hcl"
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 from ebami.sandbox import world
-from tests.e2e.conftest import SandboxFactory
+from tests.sandbox_helpers import SandboxFactory
 
 
 def ebami(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -15,34 +15,10 @@ import pytest
 from ebami.core.waiting import intervals
 from ebami.sandbox import world
 from ebami.sandbox.leaks import leak_report
-from tests.e2e.conftest import SandboxFactory
-from tests.e2e.test_build import api_calls, build, ebami_command, image, tags_of
-from tests.e2e.test_sandbox_api import base_ami, launch
-from tests.e2e.test_sandbox_environments import follow, update
-from tests.sandbox_helpers import Sandbox
-
-PROFILE = ("--instance-profile", world.EC2_ROLE)
-NO_FLUENTD = "json-file,syslog,awslogs,none"
-
-
-def verify(
-    sandbox: Sandbox, *args: str, cwd: Path, json_output: bool = False, stats: bool = False
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ebami_command(*(["-o", "json"] if json_output else []), "verify", *args),
-        cwd=cwd,
-        env={**os.environ, **sandbox.env(), **({"EBAMI_STATS": "1"} if stats else {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def baked(sandbox: Sandbox, cwd: Path, *args: str) -> str:
-    result = build(sandbox, "--release", "2017.09", *args, cwd=cwd)
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
+from tests.sandbox_helpers import Sandbox, SandboxFactory
+from tests.support.amis import base_ami, image, launch, tags_of
+from tests.support.environments import follow, update
+from tests.support.runs import NO_FLUENTD, PROFILE, api_calls, baked, ebami_command, verify
 
 
 def assert_clean(sandbox: Sandbox) -> None:

@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 from ebami.sandbox import world
-from tests.e2e.conftest import SandboxFactory
-from tests.e2e.test_build import build, tags_of
-from tests.sandbox_helpers import run_ebami
+from tests.sandbox_helpers import SandboxFactory, run_ebami
+from tests.support.amis import tags_of
+from tests.support.runs import build
 
 WEST = "us-west-2"
 

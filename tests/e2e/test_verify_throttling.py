@@ -13,9 +13,8 @@ from typing import Any
 
 from ebami.sandbox import world
 from ebami.sandbox.leaks import leak_report
-from tests.e2e.conftest import SandboxFactory
-from tests.e2e.test_build import ebami_command
-from tests.sandbox_helpers import Sandbox
+from tests.sandbox_helpers import Sandbox, SandboxFactory
+from tests.support.runs import ebami_command
 
 RUNS = 30
 # Runs at once against the one sandbox (each mostly waits): together they take about a minute,

@@ -16,8 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.conftest import SandboxFactory
-from tests.sandbox_helpers import Sandbox
+from tests.sandbox_helpers import Sandbox, SandboxFactory
 from tests.workflow_runner import JobResult, Runner
 
 ROOT = Path(__file__).resolve().parents[2]

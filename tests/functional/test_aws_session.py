@@ -4,21 +4,15 @@ deadline, errors."""
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import re
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import botocore
 import pytest
 from botocore.exceptions import ReadTimeoutError
 from botocore.loaders import JSONFileLoader, Loader
-from moto import mock_aws
 
 from ebami import __version__
 from ebami.aws.bounds import MAX_ATTEMPTS
@@ -27,12 +21,8 @@ from ebami.aws.session import ApiCallCounter, AwsSession, ModelFileLoader
 from ebami.aws.watch import SlowCallWatch
 from ebami.core.errors import AwsError, CredentialsError, InputError
 from ebami.core.waiting import Deadline
-
-
-@pytest.fixture
-def aws() -> Iterator[None]:
-    with mock_aws():
-        yield
+from tests.fakes.clock import FakeClock
+from tests.fakes.endpoints import SilentEndpoint
 
 
 def test_clients_get_standard_retries_timeouts_and_user_agent(aws: None) -> None:
@@ -180,17 +170,6 @@ def test_endpoint_variables_botocore_is_told_to_ignore_are_ignored(
     assert session.client("ec2").meta.endpoint_url == "https://ec2.us-east-1.amazonaws.com"
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 def watched_ec2(watch: SlowCallWatch, clock: FakeClock, times: list[float]) -> Any:
     """An EC2 client (moto answers it) during whose calls the clock moves through `times`,
     the watch polling at each."""
@@ -207,7 +186,7 @@ def watched_ec2(watch: SlowCallWatch, clock: FakeClock, times: list[float]) -> A
 
 
 def test_a_slow_call_is_reported_every_interval(aws: None) -> None:
-    clock, lines = FakeClock(), list[str]()
+    clock, lines = FakeClock(100.0), list[str]()
     watch = SlowCallWatch(lines.append, after=5, clock=clock, start=lambda run: None)
     client = watched_ec2(watch, clock, [104.9, 105.0, 107.0, 110.0, 121.0])
     client.describe_images(Owners=["self"])
@@ -223,7 +202,7 @@ def test_a_slow_call_is_reported_every_interval(aws: None) -> None:
 
 
 def test_an_attempt_botocore_gave_up_on_is_not_reported(aws: None) -> None:
-    clock, lines = FakeClock(), list[str]()
+    clock, lines = FakeClock(100.0), list[str]()
     watch = SlowCallWatch(lines.append, after=5, clock=clock, start=lambda run: None)
     # Past connect (5 s) and read (30 s) timeouts: botocore cannot still be waiting for it.
     client = watched_ec2(watch, clock, [135.5])
@@ -232,7 +211,7 @@ def test_an_attempt_botocore_gave_up_on_is_not_reported(aws: None) -> None:
 
 
 def test_one_thread_watches_while_calls_are_out(aws: None) -> None:
-    clock, starts = FakeClock(), list[Callable[[], None]]()
+    clock, starts = FakeClock(100.0), list[Callable[[], None]]()
     watch = SlowCallWatch(lambda line: None, after=5, clock=clock, start=starts.append)
     client = watched_ec2(watch, clock, [])
     client.describe_images(Owners=["self"])
@@ -242,44 +221,6 @@ def test_one_thread_watches_while_calls_are_out(aws: None) -> None:
     assert watch.poll() is None
     client.describe_images(Owners=["self"])
     assert len(starts) == 2
-
-
-@dataclass
-class SilentEndpoint:
-    url: str
-    # Set once a client has connected (and is now waiting for an answer that never comes).
-    connected: threading.Event
-
-
-@pytest.fixture
-def silent_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[SilentEndpoint]:
-    """An endpoint on 127.0.0.1 (`AWS_ENDPOINT_URL`) that accepts connections and never
-    answers. It stops at the end of the test, or by itself after 30 s."""
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.05)
-    stop = threading.Event()
-    connected = threading.Event()
-    accepted: list[socket.socket] = []
-
-    def accept() -> None:
-        deadline = time.monotonic() + 30
-        while not stop.is_set() and time.monotonic() < deadline:
-            with contextlib.suppress(TimeoutError):
-                accepted.append(server.accept()[0])
-                connected.set()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.getsockname()[1]}"
-    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-    try:
-        yield SilentEndpoint(url, connected)
-    finally:
-        stop.set()
-        thread.join()
-        server.close()
-        for connection in accepted:
-            connection.close()
 
 
 def test_an_endpoint_that_never_answers_fails_after_the_attempts_and_says_so(
@@ -375,7 +316,7 @@ def test_inside_a_deadline_a_silent_endpoint_gets_one_attempt_that_fits_the_time
 
 def test_attempts_that_time_out_share_the_deadline(aws: None) -> None:
     """A silent endpoint on a fake clock: each attempt "waits" its read timeout."""
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     session = AwsSession(region="us-east-1", read_timeout=30)
     client = session.client("ec2")
     attempts = attempts_of(client)

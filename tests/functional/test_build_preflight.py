@@ -5,23 +5,15 @@ before Packer runs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from ebami.cli.main import main
 from ebami.core.errors import ExitCode
 
 MISSING_SUBNET = "subnet-0123456789abcdef0"
-
-
-@pytest.fixture
-def aws() -> Iterator[None]:
-    with mock_aws():
-        yield
 
 
 def build(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str]]:

@@ -21,6 +21,7 @@ from ebami.core.errors import AwsError, Leftover
 from ebami.core.plan import Executor, Instruction, Plan
 from ebami.core.waiting import Deadline
 from ebami.verify.actions import VerifyActions
+from tests.fakes.clock import FakeClock
 from tests.helpers import RecordingReporter
 
 INSTANCE = Instance("i-0123456789abcdef0", "ami-1", "running", "", "", "", "", "", {})
@@ -51,17 +52,6 @@ class ThrottlingEndpoint:
         if self.throttles is None or len(self.attempts) <= self.throttles:
             return AWSResponse(request.url, 400, HTTPHeaders(), Body(THROTTLING))
         return AWSResponse(request.url, 200, HTTPHeaders(), Body(TERMINATED))
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture
@@ -100,7 +90,7 @@ PLAN = Plan(
 )
 
 
-def clean_up(session: AwsSession, ec2: Ec2, clock: Clock) -> tuple[Executor, dict[str, Any]]:
+def clean_up(session: AwsSession, ec2: Ec2, clock: FakeClock) -> tuple[Executor, dict[str, Any]]:
     actions = VerifyActions(
         ec2=ec2,
         ssm=None,  # type: ignore[arg-type]  # the clean-up makes no SSM call
@@ -127,7 +117,7 @@ def test_a_clean_up_throttled_past_botocore_s_attempts_still_terminates(
     session: AwsSession,
 ) -> None:
     endpoint = ThrottlingEndpoint(throttles=10)
-    clock = Clock()
+    clock = FakeClock()
     executor, outputs = clean_up(session, throttled_ec2(session, endpoint), clock)
     assert endpoint.attempts == list(range(1, 12))  # one call, eleven attempts
     assert outputs == {"report": "the report", "terminated": [INSTANCE.instance_id]}
@@ -139,7 +129,7 @@ def test_what_throttling_keeps_until_the_clean_up_deadline_is_named_with_its_com
     session: AwsSession,
 ) -> None:
     endpoint = ThrottlingEndpoint(throttles=None)
-    clock = Clock()
+    clock = FakeClock()
     executor, outputs = clean_up(session, throttled_ec2(session, endpoint), clock)
     # The run's result stands; the instance is named, with the command that terminates it.
     assert outputs == {"report": "the report"}

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from ebami.cli.main import main
-from tests.functional.test_cli_inputs import no_aws, refused
+from tests.support.refusals import refused
 
-__all__ = ["no_aws"]
+pytestmark = pytest.mark.usefixtures("no_aws")  # AWS out of reach
 
 AMI = "ami-0123456789abcdef0"
 

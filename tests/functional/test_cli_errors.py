@@ -14,9 +14,7 @@ import pytest
 from ebami.cli.main import main
 from ebami.core.errors import ExitCode
 from ebami.image import userdata
-from tests.functional.test_aws_session import SilentEndpoint, silent_endpoint
-
-__all__ = ["silent_endpoint"]  # a fixture this module's tests use
+from tests.fakes.endpoints import SilentEndpoint
 
 
 def fail_with(exc: BaseException) -> Callable[..., NoReturn]:

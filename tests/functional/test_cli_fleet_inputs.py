@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.functional.test_cli_inputs import no_aws, refused
+from tests.support.refusals import refused
 
-__all__ = ["no_aws"]
+pytestmark = pytest.mark.usefixtures("no_aws")  # AWS out of reach
 
 GROUPS = '[groups]\nweb = ["web-1", "web-2"]\napi = ["api-1", "web-2"]\n'
 

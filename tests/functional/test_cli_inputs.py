@@ -7,26 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from ebami.cli.main import main
-from ebami.core.errors import ExitCode
+from tests.support.refusals import refused
+
+# AWS out of reach (the `no_aws` fixture): a refusal must come before any call.
+pytestmark = pytest.mark.usefixtures("no_aws")
 
 REGION_ACCEPTED = "accepted: an AWS region name such as us-east-1, eu-central-2 or us-gov-west-1"
-
-
-@pytest.fixture(autouse=True)
-def no_aws(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A closed port: a command that reached AWS would fail at once with another error.
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-
-
-def refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
-    """The one error line of a refused command (warnings, such as the endpoint's, aside)."""
-    assert main(argv) == ExitCode.USAGE
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    lines = [line for line in captured.err.splitlines() if not line.startswith("warning: ")]
-    assert len(lines) == 1, captured.err
-    return lines[0]
 
 
 @pytest.mark.parametrize(

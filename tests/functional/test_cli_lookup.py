@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 from ebami.aws.session import AwsSession
 from ebami.cli.main import main
 from ebami.core.errors import ExitCode
-from tests.functional.test_lookup import FILTERS, description, summary
+from tests.fakes.platforms import FILTERS, description, summary
 
 Response = tuple[str, dict[str, Any], dict[str, Any]]
 

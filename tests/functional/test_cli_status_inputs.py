@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.functional.test_cli_inputs import no_aws, refused
+from tests.support.refusals import refused
 
-__all__ = ["no_aws"]
+pytestmark = pytest.mark.usefixtures("no_aws")  # AWS out of reach
 
 
 @pytest.mark.parametrize(

@@ -15,9 +15,7 @@ from ebami.core.plan import Plan
 from ebami.core.results import CheckResult, CheckStatus
 from ebami.verify.planner import VerifyOptions, VerifyPlan
 from ebami.verify.report import InstanceReport, TargetKind, VerifyReport
-from tests.functional.test_aws_session import SilentEndpoint, silent_endpoint
-
-__all__ = ["silent_endpoint"]  # a fixture this module's tests use
+from tests.fakes.endpoints import SilentEndpoint
 
 AMI = "ami-0123456789abcdef0"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import boto3
 import pytest
@@ -11,44 +10,8 @@ from botocore.stub import Stubber
 
 from ebami.aws.elasticbeanstalk import ElasticBeanstalk
 from ebami.core.errors import AwsError, NotFoundError
-from ebami.image.lookup import EB_PLATFORM_OWNER, find_base_ami
-from ebami.image.platforms import resolve_platform
-
-AL1 = resolve_platform("multicontainer-docker")
-ARN = (
-    "arn:aws:elasticbeanstalk:us-east-1::platform/"
-    "Multi-container Docker running on 64bit Amazon Linux/{}"
-)
-FILTERS = [
-    {"Type": "PlatformName", "Operator": "=", "Values": [AL1.name]},
-    {"Type": "PlatformOwner", "Operator": "=", "Values": [EB_PLATFORM_OWNER]},
-]
-
-
-def summary(version: str, os_version: str) -> dict[str, Any]:
-    return {
-        "PlatformArn": ARN.format(version),
-        "PlatformOwner": EB_PLATFORM_OWNER,
-        "PlatformStatus": "Ready",
-        "OperatingSystemName": "Amazon Linux",
-        "OperatingSystemVersion": os_version,
-        "PlatformVersion": version,
-    }
-
-
-def description(version: str, os_version: str, amis: list[dict[str, str]]) -> dict[str, Any]:
-    return {
-        "PlatformDescription": {
-            "PlatformArn": ARN.format(version),
-            "PlatformName": AL1.name,
-            "PlatformVersion": version,
-            "OperatingSystemName": "Amazon Linux",
-            "OperatingSystemVersion": os_version,
-            "PlatformLifecycleState": "Deprecated",
-            "PlatformBranchName": "Multi-container Docker running on 64bit Amazon Linux",
-            "CustomAmiList": amis,
-        }
-    }
+from ebami.image.lookup import find_base_ami
+from tests.fakes.platforms import AL1, ARN, FILTERS, description, summary
 
 
 @pytest.fixture

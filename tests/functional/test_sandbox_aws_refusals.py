@@ -14,7 +14,8 @@ from botocore.exceptions import ClientError
 
 from ebami.sandbox import world
 from ebami.sandbox.parameters import MAX_LENGTH_WITH_ARN
-from tests.sandbox_helpers import FakeClock, sandbox_in_process
+from tests.fakes.clock import FakeClock
+from tests.sandbox_helpers import sandbox_in_process
 
 REGION = "us-east-1"
 ARN_PREFIX = "arn:aws:ssm:us-east-1:123456789012:parameter/"

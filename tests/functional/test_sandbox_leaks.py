@@ -13,7 +13,8 @@ from ebami.image import tags
 from ebami.sandbox import world
 from ebami.sandbox.faults import Faults
 from ebami.sandbox.leaks import leak_report
-from tests.sandbox_helpers import FakeClock, sandbox_in_process
+from tests.fakes.clock import FakeClock
+from tests.sandbox_helpers import sandbox_in_process
 
 REGION = "us-east-1"
 BUILDER_TAGS = {

@@ -13,7 +13,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ebami.sandbox import world
-from tests.sandbox_helpers import FakeClock, sandbox_in_process
+from tests.fakes.clock import FakeClock
+from tests.sandbox_helpers import sandbox_in_process
 
 REGION = "us-east-1"
 APP = world.APPLICATION

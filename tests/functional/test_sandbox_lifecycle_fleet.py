@@ -19,7 +19,8 @@ from ebami.sandbox import world
 from ebami.sandbox.environments import UPDATE_STEP_SECONDS
 from ebami.sandbox.faults import Faults
 from ebami.sandbox.start_checks import check_fleet
-from tests.sandbox_helpers import FakeClock, sandbox_in_process
+from tests.fakes.clock import FakeClock
+from tests.sandbox_helpers import sandbox_in_process
 
 REGION = "us-east-1"
 SECOND = "us-west-2"
@@ -31,11 +32,6 @@ COMPLETED = "Environment update completed successfully."
 WITH_ERRORS = "Update environment operation is complete, but with errors."
 # An image whose ecs-init allows fluentd, which the application needs: updates end Green.
 AL2 = next(p for p in world.PLATFORMS if p.name == world.ECS_AL2 and p.version == "3.5.0")
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ from botocore.exceptions import ClientError
 from ebami.sandbox import world
 from ebami.sandbox.environments import UPDATE_STEP_SECONDS
 from ebami.sandbox.faults import Faults
-from tests.sandbox_helpers import FakeClock, sandbox_in_process
+from tests.fakes.clock import FakeClock
+from tests.sandbox_helpers import sandbox_in_process
 
 REGION = "us-east-1"
 STOCK = world.ENVIRONMENT_PLATFORM.image_id(REGION)
@@ -51,11 +52,6 @@ ATTRIBUTE = (
     '"arn:aws:ecs:us-east-1:123456789012:container-instance/{id}" } ], "tasks": [] }'
 )
 RETRIED = "Failed to start ECS task after retrying 2 times."
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

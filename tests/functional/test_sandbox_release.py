@@ -32,7 +32,8 @@ from ebami.sandbox.faults import Faults
 from ebami.sandbox.release import RELEASE_FIELDS, RELEASE_PATH, release_platform
 from ebami.sandbox.rootfs import PACKAGE_DB, installed_packages
 from ebami.sandbox.state_file import SandboxError
-from tests.sandbox_helpers import FakeClock, sandbox_in_process
+from tests.fakes.clock import FakeClock
+from tests.sandbox_helpers import sandbox_in_process
 
 REGION = "us-east-1"
 JSON = "application/json"

@@ -17,7 +17,8 @@ import pytest
 from ebami.core.waiting import Deadline, poll_until
 from ebami.sandbox import world
 from ebami.sandbox.environments import UPDATE_STEP_SECONDS
-from tests.sandbox_helpers import FakeClock, sandbox_in_process
+from tests.fakes.clock import FakeClock
+from tests.sandbox_helpers import sandbox_in_process
 
 REGION = "us-east-1"
 # An image whose ecs-init allows fluentd, which the application needs: the update ends Green.
@@ -27,11 +28,6 @@ AL2 = next(p for p in world.PLATFORMS if p.name == world.ECS_AL2 and p.version =
 IMAGE_ID = {"Namespace": "aws:autoscaling:launchconfiguration", "OptionName": "ImageId"}
 STARTING = "Environment update is starting."
 COMPLETED = "Environment update completed successfully."
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

@@ -38,9 +38,9 @@ from ebami.core.errors import EbamiError, ExitCode, InputError, Interrupted, Not
 from ebami.core.interrupts import Sleeper, StopSignal
 from ebami.core.plan import Executor as PlanExecutor
 from ebami.core.waiting import Sleep
+from tests.fakes.apply import SETTLE, STOCK, Change, ScriptedEb, plan_for, success
+from tests.fakes.clock import FakeClock
 from tests.helpers import RecordingReporter
-from tests.unit.apply_fakes import STOCK, Change, Clock, ScriptedEb, success
-from tests.unit.test_apply_run import SETTLE, plan_for
 
 NEW = "ami-0new"
 STARTING = (("INFO", "Environment update is starting."),)
@@ -75,7 +75,7 @@ class Fleet:
         scripts = scripts or {}
         self.ebs = {
             name: ScriptedEb(
-                Clock(), image=STOCK, on_update=list(scripts.get(name, [success(NEW)]))
+                FakeClock(), image=STOCK, on_update=list(scripts.get(name, [success(NEW)]))
             )
             for name in names
         }

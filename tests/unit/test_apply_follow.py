@@ -6,8 +6,9 @@ from __future__ import annotations
 from ebami.apply.follow import Follower, Outcome
 from ebami.aws.elasticbeanstalk import Event
 from ebami.core.waiting import Deadline
+from tests.fakes.apply import ENVIRONMENT, Change, ScriptedEb, success
+from tests.fakes.clock import FakeClock
 from tests.helpers import RecordingReporter
-from tests.unit.apply_fakes import ENVIRONMENT, Change, Clock, ScriptedEb, success
 
 SETTLE = 10.0
 
@@ -32,7 +33,7 @@ def follow(
 
 
 def test_success_needs_health_to_hold_for_the_settle_window() -> None:
-    clock = Clock()
+    clock = FakeClock()
     eb = ScriptedEb(clock, on_update=[success("ami-0new", after=3)])
     followed, shown, reporter = follow(eb)
     assert followed.outcome is Outcome.SUCCEEDED  # type: ignore[attr-defined]
@@ -48,7 +49,7 @@ def test_success_needs_health_to_hold_for_the_settle_window() -> None:
 
 
 def test_health_turning_red_after_a_successful_update_is_a_failure() -> None:
-    clock = Clock()
+    clock = FakeClock()
     script = success("ami-0new", after=1)
     script.append(Change(4, health=("Red", "Severe"), causes=("ATTRIBUTE on 2 instances",)))
     eb = ScriptedEb(clock, on_update=[script])
@@ -62,7 +63,7 @@ def test_health_turning_red_after_a_successful_update_is_a_failure() -> None:
 
 
 def test_a_short_dip_within_the_window_is_no_failure() -> None:
-    clock = Clock()
+    clock = FakeClock()
     script = success("ami-0new", after=1)
     script += [Change(2, health=("Red", "Severe")), Change(5, health=("Green", "Ok"))]
     eb = ScriptedEb(clock, on_update=[script])
@@ -72,7 +73,7 @@ def test_a_short_dip_within_the_window_is_no_failure() -> None:
 
 
 def test_a_failure_event_then_elastic_beanstalk_s_own_rollback_is_reverted() -> None:
-    clock = Clock()
+    clock = FakeClock()
     script = [
         Change(0, status="Updating", messages=(("INFO", "Environment update is starting."),)),
         Change(2, image="ami-0new"),
@@ -92,7 +93,7 @@ def test_a_failure_event_then_elastic_beanstalk_s_own_rollback_is_reverted() -> 
 
 
 def test_a_failure_that_leaves_the_new_ami_is_failed() -> None:
-    clock = Clock()
+    clock = FakeClock()
     script = [
         Change(0, status="Updating"),
         Change(1, image="ami-0new", status="Ready",
@@ -103,14 +104,14 @@ def test_a_failure_that_leaves_the_new_ami_is_failed() -> None:
 
 
 def test_a_failed_deployment_status_or_another_image_is_failed() -> None:
-    clock = Clock()
+    clock = FakeClock()
     script = success("ami-0new")
     script.append(Change(1.5, deployment=("deployed", "failed")))
     followed, _, _ = follow(ScriptedEb(clock, on_update=[script]))
     assert followed.outcome is Outcome.FAILED  # type: ignore[attr-defined]
     assert "deployment" in followed.reason  # type: ignore[attr-defined]
 
-    clock = Clock()
+    clock = FakeClock()
     followed, _, _ = follow(ScriptedEb(clock, on_update=[success("ami-0other")]))
     assert followed.reason == (  # type: ignore[attr-defined]
         "the update ended with ImageId ami-0other, not ami-0new"
@@ -118,7 +119,7 @@ def test_a_failed_deployment_status_or_another_image_is_failed() -> None:
 
 
 def test_the_deadline_ends_a_stuck_update_and_no_wait_passes_it() -> None:
-    clock = Clock()
+    clock = FakeClock()
     stuck = [Change(0, status="Updating", abortable=True,
                     messages=(("INFO", "Environment update is starting."),))]  # fmt: skip
     followed, _, reporter = follow(ScriptedEb(clock, on_update=[stuck]), deadline=120)
@@ -132,7 +133,7 @@ def test_the_deadline_ends_a_stuck_update_and_no_wait_passes_it() -> None:
 
 
 def test_ready_without_the_update_s_final_event_is_not_the_end() -> None:
-    clock = Clock()
+    clock = FakeClock()
     # Ready at once (the update has not shown yet), its events later.
     script = [Change(0, status="Ready"), *[
         Change(change.at + 4, change.status, change.health, change.image, change.messages)
@@ -144,7 +145,7 @@ def test_ready_without_the_update_s_final_event_is_not_the_end() -> None:
 
 
 def test_without_required_health_a_way_back_ends_when_it_is_back() -> None:
-    clock = Clock()
+    clock = FakeClock()
     script = success("ami-0new")
     script.append(Change(1.5, health=("Red", "Severe")))
     followed, _, _ = follow(ScriptedEb(clock, on_update=[script]), require_health=False)
@@ -153,7 +154,7 @@ def test_without_required_health_a_way_back_ends_when_it_is_back() -> None:
 
 
 def test_events_are_reported_once_each_in_order() -> None:
-    clock = Clock()
+    clock = FakeClock()
     script = [
         Change(0, status="Updating", messages=(("INFO", "a"), ("INFO", "b"))),
         Change(0.2, messages=(("INFO", "c"),)),
@@ -167,7 +168,7 @@ def test_events_are_reported_once_each_in_order() -> None:
 
 
 def test_a_way_back_to_a_failing_environment_is_back_despite_its_failure_events() -> None:
-    clock = Clock()
+    clock = FakeClock()
     script = [
         Change(0, status="Updating", messages=(("INFO", "Environment update is starting."),)),
         Change(1, image="ami-0new", messages=(("ERROR", "Failed to deploy configuration."),)),
@@ -181,7 +182,7 @@ def test_a_way_back_to_a_failing_environment_is_back_despite_its_failure_events(
         "configuration.)"
     )
     # Health still required: the same is a failure.
-    followed, _, _ = follow(ScriptedEb(Clock(), on_update=[script]))
+    followed, _, _ = follow(ScriptedEb(FakeClock(), on_update=[script]))
     assert followed.outcome is Outcome.FAILED  # type: ignore[attr-defined]
 
 
@@ -190,7 +191,7 @@ def test_keep_following_polls_until_its_deadline_with_the_injected_sleep() -> No
 
     from ebami.apply.follow import EventStream, keep_following
 
-    clock = Clock()
+    clock = FakeClock()
     eb = ScriptedEb(clock, on_update=[success("ami-0new", after=3)])
     eb.update_image(ENVIRONMENT, "ami-0new")
     shown: list[Event] = []

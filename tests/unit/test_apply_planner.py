@@ -8,39 +8,21 @@ from dataclasses import replace
 import pytest
 
 from ebami.apply.options import ApplyOptions
-from ebami.apply.planner import ApplyPlanner
-from ebami.aws.ec2_values import Image
 from ebami.core.errors import InputError, NotFoundError
 from ebami.core.plan import Ref
 from ebami.image import tags
-from ebami.sandbox import world
-from tests.unit.apply_fakes import ENVIRONMENT, STOCK, PlannerWorld
+from tests.fakes.apply import (
+    ENVIRONMENT,
+    STOCK,
+    PlannerWorld,
+    ami,
+    apply_planner,
+    planner,
+    world_with,
+)
+from tests.fakes.channels import STABLE, ChannelSsm, channel
 
-FLUENTD = "json-file syslog awslogs fluentd none"
 ROLLING = "aws:autoscaling:updatepolicy:rollingupdate"
-
-
-def ami(image_id: str, created: str = "2026-11-01", **tagged: str) -> Image:
-    ours = {
-        tags.MANAGED: "true",
-        tags.PLATFORM: "multicontainer-docker",
-        tags.PLATFORM_VERSION: "2.8.4",
-        tags.RELEASE: "2017.09",
-        tags.DRIVERS: FLUENTD,
-        tags.VERIFIED: created + "T00:00:00Z",
-    }
-    merged = {key: value for key, value in {**ours, **tagged}.items() if value}
-    return Image(image_id, image_id, "available", created + "T00:00:00.000Z", merged, ())
-
-
-def world_with(*images: Image, **kwargs: object) -> PlannerWorld:
-    stock = Image(STOCK, "stock", "available", "2018-01-18", {}, (), owner_alias="amazon")
-    found = {image.image_id: image for image in (stock, *images)}
-    return PlannerWorld(bundle=world.dockerrun_bundle(), images=found, **kwargs)  # type: ignore[arg-type]
-
-
-def planner(found: PlannerWorld) -> ApplyPlanner:
-    return ApplyPlanner(eb=found, ec2=found, s3=lambda: found, region="us-east-1")
 
 
 def test_the_default_target_is_the_newest_verified_ami_that_fits() -> None:
@@ -239,9 +221,7 @@ def test_a_pinned_target_is_not_chosen_again_but_still_gated() -> None:
 
 
 def test_a_pinned_channel_target_is_not_read_again() -> None:
-    from tests.unit.test_lifecycle_channels import STABLE, FakeSsm, apply_planner, channel
-
-    ssm = FakeSsm({STABLE: channel("ami-0moved")})
+    ssm = ChannelSsm({STABLE: channel("ami-0moved")})
     found = world_with(ami("ami-0canary"), ami("ami-0moved"))
     options = ApplyOptions(channel="stable", pinned="ami-0canary")
     plan = apply_planner(found, ssm).plan("prod", None, options)

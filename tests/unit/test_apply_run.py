@@ -14,16 +14,19 @@ from ebami.apply.run import ApplyRecord, Result, run_apply
 from ebami.aws.elasticbeanstalk import Environment
 from ebami.core.plan import Executor
 from ebami.image import tags
+from tests.fakes.apply import (
+    SETTLE,
+    STOCK,
+    Change,
+    ScriptedEb,
+    ami,
+    plan_for,
+    planner,
+    success,
+    world_with,
+)
+from tests.fakes.clock import FakeClock
 from tests.helpers import RecordingReporter
-from tests.unit.apply_fakes import STOCK, Change, Clock, ScriptedEb, success
-from tests.unit.test_apply_planner import ami, planner, world_with
-
-SETTLE = 5.0
-
-
-def plan_for(**options: object) -> ApplyPlan:
-    found = world_with(ami("ami-0new"))
-    return planner(found).plan("prod", None, ApplyOptions(ami="ami-0new", **options))  # type: ignore[arg-type]
 
 
 def run(
@@ -69,7 +72,7 @@ def mutations(eb: ScriptedEb) -> list[tuple[str, object]]:
 
 
 def test_applied_switches_follows_and_records_the_previous_ami() -> None:
-    eb = ScriptedEb(Clock(), image=STOCK, on_update=[success("ami-0new")])
+    eb = ScriptedEb(FakeClock(), image=STOCK, on_update=[success("ami-0new")])
     record, _ = run(eb, plan_for())
     assert record.result is Result.APPLIED
     assert mutations(eb) == [
@@ -86,7 +89,7 @@ def test_applied_switches_follows_and_records_the_previous_ami() -> None:
 
 
 def test_refused_and_unchanged_make_no_call() -> None:
-    eb = ScriptedEb(Clock(), image=STOCK)
+    eb = ScriptedEb(FakeClock(), image=STOCK)
     found = world_with(ami("ami-0new", **{tags.DRIVERS: "json-file"}))
     refused = planner(found).plan("prod", None, ApplyOptions(ami="ami-0new"))
     record, _ = run_refused(eb, refused)
@@ -110,7 +113,7 @@ def test_elastic_beanstalk_s_own_rollback_is_followed_not_fought() -> None:
         Change(3, image=STOCK, status="Ready", messages=(
             ("WARN", "The environment was reverted to the previous configuration setting."),)),
     ]  # fmt: skip
-    eb = ScriptedEb(Clock(), image=STOCK, on_update=[reverted])
+    eb = ScriptedEb(FakeClock(), image=STOCK, on_update=[reverted])
     record, _ = run(eb, plan_for())
     assert record.result is Result.ROLLED_BACK
     assert record.reason.endswith(f"Elastic Beanstalk rolled prod back to {STOCK} itself")
@@ -121,7 +124,7 @@ def test_a_failed_update_is_switched_back_and_that_is_followed() -> None:
     red_after = success("ami-0new")
     red_after.append(Change(2, health=("Red", "Severe")))
     back = success(STOCK)
-    eb = ScriptedEb(Clock(), image=STOCK, on_update=[red_after, back])
+    eb = ScriptedEb(FakeClock(), image=STOCK, on_update=[red_after, back])
     record, reporter = run(eb, plan_for())
     assert record.result is Result.ROLLED_BACK
     # Back to the platform's AMI: the option is removed, not set.
@@ -136,7 +139,7 @@ def test_a_failed_way_back_needs_a_person() -> None:
     red_after = success("ami-0new")
     red_after.append(Change(2, health=("Red", "Severe")))
     stuck_back = [Change(0, status="Updating", abortable=False)]
-    eb = ScriptedEb(Clock(), image=STOCK, on_update=[red_after, stuck_back])
+    eb = ScriptedEb(FakeClock(), image=STOCK, on_update=[red_after, stuck_back])
     record, _ = run(eb, plan_for(timeout=60))
     assert record.result is Result.ROLLBACK_FAILED
     assert "and so did the way back" in record.reason
@@ -146,7 +149,7 @@ def test_a_failed_way_back_needs_a_person() -> None:
 def test_the_deadline_aborts_and_follows_the_abort() -> None:
     stuck = [Change(0, status="Updating", abortable=True,
                     messages=(("INFO", "Environment update is starting."),))]  # fmt: skip
-    eb = ScriptedEb(Clock(), image=STOCK, on_update=[stuck])
+    eb = ScriptedEb(FakeClock(), image=STOCK, on_update=[stuck])
     eb.on_abort = [Change(2, status="Ready", image=STOCK, abortable=False)]
     record, _ = run(eb, plan_for(timeout=30))
     assert record.result is Result.ROLLED_BACK
@@ -159,7 +162,7 @@ def test_the_deadline_aborts_and_follows_the_abort() -> None:
 
 def test_a_deadline_with_nothing_to_abort_needs_a_person() -> None:
     stuck = [Change(0, status="Updating", abortable=False)]
-    eb = ScriptedEb(Clock(), image=STOCK, on_update=[stuck])
+    eb = ScriptedEb(FakeClock(), image=STOCK, on_update=[stuck])
     record, _ = run(eb, plan_for(timeout=30))
     assert record.result is Result.ROLLBACK_FAILED
     assert "reports no operation it can abort" in record.reason
@@ -168,7 +171,7 @@ def test_a_deadline_with_nothing_to_abort_needs_a_person() -> None:
 
 def test_ctrl_c_aborts_the_update_and_follows_the_abort_to_ready() -> None:
     slow = success("ami-0new", after=100)
-    eb = ScriptedEb(Clock(), image=STOCK, on_update=[slow])
+    eb = ScriptedEb(FakeClock(), image=STOCK, on_update=[slow])
     eb.on_abort = [Change(3, status="Ready", image=STOCK, abortable=False)]
     record, reporter = run(eb, plan_for(), interrupt_at=10)
     assert record.result is Result.INTERRUPTED
@@ -181,7 +184,7 @@ def test_ctrl_c_aborts_the_update_and_follows_the_abort_to_ready() -> None:
 
 def test_a_second_ctrl_c_stops_following_and_says_where_to_look() -> None:
     slow = success("ami-0new", after=100)
-    eb = ScriptedEb(Clock(), image=STOCK, on_update=[slow])
+    eb = ScriptedEb(FakeClock(), image=STOCK, on_update=[slow])
     eb.on_abort = [Change(50, status="Ready", image=STOCK)]
     reporter = RecordingReporter()
     clock = eb.clock
@@ -216,7 +219,7 @@ def test_losing_track_of_a_running_update_sends_a_person_to_look() -> None:
         def health(self, environment: object) -> object:  # type: ignore[override]
             raise AwsError("elasticbeanstalk:DescribeEnvironmentHealth failed: Throttling")
 
-    eb = Failing(Clock(), image=STOCK, on_update=[success("ami-0new")])
+    eb = Failing(FakeClock(), image=STOCK, on_update=[success("ami-0new")])
     record, _ = run(eb, plan_for())
     assert record.result is Result.LOST
     assert record.reason.startswith(
@@ -230,7 +233,7 @@ def test_ctrl_c_during_the_way_back_aborts_that_too() -> None:
     red_after = success("ami-0new")
     red_after.append(Change(2, health=("Red", "Severe")))
     slow_back = success(STOCK, after=100)
-    eb = ScriptedEb(Clock(), image=STOCK, on_update=[red_after, slow_back])
+    eb = ScriptedEb(FakeClock(), image=STOCK, on_update=[red_after, slow_back])
     eb.on_abort = [Change(2, status="Ready", image="ami-0new", abortable=False)]
     # The update fails after the settle window (about 8 s); the way back runs from then on.
     record, _ = run(eb, plan_for(), interrupt_at=20)
@@ -244,7 +247,7 @@ def test_ctrl_c_during_the_way_back_aborts_that_too() -> None:
 
 
 def test_ctrl_c_after_the_update_ended_keeps_the_way_back() -> None:
-    eb = ScriptedEb(Clock(), image=STOCK, on_update=[success("ami-0new")])
+    eb = ScriptedEb(FakeClock(), image=STOCK, on_update=[success("ami-0new")])
     # Interrupted in the settle window: the update is over, nothing to abort.
     record, _ = run(eb, plan_for(), interrupt_at=3)
     assert record.result is Result.INTERRUPTED
@@ -266,7 +269,7 @@ def test_an_update_started_by_a_refused_retry_is_not_called_nothing_changed() ->
             super().update_image(environment, image_id)
             raise AwsError("elasticbeanstalk:UpdateEnvironment failed: InvalidParameterValue")
 
-    eb = Retried(Clock(), image=STOCK, on_update=[success("ami-0new", after=100)])
+    eb = Retried(FakeClock(), image=STOCK, on_update=[success("ami-0new", after=100)])
     record, _ = run(eb, plan_for())
     assert record.result is Result.LOST
     assert record.reason.startswith(
@@ -305,7 +308,7 @@ class Busy(ScriptedEb):
 
 
 def test_an_update_refused_at_once_because_another_runs_is_a_refusal() -> None:
-    eb = Busy(Clock(), image=STOCK, on_update=[])
+    eb = Busy(FakeClock(), image=STOCK, on_update=[])
     record, _ = run(eb, plan_for())
     assert record.result is Result.REFUSED
     assert record.reason.startswith(
@@ -318,7 +321,7 @@ def test_an_update_refused_at_once_because_another_runs_is_a_refusal() -> None:
 
 
 def test_the_same_refusal_of_a_retried_call_may_be_this_run_s_update() -> None:
-    eb = Busy(Clock(), image=STOCK, on_update=[])
+    eb = Busy(FakeClock(), image=STOCK, on_update=[])
     eb.retries = 1
     record, _ = run(eb, plan_for())
     assert record.result is Result.LOST

@@ -4,63 +4,18 @@ taken over once expired, released only by its holder."""
 from __future__ import annotations
 
 import json
-import shlex
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from ebami.build.actions import BuildActions
 from ebami.build.lease import BuildInProgress, Lease, Leases
-from ebami.core.errors import AccessDenied
+from tests.fakes.build import Cli, LeaseSsm
 from tests.helpers import RecordingReporter
 
 NAME = "/ebami/leases/0123abcd"
 T0 = datetime(2026, 11, 21, 9, 30, tzinfo=timezone.utc)
 HOUR = 3600.0
-
-
-@dataclass
-class FakeSsm:
-    """Parameters in a dict, with PutParameter's create-if-absent; `denied` refuses all."""
-
-    parameters: dict[str, str] = field(default_factory=dict)
-    tags: dict[str, Mapping[str, str]] = field(default_factory=dict)
-    denied: bool = False
-
-    def create_parameter(
-        self, name: str, value: str, *, description: str, tags: Mapping[str, str]
-    ) -> bool:
-        self._check()
-        if name in self.parameters:
-            return False
-        self.parameters[name] = value
-        self.tags[name] = dict(tags)
-        return True
-
-    def parameter_value(self, name: str) -> str | None:
-        self._check()
-        return self.parameters.get(name)
-
-    def delete_parameter(self, name: str) -> bool:
-        self._check()
-        return self.parameters.pop(name, None) is not None
-
-    def publish_image_id(self, name: str, image_id: str) -> int:
-        self.parameters[name] = image_id
-        return 1
-
-    def _check(self) -> None:
-        if self.denied:
-            raise AccessDenied("ssm:PutParameter /ebami/leases/x: access denied (no); grant it")
-
-
-class Cli:
-    """AWS CLI commands as `ebami.aws.session.AwsCli` writes them, for us-east-1."""
-
-    def command(self, service: str, operation: str, *args: str) -> str:
-        return shlex.join(["aws", service, operation, *args, "--region", "us-east-1"])
 
 
 class Time:
@@ -84,12 +39,12 @@ def held_by(run_id: str, *, since: datetime = T0, seconds: float = 2 * HOUR) -> 
     return Lease(NAME, run_id, "ci-2", since, since + timedelta(seconds=seconds)).value()
 
 
-def leases(ssm: FakeSsm, time: Time, reporter: RecordingReporter | None = None) -> Leases:
+def leases(ssm: LeaseSsm, time: Time, reporter: RecordingReporter | None = None) -> Leases:
     return Leases(ssm, host="ci-1", now=time.now, reporter=reporter or RecordingReporter())
 
 
 def test_of_two_runs_one_takes_the_lease_and_the_other_learns_who_holds_it() -> None:
-    ssm, time = FakeSsm(), Time()
+    ssm, time = LeaseSsm(), Time()
     mine = leases(ssm, time).take(NAME, "run-1", 2 * HOUR)
     assert mine is not None
     assert (mine.run_id, mine.host, mine.expires) == ("run-1", "ci-1", T0 + timedelta(hours=2))
@@ -105,7 +60,7 @@ def test_of_two_runs_one_takes_the_lease_and_the_other_learns_who_holds_it() -> 
 
 
 def test_an_expired_lease_is_taken_over_and_said_so() -> None:
-    ssm, time, reporter = FakeSsm(), Time(), RecordingReporter()
+    ssm, time, reporter = LeaseSsm(), Time(), RecordingReporter()
     ssm.parameters[NAME] = held_by("run-0", since=T0 - timedelta(hours=3))
     taken = leases(ssm, time, reporter).take(NAME, "run-1", 2 * HOUR)
     assert taken is not None
@@ -118,7 +73,7 @@ def test_an_expired_lease_is_taken_over_and_said_so() -> None:
 
 
 def test_an_unreadable_lease_counts_as_expired() -> None:
-    ssm, time = FakeSsm(), Time()
+    ssm, time = LeaseSsm(), Time()
     ssm.parameters[NAME] = "not json"
     taken = leases(ssm, time).take(NAME, "run-1", 2 * HOUR)
     assert taken is not None
@@ -126,7 +81,7 @@ def test_an_unreadable_lease_counts_as_expired() -> None:
 
 
 def test_the_lease_is_released_only_by_its_holder() -> None:
-    ssm, time, reporter = FakeSsm(), Time(), RecordingReporter()
+    ssm, time, reporter = LeaseSsm(), Time(), RecordingReporter()
     mine = leases(ssm, time).take(NAME, "run-1", 60)
     assert mine is not None
     # Past its expiry another run took it over: releasing must leave that run's lease.
@@ -143,7 +98,7 @@ def test_the_lease_is_released_only_by_its_holder() -> None:
     assert NAME not in ssm.parameters
 
 
-def actions(ssm: FakeSsm, time: Time, reporter: RecordingReporter) -> BuildActions:
+def actions(ssm: LeaseSsm, time: Time, reporter: RecordingReporter) -> BuildActions:
     def no_ec2() -> None:
         raise AssertionError("the lease needs no EC2 call")
 
@@ -162,7 +117,7 @@ def actions(ssm: FakeSsm, time: Time, reporter: RecordingReporter) -> BuildActio
 
 
 def test_a_second_run_waits_with_progress_until_the_first_releases() -> None:
-    ssm, time, reporter = FakeSsm(), Time(), RecordingReporter()
+    ssm, time, reporter = LeaseSsm(), Time(), RecordingReporter()
     ssm.parameters[NAME] = held_by("run-0")
     finished_at = 40.0
     sleep = time.sleep
@@ -193,7 +148,7 @@ def test_a_second_run_waits_with_progress_until_the_first_releases() -> None:
 
 
 def test_no_wait_stops_at_once_naming_the_other_run() -> None:
-    ssm, time, reporter = FakeSsm(), Time(), RecordingReporter()
+    ssm, time, reporter = LeaseSsm(), Time(), RecordingReporter()
     ssm.parameters[NAME] = held_by("run-0")
     with pytest.raises(BuildInProgress) as caught:
         actions(ssm, time, reporter).acquire_lease(
@@ -210,7 +165,7 @@ def test_no_wait_stops_at_once_naming_the_other_run() -> None:
 
 
 def test_waiting_ends_at_the_deadline_with_the_holder_named() -> None:
-    ssm, time, reporter = FakeSsm(), Time(), RecordingReporter()
+    ssm, time, reporter = LeaseSsm(), Time(), RecordingReporter()
     # A lease that lasts longer than this run waits (its holder asked for more).
     ssm.parameters[NAME] = held_by("run-0", seconds=10 * HOUR)
     with pytest.raises(BuildInProgress, match=r"^gave up after 1 h 0 min: another build .*run-0"):
@@ -221,7 +176,7 @@ def test_waiting_ends_at_the_deadline_with_the_holder_named() -> None:
 
 
 def test_without_ssm_permissions_the_build_goes_on_and_says_it_is_unguarded() -> None:
-    ssm, time, reporter = FakeSsm(denied=True), Time(), RecordingReporter()
+    ssm, time, reporter = LeaseSsm(denied=True), Time(), RecordingReporter()
     lease = actions(ssm, time, reporter).acquire_lease(
         name=NAME, run_id="run-1", seconds=HOUR, wait=True
     )

@@ -5,7 +5,6 @@ build removes (its own AMI, never another run's)."""
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -21,14 +20,14 @@ from ebami.build.options import BuildOptions
 from ebami.build.planner import BuildPlan, plan_build
 from ebami.build.run import run_build
 from ebami.build.steps import build_steps
-from ebami.core.errors import AwsError, Interrupted, NotFoundError, ToolError
+from ebami.core.errors import AwsError, Interrupted, ToolError
 from ebami.core.plan import Executor
 from ebami.image.platforms import resolve_platform
 from ebami.packer.machine import Artifact, UiKind
 from ebami.packer.runner import PackerBuild, UiCallback
 from ebami.packer.template import AWS_SOURCE, SANDBOX_SOURCE
+from tests.fakes.build import BuildEc2, Cli, LeaseSsm
 from tests.helpers import RecordingReporter
-from tests.unit.test_build_lease import Cli, FakeSsm
 
 if TYPE_CHECKING:
     from mypy_boto3_elasticbeanstalk.type_defs import (
@@ -43,57 +42,6 @@ NOW = datetime(2026, 11, 21, 9, 30, tzinfo=timezone.utc)
 DRIVERS = ("json-file", "fluentd", "none")
 RUN = "run-1"
 MINE = "ami-0a1b2c3d4e5f60718"
-
-
-@dataclass
-class FakeEc2:
-    images: dict[str, Image] = field(default_factory=dict)
-    instances: list[Instance] = field(default_factory=list)
-    groups: list[SecurityGroup] = field(default_factory=list)
-    keys: list[KeyPair] = field(default_factory=list)
-    tagged: list[tuple[list[str], dict[str, str]]] = field(default_factory=list)
-    shared: list[tuple[str, list[str]]] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-
-    def get_image(self, image_id: str) -> Image:
-        if image_id not in self.images:
-            raise NotFoundError(f"AMI {image_id} does not exist")
-        return self.images[image_id]
-
-    def find_images_by_tag(self, key: str, value: str) -> list[Image]:
-        return [i for i in self.find_own_images_by_tag(key, value) if i.state == "available"]
-
-    def find_own_images_by_tag(self, key: str, value: str) -> list[Image]:
-        return [i for i in self.images.values() if i.tags.get(key) == value]
-
-    def find_unfinished_images(self, name_pattern: str) -> list[Image]:
-        return [
-            i
-            for i in self.images.values()
-            if fnmatch.fnmatch(i.name, name_pattern) and i.state in ("pending", "failed")
-        ]
-
-    def find_instances_by_tag(self, key: str, value: str) -> list[Instance]:
-        return [i for i in self.instances if i.tags.get(key) == value]
-
-    def find_security_groups(self, name_pattern: str) -> list[SecurityGroup]:
-        return [g for g in self.groups if fnmatch.fnmatch(g.name, name_pattern)]
-
-    def find_key_pairs(self, name_pattern: str) -> list[KeyPair]:
-        return [k for k in self.keys if fnmatch.fnmatch(k.name, name_pattern)]
-
-    def delete_image(self, image: Image) -> None:
-        self.deleted.append(image.image_id)
-        del self.images[image.image_id]
-
-    def share_image(self, image_id: str, account_ids: Sequence[str]) -> None:
-        self.shared.append((image_id, list(account_ids)))
-
-    def snapshot_tags(self, snapshot_ids: tuple[str, ...]) -> dict[str, dict[str, str]]:
-        return {sid: {} for sid in snapshot_ids}
-
-    def tag_resources(self, ids: list[str], tags: dict[str, str]) -> None:
-        self.tagged.append((ids, tags))
 
 
 class NoLookup:
@@ -144,12 +92,12 @@ def options(**changes: Any) -> BuildOptions:
     return replace(base, **changes)
 
 
-def base_ec2() -> FakeEc2:
-    return FakeEc2(images={BASE: Image(BASE, "base", "available", "", {}, ())})
+def base_ec2() -> BuildEc2:
+    return BuildEc2(images={BASE: Image(BASE, "base", "available", "", {}, ())})
 
 
 def plan(
-    ec2: FakeEc2 | None = None, reporter: RecordingReporter | None = None, **changes: Any
+    ec2: BuildEc2 | None = None, reporter: RecordingReporter | None = None, **changes: Any
 ) -> BuildPlan:
     return plan_build(
         options(**changes),
@@ -165,12 +113,12 @@ def plan(
 
 
 def actions(
-    ec2: FakeEc2,
+    ec2: BuildEc2,
     packer: FakePacker,
-    ssm: FakeSsm | None = None,
+    ssm: LeaseSsm | None = None,
     reporter: RecordingReporter | None = None,
 ) -> BuildActions:
-    ssm = ssm or FakeSsm()
+    ssm = ssm or LeaseSsm()
     return BuildActions(
         ec2=ec2,
         ssm=lambda: ssm,
@@ -287,7 +235,7 @@ def test_publishing_adds_an_instruction_that_uses_the_built_ami() -> None:
     assert actions_of(steps.instructions)[-3:] == ["bake", "tag_image", "publish_parameter"]
 
 
-def bake_with(packer: FakePacker, ec2: FakeEc2) -> Baked:
+def bake_with(packer: FakePacker, ec2: BuildEc2) -> Baked:
     steps = build_steps(plan(ec2), options(), endpoint=None, sandbox=False)
     (bake,) = [i for i in steps.instructions if i.action == "bake"]
     baked: Baked = actions(ec2, packer).bake(**bake.params)
@@ -308,10 +256,10 @@ def test_a_build_without_an_ami_in_the_home_region_fails() -> None:
 
 
 def run(
-    ec2: FakeEc2,
+    ec2: BuildEc2,
     packer: FakePacker,
     *,
-    ssm: FakeSsm | None = None,
+    ssm: LeaseSsm | None = None,
     reporter: RecordingReporter | None = None,
     **changes: Any,
 ) -> tuple[Any, Executor]:
@@ -338,7 +286,7 @@ def test_a_failed_build_removes_its_own_pending_ami_never_another_runs_of_its_na
         meanwhile=registered,
         error=ToolError("packer build failed (exit 1): Error waiting for AMI"),
     )
-    ssm = FakeSsm()
+    ssm = LeaseSsm()
     with pytest.raises(ToolError):
         run(ec2, packer, ssm=ssm)
     assert ec2.deleted == [MINE]
@@ -377,7 +325,7 @@ def test_a_lease_that_cannot_be_released_is_in_the_record_of_the_built_ami() -> 
     ec2 = base_ec2()
     build_plan = plan(ec2)
     ec2.images[BUILT] = Image(BUILT, build_plan.ami_name, "available", "", {}, ())
-    ssm = FakeSsm()
+    ssm = LeaseSsm()
     packer = FakePacker(artifacts=(Artifact("us-east-1", BUILT),))
 
     def denied() -> None:
@@ -411,7 +359,7 @@ def test_a_failure_before_packer_ran_removes_nothing() -> None:
     ec2 = base_ec2()
     ec2.images["ami-old"] = Image("ami-old", "ebami-x", "pending", "", {}, ())
     packer = FakePacker(error=ToolError("never reached"))
-    ssm = FakeSsm()
+    ssm = LeaseSsm()
     name = f"/ebami/leases/{plan().bake_key.value}"
     other = Lease(name, "run-2", "ci-2", NOW, NOW + timedelta(hours=2)).value()
     ssm.parameters[name] = other
@@ -427,7 +375,7 @@ def test_the_executed_instructions_are_the_planned_ones() -> None:
     build_plan = plan(ec2)
     ec2.images[BUILT] = Image(BUILT, build_plan.ami_name, "available", "", {}, ("snap-1",))
     steps = build_steps(build_plan, options(), endpoint=None, sandbox=False)
-    ssm = FakeSsm()
+    ssm = LeaseSsm()
     packer = FakePacker(artifacts=(Artifact("us-east-1", BUILT),))
     executor = Executor(actions(ec2, packer, ssm), RecordingReporter())
     record = run_build(build_plan, options(), steps, executor, now=lambda: NOW)
@@ -456,7 +404,7 @@ def test_an_ami_baked_meanwhile_by_another_run_is_reused_with_the_options() -> N
         "ssm_parameter": "/ebami/latest",
     }
     steps = build_steps(build_plan, options(**changes), endpoint=None, sandbox=False)
-    ssm, packer, reporter = FakeSsm(), FakePacker(), RecordingReporter()
+    ssm, packer, reporter = LeaseSsm(), FakePacker(), RecordingReporter()
     executor = Executor(actions(ec2, packer, ssm, reporter), RecordingReporter())
     record = run_build(build_plan, options(**changes), steps, executor, now=lambda: NOW)
     assert packer.builds == []

@@ -9,8 +9,7 @@ from ebami.image import tags
 from ebami.image.bake import BuildVerdict
 from ebami.lifecycle.check import CheckReport
 from ebami.lifecycle.drift import DriftChecker, DriftStatus
-from tests.unit.apply_fakes import STOCK, PlannerWorld
-from tests.unit.test_apply_planner import ami, world_with
+from tests.fakes.apply import STOCK, PlannerWorld, ami, world_with
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 

@@ -12,19 +12,7 @@ from botocore.exceptions import ReadTimeoutError
 
 from ebami.aws.bounds import MIN_READ_TIMEOUT, RETRY_CAP, DeadlineBounds
 from ebami.core.waiting import Deadline
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from tests.fakes.clock import FakeClock
 
 
 class Http:
@@ -45,8 +33,8 @@ class Request:
         self.context: dict[str, Any] = {}
 
 
-def bounded(seconds: float, *, jitter: float = 1.0) -> tuple[DeadlineBounds, Deadline, Clock]:
-    clock = Clock()
+def bounded(seconds: float, *, jitter: float = 1.0) -> tuple[DeadlineBounds, Deadline, FakeClock]:
+    clock = FakeClock()
     bounds = DeadlineBounds(30.0, jitter=lambda: jitter)
     deadline = Deadline(seconds, clock=clock, sleep=clock.sleep)
     return bounds, deadline, clock
@@ -67,7 +55,7 @@ OPERATION = SimpleNamespace(
 
 
 def test_throttled_attempts_are_retried_with_doubling_pauses_up_to_the_cap() -> None:
-    clock = Clock()
+    clock = FakeClock()
     said: list[str] = []
     bounds = DeadlineBounds(30.0, report=said.append, jitter=lambda: 1.0)
     deadline = Deadline(120.0, clock=clock, sleep=clock.sleep)

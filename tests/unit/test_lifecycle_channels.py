@@ -3,18 +3,13 @@ and refusals, and `apply --channel`'s target."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
-
 import pytest
 
 from ebami.apply.options import ApplyOptions
-from ebami.apply.planner import ApplyPlanner
 from ebami.aws.ec2_values import Image
 from ebami.aws.ssm import ParameterVersion
 from ebami.config.formats import channel_parameter_check
-from ebami.core.errors import InputError, NeedsAttention, NotFoundError, Refused
+from ebami.core.errors import InputError, NeedsAttention, Refused
 from ebami.core.plan import Executor
 from ebami.image import tags
 from ebami.image.channels import ChannelKey, Channels, check_channel_name
@@ -22,111 +17,18 @@ from ebami.image.platforms import resolve_platform
 from ebami.lifecycle.channel_actions import ChannelActions
 from ebami.lifecycle.promote import PromotePlanner
 from ebami.lifecycle.stepback import Candidates, previous_value
-from ebami.sandbox import world
+from tests.fakes.apply import apply_planner, world_with
+from tests.fakes.channels import DEFAULT, STABLE, ChannelSsm, ImagesEc2, ami, channel, images
 from tests.helpers import RecordingReporter
-from tests.unit.apply_fakes import STOCK, PlannerWorld
 
-DEFAULT = "/ebami/{platform}/{release}/{channel}"
-STABLE = "/ebami/multicontainer-docker/2017.09/stable"
 AL1 = resolve_platform("multicontainer-docker")
-
-
-def ami(image_id: str, state: str = "available", **tagged: str) -> Image:
-    ours = {
-        tags.MANAGED: "true",
-        tags.PLATFORM: "multicontainer-docker",
-        tags.PLATFORM_VERSION: "2.8.4",
-        tags.RELEASE: "2017.09",
-        tags.DRIVERS: "json-file syslog awslogs fluentd none",
-        tags.VERIFIED: "2026-11-01T00:00:00Z",
-    }
-    merged = {key: value for key, value in {**ours, **tagged}.items() if value}
-    return Image(image_id, image_id, state, "2026-11-01T00:00:00.000Z", merged, ())
-
-
-@dataclass
-class FakeSsm:
-    """Parameters with their history (oldest first, as (value, data type)); `calls` records
-    every call, reads and writes."""
-
-    parameters: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-    calls: list[tuple[str, Any]] = field(default_factory=list)
-
-    def parameter_value(self, name: str) -> str | None:
-        self.calls.append(("GetParameter", name))
-        versions = self.parameters.get(name)
-        return versions[-1][0] if versions else None
-
-    def parameter_values(self, path: str) -> dict[str, str]:
-        self.calls.append(("GetParametersByPath", path))
-        return {
-            name: versions[-1][0]
-            for name, versions in self.parameters.items()
-            if name.startswith(path.rstrip("/") + "/")
-        }
-
-    def history(self, name: str) -> list[ParameterVersion]:
-        self.calls.append(("GetParameterHistory", name))
-        return [
-            ParameterVersion(name, number, value, data_type, None)
-            for number, (value, data_type) in enumerate(self.parameters.get(name, []), 1)
-        ]
-
-    def publish_image_id(self, name: str, image_id: str) -> int:
-        self.calls.append(("PutParameter", (name, image_id)))
-        self.parameters.setdefault(name, []).append((image_id, "aws:ec2:image"))
-        return len(self.parameters[name])
-
-    def delete_parameter(self, name: str) -> bool:
-        self.calls.append(("DeleteParameter", name))
-        return self.parameters.pop(name, None) is not None
-
-    def writes(self) -> list[tuple[str, Any]]:
-        return [call for call in self.calls if call[0] in ("PutParameter", "DeleteParameter")]
-
-
-def channel(*values: str, data_type: str = "aws:ec2:image") -> list[tuple[str, str]]:
-    return [(value, data_type) for value in values]
-
-
-@dataclass
-class FakeEc2:
-    """AMIs by id; `own` are this account's. `calls` records every call."""
-
-    images: dict[str, Image] = field(default_factory=dict)
-    foreign: set[str] = field(default_factory=set)
-    calls: list[tuple[str, Any]] = field(default_factory=list)
-
-    def get_image(self, image_id: str) -> Image:
-        self.calls.append(("DescribeImages", image_id))
-        if image_id not in self.images:
-            raise NotFoundError(f"AMI {image_id} does not exist")
-        return self.images[image_id]
-
-    def find_own_images_by_tag(self, key: str, value: str) -> list[Image]:
-        self.calls.append(("DescribeImages", f"tag:{key}={value}"))
-        return [
-            image
-            for image in self.images.values()
-            if image.image_id not in self.foreign and image.tags.get(key) == value
-        ]
-
-    def tag_resources(self, resource_ids: list[str], tags: dict[str, str]) -> None:
-        self.calls.append(("CreateTags", (resource_ids, dict(tags))))
-
-    def deprecate_image(self, image_id: str, when: datetime) -> None:
-        self.calls.append(("EnableImageDeprecation", (image_id, when)))
-
-
-def images(*found: Image) -> dict[str, Image]:
-    return {image.image_id: image for image in found}
 
 
 # --- names -------------------------------------------------------------------------------------
 
 
 def test_names_are_built_and_parsed_back() -> None:
-    channels = Channels(FakeSsm(), DEFAULT)
+    channels = Channels(ChannelSsm(), DEFAULT)
     key = channels.key(AL1, "2017.09", "stable")
     assert key == ChannelKey("multicontainer-docker", "2017.09", "stable")
     assert channels.parameter(key) == STABLE
@@ -140,14 +42,14 @@ def test_names_are_built_and_parsed_back() -> None:
 
 
 def test_a_pattern_without_platform_and_release() -> None:
-    channels = Channels(FakeSsm(), "/amis/web-{channel}")
+    channels = Channels(ChannelSsm(), "/amis/web-{channel}")
     key = channels.key(AL1, "2017.09", "canary")
     assert key == ChannelKey(None, None, "canary")
     assert channels.parameter(key) == "/amis/web-canary"
     assert channels.key_of("/amis/web-canary") == key
     assert channels.prefix == "/amis"
     # A placeholder named twice must hold the same value both times.
-    twice = Channels(FakeSsm(), "/{channel}/x/{channel}")
+    twice = Channels(ChannelSsm(), "/{channel}/x/{channel}")
     assert twice.prefix == "/"
     assert twice.key_of("/a/x/a") == ChannelKey(None, None, "a")
     assert twice.key_of("/a/x/b") is None
@@ -171,7 +73,7 @@ def test_channel_names_of_dots_alone_are_refused(name: str) -> None:
         f"--channel {name!r} is not a channel name: dots alone make a parameter level that "
         "reads as a relative path; use letters or digits too (such as stable)"
     )
-    channels = Channels(FakeSsm(), DEFAULT)
+    channels = Channels(ChannelSsm(), DEFAULT)
     assert channels.key_of(f"/ebami/multicontainer-docker/2017.09/{name}") is None
     assert check_channel_name(".stable.") == ".stable."
 
@@ -191,7 +93,7 @@ def test_channel_names_of_dots_alone_are_refused(name: str) -> None:
 def test_parameter_names_ssm_would_refuse_are_refused_before_any_call(
     pattern: str, channel: str, problem: str | None
 ) -> None:
-    ssm = FakeSsm()
+    ssm = ChannelSsm()
     check = channel_parameter_check("EBAMI_CHANNEL_PARAMETER", "ap-southeast-5")
     channels = Channels(ssm, pattern, check=check)
     key = channels.key(AL1, "2017.09", channel)
@@ -205,7 +107,7 @@ def test_parameter_names_ssm_would_refuse_are_refused_before_any_call(
 
 
 def test_all_lists_every_channel_under_the_prefix() -> None:
-    ssm = FakeSsm(
+    ssm = ChannelSsm(
         {
             STABLE: channel("ami-a"),
             "/ebami/ecs-al2/2/canary": channel("ami-b"),
@@ -227,7 +129,7 @@ def test_all_lists_every_channel_under_the_prefix() -> None:
 def test_the_previous_value_skips_what_promote_would_refuse() -> None:
     """Only a value `promote --ami` accepts for the channel: each other one is named with why,
     newest first."""
-    ec2 = FakeEc2(
+    ec2 = ImagesEc2(
         images(
             ami("ami-good"),
             ami("ami-revoked", **{tags.REVOKED: "true"}),
@@ -246,7 +148,7 @@ def test_the_previous_value_skips_what_promote_would_refuse() -> None:
         "ami-stock", "ami-foreign", "ami-al2", "ami-2018", "ami-now", "ami-revoked", "ami-now",
     )  # fmt: skip
     key = ChannelKey("multicontainer-docker", "2017.09", "stable")
-    history = Channels(FakeSsm({STABLE: channel(*values)}), DEFAULT).history(key)
+    history = Channels(ChannelSsm({STABLE: channel(*values)}), DEFAULT).history(key)
     candidates = Candidates(ec2)
     previous = previous_value(history, lambda value: candidates.refusal(value, key))
     assert previous.version is not None
@@ -274,10 +176,12 @@ def test_the_previous_value_skips_what_promote_would_refuse() -> None:
 
 def test_a_pattern_without_platform_and_release_takes_any_platform() -> None:
     al2 = ami("ami-al2", **{tags.PLATFORM: "ecs-al2", tags.RELEASE: ""})
-    assert Candidates(FakeEc2(images(al2))).refusal("ami-al2", ChannelKey(None, None, "x")) is None
+    assert (
+        Candidates(ImagesEc2(images(al2))).refusal("ami-al2", ChannelKey(None, None, "x")) is None
+    )
     unknown = ami("ami-x", **{tags.PLATFORM: "windows"})
     key = ChannelKey("multicontainer-docker", "2017.09", "stable")
-    assert Candidates(FakeEc2(images(unknown))).refusal("ami-x", key) == (
+    assert Candidates(ImagesEc2(images(unknown))).refusal("ami-x", key) == (
         "no ebami:platform tag ebami knows"
     )
 
@@ -291,12 +195,12 @@ def test_no_previous_value() -> None:
 # --- promote -----------------------------------------------------------------------------------
 
 
-def promoter(ec2: FakeEc2, ssm: FakeSsm) -> PromotePlanner:
+def promoter(ec2: ImagesEc2, ssm: ChannelSsm) -> PromotePlanner:
     return PromotePlanner(ec2=ec2, channels=Channels(ssm, DEFAULT), region="us-east-1")
 
 
 def test_promote_plans_one_write_and_executes_it() -> None:
-    ec2, ssm = FakeEc2(images(ami("ami-a"), ami("ami-b"))), FakeSsm({STABLE: channel("ami-a")})
+    ec2, ssm = ImagesEc2(images(ami("ami-a"), ami("ami-b"))), ChannelSsm({STABLE: channel("ami-a")})
     plan = promoter(ec2, ssm).plan("ami-b", "stable")
     assert (plan.parameter, plan.current, plan.current_version, plan.unchanged) == (
         STABLE, "ami-a", 1, False,
@@ -311,7 +215,7 @@ def test_promote_plans_one_write_and_executes_it() -> None:
 
 
 def test_promote_to_the_value_it_has_is_unchanged() -> None:
-    ec2, ssm = FakeEc2(images(ami("ami-a"))), FakeSsm({STABLE: channel("ami-a")})
+    ec2, ssm = ImagesEc2(images(ami("ami-a"))), ChannelSsm({STABLE: channel("ami-a")})
     plan = promoter(ec2, ssm).plan("ami-a", "stable")
     assert plan.unchanged
     assert plan.steps.instructions == ()
@@ -320,7 +224,7 @@ def test_promote_to_the_value_it_has_is_unchanged() -> None:
 
 def test_an_al2_ami_without_release_tag_goes_to_the_platforms_only_release() -> None:
     al2 = ami("ami-al2", **{tags.PLATFORM: "ecs-al2", tags.RELEASE: ""})
-    plan = promoter(FakeEc2(images(al2)), FakeSsm()).plan("ami-al2", "stable")
+    plan = promoter(ImagesEc2(images(al2)), ChannelSsm()).plan("ami-al2", "stable")
     assert (plan.parameter, plan.current, plan.current_version) == (
         "/ebami/ecs-al2/2/stable",
         None,
@@ -351,7 +255,10 @@ def test_an_al2_ami_without_release_tag_goes_to_the_platforms_only_release() -> 
 )  # fmt: skip
 def test_promote_refusals(image: Image | None, foreign: bool, reason: str) -> None:
     found = images(image) if image else {}
-    ec2, ssm = FakeEc2(found, {"ami-b"} if foreign else set()), FakeSsm({STABLE: channel("ami-a")})
+    ec2, ssm = (
+        ImagesEc2(found, {"ami-b"} if foreign else set()),
+        ChannelSsm({STABLE: channel("ami-a")}),
+    )
     with pytest.raises(Refused) as exc:
         promoter(ec2, ssm).plan("ami-b", "stable")
     assert str(exc.value) == reason
@@ -359,14 +266,14 @@ def test_promote_refusals(image: Image | None, foreign: bool, reason: str) -> No
 
 
 def test_promote_refuses_a_text_parameter_ssm_cannot_convert() -> None:
-    ec2, ssm = FakeEc2(images(ami("ami-b"))), FakeSsm({STABLE: channel("x", data_type="text")})
+    ec2, ssm = ImagesEc2(images(ami("ami-b"))), ChannelSsm({STABLE: channel("x", data_type="text")})
     with pytest.raises(Refused, match="exists with data type text, and SSM cannot change"):
         promoter(ec2, ssm).plan("ami-b", "stable")
 
 
 def test_promote_previous_steps_back_and_says_what_it_skipped() -> None:
-    ec2 = FakeEc2(images(ami("ami-a"), ami("ami-b"), ami("ami-c", **{tags.REVOKED: "true"})))
-    ssm = FakeSsm({STABLE: channel("ami-a", "ami-c", "ami-b")})
+    ec2 = ImagesEc2(images(ami("ami-a"), ami("ami-b"), ami("ami-c", **{tags.REVOKED: "true"})))
+    ssm = ChannelSsm({STABLE: channel("ami-a", "ami-c", "ami-b")})
     plan = promoter(ec2, ssm).plan_previous(AL1, "2017.09", "stable")
     assert (plan.image_id, plan.current) == ("ami-a", "ami-b")
     assert plan.previous is not None
@@ -380,8 +287,8 @@ def test_promote_previous_steps_back_and_says_what_it_skipped() -> None:
 def test_promote_previous_skips_what_promote_would_refuse() -> None:
     """A value written outside ebami (an unverified AMI, the stock one) is never stepped to."""
     stock = ami("ami-stock", **{tags.MANAGED: ""})
-    ec2 = FakeEc2(images(ami("ami-a"), ami("ami-u", **{tags.VERIFIED: ""}), stock, ami("ami-b")))
-    ssm = FakeSsm({STABLE: channel("ami-a", "ami-u", "ami-stock", "ami-b")})
+    ec2 = ImagesEc2(images(ami("ami-a"), ami("ami-u", **{tags.VERIFIED: ""}), stock, ami("ami-b")))
+    ssm = ChannelSsm({STABLE: channel("ami-a", "ami-u", "ami-stock", "ami-b")})
     plan = promoter(ec2, ssm).plan_previous(AL1, "2017.09", "stable")
     assert plan.image_id == "ami-a"
     assert plan.steps.notes == (
@@ -390,7 +297,7 @@ def test_promote_previous_skips_what_promote_would_refuse() -> None:
 
 
 def test_promote_reads_the_channel_back_and_fails_when_its_ami_was_revoked_meanwhile() -> None:
-    ec2, ssm = FakeEc2(images(ami("ami-a"), ami("ami-b"))), FakeSsm({STABLE: channel("ami-a")})
+    ec2, ssm = ImagesEc2(images(ami("ami-a"), ami("ami-b"))), ChannelSsm({STABLE: channel("ami-a")})
     planner = promoter(ec2, ssm)
     plan = planner.plan("ami-b", "stable")
     # A revoke tags ami-b between the plan and the write (its own moves ran before ours).
@@ -411,7 +318,7 @@ def test_promote_reads_the_channel_back_and_fails_when_its_ami_was_revoked_meanw
 
 
 def test_promote_read_back_says_what_the_channel_names() -> None:
-    ec2, ssm = FakeEc2(images(ami("ami-a"), ami("ami-b"))), FakeSsm({STABLE: channel("ami-a")})
+    ec2, ssm = ImagesEc2(images(ami("ami-a"), ami("ami-b"))), ChannelSsm({STABLE: channel("ami-a")})
     planner = promoter(ec2, ssm)
     plan = planner.plan("ami-b", "stable")
     Executor(ChannelActions(ec2, ssm), RecordingReporter()).execute(plan.steps)
@@ -423,8 +330,8 @@ def test_promote_read_back_says_what_the_channel_names() -> None:
 
 
 def test_deleting_a_channel_leaves_it_when_it_names_another_ami_by_now() -> None:
-    ssm = FakeSsm({STABLE: channel("ami-a", "ami-b")})
-    actions = ChannelActions(FakeEc2(), ssm)
+    ssm = ChannelSsm({STABLE: channel("ami-a", "ami-b")})
+    actions = ChannelActions(ImagesEc2(), ssm)
     assert actions.delete_channel(STABLE, "ami-a") is False
     assert ssm.writes() == []
     assert actions.delete_channel(STABLE, "ami-b") is True
@@ -432,15 +339,15 @@ def test_deleting_a_channel_leaves_it_when_it_names_another_ami_by_now() -> None
 
 
 def test_promote_previous_refusals() -> None:
-    ec2 = FakeEc2(images(ami("ami-b")))
+    ec2 = ImagesEc2(images(ami("ami-b")))
     with pytest.raises(Refused) as exc:
-        promoter(ec2, FakeSsm()).plan_previous(AL1, "2017.09", "stable")
+        promoter(ec2, ChannelSsm()).plan_previous(AL1, "2017.09", "stable")
     assert str(exc.value) == (
         f"channel stable (multicontainer-docker 2017.09) has no value ({STABLE} does not exist): "
         "nothing to step back to; promote an AMI first: ebami promote --ami AMI --channel stable"
     )
     with pytest.raises(Refused) as exc:
-        promoter(ec2, FakeSsm({STABLE: channel("ami-gone", "ami-b")})).plan_previous(
+        promoter(ec2, ChannelSsm({STABLE: channel("ami-gone", "ami-b")})).plan_previous(
             AL1, "2017.09", "stable"
         )
     assert str(exc.value) == (
@@ -453,24 +360,9 @@ def test_promote_previous_refusals() -> None:
 # --- apply --channel ---------------------------------------------------------------------------
 
 
-def apply_world(*found: Image) -> PlannerWorld:
-    stock = Image(STOCK, "stock", "available", "2018-01-18", {}, (), owner_alias="amazon")
-    return PlannerWorld(bundle=world.dockerrun_bundle(), images=images(stock, *found))
-
-
-def apply_planner(found: PlannerWorld, ssm: FakeSsm) -> ApplyPlanner:
-    return ApplyPlanner(
-        eb=found,
-        ec2=found,
-        s3=lambda: found,
-        region="us-east-1",
-        channels=lambda: Channels(ssm, DEFAULT),
-    )
-
-
 def test_apply_channel_resolves_the_environments_own_platform_and_release() -> None:
-    ssm = FakeSsm({STABLE: channel("ami-a")})
-    found = apply_world(ami("ami-a"), ami("ami-newer"))
+    ssm = ChannelSsm({STABLE: channel("ami-a")})
+    found = world_with(ami("ami-a"), ami("ami-newer"))
     plan = apply_planner(found, ssm).plan("prod", None, ApplyOptions(channel="stable"))
     assert (plan.target, plan.refusal, plan.channel_parameter) == ("ami-a", None, STABLE)
     assert plan.steps.facts["Target AMI"] == f"ami-a (channel stable: {STABLE})"
@@ -479,7 +371,7 @@ def test_apply_channel_resolves_the_environments_own_platform_and_release() -> N
 
 def test_apply_channel_without_a_value_is_refused() -> None:
     with pytest.raises(Refused) as exc:
-        apply_planner(apply_world(), FakeSsm()).plan("prod", None, ApplyOptions(channel="stable"))
+        apply_planner(world_with(), ChannelSsm()).plan("prod", None, ApplyOptions(channel="stable"))
     assert str(exc.value) == (
         f"channel stable (multicontainer-docker 2017.09) has no AMI: {STABLE} does not exist or "
         "is empty; promote one first: ebami promote --ami AMI --channel stable"
@@ -492,8 +384,8 @@ def test_apply_refuses_a_revoked_ami_naming_the_reason_and_the_way_on() -> None:
         **{tags.REVOKED: "true", tags.REVOKED_REASON: "CVE-2026-1",
            tags.REVOKED_AT: "2026-11-22T10:00:00Z"},
     )  # fmt: skip
-    found = apply_world(revoked)
-    ssm = FakeSsm({STABLE: channel("ami-b")})
+    found = world_with(revoked)
+    ssm = ChannelSsm({STABLE: channel("ami-b")})
     by_channel = apply_planner(found, ssm).plan("prod", None, ApplyOptions(channel="stable"))
     assert by_channel.refusal == (
         "image gate: ami-b was revoked at 2026-11-22T10:00:00Z: CVE-2026-1; channel stable "
@@ -512,8 +404,8 @@ def test_the_default_choice_skips_a_revoked_ami() -> None:
         "ami-c", "c", "available", "2026-11-30T00:00:00.000Z",
         {**ami("ami-c").tags, tags.REVOKED: "true"}, (),
     )  # fmt: skip
-    found = apply_world(ami("ami-a"), newest_revoked)
-    plan = apply_planner(found, FakeSsm()).plan("prod", None, ApplyOptions())
+    found = world_with(ami("ami-a"), newest_revoked)
+    plan = apply_planner(found, ChannelSsm()).plan("prod", None, ApplyOptions())
     assert plan.target == "ami-a"
 
 

@@ -5,106 +5,36 @@ property test over random estates, and the actions that carry a plan out."""
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ebami.aws.session import AwsCli
-from ebami.core.errors import AwsError
 from ebami.core.plan import Executor
 from ebami.image.managed import ManagedImage
 from ebami.lifecycle.deletion import PruneActions, PruneResult, RegionTarget
 from ebami.lifecycle.inventory import Inventory, RegionInventory, Use, UseKind
 from ebami.lifecycle.protect import Protections, protections
 from ebami.lifecycle.prune import PruneRules, Selection, Verdict, prune_plan, select
-from tests.fakes.images import managed_image
+from tests.fakes.images import ACCOUNT, managed_image
+from tests.fakes.prune import (
+    EAST,
+    NOW,
+    PLATFORM,
+    WEST,
+    DeletingEc2,
+    ami,
+    choose,
+    estate,
+    id_of,
+    snap,
+)
 from tests.helpers import RecordingReporter
-
-NOW = datetime(2026, 11, 21, 12, tzinfo=timezone.utc)
-ACCOUNT = "123456789012"
-EAST = "us-east-1"
-WEST = "us-west-2"
-PLATFORM = "Multi-container Docker running on 64bit Amazon Linux"
-
-
-def days_ago(days: float) -> str:
-    return (NOW - timedelta(days=days)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def ami(
-    number: int,
-    age: float,
-    *,
-    bake: str | None = None,
-    run: str | None = None,
-    region: str = EAST,
-    verified: bool = False,
-    revoked: bool = False,
-    release: str = "2018.03",
-    managed: bool = True,
-    owner: str = ACCOUNT,
-    state: str = "available",
-    snapshots: tuple[str, ...] | None = None,
-) -> ManagedImage:
-    tags = {"ebami:platform": PLATFORM, "ebami:release": release}
-    if managed:
-        tags["ebami:managed"] = "true"
-    if bake is not None:
-        tags["ebami:bake-key"] = bake
-    if run is not None:
-        tags["ebami:build-run"] = run
-    if verified:
-        tags["ebami:verified"] = "2026-01-01T00:00:00Z"
-    if revoked:
-        tags["ebami:revoked"] = "true"
-    return managed_image(
-        region=region,
-        image_id=f"ami-{number:017x}",
-        name=f"ebami-{number}",
-        state=state,
-        created=days_ago(age),
-        owner_id=owner,
-        tags=tags,
-        snapshot_ids=snapshots if snapshots is not None else (f"snap-{number:017x}",),
-    )
-
-
-def estate(*images: ManagedImage, uses: tuple[Use, ...] = ()) -> Inventory:
-    regions = sorted({image.region for image in images} | {use.region for use in uses})
-    found = []
-    for region in regions:
-        mine = tuple(image for image in images if image.region == region)
-        users: dict[str, list[str]] = {}
-        for image in mine:
-            for snapshot in image.snapshot_ids:
-                users.setdefault(snapshot, []).append(image.image_id)
-        found.append(
-            RegionInventory(
-                region,
-                images=mine,
-                uses=tuple(use for use in uses if use.region == region),
-                owned_snapshots=frozenset(s for image in mine for s in image.snapshot_ids),
-                snapshot_users={key: tuple(value) for key, value in users.items()},
-            )
-        )
-    return Inventory(tuple(found), ACCOUNT, NOW)
-
-
-def choose(inventory: Inventory, keep: int = 1, older_than: int = 0) -> Selection:
-    return select(inventory, protections(inventory), PruneRules(keep, older_than), NOW)
 
 
 def verdicts(selection: Selection) -> dict[str, str]:
     return {item.image.image_id: item.verdict.value for item in selection.decisions}
-
-
-def id_of(number: int) -> str:
-    return f"ami-{number:017x}"
-
-
-def snap(number: int) -> str:
-    return f"snap-{number:017x}"
 
 
 def test_keeps_the_n_newest_verified_bakes_and_deletes_the_older() -> None:
@@ -493,39 +423,12 @@ def test_prune_never_deletes_what_it_must_keep(drawn: tuple[Inventory, int], old
 # --- carrying a plan out ---------------------------------------------------------------------
 
 
-class FakeEc2:
-    def __init__(
-        self,
-        failing: frozenset[str] = frozenset(),
-        gone: frozenset[str] = frozenset(),
-        in_use: frozenset[str] = frozenset(),
-    ) -> None:
-        self.calls: list[str] = []
-        self._failing = failing
-        self._gone = gone
-        self._in_use = in_use
-
-    def deregister_image(self, image_id: str) -> bool:
-        self.calls.append(f"deregister {image_id}")
-        if image_id in self._failing:
-            raise AwsError(f"ec2:DeregisterImage {image_id} failed: InternalError: boom")
-        return image_id not in self._gone
-
-    def delete_snapshot(self, snapshot_id: str) -> bool:
-        self.calls.append(f"delete {snapshot_id}")
-        if snapshot_id in self._failing:
-            raise AwsError(f"ec2:DeleteSnapshot {snapshot_id} failed: InternalError: x")
-        if snapshot_id in self._in_use:
-            raise AwsError(f"ec2:DeleteSnapshot {snapshot_id} failed: InvalidSnapshot.InUse: x")
-        return snapshot_id not in self._gone
-
-
 def unbounded(seconds: float) -> AbstractContextManager[object]:
     return nullcontext()
 
 
 def run(
-    inventory: Inventory, ec2: FakeEc2, reread: Protections | None = None
+    inventory: Inventory, ec2: DeletingEc2, reread: Protections | None = None
 ) -> tuple[PruneResult, RecordingReporter]:
     selection = choose(inventory, keep=1)
     result = PruneResult(selection)
@@ -549,7 +452,7 @@ def three_bakes() -> Inventory:
 
 
 def test_each_ami_is_deregistered_then_its_snapshots_deleted() -> None:
-    ec2 = FakeEc2()
+    ec2 = DeletingEc2()
     result, reporter = run(three_bakes(), ec2)
     # Oldest first.
     assert ec2.calls == [
@@ -561,7 +464,7 @@ def test_each_ami_is_deregistered_then_its_snapshots_deleted() -> None:
 
 
 def test_an_ami_used_since_the_plan_is_skipped() -> None:
-    ec2 = FakeEc2()
+    ec2 = DeletingEc2()
     result, reporter = run(
         three_bakes(), ec2, reread={(EAST, id_of(2)): ["instance i-1 (running)"]}
     )
@@ -574,7 +477,7 @@ def test_an_ami_used_since_the_plan_is_skipped() -> None:
 
 
 def test_a_failed_delete_is_left_behind_with_its_command_and_the_rest_goes_on() -> None:
-    ec2 = FakeEc2(failing=frozenset({snap(3), id_of(2)}))
+    ec2 = DeletingEc2(failing=frozenset({snap(3), id_of(2)}))
     result, _ = run(three_bakes(), ec2)
     assert ec2.calls == [f"deregister {id_of(3)}", f"delete {snap(3)}", f"deregister {id_of(2)}"]
     assert [str(item) for item in result.left_behind] == [
@@ -592,7 +495,7 @@ def test_a_failed_delete_is_left_behind_with_its_command_and_the_rest_goes_on() 
 
 def test_a_snapshot_another_ami_still_uses_stays_and_is_no_failure() -> None:
     # The AMI that shared it was kept at the re-read (or registered since): EC2 says InUse.
-    ec2 = FakeEc2(in_use=frozenset({snap(3)}))
+    ec2 = DeletingEc2(in_use=frozenset({snap(3)}))
     result, reporter = run(three_bakes(), ec2)
     assert result.left_behind == []
     assert [(item.image_id, item.snapshot_ids) for item in result.deleted] == [
@@ -606,7 +509,7 @@ def test_a_snapshot_another_ami_still_uses_stays_and_is_no_failure() -> None:
 
 
 def test_an_ami_gone_already_still_has_its_snapshots_deleted() -> None:
-    ec2 = FakeEc2(gone=frozenset({id_of(3)}))
+    ec2 = DeletingEc2(gone=frozenset({id_of(3)}))
     result, _ = run(three_bakes(), ec2)
     assert result.deleted[0].already_gone
     assert f"delete {snap(3)}" in ec2.calls
@@ -615,7 +518,7 @@ def test_an_ami_gone_already_still_has_its_snapshots_deleted() -> None:
 
 def test_what_another_run_deleted_first_is_not_claimed() -> None:
     # A concurrent prune deregistered the AMI and deleted its snapshot first.
-    ec2 = FakeEc2(gone=frozenset({id_of(3), snap(3)}))
+    ec2 = DeletingEc2(gone=frozenset({id_of(3), snap(3)}))
     result, _ = run(three_bakes(), ec2)
     assert (result.deleted[0].already_gone, result.deleted[0].snapshot_ids) == (True, ())
     assert result.deleted[1].snapshot_ids == (snap(2),)
@@ -625,7 +528,7 @@ def test_ctrl_c_during_a_deletion_finishes_that_ami_and_stops() -> None:
     import os
     import signal
 
-    class Interrupting(FakeEc2):
+    class Interrupting(DeletingEc2):
         def deregister_image(self, image_id: str) -> bool:
             os.kill(os.getpid(), signal.SIGINT)  # arrives inside the unit: held until its end
             return super().deregister_image(image_id)

@@ -23,34 +23,34 @@ from ebami.lifecycle.revoke import (
     iso_utc,
 )
 from ebami.lifecycle.revoke_actions import RevokeActions, execute_revoke
-from tests.helpers import RecordingReporter
-from tests.unit.test_lifecycle_channels import (
+from tests.fakes.channels import (
     DEFAULT,
     STABLE,
-    FakeEc2,
-    FakeSsm,
+    ChannelSsm,
+    ImagesEc2,
     ami,
     channel,
     images,
 )
+from tests.helpers import RecordingReporter
 
 NOW = datetime(2026, 11, 22, 10, 0, 10, tzinfo=timezone.utc)
 CANARY_AL2 = "/ebami/ecs-al2/2/canary"
 
 
-def planner(ec2: FakeEc2, ssm: FakeSsm) -> RevokePlanner:
+def planner(ec2: ImagesEc2, ssm: ChannelSsm) -> RevokePlanner:
     return RevokePlanner(
         ec2=ec2, channels=Channels(ssm, DEFAULT), region="us-east-1", now=lambda: NOW
     )
 
 
-def actions(ec2: FakeEc2, ssm: FakeSsm) -> RevokeActions:
+def actions(ec2: ImagesEc2, ssm: ChannelSsm) -> RevokeActions:
     return RevokeActions({"us-east-1": ChannelActions(ec2, ssm)})
 
 
 def test_revoke_tags_first_then_moves_every_channel_then_deprecates() -> None:
-    ec2 = FakeEc2(images(ami("ami-a"), ami("ami-b"), ami("ami-old-al2")))
-    ssm = FakeSsm(
+    ec2 = ImagesEc2(images(ami("ami-a"), ami("ami-b"), ami("ami-old-al2")))
+    ssm = ChannelSsm(
         {
             STABLE: channel("ami-a", "ami-b"),
             CANARY_AL2: channel("ami-b"),  # no earlier value: deleted
@@ -96,14 +96,14 @@ def test_the_tag_is_written_before_any_channel_moves() -> None:
     """One log across both services: the order the executor really makes the calls in."""
     log: list[str] = []
 
-    class Ec2(FakeEc2):
+    class Ec2(ImagesEc2):
         def tag_resources(self, resource_ids: list[str], tags: dict[str, str]) -> None:
             log.append("tag")
 
         def deprecate_image(self, image_id: str, when: datetime) -> None:
             log.append("deprecate")
 
-    class Ssm(FakeSsm):
+    class Ssm(ChannelSsm):
         def publish_image_id(self, name: str, image_id: str) -> int:
             log.append(f"publish {name}")
             return 2
@@ -125,7 +125,7 @@ def test_revoking_again_keeps_the_first_reason_and_moves_what_still_names_it() -
         **{tags.REVOKED: "true", tags.REVOKED_REASON: "first",
            tags.REVOKED_AT: "2026-11-01T00:00:00Z"},
     )  # fmt: skip
-    ec2, ssm = FakeEc2(images(ami("ami-a"), revoked)), FakeSsm({STABLE: channel("ami-a")})
+    ec2, ssm = ImagesEc2(images(ami("ami-a"), revoked)), ChannelSsm({STABLE: channel("ami-a")})
     plan = planner(ec2, ssm).plan("ami-b", "second", deprecate=False)
     assert plan.already
     assert (plan.reason, plan.revoked_at) == ("first", "2026-11-01T00:00:00Z")
@@ -144,8 +144,8 @@ def test_revoking_again_keeps_the_first_reason_and_moves_what_still_names_it() -
 
 
 def test_skipped_values_are_said() -> None:
-    ec2 = FakeEc2(images(ami("ami-a"), ami("ami-b"), ami("ami-p", "pending")))
-    ssm = FakeSsm({STABLE: channel("ami-a", "ami-gone", "ami-p", "ami-b")})
+    ec2 = ImagesEc2(images(ami("ami-a"), ami("ami-b"), ami("ami-p", "pending")))
+    ssm = ChannelSsm({STABLE: channel("ami-a", "ami-gone", "ami-p", "ami-b")})
     plan = planner(ec2, ssm).plan("ami-b", "bad", deprecate=False)
     assert plan.steps.notes == (
         "channel stable (multicontainer-docker 2017.09): skipped version 3 ami-p (pending); "
@@ -166,7 +166,10 @@ def test_skipped_values_are_said() -> None:
 )  # fmt: skip
 def test_revoke_refusals(image: Image | None, foreign: bool, reason: str) -> None:
     found = images(image) if image else {}
-    ec2, ssm = FakeEc2(found, {"ami-b"} if foreign else set()), FakeSsm({STABLE: channel("ami-b")})
+    ec2, ssm = (
+        ImagesEc2(found, {"ami-b"} if foreign else set()),
+        ChannelSsm({STABLE: channel("ami-b")}),
+    )
     with pytest.raises(Refused) as exc:
         planner(ec2, ssm).plan("ami-b", "bad", deprecate=True)
     assert str(exc.value) == reason
@@ -217,7 +220,7 @@ def test_the_deprecation_time_is_the_next_whole_minute_a_minute_ahead(
 )  # fmt: skip
 def test_a_deprecation_already_set_is_kept_unless_later(already: str, deprecates: bool) -> None:
     image = replace(ami("ami-b", **{tags.REVOKED: "true"}), deprecation_time=already)
-    plan = planner(FakeEc2(images(image)), FakeSsm()).plan("ami-b", "bad", deprecate=True)
+    plan = planner(ImagesEc2(images(image)), ChannelSsm()).plan("ami-b", "bad", deprecate=True)
     assert [step.action for step in plan.steps.instructions] == (
         ["deprecate"] if deprecates else []
     )
@@ -229,16 +232,18 @@ def test_a_deprecation_already_set_is_kept_unless_later(already: str, deprecates
 
 def test_the_json_shows_a_deprecation_set_before_without_deprecate() -> None:
     image = replace(ami("ami-b", **{tags.REVOKED: "true"}), deprecation_time="2026-11-22T10:01:00Z")
-    plan = planner(FakeEc2(images(image)), FakeSsm()).plan("ami-b", "bad", deprecate=False)
+    plan = planner(ImagesEc2(images(image)), ChannelSsm()).plan("ami-b", "bad", deprecate=False)
     assert plan.to_json()["deprecate_at"] == "2026-11-22T10:01:00Z"
-    fresh = planner(FakeEc2(images(ami("ami-b"))), FakeSsm()).plan("ami-b", "b", deprecate=False)
+    fresh = planner(ImagesEc2(images(ami("ami-b"))), ChannelSsm()).plan(
+        "ami-b", "b", deprecate=False
+    )
     assert fresh.to_json()["deprecate_at"] is None
 
 
 def test_revoke_moves_a_channel_only_to_a_value_promote_would_accept() -> None:
     unverified = ami("ami-u", **{tags.VERIFIED: ""})
-    ec2 = FakeEc2(images(ami("ami-a"), unverified, ami("ami-b")))
-    ssm = FakeSsm({STABLE: channel("ami-a", "ami-u", "ami-b")})
+    ec2 = ImagesEc2(images(ami("ami-a"), unverified, ami("ami-b")))
+    ssm = ChannelSsm({STABLE: channel("ami-a", "ami-u", "ami-b")})
     plan = planner(ec2, ssm).plan("ami-b", "bad", deprecate=False)
     assert plan.moves[0].previous.image_id == "ami-a"
     assert plan.steps.notes == (
@@ -246,7 +251,7 @@ def test_revoke_moves_a_channel_only_to_a_value_promote_would_accept() -> None:
     )
 
 
-def _revoked(ec2: FakeEc2, image_id: str, reason: str) -> None:
+def _revoked(ec2: ImagesEc2, image_id: str, reason: str) -> None:
     """What a concurrent revoke's tag does."""
     ec2.images[image_id] = ami(
         image_id,
@@ -255,7 +260,7 @@ def _revoked(ec2: FakeEc2, image_id: str, reason: str) -> None:
     )  # fmt: skip
 
 
-class SharedEc2(FakeEc2):
+class SharedEc2(ImagesEc2):
     """Tags written land on the images, so that two revokes see each other's."""
 
     def tag_resources(self, resource_ids: list[str], tags: dict[str, str]) -> None:
@@ -270,7 +275,7 @@ def test_two_revokes_planned_together_are_told_where_they_left_a_revoked_ami() -
     stable to A3, both revoked; each run reads its channels back and names the fix."""
     eps = "/ebami/multicontainer-docker/2017.09/eps"
     ec2 = SharedEc2(images(ami("ami-1"), ami("ami-2"), ami("ami-3")))
-    ssm = FakeSsm({eps: channel("ami-1", "ami-2", "ami-3"), STABLE: channel("ami-3", "ami-2")})
+    ssm = ChannelSsm({eps: channel("ami-1", "ami-2", "ami-3"), STABLE: channel("ami-3", "ami-2")})
     first = planner(ec2, ssm)
     second = planner(ec2, ssm)
     two = first.plan("ami-2", "cve-1", deprecate=False)
@@ -302,7 +307,7 @@ def test_two_revokes_planned_together_are_told_where_they_left_a_revoked_ami() -
 def test_a_promote_between_plan_and_write_is_found_and_the_fix_is_this_revoke_again() -> None:
     zeta = "/ebami/multicontainer-docker/2017.09/zeta"
     ec2 = SharedEc2(images(ami("ami-a"), ami("ami-5")))
-    ssm = FakeSsm({zeta: channel("ami-a")})
+    ssm = ChannelSsm({zeta: channel("ami-a")})
     revoker = planner(ec2, ssm)
     plan = revoker.plan("ami-5", "cve it's bad", deprecate=True)
     assert plan.moves == ()
@@ -317,7 +322,7 @@ def test_a_promote_between_plan_and_write_is_found_and_the_fix_is_this_revoke_ag
 
 def test_a_channel_promoted_since_the_plan_is_not_deleted() -> None:
     ec2 = SharedEc2(images(ami("ami-a"), ami("ami-b")))
-    ssm = FakeSsm({CANARY_AL2: channel("ami-b")})
+    ssm = ChannelSsm({CANARY_AL2: channel("ami-b")})
     plan = planner(ec2, ssm).plan("ami-b", "bad", deprecate=False)
     assert [step.action for step in plan.steps.instructions] == ["tag_revoked", "delete_channel"]
     ssm.parameters[CANARY_AL2].append(("ami-a", "aws:ec2:image"))  # promoted meanwhile
@@ -328,7 +333,7 @@ def test_a_channel_promoted_since_the_plan_is_not_deleted() -> None:
 
 def test_a_channel_promoted_since_the_plan_is_not_moved_back_over_it() -> None:
     ec2 = SharedEc2(images(ami("ami-a"), ami("ami-b"), ami("ami-c")))
-    ssm = FakeSsm({STABLE: channel("ami-a", "ami-b")})
+    ssm = ChannelSsm({STABLE: channel("ami-a", "ami-b")})
     plan = planner(ec2, ssm).plan("ami-b", "bad", deprecate=False)
     assert [step.action for step in plan.steps.instructions] == ["tag_revoked", "publish"]
     ssm.parameters[STABLE].append(("ami-c", "aws:ec2:image"))  # promoted meanwhile
@@ -342,7 +347,7 @@ def test_a_channel_promoted_since_the_plan_is_not_moved_back_over_it() -> None:
 
 
 def test_a_write_failing_part_way_says_what_is_left_and_to_run_it_again() -> None:
-    class RefusingSsm(FakeSsm):
+    class RefusingSsm(ChannelSsm):
         def publish_image_id(self, name: str, image_id: str) -> int:
             raise AwsError(f"PutParameter {name}: ParameterMaxVersionLimitExceeded")
 
@@ -365,12 +370,12 @@ def test_a_write_failing_part_way_says_what_is_left_and_to_run_it_again() -> Non
 
 
 def test_a_failure_before_anything_changed_is_left_as_it_is() -> None:
-    class RefusingEc2(FakeEc2):
+    class RefusingEc2(ImagesEc2):
         def tag_resources(self, resource_ids: list[str], tags: dict[str, str]) -> None:
             raise AwsError("CreateTags: UnauthorizedOperation")
 
     ec2 = RefusingEc2(images(ami("ami-a"), ami("ami-b")))
-    ssm = FakeSsm({STABLE: channel("ami-a", "ami-b")})
+    ssm = ChannelSsm({STABLE: channel("ami-a", "ami-b")})
     plan = planner(ec2, ssm).plan("ami-b", "bad", deprecate=False)
     with pytest.raises(AwsError) as exc:
         execute_revoke(plan, Executor(actions(ec2, ssm), RecordingReporter()), warn=print)
@@ -383,7 +388,7 @@ WEST_STABLE = STABLE  # the same name: each region has its own parameters
 def test_copies_in_the_copy_regions_are_revoked_with_their_channels() -> None:
     key = {tags.BAKE_KEY: "bk-1", tags.BUILD_RUN: "run-1"}
     east = SharedEc2(images(ami("ami-a"), ami("ami-b", **key)))
-    east_ssm = FakeSsm({STABLE: channel("ami-a", "ami-b")})
+    east_ssm = ChannelSsm({STABLE: channel("ami-a", "ami-b")})
     west = SharedEc2(
         images(
             ami("ami-wa"),
@@ -395,7 +400,7 @@ def test_copies_in_the_copy_regions_are_revoked_with_their_channels() -> None:
         ),
         foreign={"ami-foreign"},
     )
-    west_ssm = FakeSsm({WEST_STABLE: channel("ami-wa", "ami-wb")})
+    west_ssm = ChannelSsm({WEST_STABLE: channel("ami-wa", "ami-wb")})
     revoker = RevokePlanner(
         ec2=east,
         channels=Channels(east_ssm, DEFAULT),
@@ -431,11 +436,11 @@ def test_copies_in_the_copy_regions_are_revoked_with_their_channels() -> None:
 
 def test_an_ami_without_bake_key_says_its_copies_cannot_be_found() -> None:
     revoker = RevokePlanner(
-        ec2=FakeEc2(images(ami("ami-b"))),
-        channels=Channels(FakeSsm(), DEFAULT),
+        ec2=ImagesEc2(images(ami("ami-b"))),
+        channels=Channels(ChannelSsm(), DEFAULT),
         region="us-east-1",
         now=lambda: NOW,
-        copies=[RevokeRegion("us-west-2", FakeEc2(), Channels(FakeSsm(), DEFAULT))],
+        copies=[RevokeRegion("us-west-2", ImagesEc2(), Channels(ChannelSsm(), DEFAULT))],
     )
     plan = revoker.plan("ami-b", "bad", deprecate=False)
     assert "ami-b has no ebami:bake-key tag: its copies in us-west-2 cannot be found" in (

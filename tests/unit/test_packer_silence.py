@@ -3,17 +3,7 @@
 from __future__ import annotations
 
 from ebami.packer.process import SilenceWatch
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.fakes.clock import FakeClock
 
 
 def test_a_report_is_due_after_the_silence_and_then_at_the_same_pace() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ebami.cli.lifecycle_views import prune_plan_view, prune_result_view
 from ebami.lifecycle.deletion import Deleted, PruneResult
 from ebami.lifecycle.prune import prune_plan
-from tests.unit.test_lifecycle_prune import ami, choose, estate, id_of
+from tests.fakes.prune import ami, choose, estate, id_of
 
 
 def test_a_dry_run_names_what_would_go_and_deletes_nothing() -> None:

@@ -3,16 +3,13 @@ tagged, and always terminated."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any
 
 import pytest
 
 from ebami.aws.ec2_values import Egress, Image, Instance, InstanceSpec
-from ebami.aws.elasticbeanstalk import Environment
 from ebami.aws.session import AwsCli
 from ebami.aws.ssm import CommandInvocation, ManagedInstance
 from ebami.core.errors import AwsError, InputError, Interrupted
@@ -20,15 +17,20 @@ from ebami.core.plan import Executor
 from ebami.core.results import CheckResult, CheckStatus
 from ebami.core.waiting import Deadline
 from ebami.image.tags import VERIFY_RUN
-from ebami.verify import probe_script
 from ebami.verify.actions import VerifyActions
 from ebami.verify.planner import VerifyOptions, VerifyPlan, VerifyPlanner
 from ebami.verify.report import TargetKind, VerifyReport
 from ebami.verify.run import run_verify
+from tests.fakes.clock import FakeClock
+from tests.fakes.verify import (
+    EnvironmentEb,
+    LaunchingEc2,
+    RunCommandSsm,
+    probe_output,
+)
 from tests.helpers import RecordingReporter
 
 AMI = "ami-0123456789abcdef0"
-GOOD = 'ECS_AVAILABLE_LOGGING_DRIVERS=["json-file","syslog","awslogs","fluentd","none"]\n'
 TAGS = {
     "ebami:platform": "multicontainer-docker",
     "ebami:release": "2017.09",
@@ -39,121 +41,14 @@ OPTIONS = VerifyOptions(default_drivers=("fluentd",), instance_profile="ssm-prof
 CLI = AwsCli("us-east-1")
 
 
-def probe_output(config: str = GOOD) -> str:
-    files = {
-        "/etc/ecs/ecs.config": config,
-        "/etc/os-release": 'VERSION_ID="2017.09"\n',
-        "/etc/yum.conf": "[main]\nreleasever=2017.09\n",
-    }
-    lines = []
-    for path, text in files.items():
-        lines += [f"{probe_script.MARK} file {path}", base64.b64encode(text.encode()).decode()]
-    lines += [f"{probe_script.MARK} ecs-init ecs-init-1.16.2-1.amzn1", f"{probe_script.MARK} end"]
-    return "\n".join(lines) + "\n"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-        self.on_sleep: Any = None
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        if self.on_sleep is not None:
-            self.on_sleep()
-
-
-@dataclass
-class FakeEc2:
-    images: dict[str, Image] = field(default_factory=dict)
-    instances: dict[str, Instance] = field(default_factory=dict)
-    calls: list[str] = field(default_factory=list)
-    terminated: list[str] = field(default_factory=list)
-    tagged: dict[str, dict[str, str]] = field(default_factory=dict)
-    launch_error: BaseException | None = None
-    egress_result: Egress = field(default_factory=lambda: Egress("igw-1", frozenset()))
-
-    def get_image(self, image_id: str) -> Image:
-        self.calls.append("get_image")
-        return self.images[image_id]
-
-    def launch_instance(self, spec: InstanceSpec) -> Instance:
-        self.calls.append("launch_instance")
-        instance = Instance(
-            f"i-{len(self.instances):017x}", spec.image_id, "pending", "", "subnet-1", "vpc-1",
-            "", "", dict(spec.tags),
-        )  # fmt: skip
-        self.instances[instance.instance_id] = instance
-        if self.launch_error is not None:
-            raise self.launch_error
-        return instance
-
-    def describe_instances(self, instance_ids: list[str]) -> list[Instance]:
-        self.calls.append("describe_instances")
-        return [replace(self.instances[i], state="running") for i in instance_ids]
-
-    def find_instances_by_tag(self, key: str, value: str) -> list[Instance]:
-        self.calls.append("find_instances_by_tag")
-        return [i for i in self.instances.values() if i.tags.get(key) == value]
-
-    def terminate_instances(self, instance_ids: list[str]) -> None:
-        self.calls.append("terminate_instances")
-        self.terminated += instance_ids
-
-    def tag_resources(self, resource_ids: list[str], tags: dict[str, str]) -> None:
-        for resource in resource_ids:
-            self.tagged[resource] = tags
-
-    def egress(self, subnet_id: str, vpc_id: str) -> Egress:
-        self.calls.append("egress")
-        return self.egress_result
-
-
-@dataclass
-class FakeSsm:
-    online_after: int | None = 0  # polls before Online; None: never registers
-    ping: str = "Online"
-    invocations: list[CommandInvocation | None] = field(default_factory=list)
-    polls: int = 0
-    sent: list[list[str]] = field(default_factory=list)
-
-    def managed_instances(self, instance_ids: Sequence[str]) -> dict[str, ManagedInstance]:
-        self.polls += 1
-        if self.online_after is None or self.polls <= self.online_after:
-            return {}
-        return {i: ManagedInstance(i, self.ping, "3.3.0", "Amazon Linux") for i in instance_ids}
-
-    def run_shell_script(
-        self,
-        instance_ids: Sequence[str],
-        lines: Sequence[str],
-        *,
-        comment: str,
-        delivery_timeout: int,
-        execution_timeout: int,
-    ) -> str:
-        self.sent.append(list(instance_ids))
-        return "cmd-1"
-
-    def command_invocation(self, command_id: str, instance_id: str) -> CommandInvocation | None:
-        if self.invocations:
-            return self.invocations.pop(0)
-        return CommandInvocation(instance_id, "Success", "Success", 0, probe_output(), "")
-
-
 @dataclass
 class Verification:
     """The planner and the executor of a verify run, wired as the CLI's factory does."""
 
     planner: VerifyPlanner
-    ec2: FakeEc2
-    ssm: FakeSsm
-    clock: Clock
+    ec2: LaunchingEc2
+    ssm: RunCommandSsm
+    clock: FakeClock
     out: RecordingReporter
     executed: list[str] = field(default_factory=list)
 
@@ -185,9 +80,12 @@ class Verification:
 
 
 def make(
-    ec2: FakeEc2, ssm: FakeSsm, clock: Clock | None = None, eb: FakeEb | None = None
+    ec2: LaunchingEc2,
+    ssm: RunCommandSsm,
+    clock: FakeClock | None = None,
+    eb: EnvironmentEb | None = None,
 ) -> tuple[Verification, RecordingReporter]:
-    def environments() -> FakeEb:
+    def environments() -> EnvironmentEb:
         assert eb is not None, "this test plans no environment"
         return eb
 
@@ -197,7 +95,7 @@ def make(
         eb=environments,
         run_id=lambda: "run-1",
     )
-    return Verification(planner, ec2, ssm, clock or Clock(), out), out
+    return Verification(planner, ec2, ssm, clock or FakeClock(), out), out
 
 
 def launch_spec(plan: VerifyPlan) -> InstanceSpec | None:
@@ -211,8 +109,8 @@ def ebami_image(**tags: str) -> Image:
 
 
 def test_a_good_ami_passes_is_tagged_and_its_instance_terminated() -> None:
-    ec2 = FakeEc2(images={AMI: ebami_image()})
-    verifier, out = make(ec2, FakeSsm(online_after=2))
+    ec2 = LaunchingEc2(images={AMI: ebami_image()})
+    verifier, out = make(ec2, RunCommandSsm(online_after=2))
     plan = verifier.plan_ami(AMI, OPTIONS)
     spec = launch_spec(plan)
     assert spec is not None
@@ -234,8 +132,8 @@ def test_a_good_ami_passes_is_tagged_and_its_instance_terminated() -> None:
 
 
 def test_a_failed_check_is_never_tagged_and_still_terminated() -> None:
-    ec2 = FakeEc2(images={AMI: ebami_image()})
-    ssm = FakeSsm(
+    ec2 = LaunchingEc2(images={AMI: ebami_image()})
+    ssm = RunCommandSsm(
         invocations=[
             CommandInvocation("i", "Success", "Success", 0, probe_output("X=1\n"), ""),
         ]
@@ -251,9 +149,9 @@ def test_a_failed_check_is_never_tagged_and_still_terminated() -> None:
 
 
 def test_never_online_fails_at_the_deadline_with_a_diagnosis() -> None:
-    clock = Clock()
-    ec2 = FakeEc2(images={AMI: ebami_image()}, egress_result=Egress(None, frozenset()))
-    verifier, _ = make(ec2, FakeSsm(online_after=None), clock)
+    clock = FakeClock()
+    ec2 = LaunchingEc2(images={AMI: ebami_image()}, egress_result=Egress(None, frozenset()))
+    verifier, _ = make(ec2, RunCommandSsm(online_after=None), clock)
     report = verifier.run(verifier.plan_ami(AMI, OPTIONS), OPTIONS)
     (ssm_check,) = report.instances[0].checks
     assert ssm_check.status is CheckStatus.FAILED
@@ -264,22 +162,22 @@ def test_never_online_fails_at_the_deadline_with_a_diagnosis() -> None:
 
 
 def test_connection_lost_is_diagnosed_as_such() -> None:
-    ec2 = FakeEc2(images={AMI: ebami_image()})
-    verifier, _ = make(ec2, FakeSsm(ping="ConnectionLost"))
+    ec2 = LaunchingEc2(images={AMI: ebami_image()})
+    verifier, _ = make(ec2, RunCommandSsm(ping="ConnectionLost"))
     report = verifier.run(verifier.plan_ami(AMI, OPTIONS), OPTIONS)
     assert "registered but is ConnectionLost" in report.instances[0].checks[0].detail
     assert "egress" not in ec2.calls  # SSM saw the agent: the route is not the question
 
 
 def test_ctrl_c_while_waiting_terminates_and_raises_interrupted() -> None:
-    clock = Clock()
-    ec2 = FakeEc2(images={AMI: ebami_image()})
+    clock = FakeClock()
+    ec2 = LaunchingEc2(images={AMI: ebami_image()})
 
     def interrupt() -> None:
         raise KeyboardInterrupt
 
     clock.on_sleep = interrupt
-    verifier, _ = make(ec2, FakeSsm(online_after=None), clock)
+    verifier, _ = make(ec2, RunCommandSsm(online_after=None), clock)
     plan = verifier.plan_ami(AMI, OPTIONS)
     with pytest.raises(Interrupted, match="terminated i-00000000000000000"):
         verifier.run(plan, OPTIONS)
@@ -287,8 +185,8 @@ def test_ctrl_c_while_waiting_terminates_and_raises_interrupted() -> None:
 
 
 def test_ctrl_c_during_the_launch_finds_the_instance_by_its_run_tag() -> None:
-    ec2 = FakeEc2(images={AMI: ebami_image()}, launch_error=KeyboardInterrupt())
-    verifier, _ = make(ec2, FakeSsm())
+    ec2 = LaunchingEc2(images={AMI: ebami_image()}, launch_error=KeyboardInterrupt())
+    verifier, _ = make(ec2, RunCommandSsm())
     with pytest.raises(Interrupted):
         verifier.run(verifier.plan_ami(AMI, OPTIONS), OPTIONS)
     assert "find_instances_by_tag" in ec2.calls
@@ -296,9 +194,9 @@ def test_ctrl_c_during_the_launch_finds_the_instance_by_its_run_tag() -> None:
 
 
 def test_an_error_during_the_wait_still_terminates() -> None:
-    ec2 = FakeEc2(images={AMI: ebami_image()})
+    ec2 = LaunchingEc2(images={AMI: ebami_image()})
 
-    class Broken(FakeSsm):
+    class Broken(RunCommandSsm):
         def managed_instances(self, instance_ids: Sequence[str]) -> dict[str, ManagedInstance]:
             raise RuntimeError("boom")
 
@@ -309,8 +207,8 @@ def test_an_error_during_the_wait_still_terminates() -> None:
 
 
 def test_an_image_without_the_agent_is_refused_without_launching() -> None:
-    ec2 = FakeEc2(images={AMI: ebami_image(**{"ebami:ssm-agent": "no"})})
-    verifier, _ = make(ec2, FakeSsm())
+    ec2 = LaunchingEc2(images={AMI: ebami_image(**{"ebami:ssm-agent": "no"})})
+    verifier, _ = make(ec2, RunCommandSsm())
     plan = verifier.plan_ami(AMI, OPTIONS)
     assert launch_spec(plan) is None
     report = verifier.run(plan, OPTIONS)
@@ -320,24 +218,24 @@ def test_an_image_without_the_agent_is_refused_without_launching() -> None:
 
 
 def test_no_instance_profile_is_refused_before_any_call() -> None:
-    ec2 = FakeEc2(images={AMI: ebami_image()})
-    verifier, _ = make(ec2, FakeSsm())
+    ec2 = LaunchingEc2(images={AMI: ebami_image()})
+    verifier, _ = make(ec2, RunCommandSsm())
     with pytest.raises(InputError, match="pass --instance-profile NAME"):
         verifier.plan_ami(AMI, replace(OPTIONS, instance_profile=None))
     assert ec2.calls == []
 
 
 def test_ssm_not_knowing_the_invocation_yet_is_waited_out() -> None:
-    ec2 = FakeEc2(images={AMI: ebami_image()})
-    ssm = FakeSsm(invocations=[None, CommandInvocation("i", "InProgress", "", -1, "", "")])
+    ec2 = LaunchingEc2(images={AMI: ebami_image()})
+    ssm = RunCommandSsm(invocations=[None, CommandInvocation("i", "InProgress", "", -1, "", "")])
     verifier, _ = make(ec2, ssm)
     assert verifier.run(verifier.plan_ami(AMI, OPTIONS), OPTIONS).passed
 
 
 def test_a_probe_that_never_finishes_fails_at_the_deadline() -> None:
-    ec2 = FakeEc2(images={AMI: ebami_image()})
+    ec2 = LaunchingEc2(images={AMI: ebami_image()})
     pending = CommandInvocation("i", "InProgress", "", -1, "", "")
-    verifier, _ = make(ec2, FakeSsm(invocations=[pending] * 1000))
+    verifier, _ = make(ec2, RunCommandSsm(invocations=[pending] * 1000))
     report = verifier.run(verifier.plan_ami(AMI, OPTIONS), OPTIONS)
     probe_check = report.instances[0].checks[-1]
     assert (probe_check.name, probe_check.status) == ("probe", CheckStatus.FAILED)
@@ -345,37 +243,26 @@ def test_a_probe_that_never_finishes_fails_at_the_deadline() -> None:
 
 
 def test_a_failed_probe_reports_its_error_line() -> None:
-    ec2 = FakeEc2(images={AMI: ebami_image()})
+    ec2 = LaunchingEc2(images={AMI: ebami_image()})
     failed = CommandInvocation(
         "i", "Failed", "Failed", 3, "", "base64: /etc/x: Permission denied\n"
     )
-    verifier, _ = make(ec2, FakeSsm(invocations=[failed]))
+    verifier, _ = make(ec2, RunCommandSsm(invocations=[failed]))
     detail = verifier.run(verifier.plan_ami(AMI, OPTIONS), OPTIONS).instances[0].checks[-1].detail
     assert detail == "the probe ended Failed (Failed, exit 3): base64: /etc/x: Permission denied"
 
 
-class FakeEb:
-    def get_environment(self, name: str, application: str | None = None) -> Environment:
-        return Environment(name, "e-1", "webapp", "Ready", "Green", "arn")
-
-    def image_id(self, environment: Environment) -> str | None:
-        return AMI
-
-    def instance_ids(self, environment: Environment) -> list[str]:
-        return ["i-a", "i-b"]
-
-
 def test_an_environment_s_instances_are_checked_against_its_configured_ami() -> None:
     other = "ami-0fedcba9876543210"
-    ec2 = FakeEc2(
+    ec2 = LaunchingEc2(
         images={AMI: ebami_image(), other: replace(ebami_image(), image_id=other)},
         instances={
             "i-a": Instance("i-a", AMI, "running", "", "s", "v", "", "arn:p", {}),
             "i-b": Instance("i-b", other, "running", "", "s", "v", "", "arn:p", {}),
         },
     )
-    ssm = FakeSsm()
-    verifier, _ = make(ec2, ssm, eb=FakeEb())
+    ssm = RunCommandSsm()
+    verifier, _ = make(ec2, ssm, eb=EnvironmentEb(AMI))
     plan = verifier.plan_environment("prod", None, OPTIONS)
     report = verifier.run(plan, OPTIONS)
     assert report.kind is TargetKind.ENVIRONMENT
@@ -389,24 +276,24 @@ def test_an_environment_s_instances_are_checked_against_its_configured_ami() -> 
 
 
 def test_an_existing_instance_without_a_profile_fails_at_once() -> None:
-    ec2 = FakeEc2(
+    ec2 = LaunchingEc2(
         images={AMI: ebami_image()},
         instances={"i-a": Instance("i-a", AMI, "running", "", "s", "v", "", "", {})},
     )
-    clock = Clock()
-    verifier, _ = make(ec2, FakeSsm(online_after=None), clock)
+    clock = FakeClock()
+    verifier, _ = make(ec2, RunCommandSsm(online_after=None), clock)
     report = verifier.run(verifier.plan_instances(["i-a"], OPTIONS), OPTIONS)
     assert report.instances[0].checks[0].detail.startswith("no instance profile")
     assert clock.now == 0.0  # no waiting for what cannot happen
 
 
 def test_an_ami_that_refuses_tags_is_still_reported_verified() -> None:
-    class Untaggable(FakeEc2):
+    class Untaggable(LaunchingEc2):
         def tag_resources(self, resource_ids: list[str], tags: dict[str, str]) -> None:
             raise AwsError("ec2:CreateTags ami-x: access denied")
 
     ec2 = Untaggable(images={AMI: ebami_image()})
-    verifier, out = make(ec2, FakeSsm())
+    verifier, out = make(ec2, RunCommandSsm())
     report = verifier.run(verifier.plan_ami(AMI, OPTIONS), OPTIONS)
     assert report.passed
     assert report.verified_tags == {}
@@ -416,16 +303,16 @@ def test_an_ami_that_refuses_tags_is_still_reported_verified() -> None:
 
 
 def test_checks_that_were_all_skipped_do_not_make_an_ami_verified() -> None:
-    ec2 = FakeEc2(images={AMI: ebami_image()})
+    ec2 = LaunchingEc2(images={AMI: ebami_image()})
     actions = VerifyActions(
-        ec2=ec2, ssm=FakeSsm(), reporter=RecordingReporter(), deadline=Deadline(60.0), cli=CLI
+        ec2=ec2, ssm=RunCommandSsm(), reporter=RecordingReporter(), deadline=Deadline(60.0), cli=CLI
     )
     skipped = {"i-1": [CheckResult("os-release", CheckStatus.SKIPPED, "release unknown")]}
     assert actions.tag_verified(AMI, skipped) == {}
     assert ec2.tagged == {}
 
 
-class Unterminable(FakeEc2):
+class Unterminable(LaunchingEc2):
     """EC2 that, by the clean-up's deadline, still throttles termination (and the search)."""
 
     def terminate_instances(self, instance_ids: list[str]) -> None:
@@ -446,7 +333,7 @@ TERMINATE_COMMAND = (
 
 def test_an_instance_that_could_not_be_terminated_is_named_and_the_verdict_kept() -> None:
     ec2 = Unterminable(images={AMI: ebami_image()})
-    verifier, out = make(ec2, FakeSsm())
+    verifier, out = make(ec2, RunCommandSsm())
     report = verifier.run(verifier.plan_ami(AMI, OPTIONS), OPTIONS)
     assert report.passed  # the verdict stands: the clean-up's trouble does not replace it
     (leftover,) = report.left_behind
@@ -460,14 +347,14 @@ def test_an_instance_that_could_not_be_terminated_is_named_and_the_verdict_kept(
 
 
 def test_ctrl_c_with_an_instance_left_says_how_to_terminate_it() -> None:
-    clock = Clock()
+    clock = FakeClock()
 
     def interrupt() -> None:
         raise KeyboardInterrupt
 
     clock.on_sleep = interrupt
     ec2 = Unterminable(images={AMI: ebami_image()})
-    verifier, _ = make(ec2, FakeSsm(online_after=None), clock)
+    verifier, _ = make(ec2, RunCommandSsm(online_after=None), clock)
     with pytest.raises(Interrupted) as exc:
         verifier.run(verifier.plan_ami(AMI, OPTIONS), OPTIONS)
     assert str(exc.value) == (
@@ -479,7 +366,7 @@ def test_ctrl_c_with_an_instance_left_says_how_to_terminate_it() -> None:
 
 def test_instances_of_a_cut_short_launch_that_cannot_be_found_get_a_command_by_run_tag() -> None:
     ec2 = Unterminable(images={AMI: ebami_image()}, launch_error=KeyboardInterrupt())
-    verifier, _ = make(ec2, FakeSsm())
+    verifier, _ = make(ec2, RunCommandSsm())
     with pytest.raises(Interrupted) as exc:
         verifier.run(verifier.plan_ami(AMI, OPTIONS), OPTIONS)
     assert "left behind: any instance tagged ebami:verify-run=run-1 (" in str(exc.value)
@@ -492,7 +379,7 @@ def test_instances_of_a_cut_short_launch_that_cannot_be_found_get_a_command_by_r
 
 
 @dataclass
-class CopyRegion(FakeEc2):
+class CopyRegion(LaunchingEc2):
     """Another region's EC2: its AMIs found by tag; `refuse` makes every call fail."""
 
     refuse: bool = False
@@ -505,7 +392,7 @@ class CopyRegion(FakeEc2):
 
 def copy_actions(regions: dict[str, CopyRegion], out: RecordingReporter) -> VerifyActions:
     return VerifyActions(
-        ec2=FakeEc2(), ssm=FakeSsm(), reporter=out, deadline=Deadline(60.0), cli=CLI,
+        ec2=LaunchingEc2(), ssm=RunCommandSsm(), reporter=out, deadline=Deadline(60.0), cli=CLI,
         region="us-east-1", copies=lambda region: regions[region],
     )  # fmt: skip
 
@@ -537,8 +424,8 @@ def test_the_copies_of_a_passed_ami_are_tagged_with_where_it_was_proved() -> Non
 
 
 def test_the_plan_tags_copies_only_with_copy_regions_and_a_bake_key() -> None:
-    ec2 = FakeEc2(images={AMI: ebami_image(**{"ebami:bake-key": "k1"})})
-    verifier, _ = make(ec2, FakeSsm())
+    ec2 = LaunchingEc2(images={AMI: ebami_image(**{"ebami:bake-key": "k1"})})
+    verifier, _ = make(ec2, RunCommandSsm())
     with_copies = replace(OPTIONS, copy_regions=("us-west-2",))
     steps = verifier.plan_ami(AMI, with_copies).steps
     assert [item.action for item in steps.instructions][-1] == "tag_copies"

@@ -5,21 +5,11 @@ from __future__ import annotations
 from itertools import islice
 
 from ebami.core.waiting import Deadline, Every, intervals
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
+from tests.fakes.clock import FakeClock
 
 
 def test_pause_never_sleeps_past_the_deadline() -> None:
-    clock = Clock()
+    clock = FakeClock(100.0)
     deadline = Deadline(10, clock=clock, sleep=clock.sleep)
     deadline.pause(4)
     assert (deadline.elapsed, deadline.remaining, deadline.expired) == (4, 6, False)
@@ -33,7 +23,7 @@ def test_intervals_grow_then_stay_at_the_cap() -> None:
 
 
 def test_every_is_due_once_per_period() -> None:
-    clock = Clock()
+    clock = FakeClock(100.0)
     every = Every(15, clock=clock)
     seen = []
     for _ in range(8):
@@ -45,7 +35,7 @@ def test_every_is_due_once_per_period() -> None:
 def test_poll_until_returns_the_first_answer_and_paces_progress() -> None:
     from ebami.core.waiting import poll_until
 
-    clock = Clock()
+    clock = FakeClock(100.0)
     answers = iter([None, None, None, "ready"])
     said: list[str] = []
     found = poll_until(
@@ -64,7 +54,7 @@ def test_poll_until_returns_the_first_answer_and_paces_progress() -> None:
 def test_poll_until_gives_up_at_the_deadline_after_a_last_look() -> None:
     from ebami.core.waiting import poll_until
 
-    clock = Clock()
+    clock = FakeClock(100.0)
     looks: list[float] = []
 
     def probe() -> None:

@@ -1,5 +1,6 @@
-"""An Elastic Beanstalk environment whose state follows a script on a fake clock, for the tests
-of following, applying and rolling back."""
+"""Apply's fakes: an Elastic Beanstalk environment whose state follows a script on a fake clock
+(the tests of following, applying and rolling back), the world the apply planner reads, and the
+AMIs, planners and plans built over it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from ebami.apply.options import ApplyOptions
+from ebami.apply.planner import ApplyPlan, ApplyPlanner
+from ebami.aws.ec2_values import Image
 from ebami.aws.elasticbeanstalk import (
     IMAGE_ID,
     LAUNCH_CONFIGURATION,
@@ -16,6 +20,11 @@ from ebami.aws.elasticbeanstalk import (
     Event,
     Health,
 )
+from ebami.image import tags
+from ebami.image.channels import Channels
+from ebami.sandbox import world
+from tests.fakes.channels import DEFAULT, ChannelSsm
+from tests.fakes.clock import FakeClock
 
 EPOCH = datetime(2026, 11, 22, tzinfo=timezone.utc)
 ENVIRONMENT = Environment(
@@ -30,17 +39,6 @@ ENVIRONMENT = Environment(
     version_label="v42",
     arn="arn:aws:elasticbeanstalk:us-east-1:123456789012:environment/webapp/prod",
 )
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass
@@ -60,7 +58,7 @@ class ScriptedEb:
     """`refresh`, `events`, `configuration`, `health`, `update_image`, `abort_update`, `tag`
     over a script of changes; `calls` records the mutating ones."""
 
-    clock: Clock
+    clock: FakeClock
     image: str | None = "ami-0old"
     status: str = "Ready"
     state: tuple[str, str] = ("Red", "Severe")  # health colour and status
@@ -242,3 +240,52 @@ class PlannerWorld:
         self.reads.append("GetObject")
         assert self.bundle is not None
         return self.bundle
+
+
+FLUENTD = "json-file syslog awslogs fluentd none"
+# The follower's settle time in the tests that carry a plan out.
+SETTLE = 5.0
+
+
+def ami(image_id: str, created: str = "2026-11-01", **tagged: str) -> Image:
+    """A verified ebami AMI of multicontainer-docker 2017.09 that allows fluentd, made (and
+    verified) on `created`; `tagged` changes its tags (an empty value drops the tag)."""
+    ours = {
+        tags.MANAGED: "true",
+        tags.PLATFORM: "multicontainer-docker",
+        tags.PLATFORM_VERSION: "2.8.4",
+        tags.RELEASE: "2017.09",
+        tags.DRIVERS: FLUENTD,
+        tags.VERIFIED: created + "T00:00:00Z",
+    }
+    merged = {key: value for key, value in {**ours, **tagged}.items() if value}
+    return Image(image_id, image_id, "available", created + "T00:00:00.000Z", merged, ())
+
+
+def world_with(*images: Image, **kwargs: object) -> PlannerWorld:
+    """The seeded environment's world (the sandbox's Dockerrun bundle, the stock AMI) with
+    `images` too; `kwargs` are more of PlannerWorld's fields."""
+    stock = Image(STOCK, "stock", "available", "2018-01-18", {}, (), owner_alias="amazon")
+    found = {image.image_id: image for image in (stock, *images)}
+    return PlannerWorld(bundle=world.dockerrun_bundle(), images=found, **kwargs)  # type: ignore[arg-type]
+
+
+def planner(found: PlannerWorld) -> ApplyPlanner:
+    return ApplyPlanner(eb=found, ec2=found, s3=lambda: found, region="us-east-1")
+
+
+def apply_planner(found: PlannerWorld, ssm: ChannelSsm) -> ApplyPlanner:
+    """An apply planner whose channels (the default pattern) are `ssm`'s parameters."""
+    return ApplyPlanner(
+        eb=found,
+        ec2=found,
+        s3=lambda: found,
+        region="us-east-1",
+        channels=lambda: Channels(ssm, DEFAULT),
+    )
+
+
+def plan_for(**options: object) -> ApplyPlan:
+    """The plan of `apply --env prod --ami ami-0new` (with `options`) in a world that has it."""
+    found = world_with(ami("ami-0new"))
+    return planner(found).plan("prod", None, ApplyOptions(ami="ami-0new", **options))  # type: ignore[arg-type]
