@@ -1,6 +1,7 @@
 """One model of an AMI and of a bake, end to end in the sandbox: a `--force` rebuild is a bake of
-its own (prune removes the older rebuilds nothing uses), and a revoked or unverified AMI is
-never "current" (drift flags it, check asks for a build, build never reuses or publishes it)."""
+its own (prune removes the older rebuilds nothing uses), a bake still pending is never kept in
+place of an available one, and a revoked or unverified AMI is never "current" (drift flags it,
+check asks for a build, build never reuses or publishes it)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from ebami.sandbox import world
 from tests.sandbox_helpers import Sandbox, SandboxFactory, run_ebami
+from tests.support.amis import base_ami, launch
 
 RELEASE = ("--release", "2017.09")
 CHANNEL = "/ebami/multicontainer-docker/2017.09/stable"
@@ -130,3 +132,45 @@ def test_the_newer_of_two_bakes_revoked_sends_drift_back_to_the_older(
     # The older bake of the same key is still good: nothing to build.
     assert check["build_needed"] is False
     assert check["existing_ami"] == older
+
+
+def test_a_pending_bake_is_never_kept_in_place_of_an_available_one(
+    make_sandbox: SandboxFactory, tmp_path: Path
+) -> None:
+    """Two verified bakes made in the same second, the newer (by the tie rule) still pending:
+    prune keeps the available one as the verified bake, never deletes it for the pending."""
+    sandbox = make_sandbox(ami_pending_polls=3)
+    ec2 = sandbox.client("ec2")
+    instance = launch(sandbox, base_ami(sandbox, world.ECS_AL2, "3.5.0"), "")
+    made = {}
+    for name, key, run in (("available", "bake-a", "run-a"), ("pending", "bake-b", "run-b")):
+        image_id = ec2.create_image(InstanceId=instance, Name=name)["ImageId"]
+        ec2.create_tags(
+            Resources=[image_id],
+            Tags=[
+                {"Key": key_, "Value": value}
+                for key_, value in {
+                    "ebami:managed": "true",
+                    "ebami:platform": "ecs-al2",
+                    "ebami:release": "2",
+                    "ebami:bake-key": key,
+                    "ebami:build-run": run,
+                    "ebami:verified": "2026-12-01T00:00:00Z",
+                }.items()
+            ],
+        )
+        made[name] = image_id
+        if name == "available":  # polled until available, as a finished bake is
+            while ec2.describe_images(ImageIds=[image_id])["Images"][0]["State"] != "available":
+                pass
+    plan = json.loads(
+        ebami(sandbox, tmp_path, "-o", "json", "prune", "--keep", "1", "--older-than", "0")
+    )
+    decisions = {item["image_id"]: item for item in plan["amis"]}
+    assert decisions[made["pending"]]["state"] == "pending"
+    assert decisions[made["available"]]["verdict"] == "keep"
+    assert decisions[made["available"]]["reasons"] == [
+        "verified bake 1 of the 1 kept for ecs-al2 2"
+    ]
+    ebami(sandbox, tmp_path, "prune", "--keep", "1", "--older-than", "0", "--yes")
+    assert images_left(sandbox, list(made.values())) == set(made.values())
