@@ -9,7 +9,7 @@ environments of its wave still run to their end (a healthy update is never cut s
 failed one is rolled back by its own run, `ebami.apply.run`), and no later wave starts: their
 environments are reported `skipped`, and no change is asked of AWS for them.
 
-Before wave 1 (`ebami.cli.apply`), every environment is found and planned (reads only): two
+Before wave 1 (`ebami.apply.orchestrator`), every environment is found and planned (reads only): two
 names of one environment, or any refusal or error, stops the run with nothing changed
 (`preflight_error` names every one); each wave plans again, with the target chosen then.
 

@@ -105,13 +105,13 @@ class Preflight(EbamiError):
     def __init__(self, error: EbamiError) -> None:
         super().__init__(error.message)
         self.error = error
+        self.exit_code = error.exit_code
 
 
 @dataclass(frozen=True)
 class ShownPlan:
     """One environment of a dry run: its plan (or the error planning it met) as shown."""
 
-    name: str
     steps: Plan
     entry: Mapping[str, Any]
 
@@ -281,7 +281,7 @@ class FleetApply:
         if not self.several:
             _, plan = self.plan(self.fleet.runs[0].name)
             entry = {"dry_run": True, **names_json(plan.environment.name, None)}
-            shown = ShownPlan(plan.environment.name, plan.steps, {**entry, **plan.steps.to_json()})
+            shown = ShownPlan(plan.steps, {**entry, **plan.steps.to_json()})
             refused = Refused(f"{plan.environment.name}: {plan.refusal}") if plan.refusal else None
             return DryRun((shown,), self.waves, False, refused)
         errors = self._resolve(keep_errors=True)
@@ -306,7 +306,7 @@ class FleetApply:
                 "error": outcome.message,
                 "exit_code": int(outcome.exit_code),
             }
-            return ShownPlan(name, steps, {"dry_run": True, **entry})
+            return ShownPlan(steps, {"dry_run": True, **entry})
         _, plan = outcome
         if plan.refusal is not None:
             self._failed_before(run, plan)
@@ -326,7 +326,7 @@ class FleetApply:
             "refusal": plan.refusal,
             **steps.to_json(),
         }
-        return ShownPlan(name, steps, {"dry_run": True, **entry})
+        return ShownPlan(steps, {"dry_run": True, **entry})
 
     def _chosen_once(self) -> bool:
         """Whether the run pins its target before wave 1 (not --ami, not --rollback)."""

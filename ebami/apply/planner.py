@@ -20,7 +20,7 @@ from ebami.core.plan import Instruction, Plan, Ref, Step
 from ebami.image import tags
 from ebami.image.dockerrun import DriverUse, log_drivers, read_dockerrun
 from ebami.image.environment import EnvironmentPlatform
-from ebami.image.managed import ManagedImage, managed_images, rollback_target
+from ebami.image.managed import ManagedImage, newest_first, rollback_target
 
 if TYPE_CHECKING:
     from ebami.image.channels import Channels
@@ -287,7 +287,10 @@ class ApplyPlanner:
         target = platform.platform
         needed = {use.driver for use in uses or ()}
         looked: list[str] = []
-        verified = managed_images(self._ec2.find_images_with_tag(tags.VERIFIED), self._region)
+        verified = newest_first(
+            ManagedImage.of(image, self._region)
+            for image in self._ec2.find_images_with_tag(tags.VERIFIED)
+        )
         for image in verified:
             why = image.fit(platform, needed)
             if why is None:

@@ -10,7 +10,7 @@ import typer
 from ebami.apply.waves import DEFAULT_CANARY, DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 from ebami.cli.context import AppContext
 from ebami.cli.options import DryRunOption, EnvsOption, RecordOption
-from ebami.cli.present import present
+from ebami.cli.present import fail, present
 from ebami.core.errors import EbamiError, InputError
 
 if TYPE_CHECKING:
@@ -111,8 +111,7 @@ def apply(
 
 
 def _run(app: AppContext, fleet: FleetApply, *, dry_run: bool) -> None:
-    """The dry run, or the run; `present` shows the results so far and raises the error it is
-    given."""
+    """The dry run, or the run; on an error, the results so far are shown before it."""
     from ebami.apply.orchestrator import Preflight
     from ebami.cli.views import apply_dry_run_view, apply_view
 
@@ -122,11 +121,11 @@ def _run(app: AppContext, fleet: FleetApply, *, dry_run: bool) -> None:
     try:  # every environment found (and, with several, planned) before the first change
         fleet.prepare()
     except Preflight as stop:
-        present(app, apply_view(fleet.results, error=stop.error, done=False))
+        fail(app, apply_view(fleet.results, error=stop.error, done=False))
     try:
         fleet.apply()
     except EbamiError as exc:  # what was done before the failure is still the result
-        present(app, apply_view(fleet.results, error=exc, done=False))
+        fail(app, apply_view(fleet.results, error=exc, done=False))
     present(app, apply_view(fleet.results, error=fleet.outcome(), done=True))
 
 

@@ -1,7 +1,7 @@
-"""The one place where a command's collaborators are wired: the AWS session, the service
-wrappers, Packer, planners, actions and executors (`ebami.cli.factory_aws`), the lifecycle's
-(`ebami.cli.factory_lifecycle`), and here those of lookup, build, verify and apply. Everything is
-made on first use, so a command imports only what it needs.
+"""The one place where a command's collaborators are wired, in three parts: the AWS session,
+the service wrappers, Packer and the executors (`ebami.cli.factory_aws`), the lifecycle's
+planners and actions (`ebami.cli.factory_lifecycle`), and here those of lookup, build, verify
+and apply. Everything is made on first use, so a command imports only what it needs.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ VERIFY_SECONDS = 600.0
 
 
 class Factory(LifecycleWiring, FactoryBase):
-    """Threads may share a factory: its session makes clients one at a time, botocore's clients
-    are thread-safe, and the deadline that bounds a call is each thread's own."""
+    """A command's collaborators in one region (`in_region` gives another region's); threads
+    may share it (see `FactoryBase`)."""
 
     # --- lookup and build ----------------------------------------------------------------------
 
@@ -237,7 +237,7 @@ class Factory(LifecycleWiring, FactoryBase):
         sleep: Sleep = time.sleep,
     ) -> ApplyRecord:
         """Perform and follow `plan`; `sleep` is the pause of its waits (a worker thread's
-        raises KeyboardInterrupt on Ctrl-C: `ebami.apply.fleet.StopSignal`)."""
+        raises KeyboardInterrupt on Ctrl-C: `ebami.core.interrupts.StopSignal`)."""
         from ebami.apply.actions import ApplyActions
         from ebami.apply.run import run_apply
         from ebami.core.plan import CLEANUP_SECONDS

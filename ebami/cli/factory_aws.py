@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ebami.aws.session import ApiCallCounter, AwsSession
     from ebami.aws.ssm import Ssm
     from ebami.config.settings import Settings
-    from ebami.core.plan import DisplayExecutor, Executor
+    from ebami.core.plan import Executor
     from ebami.core.waiting import Deadline
     from ebami.image.channels import Channels
     from ebami.packer.runner import Packer
@@ -198,11 +198,6 @@ class FactoryBase:
             self.packer.prefetch_version()
 
     # --- executing plans -------------------------------------------------------------------------
-
-    def display(self) -> DisplayExecutor:
-        from ebami.core.plan import DisplayExecutor
-
-        return DisplayExecutor(self.app.terminal, as_json=self.app.json)
 
     def executor(self, actions: object) -> Executor:
         """The executor of a plan; its clean-up's AWS calls fit the clean-up's own deadline."""

@@ -86,12 +86,16 @@ def environment_names(envs: list[str] | None, option: str = "--env") -> list[str
     return named_once((name, option) for name in names)
 
 
-def region_list(value: str | None, option: str = "--regions") -> list[str]:
-    """The regions of a comma-separated option, each checked."""
+def region_list(
+    value: str | None, option: str = "--regions", *, all_regions: bool = False
+) -> list[str]:
+    """The regions of a comma-separated option, each checked (`--all-regions` excludes it)."""
     from ebami.config.formats import check_region
 
     if value is None:
         return []
+    if all_regions:
+        raise InputError("--regions and --all-regions exclude each other: give one of them")
     found: list[str] = []
     for item in value.split(","):
         try:

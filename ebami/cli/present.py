@@ -1,18 +1,19 @@
 """The one presenter: a command's result as text or JSON on stdout, GitHub's step outputs, job
 summary and annotations with `-o github`, and its closing line on stderr.
 
-A command body makes a `View` of its result (`ebami.cli.views`) and hands it to `present`;
-nothing else writes results. Results go to stdout, the closing line and warnings to stderr. An
-error the command ends with (a failed check, something left behind, `--exit-code`'s verdict) is
-raised after the result is shown: the result still reaches the reader, and the exit code is the
-error's.
+A command body makes a `View` of its result (`ebami.cli.views`, `ebami.cli.lifecycle_views`)
+and hands it to `present`. Only what is not one result writes on its own: `render`'s user data,
+the events `ebami events` lists or follows as they come, the sandbox's stop and release lines.
+Results go to stdout, the closing line and warnings to stderr. An error the command ends with (a
+failed check, something left behind, `--exit-code`'s verdict) is raised after the result is
+shown: the result still reaches the reader, and the exit code is the error's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from ebami.core.errors import EbamiError
 
@@ -43,8 +44,9 @@ class View:
     outputs: Mapping[str, str] = field(default_factory=dict)
     summary: str = ""
     annotations: Sequence[Annotation] = ()
-    # Warnings on stderr, after the result.
+    # Warnings on stderr, after the result, before the closing line; `notes`: warnings after it.
     warnings: Sequence[str] = ()
+    notes: Sequence[str] = ()
     # The closing line on stderr (None: none), and whether `-o json` prints it too.
     success: str | Sequence[str] | None = None
     success_in_json: bool = True
@@ -81,5 +83,16 @@ def present(app: AppContext, view: View) -> None:
     if view.success is not None and (view.success_in_json or not app.json):
         for line in [view.success] if isinstance(view.success, str) else view.success:
             terminal.success(line)
+    for late in view.notes:
+        terminal.warn(late)
     if view.error is not None:
         raise view.error
+
+
+def fail(app: AppContext, view: View) -> NoReturn:
+    """Show `view` (the results so far), then raise its error, which it must have."""
+    error = view.error
+    if error is None:  # pragma: no cover - a caller's mistake
+        raise TypeError("fail() needs a view with an error")
+    present(app, view)
+    raise error

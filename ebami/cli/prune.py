@@ -40,7 +40,7 @@ def prune(
 
     app = AppContext.of(ctx)
     rules = PruneRules(keep, older_than)
-    extra = region_list(regions)
+    extra = region_list(regions, all_regions=all_regions)
     app.github  # noqa: B018 - -o github is refused before any AWS call without $GITHUB_OUTPUT
     factory = Factory(app, app.settings())
     estate = factory.estate()

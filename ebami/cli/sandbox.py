@@ -165,7 +165,7 @@ def start(
             text=clients.export_lines(info) + "\n",
             success=f"sandbox ready at {info.endpoint} (pid {info.pid}) in "
             f"{time.monotonic() - began:.1f} s",
-            warnings=[f"fault injected: {phrase}" for phrase in faults.active],
+            notes=[f"fault injected: {phrase}" for phrase in faults.active],
         ),
     )
 

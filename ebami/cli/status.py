@@ -43,11 +43,13 @@ def status(
     Without --env, every environment of the regions read."""
     from ebami.cli.factory import Factory
     from ebami.cli.lifecycle_views import status_view
+    from ebami.lifecycle.drift import check_max_age
     from ebami.lifecycle.status_run import read_status
 
     app = AppContext.of(ctx)
+    check_max_age(max_age)
     names = environment_names(env)
-    extra = region_list(regions)
+    extra = region_list(regions, all_regions=all_regions)
     app.github  # noqa: B018 - -o github is refused before any AWS call without $GITHUB_OUTPUT
     settings = app.settings(platform=platform, release=release)
     factory = Factory(app, settings)

@@ -3,13 +3,12 @@
 A planner makes only Describe/List/Get calls and returns a `Plan`: what it read (`facts`), a
 frozen list of `Instruction`s, each with the progress message printed as it starts, and the
 clean-up instructions that run whatever happens. `Executor` performs a plan by calling, for
-each instruction, the method of the command's actions object named by the instruction;
-`Step` names the kinds of instruction of one command (`BuildStep`, `ApplyStep`...): each
-member's value is the method of that command's actions class that performs it.
-`DisplayExecutor` is the display-only executor behind `--dry-run`: it prints the very plan the
-real run would execute, as a table or as JSON. An instruction's parameter may be a `Ref` to the
-output of an earlier one (the instance a launch made, the AMI Packer built), resolved when the
-plan runs.
+each instruction, the method of the command's actions object named by the instruction: `Step`
+names the kinds of instruction of one command (`BuildStep`, `ApplyStep`...), each member's
+value the method of that command's actions class that performs it. `--dry-run` shows the very
+plan the real run would execute (`plan_rows` as a table, `Plan.to_json` as JSON) and executes
+nothing. An instruction's parameter may be a `Ref` to the output of an earlier one (the
+instance a launch made, the AMI Packer built), resolved when the plan runs.
 
 The clean-up has a deadline of its own (`CLEANUP_SECONDS`), not the run's: a run that ended at
 its deadline must still remove what it made. A clean-up step that cannot remove something
@@ -22,12 +21,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from ebami.core.errors import LeftBehind, Leftover
 from ebami.core.interrupts import stoppable
@@ -190,25 +189,6 @@ class Executor:
         if missing_ok:
             return self.outputs.get(value.name)
         return self.outputs[value.name]
-
-
-class PlanOutput(Protocol):
-    def out_json(self, value: Any) -> None: ...
-    def out_table(self, rows: Sequence[tuple[str, str]]) -> None: ...
-
-
-class DisplayExecutor:
-    """Executes nothing: shows the plan (`--dry-run`) as a table or as JSON on stdout."""
-
-    def __init__(self, out: PlanOutput, *, as_json: bool) -> None:
-        self._out = out
-        self._as_json = as_json
-
-    def execute(self, plan: Plan) -> None:
-        if self._as_json:
-            self._out.out_json({"dry_run": True, **plan.to_json()})
-        else:
-            self._out.out_table(plan_rows(plan))
 
 
 def jsonable(value: Any) -> Any:

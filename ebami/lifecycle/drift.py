@@ -17,7 +17,7 @@ from ebami.aws.elasticbeanstalk import Configuration, Environment
 from ebami.core.errors import InputError, NotFoundError
 from ebami.image import tags
 from ebami.image.environment import EnvironmentPlatform
-from ebami.image.managed import ManagedImage, managed_images
+from ebami.image.managed import ManagedImage, newest_first
 
 DEFAULT_MAX_AGE_DAYS = 30
 MAX_AGE_DAYS = 3650
@@ -188,5 +188,6 @@ class DriftChecker:
 
     def _newest(self, platform: EnvironmentPlatform) -> ManagedImage | None:
         if self._verified is None:
-            self._verified = managed_images(self._ec2.find_images_with_tag(tags.VERIFIED))
+            found = self._ec2.find_images_with_tag(tags.VERIFIED)
+            self._verified = newest_first(ManagedImage.of(image) for image in found)
         return next((image for image in self._verified if image.fit(platform) is None), None)

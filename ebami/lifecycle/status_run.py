@@ -41,8 +41,9 @@ def read_status(
 ) -> StatusReport:
     """The estate at a glance; `build` gives the build verdict (None: none can be given)."""
     check_max_age(max_age)
-    extra = scope.extra + tuple(item.region for item in wanted if item.region)
-    regions = estate.regions(replace(scope, extra=extra))
+    # The --env regions are read too (ignored with --all-regions, which reads every one).
+    found = tuple(item.region for item in wanted if item.region)
+    regions = estate.regions(replace(scope, environment_regions=scope.environment_regions + found))
     inventory = estate.read(regions)
     with estate.home.bounded(CHECK_SECONDS):
         verdict = build()

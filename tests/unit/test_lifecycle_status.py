@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pytest
+
 from ebami.core.tables import columns
 from ebami.image.bake import BuildVerdict
 from ebami.image.channels import ChannelKey, ChannelState
@@ -157,3 +159,37 @@ def test_columns_align_every_cell_under_its_header() -> None:
     assert lines[1].startswith("  wide cell  x")
     assert lines[2] == "  y          z"
     assert columns(("A",), []) == "  (none)\n"
+
+
+def test_all_regions_reads_every_region_with_configured_environments_too() -> None:
+    """`status --all-regions --env NAME` (NAME configured with its region): the environment's
+    region is no `--regions`, so nothing is refused; every enabled region is read."""
+    from ebami.lifecycle.estate import EstateScope
+    from ebami.lifecycle.status_run import Wanted, read_status
+
+    class Stop(Exception):
+        pass
+
+    class Estate:
+        def __init__(self) -> None:
+            self.scopes: list[EstateScope] = []
+
+        def regions(self, scope: EstateScope) -> list[str]:
+            self.scopes.append(scope)
+            return ["us-east-1", "eu-west-1"]
+
+        def read(self, regions: list[str]) -> None:
+            raise Stop(regions)
+
+    estate = Estate()
+    with pytest.raises(Stop) as stopped:
+        read_status(
+            estate,  # type: ignore[arg-type]
+            EstateScope(all_regions=True),
+            [Wanted("us-west-2", "shop-prod")],
+            max_age=30,
+            build=lambda: None,
+        )
+    assert stopped.value.args == (["us-east-1", "eu-west-1"],)
+    assert estate.scopes[0].all_regions
+    assert estate.scopes[0].environment_regions == ("us-west-2",)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from ebami.core.errors import ExitCode, LeftBehind, Leftover
-from ebami.core.plan import DisplayExecutor, Executor, Instruction, Plan, Ref, Step
+from ebami.core.plan import Executor, Instruction, Plan, Ref, Step, plan_rows
 from ebami.core.waiting import Deadline
 
 
@@ -105,32 +105,22 @@ def test_cleanup_gets_none_for_what_never_came_to_be() -> None:
     assert actions.calls[-1] == ("remove", {"thing": None})
 
 
-class Out:
-    def __init__(self) -> None:
-        self.json: Any = None
-        self.rows: list[tuple[str, str]] = []
-
-    def out_json(self, value: Any) -> None:
-        self.json = value
-
-    def out_table(self, rows: Any) -> None:
-        self.rows = list(rows)
+def dry_run(plan: Plan) -> Any:
+    """What `--dry-run -o json` prints of a plan (`ebami.cli.views.dry_run_view`)."""
+    return {"dry_run": True, **plan.to_json()}
 
 
-def test_the_display_executor_shows_the_plan_and_runs_nothing() -> None:
-    shown = Out()
-    DisplayExecutor(shown, as_json=True).execute(PLAN)
-    assert shown.json["dry_run"] is True
-    assert [item["action"] for item in shown.json["instructions"]] == ["make", "use"]
-    assert shown.json["instructions"][1]["params"] == {
+def test_the_dry_run_shows_the_plan_and_runs_nothing() -> None:
+    shown = dry_run(PLAN)
+    assert [item["action"] for item in shown["instructions"]] == ["make", "use"]
+    assert shown["instructions"][1]["params"] == {
         "thing": {"output_of": "thing"},
         "times": 2,
     }
-    assert shown.json["cleanup"][0]["message"] == "removing it"
-    json.dumps(shown.json)  # plain JSON all through
+    assert shown["cleanup"][0]["message"] == "removing it"
+    json.dumps(shown)  # plain JSON all through
 
-    DisplayExecutor(shown, as_json=False).execute(PLAN)
-    assert shown.rows == [
+    assert plan_rows(PLAN) == [
         ("Target", "x"),
         ("1.", "making x"),
         ("   name", "x"),
@@ -145,18 +135,15 @@ def test_the_display_executor_shows_the_plan_and_runs_nothing() -> None:
 def test_long_values_are_shortened_in_the_table_only() -> None:
     text = "line\n" * 100
     plan = Plan("demo", {}, (Instruction("make", "making", {"name": text}),))
-    shown = Out()
-    DisplayExecutor(shown, as_json=False).execute(plan)
-    assert len(shown.rows[1][1]) == 160
-    assert shown.rows[1][1].endswith("…")
-    DisplayExecutor(shown, as_json=True).execute(plan)
-    assert shown.json["instructions"][0]["params"]["name"] == text
+    rows = plan_rows(plan)
+    assert len(rows[1][1]) == 160
+    assert rows[1][1].endswith("…")
+    assert dry_run(plan)["instructions"][0]["params"]["name"] == text
 
 
 def test_an_empty_plan_says_there_is_nothing_to_do() -> None:
-    shown = Out()
-    DisplayExecutor(shown, as_json=False).execute(Plan("demo", {"Target": "y"}))
-    assert shown.rows == [("Target", "y"), ("Nothing to do", "no instruction changes anything")]
+    rows = plan_rows(Plan("demo", {"Target": "y"}))
+    assert rows == [("Target", "y"), ("Nothing to do", "no instruction changes anything")]
 
 
 class FailingCleanUp:
