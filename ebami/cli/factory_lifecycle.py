@@ -79,7 +79,8 @@ class LifecycleWiring(FactoryBase):
     def channel_actions(self) -> ChannelActions:
         from ebami.lifecycle.channel_actions import ChannelActions
 
-        return ChannelActions(self.ec2, self.ssm)
+        # Each write is retried through throttling to a deadline of its own.
+        return ChannelActions(self.ec2, self.ssm, bounds=self.session.bounded)
 
     def _copy_regions(self) -> dict[str, Self]:
         """This region's factory and those of the regions `ebami build` copies to."""

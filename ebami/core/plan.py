@@ -40,7 +40,8 @@ CLEANUP_SECONDS = 120.0
 Bounds = Callable[[Deadline], AbstractContextManager[object]]
 
 
-def _unbounded(deadline: Deadline) -> AbstractContextManager[object]:
+def unbounded(deadline: Deadline) -> AbstractContextManager[object]:
+    """Bounds that bound nothing (no AWS session: a test's fakes)."""
     return nullcontext()
 
 
@@ -118,7 +119,7 @@ class Executor:
         actions: object,
         reporter: Reporter,
         *,
-        bounds: Bounds = _unbounded,
+        bounds: Bounds = unbounded,
         cleanup_seconds: float = CLEANUP_SECONDS,
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,

@@ -1,13 +1,26 @@
 """What promote and revoke change: a channel's value, its deletion, an AMI's revoke tags and
-its deprecation, one method per plan instruction."""
+its deprecation, one method per plan instruction.
+
+Each write (with the read it depends on) fits a deadline of its own (`WRITE_SECONDS`), as
+prune's deletions do: throttled calls are retried with growing pauses until it passes, past
+botocore's three attempts, so a throttled account does not leave a revocation half done.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from ebami.core.plan import Bounds, unbounded
 from ebami.core.times import parse_utc_timestamp
+from ebami.core.waiting import Clock, Deadline, Sleep
+
+# One write and the read it depends on, throttling included.
+WRITE_SECONDS = 120.0
 
 
 class ChannelsActionsEc2(Protocol):
@@ -28,25 +41,43 @@ class ChannelActions:
     ec2: ChannelsActionsEc2
     ssm: ChannelsActionsSsm
     published: dict[str, int] = field(default_factory=dict)
+    # What makes the calls inside a block fit a deadline (`AwsSession.bounded`), on this clock.
+    bounds: Bounds = unbounded
+    clock: Clock = time.monotonic
+    sleep: Sleep = time.sleep
+
+    @contextmanager
+    def _within(self) -> Iterator[None]:
+        with self.bounds(Deadline(WRITE_SECONDS, clock=self.clock, sleep=self.sleep)):
+            yield
+
+    def current(self, parameter: str) -> str | None:
+        """What the channel names now (read just before a write that depends on it)."""
+        with self._within():
+            return self.ssm.parameter_value(parameter)
 
     def publish(self, parameter: str, image_id: str) -> int:
-        version = self.ssm.publish_image_id(parameter, image_id)
+        with self._within():
+            version = self.ssm.publish_image_id(parameter, image_id)
         self.published[parameter] = version
         return version
 
     def delete_channel(self, parameter: str, image_id: str) -> bool:
         """Deletes the channel only while it still names `image_id`, read just before: deleting
         takes the whole history with it, and a value promoted since the plan must not go so."""
-        if self.ssm.parameter_value(parameter) != image_id:
-            return False
-        return self.ssm.delete_parameter(parameter)
+        with self._within():
+            if self.ssm.parameter_value(parameter) != image_id:
+                return False
+            return self.ssm.delete_parameter(parameter)
 
     def tag_revoked(self, image_id: str, tags: dict[str, str]) -> None:
-        self.ec2.tag_resources([image_id], tags)
+        with self._within():
+            self.ec2.tag_resources([image_id], tags)
 
     def deprecate(self, image_id: str, when: str) -> None:
         """`when`: ISO 8601 UTC, as the plan shows it."""
-        self.ec2.deprecate_image(image_id, parse_utc(when))
+        with self._within():
+            self.ec2.deprecate_image(image_id, parse_utc(when))
 
 
 def parse_utc(text: str) -> datetime:

@@ -38,7 +38,7 @@ class RevokeActions:
         AMI (read just before): another run's promote since the plan is left as it is."""
         actions = self.regions[region]
         if replacing is not None:
-            now = actions.ssm.parameter_value(parameter)
+            now = actions.current(parameter)
             if now != replacing:
                 self.warn(
                     f"channel {parameter} in {region} no longer names {replacing} (now "
