@@ -154,7 +154,10 @@ class FleetApply:
     ) -> None:
         self.waves = waves
         self.options = options
-        self._target = target
+        self._resolve_target = target
+        # Each name's target, made once: on the main thread, which finds every environment
+        # first; the workers read it.
+        self._targets: dict[str, Target] = {}
         self._reporter = reporter
         self.concurrency = concurrency
         self.fleet = FleetRun(waves, apply_one=self._apply_one, reporter=reporter)
@@ -172,6 +175,11 @@ class FleetApply:
         self._pinned: dict[str, str] = {}
 
     # --- planning ------------------------------------------------------------------------------
+
+    def _target(self, name: str) -> Target:
+        if name not in self._targets:
+            self._targets[name] = self._resolve_target(name)
+        return self._targets[name]
 
     def plan(self, name: str) -> tuple[RegionServices, ApplyPlan]:
         target = self._target(name)

@@ -11,6 +11,7 @@ from ebami.apply.waves import DEFAULT_CANARY, DEFAULT_CONCURRENCY, MAX_CONCURREN
 from ebami.cli.context import AppContext
 from ebami.cli.options import DryRunOption, EnvsOption, RecordOption
 from ebami.cli.present import fail, present
+from ebami.cli.verify import check_target
 from ebami.core.errors import EbamiError, InputError
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ def apply(
     app = AppContext.of(ctx)
     names = _environment_names(env or [], group or [])
     if ami is not None:
-        _check_ami(ami)
+        check_target(ami, None, None)
     check_sizes(canary, concurrency)
     options = ApplyOptions(ami, rollback, allow_unverified, timeout, channel)
     settings = app.settings(settle=settle)
@@ -127,13 +128,6 @@ def _run(app: AppContext, fleet: FleetApply, *, dry_run: bool) -> None:
     except EbamiError as exc:  # what was done before the failure is still the result
         fail(app, apply_view(fleet.results, error=exc, done=False))
     present(app, apply_view(fleet.results, error=fleet.outcome(), done=True))
-
-
-def _check_ami(ami: str) -> None:
-    from ebami.config.formats import is_ami_id
-
-    if not is_ami_id(ami):
-        raise InputError(f"--ami {ami!r} is not an AMI id; write ami- and 8 or 17 hex digits")
 
 
 def _environment_names(envs: list[str], groups: list[str]) -> list[str]:

@@ -70,11 +70,7 @@ class PromotePlan:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "channel": self.key.channel,
-            "platform": self.key.platform,
-            "release": self.key.release,
-            "parameter": self.parameter,
-            "ami_id": self.image_id,
+            **ChannelState(self.key, self.parameter, self.image_id).to_json(),
             "was": self.current,
             "unchanged": self.unchanged,
             **({"previous": self.previous.to_json()} if self.previous else {}),

@@ -5,55 +5,33 @@ botocore's three attempts, as prune's deletions do; without the deadline, botoco
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
-from botocore.awsrequest import AWSResponse
-from botocore.compat import HTTPHeaders
 
 from ebami.aws.session import AwsSession
 from ebami.aws.ssm import Ssm
 from ebami.core.errors import AwsError
 from ebami.lifecycle.channel_actions import WRITE_SECONDS, ChannelActions
 from tests.fakes.clock import FakeClock
+from tests.fakes.throttling import ThrottlingEndpoint
 
 THROTTLING = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
 PUT = json.dumps({"Version": 7, "Tier": "Standard"}).encode()
 STABLE = "/ebami/multicontainer-docker/2017.09/stable"
 
 
-class Body:
-    def __init__(self, content: bytes) -> None:
-        self._content = content
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._content
+def endpoint_of(throttles: int | None) -> ThrottlingEndpoint:
+    return ThrottlingEndpoint(throttles, THROTTLING, PUT)
 
 
-@dataclass
-class ThrottlingSsm:
-    """Answers the first `throttles` attempts with ThrottlingException (all when None)."""
-
-    throttles: int | None
-    attempts: list[int] = field(default_factory=list)
-
-    def __call__(self, request: Any, **_: Any) -> AWSResponse:
-        self.attempts.append(request.context["retries"]["attempt"])
-        if self.throttles is None or len(self.attempts) <= self.throttles:
-            return AWSResponse(request.url, 400, HTTPHeaders(), Body(THROTTLING))
-        return AWSResponse(request.url, 200, HTTPHeaders(), Body(PUT))
-
-
-def ssm(session: AwsSession, endpoint: ThrottlingSsm) -> Ssm:
+def ssm(session: AwsSession, endpoint: ThrottlingEndpoint) -> Ssm:
     client = session.client("ssm")
     client.meta.events.register("before-send.ssm", endpoint)  # answers instead of the network
     return Ssm(client)
 
 
 def test_a_channel_write_throttled_past_botocore_s_attempts_is_still_made() -> None:
-    session, endpoint, clock = AwsSession(region="us-east-1"), ThrottlingSsm(10), FakeClock()
+    session, endpoint, clock = AwsSession(region="us-east-1"), endpoint_of(10), FakeClock()
     actions = ChannelActions(
         ec2=None,  # type: ignore[arg-type]  # publishing makes no EC2 call
         ssm=ssm(session, endpoint),
@@ -67,7 +45,7 @@ def test_a_channel_write_throttled_past_botocore_s_attempts_is_still_made() -> N
 
 
 def test_a_write_throttled_to_its_deadline_fails_naming_the_call() -> None:
-    session, endpoint, clock = AwsSession(region="us-east-1"), ThrottlingSsm(None), FakeClock()
+    session, endpoint, clock = AwsSession(region="us-east-1"), endpoint_of(None), FakeClock()
     actions = ChannelActions(
         ec2=None,  # type: ignore[arg-type]
         ssm=ssm(session, endpoint),
@@ -82,7 +60,7 @@ def test_a_write_throttled_to_its_deadline_fails_naming_the_call() -> None:
 
 
 def test_without_a_deadline_botocore_makes_its_three_attempts() -> None:
-    session, endpoint = AwsSession(region="us-east-1"), ThrottlingSsm(10)
+    session, endpoint = AwsSession(region="us-east-1"), endpoint_of(10)
     actions = ChannelActions(ec2=None, ssm=ssm(session, endpoint))  # type: ignore[arg-type]
     with pytest.raises(AwsError, match="ThrottlingException"):
         actions.publish(STABLE, "ami-0123456789abcdef0")

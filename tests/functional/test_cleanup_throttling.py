@@ -5,13 +5,9 @@ named with the command that removes it, the run's result kept."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from botocore.awsrequest import AWSResponse
-from botocore.compat import HTTPHeaders
 
 from ebami.aws.bounds import MAX_ATTEMPTS
 from ebami.aws.ec2 import Ec2
@@ -22,6 +18,7 @@ from ebami.core.plan import Executor, Instruction, Plan
 from ebami.core.waiting import Deadline
 from ebami.verify.actions import VerifyActions
 from tests.fakes.clock import FakeClock
+from tests.fakes.throttling import ThrottlingEndpoint
 from tests.helpers import RecordingReporter
 
 INSTANCE = Instance("i-0123456789abcdef0", "ami-1", "running", "", "", "", "", "", {})
@@ -32,26 +29,8 @@ THROTTLING = (
 TERMINATED = b"<TerminateInstancesResponse><instancesSet/></TerminateInstancesResponse>"
 
 
-class Body:
-    def __init__(self, content: bytes) -> None:
-        self._content = content
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._content
-
-
-@dataclass
-class ThrottlingEndpoint:
-    """Answers the first `throttles` attempts with Throttling (all of them when None)."""
-
-    throttles: int | None
-    attempts: list[int] = field(default_factory=list)
-
-    def __call__(self, request: Any, **_: Any) -> AWSResponse:
-        self.attempts.append(request.context["retries"]["attempt"])
-        if self.throttles is None or len(self.attempts) <= self.throttles:
-            return AWSResponse(request.url, 400, HTTPHeaders(), Body(THROTTLING))
-        return AWSResponse(request.url, 200, HTTPHeaders(), Body(TERMINATED))
+def endpoint_of(throttles: int | None) -> ThrottlingEndpoint:
+    return ThrottlingEndpoint(throttles, THROTTLING, TERMINATED)
 
 
 @pytest.fixture
@@ -105,7 +84,7 @@ def clean_up(session: AwsSession, ec2: Ec2, clock: FakeClock) -> tuple[Executor,
 
 
 def test_outside_a_deadline_botocore_makes_its_three_attempts(session: AwsSession) -> None:
-    endpoint = ThrottlingEndpoint(throttles=None)
+    endpoint = endpoint_of(None)
     ec2 = throttled_ec2(session, endpoint)
     with pytest.raises(AwsError, match="failed: Throttling: Rate exceeded"):
         ec2.terminate_instances([INSTANCE.instance_id])
@@ -116,7 +95,7 @@ def test_outside_a_deadline_botocore_makes_its_three_attempts(session: AwsSessio
 def test_a_clean_up_throttled_past_botocore_s_attempts_still_terminates(
     session: AwsSession,
 ) -> None:
-    endpoint = ThrottlingEndpoint(throttles=10)
+    endpoint = endpoint_of(10)
     clock = FakeClock()
     executor, outputs = clean_up(session, throttled_ec2(session, endpoint), clock)
     assert endpoint.attempts == list(range(1, 12))  # one call, eleven attempts
@@ -128,7 +107,7 @@ def test_a_clean_up_throttled_past_botocore_s_attempts_still_terminates(
 def test_what_throttling_keeps_until_the_clean_up_deadline_is_named_with_its_command(
     session: AwsSession,
 ) -> None:
-    endpoint = ThrottlingEndpoint(throttles=None)
+    endpoint = endpoint_of(None)
     clock = FakeClock()
     executor, outputs = clean_up(session, throttled_ec2(session, endpoint), clock)
     # The run's result stands; the instance is named, with the command that terminates it.
