@@ -62,6 +62,16 @@ StallOption = Annotated[
         help="Fault: AMI updates stay Updating until aborted.",
     ),
 ]
+RealismOption = Annotated[
+    str | None,
+    typer.Option(
+        "--realism",
+        help="How much like AWS the sandbox behaves: 'aws' (default), 'off', or either then "
+        "KEY=VALUE items, e.g. 'off,late-events=5' (keys: configuration-drafts, "
+        "health-vocabulary, late-events, parameter-validation, ec2-not-found).",
+        metavar="SPEC",
+    ),
+]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the throttling fault's dice.")]
 FleetOption = Annotated[
     int,
@@ -97,6 +107,7 @@ def _faults(
     pending: int | None,
     stall: bool | None,
     fail_health_envs: list[str] | None,
+    realism: str | None,
 ) -> Faults:
     from ebami.sandbox.faults import Faults
 
@@ -108,6 +119,7 @@ def _faults(
         ami_pending_polls=pending,
         update_stalls=stall,
         update_fails_health_envs=tuple(fail_health_envs) if fail_health_envs else None,
+        realism=realism,
     )
 
 
@@ -136,6 +148,7 @@ def start(
     fail_update_health_env: FailHealthEnvOption = None,
     ami_pending_polls: PendingOption = None,
     stall_updates: StallOption = None,
+    realism: RealismOption = None,
     seed: SeedOption = 0,
     fleet: FleetOption = 0,
 ) -> None:
@@ -149,7 +162,7 @@ def start(
     app_context = AppContext.of(ctx)
     faults = _faults(
         app_context, throttle, ssm_offline, fail_update_health, ami_pending_polls,
-        stall_updates, fail_update_health_env,
+        stall_updates, fail_update_health_env, realism,
     )  # fmt: skip
     folder = _folder(app_context, directory)
     began = time.monotonic()
@@ -165,7 +178,8 @@ def start(
             text=clients.export_lines(info) + "\n",
             success=f"sandbox ready at {info.endpoint} (pid {info.pid}) in "
             f"{time.monotonic() - began:.1f} s",
-            notes=[f"fault injected: {phrase}" for phrase in faults.active],
+            notes=[f"fault injected: {phrase}" for phrase in faults.active]
+            + [f"like AWS: {phrase}" for phrase in faults.realism.active],
         ),
     )
 
@@ -191,6 +205,7 @@ def _status_view(info: SandboxInfo, leaks: LeakReport) -> View:
         json={
             **info.to_json(),
             "faults_active": info.faults.active,
+            "realism_active": info.faults.realism.active,
             "fleet_regions": fleet_regions(info.fleet, info.region),
             "leaks": leaks.to_json(),
         },
@@ -201,6 +216,7 @@ def _status_view(info: SandboxInfo, leaks: LeakReport) -> View:
             ("folder", info.directory),
             ("up", f"{time.time() - info.started:.0f} s"),
             ("faults", "; ".join(info.faults.active) or "none"),
+            ("like AWS", "; ".join(info.faults.realism.active) or "no: answers at once"),
             ("fleet", describe_fleet(info.fleet, info.region)),
             *leak_rows,
         ],
@@ -277,6 +293,7 @@ def run(
     fail_update_health_env: FailHealthEnvOption = None,
     ami_pending_polls: PendingOption = None,
     stall_updates: StallOption = None,
+    realism: RealismOption = None,
     seed: SeedOption = 0,
     fleet: FleetOption = 0,
 ) -> None:
@@ -293,6 +310,7 @@ def run(
         ami_pending_polls,
         stall_updates,
         fail_update_health_env,
+        realism,
     )
     outcome = run_in_sandbox(
         command,

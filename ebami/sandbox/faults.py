@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 from ebami.core.errors import InputError
+from ebami.sandbox.realism import Realism
 
 ENV_THROTTLE = "EBAMI_SANDBOX_THROTTLE"
 ENV_SSM_OFFLINE = "EBAMI_SANDBOX_SSM_OFFLINE"
@@ -31,6 +32,8 @@ class Faults:
     ami_pending_polls: a new AMI stays `pending` for this many DescribeImages calls.
     update_stalls: an environment update that changes the AMI stays `Updating` after it
         starts and makes no progress until it is aborted.
+    realism: how AWS's slowness and inconsistency are modelled (`ebami.sandbox.realism`); not a
+        fault, but carried with them to the server and the state file.
     """
 
     throttle: float = 0.0
@@ -39,6 +42,7 @@ class Faults:
     ami_pending_polls: int = 0
     update_stalls: bool = False
     update_fails_health_envs: tuple[str, ...] = ()
+    realism: Realism = field(default_factory=Realism)
 
     def __post_init__(self) -> None:
         # JSON gives a list; a tuple keeps the dataclass hashable and comparable.
@@ -83,7 +87,9 @@ class Faults:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Faults:
-        return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
+        values = {key: data[key] for key in cls.__dataclass_fields__ if key in data}
+        values["realism"] = Realism.from_json(data.get("realism", {}))
+        return cls(**values)
 
     @classmethod
     def from_sources(
@@ -96,6 +102,7 @@ class Faults:
         ami_pending_polls: int | None = None,
         update_stalls: bool | None = None,
         update_fails_health_envs: tuple[str, ...] | None = None,
+        realism: str | None = None,
     ) -> Faults:
         """Flags win over environment variables; unset means no fault."""
         if throttle is None:
@@ -118,6 +125,7 @@ class Faults:
             ami_pending_polls,
             update_stalls,
             update_fails_health_envs,
+            Realism.from_sources(environ, realism),
         )
 
 
