@@ -184,6 +184,11 @@ def stop(
         info = read_state(directory)
         if info is None:
             return None
+        if info.run:
+            raise SandboxError(
+                f"the sandbox in {directory} is the one 'ebami sandbox run' (pid {info.pid}) "
+                "serves for its command: it stops when that command ends"
+            )
         _terminate(info.pid, timeout, clock)
         remove_state(directory, info.pid)
         return info

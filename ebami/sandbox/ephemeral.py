@@ -30,6 +30,7 @@ from ebami.sandbox.control import Clock, steady_polls
 from ebami.sandbox.faults import Faults
 from ebami.sandbox.leaks import LeakReport, leak_report
 from ebami.sandbox.start_checks import check_fleet, check_region
+from ebami.sandbox.state_file import ENV_DIR, SandboxInfo, remove_state, write_state
 
 # What a terminal or a supervisor sends to end a job; each is passed on to CMD's group.
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
@@ -57,6 +58,10 @@ def run_in_sandbox(
 ) -> RunOutcome:
     """Start a sandbox, run `command` against it, stop it; the command's exit code is returned.
 
+    The sandbox's folder holds a state file naming this process, and the command gets
+    EBAMI_SANDBOX_DIR pointing at it: `ebami sandbox status` and `release` inside the command
+    find this sandbox (and `stop` refuses to stop it).
+
     The sandbox is stopped, and its directory removed, only once every process of the command's
     group has ended (see `run_command`), in every case.
     """
@@ -74,13 +79,20 @@ def run_in_sandbox(
         )
         started = time.monotonic()
         endpoint = server.start()
+        pid = os.getpid()
         try:
+            write_state(
+                Path(directory),
+                SandboxInfo(pid, endpoint, region, directory, faults, time.time(), fleet, run=True),
+            )
             progress(f"sandbox ready at {endpoint} in {time.monotonic() - started:.1f} s")
             env = {key: value for key, value in os.environ.items() if key not in CLEARED_VARIABLES}
             env.update(client_environment(endpoint, region))
+            env[ENV_DIR] = directory
             code = run_command(list(command), env, progress=progress)
             leaks = leak_report(ec2_client(endpoint, region))
         finally:
+            remove_state(Path(directory), pid)
             server.stop()
     return RunOutcome(code, leaks)
 

@@ -39,6 +39,9 @@ class SandboxInfo:
     faults: Faults
     started: float
     fleet: int = 0  # the fleet's environments: ebami.sandbox.world.fleet_regions
+    # Served inside `ebami sandbox run`'s own process for its command: it ends with the command,
+    # and `ebami sandbox stop` leaves it alone.
+    run: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -49,6 +52,7 @@ class SandboxInfo:
             "faults": self.faults.to_json(),
             "started": self.started,
             "fleet": self.fleet,
+            "run": self.run,
         }
 
     @classmethod
@@ -61,6 +65,7 @@ class SandboxInfo:
             faults=Faults.from_json(data.get("faults", {})),
             started=float(data.get("started", 0.0)),
             fleet=int(data.get("fleet", 0)),
+            run=bool(data.get("run", False)),
         )
 
 
@@ -92,7 +97,7 @@ def read_state(directory: Path) -> SandboxInfo | None:
         return None
     except (ValueError, KeyError, TypeError) as exc:
         raise SandboxError(f"cannot read the sandbox state file {path}: {exc}; remove it") from None
-    if not is_sandbox_process(info.pid):
+    if not is_sandbox_process(info.pid, run=info.run):
         path.unlink(missing_ok=True)
         return None
     return info
@@ -111,8 +116,9 @@ def remove_state(directory: Path, pid: int) -> None:
         pass
 
 
-def is_sandbox_process(pid: int) -> bool:
-    """Whether `pid` is alive and is an ebami sandbox server (not a reused pid)."""
+def is_sandbox_process(pid: int, *, run: bool = False) -> bool:
+    """Whether `pid` is alive and is an ebami sandbox server (not a reused pid): `python -m
+    ebami.sandbox serve`, or with `run`, the `ebami sandbox run` that serves one in-process."""
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
@@ -121,4 +127,7 @@ def is_sandbox_process(pid: int) -> bool:
         except (ProcessLookupError, PermissionError):
             return False
         return True  # no /proc here: trust the pid
+    words = cmdline.split(b"\0")
+    if run:
+        return b"sandbox" in words and b"run" in words
     return b"ebami.sandbox" in cmdline and b"serve" in cmdline

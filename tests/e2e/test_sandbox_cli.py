@@ -117,6 +117,33 @@ def test_run_wraps_one_command_and_passes_its_exit_code(tmp_path: Path) -> None:
     assert listening_addresses(port) == set()  # the sandbox is gone with the command
 
 
+def test_sandbox_commands_inside_run_reach_its_own_sandbox(tmp_path: Path) -> None:
+    """`status` and `release` inside `sandbox run` find the run's sandbox, not the default
+    folder's; `stop` refuses to stop it; the state file goes with the run."""
+    out = tmp_path / "out"
+    script = (
+        '"$0" -m ebami --output json sandbox status > "$1/status.json" && '
+        '"$0" -m ebami --output json sandbox release > "$1/release.json" && '
+        '{ "$0" -m ebami sandbox stop 2> "$1/stop.err"; echo $? > "$1/stop.code"; } && '
+        'echo "$EBAMI_SANDBOX_DIR" > "$1/dir"'
+    )
+    out.mkdir()
+    home = tmp_path / "home"  # the default folder would be here: it must stay untouched
+    proc = ebami(
+        "sandbox", "run", "--", "sh", "-c", script, sys.executable, str(out),
+        env={"HOME": str(home), "XDG_STATE_HOME": str(home / "state")},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    status = json.loads((out / "status.json").read_text())
+    assert status["run"] is True
+    assert status["directory"] == (out / "dir").read_text().strip()
+    assert json.loads((out / "release.json").read_text())["image_id"].startswith("ami-")
+    assert (out / "stop.code").read_text().strip() == "1"
+    assert "stops when that command ends" in (out / "stop.err").read_text()
+    assert not Path(status["directory"]).exists()  # removed with the run
+    assert not (home / "state").exists()
+
+
 def test_run_reports_what_the_command_left_behind() -> None:
     script = "import boto3; boto3.client('ec2').create_key_pair(KeyName='forgotten')"
     proc = ebami("sandbox", "run", "--", sys.executable, "-c", script)
@@ -130,6 +157,11 @@ def test_bad_fault_values_are_one_line_errors(tmp_path: Path) -> None:
     assert proc.stderr.strip() == (
         "error: throttle fraction 1.5 is out of range: give a number from 0 to less than 1, "
         "such as 0.2"
+    )
+    proc = ebami("sandbox", "run", "--realism", "off,late-events=soon", "--", "true")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "error: --realism late-events='soon' is not a number of seconds: give 0 or more"
     )
     proc = ebami("sandbox", "run", "--", "true", env={"EBAMI_SANDBOX_AMI_PENDING_POLLS": "soon"})
     assert proc.returncode == 2
