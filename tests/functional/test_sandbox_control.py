@@ -58,7 +58,7 @@ def info(pid: int, directory: Path) -> SandboxInfo:
 
 @pytest.fixture(autouse=True)
 def any_pid_is_a_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(state_file, "is_sandbox_process", lambda pid: True)
+    monkeypatch.setattr(state_file, "is_sandbox_process", lambda pid, run=False: True)
 
 
 def test_ready_gives_up_at_the_deadline_polling_steadily(tmp_path: Path) -> None:
