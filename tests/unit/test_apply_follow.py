@@ -4,7 +4,7 @@ failures Elastic Beanstalk reports, its own rollback, and the deadline, all on a
 from __future__ import annotations
 
 from ebami.apply.follow import Follower, Outcome
-from ebami.aws.elasticbeanstalk import Event
+from ebami.aws.elasticbeanstalk import FAILED, ConfigurationSet, Event
 from ebami.core.waiting import Deadline
 from tests.fakes.apply import ENVIRONMENT, Change, ScriptedEb, success
 from tests.fakes.clock import FakeClock
@@ -18,7 +18,7 @@ def follow(
 ) -> tuple[object, list[Event], RecordingReporter]:
     shown: list[Event] = []
     reporter = RecordingReporter()
-    follower = Follower(eb, reporter, settle=SETTLE, on_event=shown.append)
+    follower = Follower(eb, reporter, ec2=eb, settle=SETTLE, on_event=shown.append)
     request_id = eb.update_image(ENVIRONMENT, target)
     followed = follower.follow(
         ENVIRONMENT,
@@ -56,7 +56,8 @@ def test_health_turning_red_after_a_successful_update_is_a_failure() -> None:
     followed, _, _ = follow(eb)
     assert followed.outcome is Outcome.FAILED  # type: ignore[attr-defined]
     assert followed.reason == (  # type: ignore[attr-defined]
-        "health Red/Severe 10 s after the update: ATTRIBUTE on 2 instances"
+        "unhealthy 10 s after the update: 2 of 2 new instances Severe (i-ami-0new-0, "
+        "i-ami-0new-1); environment health Red/Severe: ATTRIBUTE on 2 instances"
     )
     # Red must last past the settle window, counted from the end of the update.
     assert clock.now >= 1.5 + SETTLE
@@ -106,10 +107,12 @@ def test_a_failure_that_leaves_the_new_ami_is_failed() -> None:
 def test_a_failed_deployment_status_or_another_image_is_failed() -> None:
     clock = FakeClock()
     script = success("ami-0new")
-    script.append(Change(1.5, deployment=("deployed", "failed")))
+    script.append(Change(1.5, drafts=(ConfigurationSet(FAILED, "ami-0new"),)))
     followed, _, _ = follow(ScriptedEb(clock, on_update=[script]))
     assert followed.outcome is Outcome.FAILED  # type: ignore[attr-defined]
-    assert "deployment" in followed.reason  # type: ignore[attr-defined]
+    assert followed.reason == (  # type: ignore[attr-defined]
+        "the configuration draft naming ami-0new failed to deploy (DeploymentStatus failed)"
+    )
 
     clock = FakeClock()
     followed, _, _ = follow(ScriptedEb(clock, on_update=[success("ami-0other")]))

@@ -41,7 +41,7 @@ def run(
         if interrupt_at is not None and before < interrupt_at <= clock.now:
             raise KeyboardInterrupt
 
-    follower = Follower(eb, reporter, settle=SETTLE, on_event=lambda event: None)
+    follower = Follower(eb, reporter, ec2=eb, settle=SETTLE, on_event=lambda event: None)
     actions = ApplyActions(
         eb=eb,
         follower=follower,
@@ -99,9 +99,9 @@ def test_refused_and_unchanged_make_no_call() -> None:
 
 def run_refused(eb: ScriptedEb, plan: ApplyPlan) -> tuple[ApplyRecord, RecordingReporter]:
     reporter = RecordingReporter()
-    actions = ApplyActions(eb, Follower(eb, reporter, settle=1, on_event=lambda e: None), reporter,
-                           plan.environment, True, lambda d: nullcontext(), eb.clock,
-                           eb.clock.sleep)  # fmt: skip
+    follower = Follower(eb, reporter, ec2=eb, settle=1, on_event=lambda e: None)
+    actions = ApplyActions(eb, follower, reporter, plan.environment, True,
+                           lambda d: nullcontext(), eb.clock, eb.clock.sleep)  # fmt: skip
     record = run_apply(plan, execute=lambda steps: {}, actions=actions, reporter=reporter)
     return record, reporter
 
@@ -196,7 +196,7 @@ def test_a_second_ctrl_c_stops_following_and_says_where_to_look() -> None:
             interrupts.pop(0)
             raise KeyboardInterrupt
 
-    actions = ApplyActions(eb, Follower(eb, reporter, settle=1, on_event=lambda e: None),
+    actions = ApplyActions(eb, Follower(eb, reporter, ec2=eb, settle=1, on_event=lambda e: None),
                            reporter, plan_for().environment, True, lambda d: nullcontext(),
                            clock, sleep)  # fmt: skip
     plan = plan_for()
