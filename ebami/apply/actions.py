@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ebami.apply.follow import Followed, Follower, Outcome
+from ebami.apply.verdict import Baseline
 from ebami.aws.elasticbeanstalk import Configuration, Environment
 from ebami.core.errors import AwsError, EbamiError, Refused
 from ebami.core.reporting import Reporter
@@ -56,6 +57,9 @@ class ApplyActions:
     # Whether health must hold Green after the update: not for a way back to an environment
     # that was not Green before.
     require_health_after_rollback: bool = True
+    # The environment's health just before the update (the plan's), which the verdict on its
+    # health, and on the way back's, compares with.
+    baseline: Baseline | None = None
     # The update in flight, once UpdateEnvironment answered.
     request_id: str | None = None
 
@@ -99,6 +103,7 @@ class ApplyActions:
                 enhanced_health=self.enhanced_health,
                 what="rollback" if rollback else "update",
                 require_health=not rollback or self.require_health_after_rollback,
+                baseline=self.baseline,
             )
         if not followed.ok:
             raise UpdateFailed(followed)

@@ -4,28 +4,47 @@ What the EB CLI does, without its two faults: every wait here has a deadline (it
 waiting for the first event, has none), and the deadline comes from the update policy (its
 fixed 10-minute wait fails CI while Elastic Beanstalk is still working).
 
-Each poll asks `DescribeEvents` for the update's own events (its request id) from the time of
-the last one seen (events a millisecond apart are not skipped; those seen already are dropped
-by date and message), prints the new ones oldest first, and reads the environment's status and
-health. The update is over when the environment is `Ready` again and the update's final event
-has come. It succeeded when the configuration names the target AMI, no deployment failed, and
-health then holds Green (enhanced health: Ok) for the settle window; it failed on a failure
-event of the update, a failed deployment, or health Red (Severe) once the settle window has
-passed. When it failed and the configuration is back on the previous AMI, Elastic Beanstalk
-rolled back by itself: that is reported, not fought.
+Each poll asks `DescribeEvents` for the update's own events (its request id) from `LOOKBACK`
+before the newest one seen: Elastic Beanstalk may make an event visible only after newer ones
+were returned, and a cursor at the newest event would miss it. Events seen already are dropped
+by their identity (`Event.identity`); the new ones are printed once each, oldest first within
+the poll. Then the environment's status and health are read.
+
+The update is over when the environment is `Ready` again and the update's final event has come
+(or a failure event). While `DescribeConfigurationSettings` still shows a `pending` draft, the
+update is in progress whatever else it says. It succeeded when the deployed configuration names
+the target AMI, no draft naming the target failed to deploy (a `failed` draft of an earlier
+update, naming another AMI, is not this update's), and the verdict on health
+(`ebami.apply.verdict`: the new instances, and the environment against its baseline from just
+before the update) is healthy for the whole settle window. It failed on a failure event of the
+update, a failed deployment, or a verdict of unhealthy once the settle window has passed; a
+verdict of in progress (Grey, Pending, no new instance yet) waits, up to the deadline. When it
+failed and the configuration is back on the previous AMI, Elastic Beanstalk rolled back by
+itself: that is reported, not fought.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, Protocol
 
-from ebami.aws.elasticbeanstalk import Configuration, Environment, Event, Health
+from ebami.apply.verdict import Baseline, Judgement, State, judge_basic, judge_enhanced
+from ebami.aws.ec2_values import Instance
+from ebami.aws.elasticbeanstalk import (
+    FAILED,
+    PENDING,
+    Configuration,
+    Environment,
+    Event,
+    Health,
+    InstanceHealth,
+)
+from ebami.core.errors import NotFoundError
 from ebami.core.reporting import Reporter
 from ebami.core.waiting import Deadline, Every, Sleep, intervals
 
@@ -44,6 +63,11 @@ FAILURES = (
 )
 FAILED_SEVERITIES = ("ERROR", "FATAL")
 PROGRESS_EVERY = 30.0
+# How far before the newest event seen each poll asks again: Elastic Beanstalk may make an event
+# visible only after newer ones were returned (it files events late), and a cursor at the newest
+# event would miss it for good. Late events seen so far come within seconds; two minutes is
+# ample and costs one page of an update's events.
+LOOKBACK = timedelta(minutes=2)
 
 
 class FollowerEb(Protocol):
@@ -63,6 +87,14 @@ class FollowerEb(Protocol):
     def configuration(self, environment: Environment) -> Configuration: ...
 
     def health(self, environment: Environment) -> Health: ...
+
+    def instances_health(self, environment: Environment) -> list[InstanceHealth]: ...
+
+
+class FollowerEc2(Protocol):
+    """The EC2 call a follower makes (`ebami.aws.ec2`): which AMI each instance runs."""
+
+    def describe_instances(self, instance_ids: list[str]) -> list[Instance]: ...
 
 
 class Outcome(str, Enum):
@@ -85,6 +117,8 @@ class Followed:
     image_id: str | None = None
     health: Health | None = None
     events: list[Event] = field(default_factory=list)
+    # The last verdict on health after the update ended, and its evidence.
+    judgement: Judgement | None = None
 
     @property
     def ok(self) -> bool:
@@ -98,6 +132,7 @@ class Followed:
             "health": _health_text(self.environment, self.health),
             "image_id": self.image_id,
             "causes": list(self.health.causes) if self.health else [],
+            "verdict": self.judgement.to_json() if self.judgement else None,
             "events": [event.to_json() for event in self.events],
         }
 
@@ -115,7 +150,8 @@ def is_final(event: Event) -> bool:
 
 
 class EventStream:
-    """One request's events (or an environment's), each reported once, oldest first."""
+    """One request's events (or an environment's), each reported once, oldest first within a
+    poll; an event that shows late, after newer ones, is reported when it shows."""
 
     def __init__(
         self,
@@ -131,30 +167,42 @@ class EventStream:
         self._on_event = on_event
         self._request_id = request_id
         self._since = since
-        self._seen: set[tuple[datetime, str]] = set()
+        self._newest: datetime | None = None
+        self._seen: dict[tuple[Any, ...], datetime] = {}
         self.events: list[Event] = []
 
     def skip(self, events: list[Event]) -> None:
         """Take `events` as reported already (a listing printed them): poll after them."""
         for event in events:
-            self._seen.add((event.date, event.message))
-        if events:
-            self._since = max(event.date for event in events)
+            self._saw(event)
 
     def poll(self) -> list[Event]:
-        found = self._eb.events(self._environment, request_id=self._request_id, since=self._since)
-        new = []
-        for event in found:
-            key = (event.date, event.message)
-            if key in self._seen:
+        since = self._since if self._newest is None else self._newest - LOOKBACK
+        found = self._eb.events(self._environment, request_id=self._request_id, since=since)
+        new: list[Event] = []
+        for event in sorted(found, key=lambda event: event.date):
+            if event.identity in self._seen:
                 continue
-            self._seen.add(key)
+            self._saw(event)
             new.append(event)
             self.events.append(event)
             self._on_event(event)
-        if new:
-            self._since = max(event.date for event in new)
+        self._forget()
         return new
+
+    def _saw(self, event: Event) -> None:
+        self._seen[event.identity] = event.date
+        if self._newest is None or event.date > self._newest:
+            self._newest = event.date
+
+    def _forget(self) -> None:
+        """Drop the identities no poll can return again (older than the look-back)."""
+        if self._newest is None:
+            return
+        horizon = self._newest - LOOKBACK
+        for identity, date in list(self._seen.items()):
+            if date < horizon:
+                del self._seen[identity]
 
 
 def keep_following(
@@ -186,11 +234,13 @@ class Follower:
         eb: FollowerEb,
         reporter: Reporter,
         *,
+        ec2: FollowerEc2,
         settle: float,
         on_event: Callable[[Event], None],
         polls: Callable[[], Iterator[float]] = lambda: intervals(first=0.5, cap=10.0),
     ) -> None:
         self._eb = eb
+        self._ec2 = ec2
         self._reporter = reporter
         self._settle = settle
         self._on_event = on_event
@@ -198,6 +248,8 @@ class Follower:
         # One stream per request: following it again (the abort of an update) goes on after
         # the events already printed.
         self._streams: dict[str, EventStream] = {}
+        # The AMI each instance was launched from (it never changes): asked once per instance.
+        self._launched_from: dict[str, str] = {}
 
     def _stream(self, environment: Environment, request_id: str) -> EventStream:
         if request_id not in self._streams:
@@ -217,11 +269,17 @@ class Follower:
         enhanced_health: bool,
         what: str = "update",
         require_health: bool = True,
+        baseline: Baseline | None = None,
     ) -> Followed:
         """Follow the update `request_id` that switches the environment to `target` (None:
-        whatever the platform's AMI is) from `previous`. Without `require_health`, the update
-        succeeds once it ended on `target`, whatever the health (a way back to an environment
-        that was not healthy before)."""
+        whatever the platform's AMI is) from `previous`. `baseline`: the environment's health
+        just before the update (default: as `environment` was described). Without
+        `require_health`, the update succeeds once it ended on `target`, whatever the health (a
+        way back to an environment that was not healthy before)."""
+        if baseline is None:
+            baseline = Baseline(
+                environment.health, environment.health_status, enhanced=enhanced_health
+            )
         stream = self._stream(environment, request_id)
         polls = self._polls()
         pace = Every(PROGRESS_EVERY, clock=deadline.clock)
@@ -229,7 +287,8 @@ class Follower:
         failure: Event | None = None
         final = False
         ended_at: float | None = None
-        green_since: float | None = None
+        healthy_since: float | None = None
+        judgement: Judgement | None = None
         last_health = _health_text(environment, None)
         current = environment
         health: Health | None = None
@@ -246,8 +305,10 @@ class Follower:
                 self._reporter.progress(f"{current.name}: health {last_health} -> {shown}{causes}")
                 last_health = shown
             over = current.status == "Ready" and (final or failure is not None)
-            if over:
-                config = self._eb.configuration(environment)
+            config = self._eb.configuration(environment) if over else None
+            if config is not None and config.drafts(PENDING):
+                over = False  # the draft is still being deployed: in progress
+            if config is not None and over:
                 image = config.image_id
                 verdict = _ended(
                     config, failure, target=target, previous=previous, shown=shown, what=what,
@@ -256,29 +317,35 @@ class Follower:
                 if verdict is None:  # it ended well: health must now hold for the settle window
                     now = deadline.clock()
                     ended_at = now if ended_at is None else ended_at
-                    if _good(current, health):
-                        green_since = now if green_since is None else green_since
-                        if now - green_since >= self._settle:
-                            verdict = (Outcome.SUCCEEDED, f"{shown} held for {self._settle:g} s")
+                    judgement = self._judge(environment, current, health, baseline, target)
+                    if judgement.state is State.HEALTHY:
+                        healthy_since = now if healthy_since is None else healthy_since
+                        if now - healthy_since >= self._settle:
+                            verdict = (
+                                Outcome.SUCCEEDED,
+                                f"{judgement.reason}, held for {self._settle:g} s",
+                            )
                     else:
-                        green_since = None
-                        if _bad(current, health) and now - ended_at >= self._settle:
-                            causes = f": {health.causes[0]}" if health and health.causes else ""
+                        healthy_since = None
+                        if judgement.state is State.UNHEALTHY and now - ended_at >= self._settle:
                             verdict = (
                                 Outcome.FAILED,
-                                f"health {shown} {self._settle:g} s after the {what}{causes}",
+                                f"unhealthy {self._settle:g} s after the {what}: "
+                                f"{judgement.reason}",
                             )
                 if verdict is not None:
-                    return Followed(*verdict, current, image, health, stream.events)
+                    return Followed(*verdict, current, image, health, stream.events, judgement)
             if deadline.expired:
+                waiting = f"; {judgement.reason}" if judgement is not None else ""
                 return Followed(
                     Outcome.TIMED_OUT,
                     f"the {what} did not finish within {deadline.seconds:g} s (status "
-                    f"{current.status}, health {shown})",
+                    f"{current.status}, health {shown}){waiting}",
                     current,
                     None,
                     health,
                     stream.events,
+                    judgement,
                 )
             if pace.due():
                 self._reporter.progress(
@@ -288,6 +355,41 @@ class Follower:
             if ended_at is not None:
                 pause = min(pause, max(self._settle / 4, 0.1))
             deadline.pause(pause)
+
+    def _judge(
+        self,
+        environment: Environment,
+        current: Environment,
+        health: Health | None,
+        baseline: Baseline,
+        target: str | None,
+    ) -> Judgement:
+        """The verdict on health now: by colour under basic health; else on the instances that
+        run `target` (None: those the baseline did not have) and the environment's health."""
+        if health is None:
+            return judge_basic(current.health, baseline)
+        instances = self._eb.instances_health(environment)
+        if target is None:
+            before = {item.instance_id for item in baseline.instances}
+            new = [item for item in instances if item.instance_id not in before]
+        else:
+            images = self._images([item.instance_id for item in instances])
+            new = [item for item in instances if images.get(item.instance_id) == target]
+        return judge_enhanced(baseline, health, new, others=len(instances) - len(new))
+
+    def _images(self, instance_ids: Sequence[str]) -> dict[str, str]:
+        """The AMI each instance runs, as EC2 describes it: what the instance was launched
+        from, whatever the configuration says now. An instance EC2 does not show yet (its
+        Describe calls are eventually consistent) is asked again at the next poll."""
+        unknown = [iid for iid in instance_ids if iid not in self._launched_from]
+        if unknown:
+            try:
+                described = self._ec2.describe_instances(unknown)
+            except NotFoundError:
+                described = []
+            for instance in described:
+                self._launched_from[instance.instance_id] = instance.image_id
+        return {iid: self._launched_from[iid] for iid in instance_ids if iid in self._launched_from}
 
     def wait_ready(
         self, environment: Environment, request_id: str | None, *, deadline: Deadline
@@ -326,8 +428,8 @@ def _ended(
     what: str,
     require_health: bool,
 ) -> tuple[Outcome, str] | None:
-    """The verdict on an update that has ended, from its failure event and the configuration;
-    None when it ended well and only the settle window is left to judge."""
+    """The verdict on an update that has ended (no draft of it pending), from its failure event
+    and the configuration sets; None when it ended well and only health is left to judge."""
     image = config.image_id
     if failure is not None and not require_health and image == target:
         # A way back to an environment that failed before fails as before: it is back all
@@ -341,8 +443,17 @@ def _ended(
         return (Outcome.REVERTED if reverted else Outcome.FAILED), failure.message
     if target is not None and image != target:
         return Outcome.FAILED, f"the update ended with ImageId {image}, not {target}"
-    if "failed" in config.deployment_statuses:
-        return Outcome.FAILED, "a configuration deployment of the environment failed"
+    # A failed draft is this update's when it names the target; one left by an earlier
+    # update names another AMI (and stays until the next update replaces it).
+    failed = [
+        draft for draft in config.drafts(FAILED) if target is None or draft.image_id == target
+    ]
+    if failed:
+        return (
+            Outcome.FAILED,
+            f"the configuration draft naming {failed[0].image_id or 'the platform AMI'} failed "
+            "to deploy (DeploymentStatus failed)",
+        )
     if not require_health:
         return Outcome.SUCCEEDED, f"Ready on {image}, health {shown}"
     return None
@@ -352,15 +463,3 @@ def _health_text(environment: Environment, health: Health | None) -> str:
     color = health.color if health and health.color else environment.health
     status = health.status if health and health.status else environment.health_status
     return f"{color}/{status}" if status else color
-
-
-def _good(environment: Environment, health: Health | None) -> bool:
-    if health is not None and health.status:
-        return health.status == "Ok"
-    return environment.health == "Green"
-
-
-def _bad(environment: Environment, health: Health | None) -> bool:
-    if health is not None and health.status:
-        return health.status == "Severe" or health.color == "Red"
-    return environment.health == "Red"

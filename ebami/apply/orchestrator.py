@@ -36,7 +36,7 @@ from ebami.apply.fleet import (
     preflight_error,
 )
 from ebami.apply.options import ApplyOptions
-from ebami.apply.planner import ApplyPlan
+from ebami.apply.planner import ApplyPlan, baseline_json
 from ebami.apply.results import ApplyResults, names_json, wave_json
 from ebami.apply.run import ApplyRecord, Result
 from ebami.apply.waves import Wave
@@ -289,7 +289,7 @@ class FleetApply:
         if not self.several:
             _, plan = self.plan(self.fleet.runs[0].name)
             entry = {"dry_run": True, **names_json(plan.environment.name, None)}
-            shown = ShownPlan(plan.steps, {**entry, **plan.steps.to_json()})
+            shown = ShownPlan(plan.steps, {**entry, **plan.steps.to_json(), **baseline_json(plan)})
             refused = Refused(f"{plan.environment.name}: {plan.refusal}") if plan.refusal else None
             return DryRun((shown,), self.waves, False, refused)
         errors = self._resolve(keep_errors=True)
@@ -333,6 +333,7 @@ class FleetApply:
             **wave_json(wave),
             "refusal": plan.refusal,
             **steps.to_json(),
+            **baseline_json(plan),
         }
         return ShownPlan(steps, {"dry_run": True, **entry})
 

@@ -1,5 +1,7 @@
 """The read-only half of `ebami apply`: the environment, its AMI now and the one to switch to,
-the gates, the update policy and its deadline, as a plan of instructions.
+the gates, the update policy and its deadline, and the health baseline (the environment's
+health and each instance's, read just before the update, which the verdict on the update's
+health compares with: `ebami.apply.verdict`), as a plan of instructions.
 
 Only Describe/List/Get calls are made here; `--dry-run` shows exactly the plan returned.
 """
@@ -13,8 +15,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ebami.apply.gates import Gate, gates_for
 from ebami.apply.options import ApplyOptions
 from ebami.apply.policy import UpdatePolicy
+from ebami.apply.verdict import Baseline
 from ebami.aws.ec2_values import Image
-from ebami.aws.elasticbeanstalk import Configuration, Environment
+from ebami.aws.elasticbeanstalk import Configuration, Environment, Health, InstanceHealth
 from ebami.core.errors import EbamiError, NotFoundError, Refused
 from ebami.core.plan import Instruction, Plan, Ref, Step
 from ebami.image import tags
@@ -42,6 +45,8 @@ class PlannerEb(Protocol):
     def describe_platform_version(self, platform_arn: str) -> Any: ...
     def source_bundle(self, application: str, version_label: str) -> tuple[str, str] | None: ...
     def tags(self, environment: Environment) -> dict[str, str]: ...
+    def health(self, environment: Environment) -> Health: ...
+    def instances_health(self, environment: Environment) -> list[InstanceHealth]: ...
 
 
 class PlannerEc2(Protocol):
@@ -76,6 +81,9 @@ class ApplyPlan:
     health_before: str = ""
     # `--channel`: the SSM parameter the target was read from.
     channel_parameter: str | None = None
+    # The environment's health and its instances' before the update (what the verdict on the
+    # update's health compares with).
+    baseline: Baseline | None = None
 
 
 class ApplyPlanner:
@@ -134,6 +142,7 @@ class ApplyPlanner:
         unchanged = current == target
         refusal = _refusal(environment, gates, unchanged)
         health_before = _health(environment)
+        baseline = None if refusal or unchanged else self._baseline(environment, policy)
         facts: dict[str, Any] = {
             "Environment": f"{environment.application}/{environment.name} in {self._region}",
             "Status": f"{environment.status}, health {health_before}",
@@ -146,6 +155,7 @@ class ApplyPlanner:
             "Instances": instances,
             "Update policy": policy.describe(instances),
             "Deadline": f"{deadline:g} s" + (" (--timeout)" if options.timeout else ""),
+            **({"Health before": baseline.describe()} if baseline else {}),
             **{f"Gate {gate.name}": f"{gate.verdict.value}: {gate.detail}" for gate in gates},
         }
         notes = []
@@ -198,6 +208,7 @@ class ApplyPlanner:
             unchanged=unchanged,
             health_before=health_before,
             channel_parameter=channel_parameter,
+            baseline=baseline,
         )
 
     # --- what is read ------------------------------------------------------------------------
@@ -205,6 +216,15 @@ class ApplyPlanner:
     def _platform(self, environment: Environment) -> EnvironmentPlatform:
         description = self._eb.describe_platform_version(environment.platform_arn)
         return EnvironmentPlatform.of(environment.platform_arn, description)
+
+    def _baseline(self, environment: Environment, policy: UpdatePolicy) -> Baseline:
+        """The environment's health now: under enhanced health, `DescribeEnvironmentHealth`
+        and `DescribeInstancesHealth`; else its colour."""
+        if not policy.enhanced_health:
+            return Baseline(environment.health, environment.health_status)
+        health = self._eb.health(environment)
+        instances = tuple(self._eb.instances_health(environment))
+        return Baseline(health.color, health.status, health.causes, instances, enhanced=True)
 
     def _driver_uses(self, environment: Environment) -> tuple[tuple[DriverUse, ...] | None, str]:
         """The deployed version's containers' log drivers, or None and why they are unknown."""
@@ -352,6 +372,11 @@ class ApplyPlanner:
                 )
             )
         return tuple(steps)
+
+
+def baseline_json(plan: ApplyPlan) -> dict[str, Any]:
+    """The plan's health baseline as JSON (`{"baseline": null}` when nothing will change)."""
+    return {"baseline": plan.baseline.to_json() if plan.baseline else None}
 
 
 def _refusal(environment: Environment, gates: tuple[Gate, ...], unchanged: bool) -> str | None:

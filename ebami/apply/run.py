@@ -9,8 +9,9 @@
 - Ctrl-C (or SIGTERM): the update is aborted and the abort followed to Ready; a second one
   stops following.
 
-The record says which, with the events of each update; it is what `-o json` prints and
-`--record` writes.
+The record says which, with the events of each update, the health baseline read before it and
+the evidence of each verdict (the new instances' health, the environment's against the
+baseline); it is what `-o json` prints and `--record` writes.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 from ebami.apply.actions import ApplyActions, UpdateFailed, UpdateRefused, back_on
 from ebami.apply.follow import Followed, Outcome
-from ebami.apply.planner import ApplyPlan
+from ebami.apply.planner import ApplyPlan, baseline_json
 from ebami.core.errors import EbamiError
 from ebami.core.interrupts import stoppable
 from ebami.core.plan import Plan
@@ -72,6 +73,7 @@ class ApplyRecord:
             "target_image_id": plan.target,
             "platform": plan.platform.to_json(),
             "health_before": plan.health_before,
+            **baseline_json(plan),
             "gates": [gate.to_json() for gate in plan.gates],
             "policy": plan.policy.to_json(),
             "instances": plan.instances,

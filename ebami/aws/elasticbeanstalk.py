@@ -45,22 +45,56 @@ class Environment:
         return CONSOLE_URL.format(region=region, environment_id=self.environment_id)
 
 
+# `ConfigurationSettingsDescription.DeploymentStatus`: the set deployed to the environment; a
+# draft being deployed (while an update runs); a draft that failed to deploy (it stays until
+# the next update). A saved configuration's set has none.
+DEPLOYED = "deployed"
+PENDING = "pending"
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ConfigurationSet:
+    """One configuration set `DescribeConfigurationSettings` returned: its deployment status
+    and the `ImageId` it names (None: the option is not set)."""
+
+    status: str
+    image_id: str | None
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"deployment_status": self.status, "image_id": self.image_id}
+
+
 @dataclass(frozen=True)
 class Configuration:
-    """An environment's option settings, `(namespace, option) -> value`, and the deployment
-    status of each configuration set Elastic Beanstalk returned (two while one failed)."""
+    """An environment's option settings, `(namespace, option) -> value`, as deployed (or a
+    saved configuration's), and every configuration set Elastic Beanstalk returned: while an
+    update runs, the `deployed` set and a `pending` draft; after a draft failed to deploy, the
+    `deployed` set and the `failed` draft."""
 
     options: Mapping[tuple[str, str], str]
-    deployment_statuses: tuple[str, ...] = ()
-    # The `ImageId` of each configuration set, in the order Elastic Beanstalk returned them.
-    image_ids: tuple[str, ...] = ()
+    sets: tuple[ConfigurationSet, ...] = ()
 
     def value(self, namespace: str, option: str) -> str | None:
         return self.options.get((namespace, option))
 
     @property
     def image_id(self) -> str | None:
+        """The AMI the deployed configuration names (never a draft's)."""
         return self.value(LAUNCH_CONFIGURATION, IMAGE_ID) or None
+
+    @property
+    def deployment_statuses(self) -> tuple[str, ...]:
+        return tuple(item.status for item in self.sets)
+
+    @property
+    def image_ids(self) -> tuple[str, ...]:
+        """The `ImageId` of every set, drafts too, each once, in the order returned."""
+        return tuple(dict.fromkeys(item.image_id for item in self.sets if item.image_id))
+
+    def drafts(self, status: str) -> tuple[ConfigurationSet, ...]:
+        """The sets of deployment status `status` (`PENDING` or `FAILED`)."""
+        return tuple(item for item in self.sets if item.status == status)
 
 
 @dataclass(frozen=True)
@@ -77,6 +111,14 @@ class Event:
     message: str
     severity: str
     request_id: str = ""
+    # The environment the event is about (none for an application's own events).
+    environment: str = ""
+
+    @property
+    def identity(self) -> tuple[datetime, str, str, str, str]:
+        """What tells one event from another: `DescribeEvents` gives events no id, and two
+        events of one date may differ in any of these."""
+        return (self.date, self.message, self.severity, self.request_id, self.environment)
 
     def to_json(self) -> dict[str, str]:
         return {
@@ -94,6 +136,39 @@ class Health:
     color: str
     status: str
     causes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"color": self.color, "status": self.status, "causes": list(self.causes)}
+
+
+@dataclass(frozen=True)
+class InstanceHealth:
+    """One instance of `DescribeInstancesHealth`: its enhanced health, when it was launched and
+    its latest deployment (`Deployment.Status`: In Progress, Deployed or Failed)."""
+
+    instance_id: str
+    color: str
+    status: str
+    causes: tuple[str, ...] = ()
+    launched_at: datetime | None = None
+    deployment_status: str = ""
+    deployment_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "instance_id": self.instance_id,
+            "color": self.color,
+            "status": self.status,
+            "causes": list(self.causes),
+            "launched_at": self.launched_at.isoformat() if self.launched_at else None,
+            "deployment_status": self.deployment_status,
+            "deployment_id": self.deployment_id,
+        }
+
+
+# What ebami reads of each instance (`DescribeInstancesHealth` returns only the attributes
+# asked for; without any, only the instance ids).
+INSTANCE_HEALTH_ATTRIBUTES = ("HealthStatus", "Color", "Causes", "LaunchedAt", "Deployment")
 
 
 class ElasticBeanstalk:
@@ -183,22 +258,23 @@ class ElasticBeanstalk:
         with aws_errors(f"elasticbeanstalk:DescribeConfigurationSettings {name}"):
             response: Any = self._client.describe_configuration_settings(**request)
         sets = response.get("ConfigurationSettings", [])
-        ordered = sorted(sets, key=lambda item: item.get("DeploymentStatus") == "deployed")
-        options: dict[tuple[str, str], str] = {}
-        for settings in ordered:
-            for option in settings.get("OptionSettings", []):
-                key = (str(option.get("Namespace", "")), str(option.get("OptionName", "")))
-                options[key] = str(option.get("Value", ""))
-        statuses = tuple(str(item.get("DeploymentStatus", "")) for item in sets)
-        image_ids = {
-            str(option["Value"]): None
-            for settings in sets
-            for option in settings.get("OptionSettings", [])
-            if (option.get("Namespace"), option.get("OptionName"))
-            == (LAUNCH_CONFIGURATION, IMAGE_ID)
-            and option.get("Value")
-        }
-        return Configuration(options, statuses, tuple(image_ids))
+        # The options are the deployed set's: a pending or failed draft is not what the
+        # environment runs (a draft's value must never pass for the deployed one).
+        primary = next(
+            (item for item in sets if item.get("DeploymentStatus") == DEPLOYED),
+            next((item for item in sets if not item.get("DeploymentStatus")), None),
+        )
+        if primary is None and sets:
+            primary = sets[0]
+        options = _options(primary) if primary is not None else {}
+        described = tuple(
+            ConfigurationSet(
+                str(item.get("DeploymentStatus") or ""),
+                _options(item).get((LAUNCH_CONFIGURATION, IMAGE_ID)) or None,
+            )
+            for item in sets
+        )
+        return Configuration(options, described)
 
     def environments(self) -> list[Environment]:
         """Every environment of every application in the region that is not terminated (every
@@ -298,6 +374,25 @@ class ElasticBeanstalk:
             causes=tuple(str(cause) for cause in response.get("Causes", [])),
         )
 
+    def instances_health(self, environment: Environment) -> list[InstanceHealth]:
+        """Enhanced health of each instance of the environment (`DescribeInstancesHealth`, every
+        page: botocore has no paginator for it); only for environments that report it."""
+        request: dict[str, Any] = {
+            "EnvironmentId": environment.environment_id,
+            "AttributeNames": list(INSTANCE_HEALTH_ATTRIBUTES),
+        }
+        found: list[InstanceHealth] = []
+        with aws_errors(f"elasticbeanstalk:DescribeInstancesHealth {environment.name}"):
+            while True:
+                response: Any = self._client.describe_instances_health(**request)
+                found.extend(
+                    _instance_health(item) for item in response.get("InstanceHealthList", [])
+                )
+                token = response.get("NextToken")
+                if not token:
+                    return found
+                request["NextToken"] = token
+
     def source_bundle(self, application: str, version_label: str) -> tuple[str, str] | None:
         """Where the application version's source bundle is in S3 (bucket, key), if it has one."""
         with aws_errors(f"elasticbeanstalk:DescribeApplicationVersions {version_label}"):
@@ -338,10 +433,34 @@ def _environment(item: Any) -> Environment:
     )
 
 
+def _options(settings: Any) -> dict[tuple[str, str], str]:
+    return {
+        (str(option.get("Namespace", "")), str(option.get("OptionName", ""))): str(
+            option.get("Value", "")
+        )
+        for option in settings.get("OptionSettings", [])
+    }
+
+
 def _event(item: Any) -> Event:
     return Event(
         date=item["EventDate"],
         message=str(item.get("Message", "")),
         severity=str(item.get("Severity", "INFO")),
         request_id=str(item.get("RequestId", "")),
+        environment=str(item.get("EnvironmentName", "")),
+    )
+
+
+def _instance_health(item: Any) -> InstanceHealth:
+    deployment = item.get("Deployment") or {}
+    deployment_id = deployment.get("DeploymentId")
+    return InstanceHealth(
+        instance_id=str(item.get("InstanceId", "")),
+        color=str(item.get("Color", "")),
+        status=str(item.get("HealthStatus", "")),
+        causes=tuple(str(cause) for cause in item.get("Causes", [])),
+        launched_at=item.get("LaunchedAt"),
+        deployment_status=str(deployment.get("Status", "")),
+        deployment_id=int(deployment_id) if deployment_id is not None else None,
     )

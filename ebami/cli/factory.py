@@ -161,7 +161,11 @@ class Factory(LifecycleWiring, FactoryBase):
         from ebami.apply.follow import Follower
 
         return Follower(
-            self.eb, self.app.terminal, settle=self.settings.settle, on_event=self.show_event
+            self.eb,
+            self.app.terminal,
+            ec2=self.ec2,
+            settle=self.settings.settle,
+            on_event=self.show_event,
         )
 
     def find_environment(self, name: str, application: str | None) -> Environment:
@@ -252,6 +256,7 @@ class Factory(LifecycleWiring, FactoryBase):
             clock=time.monotonic,
             sleep=sleep,
             require_health_after_rollback=plan.health_before.startswith("Green"),
+            baseline=plan.baseline,
         )
         # Every call fits the run's deadlines: the update's (and its rollback's, or abort's,
         # each its own inside this one), so throttling is retried, never a hang.

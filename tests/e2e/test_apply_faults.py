@@ -100,7 +100,10 @@ def test_time_policy_ebami_rolls_back_itself(failing: World) -> None:
                    stats=True)  # fmt: skip
     assert result.returncode == 8, result.stderr
     error = last_error(result)
-    assert error.startswith("error: prod: the update failed (health Red"), error
+    assert error.startswith(
+        "error: prod: the update failed (unhealthy 1 s after the update: 2 of 2 new instances "
+        "Severe ("
+    ), error
     assert error.endswith(f"prod is back on {STOCK}"), error
     # A Time-based update "succeeds"; health turns Red after it: ebami switches back.
     assert api_calls(result.stderr)["elasticbeanstalk.UpdateEnvironment"] == 2
@@ -114,6 +117,11 @@ def test_time_policy_ebami_rolls_back_itself(failing: World) -> None:
     (record,) = json.loads((failing.work / "time.json").read_text())["environments"]
     assert record["result"] == "rolled back"
     assert record["update"]["outcome"] == "failed"
+    # The evidence: the new instances' health, the environment's against its baseline.
+    assert record["baseline"]["enhanced"] is True
+    verdict = record["update"]["verdict"]
+    assert verdict["state"] == "unhealthy"
+    assert [item["status"] for item in verdict["new_instances"]] == ["Severe", "Severe"]
     assert record["rollback"]["outcome"] == "succeeded"
     assert record["rollback"]["events"][0]["message"] == STARTING
     assert len(record["request_ids"]) == 2

@@ -11,14 +11,17 @@ from typing import Any
 
 from ebami.apply.options import ApplyOptions
 from ebami.apply.planner import ApplyPlan, ApplyPlanner
-from ebami.aws.ec2_values import Image
+from ebami.aws.ec2_values import Image, Instance
 from ebami.aws.elasticbeanstalk import (
+    DEPLOYED,
     IMAGE_ID,
     LAUNCH_CONFIGURATION,
     Configuration,
+    ConfigurationSet,
     Environment,
     Event,
     Health,
+    InstanceHealth,
 )
 from ebami.image import tags
 from ebami.image.channels import Channels
@@ -49,23 +52,38 @@ class Change:
     image: str | None = None
     messages: tuple[tuple[str, str], ...] = ()  # (severity, message) of the request
     abortable: bool | None = None
-    deployment: tuple[str, ...] | None = None
+    # The drafts DescribeConfigurationSettings shows beside the deployed set.
+    drafts: tuple[ConfigurationSet, ...] | None = None
     causes: tuple[str, ...] | None = None
+    # The AMI the instances run from now on (default: a change of `image` replaces them).
+    running: str | None = None
+    # The instances' own health (colour, status); default: the environment's.
+    instances: tuple[str, str] | None = None
+    # The change's events are dated this many seconds before it: they show late, after newer
+    # ones were returned.
+    late: float = 0.0
 
 
 @dataclass
 class ScriptedEb:
-    """`refresh`, `events`, `configuration`, `health`, `update_image`, `abort_update`, `tag`
-    over a script of changes; `calls` records the mutating ones."""
+    """`refresh`, `events`, `configuration`, `health`, `instances_health`, `update_image`,
+    `abort_update`, `tag` and EC2's `describe_instances` over a script of changes; `calls`
+    records the mutating ones."""
 
     clock: FakeClock
     image: str | None = "ami-0old"
     status: str = "Ready"
     state: tuple[str, str] = ("Red", "Severe")  # health colour and status
     abortable: bool = False
-    deployment: tuple[str, ...] = ("deployed",)
+    drafts: tuple[ConfigurationSet, ...] = ()
     causes: tuple[str, ...] = ()
     request_id: str = "req-1"
+    # The environment's instances: how many, the AMI they run (default: `image`), their own
+    # health (default: the environment's).
+    count: int = 2
+    running: str | None = None
+    instance_state: tuple[str, str] | None = None
+    launched: dict[str, str] = field(default_factory=dict)
     script: list[Change] = field(default_factory=list)
     events_: list[Event] = field(default_factory=list)
     calls: list[tuple[str, Any]] = field(default_factory=list)
@@ -73,6 +91,10 @@ class ScriptedEb:
     # What UpdateEnvironment / AbortEnvironmentUpdate start: a script from the call's time.
     on_update: list[list[Change]] = field(default_factory=list)
     on_abort: list[Change] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.running is None:
+            self.running = self.image
 
     def _catch_up(self) -> None:
         due = [change for change in self.script if change.at <= self.clock.now]
@@ -84,15 +106,22 @@ class ScriptedEb:
                 self.state = change.health
             if change.image is not None:
                 self.image = change.image
+                self.running = change.image
+            if change.running is not None:
+                self.running = change.running
+            if change.instances is not None:
+                self.instance_state = change.instances
             if change.abortable is not None:
                 self.abortable = change.abortable
-            if change.deployment is not None:
-                self.deployment = change.deployment
+            if change.drafts is not None:
+                self.drafts = change.drafts
             if change.causes is not None:
                 self.causes = change.causes
             for severity, message in change.messages:
-                date = EPOCH + timedelta(seconds=change.at, milliseconds=len(self.events_))
-                self.events_.append(Event(date, message, severity, self.request_id))
+                date = EPOCH + timedelta(
+                    seconds=change.at - change.late, milliseconds=len(self.events_)
+                )
+                self.events_.append(Event(date, message, severity, self.request_id, "prod"))
 
     def _start(self, script: list[Change]) -> None:
         now = self.clock.now
@@ -129,11 +158,28 @@ class ScriptedEb:
     def configuration(self, environment: Environment) -> Configuration:
         self._catch_up()
         options = {(LAUNCH_CONFIGURATION, IMAGE_ID): self.image} if self.image else {}
-        return Configuration(options, self.deployment)
+        return Configuration(options, (ConfigurationSet(DEPLOYED, self.image), *self.drafts))
 
     def health(self, environment: Environment) -> Health:
         self._catch_up()
         return Health(self.state[0], self.state[1], self.causes)
+
+    def instances_health(self, environment: Environment) -> list[InstanceHealth]:
+        self._catch_up()
+        color, status = self.instance_state or self.state
+        found = []
+        for number in range(self.count):
+            instance_id = f"i-{self.running}-{number}"
+            self.launched[instance_id] = self.running or ""
+            found.append(InstanceHealth(instance_id, color, status))
+        return found
+
+    # EC2
+    def describe_instances(self, instance_ids: list[str]) -> list[Instance]:
+        return [
+            Instance(iid, self.launched[iid], "running", "", "", "", "", "", {})
+            for iid in instance_ids
+        ]
 
     # changes
     def update_image(self, environment: Environment, image_id: str | None) -> str:
@@ -187,6 +233,8 @@ class PlannerWorld:
     instances: int = 2
     bundle: bytes | None = None
     env_tags: dict[str, str] = field(default_factory=dict)
+    # The causes of the environment's enhanced health.
+    causes: tuple[str, ...] = ()
     images: dict[str, Any] = field(default_factory=dict)
     reads: list[str] = field(default_factory=list)
 
@@ -203,7 +251,7 @@ class PlannerWorld:
         self.reads.append("DescribeConfigurationSettings")
         options = dict(self.options)
         options[(LAUNCH_CONFIGURATION, IMAGE_ID)] = self.configured or STOCK
-        return Configuration(options, ("deployed",))
+        return Configuration(options, (ConfigurationSet(DEPLOYED, self.configured or STOCK),))
 
     def instance_ids(self, environment: Environment) -> list[str]:
         self.reads.append("DescribeEnvironmentResources")
@@ -220,6 +268,15 @@ class PlannerWorld:
     def tags(self, environment: Environment) -> dict[str, str]:
         self.reads.append("ListTagsForResource")
         return dict(self.env_tags)
+
+    def health(self, environment: Environment) -> Health:
+        self.reads.append("DescribeEnvironmentHealth")
+        return Health(environment.health, environment.health_status, self.causes)
+
+    def instances_health(self, environment: Environment) -> list[InstanceHealth]:
+        self.reads.append("DescribeInstancesHealth")
+        color, status = environment.health, environment.health_status
+        return [InstanceHealth(f"i-{n:017x}", color, status) for n in range(self.instances)]
 
     # EC2
     def get_image(self, image_id: str) -> Any:

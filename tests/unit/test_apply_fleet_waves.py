@@ -89,7 +89,7 @@ class Fleet:
             raise self.plan_errors[name]
         plan = plan_for(timeout=600)
         eb = self.ebs[name]
-        follower = Follower(eb, self.reporter, settle=SETTLE, on_event=lambda event: None)
+        follower = Follower(eb, self.reporter, ec2=eb, settle=SETTLE, on_event=lambda event: None)
         actions = ApplyActions(
             eb=eb,
             follower=follower,

@@ -4,9 +4,10 @@ failures Elastic Beanstalk reports, its own rollback, and the deadline, all on a
 from __future__ import annotations
 
 from ebami.apply.follow import Follower, Outcome
-from ebami.aws.elasticbeanstalk import Event
+from ebami.apply.verdict import Baseline
+from ebami.aws.elasticbeanstalk import FAILED, PENDING, ConfigurationSet, Event, InstanceHealth
 from ebami.core.waiting import Deadline
-from tests.fakes.apply import ENVIRONMENT, Change, ScriptedEb, success
+from tests.fakes.apply import ENVIRONMENT, EPOCH, Change, ScriptedEb, success
 from tests.fakes.clock import FakeClock
 from tests.helpers import RecordingReporter
 
@@ -18,7 +19,7 @@ def follow(
 ) -> tuple[object, list[Event], RecordingReporter]:
     shown: list[Event] = []
     reporter = RecordingReporter()
-    follower = Follower(eb, reporter, settle=SETTLE, on_event=shown.append)
+    follower = Follower(eb, reporter, ec2=eb, settle=SETTLE, on_event=shown.append)
     request_id = eb.update_image(ENVIRONMENT, target)
     followed = follower.follow(
         ENVIRONMENT,
@@ -56,7 +57,8 @@ def test_health_turning_red_after_a_successful_update_is_a_failure() -> None:
     followed, _, _ = follow(eb)
     assert followed.outcome is Outcome.FAILED  # type: ignore[attr-defined]
     assert followed.reason == (  # type: ignore[attr-defined]
-        "health Red/Severe 10 s after the update: ATTRIBUTE on 2 instances"
+        "unhealthy 10 s after the update: 2 of 2 new instances Severe (i-ami-0new-0, "
+        "i-ami-0new-1); environment health Red/Severe: ATTRIBUTE on 2 instances"
     )
     # Red must last past the settle window, counted from the end of the update.
     assert clock.now >= 1.5 + SETTLE
@@ -106,10 +108,12 @@ def test_a_failure_that_leaves_the_new_ami_is_failed() -> None:
 def test_a_failed_deployment_status_or_another_image_is_failed() -> None:
     clock = FakeClock()
     script = success("ami-0new")
-    script.append(Change(1.5, deployment=("deployed", "failed")))
+    script.append(Change(1.5, drafts=(ConfigurationSet(FAILED, "ami-0new"),)))
     followed, _, _ = follow(ScriptedEb(clock, on_update=[script]))
     assert followed.outcome is Outcome.FAILED  # type: ignore[attr-defined]
-    assert "deployment" in followed.reason  # type: ignore[attr-defined]
+    assert followed.reason == (  # type: ignore[attr-defined]
+        "the configuration draft naming ami-0new failed to deploy (DeploymentStatus failed)"
+    )
 
     clock = FakeClock()
     followed, _, _ = follow(ScriptedEb(clock, on_update=[success("ami-0other")]))
@@ -209,3 +213,223 @@ def test_keep_following_polls_until_its_deadline_with_the_injected_sleep() -> No
     assert len(shown) == 3  # each event once, though polled again and again
     assert set(bounds) == {120}
     assert len(bounds) >= 4
+
+
+# --- the verdict on enhanced health: new instances, the baseline, Grey as in progress ---------
+
+
+def starting(**kwargs: object) -> Change:
+    return Change(0, status="Updating", abortable=True,
+                  messages=(("INFO", "Environment update is starting."),), **kwargs)  # type: ignore[arg-type]  # fmt: skip
+
+
+def completed(at: float, **kwargs: object) -> Change:
+    return Change(at, status="Ready", abortable=False,
+                  messages=(("INFO", "Environment update completed successfully."),), **kwargs)  # type: ignore[arg-type]  # fmt: skip
+
+
+def old_instances(status: str, color: str) -> tuple[InstanceHealth, ...]:
+    return tuple(InstanceHealth(f"i-ami-0old-{n}", color, status) for n in range(2))
+
+
+def test_an_environment_at_warning_before_and_after_with_healthy_new_instances_succeeds() -> None:
+    clock = FakeClock()
+    script = [
+        starting(health=("Grey", "Pending"), instances=("Grey", "Pending")),
+        Change(2, image="ami-0new", health=("Green", "Info"), instances=("Grey", "NoData")),
+        completed(3),
+        Change(4, health=("Yellow", "Warning"), instances=("Green", "Ok"),
+               causes=("3 % of the requests are erroring with HTTP 5xx",)),
+    ]  # fmt: skip
+    eb = ScriptedEb(clock, state=("Yellow", "Warning"), on_update=[script])
+    before = Baseline("Yellow", "Warning", ("3 % 5xx",), old_instances("Ok", "Green"), True)
+    followed, _, _ = follow(eb, baseline=before)
+    assert followed.outcome is Outcome.SUCCEEDED  # type: ignore[attr-defined]
+    assert followed.reason == (  # type: ignore[attr-defined]
+        "Yellow/Warning (was Yellow/Warning); new instances: 2 Ok, held for 10 s"
+    )
+    assert clock.now >= 4 + SETTLE
+    evidence = followed.to_json()["verdict"]  # type: ignore[attr-defined]
+    assert evidence["state"] == "healthy"
+    assert [item["instance_id"] for item in evidence["new_instances"]] == [
+        "i-ami-0new-0",
+        "i-ami-0new-1",
+    ]
+
+
+def test_an_environment_worse_than_its_baseline_fails_after_the_settle_window() -> None:
+    clock = FakeClock()
+    script = success("ami-0new")
+    script.append(Change(2, health=("Red", "Degraded"), instances=("Green", "Ok"),
+                         causes=("Load balancer reports 40 % 5xx",)))  # fmt: skip
+    eb = ScriptedEb(clock, state=("Green", "Ok"), on_update=[script])
+    before = Baseline("Green", "Ok", (), old_instances("Ok", "Green"), True)
+    followed, _, _ = follow(eb, baseline=before)
+    assert followed.outcome is Outcome.FAILED  # type: ignore[attr-defined]
+    assert followed.reason == (  # type: ignore[attr-defined]
+        "unhealthy 10 s after the update: environment health Red/Degraded, was Green/Ok: Load "
+        "balancer reports 40 % 5xx"
+    )
+    assert 1.5 + SETTLE <= clock.now <= 1.5 + SETTLE + 5
+
+
+def test_grey_after_the_update_is_waited_for_past_the_settle_window_never_failed() -> None:
+    clock = FakeClock()
+    script = [
+        starting(health=("Grey", "Pending")),
+        Change(1, image="ami-0new", instances=("Grey", "NoData")),
+        completed(1.5),
+        Change(40, health=("Green", "Ok"), instances=("Green", "Ok")),
+    ]
+    eb = ScriptedEb(clock, state=("Green", "Ok"), on_update=[script])
+    followed, _, _ = follow(eb, baseline=Baseline("Green", "Ok", enhanced=True))
+    assert followed.outcome is Outcome.SUCCEEDED  # type: ignore[attr-defined]
+    assert clock.now >= 40 + SETTLE
+
+
+def test_grey_up_to_the_deadline_times_out_with_what_it_waited_for() -> None:
+    clock = FakeClock()
+    script = [starting(), Change(1, image="ami-0new", health=("Grey", "Pending")), completed(1.5)]
+    eb = ScriptedEb(clock, state=("Green", "Ok"), on_update=[script])
+    followed, _, _ = follow(eb, deadline=60, baseline=Baseline("Green", "Ok", enhanced=True))
+    assert followed.outcome is Outcome.TIMED_OUT  # type: ignore[attr-defined]
+    assert followed.reason == (  # type: ignore[attr-defined]
+        "the update did not finish within 60 s (status Ready, health Grey/Pending); environment "
+        "health Grey/Pending; new instances 2 Pending"
+    )
+
+
+def test_new_instances_are_those_ec2_says_run_the_target_ami() -> None:
+    clock = FakeClock()
+    # The configuration names the new AMI at once; the instances are replaced only at 20 s.
+    script = [
+        starting(),
+        Change(1, image="ami-0new", running="ami-0old", health=("Green", "Ok")),
+        completed(1.5),
+        Change(20, running="ami-0new"),
+    ]
+    eb = ScriptedEb(clock, state=("Green", "Ok"), on_update=[script])
+    followed, _, _ = follow(eb, baseline=Baseline("Green", "Ok", enhanced=True))
+    assert followed.outcome is Outcome.SUCCEEDED  # type: ignore[attr-defined]
+    assert clock.now >= 20 + SETTLE
+
+
+def test_attribute_failures_on_new_instances_still_fail_the_update() -> None:
+    clock = FakeClock()
+    attribute = (
+        'Encountered error starting new ECS task: { "failures": [ { "reason": "ATTRIBUTE" } ] }'
+    )
+    script = [
+        starting(),
+        Change(1, image="ami-0new", health=("Red", "Severe"),
+               messages=(("ERROR", attribute),)),
+        completed(2),
+    ]  # fmt: skip
+    eb = ScriptedEb(clock, state=("Green", "Ok"), on_update=[script])
+    followed, _, _ = follow(eb, baseline=Baseline("Green", "Ok", enhanced=True))
+    assert followed.outcome is Outcome.FAILED  # type: ignore[attr-defined]
+    assert followed.reason == attribute  # type: ignore[attr-defined]
+
+
+# --- configuration sets as DescribeConfigurationSettings gives them -----------------------------
+
+
+def test_a_pending_draft_naming_the_target_is_in_progress_not_success() -> None:
+    clock = FakeClock()
+    pending = (ConfigurationSet(PENDING, "ami-0new"),)
+    script = [
+        starting(drafts=pending),
+        # Ready, its final event filed, the draft not deployed yet: in progress.
+        completed(1.5, health=("Green", "Ok")),
+        Change(30, image="ami-0new", drafts=()),
+    ]
+    eb = ScriptedEb(clock, state=("Green", "Ok"), on_update=[script])
+    followed, _, _ = follow(eb, baseline=Baseline("Green", "Ok", enhanced=True))
+    assert followed.outcome is Outcome.SUCCEEDED  # type: ignore[attr-defined]
+    assert clock.now >= 30 + SETTLE
+
+
+def test_a_failed_draft_naming_the_target_is_a_failed_deployment() -> None:
+    clock = FakeClock()
+    script = [
+        starting(drafts=(ConfigurationSet(PENDING, "ami-0new"),)),
+        completed(2, drafts=(ConfigurationSet(FAILED, "ami-0new"),)),
+    ]
+    eb = ScriptedEb(clock, state=("Green", "Ok"), image="ami-0new", on_update=[script])
+    followed, _, _ = follow(eb)
+    assert followed.outcome is Outcome.FAILED  # type: ignore[attr-defined]
+    assert followed.reason == (  # type: ignore[attr-defined]
+        "the configuration draft naming ami-0new failed to deploy (DeploymentStatus failed)"
+    )
+
+
+def test_a_stale_failed_draft_of_an_earlier_update_does_not_fail_this_one() -> None:
+    clock = FakeClock()
+    stale = (ConfigurationSet(FAILED, "ami-0older"),)
+    eb = ScriptedEb(clock, state=("Green", "Ok"), drafts=stale, on_update=[success("ami-0new")])
+    followed, _, _ = follow(eb, baseline=Baseline("Green", "Ok", enhanced=True))
+    assert followed.outcome is Outcome.SUCCEEDED  # type: ignore[attr-defined]
+
+
+# --- events that show late and out of order ---------------------------------------------------
+
+
+def test_an_event_that_shows_after_newer_ones_is_printed_once_and_not_lost() -> None:
+    clock = FakeClock()
+    script = [
+        starting(),
+        Change(1, messages=(("INFO", "Added instance [i-1] to your environment."),)),
+        # Dated 0.5 s, before the event above, visible only from 3 s on.
+        Change(3, late=2.5, messages=(("INFO", "Created security group named: sg-1"),)),
+        Change(4, image="ami-0new", health=("Green", "Ok")),
+        completed(5),
+    ]
+    eb = ScriptedEb(clock, state=("Green", "Ok"), on_update=[script])
+    followed, shown, _ = follow(eb, baseline=Baseline("Green", "Ok", enhanced=True))
+    assert followed.outcome is Outcome.SUCCEEDED  # type: ignore[attr-defined]
+    assert [event.message for event in shown] == [
+        "Environment update is starting.",
+        "Added instance [i-1] to your environment.",
+        "Created security group named: sg-1",
+        "Environment update completed successfully.",
+    ]
+    assert shown[2].date < shown[1].date  # late, and printed when it showed
+
+
+def test_events_of_one_poll_are_printed_in_date_order_each_once() -> None:
+    from datetime import timedelta
+
+    from ebami.apply.follow import LOOKBACK, EventStream
+
+    class LateEb:
+        """Answers every event visible so far from `since` on, in an order of its own."""
+
+        def __init__(self) -> None:
+            self.visible: list[Event] = []
+            self.asked: list[object] = []
+
+        def events(self, environment: object, *, request_id: object = None,
+                   since: object = None, limit: int = 1000) -> list[Event]:  # fmt: skip
+            self.asked.append(since)
+            return [e for e in reversed(self.visible) if since is None or e.date >= since]  # type: ignore[operator]
+
+    def at(seconds: float, message: str) -> Event:
+        return Event(EPOCH + timedelta(seconds=seconds), message, "INFO", "req-1", "prod")
+
+    eb = LateEb()
+    shown: list[Event] = []
+    stream = EventStream(eb, ENVIRONMENT, shown.append, request_id="req-1")  # type: ignore[arg-type]
+    eb.visible = [at(1, "a"), at(3, "c")]
+    stream.poll()
+    eb.visible += [at(2, "b"), at(2.5, "b again")]  # older than c, shown after it
+    stream.poll()
+    eb.visible += [at(4, "d")]
+    stream.poll()
+    stream.poll()
+    assert [event.message for event in shown] == ["a", "c", "b", "b again", "d"]
+    # Each poll after the first asks from the look-back before the newest event seen.
+    assert eb.asked[1:] == [at(3, "").date - LOOKBACK, at(3, "").date - LOOKBACK,
+                            at(4, "").date - LOOKBACK]  # fmt: skip
+    # Two events of one date and message that differ in request are two events.
+    eb.visible += [Event(at(4, "").date, "d", "INFO", "req-2", "prod")]
+    assert [event.request_id for event in stream.poll()] == ["req-2"]

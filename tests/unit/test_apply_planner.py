@@ -235,3 +235,45 @@ def test_rollback_is_never_pinned() -> None:
     )
     plan = planner(found).plan("prod", None, ApplyOptions(rollback=True, pinned="ami-0new"))
     assert plan.target == "ami-0old"
+
+
+def test_the_plan_reads_the_health_baseline_of_an_enhanced_environment() -> None:
+    from ebami.apply.planner import baseline_json
+    from ebami.apply.policy import HEALTH_REPORTING
+
+    found = world_with(
+        ami("ami-0new"),
+        environment=replace(ENVIRONMENT, health="Yellow", health_status="Warning"),
+        options={(HEALTH_REPORTING, "SystemType"): "enhanced"},
+        causes=("3 % of the requests are erroring with HTTP 5xx",),
+    )
+    plan = planner(found).plan("prod", None, ApplyOptions(ami="ami-0new"))
+    assert plan.steps.facts["Health before"] == (
+        "Yellow/Warning (3 % of the requests are erroring with HTTP 5xx); instances: 2 Warning"
+    )
+    shown = json.loads(json.dumps(baseline_json(plan)))["baseline"]
+    assert (shown["color"], shown["status"], shown["enhanced"]) == ("Yellow", "Warning", True)
+    assert [item["instance_id"] for item in shown["instances"]] == [
+        "i-00000000000000000",
+        "i-00000000000000001",
+    ]
+    # The reads of the baseline are Describe calls, once each.
+    assert found.reads.count("DescribeEnvironmentHealth") == 1
+    assert found.reads.count("DescribeInstancesHealth") == 1
+
+
+def test_basic_health_has_a_colour_baseline_and_no_enhanced_reads() -> None:
+    found = world_with(ami("ami-0new"))
+    plan = planner(found).plan("prod", None, ApplyOptions(ami="ami-0new"))
+    assert plan.baseline is not None
+    assert plan.baseline.describe() == "Red/Severe"
+    assert "DescribeInstancesHealth" not in found.reads
+    assert "DescribeEnvironmentHealth" not in found.reads
+
+
+def test_a_refused_plan_reads_no_baseline() -> None:
+    found = world_with(ami("ami-0new", **{tags.DRIVERS: "json-file"}))
+    plan = planner(found).plan("prod", None, ApplyOptions(ami="ami-0new"))
+    assert plan.refusal is not None
+    assert plan.baseline is None
+    assert "Health before" not in plan.steps.facts

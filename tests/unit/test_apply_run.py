@@ -41,7 +41,7 @@ def run(
         if interrupt_at is not None and before < interrupt_at <= clock.now:
             raise KeyboardInterrupt
 
-    follower = Follower(eb, reporter, settle=SETTLE, on_event=lambda event: None)
+    follower = Follower(eb, reporter, ec2=eb, settle=SETTLE, on_event=lambda event: None)
     actions = ApplyActions(
         eb=eb,
         follower=follower,
@@ -99,9 +99,9 @@ def test_refused_and_unchanged_make_no_call() -> None:
 
 def run_refused(eb: ScriptedEb, plan: ApplyPlan) -> tuple[ApplyRecord, RecordingReporter]:
     reporter = RecordingReporter()
-    actions = ApplyActions(eb, Follower(eb, reporter, settle=1, on_event=lambda e: None), reporter,
-                           plan.environment, True, lambda d: nullcontext(), eb.clock,
-                           eb.clock.sleep)  # fmt: skip
+    follower = Follower(eb, reporter, ec2=eb, settle=1, on_event=lambda e: None)
+    actions = ApplyActions(eb, follower, reporter, plan.environment, True,
+                           lambda d: nullcontext(), eb.clock, eb.clock.sleep)  # fmt: skip
     record = run_apply(plan, execute=lambda steps: {}, actions=actions, reporter=reporter)
     return record, reporter
 
@@ -196,7 +196,7 @@ def test_a_second_ctrl_c_stops_following_and_says_where_to_look() -> None:
             interrupts.pop(0)
             raise KeyboardInterrupt
 
-    actions = ApplyActions(eb, Follower(eb, reporter, settle=1, on_event=lambda e: None),
+    actions = ApplyActions(eb, Follower(eb, reporter, ec2=eb, settle=1, on_event=lambda e: None),
                            reporter, plan_for().environment, True, lambda d: nullcontext(),
                            clock, sleep)  # fmt: skip
     plan = plan_for()
@@ -325,3 +325,56 @@ def test_the_same_refusal_of_a_retried_call_may_be_this_run_s_update() -> None:
     eb.retries = 1
     record, _ = run(eb, plan_for())
     assert record.result is Result.LOST
+
+
+def enhanced_plan(color: str, status: str) -> ApplyPlan:
+    """The plan of `apply --env prod --ami ami-0new` for an environment with enhanced health
+    at `color`/`status` (its two instances too)."""
+    from dataclasses import replace
+
+    from ebami.apply.policy import HEALTH_REPORTING
+    from tests.fakes.apply import ENVIRONMENT
+
+    found = world_with(
+        ami("ami-0new"),
+        environment=replace(ENVIRONMENT, health=color, health_status=status),
+        options={(HEALTH_REPORTING, "SystemType"): "enhanced"},
+        causes=("3 % of the requests are erroring with HTTP 5xx",) if status == "Warning" else (),
+    )
+    plan = planner(found).plan("prod", None, ApplyOptions(ami="ami-0new"))
+    assert found.reads.count("DescribeInstancesHealth") == 1
+    return plan
+
+
+def test_an_environment_at_warning_is_applied_and_the_record_has_baseline_and_evidence() -> None:
+    stays_warning = success("ami-0new")
+    stays_warning.append(Change(1.2, health=("Yellow", "Warning"), instances=("Green", "Ok")))
+    eb = ScriptedEb(FakeClock(), image=STOCK, state=("Yellow", "Warning"),
+                    on_update=[stays_warning])  # fmt: skip
+    record, _ = run(eb, enhanced_plan("Yellow", "Warning"))
+    assert record.result is Result.APPLIED
+    shown = record.to_json()
+    assert shown["baseline"]["status"] == "Warning"
+    assert shown["baseline"]["causes"] == ["3 % of the requests are erroring with HTTP 5xx"]
+    assert [item["status"] for item in shown["baseline"]["instances"]] == ["Warning", "Warning"]
+    verdict = shown["update"]["verdict"]
+    assert verdict["state"] == "healthy"
+    assert verdict["baseline_health"] == "Yellow/Warning"
+    assert verdict["environment_health"]["status"] == "Warning"
+    assert [item["status"] for item in verdict["new_instances"]] == ["Ok", "Ok"]
+
+
+def test_new_instances_that_cannot_place_tasks_are_rolled_back_with_the_evidence() -> None:
+    severe = success("ami-0new")
+    severe.append(Change(1.2, health=("Red", "Severe"), causes=("ATTRIBUTE on 2 instances",)))
+    eb = ScriptedEb(FakeClock(), image=STOCK, state=("Green", "Ok"),
+                    on_update=[severe, success(STOCK)])  # fmt: skip
+    record, _ = run(eb, enhanced_plan("Green", "Ok"))
+    assert record.result is Result.ROLLED_BACK
+    assert mutations(eb) == [("update_image", "ami-0new"), ("update_image", None)]
+    verdict = record.to_json()["update"]["verdict"]
+    assert verdict["state"] == "unhealthy"
+    assert [item["status"] for item in verdict["new_instances"]] == ["Severe", "Severe"]
+    assert record.reason.startswith(
+        "the update failed (unhealthy 5 s after the update: 2 of 2 new instances Severe"
+    )
