@@ -28,10 +28,11 @@ def load_extensions() -> list[Patch]:
         saved_configurations,
         ssm,
         throttling,
+        unsupported,
     )
 
     del calls, ec2, elasticbeanstalk, images, parameters, platform_versions, routes
-    del saved_configurations, ssm, throttling
+    del saved_configurations, ssm, throttling, unsupported
     return list(patching.PATCHES)
 
 
