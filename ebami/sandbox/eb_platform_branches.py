@@ -51,23 +51,20 @@ _CHECKS: dict[str, Callable[[str, list[str]], bool]] = {
 
 
 def branches(platforms: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The branches of the platform versions, oldest branch first, as PlatformBranchSummary."""
-    first_release: dict[str, Any] = {}
+    """The branches of the platform versions as PlatformBranchSummary, in the order the
+    sandbox's catalogue lists them (the seed lists the oldest branch first)."""
     summaries: dict[str, dict[str, Any]] = {}
     for record in platforms:
         description = record["description"]
-        name = description["PlatformBranchName"]
-        released = description["DateCreated"]
-        if name not in first_release or released < first_release[name]:
-            first_release[name] = released
-        summaries[name] = {
+        summaries[description["PlatformBranchName"]] = {
             "PlatformName": PLATFORM_NAME,
-            "BranchName": name,
+            "BranchName": description["PlatformBranchName"],
             "LifecycleState": description["PlatformBranchLifecycleState"],
             "SupportedTierList": list(description.get("SupportedTierList", [])),
         }
-    ordered = sorted(summaries, key=lambda name: first_release[name])
-    return [{**summaries[name], "BranchOrder": order} for order, name in enumerate(ordered, 1)]
+    return [
+        {**summary, "BranchOrder": order} for order, summary in enumerate(summaries.values(), 1)
+    ]
 
 
 def _checked(filters: list[dict[str, Any]]) -> list[tuple[str, str, list[str]]]:
