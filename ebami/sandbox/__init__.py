@@ -18,6 +18,9 @@ def load_extensions() -> list[Patch]:
     """Import the modules that register patches (this imports moto); return every patch."""
     from ebami.sandbox import (
         calls,
+        eb_platform_branches,
+        eb_storage,
+        eb_validation,
         ec2,
         elasticbeanstalk,
         images,
@@ -26,12 +29,15 @@ def load_extensions() -> list[Patch]:
         platform_versions,
         routes,
         saved_configurations,
+        solution_stacks,
         ssm,
         throttling,
+        unsupported,
     )
 
     del calls, ec2, elasticbeanstalk, images, parameters, platform_versions, routes
-    del saved_configurations, ssm, throttling
+    del saved_configurations, ssm, throttling, unsupported
+    del eb_platform_branches, eb_storage, eb_validation, solution_stacks
     return list(patching.PATCHES)
 
 

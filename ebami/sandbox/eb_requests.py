@@ -1,6 +1,7 @@
 """What the sandbox's Elastic Beanstalk actions share: EB's errors, the sandbox state of the
 request's backend, the environment a request names, and option settings as EB reads them from a
-request and lists them in an answer.
+request and lists them in an answer (environment properties among them:
+`ebami.sandbox.environment_properties`).
 
 The actions themselves are `ebami.sandbox.elasticbeanstalk` (environments, events, versions,
 tags), `ebami.sandbox.platform_versions` and `ebami.sandbox.saved_configurations`.
@@ -13,7 +14,7 @@ from typing import Any
 from moto.core.exceptions import ServiceException
 from moto.elasticbeanstalk.responses import EBResponse
 
-from ebami.sandbox import runtime
+from ebami.sandbox import environment_properties, runtime
 from ebami.sandbox.environments import (
     DEFAULT_OPTIONS,
     IMAGE_ID,
@@ -59,16 +60,31 @@ def request_environment(self: EBResponse) -> SandboxEnvironment:
     )
 
 
-def known_option(item: dict[str, Any]) -> tuple[str, str]:
-    """The (namespace, name) of an option setting; EB's refusal for an option the sandbox does
-    not know."""
+def option_refusal(item: dict[str, Any]) -> str | None:
+    """Why EB refuses an option setting (or an option to remove, which has no `Value`): an
+    option the sandbox does not know, or an environment property outside EB's limits; None when
+    it takes it."""
     key = (str(item.get("Namespace", "")), str(item.get("OptionName", "")))
+    if key[0] == environment_properties.NAMESPACE:
+        value = item.get("Value")
+        return environment_properties.property_refusal(
+            key[1], None if value is None else str(value)
+        )
     if key not in DEFAULT_OPTIONS and key != IMAGE_ID:
-        raise InvalidParameterValue(
+        return (
             f"Invalid option specification (Namespace: '{key[0]}', OptionName: '{key[1]}'): "
             "Unknown configuration setting."
         )
-    return key
+    return None
+
+
+def known_option(item: dict[str, Any]) -> tuple[str, str]:
+    """The (namespace, name) of an option setting; EB's refusal (`option_refusal`) for one it
+    does not take."""
+    refusal = option_refusal(item)
+    if refusal is not None:
+        raise InvalidParameterValue(refusal)
+    return (str(item.get("Namespace", "")), str(item.get("OptionName", "")))
 
 
 def option_settings(options: dict[tuple[str, str], str], image_id: str) -> list[dict[str, str]]:

@@ -8,6 +8,13 @@ AMI can recreate an environment on it. `DescribeApplications` lists them by name
 settings in the shape it gives an environment's (without `EnvironmentName` and
 `DeploymentStatus`): this module registers that action, and hands a request without
 `TemplateName` to `ebami.sandbox.elasticbeanstalk.environment_settings`. The sandbox seeds none.
+Each saved configuration also has its file in the storage location
+(`ebami.sandbox.saved_configuration_files`), which `eb config get` downloads.
+
+The EB CLI's `eb config save` names its source as `TemplateSpecification.TemplateSource.
+EnvironmentName`, a member of the EB CLI's own service model (not botocore's): the sandbox
+takes `TemplateSource`'s `EnvironmentName`, `SolutionStackName` and `PlatformArn` as it takes
+`EnvironmentId`, `SolutionStackName` and `PlatformArn`.
 
 Shapes are botocore's (`CreateConfigurationTemplate` and `UpdateConfigurationTemplate` answer a
 `ConfigurationSettingsDescription`). "No Configuration Template named 'APP/NAME' found." is EB's
@@ -22,7 +29,7 @@ from typing import Any
 from moto.core.responses import ActionResult, EmptyResult
 from moto.elasticbeanstalk.responses import EBResponse
 
-from ebami.sandbox import environments, runtime
+from ebami.sandbox import environments, runtime, saved_configuration_files
 from ebami.sandbox.eb_requests import (
     InvalidParameterCombination,
     InvalidParameterValue,
@@ -81,23 +88,44 @@ def _platform(state: EbState, *, stack: str = "", arn: str = "") -> tuple[str, s
     raise InvalidParameterValue(f"No Platform found for PlatformArn = '{arn}'.")
 
 
+_TEMPLATE_SOURCE = "TemplateSpecification.TemplateSource."
+
+
+def _template_source(self: EBResponse, member: str) -> str:
+    """A member of the EB CLI's `TemplateSpecification.TemplateSource` (botocore's model has
+    none, so it is read from the request's form)."""
+    values = self.querystring.get(_TEMPLATE_SOURCE + member) or [""]
+    return str(values[0])
+
+
 def _source(self: EBResponse, state: EbState, application: str) -> SavedConfiguration:
     """What a new saved configuration starts from: an environment, another saved
     configuration, or a platform (by solution stack or ARN) with no options."""
     now = datetime.now(timezone.utc)
     env_id = self._get_param("EnvironmentId")
+    env_name = _template_source(self, "EnvironmentName")
     source = self._get_param("SourceConfiguration") or {}
-    stack, arn = self._get_param("SolutionStackName"), self._get_param("PlatformArn")
-    given = [bool(env_id), bool(source), bool(stack or arn)]
+    stack = self._get_param("SolutionStackName") or _template_source(self, "SolutionStackName")
+    arn = self._get_param("PlatformArn") or _template_source(self, "PlatformArn")
+    given = [bool(env_id or env_name), bool(source), bool(stack or arn)]
     if sum(given) != 1:
         raise InvalidParameterCombination(
-            "the ebami sandbox makes a saved configuration from exactly one of EnvironmentId, "
-            "SourceConfiguration, or SolutionStackName/PlatformArn"
+            "the ebami sandbox makes a saved configuration from exactly one of EnvironmentId "
+            "(or TemplateSpecification.TemplateSource.EnvironmentName), SourceConfiguration, "
+            "or SolutionStackName/PlatformArn"
         )
-    if env_id:
-        env = next((e for e in state.environments.values() if e.env_id == env_id), None)
+    if env_id or env_name:
+        env = next(
+            (
+                e
+                for e in state.environments.values()
+                if (e.env_id == env_id if env_id else e.name == env_name)
+            ),
+            None,
+        )
         if env is None or env.application != application:
-            raise InvalidParameterValue(f"No Environment found for EnvironmentId = '{env_id}'.")
+            named = f"EnvironmentId = '{env_id}'" if env_id else f"EnvironmentName = '{env_name}'"
+            raise InvalidParameterValue(f"No Environment found for {named}.")
         # The environment's settings as they are now: its AMI becomes an explicit ImageId.
         options = {**env.options, environments.IMAGE_ID: env.image_id}
         return SavedConfiguration(
@@ -142,6 +170,7 @@ def create_configuration_template(self: EBResponse) -> ActionResult:
         template.description = str(self._get_param("Description") or "")
         _option_changes(self, template)
         state.templates[(application, name)] = template
+        saved_configuration_files.store(state, template)
         return ActionResult(description(template))
 
 
@@ -155,6 +184,7 @@ def update_configuration_template(self: EBResponse) -> ActionResult:
         if self._get_param("Description") is not None:
             template.description = str(self._get_param("Description"))
         template.updated = datetime.now(timezone.utc)
+        saved_configuration_files.store(state, template)
         return ActionResult(description(template))
 
 
@@ -165,6 +195,7 @@ def delete_configuration_template(self: EBResponse) -> EmptyResult:
     with runtime.current().lock:
         template = _template(state, application, str(self._get_param("TemplateName") or ""))
         del state.templates[(template.application, template.name)]
+        saved_configuration_files.remove(state, template)
     return EmptyResult()
 
 

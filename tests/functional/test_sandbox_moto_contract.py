@@ -20,7 +20,7 @@ from moto import mock_aws, settings
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, BaseResponse, EmptyResult
 from moto.core.types import Base64EncodedString
-from moto.core.utils import camelcase_to_underscores
+from moto.core.utils import camelcase_to_underscores, get_service_model
 from moto.ec2.models import EC2Backend, ec2_backends
 from moto.ec2.models.amis import Ami, AmiBackend
 from moto.ec2.models.instances import InstanceBackend
@@ -29,6 +29,7 @@ from moto.elasticbeanstalk.responses import EBResponse
 from moto.iam.models import IAMBackend, iam_backends
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from moto.s3.exceptions import MissingBucket
 from moto.s3.models import S3Backend, s3_backends
 from moto.ssm.models import SimpleSystemManagerBackend
 from moto.ssm.responses import SimpleSystemManagerResponse
@@ -175,6 +176,17 @@ CALLS: list[Any] = [
         id="elasticbeanstalk: eb update_tags_for_resource",
     ),
     pytest.param(EmptyResult, (), {}, id="elasticbeanstalk: EmptyResult"),
+    pytest.param(
+        S3Backend.get_bucket, (SELF,), {"bucket_name": "b"}, id="eb_storage: s3 get_bucket"
+    ),
+    pytest.param(
+        S3Backend.delete_object,
+        (SELF,),
+        {"bucket_name": "b", "key_name": "k"},
+        id="eb_storage: s3 delete_object",
+    ),
+    pytest.param(BaseResponse._get_action, (SELF,), {}, id="unsupported: _get_action"),
+    pytest.param(get_service_model, ("s3",), {}, id="unsupported: get_service_model"),
     pytest.param(InstanceBackend.all_instances, (SELF,), {}, id="ssm: ec2 all_instances"),
     pytest.param(BaseResponse._get_param, (SELF, "EnvironmentNames", []), {}, id="_get_param"),
     pytest.param(
@@ -360,11 +372,18 @@ def test_backend_objects_still_have_what_the_sandbox_reads(
     main = [t for t in ec2.route_tables.values() if t.vpc_id == vpc.id and t.main_association_id]
     assert len(main) == 1
     s3 = s3_backends[ACCOUNT_ID]["aws"]
+    with pytest.raises(MissingBucket):  # eb_storage makes the bucket on this exception
+        s3.get_bucket("bundles")
     s3.create_bucket(bucket_name="bundles", region_name=REGION)
     s3.put_object(bucket_name="bundles", key_name="k", value=b"zip")
     stored = s3.get_object(bucket_name="bundles", key_name="k")
     assert stored is not None
     assert stored.value == b"zip"
+    s3.delete_object(bucket_name="bundles", key_name="k")
+    assert s3.get_object(bucket_name="bundles", key_name="k") is None
+    # unsupported reads the protocol of a service from moto's copy of botocore's model.
+    assert get_service_model("s3").metadata["protocol"] == "rest-xml"
+    assert get_service_model("ssm").metadata["protocol"] == "json"
     eb = eb_backends[ACCOUNT_ID][REGION]
     assert (eb.account_id, eb.region_name) == (ACCOUNT_ID, REGION)
     # moto reads the server's two switches.
