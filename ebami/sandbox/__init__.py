@@ -19,8 +19,10 @@ def load_extensions() -> list[Patch]:
     from ebami.sandbox import (
         calls,
         ec2,
+        ec2_consistency,
         elasticbeanstalk,
         images,
+        parameter_validation,
         parameters,
         patching,
         platform_versions,
@@ -30,7 +32,8 @@ def load_extensions() -> list[Patch]:
         throttling,
     )
 
-    del calls, ec2, elasticbeanstalk, images, parameters, platform_versions, routes
+    del calls, ec2, ec2_consistency, elasticbeanstalk, images, parameter_validation, parameters
+    del platform_versions, routes
     del saved_configurations, ssm, throttling
     return list(patching.PATCHES)
 
