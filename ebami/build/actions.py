@@ -1,7 +1,13 @@
 """The actions of a build, one method per instruction of its plan: take the build lease, run
 Packer on a private work folder, make sure the AMI and its snapshots carry the provenance tags,
 share and tag an AMI that exists already, publish the AMI id; then, whatever happened, remove
-what this run registered but did not finish and release the lease."""
+what this run registered but did not finish and release the lease.
+
+AWS shows some of this late, and the build waits for it: the AMI Packer just made may answer
+NotFound for a while (EC2's eventual consistency: reading and tagging it are tried again,
+`ebami.aws.visibility.once_visible`), and a published id is validated by SSM after PutParameter
+answers (the build waits for the new version, `wait_for_version`; a value SSM drops fails the
+build naming the parameter and the AMI, which stays built)."""
 
 from __future__ import annotations
 
@@ -15,6 +21,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ebami.aws.visibility import (
+    VALIDATION_SECONDS,
+    VISIBLE_SECONDS,
+    ValueNotTaken,
+    image_refusal,
+    once_visible,
+    wait_for_version,
+)
 from ebami.build.lease import BuildInProgress, Lease, Leases, LeaseSsm
 from ebami.build.leftovers import AwsCommands
 from ebami.build.variables import USER_DATA_FILE
@@ -31,6 +45,7 @@ from ebami.packer.template import AWS_SOURCE, assemble
 
 if TYPE_CHECKING:
     from ebami.aws.ec2_values import Image
+    from ebami.aws.ssm import ParameterVersion
 
 VAR_FILE = "variables.pkrvars.json"
 
@@ -57,6 +72,8 @@ class BuildActionsSsm(LeaseSsm, Protocol):
     """The SSM calls `BuildActions` makes (`ebami.aws.ssm.Ssm`): the lease's and publishing."""
 
     def publish_image_id(self, name: str, image_id: str) -> int: ...
+
+    def history(self, name: str) -> Sequence[ParameterVersion]: ...
 
 
 class BuildActionsPacker(Protocol):
@@ -250,12 +267,20 @@ class BuildActions:
         return Baked(tuple(home + others), dotted(version), imdsv2)
 
     def tag_image(self, *, baked: Baked, tags: Mapping[str, str]) -> Image:
-        """Read the AMI back; tag it and its snapshots where Packer did not."""
+        """Read the AMI back; tag it and its snapshots where Packer did not. The AMI is new:
+        while EC2 does not show it yet, both are tried again."""
         image_id = baked.artifacts[0].image_id
-        image = self._ec2.get_image(image_id)
-        if image.state != "available":
-            raise ToolError(f"Packer reported {image_id}, but it is {image.state}")
-        return self._tag_where_missing(image, tags, "the provenance tags")
+
+        def read_and_tag() -> Image:
+            image = self._ec2.get_image(image_id)
+            if image.state != "available":
+                raise ToolError(f"Packer reported {image_id}, but it is {image.state}")
+            return self._tag_where_missing(image, tags, "the provenance tags")
+
+        deadline = Deadline(VISIBLE_SECONDS, clock=self._clock, sleep=self._sleep)
+        return once_visible(
+            read_and_tag, deadline, what=f"AMI {image_id}", report=self._reporter.progress
+        )
 
     def discard_unfinished(self, *, run_id: str, baked: Baked | None) -> None:
         """Remove an AMI this run registered but did not finish: one Packer reported (a
@@ -327,7 +352,43 @@ class BuildActions:
         return tagged
 
     def publish_parameter(self, *, name: str, image: Image) -> int:
-        version = self._ssm().publish_image_id(name, image.image_id)
+        """Write the AMI id and wait until SSM shows the version it answered."""
+        ssm = self._ssm()
+        version = ssm.publish_image_id(name, image.image_id)
+        deadline = Deadline(VALIDATION_SECONDS, clock=self._clock, sleep=self._sleep)
+        try:
+            written = wait_for_version(
+                ssm,
+                name,
+                image.image_id,
+                version,
+                deadline,
+                report=self._reporter.progress,
+                refusal=image_refusal(self._ec2, image.image_id),
+            )
+        except ValueNotTaken as exc:
+            raise ValueNotTaken(
+                f"{image.image_id} is built, but not published: {exc.message}; publish it "
+                "again with: "
+                + self._cli.command(
+                    "ssm",
+                    "put-parameter",
+                    "--name",
+                    name,
+                    "--value",
+                    image.image_id,
+                    "--type",
+                    "String",
+                    "--data-type",
+                    "aws:ec2:image",
+                    "--overwrite",
+                )
+            ) from exc
+        if written.superseded:
+            self._reporter.warn(
+                f"{name} names {written.version.value} now (version {written.version.version}), "
+                f"not {image.image_id}: another writer published after this build"
+            )
         self._reporter.progress(f"published {image.image_id} as {name} (version {version})")
         return version
 

@@ -79,8 +79,11 @@ class LifecycleWiring(FactoryBase):
     def channel_actions(self) -> ChannelActions:
         from ebami.lifecycle.channel_actions import ChannelActions
 
-        # Each write is retried through throttling to a deadline of its own.
-        return ChannelActions(self.ec2, self.ssm, bounds=self.session.bounded)
+        # Each write is retried through throttling to a deadline of its own, then waits for
+        # SSM to show the new version.
+        return ChannelActions(
+            self.ec2, self.ssm, bounds=self.session.bounded, report=self.app.terminal.progress
+        )
 
     def _copy_regions(self) -> dict[str, Self]:
         """This region's factory and those of the regions `ebami build` copies to."""

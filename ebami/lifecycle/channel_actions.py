@@ -4,20 +4,30 @@ its deprecation, one method per plan instruction.
 Each write (with the read it depends on) fits a deadline of its own (`WRITE_SECONDS`), as
 prune's deletions do: throttled calls are retried with growing pauses until it passes, past
 botocore's three attempts, so a throttled account does not leave a revocation half done.
+
+Writing a channel is done only once SSM shows the new version: SSM validates an
+`aws:ec2:image` value after PutParameter answers and drops one that fails
+(`ebami.aws.visibility.wait_for_version`, within `VALIDATION_SECONDS`). A value dropped fails
+the write (`ValueNotTaken`, exit code 3) naming the parameter and the value.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from ebami.aws.visibility import VALIDATION_SECONDS, Written, image_refusal, wait_for_version
 from ebami.core.plan import Bounds, unbounded
 from ebami.core.times import parse_utc_timestamp
 from ebami.core.waiting import Clock, Deadline, Sleep
+
+if TYPE_CHECKING:
+    from ebami.aws.ec2_values import Image
+    from ebami.aws.ssm import ParameterVersion
 
 # One write and the read it depends on, throttling included.
 WRITE_SECONDS = 120.0
@@ -26,12 +36,14 @@ WRITE_SECONDS = 120.0
 class ChannelsActionsEc2(Protocol):
     def tag_resources(self, resource_ids: list[str], tags: dict[str, str]) -> None: ...
     def deprecate_image(self, image_id: str, when: datetime) -> None: ...
+    def get_image(self, image_id: str) -> Image: ...
 
 
 class ChannelsActionsSsm(Protocol):
     def parameter_value(self, name: str) -> str | None: ...
     def publish_image_id(self, name: str, image_id: str) -> int: ...
     def delete_parameter(self, name: str) -> bool: ...
+    def history(self, name: str) -> Sequence[ParameterVersion]: ...
 
 
 @dataclass
@@ -41,10 +53,14 @@ class ChannelActions:
     ec2: ChannelsActionsEc2
     ssm: ChannelsActionsSsm
     published: dict[str, int] = field(default_factory=dict)
+    # What the channels' histories showed after each write (another writer's newer version?).
+    written: dict[str, Written] = field(default_factory=dict)
     # What makes the calls inside a block fit a deadline (`AwsSession.bounded`), on this clock.
     bounds: Bounds = unbounded
     clock: Clock = time.monotonic
     sleep: Sleep = time.sleep
+    # Progress lines while SSM validates a value.
+    report: Callable[[str], None] = lambda message: None
 
     @contextmanager
     def _within(self) -> Iterator[None]:
@@ -57,8 +73,21 @@ class ChannelActions:
             return self.ssm.parameter_value(parameter)
 
     def publish(self, parameter: str, image_id: str) -> int:
+        """Write `image_id` and wait until SSM shows the version it answered (or a newer one:
+        another writer's, which the caller's read-back judges)."""
         with self._within():
             version = self.ssm.publish_image_id(parameter, image_id)
+        deadline = Deadline(VALIDATION_SECONDS, clock=self.clock, sleep=self.sleep)
+        with self.bounds(deadline):
+            self.written[parameter] = wait_for_version(
+                self.ssm,
+                parameter,
+                image_id,
+                version,
+                deadline,
+                report=self.report,
+                refusal=image_refusal(self.ec2, image_id),
+            )
         self.published[parameter] = version
         return version
 

@@ -22,8 +22,10 @@ def load_extensions() -> list[Patch]:
         eb_storage,
         eb_validation,
         ec2,
+        ec2_consistency,
         elasticbeanstalk,
         images,
+        parameter_validation,
         parameters,
         patching,
         platform_versions,
@@ -35,8 +37,8 @@ def load_extensions() -> list[Patch]:
         unsupported,
     )
 
-    del calls, ec2, elasticbeanstalk, images, parameters, platform_versions, routes
-    del saved_configurations, ssm, throttling, unsupported
+    del calls, ec2, ec2_consistency, elasticbeanstalk, images, parameter_validation, parameters
+    del platform_versions, routes, saved_configurations, ssm, throttling, unsupported
     del eb_platform_branches, eb_storage, eb_validation, solution_stacks
     return list(patching.PATCHES)
 

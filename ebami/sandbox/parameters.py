@@ -12,8 +12,10 @@ A value of data type `aws:ec2:image` must have an AMI id's format (`ami-` and 8 
 digits): the sandbox refuses another with ValidationException (its own wording). AWS checks that
 the AMI exists *asynchronously* (PutParameter's API reference, `DataType`: "If you submit an
 invalid AMI value, the PutParameter operation will return success, but the asynchronous
-validation will fail and the parameter will not be created or updated"): so, for an id of an AMI
-the region does not have, the sandbox answers success with the version the parameter would have
+validation will fail and the parameter will not be created or updated"). With the realism
+switch `parameter_validation` on (the default), `ebami.sandbox.parameter_validation` models
+that delay and its outcome; with it off, the value is judged at once: for an id of an AMI the
+region does not have, the sandbox answers success with the version the parameter would have
 had and changes nothing. moto keeps every version (GetParameterHistory) as AWS does.
 """
 
@@ -30,6 +32,8 @@ from moto.ec2.models import ec2_backends
 from moto.ssm.exceptions import ValidationException
 from moto.ssm.models import SimpleSystemManagerBackend
 
+from ebami.sandbox import runtime
+from ebami.sandbox.parameter_validation import put_later
 from ebami.sandbox.patching import hook
 
 MAX_LEVELS = 15
@@ -90,6 +94,9 @@ def _put_parameter(original: Callable[..., Any], backend: Any, *args: Any, **kwa
                 f"Parameter value {value!r} is not a valid AMI id for data type "
                 f"{IMAGE_DATA_TYPE}: give ami- and 8 or 17 hexadecimal digits"
             )
+        delay = runtime.current().faults.realism.parameter_validation
+        if delay > 0:
+            return put_later(original, backend, call, value, delay)
         if value not in ec2_backends[account][region].amis:
             history = backend._parameters.get(name) or []
             return _Unchanged(history[-1].version + 1 if history else 1)

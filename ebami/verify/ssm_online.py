@@ -2,6 +2,10 @@
 
 Causes known for certain (no profile, no agent, instance gone) fail at once; the others are
 diagnosed when the deadline passes (`ebami.verify.unreachable`).
+
+An instance this run launched may be unknown to DescribeInstances for a while (EC2's eventual
+consistency, `ebami.aws.visibility`): that is "not yet", looked at again on the next round.
+An instance the user named that EC2 does not know fails at once.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from typing import Protocol
 
 from ebami.aws.ec2_values import Egress, Instance
 from ebami.aws.ssm import ManagedInstance
+from ebami.aws.visibility import not_visible_yet
+from ebami.core.errors import EbamiError
 from ebami.core.reporting import Reporter
 from ebami.core.results import CheckResult, CheckStatus
 from ebami.core.waiting import Deadline, poll_until
@@ -92,7 +98,7 @@ class SsmReach:
                 self.online[instance_id] = info
                 del waiting[instance_id]
         if waiting:
-            for instance in self._ec2.describe_instances(list(waiting)):
+            for instance in self._described(list(waiting.values())):
                 waiting[instance.instance_id] = replace(
                     waiting[instance.instance_id], instance=instance
                 )
@@ -111,6 +117,16 @@ class SsmReach:
                 del waiting[instance_id]
         self._first = False
         return True if not waiting else None
+
+    def _described(self, targets: list[Target]) -> list[Instance]:
+        """The instances as EC2 describes them now; none yet while EC2 does not show an
+        instance this run has just launched."""
+        try:
+            return self._ec2.describe_instances([target.instance.instance_id for target in targets])
+        except EbamiError as exc:
+            if not_visible_yet(exc) and all(target.launched for target in targets):
+                return []
+            raise
 
     def _ping_summary(self) -> str:
         states = sorted(

@@ -55,6 +55,13 @@ source "amazon-ebs" "sandbox" {
   skip_region_validation     = true
   skip_credential_validation = true
   skip_metadata_api_check    = true
+  # Like AWS, the sandbox answers NotFound for a moment after a create (ebami.sandbox.realism);
+  # Packer's waiters retry it, by default after 15 s. A local emulator answers at once: poll
+  # each second (as long as Packer's own default for AMIs, 120 polls).
+  aws_polling {
+    delay_seconds = 1
+    max_attempts  = 120
+  }
 
   ami_name        = var.ami_name
   ami_description = var.ami_description

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ebami.aws.ec2_values import Image, Instance, KeyPair, SecurityGroup
+from ebami.aws.ssm import ParameterVersion
 from ebami.core.errors import AccessDenied, NotFoundError
 
 
@@ -19,6 +20,8 @@ class LeaseSsm:
     parameters: dict[str, str] = field(default_factory=dict)
     tags: dict[str, Mapping[str, str]] = field(default_factory=dict)
     denied: bool = False
+    # The values published to each parameter, oldest first (its history).
+    published: dict[str, list[str]] = field(default_factory=dict)
 
     def create_parameter(
         self, name: str, value: str, *, description: str, tags: Mapping[str, str]
@@ -40,7 +43,14 @@ class LeaseSsm:
 
     def publish_image_id(self, name: str, image_id: str) -> int:
         self.parameters[name] = image_id
-        return 1
+        self.published.setdefault(name, []).append(image_id)
+        return len(self.published[name])
+
+    def history(self, name: str) -> list[ParameterVersion]:
+        return [
+            ParameterVersion(name, number, value, "aws:ec2:image", None)
+            for number, value in enumerate(self.published.get(name, []), 1)
+        ]
 
     def _check(self) -> None:
         if self.denied:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ from ebami.lifecycle.inventory import (
     read_region,
 )
 from ebami.sandbox import world
+from ebami.sandbox.faults import Faults
+from ebami.sandbox.realism import Realism
 from tests.fakes.clock import FakeClock
 from tests.sandbox_helpers import sandbox_in_process
 
@@ -59,7 +62,9 @@ def sources() -> RegionSources:
 
 @pytest.fixture
 def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    with sandbox_in_process(tmp_path, monkeypatch, clock=FakeClock(), region=REGION):
+    # On a clock that never moves, a new AMI would stay invisible: EC2's NotFound window off.
+    faults = Faults(realism=replace(Realism(), ec2_not_found=0))
+    with sandbox_in_process(tmp_path, monkeypatch, clock=FakeClock(), region=REGION, faults=faults):
         yield
 
 

@@ -16,8 +16,20 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.throttling import ThrottlingEndpoint
 
 THROTTLING = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
-PUT = json.dumps({"Version": 7, "Tier": "Standard"}).encode()
 STABLE = "/ebami/multicontainer-docker/2017.09/stable"
+AMI = "ami-0123456789abcdef0"
+# One answer for both calls a write makes: PutParameter's (botocore reads Version and Tier),
+# then GetParameterHistory's (Parameters: the version SSM shows once it has validated it).
+PUT = json.dumps(
+    {
+        "Version": 7,
+        "Tier": "Standard",
+        "Parameters": [
+            {"Name": STABLE, "Version": 7, "Value": AMI, "Type": "String",
+             "DataType": "aws:ec2:image"}
+        ],
+    }
+).encode()  # fmt: skip
 
 
 def endpoint_of(throttles: int | None) -> ThrottlingEndpoint:
@@ -39,8 +51,9 @@ def test_a_channel_write_throttled_past_botocore_s_attempts_is_still_made() -> N
         clock=clock,
         sleep=clock.sleep,
     )
-    assert actions.publish(STABLE, "ami-0123456789abcdef0") == 7
-    assert endpoint.attempts == list(range(1, 12))  # one call, eleven attempts
+    assert actions.publish(STABLE, AMI) == 7
+    # One call, eleven attempts; then the history, read once: version 7 is there.
+    assert endpoint.attempts == [*range(1, 12), 1]
     assert 0 < clock.now < WRITE_SECONDS  # the pauses were taken on the write's clock
 
 

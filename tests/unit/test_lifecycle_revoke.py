@@ -73,12 +73,12 @@ def test_revoke_tags_first_then_moves_every_channel_then_deprecates() -> None:
 
     read_ec2, read_ssm = len(ec2.calls), len(ssm.calls)
     Executor(actions(ec2, ssm), RecordingReporter()).execute(plan.steps)
-    # Only the planned changes ran, and the reads of the channels a delete and a move make
-    # just before.
+    # Only the planned changes ran, the reads of the channels a delete and a move make just
+    # before, and the read of the moved channel's history that shows SSM took the value.
     made = ec2.calls[read_ec2:] + ssm.calls[read_ssm:]
     assert sorted(name for name, _ in made) == [
         "CreateTags", "DeleteParameter", "EnableImageDeprecation", "GetParameter", "GetParameter",
-        "PutParameter",
+        "GetParameterHistory", "PutParameter",
     ]  # fmt: skip
     assert ssm.parameters[STABLE][-1] == ("ami-a", "aws:ec2:image")
     assert ec2.calls[-1] == (
