@@ -20,6 +20,7 @@ def load_extensions() -> list[Patch]:
         calls,
         ec2,
         elasticbeanstalk,
+        health_actions,
         images,
         parameters,
         patching,
@@ -30,7 +31,7 @@ def load_extensions() -> list[Patch]:
         throttling,
     )
 
-    del calls, ec2, elasticbeanstalk, images, parameters, platform_versions, routes
+    del calls, ec2, elasticbeanstalk, health_actions, images, parameters, platform_versions, routes
     del saved_configurations, ssm, throttling
     return list(patching.PATCHES)
 
