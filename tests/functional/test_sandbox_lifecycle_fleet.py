@@ -155,6 +155,16 @@ def test_bad_fleet_input_is_refused(fleet: int, failing: tuple[str, ...], messag
     assert refused.value.message.startswith(message)
 
 
+def test_an_unrelated_health_fault_must_name_an_environment() -> None:
+    check_fleet(0, Faults(unrelated_health=(("prod", "Warning"),)))
+    with pytest.raises(InputError) as refused:
+        check_fleet(2, Faults(unrelated_health=(("fleet-03", "Warning"),)))
+    assert refused.value.message == (
+        "--unrelated-health fleet-03 names no sandbox environment: give staging, prod, or "
+        "fleet-01 to fleet-02"
+    )
+
+
 def test_a_fleet_in_us_west_2_puts_its_second_half_in_us_east_1() -> None:
     assert set(world.fleet_regions(3, SECOND).values()) == {SECOND, REGION}
     assert world.fleet_regions(3, SECOND)["fleet-03"] == REGION
