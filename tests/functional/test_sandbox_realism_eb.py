@@ -336,9 +336,9 @@ def test_late_events_show_after_newer_ones_and_a_cursor_at_the_newest_misses_the
             ):
                 shown_late.append(_key(event))
             visible[_key(event)] = event["EventDate"]
-        cursor = {"StartTime": newest} if newest else {}
+        cursor: dict[str, Any] = {"StartTime": newest} if newest else {}
         cursor_client |= {_key(event) for event in _events(eb, request_id, **cursor)}
-        window = {"StartTime": newest - timedelta(seconds=60)} if newest else {}
+        window: dict[str, Any] = {"StartTime": newest - timedelta(seconds=60)} if newest else {}
         window_client |= {_key(event) for event in _events(eb, request_id, **window)}
         newest = max(visible.values(), default=None)
     assert shown_late, "no event of the update was filed late"
