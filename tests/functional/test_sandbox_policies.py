@@ -56,7 +56,7 @@ RETRIED = "Failed to start ECS task after retrying 2 times."
 
 
 # These tests read each update's whole story as it happens: no event is filed late (late events
-# have tests of their own, tests/functional/test_sandbox_late_events.py).
+# have tests of their own, tests/functional/test_sandbox_eb_realism.py).
 ON_TIME = Realism(late_events=0)
 
 
