@@ -36,7 +36,8 @@ def finish(
     env.status = "Ready"
     env.updated = datetime.now(timezone.utc)
     env.failed_draft = failed_draft(update, env)
-    env.last_update = (update.began, state.now())
+    # Enhanced health says "Configuration update completed" for a while after a success.
+    env.last_update = None if update.failed else (update.began, state.now())
     state.emit(env, message, severity, request_id=update.request_id)
 
 
