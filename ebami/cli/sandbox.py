@@ -62,6 +62,15 @@ StallOption = Annotated[
         help="Fault: AMI updates stay Updating until aborted.",
     ),
 ]
+UnrelatedHealthOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--unrelated-health",
+        help="Fault: hold the environment ENV at Warning or Degraded for HTTP 5xx unrelated to "
+        "its AMI, e.g. prod=Warning (repeatable).",
+        metavar="ENV=LEVEL",
+    ),
+]
 RealismOption = Annotated[
     str | None,
     typer.Option(
@@ -108,6 +117,7 @@ def _faults(
     stall: bool | None,
     fail_health_envs: list[str] | None,
     realism: str | None,
+    unrelated_health: list[str] | None = None,
 ) -> Faults:
     from ebami.sandbox.faults import Faults
 
@@ -120,6 +130,7 @@ def _faults(
         update_stalls=stall,
         update_fails_health_envs=tuple(fail_health_envs) if fail_health_envs else None,
         realism=realism,
+        unrelated_health=tuple(unrelated_health) if unrelated_health else None,
     )
 
 
@@ -148,6 +159,7 @@ def start(
     fail_update_health_env: FailHealthEnvOption = None,
     ami_pending_polls: PendingOption = None,
     stall_updates: StallOption = None,
+    unrelated_health: UnrelatedHealthOption = None,
     realism: RealismOption = None,
     seed: SeedOption = 0,
     fleet: FleetOption = 0,
@@ -162,7 +174,7 @@ def start(
     app_context = AppContext.of(ctx)
     faults = _faults(
         app_context, throttle, ssm_offline, fail_update_health, ami_pending_polls,
-        stall_updates, fail_update_health_env, realism,
+        stall_updates, fail_update_health_env, realism, unrelated_health,
     )  # fmt: skip
     folder = _folder(app_context, directory)
     began = time.monotonic()
@@ -293,6 +305,7 @@ def run(
     fail_update_health_env: FailHealthEnvOption = None,
     ami_pending_polls: PendingOption = None,
     stall_updates: StallOption = None,
+    unrelated_health: UnrelatedHealthOption = None,
     realism: RealismOption = None,
     seed: SeedOption = 0,
     fleet: FleetOption = 0,
@@ -311,6 +324,7 @@ def run(
         stall_updates,
         fail_update_health_env,
         realism,
+        unrelated_health,
     )
     outcome = run_in_sandbox(
         command,

@@ -24,6 +24,7 @@ def load_extensions() -> list[Patch]:
         ec2,
         ec2_consistency,
         elasticbeanstalk,
+        health_actions,
         images,
         parameter_validation,
         parameters,
@@ -39,7 +40,7 @@ def load_extensions() -> list[Patch]:
 
     del calls, ec2, ec2_consistency, elasticbeanstalk, images, parameter_validation, parameters
     del platform_versions, routes, saved_configurations, ssm, throttling, unsupported
-    del eb_platform_branches, eb_storage, eb_validation, solution_stacks
+    del eb_platform_branches, eb_storage, eb_validation, solution_stacks, health_actions
     return list(patching.PATCHES)
 
 

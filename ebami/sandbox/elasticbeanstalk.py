@@ -1,6 +1,8 @@
 """Elastic Beanstalk's environment actions moto lacks (or gets wrong), served from the sandbox's
-state: describing environments, their settings, resources and health; updating and aborting an
-update (how an update advances is `ebami.sandbox.rollout`); events; application versions; tags.
+state: describing environments, their settings and resources; updating and aborting an update
+(how an update advances is `ebami.sandbox.rollout`); events (some filed late:
+`ebami.sandbox.late_events`); application versions; tags. Enhanced health's actions are
+`ebami.sandbox.health_actions`.
 
 What the actions share is `ebami.sandbox.eb_requests`; `DescribeConfigurationSettings` is
 registered by `ebami.sandbox.saved_configurations`, which hands environments to
@@ -15,17 +17,18 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.elasticbeanstalk.models import EBBackend
 from moto.elasticbeanstalk.responses import EBResponse
 
-from ebami.sandbox import rollout, runtime
+from ebami.sandbox import late_events, rollout, runtime
 from ebami.sandbox.calls import REQUEST_ID_HEADER
+from ebami.sandbox.drafts import configuration_sets
 from ebami.sandbox.eb_requests import (
     ConfigurationValidationException,
     InvalidParameterValue,
     known_option,
-    option_settings,
     request_environment,
     request_state,
 )
-from ebami.sandbox.environments import SEVERITIES
+from ebami.sandbox.environments import SEVERITIES, SandboxEnvironment
+from ebami.sandbox.health_report import environment_health
 from ebami.sandbox.patching import fill, replace
 from ebami.sandbox.update_policy import PolicyRefused
 
@@ -42,9 +45,10 @@ def describe_environments(self: EBResponse) -> ActionResult:
     names = self._get_param("EnvironmentNames", []) or []
     ids = self._get_param("EnvironmentIds", []) or []
     application = self._get_param("ApplicationName")
-    with runtime.current().lock:
+    sandbox = runtime.current()
+    with sandbox.lock:
         found = [
-            env.to_api()
+            described(env, sandbox.clock())
             for env in state.environments.values()
             if (not names or env.name in names)
             and (not ids or env.env_id in ids)
@@ -53,28 +57,23 @@ def describe_environments(self: EBResponse) -> ActionResult:
     return ActionResult({"Environments": found})
 
 
+def described(env: SandboxEnvironment, now: float) -> dict[str, Any]:
+    """An `EnvironmentDescription`, its health as enhanced health reports it at `now`."""
+    reported = environment_health(env, now)
+    return {**env.to_api(), "Health": reported.color, "HealthStatus": reported.status}
+
+
 def environment_settings(self: EBResponse) -> ActionResult:
-    """`DescribeConfigurationSettings` of an environment (without `TemplateName`)."""
+    """`DescribeConfigurationSettings` of an environment (without `TemplateName`): the deployed
+    set and a draft (`ebami.sandbox.drafts`)."""
     env = request_environment(self)
     application = self._get_param("ApplicationName")
     if application and application != env.application:
         raise InvalidParameterValue(f"No Environment found for EnvironmentName = '{env.name}'.")
-    return ActionResult(
-        {
-            "ConfigurationSettings": [
-                {
-                    "SolutionStackName": env.solution_stack,
-                    "PlatformArn": env.platform_arn,
-                    "ApplicationName": env.application,
-                    "EnvironmentName": env.name,
-                    "DeploymentStatus": "deployed",
-                    "DateCreated": env.created,
-                    "DateUpdated": env.updated,
-                    "OptionSettings": option_settings(env.options, env.image_id),
-                }
-            ]
-        }
-    )
+    sandbox = runtime.current()
+    with sandbox.lock:
+        drafts = sandbox.faults.realism.configuration_drafts
+        return ActionResult({"ConfigurationSettings": configuration_sets(env, drafts=drafts)})
 
 
 _UNSUPPORTED_UPDATE = (
@@ -117,7 +116,7 @@ def update_environment(self: EBResponse) -> ActionResult:
         # The answer's RequestId is the one the update's events carry, as on AWS, so that
         # DescribeEvents(RequestId=...) finds them; `enrich_response` keeps it.
         self.response_headers[REQUEST_ID_HEADER] = request_id
-        return ActionResult(env.to_api())
+        return ActionResult(described(env, sandbox.clock()))
 
 
 @fill(EBResponse, "AbortEnvironmentUpdate")
@@ -199,11 +198,14 @@ def describe_events(self: EBResponse) -> ActionResult:
     severity = self._get_param("Severity")
     minimum = SEVERITIES.index(severity) if severity in SEVERITIES else 0
     start, end = self._get_param("StartTime"), self._get_param("EndTime")
-    with runtime.current().lock:
+    sandbox = runtime.current()
+    with sandbox.lock:
+        now, late = sandbox.clock(), sandbox.faults.realism.late_events
         events = [
             event
             for event in reversed(state.events)  # newest first, as Elastic Beanstalk returns them
-            if all(not value or getattr(event, key) == value for key, value in wanted.items())
+            if late_events.visible(state, event, now, late)
+            and all(not value or getattr(event, key) == value for key, value in wanted.items())
             and SEVERITIES.index(event.severity) >= minimum
             and (not start or event.date >= _aware(start))
             and (not end or event.date < _aware(end))
@@ -244,26 +246,3 @@ def describe_environment_resources(self: EBResponse) -> ActionResult:
             }
         }
     )
-
-
-INSTANCE_HEALTH_STATES = (
-    "NoData", "Unknown", "Pending", "Ok", "Info", "Warning", "Degraded", "Severe"
-)  # fmt: skip
-
-
-@fill(EBResponse, "DescribeEnvironmentHealth")
-def describe_environment_health(self: EBResponse) -> ActionResult:
-    env = request_environment(self)
-    with runtime.current().lock:
-        # Per instance, as last settled; an instance not settled yet has no data.
-        states = [env.instance_health.get(iid, "NoData") for iid in env.serving_instances]
-        result = {
-            "EnvironmentName": env.name,
-            "HealthStatus": env.health_status,
-            "Status": env.status,
-            "Color": env.health,
-            "Causes": list(env.causes),
-            "InstancesHealth": {name: states.count(name) for name in INSTANCE_HEALTH_STATES},
-            "RefreshedAt": datetime.now(env.updated.tzinfo),
-        }
-    return ActionResult(result)

@@ -9,6 +9,7 @@ environment's update policy says, is `ebami.sandbox.rollout`; health comes from 
 from __future__ import annotations
 
 import base64
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,6 +61,10 @@ class Event:
     request_id: str
     version_label: str
     platform_arn: str
+    # On the sandbox's clock: when it happened, and its place in its backend's sequence (which
+    # `ebami.sandbox.late_events` reads to file some events late).
+    happened: float = 0.0
+    sequence: int = 0
 
     def to_api(self) -> dict[str, Any]:
         event = {
@@ -96,6 +101,13 @@ class Update:
     temporary_group: str = ""  # an immutable update's temporary Auto Scaling group
     temporary_instances: list[str] = field(default_factory=list)
     abortable: bool = True  # false once a rollback runs
+    # The draft the update deploys (the options after the change; `ebami.sandbox.drafts`).
+    draft_options: dict[tuple[str, str], str] = field(default_factory=dict)
+    requested: datetime | None = None  # when UpdateEnvironment was called
+    previous_updated: datetime | None = None  # the deployed configuration's last change
+    failed: bool = False  # the draft failed to deploy (health, a launch, an abort)
+    reverting: bool = False  # a rollback to the previous configuration runs
+    began: float = 0.0  # `started` before any abort moved it
 
     @property
     def next_step_at(self) -> float:
@@ -106,6 +118,23 @@ class Update:
         self.steps = deque(steps)
         if now is not None:
             self.started, self.step = now, 0
+
+
+@dataclass(frozen=True)
+class Launch:
+    """An instance an update launched: when (on the sandbox's clock) and for which deployment."""
+
+    at: float
+    deployment: int
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A configuration set that is not (or not yet) the deployed one."""
+
+    options: dict[tuple[str, str], str]
+    image_id: str
+    updated: datetime
 
 
 @dataclass
@@ -130,7 +159,16 @@ class SandboxEnvironment:
     instance_ids: list[str] = field(default_factory=list)
     # Each serving instance's health ("Ok" or "Severe"), as last settled.
     instance_health: dict[str, str] = field(default_factory=dict)
+    instance_causes: dict[str, str] = field(default_factory=dict)  # why one is Severe
     update: Update | None = None
+    # What enhanced health reports on the clock (`ebami.sandbox.health_report`): the instances
+    # updates launched, the last update's start and end, and the status last announced.
+    launches: dict[str, Launch] = field(default_factory=dict)
+    deployment_id: int = 1  # one more for each update
+    last_update: tuple[float, float] | None = None
+    announced: str = "Ok"
+    # A draft that failed to deploy, kept until the next update (`ebami.sandbox.drafts`).
+    failed_draft: Draft | None = None
 
     @property
     def arn(self) -> str:
@@ -270,7 +308,15 @@ class EbState:
     versions: dict[tuple[str, str], ApplicationVersion] = field(default_factory=dict)
     # (application, template name) -> a saved configuration (ebami.sandbox.saved_configurations)
     templates: dict[tuple[str, str], SavedConfiguration] = field(default_factory=dict)
+    # The sandbox's clock (`ebami.sandbox.runtime.state_of` sets the running sandbox's).
+    clock: Callable[[], float] = time.monotonic
+    # While an update's step runs late (`ebami.sandbox.rollout.catch_up`), the time it was due.
+    step_due: float | None = None
     _last_event: datetime | None = None
+
+    def now(self) -> float:
+        """The sandbox's time of what happens now: a step's due time while it runs."""
+        return self.clock() if self.step_due is None else self.step_due
 
     def emit(
         self, env: SandboxEnvironment, message: str, severity: str = "INFO", request_id: str = ""
@@ -289,6 +335,8 @@ class EbState:
                 request_id,
                 env.version_label,
                 env.platform_arn,
+                happened=self.now(),
+                sequence=len(self.events),
             )
         )
 

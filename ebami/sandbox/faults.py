@@ -15,6 +15,9 @@ ENV_FAIL_UPDATE_HEALTH = "EBAMI_SANDBOX_FAIL_UPDATE_HEALTH"
 ENV_FAIL_UPDATE_HEALTH_ENVS = "EBAMI_SANDBOX_FAIL_UPDATE_HEALTH_ENVS"  # comma-separated names
 ENV_AMI_PENDING_POLLS = "EBAMI_SANDBOX_AMI_PENDING_POLLS"
 ENV_STALL_UPDATES = "EBAMI_SANDBOX_STALL_UPDATES"
+ENV_UNRELATED_HEALTH = "EBAMI_SANDBOX_UNRELATED_HEALTH"  # comma-separated ENV=LEVEL items
+# The enhanced health statuses an unrelated cause can hold an environment at.
+UNRELATED_LEVELS = ("Warning", "Degraded")
 _FRACTION = "a number: give a fraction such as 0.2"
 _COUNT = "a whole number: give 0 or more"
 T = TypeVar("T")
@@ -32,6 +35,9 @@ class Faults:
     ami_pending_polls: a new AMI stays `pending` for this many DescribeImages calls.
     update_stalls: an environment update that changes the AMI stays `Updating` after it
         starts and makes no progress until it is aborted.
+    unrelated_health: (environment name, "Warning" or "Degraded") pairs: enhanced health holds
+        the environment at that status for a cause no AMI makes (HTTP 5xx at its load
+        balancer), before, during and after updates, while its instances are fine.
     realism: how AWS's slowness and inconsistency are modelled (`ebami.sandbox.realism`); not a
         fault, but carried with them to the server and the state file.
     """
@@ -43,12 +49,21 @@ class Faults:
     update_stalls: bool = False
     update_fails_health_envs: tuple[str, ...] = ()
     realism: Realism = field(default_factory=Realism)
+    unrelated_health: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
-        # JSON gives a list; a tuple keeps the dataclass hashable and comparable.
+        # JSON gives lists; tuples keep the dataclass hashable and comparable.
         object.__setattr__(
             self, "update_fails_health_envs", tuple(dict.fromkeys(self.update_fails_health_envs))
         )
+        held = {str(name): str(level) for name, level in self.unrelated_health}
+        object.__setattr__(self, "unrelated_health", tuple(held.items()))
+        for name, level in self.unrelated_health:
+            if level not in UNRELATED_LEVELS:
+                raise InputError(
+                    f"unrelated health {name}={level} is not a level: give "
+                    + " or ".join(UNRELATED_LEVELS)
+                )
         if not 0.0 <= self.throttle < 1.0:
             raise InputError(
                 f"throttle fraction {self.throttle} is out of range: give a number from 0 to "
@@ -62,6 +77,10 @@ class Faults:
     def fails_health(self, environment: str) -> bool:
         """Whether updates of the environment named `environment` end with health Red."""
         return self.update_fails_health or environment in self.update_fails_health_envs
+
+    def unrelated_level(self, environment: str) -> str:
+        """The status an unrelated cause holds the environment at ("" when none does)."""
+        return dict(self.unrelated_health).get(environment, "")
 
     @property
     def active(self) -> list[str]:
@@ -80,6 +99,8 @@ class Faults:
             phrases.append(f"new AMIs stay pending for {self.ami_pending_polls} polls")
         if self.update_stalls:
             phrases.append("environment updates stall")
+        for name, level in self.unrelated_health:
+            phrases.append(f"{name} held at {level} by HTTP 5xx unrelated to its AMI")
         return phrases
 
     def to_json(self) -> dict[str, Any]:
@@ -103,6 +124,7 @@ class Faults:
         update_stalls: bool | None = None,
         update_fails_health_envs: tuple[str, ...] | None = None,
         realism: str | None = None,
+        unrelated_health: tuple[str, ...] | None = None,
     ) -> Faults:
         """Flags win over environment variables; unset means no fault."""
         if throttle is None:
@@ -118,15 +140,33 @@ class Faults:
         if update_fails_health_envs is None:
             raw = environ.get(ENV_FAIL_UPDATE_HEALTH_ENVS, "")
             update_fails_health_envs = tuple(n.strip() for n in raw.split(",") if n.strip())
+        given_as = "--unrelated-health"
+        if unrelated_health is None:
+            raw = environ.get(ENV_UNRELATED_HEALTH, "")
+            unrelated_health = tuple(item.strip() for item in raw.split(",") if item.strip())
+            given_as = ENV_UNRELATED_HEALTH
         return cls(
-            throttle,
-            ssm_offline,
-            update_fails_health,
-            ami_pending_polls,
-            update_stalls,
-            update_fails_health_envs,
-            Realism.from_sources(environ, realism),
+            throttle=throttle,
+            ssm_offline=ssm_offline,
+            update_fails_health=update_fails_health,
+            ami_pending_polls=ami_pending_polls,
+            update_stalls=update_stalls,
+            update_fails_health_envs=update_fails_health_envs,
+            realism=Realism.from_sources(environ, realism),
+            unrelated_health=tuple(_held(item, given_as) for item in unrelated_health),
         )
+
+
+def _held(item: str, given_as: str) -> tuple[str, str]:
+    """`ENV=LEVEL` as (environment name, level), the level spelled as AWS spells it."""
+    name, equals, raw = item.partition("=")
+    level = next((known for known in UNRELATED_LEVELS if known.lower() == raw.strip().lower()), "")
+    if not equals or not name.strip() or not level:
+        raise InputError(
+            f"{given_as} {item!r} is not ENV=LEVEL: give an environment name, '=', and "
+            + " or ".join(UNRELATED_LEVELS)
+        )
+    return name.strip(), level
 
 
 def _number(

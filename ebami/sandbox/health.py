@@ -22,6 +22,7 @@ from ebami.image.ecsfiles import (
 )
 from ebami.image.ecsinit import EcsInitRules
 from ebami.sandbox import runtime
+from ebami.sandbox.health_report import announce
 from ebami.sandbox.rootfs import ECS_INIT_PACKAGE, inside, installed_packages
 
 if TYPE_CHECKING:
@@ -30,12 +31,12 @@ if TYPE_CHECKING:
 
 def settle_health(state: EbState, env: SandboxEnvironment, request_id: str = "") -> set[str]:
     """Derive health from the instances behind the environment (or the injected fault), emit
-    its events and return the instances that fail.
+    its events (the transition as `ebami.sandbox.health_report` reports it) and return the
+    instances that fail.
 
     ECS tries to place the application's task on an instance when it joins, so a placement
     failure is reported once per instance, for the request that launched it (`request_id`);
     the health transition belongs to no request, as on AWS."""
-    before = env.health_status
     instances = env.serving_instances
     required = required_drivers(state, env)
     fault = runtime.current().faults.fails_health(env.name)
@@ -60,6 +61,7 @@ def settle_health(state: EbState, env: SandboxEnvironment, request_id: str = "")
             env, "Failed to start ECS task after retrying 2 times.", "ERROR", request_id=request_id
         )
     env.instance_health = {iid: "Severe" if iid in failing else "Ok" for iid in instances}
+    env.instance_causes = {iid: _instance_cause(missing.get(iid, ())) for iid in failing}
     env.causes = _causes(missing, failing, len(instances))
     # Out of an update, fewer instances than the environment runs: its Auto Scaling group could
     # not launch them (a deregistered AMI). The cause's wording is the sandbox's own.
@@ -73,12 +75,17 @@ def settle_health(state: EbState, env: SandboxEnvironment, request_id: str = "")
         env.health, env.health_status = "Red", "Severe"
     else:
         env.health, env.health_status = "Green", "Ok"
-    if env.health_status != before:
-        message = f"Environment health has transitioned from {before} to {env.health_status}."
-        if env.causes:
-            message += " " + env.causes[0]
-        state.emit(env, message, "WARN" if env.health == "Red" else "INFO")
+    announce(state, env, state.now())
     return failing
+
+
+def _instance_cause(lacking: tuple[str, ...]) -> str:
+    if lacking:
+        return (
+            "ECS task placement failed: the instance does not allow the log driver(s) "
+            f"{', '.join(lacking)} (ATTRIBUTE)."
+        )
+    return "ELB health is failing or not available for the instance."
 
 
 def _causes(missing: dict[str, tuple[str, ...]], failing: set[str], total: int) -> list[str]:

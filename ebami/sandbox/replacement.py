@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from ebami.sandbox.drafts import failed_draft
 from ebami.sandbox.environments import (
     EbState,
+    Launch,
     SandboxEnvironment,
     Update,
     launch_instances,
@@ -33,6 +35,9 @@ def finish(
     env.update = None
     env.status = "Ready"
     env.updated = datetime.now(timezone.utc)
+    env.failed_draft = failed_draft(update, env)
+    # Enhanced health says "Configuration update completed" for a while after a success.
+    env.last_update = None if update.failed else (update.began, state.now())
     state.emit(env, message, severity, request_id=update.request_id)
 
 
@@ -75,6 +80,8 @@ def replace_batch(
 def remove(state: EbState, env: SandboxEnvironment, update: Update, instances: list[str]) -> None:
     terminate_instances(env, instances)
     env.instance_ids = [iid for iid in env.instance_ids if iid not in instances]
+    for instance_id in instances:
+        env.launches.pop(instance_id, None)
     update.new_instances = [iid for iid in update.new_instances if iid not in instances]
     for instance_id in instances:
         state.emit(
@@ -96,7 +103,7 @@ def launch(
     update is abortable (the caller fails it), or [] while it rolls back, which goes on with
     fewer instances."""
     try:
-        return launch_instances(env, image_id, count, group)
+        launched = launch_instances(env, image_id, count, group)
     except Exception as exc:  # moto's InvalidAMIID errors, whatever their class
         state.emit(
             env,
@@ -106,3 +113,6 @@ def launch(
             request_id=update.request_id,
         )
         return None if update.abortable else []
+    for instance_id in launched:
+        env.launches[instance_id] = Launch(state.now(), env.deployment_id)
+    return launched

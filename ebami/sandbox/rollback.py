@@ -36,6 +36,7 @@ def fail(state: EbState, env: SandboxEnvironment, update: Update) -> None:
     """Elastic Beanstalk rolls a failed update back by itself, on the following steps."""
     state.emit(env, FAILED, "ERROR", request_id=update.request_id)
     update.abortable = False
+    update.failed = update.reverting = True
     update.reschedule(rollback_steps(env, update))
 
 

@@ -35,6 +35,7 @@ from functools import partial
 from ebami.sandbox import runtime
 from ebami.sandbox.environments import EbState, SandboxEnvironment, Step, Update
 from ebami.sandbox.health import settle_health
+from ebami.sandbox.health_report import announce
 from ebami.sandbox.replacement import finish, launch, remove, replace_batch, rolling_initiated
 from ebami.sandbox.rollback import COMPLETED_WITH_ERRORS, FAILED, fail, rollback_steps
 from ebami.sandbox.update_policy import PolicyRefused, UpdatePolicy, check_policy
@@ -67,7 +68,7 @@ def start_update(
     except PolicyRefused:
         env.options = previous_options
         raise
-    env.updated = datetime.now(timezone.utc)
+    previous_updated, env.updated = env.updated, datetime.now(timezone.utc)
     request_id = str(uuid.uuid4())
     update = Update(
         request_id,
@@ -76,14 +77,21 @@ def start_update(
         previous_options,
         list(env.instance_ids),
         started=now,
+        draft_options=dict(env.options),
+        requested=env.updated,
+        previous_updated=previous_updated,
+        began=now,
     )
     env.update = update
     env.status = "Updating"
+    env.failed_draft = None  # a new update replaces the draft that failed
+    env.deployment_id += 1
     state.emit(env, STARTING, request_id=request_id)
     if update.image_id == previous_image:
         update.reschedule([_deploy_configuration])
     elif not runtime.current().faults.update_stalls:
         update.reschedule(_plan(env, UpdatePolicy.of(env.options)))
+    announce(state, env, now)
     return request_id
 
 
@@ -94,8 +102,15 @@ def catch_up(states: list[EbState], now: float) -> None:
             while (
                 (update := env.update) is not None and update.steps and now >= update.next_step_at
             ):
-                update.step += 1
-                update.steps.popleft()(state, env, update)
+                # The step runs as of when it was due, however late the call that brought it.
+                due, update.step = update.next_step_at, update.step + 1
+                state.step_due = due
+                try:
+                    update.steps.popleft()(state, env, update)
+                    announce(state, env, due)
+                finally:
+                    state.step_due = None
+            announce(state, env, now)  # health that changes with time alone
 
 
 def abort_update(state: EbState, env: SandboxEnvironment, now: float) -> bool:
@@ -105,6 +120,7 @@ def abort_update(state: EbState, env: SandboxEnvironment, now: float) -> bool:
     if update is None or not update.abortable:
         return False
     update.abortable = False
+    update.failed = update.reverting = True
     state.emit(env, ABORTED, "WARN", request_id=update.request_id)
     update.reschedule(rollback_steps(env, update), now)
     return True
@@ -154,6 +170,7 @@ def _replace_all(state: EbState, env: SandboxEnvironment, update: Update) -> Non
     settle_health(state, env, request_id=rid)
     # Rolling updates disabled: EB does not gate on health, so there is nothing to roll back.
     if env.health == "Red":
+        update.failed = True
         state.emit(env, FAILED, "ERROR", request_id=rid)
     else:
         state.emit(env, DEPLOYED, request_id=rid)

@@ -54,7 +54,7 @@ def state_of(backend: Any) -> EbState:
     running sandbox's `eb_states`)."""
     state: EbState | None = getattr(backend, "ebami", None)
     if state is None:
-        state = EbState(backend.account_id, backend.region_name)
+        state = EbState(backend.account_id, backend.region_name, clock=current().clock)
         backend.ebami = state
         current().eb_states.append(state)
     return state

@@ -52,11 +52,13 @@ def check_fleet(fleet: int, faults: Faults) -> None:
             f"{world.FLEET_MAX}"
         )
     names = [*world.ENVIRONMENTS, *world.fleet_regions(fleet, world.SECOND_REGION)]
-    for name in faults.update_fails_health_envs:
+    named = [("--fail-update-health-env", name) for name in faults.update_fails_health_envs]
+    named += [("--unrelated-health", name) for name, _ in faults.unrelated_health]
+    for flag, name in named:
         if name not in names:
             fleet_names = f", or fleet-01 to {names[-1]}" if fleet else " (no --fleet given)"
             raise InputError(
-                f"--fail-update-health-env {name} names no sandbox environment: give "
+                f"{flag} {name} names no sandbox environment: give "
                 f"{', '.join(world.ENVIRONMENTS)}{fleet_names}"
             )
 

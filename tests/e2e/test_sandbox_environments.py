@@ -42,7 +42,15 @@ def test_custom_ami_turns_prod_green_and_eb_refuses_the_stock_ami_back(make_sand
 
     request_id = update(sandbox, OptionSettings=[{**IMAGE_ID, "Value": custom}])
     env, messages, events = follow(sandbox, request_id)
-    assert (env["Health"], env["HealthStatus"]) == ("Green", "Ok")
+    # Info for a moment after the update ("Configuration update completed ..."), then Ok.
+    assert (env["Health"], env["HealthStatus"]) in {("Green", "Info"), ("Green", "Ok")}
+    eb = sandbox.client("elasticbeanstalk")
+    assert wait_for(
+        lambda: (
+            eb.describe_environments(EnvironmentNames=["prod"])["Environments"][0]["HealthStatus"]
+            == "Ok"
+        )
+    )
     # DescribeEvents(RequestId=<UpdateEnvironment's>) has the whole update, and only it.
     assert messages[0] == "Environment update is starting."
     assert messages[-1] == COMPLETED
@@ -128,7 +136,7 @@ def test_a_client_reading_only_events_sees_the_update_complete(make_sandbox: Any
 
     def completed() -> list[str] | None:
         newest_first = [e["Message"] for e in eb.describe_events(RequestId=request_id)["Events"]]
-        return newest_first if newest_first[0] == COMPLETED else None
+        return newest_first if newest_first and newest_first[0] == COMPLETED else None
 
     messages = list(reversed(wait_for(completed)))
     assert messages[0] == "Environment update is starting."

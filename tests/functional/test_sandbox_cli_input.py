@@ -107,3 +107,26 @@ def test_status_and_stop_with_a_file_for_a_folder_find_no_sandbox(
         ExitCode.NOT_FOUND
     )
     assert "internal error" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["start", "run"])
+@pytest.mark.parametrize(
+    ("given", "error"),
+    [
+        (
+            "prod=Red",
+            "--unrelated-health 'prod=Red' is not ENV=LEVEL: give an environment name, '=', "
+            "and Warning or Degraded",
+        ),
+        ("qa=Warning", "--unrelated-health qa names no sandbox environment: give staging, prod"),
+    ],
+)
+def test_a_bad_unrelated_health_fault_is_refused(
+    command: str, given: str, error: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "sb"
+    args = ["--dir", str(folder)] if command == "start" else []
+    tail = ["--", "true"] if command == "run" else []
+    err = refusal(["sandbox", command, "--unrelated-health", given, *args, *tail], capsys)
+    assert err.startswith(f"error: {error}")
+    assert not folder.exists()

@@ -18,6 +18,7 @@ from ebami.core.errors import InputError
 from ebami.sandbox import world
 from ebami.sandbox.environments import UPDATE_STEP_SECONDS
 from ebami.sandbox.faults import Faults
+from ebami.sandbox.realism import Realism
 from ebami.sandbox.start_checks import check_fleet
 from tests.fakes.clock import FakeClock
 from tests.sandbox_helpers import sandbox_in_process
@@ -36,7 +37,8 @@ AL2 = next(p for p in world.PLATFORMS if p.name == world.ECS_AL2 and p.version =
 
 @pytest.fixture
 def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> Iterator[None]:
-    faults = Faults(update_fails_health_envs=(FAILING,))
+    # The last event of each update is read as it happens: none is filed late.
+    faults = Faults(update_fails_health_envs=(FAILING,), realism=Realism(late_events=0))
     with sandbox_in_process(tmp_path, monkeypatch, clock=clock, faults=faults, fleet=FLEET):
         yield
 
@@ -151,6 +153,16 @@ def test_bad_fleet_input_is_refused(fleet: int, failing: tuple[str, ...], messag
     with pytest.raises(InputError) as refused:
         check_fleet(fleet, Faults(update_fails_health_envs=failing))
     assert refused.value.message.startswith(message)
+
+
+def test_an_unrelated_health_fault_must_name_an_environment() -> None:
+    check_fleet(0, Faults(unrelated_health=(("prod", "Warning"),)))
+    with pytest.raises(InputError) as refused:
+        check_fleet(2, Faults(unrelated_health=(("fleet-03", "Warning"),)))
+    assert refused.value.message == (
+        "--unrelated-health fleet-03 names no sandbox environment: give staging, prod, or "
+        "fleet-01 to fleet-02"
+    )
 
 
 def test_a_fleet_in_us_west_2_puts_its_second_half_in_us_east_1() -> None:

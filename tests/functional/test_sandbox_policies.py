@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from ebami.sandbox import world
 from ebami.sandbox.environments import UPDATE_STEP_SECONDS
 from ebami.sandbox.faults import Faults
+from ebami.sandbox.realism import Realism
 from tests.fakes.clock import FakeClock
 from tests.sandbox_helpers import sandbox_in_process
 
@@ -54,15 +55,21 @@ ATTRIBUTE = (
 RETRIED = "Failed to start ECS task after retrying 2 times."
 
 
+# These tests read each update's whole story as it happens: no event is filed late (late events
+# have tests of their own, tests/functional/test_sandbox_eb_realism.py).
+ON_TIME = Realism(late_events=0)
+
+
 @pytest.fixture
 def eb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> Iterator[Any]:
-    with sandbox_in_process(tmp_path, monkeypatch, clock=clock, region=REGION):
+    faults = Faults(realism=ON_TIME)
+    with sandbox_in_process(tmp_path, monkeypatch, clock=clock, region=REGION, faults=faults):
         yield boto3.client("elasticbeanstalk", region_name=REGION)
 
 
 @pytest.fixture
 def stalling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> Iterator[Any]:
-    faults = Faults(update_stalls=True)
+    faults = Faults(update_stalls=True, realism=ON_TIME)
     with sandbox_in_process(tmp_path, monkeypatch, clock=clock, region=REGION, faults=faults):
         yield boto3.client("elasticbeanstalk", region_name=REGION)
 
@@ -152,9 +159,10 @@ def test_a_health_based_update_that_fails_rolls_back_by_itself(eb: Any, clock: F
     old = instances(eb)
     request_id = update(eb, ImageId=BAD)
     run(clock, 1)
-    # The first batch's new instance fails: one new Red instance beside one old one.
+    # The first batch's new instance fails: one new Red instance beside one old one (Red too),
+    # though enhanced health shows it Pending while it initializes.
     health = eb.describe_environment_health(EnvironmentName="prod", AttributeNames=["All"])
-    assert health["InstancesHealth"]["Severe"] == 2  # the old stock instance is Red too
+    assert (health["InstancesHealth"]["Pending"], health["InstancesHealth"]["Severe"]) == (1, 1)
     assert story(messages(eb, request_id), old) == [
         STARTING,
         ROLLING_2,
@@ -192,7 +200,8 @@ def test_a_health_based_update_of_a_good_ami_replaces_one_instance_per_batch(
     request_id = update(eb, ImageId=GOOD)
     run(clock, 1)
     health = eb.describe_environment_health(EnvironmentName="prod", AttributeNames=["All"])
-    assert (health["InstancesHealth"]["Ok"], health["InstancesHealth"]["Severe"]) == (1, 1)
+    # The new instance initializes (Pending); the old one is Red.
+    assert (health["InstancesHealth"]["Pending"], health["InstancesHealth"]["Severe"]) == (1, 1)
     assert health["Causes"] == [
         "ECS task placement failed on 1 out of 2 instances: they do not allow the log driver(s) "
         "fluentd (ATTRIBUTE)."
@@ -240,7 +249,10 @@ def test_a_time_based_update_completes_and_health_turns_red_afterwards(
     assert (env["Status"], env["Health"]) == ("Ready", "Red")
     # Health settled after the update: its events carry no RequestId.
     events = eb.describe_events(EnvironmentName="prod", MaxRecords=3)["Events"]
-    assert events[0]["Message"].startswith("Environment health has transitioned from Ok to Severe.")
+    # Info while the update ran (enhanced health's word for an operation in progress).
+    assert events[0]["Message"].startswith(
+        "Environment health has transitioned from Info to Severe."
+    )
     assert all("RequestId" not in event for event in events)
     assert configured(eb, "ImageId") == BAD
 

@@ -17,6 +17,8 @@ import pytest
 from ebami.core.waiting import Deadline, poll_until
 from ebami.sandbox import world
 from ebami.sandbox.environments import UPDATE_STEP_SECONDS
+from ebami.sandbox.health_report import INFO_SECONDS
+from ebami.sandbox.realism import Realism
 from tests.fakes.clock import FakeClock
 from tests.sandbox_helpers import sandbox_in_process
 
@@ -104,7 +106,12 @@ def test_a_client_polling_only_describe_environment_health_sees_the_update_compl
     assert (first["Status"], first["Color"]) == ("Updating", "Red")  # the stock AMI's health
     health = poll_until(ready, Deadline(60, clock=clock, sleep=clock.advance))
     assert health is not None, "the update never completed for a client reading only health"
-    assert (health["Color"], health["HealthStatus"]) == ("Green", "Ok")
+    # Enhanced health says Info for a while after an update, then Ok.
+    assert (health["Color"], health["HealthStatus"]) == ("Green", "Info")
+    assert health["Causes"][0].startswith("Configuration update completed ")
+    clock.advance(INFO_SECONDS)
+    health = eb.describe_environment_health(EnvironmentName="prod", AttributeNames=["All"])
+    assert (health["Color"], health["HealthStatus"], health["Causes"]) == ("Green", "Ok", [])
     assert health["InstancesHealth"]["Ok"] == world.ENVIRONMENTS["prod"]
 
 
@@ -114,7 +121,7 @@ def test_every_event_of_an_update_carries_its_request_id_and_health_events_none(
     first = update_to(eb, AL2)
     clock.advance(3 * UPDATE_STEP_SECONDS)
     second = update_to(eb, "ami-0123456789abcdef0")  # missing: fails and rolls back
-    clock.advance(2 * UPDATE_STEP_SECONDS)
+    clock.advance(2 * UPDATE_STEP_SECONDS + Realism().late_events)  # late events shown by then
     failed = messages(events_of(eb, second))
     assert failed[0] == STARTING
     assert failed[-3:] == [
@@ -128,5 +135,5 @@ def test_every_event_of_an_update_carries_its_request_id_and_health_events_none(
     ours = [event for event in everything if event.get("RequestId") in (first, second)]
     assert len(ours) == len(events_of(eb, first)) + len(failed)
     transitions = [e for e in everything if e["Message"].startswith("Environment health has")]
-    assert transitions[0]["Message"] == "Environment health has transitioned from Severe to Ok."
+    assert transitions[0]["Message"] == "Environment health has transitioned from Info to Ok."
     assert all("RequestId" not in event for event in transitions)

@@ -4,10 +4,12 @@ update printed, an update started and followed to Ready."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
 from ebami.sandbox import world
+from ebami.sandbox.realism import Realism
 from tests.sandbox_helpers import Sandbox, wait_for
 
 # The first and the last event of an update that goes well.
@@ -17,6 +19,8 @@ COMPLETED = "Environment update completed successfully."
 PREVIOUS = "ebami:previous-image-id"
 # The AMI the seeded environments run (the stock AMI of their platform version).
 STOCK = world.ENVIRONMENT_PLATFORM.image_id("us-east-1")
+# A sandbox files some events up to this late (`ebami.sandbox.late_events`, the default realism).
+LATE_WINDOW = Realism().late_events
 # The option that names an environment's AMI (add "Value" to set it).
 IMAGE_ID = {"Namespace": "aws:autoscaling:launchconfiguration", "OptionName": "ImageId"}
 
@@ -117,8 +121,8 @@ def update(sandbox: Sandbox, env_name: str = "prod", **kwargs: Any) -> str:
 def follow(
     sandbox: Sandbox, request_id: str, env_name: str = "prod"
 ) -> tuple[dict[str, Any], list[str], list[dict[str, Any]]]:
-    """Poll until the environment is Ready; return it, and the update's events (their messages,
-    and the events themselves), oldest first."""
+    """Poll until the environment is Ready and events filed late have shown; return it, and the
+    update's events (their messages, and the events themselves), oldest first."""
     eb = sandbox.client("elasticbeanstalk")
 
     def ready() -> dict[str, Any] | None:
@@ -126,5 +130,6 @@ def follow(
         return env if env["Status"] == "Ready" else None
 
     env: dict[str, Any] = wait_for(ready)
+    time.sleep(LATE_WINDOW)  # the events filed late have shown by then
     events = list(reversed(eb.describe_events(RequestId=request_id)["Events"]))
     return env, [event["Message"] for event in events], events

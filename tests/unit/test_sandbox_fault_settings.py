@@ -48,3 +48,35 @@ def test_environment_then_flags() -> None:
 def test_bad_values(environ: dict[str, str], message: str) -> None:
     with pytest.raises(InputError, match=message):
         Faults.from_sources(environ)
+
+
+def test_unrelated_health_from_flags_or_the_environment_variable() -> None:
+    environ = {"EBAMI_SANDBOX_UNRELATED_HEALTH": "staging=warning, prod=Degraded"}
+    faults = Faults.from_sources(environ)
+    assert faults.unrelated_health == (("staging", "Warning"), ("prod", "Degraded"))
+    assert faults.unrelated_level("prod") == "Degraded"
+    assert faults.unrelated_level("fleet-01") == ""
+    assert faults.active == [
+        "staging held at Warning by HTTP 5xx unrelated to its AMI",
+        "prod held at Degraded by HTTP 5xx unrelated to its AMI",
+    ]
+    flagged = Faults.from_sources(environ, unrelated_health=("prod=Warning",))
+    assert flagged.unrelated_health == (("prod", "Warning"),)
+    assert Faults.from_json(faults.to_json()) == faults
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("prod", "--unrelated-health 'prod' is not ENV=LEVEL"),
+        ("prod=Severe", "--unrelated-health 'prod=Severe' is not ENV=LEVEL"),
+        ("=Warning", "--unrelated-health '=Warning' is not ENV=LEVEL"),
+    ],
+)
+def test_bad_unrelated_health_is_refused_in_one_line(given: str, message: str) -> None:
+    with pytest.raises(InputError) as refused:
+        Faults.from_sources({}, unrelated_health=(given,))
+    assert refused.value.message.startswith(message)
+    assert refused.value.message.endswith("give an environment name, '=', and Warning or Degraded")
+    with pytest.raises(InputError, match="EBAMI_SANDBOX_UNRELATED_HEALTH 'prod=Ok'"):
+        Faults.from_sources({"EBAMI_SANDBOX_UNRELATED_HEALTH": "prod=Ok"})
