@@ -157,9 +157,14 @@ def test_solution_stacks_are_the_seeded_platforms(eb: Any) -> None:
 
 
 def properties(eb: Any) -> dict[str, str]:
-    (settings,) = eb.describe_configuration_settings(
-        ApplicationName=APP, EnvironmentName="staging"
-    )["ConfigurationSettings"]
+    """The environment properties of the deployed set (a draft is only on its way)."""
+    (settings,) = [
+        found
+        for found in eb.describe_configuration_settings(
+            ApplicationName=APP, EnvironmentName="staging"
+        )["ConfigurationSettings"]
+        if found["DeploymentStatus"] == "deployed"
+    ]
     return {
         item["OptionName"]: item["Value"]
         for item in settings["OptionSettings"]
@@ -175,12 +180,13 @@ def test_environment_properties_are_set_listed_and_removed(eb: Any, clock: FakeC
             {"Namespace": PROPERTIES, "OptionName": "GREETING", "Value": "hello world"},
         ],
     )
-    assert properties(eb) == {"LOG_LEVEL": "debug", "GREETING": "hello world"}
     clock.advance(5)  # the update of options alone settles
+    assert properties(eb) == {"LOG_LEVEL": "debug", "GREETING": "hello world"}
     eb.update_environment(
         EnvironmentName="staging",
         OptionsToRemove=[{"Namespace": PROPERTIES, "OptionName": "GREETING"}],
     )
+    clock.advance(5)
     assert properties(eb) == {"LOG_LEVEL": "debug"}
 
 
