@@ -45,7 +45,8 @@ def load_extensions() -> list[Patch]:
 
 
 def install_extensions() -> None:
-    from ebami.sandbox import patching
+    from ebami.sandbox import patching, service_models
 
     load_extensions()
     patching.install()
+    service_models.extend_models()

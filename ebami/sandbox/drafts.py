@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from ebami.sandbox.eb_requests import option_settings
-from ebami.sandbox.environments import Draft, SandboxEnvironment, Update
+from ebami.sandbox.environments import WEB_SERVER_TIER, Draft, SandboxEnvironment, Update
 
 
 def configuration_sets(env: SandboxEnvironment, *, drafts: bool) -> list[dict[str, Any]]:
@@ -79,6 +79,9 @@ def _described(
         "PlatformArn": env.platform_arn,
         "ApplicationName": env.application,
         "EnvironmentName": env.name,
+        # Not in botocore's model, but the service answers it: the EB CLI's own model has it,
+        # and `eb health` reads it.
+        "Tier": dict(WEB_SERVER_TIER),
         "DeploymentStatus": status,
         "DateCreated": env.created,
         "DateUpdated": updated,

@@ -25,6 +25,8 @@ LAUNCH_CONFIGURATION = "aws:autoscaling:launchconfiguration"
 ROLLING_UPDATE = "aws:autoscaling:updatepolicy:rollingupdate"
 IMAGE_ID = (LAUNCH_CONFIGURATION, "ImageId")
 SEVERITIES = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+# Every sandbox environment is a web server environment.
+WEB_SERVER_TIER = {"Name": "WebServer", "Type": "Standard", "Version": "1.0"}
 # Seconds of the sandbox's clock between two steps of an update.
 UPDATE_STEP_SECONDS = 0.5
 
@@ -241,7 +243,7 @@ class SandboxEnvironment:
             "AbortableOperationInProgress": self.update is not None and self.update.abortable,
             "Health": self.health,
             "HealthStatus": self.health_status,
-            "Tier": {"Name": "WebServer", "Type": "Standard", "Version": "1.0"},
+            "Tier": dict(WEB_SERVER_TIER),
             "EnvironmentLinks": [],
             "EnvironmentArn": self.arn,
         }
