@@ -9,6 +9,7 @@ one `eb init` project; tests that change the environment run last, in file order
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import subprocess
@@ -30,8 +31,6 @@ PLATFORM = world.ECS_AL2023
 ENV = "staging"
 PROPERTIES = "aws:elasticbeanstalk:application:environment"
 TIMEOUT = 60.0
-# Until the sandbox answers DescribeInstancesHealth (being added by another change), the
-# clients get the sandbox's InvalidAction for it: only that failure is an expected one.
 
 
 @dataclass
@@ -81,8 +80,8 @@ class Clients:
         return self.run(AWS, *args, "--output", "json", check=check)
 
     def watch(self, tool: Path, *args: str, until: str, timeout: float) -> Watched:
-        """Start a client that does not end by itself (`eb events -f`); read its output until
-        `until` appears in it (or `timeout` passes), then stop it."""
+        """Start a client that may not end by itself (`eb events -f`); read its output until
+        `until` appears in it, the client ends or `timeout` passes, then stop it."""
         process = subprocess.Popen(
             [str(tool), *args],
             cwd=self.project,
@@ -109,6 +108,13 @@ class Clients:
                         read[key.fd] += chunk
                     else:
                         selector.unregister(key.fileobj)
+            ended = not selector.get_map()
+        if ended:
+            # Both streams closed: the client is exiting. The kernel closes its pipes before the
+            # process can be reaped, so poll() at end of file may still answer None; wait (within
+            # the deadline) for the exit itself before calling the client still running.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
         running = process.poll() is None
         process.terminate()
         try:
