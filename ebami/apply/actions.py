@@ -10,7 +10,7 @@ from typing import Protocol
 
 from ebami.apply.follow import Followed, Follower, Outcome
 from ebami.apply.verdict import Baseline
-from ebami.aws.elasticbeanstalk import Configuration, Environment
+from ebami.aws.eb_values import Configuration, Environment
 from ebami.core.errors import AwsError, EbamiError, Refused
 from ebami.core.reporting import Reporter
 from ebami.core.waiting import Clock, Deadline, Sleep

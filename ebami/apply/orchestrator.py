@@ -40,7 +40,7 @@ from ebami.apply.planner import ApplyPlan, baseline_json
 from ebami.apply.results import ApplyResults, names_json, wave_json
 from ebami.apply.run import ApplyRecord, Result
 from ebami.apply.waves import Wave
-from ebami.aws.elasticbeanstalk import Environment
+from ebami.aws.eb_values import Environment
 from ebami.core.errors import EbamiError, InputError, Refused
 from ebami.core.interrupts import Sleeper
 from ebami.core.plan import Plan

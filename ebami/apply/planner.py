@@ -16,8 +16,8 @@ from ebami.apply.gates import Gate, gates_for
 from ebami.apply.options import ApplyOptions
 from ebami.apply.policy import UpdatePolicy
 from ebami.apply.verdict import Baseline
+from ebami.aws.eb_values import Configuration, Environment, Health, InstanceHealth
 from ebami.aws.ec2_values import Image
-from ebami.aws.elasticbeanstalk import Configuration, Environment, Health, InstanceHealth
 from ebami.core.errors import EbamiError, NotFoundError, Refused
 from ebami.core.plan import Instruction, Plan, Ref, Step
 from ebami.image import tags

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from ebami.aws.elasticbeanstalk import Health, InstanceHealth
+from ebami.aws.eb_values import Health, InstanceHealth
 
 GREEN = ("Ok", "Info")
 # Grey: no data yet, an operation within its command timeout, or monitoring suspended.

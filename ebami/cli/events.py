@@ -13,7 +13,7 @@ from ebami.core.errors import InputError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ebami.aws.elasticbeanstalk import Environment, Event
+    from ebami.aws.eb_values import Environment, Event
     from ebami.cli.factory import Factory
 
 MAX_EVENTS = 1000
@@ -83,7 +83,7 @@ def _follow(
     request_id: str | None,
 ) -> None:
     """Every new event, until Ctrl-C: following is what was asked."""
-    from ebami.apply.follow import EventStream, keep_following
+    from ebami.apply.events import EventStream, keep_following
 
     stream = EventStream(factory.eb, environment, show, request_id=request_id)
     stream.skip(recent)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ebami.apply.planner import ApplyPlan
     from ebami.apply.run import ApplyRecord
     from ebami.apply.waves import Wave
-    from ebami.aws.elasticbeanstalk import Environment, Event
+    from ebami.aws.eb_values import Environment, Event
     from ebami.build.options import BuildOptions
     from ebami.build.planner import BuildPlan
     from ebami.build.run import BuildRecord

@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, Protocol
 
+from ebami.aws.eb_values import Configuration, Environment
 from ebami.aws.ec2_values import Image
-from ebami.aws.elasticbeanstalk import Configuration, Environment
 from ebami.core.errors import InputError, NotFoundError
 from ebami.image import tags
 from ebami.image.environment import EnvironmentPlatform

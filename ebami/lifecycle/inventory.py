@@ -31,8 +31,8 @@ from ebami.image.managed import ManagedImage, managed_images, rollback_target
 
 if TYPE_CHECKING:
     from ebami.aws.autoscaling import LaunchConfiguration
+    from ebami.aws.eb_values import Configuration, Environment, SavedConfiguration
     from ebami.aws.ec2_values import Image, Instance, LaunchTemplateVersion
-    from ebami.aws.elasticbeanstalk import Configuration, Environment, SavedConfiguration
     from ebami.aws.ssm import ParameterVersion
 
 # How long reading one region may take, throttling included.

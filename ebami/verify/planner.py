@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ebami.aws.eb_values import Environment
 from ebami.aws.ec2_values import Image, Instance, InstanceSpec
-from ebami.aws.elasticbeanstalk import Environment
 from ebami.core.errors import InputError, NotFoundError
 from ebami.core.plan import Instruction, Plan, Ref, Step
 from ebami.image import tags

@@ -11,8 +11,7 @@ from typing import Any
 
 from ebami.apply.options import ApplyOptions
 from ebami.apply.planner import ApplyPlan, ApplyPlanner
-from ebami.aws.ec2_values import Image, Instance
-from ebami.aws.elasticbeanstalk import (
+from ebami.aws.eb_values import (
     DEPLOYED,
     IMAGE_ID,
     LAUNCH_CONFIGURATION,
@@ -23,6 +22,7 @@ from ebami.aws.elasticbeanstalk import (
     Health,
     InstanceHealth,
 )
+from ebami.aws.ec2_values import Image, Instance
 from ebami.image import tags
 from ebami.image.channels import Channels
 from ebami.sandbox import world

@@ -8,8 +8,8 @@ import base64
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from ebami.aws.eb_values import Environment
 from ebami.aws.ec2_values import Egress, Image, Instance, InstanceSpec
-from ebami.aws.elasticbeanstalk import Environment
 from ebami.aws.ssm import CommandInvocation, ManagedInstance
 from ebami.verify import probe_script
 

@@ -13,14 +13,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from ebami.aws.elasticbeanstalk import (
-    DEPLOYED,
-    FAILED,
-    PENDING,
-    ConfigurationSet,
-    ElasticBeanstalk,
-    Environment,
-)
+from ebami.aws.eb_values import DEPLOYED, FAILED, PENDING, ConfigurationSet, Environment
+from ebami.aws.elasticbeanstalk import ElasticBeanstalk
 
 ENVIRONMENT = Environment("prod", "e-123", "webapp", "Ready", "Green", "arn:platform")
 LAUNCH = "aws:autoscaling:launchconfiguration"

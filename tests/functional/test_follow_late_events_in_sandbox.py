@@ -9,8 +9,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from ebami.apply.follow import EventStream
-from ebami.aws.elasticbeanstalk import ElasticBeanstalk, Event
+from ebami.apply.events import EventStream
+from ebami.aws.eb_values import Event
+from ebami.aws.elasticbeanstalk import ElasticBeanstalk
 from ebami.sandbox import world
 from ebami.sandbox.environments import UPDATE_STEP_SECONDS
 from ebami.sandbox.faults import Faults

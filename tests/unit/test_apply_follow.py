@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ebami.apply.follow import Follower, Outcome
 from ebami.apply.verdict import Baseline
-from ebami.aws.elasticbeanstalk import FAILED, PENDING, ConfigurationSet, Event, InstanceHealth
+from ebami.aws.eb_values import FAILED, PENDING, ConfigurationSet, Event, InstanceHealth
 from ebami.core.waiting import Deadline
 from tests.fakes.apply import ENVIRONMENT, EPOCH, Change, ScriptedEb, success
 from tests.fakes.clock import FakeClock
@@ -193,7 +193,7 @@ def test_a_way_back_to_a_failing_environment_is_back_despite_its_failure_events(
 def test_keep_following_polls_until_its_deadline_with_the_injected_sleep() -> None:
     from contextlib import nullcontext
 
-    from ebami.apply.follow import EventStream, keep_following
+    from ebami.apply.events import EventStream, keep_following
 
     clock = FakeClock()
     eb = ScriptedEb(clock, on_update=[success("ami-0new", after=3)])
@@ -399,7 +399,7 @@ def test_an_event_that_shows_after_newer_ones_is_printed_once_and_not_lost() -> 
 def test_events_of_one_poll_are_printed_in_date_order_each_once() -> None:
     from datetime import timedelta
 
-    from ebami.apply.follow import LOOKBACK, EventStream
+    from ebami.apply.events import LOOKBACK, EventStream
 
     class LateEb:
         """Answers every event visible so far from `since` on, in an order of its own."""
@@ -418,7 +418,7 @@ def test_events_of_one_poll_are_printed_in_date_order_each_once() -> None:
 
     eb = LateEb()
     shown: list[Event] = []
-    stream = EventStream(eb, ENVIRONMENT, shown.append, request_id="req-1")  # type: ignore[arg-type]
+    stream = EventStream(eb, ENVIRONMENT, shown.append, request_id="req-1")
     eb.visible = [at(1, "a"), at(3, "c")]
     stream.poll()
     eb.visible += [at(2, "b"), at(2.5, "b again")]  # older than c, shown after it

@@ -12,7 +12,7 @@ from ebami.apply.policy import (
     UpdatePolicy,
     duration_seconds,
 )
-from ebami.aws.elasticbeanstalk import Configuration
+from ebami.aws.eb_values import Configuration
 
 
 def policy(**options: str) -> UpdatePolicy:

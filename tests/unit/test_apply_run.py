@@ -11,7 +11,7 @@ from ebami.apply.follow import Follower
 from ebami.apply.options import ApplyOptions
 from ebami.apply.planner import ApplyPlan
 from ebami.apply.run import ApplyRecord, Result, run_apply
-from ebami.aws.elasticbeanstalk import Environment
+from ebami.aws.eb_values import Environment
 from ebami.core.plan import Executor
 from ebami.image import tags
 from tests.fakes.apply import (

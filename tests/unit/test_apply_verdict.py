@@ -4,7 +4,7 @@ Grey as in progress, and basic health's colours."""
 from __future__ import annotations
 
 from ebami.apply.verdict import Baseline, State, judge_basic, judge_enhanced
-from ebami.aws.elasticbeanstalk import Health, InstanceHealth
+from ebami.aws.eb_values import Health, InstanceHealth
 
 COLORS = {
     "Ok": "Green",
