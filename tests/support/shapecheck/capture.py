@@ -1,0 +1,105 @@
+"""Recording the shape check of every answer a process's botocore clients read.
+
+A `before-parse` handler (botocore emits it with the operation model and the raw response
+before parsing) is registered on every botocore session as it makes a client. It checks the
+answer while a folder is set, and appends one JSON line per answer to `<folder>/<pid>.jsonl`:
+the operation, the status and the findings (an empty list when the answer matches the model).
+The test process sets the folder per test; the processes the tests start find it in
+`EBAMI_SHAPE_CHECK_DIR` (site/sitecustomize.py installs this module there).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from .findings import CRASH, Finding
+from .validator import check_operation
+
+ENV = "EBAMI_SHAPE_CHECK_DIR"
+SITE = Path(__file__).resolve().parent / "site"
+_HANDLER_ID = "ebami-shape-check"
+
+_lock = threading.Lock()
+_folder: Path | None = None
+_installed: tuple[Any, Callable[..., Any]] | None = None
+
+
+def set_folder(folder: Path | None) -> None:
+    """Check and record answers into `folder` from now on (None: stop)."""
+    global _folder
+    _folder = folder
+
+
+def environment(folder: Path, base: Mapping[str, str]) -> dict[str, str]:
+    """The variables that make a Python process started with `base` record into `folder`."""
+    path = [str(SITE), *filter(None, base.get("PYTHONPATH", "").split(os.pathsep))]
+    return {ENV: str(folder), "PYTHONPATH": os.pathsep.join(dict.fromkeys(path))}
+
+
+def forwarded(environ: Mapping[str, str]) -> dict[str, str]:
+    """The shape check's variables of `environ`, for a process given an environment of its
+    own: nothing when the check is off."""
+    if not environ.get(ENV):
+        return {}
+    return {name: environ[name] for name in (ENV, "PYTHONPATH") if name in environ}
+
+
+def on_before_parse(**event: Any) -> None:
+    """botocore's `before-parse` handler: `operation_model` and the raw `response_dict`."""
+    folder = _folder
+    if folder is None:
+        return
+    operation_model, response_dict = event["operation_model"], event["response_dict"]
+    operation = f"{operation_model.service_model.service_name}.{operation_model.name}"
+    status = int(response_dict.get("status_code", 0))
+    try:
+        body = response_dict.get("body", b"")
+        raw = body if isinstance(body, bytes) else b""
+        found = check_operation(operation_model, raw, status, response_dict.get("headers", {}))
+    except Exception as error:  # the check must never break the client it watches
+        found = [Finding(operation, "", CRASH, f"{type(error).__name__}: {error}")]
+    line = json.dumps(
+        {"operation": operation, "status": status, "findings": [f.to_json() for f in found]}
+    )
+    with _lock, (folder / f"{os.getpid()}.jsonl").open("a", encoding="utf-8") as out:
+        out.write(line + "\n")
+
+
+def install() -> None:
+    """Register the handler on every botocore session as it makes a client (once)."""
+    global _installed
+    if _installed is not None:
+        return
+    from botocore.session import Session
+
+    original = Session.create_client
+
+    def create_client(self: Session, *args: Any, **kwargs: Any) -> Any:
+        self.register("before-parse", on_before_parse, unique_id=_HANDLER_ID)
+        return original(self, *args, **kwargs)
+
+    Session.create_client = create_client  # type: ignore[method-assign]
+    _installed = (Session, original)
+
+
+def uninstall() -> None:
+    global _installed
+    if _installed is not None:
+        session, original = _installed
+        session.create_client = original
+        _installed = None
+
+
+def records(folder: Path) -> Iterator[dict[str, Any]]:
+    """Every answer recorded in `folder`, by every process."""
+    for path in sorted(folder.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                yield json.loads(line)
+            except ValueError:  # a line cut short by a process killed while writing it
+                continue
