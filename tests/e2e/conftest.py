@@ -61,7 +61,16 @@ def shape_check_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
     allow-list (tests/support/shapecheck/allowed.py)."""
     folder = tmp_path_factory.mktemp("shape-check")
     capture.install()
+    # For the sandbox servers module fixtures start (between tests: each test's own variables
+    # come from `shape_check`, as the suite clears EBAMI_* per test).
+    before = {name: os.environ.get(name) for name in (capture.ENV, "PYTHONPATH")}
+    os.environ.update(capture.environment(folder, os.environ))
     yield folder
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     capture.set_folder(None)
     capture.uninstall()
     answers = list(capture.records(folder))

@@ -63,8 +63,20 @@ def on_before_parse(**event: Any) -> None:
         found = check_operation(operation_model, raw, status, response_dict.get("headers", {}))
     except Exception as error:  # the check must never break the client it watches
         found = [Finding(operation, "", CRASH, f"{type(error).__name__}: {error}")]
+    write(folder, operation, status, found)
+
+
+def write(
+    folder: Path, operation: str, status: int, found: list[Finding], client: str = "botocore"
+) -> None:
+    """Append one answer's record to this process's file in `folder`."""
     line = json.dumps(
-        {"operation": operation, "status": status, "findings": [f.to_json() for f in found]}
+        {
+            "operation": operation,
+            "status": status,
+            "client": client,
+            "findings": [f.to_json() for f in found],
+        }
     )
     with _lock, (folder / f"{os.getpid()}.jsonl").open("a", encoding="utf-8") as out:
         out.write(line + "\n")
@@ -98,8 +110,13 @@ def uninstall() -> None:
 def records(folder: Path) -> Iterator[dict[str, Any]]:
     """Every answer recorded in `folder`, by every process."""
     for path in sorted(folder.glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                yield json.loads(line)
-            except ValueError:  # a line cut short by a process killed while writing it
-                continue
+        yield from records_of(path)
+
+
+def records_of(path: Path) -> Iterator[dict[str, Any]]:
+    """The answers one process recorded (its file is named after its process id)."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            yield json.loads(line)
+        except ValueError:  # a line cut short by a process killed while writing it
+            continue
