@@ -15,25 +15,22 @@ import os
 import sys
 
 
-def _activate(folder_name: str) -> None:
-    import importlib
-    import importlib.abc
+def _activate(folder: str) -> None:
+    """Watch for the modules after which the check is installed. Only cheap modules are
+    imported here: this runs at every start-up of every Python process of the tests."""
     import importlib.util
-    import json
-    from pathlib import Path
     from types import ModuleType
     from typing import Any
 
-    folder = Path(folder_name)
     package_name = "_ebami_shapecheck"
 
     def package(module: str) -> Any:
         if package_name not in sys.modules:
-            package_dir = Path(__file__).resolve().parent.parent
+            package_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
             spec = importlib.util.spec_from_file_location(
                 package_name,
-                package_dir / "__init__.py",
-                submodule_search_locations=[str(package_dir)],
+                os.path.join(package_dir, "__init__.py"),
+                submodule_search_locations=[package_dir],
             )
             if spec is None or spec.loader is None:
                 raise ImportError(f"no shape check package in {package_dir}")
@@ -43,26 +40,33 @@ def _activate(folder_name: str) -> None:
         return importlib.import_module(f"{package_name}.{module}")
 
     def botocore_loaded(_: ModuleType) -> None:
+        from pathlib import Path
+
         capture = package("capture")
         capture.install()
-        capture.set_folder(folder)
+        capture.set_folder(Path(folder))
 
     def moto_server_loaded(module: ModuleType) -> None:
-        package("server_side").wrap_server(module, folder)
+        from pathlib import Path
+
+        package("server_side").wrap_server(module, Path(folder))
 
     def report_failure(error: Exception) -> None:
+        import json
+
         finding = {
             "operation": "(start-up)", "path": "", "kind": "checker failed",
             "detail": f"not installed in {sys.argv!r}: {type(error).__name__}: {error}",
             "shape": "", "value": None,
         }  # fmt: skip
         line = json.dumps({"operation": "(start-up)", "status": 0, "findings": [finding]})
-        with (folder / f"{os.getpid()}.jsonl").open("a", encoding="utf-8") as out:
+        with open(os.path.join(folder, f"{os.getpid()}.jsonl"), "a", encoding="utf-8") as out:
             out.write(line + "\n")
 
-    class AfterImport(importlib.abc.MetaPathFinder):
-        """Finds nothing itself: when a watched module is about to load, wraps its loader so
-        that the check is installed right after the module has run."""
+    class AfterImport:
+        """A meta path finder that finds nothing itself: when a watched module is about to
+        load, it wraps the module's loader so that the check is installed right after the
+        module has run."""
 
         def __init__(self) -> None:
             self.watched = {
