@@ -10,9 +10,15 @@ import botocore.session
 import pytest
 from botocore.model import ServiceModel
 
-from tests.support.shapecheck.allowed import outside
+from tests.support.shapecheck.allowed import outside, report
 from tests.support.shapecheck.findings import ENUM, ERROR, MISSING, TYPE, UNKNOWN, Finding
+from tests.support.shapecheck.server_side import operation_of
 from tests.support.shapecheck.validator import check
+
+AUTHORIZATION = (
+    "AWS4-HMAC-SHA256 Credential=AKID/20240131/us-east-1/{}/aws4_request, "
+    "SignedHeaders=host;x-amz-date, Signature=abc"
+)
 
 
 @cache
@@ -304,3 +310,36 @@ def test_the_allow_list_lets_through_only_what_aws_s_model_gets_wrong() -> None:
     sleeping = findings("elasticbeanstalk", "DescribeEnvironmentHealth", body.format("Sleeping"))
     assert outside(sleeping) == sleeping
     assert len(sleeping) == 1
+
+
+def test_the_report_names_operation_path_and_problem_once_per_place() -> None:
+    body = describe_images(state="melting")
+    found = findings("ec2", "DescribeImages", body) * 2
+    text = report(found, answers=7)
+    assert text.splitlines() == [
+        "2 finding(s) outside the allow-list (tests/support/shapecheck/allowed.py) in 7 sandbox "
+        "answers checked against botocore's output shapes:",
+        "  ec2.DescribeImages Images[].State: value not in enum: 'melting' is not one of "
+        "ImageState's values (pending, available, invalid, deregistered, transient, failed, "
+        "error, disabled) (x2)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("environ", "body", "called"),
+    [
+        ({"HTTP_AUTHORIZATION": AUTHORIZATION.format("ec2"),
+          "CONTENT_TYPE": "application/x-www-form-urlencoded; charset=utf-8"},
+         b"Action=RunInstances&Version=2016-11-15", ("ec2", "RunInstances")),
+        ({"HTTP_AUTHORIZATION": AUTHORIZATION.format("ssm"),
+          "HTTP_X_AMZ_TARGET": "AmazonSSM.GetParameter"}, b"{}", ("ssm", "GetParameter")),
+        ({"HTTP_AUTHORIZATION": AUTHORIZATION.format("ec2"),
+          "QUERY_STRING": "Action=DescribeImages"}, b"", ("ec2", "DescribeImages")),
+        ({"CONTENT_TYPE": "application/x-www-form-urlencoded"}, b"Action=RunInstances", None),
+        ({"HTTP_AUTHORIZATION": AUTHORIZATION.format("s3")}, b"", None),
+    ],
+)  # fmt: skip
+def test_the_server_side_check_reads_the_operation_as_aws_does(
+    environ: dict[str, str], body: bytes, called: tuple[str, str] | None
+) -> None:
+    assert operation_of(environ, body) == called
