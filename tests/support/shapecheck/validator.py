@@ -26,6 +26,13 @@ from .xml_body import XmlWalk, tag
 _EC2_BARE_RESULT = "return"
 
 
+def protocol_of(service: ServiceModel) -> str:
+    """The protocol botocore reads `service`'s answers in. Older botocore (the EB CLI's and the
+    AWS CLI's own, in processes the tests start) has only the model's single `protocol`."""
+    resolved = getattr(service, "resolved_protocol", None)
+    return str(resolved or service.metadata["protocol"])
+
+
 def check(
     service: ServiceModel,
     operation: str,
@@ -41,7 +48,7 @@ def check_operation(
     model: OperationModel, body: bytes, status: int, headers: Mapping[str, str]
 ) -> list[Finding]:
     service = model.service_model
-    protocol = service.resolved_protocol
+    protocol = protocol_of(service)
     findings = Findings(f"{service.service_name}.{model.name}")
     if status >= 300:
         check_error(findings, protocol, body, headers, str(model.http.get("method", "")))
