@@ -4,6 +4,7 @@ that raises is recorded as a finding, never raised into the client."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,12 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
+from botocore.loaders import Loader
+from botocore.model import ServiceModel
 
 from tests.support.shapecheck import capture
 from tests.support.shapecheck.findings import CRASH, UNKNOWN
+from tests.support.shapecheck.validator import check_operation
 
 GOOD = b"""<DescribeRegionsResponse><requestId>r-1</requestId><regionInfo><item>
 <regionName>us-east-1</regionName><optInStatus>opt-in-not-required</optInStatus>
@@ -98,3 +102,18 @@ def test_the_environment_puts_the_site_folder_first_once(tmp_path: Path) -> None
     assert env == {capture.ENV: str(tmp_path), "PYTHONPATH": f"{capture.SITE}:/elsewhere"}
     assert capture.forwarded({**env, "OTHER": "x"}) == env
     assert capture.forwarded({"PYTHONPATH": "/elsewhere"}) == {}
+
+
+def test_an_answer_a_client_s_own_older_model_lacks_is_held_to_botocore_s() -> None:
+    loader = Loader()
+    data = loader.load_service_model("elasticbeanstalk", "service-2")
+    older = copy.deepcopy(data)  # as the EB CLI's own copy: ApplicationArn not yet modelled
+    del older["shapes"]["ApplicationDescription"]["members"]["ApplicationArn"]
+    operation = ServiceModel(older, "elasticbeanstalk").operation_model("DescribeApplications")
+    body = b"""<DescribeApplicationsResponse><DescribeApplicationsResult><Applications><member>
+      <ApplicationArn>arn:aws:elasticbeanstalk:us-east-1:123456789012:application/webapp
+      </ApplicationArn><ApplicationName>webapp</ApplicationName></member></Applications>
+      </DescribeApplicationsResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata>
+      </DescribeApplicationsResponse>"""
+    assert [f.kind for f in check_operation(operation, body, 200, {})] == [UNKNOWN]
+    assert check_operation(capture.published(operation), body, 200, {}) == []

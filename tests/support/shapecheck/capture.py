@@ -4,6 +4,8 @@ A `before-parse` handler (botocore emits it with the operation model and the raw
 before parsing) is registered on every botocore session as it makes a client. It checks the
 answer while a folder is set, and appends one JSON line per answer to `<folder>/<pid>.jsonl`:
 the operation, the status and the findings (an empty list when the answer matches the model).
+An answer is held against the client's own model and, where that finds anything, against
+botocore's published one (a client such as the EB CLI may load an older model of its own).
 The test process sets the folder per test; the processes the tests start find it in
 `EBAMI_SHAPE_CHECK_DIR` (site/sitecustomize.py installs this module there).
 """
@@ -14,6 +16,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +63,31 @@ def on_before_parse(**event: Any) -> None:
     try:
         body = response_dict.get("body", b"")
         raw = body if isinstance(body, bytes) else b""
-        found = check_operation(operation_model, raw, status, response_dict.get("headers", {}))
+        headers = response_dict.get("headers", {})
+        found = check_operation(operation_model, raw, status, headers)
+        if found:  # a client may bring a model of its own (the EB CLI does): botocore's decides
+            found = check_operation(published(operation_model), raw, status, headers)
     except Exception as error:  # the check must never break the client it watches
         found = [Finding(operation, "", CRASH, f"{type(error).__name__}: {error}")]
     write(folder, operation, status, found)
+
+
+@cache
+def _published_service(name: str, api_version: str) -> Any:
+    from botocore.loaders import Loader
+    from botocore.model import ServiceModel
+
+    loader = Loader(
+        extra_search_paths=[Loader.BUILTIN_DATA_PATH], include_default_search_paths=False
+    )
+    return ServiceModel(loader.load_service_model(name, "service-2", api_version), name)
+
+
+def published(operation_model: Any) -> Any:
+    """`operation_model` as botocore's own data (not a client's customized copy) models it."""
+    service = operation_model.service_model
+    model = _published_service(service.service_name, service.api_version)
+    return model.operation_model(operation_model.name)
 
 
 def write(
