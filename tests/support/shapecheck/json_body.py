@@ -14,6 +14,8 @@ from .scalars import json_problem
 
 
 class JsonWalk:
+    """Walks one JSON answer (or part of it), adding what does not match to `findings`."""
+
     def __init__(self, findings: Findings, protocol: str) -> None:
         self.findings = findings
         self.protocol = protocol

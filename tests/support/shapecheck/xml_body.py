@@ -35,6 +35,8 @@ def wire_name(name: str, shape: Shape) -> str:
 
 
 class XmlWalk:
+    """Walks one XML answer (or part of it), adding what does not match to `findings`."""
+
     def __init__(self, findings: Findings, protocol: str) -> None:
         self.findings = findings
         self.protocol = protocol
