@@ -21,6 +21,7 @@ from ebami.sandbox.clients import FAKE_KEY_ID, FAKE_SECRET, client_environment
 from ebami.sandbox.control import start_background, stop
 from ebami.sandbox.faults import Faults
 from ebami.sandbox.state_file import SandboxInfo
+from tests.support.shapecheck import capture
 
 
 class Sandbox:
@@ -48,7 +49,12 @@ class Sandbox:
         )
 
     def env(self) -> dict[str, str]:
-        return client_environment(self.endpoint, self.info.region)
+        """The variables that point clients at this sandbox (and keep the end-to-end suite's
+        shape check on in the processes given them)."""
+        return {
+            **client_environment(self.endpoint, self.info.region),
+            **capture.forwarded(os.environ),
+        }
 
     def instance_root(self, instance_id: str) -> Path:
         return self.directory / "roots" / "instances" / instance_id

@@ -11,16 +11,23 @@ in use by AMI"). What it lacks:
   may set it (the sandbox's wording for that refusal, and for a time out of range).
 - the message of `InvalidSnapshot.NotFound`: moto sends none; AWS says
   "The snapshot 'SNAP' does not exist." (the EC2 error codes reference names the code).
+- the root device of a new image: moto gives every image it makes `RootDeviceType: standard`,
+  a value outside the model's DeviceType enum (`ebs`, `instance-store`), and `/dev/sda1`.
+  CreateImage "creates an Amazon EBS-backed AMI from an Amazon EBS-backed instance" (EC2 API
+  reference), so its image has the instance's root device (type `ebs`, the instance's device
+  name); CopyImage's copy keeps its source's.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
+from moto.ec2.models.amis import Ami
 from moto.ec2.models.elastic_block_store import EBSBackend
 from moto.ec2.responses import EC2Response
 
@@ -98,3 +105,26 @@ def _delete_snapshot(original: Callable[..., Any], backend: Any, *args: Any, **k
     if snapshot_id not in backend.snapshots:
         raise InvalidSnapshotNotFound(f"The snapshot '{snapshot_id}' does not exist.")
     return original(backend, *args, **kwargs)
+
+
+def _given_or_default(
+    original: Callable[..., Any], parameter: str, /, *args: Any, **kwargs: Any
+) -> Any:
+    """The argument `parameter` of a call to `original`, its default when the call left it out
+    (a KeyError when moto renames it). Positional-only: Ami's own arguments include `name`."""
+    bound = inspect.signature(original).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return bound.arguments[parameter]
+
+
+@hook(Ami, "__init__")
+def _new_image(original: Callable[..., Any], image: Any, *args: Any, **kwargs: Any) -> None:
+    """An image made from an instance (CreateImage) or copied from an image (CopyImage) has its
+    origin's root device; the images the seed registers name theirs."""
+    original(image, *args, **kwargs)
+    origin = _given_or_default(original, "instance", image, *args, **kwargs) or (
+        _given_or_default(original, "source_ami", image, *args, **kwargs)
+    )
+    if origin is not None:
+        image.root_device_type = origin.root_device_type
+        image.root_device_name = origin.root_device_name

@@ -7,6 +7,7 @@ Every test in this folder carries the `e2e` marker, so `pytest -m "not e2e"` is 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,9 @@ import pytest
 from ebami.sandbox.control import start_background, stop
 from ebami.sandbox.faults import Faults
 from tests.sandbox_helpers import Sandbox, SandboxFactory
+from tests.support.shapecheck import capture
+from tests.support.shapecheck.allowed import outside, report
+from tests.support.shapecheck.findings import Finding
 
 HOST_ECS = Path("/etc/ecs")
 E2E = Path(__file__).resolve().parent
@@ -48,6 +52,45 @@ def host_etc_ecs_untouched() -> Iterator[None]:
     assert _host_ecs_fingerprint() == before, (
         "a sandbox test created or changed the host's /etc/ecs"
     )
+
+
+@pytest.fixture(scope="session")
+def shape_check_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every sandbox answer of this session's end-to-end tests (this worker's, under xdist),
+    held against botocore's output shapes: the session fails on any finding outside the
+    allow-list (tests/support/shapecheck/allowed.py)."""
+    folder = tmp_path_factory.mktemp("shape-check")
+    capture.install()
+    # For the sandbox servers module fixtures start (between tests: each test's own variables
+    # come from `shape_check`, as the suite clears EBAMI_* per test).
+    before = {name: os.environ.get(name) for name in (capture.ENV, "PYTHONPATH")}
+    os.environ.update(capture.environment(folder, os.environ))
+    yield folder
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    capture.set_folder(None)
+    capture.uninstall()
+    answers = list(capture.records(folder))
+    findings = [Finding.from_json(item) for answer in answers for item in answer["findings"]]
+    wrong = outside(findings)
+    if wrong:
+        pytest.fail(report(wrong, answers=len(answers)), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def shape_check(
+    shape_check_folder: Path, isolated_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """This test's botocore clients and the Python processes it starts record their answers'
+    shape checks (after the suite's environment is cleared, so the variables stay)."""
+    for name, value in capture.environment(shape_check_folder, os.environ).items():
+        monkeypatch.setenv(name, value)
+    capture.set_folder(shape_check_folder)
+    yield
+    capture.set_folder(None)
 
 
 @pytest.fixture

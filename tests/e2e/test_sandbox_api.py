@@ -284,6 +284,22 @@ def test_create_image_carries_the_root_and_terminate_drops_it(sandbox: Sandbox) 
     assert not sandbox.image_root(image_id).exists()
 
 
+def test_created_and_copied_images_have_the_instance_s_ebs_root_device(sandbox: Sandbox) -> None:
+    ec2 = sandbox.client("ec2")
+    base = base_ami(sandbox, MCD, "2.8.4")
+    instance_id = launch(sandbox, base, "")
+    image_id = ec2.create_image(InstanceId=instance_id, Name="baked-root-device")["ImageId"]
+    ec2.terminate_instances(InstanceIds=[instance_id])
+    copy_id = ec2.copy_image(
+        SourceImageId=image_id, SourceRegion=sandbox.info.region, Name="copied-root-device"
+    )["ImageId"]
+    images = ec2.describe_images(ImageIds=[base, image_id, copy_id])["Images"]
+    devices = {i["ImageId"]: (i["RootDeviceType"], i["RootDeviceName"]) for i in images}
+    assert devices == dict.fromkeys((base, image_id, copy_id), ("ebs", "/dev/xvda"))
+    for made in (image_id, copy_id):
+        ec2.deregister_image(ImageId=made)
+
+
 def test_unknown_ami_is_refused(sandbox: Sandbox) -> None:
     with pytest.raises(ClientError, match=r"InvalidAMIID\.NotFound"):
         launch(sandbox, "ami-0123456789abcdef0", "")

@@ -252,6 +252,20 @@ def test_moto_still_takes_what_the_sandbox_passes(
             AmiBackend.deregister_image, "ami_id", (SELF, "ami-1"), "ami-1", id="ec2: deregister"
         ),
         pytest.param(
+            Ami.__init__,
+            "instance",
+            (SELF, SELF, "ami-1", "i-1"),
+            "i-1",
+            id="images: a new image's instance",
+        ),
+        pytest.param(
+            Ami.__init__,
+            "source_ami",
+            (SELF, SELF, "ami-2", None, "ami-1"),
+            "ami-1",
+            id="images: a copy's source image",
+        ),
+        pytest.param(
             SimpleSystemManagerBackend.put_parameter,
             "name",
             (SELF, "/p", "", "v", "String", "", "", False, [], "text", None, None),
@@ -363,6 +377,11 @@ def test_backend_objects_still_have_what_the_sandbox_reads(
     assert instance in ec2.all_instances()
     image = ec2.create_image(instance.id, "baked", "", tag_specifications=[])
     assert (image.instance_id, image.state) == (instance.id, "available")
+    # An image takes its root device from the instance it is made from (images).
+    assert instance.root_device_type == "ebs"
+    assert instance.root_device_name == ec2.amis[image_id].root_device_name
+    image.root_device_type, image.root_device_name = "ebs", "/dev/xvda"
+    assert image.block_device_mappings[0]["DeviceName"] == "/dev/xvda"
     assert ec2.describe_images(ami_ids=[image.id]) == [image]
     assert isinstance(ec2.amis, dict)
     [(terminated, _previous)] = ec2.terminate_instances(instance_ids=[instance.id])
