@@ -312,6 +312,20 @@ def test_the_allow_list_lets_through_only_what_aws_s_model_gets_wrong() -> None:
     assert len(sleeping) == 1
 
 
+def test_the_allow_list_lets_through_tier_of_a_configuration_set_only() -> None:
+    body = """<DescribeConfigurationSettingsResponse><DescribeConfigurationSettingsResult>
+      <ConfigurationSettings><member>
+        <EnvironmentName>prod</EnvironmentName><{0}><Name>WebServer</Name></{0}>
+      </member></ConfigurationSettings></DescribeConfigurationSettingsResult>
+      <ResponseMetadata><RequestId>r</RequestId></ResponseMetadata>
+    </DescribeConfigurationSettingsResponse>"""
+    tier = findings("elasticbeanstalk", "DescribeConfigurationSettings", body.format("Tier"))
+    assert [f.kind for f in tier] == [UNKNOWN]
+    assert outside(tier) == []
+    other = findings("elasticbeanstalk", "DescribeConfigurationSettings", body.format("Rank"))
+    assert [f.kind for f in outside(other)] == [UNKNOWN]
+
+
 def test_the_report_names_operation_path_and_problem_once_per_place() -> None:
     body = describe_images(state="melting")
     found = findings("ec2", "DescribeImages", body) * 2

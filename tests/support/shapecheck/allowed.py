@@ -7,26 +7,28 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .findings import ENUM, Finding
+from .findings import ENUM, UNKNOWN, Finding
 
 
 @dataclass(frozen=True)
 class Allowed:
-    """Enum values the model lacks but AWS sends: `values` of the enum shape `shape`, in
-    `operation` ("service.Operation", or any operation when empty)."""
+    """What the model lacks but AWS sends, in `operation` ("service.Operation", or any
+    operation when empty): with `kind` ENUM, `values` of the enum shape `shape`; with `kind`
+    UNKNOWN, members named `values` of the structure `shape`."""
 
     shape: str
     values: frozenset[str]
     reason: str
     operation: str = ""
+    kind: str = ENUM
 
     def covers(self, finding: Finding) -> bool:
-        return (
-            finding.kind == ENUM
-            and finding.shape == self.shape
-            and finding.value in self.values
-            and self.operation in ("", finding.operation)
-        )
+        if finding.kind != self.kind or finding.shape != self.shape:
+            return False
+        if self.operation not in ("", finding.operation):
+            return False
+        found = finding.value if self.kind == ENUM else finding.pattern.rsplit(".", 1)[-1]
+        return found in self.values
 
 
 ALLOWED = (
@@ -46,6 +48,16 @@ ALLOWED = (
         reason=(
             "Elastic Beanstalk answers an application version's status in capitals (PROCESSED) "
             "where the model's enum spells Processed"
+        ),
+    ),
+    Allowed(
+        shape="ConfigurationSettingsDescription",
+        values=frozenset({"Tier"}),
+        kind=UNKNOWN,
+        reason=(
+            "Elastic Beanstalk answers each configuration set with its environment's Tier (the "
+            "EB CLI's own bundled model has the member, and `eb health` reads it); botocore's "
+            "model leaves it out (ebami.sandbox.service_models)"
         ),
     ),
 )
