@@ -4,9 +4,9 @@ Real AWS answers before it has finished: a configuration change shows as a `pend
 `aws:ec2:image` parameter is validated after PutParameter returns, events are filed late, and EC2
 answers `NotFound` for a while after a create. The sandbox does all of this by default (the quick
 start and the end-to-end tests meet it), each behaviour behind a switch of its own, so that a test
-can turn one off or exaggerate it. A client that writes and reads back at once meets AWS's
-delays here too: it waits for a new `aws:ec2:image` parameter version and retries EC2's NotFound
-for a new instance or AMI, as it must against AWS.
+can turn one off or exaggerate it. So a client that reads back what it has just written must do
+here what it must do against AWS: wait until SSM shows a new `aws:ec2:image` parameter version,
+and retry EC2's NotFound for an instance or AMI it has just made.
 
 The switches are given as one text, by `ebami sandbox start|run --realism SPEC` or
 `EBAMI_SANDBOX_REALISM=SPEC`: `aws` (the default), `off` (none of it), or either followed by

@@ -65,7 +65,7 @@ class Ssm:
         assert name == "get_parameter_history"
         return self
 
-    def paginate(self, Name: str) -> list[dict[str, Any]]:  # noqa: N803 (boto3's spelling)
+    def paginate(self, Name: str) -> list[dict[str, Any]]:  # boto3 spells it so
         shown = self.histories.pop(0) if len(self.histories) > 1 else self.histories[0]
         if shown is None:
             raise error("ParameterNotFound")
