@@ -39,7 +39,7 @@ from ebami.core.waiting import Clock, Deadline, Sleep, poll_until
 from ebami.image import tags as tag_names
 from ebami.image.bake import reusable
 from ebami.image.managed import ManagedImage
-from ebami.packer.machine import Artifact, UiKind, registered_image
+from ebami.packer.machine import Artifact, UiKind, deregistered_image, registered_image
 from ebami.packer.runner import PackerBuild, UiCallback, dotted, duration
 from ebami.packer.template import AWS_SOURCE, assemble
 
@@ -135,6 +135,8 @@ class BuildActions:
         self._host = host or socket.gethostname()
         # The AMIs Packer said it registered in this run; a failed bake may leave them pending.
         self._registered: list[str] = []
+        # Those of them Packer said it deregistered itself.
+        self._deregistered: set[str] = set()
         self._baking = False
 
     # --- the lease ---------------------------------------------------------------------------
@@ -284,9 +286,10 @@ class BuildActions:
 
     def discard_unfinished(self, *, run_id: str, baked: Baked | None) -> None:
         """Remove an AMI this run registered but did not finish: one Packer reported (a
-        pending AMI carries no tags yet) or one carrying this run's `ebami:build-run`. Never
-        an AMI found by name: a run started in the same second has the same name. What cannot
-        be removed is raised as `LeftBehind`, with the command that removes it."""
+        pending AMI carries no tags yet) and did not say it deregistered itself, or one
+        carrying this run's `ebami:build-run`. Never an AMI found by name: a run started in the
+        same second has the same name. What cannot be removed is raised as `LeftBehind`, with
+        the command that removes it."""
         if baked is not None or not self._baking:
             return
         left: list[Leftover] = []
@@ -311,8 +314,10 @@ class BuildActions:
                 )
             )
         for image_id in candidates:
+            if image_id in self._deregistered:
+                continue
             try:
-                self._discard(image_id, run_id)
+                self._discard(image_id, run_id, just_made=image_id in self._registered)
             except AwsError as exc:
                 left.append(
                     Leftover(
@@ -324,11 +329,23 @@ class BuildActions:
         if left:
             raise LeftBehind(left)
 
-    def _discard(self, image_id: str, run_id: str) -> None:
+    def _discard(self, image_id: str, run_id: str, *, just_made: bool) -> None:
+        """`just_made`: Packer registered it moments ago, so EC2 may not show it yet: a NotFound
+        is tried again (Packer's own removal is known by what it says, never by a NotFound)."""
+
+        def look() -> Image:
+            return self._ec2.get_image(image_id)
+
         try:
-            image = self._ec2.get_image(image_id)
+            if just_made:
+                deadline = Deadline(VISIBLE_SECONDS, clock=self._clock, sleep=self._sleep)
+                image = once_visible(
+                    look, deadline, what=f"AMI {image_id}", report=self._reporter.progress
+                )
+            else:
+                image = look()
         except NotFoundError:
-            return  # Packer removed it itself
+            return  # removed since it was listed
         made_by = ManagedImage.of(image).build_run
         if made_by is not None and made_by != run_id:
             return  # another run's, whatever this run's Packer printed
@@ -406,6 +423,9 @@ class BuildActions:
         registered = registered_image(kind, text)
         if registered is not None:
             self._registered.append(registered)
+        deregistered = deregistered_image(kind, text)
+        if deregistered is not None:
+            self._deregistered.add(deregistered)
         for line in text.splitlines() or [""]:
             if kind in (UiKind.SAY, UiKind.HEARTBEAT):
                 self._reporter.progress("packer: " + line.removeprefix("==> ").strip())

@@ -102,5 +102,16 @@ def registered_image(kind: UiKind, text: str) -> str | None:
     return match.group(1) if match else None
 
 
+# `==> amazon-ebs.aws: Deregistered AMI id: ami-0123...`: what Packer says when its own clean-up
+# (after a failure or a cancel) has removed the AMI it registered.
+_DEREGISTERED = re.compile(r"\bDeregistered AMI id: (ami-[0-9a-f]+)")
+
+
+def deregistered_image(kind: UiKind, text: str) -> str | None:
+    """The AMI a UI line says Packer has deregistered itself, if it says so."""
+    match = _DEREGISTERED.search(text) if kind in (UiKind.SAY, UiKind.MESSAGE) else None
+    return match.group(1) if match else None
+
+
 def _unescape(field: str) -> str:
     return field.replace(COMMA, ",").replace("\\n", "\n").replace("\\r", "\r")

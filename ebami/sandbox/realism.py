@@ -4,9 +4,9 @@ Real AWS answers before it has finished: a configuration change shows as a `pend
 `aws:ec2:image` parameter is validated after PutParameter returns, events are filed late, and EC2
 answers `NotFound` for a while after a create. The sandbox does all of this by default (the quick
 start and the end-to-end tests meet it), each behaviour behind a switch of its own, so that a test
-can turn one off or exaggerate it. Two are still off unless asked for: `parameter-validation`
-and `ec2-not-found` (ebami copes with both; some end-to-end tests that create with boto3 and
-read back at once do not yet).
+can turn one off or exaggerate it. So a client that reads back what it has just written must do
+here what it must do against AWS: wait until SSM shows a new `aws:ec2:image` parameter version,
+and retry EC2's NotFound for an instance or AMI it has just made.
 
 The switches are given as one text, by `ebami sandbox start|run --realism SPEC` or
 `EBAMI_SANDBOX_REALISM=SPEC`: `aws` (the default), `off` (none of it), or either followed by
@@ -45,20 +45,16 @@ class Realism:
         ones, out of order).
     parameter_validation: seconds before a new version of an `aws:ec2:image` parameter is
         visible (a value AWS would reject never becomes a version;
-        `ebami.sandbox.parameter_validation`). Default 0 (off), see below.
+        `ebami.sandbox.parameter_validation`).
     ec2_not_found: seconds during which a new instance or image answers `NotFound` to
-        Describe and CreateTags calls naming it (`ebami.sandbox.ec2_consistency`). Default 0
-        (off), see below.
+        Describe and CreateTags calls naming it (`ebami.sandbox.ec2_consistency`).
     """
 
     configuration_drafts: bool = True
     health_vocabulary: bool = True
     late_events: float = 1.5
-    # Off by default for now: several end-to-end tests create with boto3 and read back at
-    # once, as no client of real AWS may; on with `--realism parameter-validation=1` (or 0.5,
-    # ...) and `ec2-not-found=1`.
-    parameter_validation: float = 0.0
-    ec2_not_found: float = 0.0
+    parameter_validation: float = 1.0
+    ec2_not_found: float = 1.0
 
     def __post_init__(self) -> None:
         for item in fields(self):

@@ -42,6 +42,7 @@ from tests.support.runs import (
     verified_ami,
     verify,
 )
+from tests.support.visibility import image_exists
 
 HEALTH = {"RollingUpdateEnabled": "true", "RollingUpdateType": "Health"}
 TIME = {"RollingUpdateEnabled": "true", "RollingUpdateType": "Time"}
@@ -261,8 +262,6 @@ def article_ami(sandbox: Sandbox) -> str:
     )
     instance_id = reservation["Instances"][0]["InstanceId"]
     ec2.stop_instances(InstanceIds=[instance_id])
-    image_id = str(ec2.create_image(InstanceId=instance_id, Name="article")["ImageId"])
-    ec2.terminate_instances(InstanceIds=[instance_id])
     baked_as = {
         "ebami:managed": "true",
         "ebami:platform": "multicontainer-docker",
@@ -270,7 +269,20 @@ def article_ami(sandbox: Sandbox) -> str:
         "ebami:release": "2017.09",
         "ebami:drivers": "json-file syslog awslogs fluentd none",
     }
-    ec2.create_tags(
-        Resources=[image_id], Tags=[{"Key": k, "Value": v} for k, v in baked_as.items()]
+    # Tagged as it is made (EC2 may answer NotFound to CreateTags on a new AMI for a while),
+    # and waited for before its id is handed to ebami, as a user's script does.
+    image_id = str(
+        ec2.create_image(
+            InstanceId=instance_id,
+            Name="article",
+            TagSpecifications=[
+                {
+                    "ResourceType": "image",
+                    "Tags": [{"Key": k, "Value": v} for k, v in baked_as.items()],
+                }
+            ],
+        )["ImageId"]
     )
+    ec2.terminate_instances(InstanceIds=[instance_id])
+    image_exists(ec2, image_id)
     return image_id

@@ -42,6 +42,7 @@ from tests.support.runs import (
     last_error,
     mutating,
 )
+from tests.support.visibility import put_image_parameter
 
 FLEET = [f"fleet-{number:02d}" for number in range(1, 21)]
 SECOND = "us-west-2"
@@ -324,7 +325,7 @@ def test_the_channel_is_read_once_for_every_wave(failed: Run, tmp_path: Path) ->
     sandbox, ami = failed.sandbox, failed.amis["us-east-1"]
     ssm = sandbox.client("ssm", region="us-east-1")
     stable = "/ebami/multicontainer-docker/2017.09/stable"
-    ssm.put_parameter(Name=stable, Value=ami, Type="String", DataType="aws:ec2:image")
+    put_image_parameter(ssm, stable, ami)
     (tmp_path / "ebami.toml").write_text(
         f'[environments.eight]\napplication = "{world.APPLICATION}"\nenvironment = "fleet-08"\n'
     )
@@ -343,9 +344,8 @@ def test_the_channel_is_read_once_for_every_wave(failed: Run, tmp_path: Path) ->
         seen.append(line)
         if line.startswith("wave 1 of 2 (canary): eight"):
             break
-    # The canary is under way: the channel now names the platform's own AMI.
-    ssm.put_parameter(Name=stable, Value=stock("fleet-09"), Type="String",
-                      DataType="aws:ec2:image", Overwrite=True)  # fmt: skip
+    # The canary is under way: the channel now names the platform's own AMI (and SSM shows it).
+    put_image_parameter(ssm, stable, stock("fleet-09"), Overwrite=True)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, "".join(seen) + stderr
     record = json.loads((tmp_path / "r.json").read_text())["environments"]

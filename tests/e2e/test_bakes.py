@@ -13,6 +13,7 @@ from typing import Any
 from ebami.sandbox import world
 from tests.sandbox_helpers import Sandbox, SandboxFactory, run_ebami
 from tests.support.amis import base_ami, launch
+from tests.support.visibility import image_exists
 
 RELEASE = ("--release", "2017.09")
 CHANNEL = "/ebami/multicontainer-docker/2017.09/stable"
@@ -144,24 +145,27 @@ def test_a_pending_bake_is_never_kept_in_place_of_an_available_one(
     instance = launch(sandbox, base_ami(sandbox, world.ECS_AL2, "3.5.0"), "")
     made = {}
     for name, key, run in (("available", "bake-a", "run-a"), ("pending", "bake-b", "run-b")):
-        image_id = ec2.create_image(InstanceId=instance, Name=name)["ImageId"]
-        ec2.create_tags(
-            Resources=[image_id],
-            Tags=[
-                {"Key": key_, "Value": value}
-                for key_, value in {
-                    "ebami:managed": "true",
-                    "ebami:platform": "ecs-al2",
-                    "ebami:release": "2",
-                    "ebami:bake-key": key,
-                    "ebami:build-run": run,
-                    "ebami:verified": "2026-12-01T00:00:00Z",
-                }.items()
+        tags = {
+            "ebami:managed": "true",
+            "ebami:platform": "ecs-al2",
+            "ebami:release": "2",
+            "ebami:bake-key": key,
+            "ebami:build-run": run,
+            "ebami:verified": "2026-12-01T00:00:00Z",
+        }
+        image_id = ec2.create_image(  # tagged as it is made: CreateTags may not find it yet
+            InstanceId=instance,
+            Name=name,
+            TagSpecifications=[
+                {
+                    "ResourceType": "image",
+                    "Tags": [{"Key": key_, "Value": value} for key_, value in tags.items()],
+                }
             ],
-        )
+        )["ImageId"]
         made[name] = image_id
         if name == "available":  # polled until available, as a finished bake is
-            while ec2.describe_images(ImageIds=[image_id])["Images"][0]["State"] != "available":
+            while image_exists(ec2, image_id)["State"] != "available":
                 pass
     plan = json.loads(
         ebami(sandbox, tmp_path, "-o", "json", "prune", "--keep", "1", "--older-than", "0")

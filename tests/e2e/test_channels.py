@@ -30,6 +30,7 @@ from tests.support.runs import (
     one_error_line,
     verified_ami,
 )
+from tests.support.visibility import put_image_parameter
 
 STABLE = "/ebami/multicontainer-docker/2017.09/stable"
 REASON = "CVE-2026-0001 in the bundled docker"
@@ -118,9 +119,7 @@ def test_promote_steps_back_and_forth_keeping_the_history(estate: Estate) -> Non
     beta = STABLE.replace("/stable", "/beta")
     stock = tags_of(image(estate.sandbox, a))["ebami:base-ami"]
     for value in (a, stock, b):
-        estate.ssm().put_parameter(
-            Name=beta, Value=value, Type="String", DataType="aws:ec2:image", Overwrite=True
-        )
+        put_image_parameter(estate.ssm(), beta, value, Overwrite=True)
     beta_back = estate.run(
         "promote", "--channel", "beta", "--previous", "--release", "2017.09", "--dry-run"
     )
@@ -190,9 +189,7 @@ def test_revoke_moves_the_channel_back_and_everything_refuses_the_revoked_ami(
 
     # Someone points the channel at B by hand: apply --channel refuses it, and revoking again
     # moves the channel off it without tagging anything.
-    estate.ssm().put_parameter(
-        Name=STABLE, Value=b, Type="String", DataType="aws:ec2:image", Overwrite=True
-    )
+    put_image_parameter(estate.ssm(), STABLE, b, Overwrite=True)
     by_channel = estate.run("apply", "--env", "staging", "--channel", "stable", stats=True)
     assert by_channel.returncode == 7, by_channel.stderr
     assert f"channel stable still names it: ebami revoke --ami {b}" in last_error(by_channel)

@@ -13,6 +13,7 @@ from typing import Any
 from ebami.sandbox import world
 from tests.sandbox_helpers import Sandbox, run_ebami
 from tests.support.runs import api_calls, build, mutating
+from tests.support.visibility import put_image_parameter
 
 # Each build's drivers make its own bake key (one platform and release throughout).
 DRIVERS = [
@@ -91,9 +92,7 @@ def test_status_shows_and_prune_keeps_what_is_used_and_deletes_the_rest(
     assert applied.returncode == 0, applied.stderr
     ssm, ec2, eb = sandbox.client("ssm"), sandbox.client("ec2"), sandbox.client("elasticbeanstalk")
     for value in (in_history, newest_verified):  # the old value lives on in the history only
-        ssm.put_parameter(
-            Name=CHANNEL, Value=value, Type="String", DataType="aws:ec2:image", Overwrite=True
-        )
+        put_image_parameter(ssm, CHANNEL, value, Overwrite=True)
     template = ec2.create_launch_template(
         LaunchTemplateName="web", LaunchTemplateData={"ImageId": in_template}
     )["LaunchTemplate"]["LaunchTemplateId"]

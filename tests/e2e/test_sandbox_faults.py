@@ -10,6 +10,7 @@ from ebami.sandbox import world
 from tests.sandbox_helpers import Sandbox
 from tests.support.amis import ARTICLE_USER_DATA, bake, base_ami, launch
 from tests.support.environments import IMAGE_ID, follow, update
+from tests.support.visibility import image_exists
 
 
 def test_throttling_hits_a_fraction_of_calls_and_standard_retries_absorb_it(
@@ -62,7 +63,8 @@ def test_new_amis_stay_pending_for_n_polls(make_sandbox: Any) -> None:
     ec2 = sandbox.client("ec2")
     instance_id = launch(sandbox, base_ami(sandbox, world.ECS_AL2, "3.5.0"), "")
     image_id = ec2.create_image(InstanceId=instance_id, Name="slow")["ImageId"]
-    states = [ec2.describe_images(ImageIds=[image_id])["Images"][0]["State"] for _ in range(4)]
+    # A NotFound while EC2 does not show the new AMI yet is no poll of its state.
+    states = [image_exists(ec2, image_id)["State"] for _ in range(4)]
     assert states == ["pending", "pending", "available", "available"]
 
 

@@ -21,6 +21,7 @@ from ebami.sandbox.faults import Faults
 from ebami.sandbox.release import replace_instance
 from tests.sandbox_helpers import Sandbox, wait_for
 from tests.support.runs import PROFILE, apply, ebami, verified_ami
+from tests.support.visibility import image_exists, put_image_parameter
 
 REGION = "us-east-1"
 SECOND = "us-west-2"
@@ -50,7 +51,7 @@ def own_image(sandbox: Sandbox, base: str, name: str) -> tuple[str, str]:
     instance = ec2.run_instances(ImageId=base, MinCount=1, MaxCount=1)["Instances"][0]
     image_id = ec2.create_image(InstanceId=instance["InstanceId"], Name=name)["ImageId"]
     ec2.terminate_instances(InstanceIds=[instance["InstanceId"]])
-    image = ec2.describe_images(ImageIds=[image_id])["Images"][0]
+    image = image_exists(ec2, image_id)
     snapshot = image["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"]
     return str(image_id), str(snapshot)
 
@@ -128,22 +129,24 @@ def test_image_parameters_keep_their_history(fleet: Sandbox) -> None:
     name = "/ebami/multicontainer-docker/2017.09/stable"
     first, second = AL2.image_id(REGION), AL2023.image_id(REGION)
     for value in (first, second):
-        ssm.put_parameter(
-            Name=name, Value=value, Type="String", DataType="aws:ec2:image", Overwrite=True
-        )
+        put_image_parameter(ssm, name, value, Overwrite=True)
     history = ssm.get_parameter_history(Name=name)["Parameters"]
     assert [(h["Version"], h["Value"], h["DataType"]) for h in history] == [
         (1, first, "aws:ec2:image"),
         (2, second, "aws:ec2:image"),
     ]
     # A well-formed id of an AMI the region lacks: success, yet nothing changes (AWS checks it
-    # asynchronously and drops the value).
+    # asynchronously and drops the value). The sandbox validates writes in their order: once
+    # the next one shows, this one has been judged.
     answer = ssm.put_parameter(
         Name=name, Value="ami-0123456789abcdef0", Type="String", DataType="aws:ec2:image",
         Overwrite=True,
     )  # fmt: skip
     assert answer["Version"] == 3
     assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == second
+    assert put_image_parameter(ssm, name, first, Overwrite=True) == 4
+    history = ssm.get_parameter_history(Name=name)["Parameters"]
+    assert [(h["Version"], h["Value"]) for h in history] == [(1, first), (2, second), (4, first)]
     code, _message = error_of(
         ssm.put_parameter, Name=name, Value="not-an-ami", Type="String",
         DataType="aws:ec2:image", Overwrite=True,
@@ -157,7 +160,7 @@ def test_image_parameters_keep_their_history(fleet: Sandbox) -> None:
     )["Parameters"]
     assert [(p["Name"], p["DataType"]) for p in described] == [(name, "aws:ec2:image")]
     by_path = ssm.get_parameters_by_path(Path="/ebami", Recursive=True)["Parameters"]
-    assert [(p["Name"], p["Value"]) for p in by_path] == [(name, second)]
+    assert [(p["Name"], p["Value"]) for p in by_path] == [(name, first)]
 
 
 def test_deprecation_deregistration_and_snapshots(fleet: Sandbox) -> None:

@@ -19,6 +19,7 @@ from tests.sandbox_helpers import Sandbox, SandboxFactory
 from tests.support.amis import base_ami, image, launch, tags_of
 from tests.support.environments import follow, update
 from tests.support.runs import NO_FLUENTD, PROFILE, api_calls, baked, ebami_command, verify
+from tests.support.visibility import image_exists
 
 
 def assert_clean(sandbox: Sandbox) -> None:
@@ -98,6 +99,10 @@ def test_a_quoted_drivers_line_fails_and_explains_the_fallback(
     instance_id = launch(sandbox, base_ami(sandbox, world.ECS_AL2, "3.5.0"), user_data)
     ami = str(ec2.create_image(InstanceId=instance_id, Name="hand-made-quoted")["ImageId"])
     ec2.terminate_instances(InstanceIds=[instance_id])
+    # EC2 may not show a new AMI at once; a user's script waits for it (`aws ec2 wait
+    # image-exists`) before handing its id to ebami, which takes a NotFound for an id it is
+    # given as the answer.
+    image_exists(ec2, ami)
 
     result = verify(sandbox, "--ami", ami, *PROFILE, "--require", "fluentd", cwd=tmp_path)
     assert result.returncode == 5, result.stderr
@@ -246,6 +251,7 @@ def test_a_subnet_without_a_route_is_diagnosed_at_the_deadline(
     instance_id = launch(sandbox, base_ami(sandbox, world.MULTICONTAINER_DOCKER, "2.8.4"), "")
     ami = str(ec2.create_image(InstanceId=instance_id, Name="golden-untagged")["ImageId"])
     ec2.terminate_instances(InstanceIds=[instance_id])
+    image_exists(ec2, ami)  # as a user's script waits before handing the id to ebami
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
     try:

@@ -20,7 +20,7 @@ from ebami.build.options import BuildOptions
 from ebami.build.planner import BuildPlan, plan_build
 from ebami.build.run import run_build
 from ebami.build.steps import build_steps
-from ebami.core.errors import AwsError, Interrupted, ToolError
+from ebami.core.errors import AwsError, Interrupted, NotFoundError, ToolError
 from ebami.core.plan import Executor
 from ebami.image.platforms import resolve_platform
 from ebami.packer.machine import Artifact, UiKind
@@ -292,6 +292,71 @@ def test_a_failed_build_removes_its_own_pending_ami_never_another_runs_of_its_na
     assert ec2.deleted == [MINE]
     assert "ami-theirs" in ec2.images
     assert ssm.parameters == {}  # the lease was released
+
+
+class LateEc2(BuildEc2):
+    """EC2 that answers NotFound for `hidden` after it was made, `late` times (eventual
+    consistency), then shows it."""
+
+    def __init__(self, hidden: str, late: int) -> None:
+        super().__init__(images=base_ec2().images)
+        self.hidden, self.late, self.looks = hidden, late, 0
+
+    def get_image(self, image_id: str) -> Image:
+        if image_id == self.hidden:
+            self.looks += 1
+            if self.looks <= self.late:
+                raise NotFoundError(f"AMI {image_id} does not exist")
+        return super().get_image(image_id)
+
+
+class Ticks:
+    """A clock that moves only when slept on."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def interrupted_bake(ec2: BuildEc2, says: list[tuple[UiKind, str]], ticks: Ticks) -> None:
+    def registered() -> None:
+        ec2.images[MINE] = Image(MINE, "x", "pending", "", {}, ())
+
+    packer = FakePacker(says=says, meanwhile=registered, error=Interrupted("interrupted (SIGINT)"))
+    build_plan, ssm = plan(ec2), LeaseSsm()
+    steps = build_steps(build_plan, options(), endpoint=None, sandbox=False)
+    build_actions = BuildActions(
+        ec2=ec2, ssm=lambda: ssm, packer=lambda: packer, region="us-east-1", cli=Cli(),
+        reporter=RecordingReporter(), now=lambda: NOW, clock=ticks.clock, sleep=ticks.sleep,
+        host="ci-1",
+    )  # fmt: skip
+    with pytest.raises(Interrupted):
+        run_build(build_plan, options(), steps, Executor(build_actions, RecordingReporter()),
+                  now=lambda: NOW)  # fmt: skip
+
+
+def test_an_ami_ec2_does_not_show_yet_is_still_removed_after_a_cancel() -> None:
+    # Interrupted right after CreateImage: EC2 answers NotFound for the new AMI for a while,
+    # which does not mean it is gone.
+    ec2, ticks = LateEc2(MINE, late=3), Ticks()
+    interrupted_bake(ec2, [(UiKind.MESSAGE, f"    amazon-ebs.aws: AMI: {MINE}")], ticks)
+    assert ec2.looks == 4
+    assert ec2.deleted == [MINE]
+
+
+def test_an_ami_packer_deregistered_itself_is_not_waited_for() -> None:
+    ec2, ticks = LateEc2(MINE, late=10**6), Ticks()
+    says = [
+        (UiKind.MESSAGE, f"    amazon-ebs.aws: AMI: {MINE}"),
+        (UiKind.SAY, f"==> amazon-ebs.aws: Deregistered AMI id: {MINE}"),
+    ]
+    interrupted_bake(ec2, says, ticks)
+    assert (ec2.looks, ec2.deleted, ticks.now) == (0, [], 0.0)
 
 
 def test_what_the_clean_up_cannot_remove_is_named_and_the_failure_stands() -> None:

@@ -6,6 +6,7 @@ from ebami.packer.machine import (
     Artifact,
     UiKind,
     artifacts,
+    deregistered_image,
     parse_artifact_id,
     parse_line,
     registered_image,
@@ -75,3 +76,11 @@ def test_the_ami_packer_registers_is_read_from_its_message() -> None:
     assert registered_image(UiKind.ERROR, "amazon-ebs.aws: AMI: ami-1") is None
     kind, text = ui_text("1,,ui,message,    amazon-ebs.aws: Source AMI: ami-1 was not found")
     assert registered_image(kind, text) is None
+
+
+def test_packer_removing_its_ami_itself_is_read_from_what_it_says() -> None:
+    kind, text = ui_text("1,,ui,say,==> amazon-ebs.aws: Deregistered AMI id: ami-0a1b2c3d")
+    assert deregistered_image(kind, text) == "ami-0a1b2c3d"
+    assert deregistered_image(UiKind.ERROR, "amazon-ebs.aws: Deregistered AMI id: ami-1") is None
+    kind, text = ui_text("1,,ui,message,    amazon-ebs.aws: AMI: ami-0a1b2c3d")
+    assert deregistered_image(kind, text) is None

@@ -13,10 +13,22 @@ def test_default_is_like_aws_and_off_turns_everything_off() -> None:
     assert Realism.from_sources({}) == Realism()
     assert Realism().configuration_drafts
     assert Realism().late_events > 0
+    # SSM validates aws:ec2:image values late and EC2 hides new ids for a while, as on AWS.
+    assert (Realism().parameter_validation, Realism().ec2_not_found) == (1.0, 1.0)
+    assert "aws:ec2:image parameters validated after 1 s" in Realism().active
+    assert "EC2 NotFound for 1 s after a create" in Realism().active
     off = Realism.off()
     assert not off.active
-    assert off.parameter_validation == 0
+    assert (off.parameter_validation, off.ec2_not_found) == (0, 0)
     assert not off.health_vocabulary
+
+
+def test_one_behaviour_is_turned_off_by_its_key() -> None:
+    realism = Realism.parse("parameter-validation=0")
+    assert realism.parameter_validation == 0
+    assert realism.ec2_not_found == Realism().ec2_not_found
+    assert not any("aws:ec2:image" in phrase for phrase in realism.active)
+    assert Realism.parse("ec2-not-found=0").ec2_not_found == 0
 
 
 def test_items_change_one_behaviour_over_a_base() -> None:
