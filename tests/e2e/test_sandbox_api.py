@@ -16,6 +16,7 @@ from ebami.image.ecsreport import DriversOrigin
 from ebami.sandbox import world
 from tests.sandbox_helpers import Sandbox
 from tests.support.amis import ARTICLE_USER_DATA, FLUENTD_LINE, base_ami, launch, run_shell
+from tests.support.visibility import visible
 
 MCD = world.MULTICONTAINER_DOCKER
 
@@ -293,7 +294,10 @@ def test_created_and_copied_images_have_the_instance_s_ebs_root_device(sandbox: 
     copy_id = ec2.copy_image(
         SourceImageId=image_id, SourceRegion=sandbox.info.region, Name="copied-root-device"
     )["ImageId"]
-    images = ec2.describe_images(ImageIds=[base, image_id, copy_id])["Images"]
+    images = visible(
+        lambda: ec2.describe_images(ImageIds=[base, image_id, copy_id])["Images"],
+        what=f"the new images {image_id} and {copy_id}",
+    )
     devices = {i["ImageId"]: (i["RootDeviceType"], i["RootDeviceName"]) for i in images}
     assert devices == dict.fromkeys((base, image_id, copy_id), ("ebs", "/dev/xvda"))
     for made in (image_id, copy_id):
