@@ -27,11 +27,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import Enum
 from typing import Any, Protocol
 
-from ebami.apply.events import EventStream
+from ebami.apply.events import EventSource, EventStream
 from ebami.apply.verdict import Baseline, Judgement, State, judge_basic, judge_enhanced
 from ebami.aws.eb_values import (
     FAILED,
@@ -64,19 +63,11 @@ FAILED_SEVERITIES = ("ERROR", "FATAL")
 PROGRESS_EVERY = 30.0
 
 
-class FollowerEb(Protocol):
-    """The Elastic Beanstalk calls a follower makes (`ebami.aws.elasticbeanstalk`)."""
+class FollowerEb(EventSource, Protocol):
+    """The Elastic Beanstalk calls a follower makes (`ebami.aws.elasticbeanstalk`): its events'
+    (`EventSource`) and these."""
 
     def refresh(self, environment: Environment) -> Environment: ...
-
-    def events(
-        self,
-        environment: Environment,
-        *,
-        request_id: str | None = None,
-        since: datetime | None = None,
-        limit: int = 1000,
-    ) -> list[Event]: ...
 
     def configuration(self, environment: Environment) -> Configuration: ...
 

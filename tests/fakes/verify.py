@@ -13,6 +13,18 @@ from ebami.aws.ec2_values import Egress, Image, Instance, InstanceSpec
 from ebami.aws.ssm import CommandInvocation, ManagedInstance
 from ebami.verify import probe_script
 
+# A running instance as EC2 describes it, for tests of what is done with one.
+RUNNING = Instance(
+    instance_id="i-0123456789abcdef0",
+    image_id="ami-0123456789abcdef0",
+    state="running",
+    state_reason="",
+    subnet_id="subnet-1",
+    vpc_id="vpc-1",
+    public_ip="198.51.100.7",
+    instance_profile_arn="arn:aws:iam::123456789012:instance-profile/p",
+    tags={},
+)
 GOOD = 'ECS_AVAILABLE_LOGGING_DRIVERS=["json-file","syslog","awslogs","fluentd","none"]\n'
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from ebami.aws.ec2_values import Image, Instance
+from ebami.aws.ec2_values import Image
 from ebami.aws.ssm import ParameterVersion
 from ebami.aws.visibility import VALIDATION_SECONDS, VISIBLE_SECONDS, ValueNotTaken
 from ebami.build.actions import Baked, BuildActions
@@ -27,19 +27,8 @@ from ebami.verify.ssm_online import SsmReach
 from tests.fakes.build import BuildEc2, Cli, LeaseSsm
 from tests.fakes.channels import DEFAULT, STABLE, ChannelSsm, ImagesEc2, ami, channel, images
 from tests.fakes.clock import FakeClock
+from tests.fakes.verify import RUNNING
 from tests.helpers import RecordingReporter
-
-RUNNING = Instance(
-    instance_id="i-0123456789abcdef0",
-    image_id="ami-0123456789abcdef0",
-    state="running",
-    state_reason="",
-    subnet_id="subnet-1",
-    vpc_id="vpc-1",
-    public_ip="198.51.100.7",
-    instance_profile_arn="arn:aws:iam::123456789012:instance-profile/p",
-    tags={},
-)
 
 
 def expected() -> Expectations:

@@ -8,18 +8,7 @@ from ebami.aws.ec2_values import Egress, Instance
 from ebami.aws.ssm import ManagedInstance
 from ebami.verify import unreachable
 from ebami.verify.expectations import Expectations, Fact
-
-RUNNING = Instance(
-    instance_id="i-0123456789abcdef0",
-    image_id="ami-0123456789abcdef0",
-    state="running",
-    state_reason="",
-    subnet_id="subnet-1",
-    vpc_id="vpc-1",
-    public_ip="198.51.100.7",
-    instance_profile_arn="arn:aws:iam::123456789012:instance-profile/p",
-    tags={},
-)
+from tests.fakes.verify import RUNNING
 
 
 def expected(agent: bool | None = None) -> Expectations:
