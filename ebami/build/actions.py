@@ -39,7 +39,7 @@ from ebami.core.waiting import Clock, Deadline, Sleep, poll_until
 from ebami.image import tags as tag_names
 from ebami.image.bake import reusable
 from ebami.image.managed import ManagedImage
-from ebami.packer.machine import Artifact, UiKind, deregistered_image, registered_image
+from ebami.packer.machine import Artifact, OwnRemoval, UiKind, own_image_removal, registered_image
 from ebami.packer.runner import PackerBuild, UiCallback, dotted, duration
 from ebami.packer.template import AWS_SOURCE, assemble
 
@@ -135,8 +135,8 @@ class BuildActions:
         self._host = host or socket.gethostname()
         # The AMIs Packer said it registered in this run; a failed bake may leave them pending.
         self._registered: list[str] = []
-        # Those of them Packer said it deregistered itself.
-        self._deregistered: set[str] = set()
+        # Whether Packer said it removes the AMI it registered (and whether that failed).
+        self._own_removal: OwnRemoval | None = None
         self._baking = False
 
     # --- the lease ---------------------------------------------------------------------------
@@ -314,8 +314,8 @@ class BuildActions:
                 )
             )
         for image_id in candidates:
-            if image_id in self._deregistered:
-                continue
+            if image_id in self._registered and self._own_removal is OwnRemoval.STARTED:
+                continue  # Packer removed it itself (it shows an error when that fails)
             try:
                 self._discard(image_id, run_id, just_made=image_id in self._registered)
             except AwsError as exc:
@@ -423,9 +423,9 @@ class BuildActions:
         registered = registered_image(kind, text)
         if registered is not None:
             self._registered.append(registered)
-        deregistered = deregistered_image(kind, text)
-        if deregistered is not None:
-            self._deregistered.add(deregistered)
+        removal = own_image_removal(kind, text)
+        if removal is not None:
+            self._own_removal = removal
         for line in text.splitlines() or [""]:
             if kind in (UiKind.SAY, UiKind.HEARTBEAT):
                 self._reporter.progress("packer: " + line.removeprefix("==> ").strip())

@@ -102,15 +102,27 @@ def registered_image(kind: UiKind, text: str) -> str | None:
     return match.group(1) if match else None
 
 
-# `==> amazon-ebs.aws: Deregistered AMI id: ami-0123...`: what Packer says when its own clean-up
-# (after a failure or a cancel) has removed the AMI it registered.
-_DEREGISTERED = re.compile(r"\bDeregistered AMI id: (ami-[0-9a-f]+)")
+class OwnRemoval(Enum):
+    """Packer's clean-up of the AMI it registered, after a failure or a cancel."""
+
+    STARTED = "started"  # `==> amazon-ebs.aws: Deregistering the AMI because cancel(l)ation...`
+    FAILED = "failed"  # `Error deregistering AMI, may still be around: ...` (a UI error)
 
 
-def deregistered_image(kind: UiKind, text: str) -> str | None:
-    """The AMI a UI line says Packer has deregistered itself, if it says so."""
-    match = _DEREGISTERED.search(text) if kind in (UiKind.SAY, UiKind.MESSAGE) else None
-    return match.group(1) if match else None
+# What Packer's AMI steps say as they remove their own AMI (the AMI id is not in the lines:
+# Packer logs the "Deregistered AMI id" line, which never reaches the UI stream), and the
+# error it shows when that fails. Both spellings of "cancellation" across Packer versions.
+_REMOVING = re.compile(r"\bDeregistering the AMI because cancell?ation or error")
+_REMOVAL_FAILED = re.compile(r"\bError deregistering AMI, may still be around")
+
+
+def own_image_removal(kind: UiKind, text: str) -> OwnRemoval | None:
+    """What a UI line says of Packer removing the AMI it registered, if it says anything."""
+    if kind is UiKind.SAY and _REMOVING.search(text):
+        return OwnRemoval.STARTED
+    if kind is UiKind.ERROR and _REMOVAL_FAILED.search(text):
+        return OwnRemoval.FAILED
+    return None
 
 
 def _unescape(field: str) -> str:

@@ -353,10 +353,21 @@ def test_an_ami_packer_deregistered_itself_is_not_waited_for() -> None:
     ec2, ticks = LateEc2(MINE, late=10**6), Ticks()
     says = [
         (UiKind.MESSAGE, f"    amazon-ebs.aws: AMI: {MINE}"),
-        (UiKind.SAY, f"==> amazon-ebs.aws: Deregistered AMI id: {MINE}"),
+        (UiKind.SAY, "==> amazon-ebs.aws: Deregistering the AMI because cancellation or error..."),
     ]
     interrupted_bake(ec2, says, ticks)
     assert (ec2.looks, ec2.deleted, ticks.now) == (0, [], 0.0)
+
+
+def test_an_ami_packer_failed_to_deregister_is_removed_by_ebami() -> None:
+    ec2, ticks = LateEc2(MINE, late=3), Ticks()
+    says = [
+        (UiKind.MESSAGE, f"    amazon-ebs.aws: AMI: {MINE}"),
+        (UiKind.SAY, "==> amazon-ebs.aws: Deregistering the AMI because cancelation or error..."),
+        (UiKind.ERROR, "Error deregistering AMI, may still be around: RequestLimitExceeded"),
+    ]
+    interrupted_bake(ec2, says, ticks)
+    assert ec2.deleted == [MINE]
 
 
 def test_what_the_clean_up_cannot_remove_is_named_and_the_failure_stands() -> None:

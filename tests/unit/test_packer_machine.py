@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ebami.packer.machine import (
     Artifact,
+    OwnRemoval,
     UiKind,
     artifacts,
-    deregistered_image,
+    own_image_removal,
     parse_artifact_id,
     parse_line,
     registered_image,
@@ -79,8 +80,14 @@ def test_the_ami_packer_registers_is_read_from_its_message() -> None:
 
 
 def test_packer_removing_its_ami_itself_is_read_from_what_it_says() -> None:
-    kind, text = ui_text("1,,ui,say,==> amazon-ebs.aws: Deregistered AMI id: ami-0a1b2c3d")
-    assert deregistered_image(kind, text) == "ami-0a1b2c3d"
-    assert deregistered_image(UiKind.ERROR, "amazon-ebs.aws: Deregistered AMI id: ami-1") is None
-    kind, text = ui_text("1,,ui,message,    amazon-ebs.aws: AMI: ami-0a1b2c3d")
-    assert deregistered_image(kind, text) is None
+    line = "1,,ui,say,==> amazon-ebs.aws: Deregistering the AMI because cancellation or error..."
+    assert own_image_removal(*ui_text(line)) is OwnRemoval.STARTED
+    older = "1,,ui,say,==> amazon-ebs.aws: Deregistering the AMI because cancelation or error..."
+    assert own_image_removal(*ui_text(older)) is OwnRemoval.STARTED
+    failed = "1,,ui,error,Error deregistering AMI%!(PACKER_COMMA) may still be around: Throttling"
+    assert own_image_removal(*ui_text(failed)) is OwnRemoval.FAILED
+    # Packer logs "Deregistered AMI id" (never on the UI stream); force_deregister says it of
+    # an older AMI of the same name, which is not this run's.
+    said = "1,,ui,say,==> amazon-ebs.aws: Deregistered AMI id: ami-0a1b2c3d"
+    assert own_image_removal(*ui_text(said)) is None
+    assert own_image_removal(*ui_text("1,,ui,message,    amazon-ebs.aws: AMI: ami-0a1b")) is None
