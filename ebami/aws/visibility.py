@@ -81,9 +81,10 @@ def wait_for_version(
     refusal: Callable[[], str | None] | None = None,
 ) -> Written:
     """Read `name`'s history until the version `version` (PutParameter's answer, of `value`)
-    shows, or a newer one does; `ValueNotTaken` at the deadline. `refusal()` says why the value
-    can no longer pass SSM's validation (the AMI was deregistered meanwhile), or None: asked
-    while the version is not there, it ends the wait early."""
+    shows (or a newer one of the same value does); `ValueNotTaken` at the deadline.
+    `refusal()` says why the value can no longer pass SSM's validation (the AMI was
+    deregistered meanwhile), or None: asked while the version is not there, it ends the wait
+    early."""
     shown: list[ParameterVersion] = []
     told = False
 
@@ -117,15 +118,17 @@ def wait_for_version(
 
 
 def _written(shown: Sequence[ParameterVersion], value: str, version: int) -> Written | None:
-    ours = [item for item in shown if item.version == version and item.value == value]
-    if ours:
-        return Written(ours[0])
+    """Ours once it shows (the newest version, `superseded` when another writer's value came
+    after it); a newer version of our value also counts. A newer version of another value
+    while ours has not shown proves nothing of ours (SSM may still be validating it, or have
+    dropped it): the wait goes on, and ends with `ValueNotTaken` if ours never shows."""
     later = sorted(
         (item for item in shown if item.version >= version), key=lambda item: item.version
     )
-    if not later:
-        return None  # only older versions: SSM has not validated ours yet
-    return Written(later[-1], superseded=later[-1].value != value)
+    if any(item.version == version and item.value == value for item in later):
+        return Written(later[-1], superseded=later[-1].value != value)
+    same = [item for item in later if item.value == value]
+    return Written(same[-1]) if same else None
 
 
 def _now(shown: Sequence[ParameterVersion]) -> str:

@@ -125,6 +125,24 @@ def test_a_value_ssm_drops_fails_in_one_line_naming_the_parameter_and_the_value(
     assert any(line.startswith(f"still waiting for version 2 of {STABLE}") for line in lines)
 
 
+def test_a_dropped_value_is_not_taken_for_done_when_another_writer_came_after_it() -> None:
+    ec2 = ImagesEc2(images(ami("ami-a"), ami("ami-b"), ami("ami-c")))
+    ssm, clock = ValidatingSsm({STABLE: channel("ami-a")}, reads=None), FakeClock()
+    actions = channel_actions(ec2, ssm, clock, [])
+
+    # Ours is dropped; another writer's ami-c shows in the versions after it.
+    def other_writer() -> None:
+        if len(ssm.parameters[STABLE]) == 1:
+            ssm.parameters[STABLE] += [("ami-c", "aws:ec2:image")] * 2
+
+    clock.on_sleep = other_writer
+    with pytest.raises(ValueNotTaken) as exc:
+        actions.publish(STABLE, "ami-b")
+    assert "version 2, which PutParameter answered, never showed" in str(exc.value)
+    assert str(exc.value).endswith(f"{STABLE} keeps version 3 names ami-c")
+    assert STABLE not in actions.published
+
+
 def test_a_value_whose_ami_went_away_meanwhile_fails_without_waiting_to_the_deadline() -> None:
     ec2 = ImagesEc2(images(ami("ami-a"), ami("ami-b")))
     ssm, clock = ValidatingSsm({STABLE: channel("ami-a")}, reads=None), FakeClock()

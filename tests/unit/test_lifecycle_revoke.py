@@ -106,7 +106,7 @@ def test_the_tag_is_written_before_any_channel_moves() -> None:
     class Ssm(ChannelSsm):
         def publish_image_id(self, name: str, image_id: str) -> int:
             log.append(f"publish {name}")
-            return 2
+            return super().publish_image_id(name, image_id)
 
         def delete_parameter(self, name: str) -> bool:
             log.append(f"delete {name}")
