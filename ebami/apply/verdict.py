@@ -162,11 +162,16 @@ def judge_enhanced(
 
 
 def judge_basic(color: str, baseline: Baseline | None = None) -> Judgement:
-    """The verdict on basic health, by colour: Green healthy, Red unhealthy, else waiting."""
+    """The verdict on basic health, by colour: Green healthy, Red unhealthy, Yellow healthy
+    when the environment was Yellow or Red before the update (no worse than its baseline: the
+    failing checks are not the update's), else waiting, as Grey is."""
     if color == "Green":
         return Judgement(State.HEALTHY, "Green", baseline=baseline)
     if color == "Red":
         return Judgement(State.UNHEALTHY, "health Red", baseline=baseline)
+    if color == "Yellow" and baseline is not None and baseline.color in ("Yellow", "Red"):
+        reason = f"Yellow (was {baseline.color}): no worse than before the update"
+        return Judgement(State.HEALTHY, reason, baseline=baseline)
     return Judgement(State.IN_PROGRESS, f"health {color or 'unknown'}", baseline=baseline)
 
 

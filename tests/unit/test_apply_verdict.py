@@ -128,6 +128,15 @@ def test_basic_health_keeps_its_colours() -> None:
     assert judge_basic("Red").state is State.UNHEALTHY
     assert judge_basic("Grey").state is State.IN_PROGRESS
     assert judge_basic("Yellow").state is State.IN_PROGRESS
+    assert judge_basic("Yellow", Baseline("Green", "")).state is State.IN_PROGRESS
+
+
+def test_basic_health_yellow_before_and_after_is_no_worse_than_its_baseline() -> None:
+    judged = judge_basic("Yellow", Baseline("Yellow", ""))
+    assert judged.state is State.HEALTHY
+    assert judged.reason == "Yellow (was Yellow): no worse than before the update"
+    assert judge_basic("Yellow", Baseline("Red", "")).state is State.HEALTHY
+    assert judge_basic("Red", Baseline("Red", "")).state is State.UNHEALTHY
 
 
 def test_the_baseline_in_one_line() -> None:
