@@ -11,8 +11,8 @@ and retry EC2's NotFound for an instance or AMI it has just made.
 The switches are given as one text, by `ebami sandbox start|run --realism SPEC` or
 `EBAMI_SANDBOX_REALISM=SPEC`: `aws` (the default), `off` (none of it), or either followed by
 `KEY=VALUE` items, comma-separated, that change one behaviour: `off,late-events=5` or
-`parameter-validation=10`. Seconds are on the sandbox's clock; 0 turns a behaviour off; `on`/`off`
-set a switch.
+`parameter-validation=10`. Seconds are on the sandbox's clock; 0 or `off` turns a behaviour
+off; `on`/`off` set a switch.
 
 The server carries the switches inside `ebami.sandbox.faults.Faults` (its JSON), so the state file
 and `ebami sandbox status` show them.
@@ -137,7 +137,14 @@ def _value(kind: object, raw: str, given_as: str) -> Any:
         if raw.lower() in _OFF:
             return False
         raise InputError(f"{given_as}={raw!r} is not a switch: give on or off")
+    if raw.lower() in _OFF:
+        return 0.0
     try:
-        return float(raw)
+        seconds = float(raw)
     except ValueError:
-        raise InputError(f"{given_as}={raw!r} is not a number of seconds: give 0 or more") from None
+        raise InputError(
+            f"{given_as}={raw!r} is not a number of seconds: give 0 or more, or off"
+        ) from None
+    if not math.isfinite(seconds) or seconds < 0:
+        raise InputError(f"{given_as}={raw!r} is out of range: give seconds, 0 or more, or off")
+    return seconds

@@ -161,7 +161,7 @@ def test_bad_fault_values_are_one_line_errors(tmp_path: Path) -> None:
     proc = ebami("sandbox", "run", "--realism", "off,late-events=soon", "--", "true")
     assert proc.returncode == 2
     assert proc.stderr.strip() == (
-        "error: --realism late-events='soon' is not a number of seconds: give 0 or more"
+        "error: --realism late-events='soon' is not a number of seconds: give 0 or more, or off"
     )
     proc = ebami("sandbox", "run", "--", "true", env={"EBAMI_SANDBOX_AMI_PENDING_POLLS": "soon"})
     assert proc.returncode == 2

@@ -44,6 +44,11 @@ def test_items_change_one_behaviour_over_a_base() -> None:
     assert Realism.parse("parameter-validation=10").late_events == Realism().late_events
 
 
+def test_off_turns_a_number_of_seconds_off_too() -> None:
+    assert Realism.parse("late-events=off").late_events == 0.0
+    assert Realism.parse("late-events=OFF,ec2-not-found=0").ec2_not_found == 0.0
+
+
 def test_flag_wins_over_environment() -> None:
     environ = {ENV_REALISM: "off"}
     assert Realism.from_sources(environ) == Realism.off()
@@ -55,9 +60,9 @@ def test_flag_wins_over_environment() -> None:
     [
         ("fast", "'fast' is not known"),
         ("late-events", "'late-events' is not known"),
-        ("late-events=soon", "late-events='soon' is not a number of seconds"),
-        ("late-events=-1", "late-events=-1.0 is out of range"),
-        ("late-events=inf", "late-events=inf is out of range"),
+        ("late-events=soon", "--realism late-events='soon' is not a number of seconds"),
+        ("late-events=-1", "--realism late-events='-1' is out of range"),
+        ("late-events=inf", "--realism late-events='inf' is out of range"),
         ("health-vocabulary=maybe", "health-vocabulary='maybe' is not a switch"),
     ],
 )
