@@ -101,19 +101,29 @@ def _apply_lines(results: ApplyResults, runs: list[EnvironmentRun]) -> list[str]
 
     if not results.several:
         return [
-            f"{record.plan.environment.name}  {result_of(run, record)}  {record.plan.target}  "
-            f"(was {record.plan.current})"
+            f"{record.plan.environment.name}  {result}  {_switch(result, record)}"
             for run in runs
-            if (record := results.record_of(run))
+            if (record := results.record_of(run)) and (result := result_of(run, record))
         ]
     width = max(len(run.name) for run in runs)
     lines = []
     for run in runs:
         record = results.record_of(run)
-        what = f"{record.plan.target}  (was {record.plan.current})" if record else run.reason
+        what = _switch(result_of(run, record), record) if record else run.reason
         wave = f"wave {run.wave.number}" + (" canary" if run.wave.canary else "")
         lines.append(f"{wave:<12}  {run.name:<{width}}  {result_of(run, record):<15}  {what}")
     return lines
+
+
+def _switch(result: str, record: ApplyRecord) -> str:
+    """The AMI an applied environment runs now (and what it ran); for any other result, the
+    switch that was tried, so that the line never reads as if the target were in place."""
+    plan = record.plan
+    if result == "applied":
+        return f"{plan.target}  (was {plan.current})"
+    if result in ("unchanged", "refused", "started"):
+        return f"{plan.target}  (on {plan.current})"
+    return f"{plan.current} -> {plan.target} (tried)"
 
 
 def _where_now(results: ApplyResults) -> list[str]:

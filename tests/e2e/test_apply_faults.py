@@ -77,6 +77,8 @@ def test_health_policy_elastic_beanstalk_rolls_back_by_itself(failing: World) ->
     result = apply(sandbox, "--env", "prod", "--record", "health.json", cwd=failing.work,
                    stats=True)  # fmt: skip
     assert result.returncode == 8, result.stderr
+    # The result line never reads as if the target were in place.
+    assert f"prod  rolled back  {STOCK} -> {failing.ami} (tried)" in result.stdout
     error = last_error(result)
     assert error == (
         "error: prod: the update failed (Failed to deploy configuration.); Elastic Beanstalk "
