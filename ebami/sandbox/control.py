@@ -158,7 +158,7 @@ def _wait_ready(
         if proc.poll() is not None:
             raise SandboxError(
                 f"the sandbox server exited with code {proc.returncode} before it was ready: "
-                f"{_last_line(log_path)} (log: {log_path})"
+                f"{_last_line(log_path).removeprefix('error: ')} (log: {log_path})"
             )
         info = read_state(directory)
         return info if info is not None and info.pid == proc.pid else None

@@ -7,11 +7,13 @@ import logging
 import os
 import random
 import shutil
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ebami.core.errors import one_line
 from ebami.sandbox.faults import Faults
+from ebami.sandbox.state_file import SandboxError
 
 if TYPE_CHECKING:
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
@@ -61,6 +63,7 @@ class SandboxServer:
         from ebami.sandbox.rootfs import RootStore
         from ebami.sandbox.seed import seed
 
+        self.port_check()
         settings.ENABLE_AMI_VALIDATION = True
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request on stderr
         self.jail_check()
@@ -74,6 +77,21 @@ class SandboxServer:
         self._server = server
         self.port = server.get_host_and_port()[1]
         return self.endpoint
+
+    def port_check(self) -> None:
+        """A taken `--port` is refused at once: moto's server would fail to bind in a thread of
+        its own, keep the process alive and never answer."""
+        if not self.port:
+            return
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+            try:
+                probe.bind((LISTEN_ADDRESS, self.port))
+            except OSError as exc:
+                raise SandboxError(
+                    f"--port {self.port} is taken on {LISTEN_ADDRESS} ({exc.strerror}): give a "
+                    "free port, or 0 for any"
+                ) from None
 
     @property
     def endpoint(self) -> str:

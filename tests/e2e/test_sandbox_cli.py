@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -168,6 +169,18 @@ def test_bad_fault_values_are_one_line_errors(tmp_path: Path) -> None:
     assert proc.stderr.strip() == (
         "error: EBAMI_SANDBOX_AMI_PENDING_POLLS='soon' is not a whole number: give 0 or more"
     )
+    assert not (tmp_path / STATE_FILE).exists()
+
+
+def test_a_taken_port_is_refused_at_once(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = ebami("sandbox", "start", "--dir", str(tmp_path), "--port", str(port))
+    assert proc.returncode == 1
+    assert f"--port {port} is taken on 127.0.0.1" in proc.stderr
+    assert "not ready within" not in proc.stderr
     assert not (tmp_path / STATE_FILE).exists()
 
 

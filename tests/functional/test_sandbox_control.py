@@ -93,7 +93,7 @@ def test_a_server_that_exits_is_reported_with_its_last_log_line(tmp_path: Path) 
     with pytest.raises(SandboxError) as refused:
         control._wait_ready(server(returncode=1), tmp_path, log, 30.0, FakeTime().clock)
     assert refused.value.message == (
-        "the sandbox server exited with code 1 before it was ready: error: bubblewrap cannot "
+        "the sandbox server exited with code 1 before it was ready: bubblewrap cannot "
         f"create its isolated root here (log: {log})"
     )
 
