@@ -223,7 +223,9 @@ class Follower:
                     config, failure, target=target, previous=previous, shown=shown, what=what,
                     require_health=require_health,
                 )  # fmt: skip
-                if verdict is None:  # it ended well: health must now hold for the settle window
+                if verdict is not None:  # it failed: the health it left is the record's evidence
+                    judgement = self._judge(environment, current, health, baseline, target)
+                else:  # it ended well: health must now hold for the settle window
                     now = deadline.clock()
                     ended_at = now if ended_at is None else ended_at
                     judgement = self._judge(environment, current, health, baseline, target)
@@ -286,18 +288,23 @@ class Follower:
             new = [item for item in instances if images.get(item.instance_id) == target]
         return judge_enhanced(baseline, health, new, others=len(instances) - len(new))
 
+    def _described(self, instance_id: str) -> list[Instance]:
+        try:
+            return self._ec2.describe_instances([instance_id])
+        except NotFoundError:
+            return []
+
     def _images(self, instance_ids: Sequence[str]) -> dict[str, str]:
         """The AMI each instance runs, as EC2 describes it: what the instance was launched
         from, whatever the configuration says now. An instance EC2 does not show yet (its
         Describe calls are eventually consistent) is asked again at the next poll."""
         unknown = [iid for iid in instance_ids if iid not in self._launched_from]
-        if unknown:
-            try:
-                described = self._ec2.describe_instances(unknown)
-            except NotFoundError:
-                described = []
-            for instance in described:
-                self._launched_from[instance.instance_id] = instance.image_id
+        try:
+            described = self._ec2.describe_instances(unknown) if unknown else []
+        except NotFoundError:  # one id EC2 does not show yet fails the call: ask one by one
+            described = [found for iid in unknown for found in self._described(iid)]
+        for instance in described:
+            self._launched_from[instance.instance_id] = instance.image_id
         return {iid: self._launched_from[iid] for iid in instance_ids if iid in self._launched_from}
 
     def wait_ready(

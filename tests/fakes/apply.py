@@ -23,6 +23,7 @@ from ebami.aws.eb_values import (
     InstanceHealth,
 )
 from ebami.aws.ec2_values import Image, Instance
+from ebami.core.errors import NotFoundError
 from ebami.image import tags
 from ebami.image.channels import Channels
 from ebami.sandbox import world
@@ -84,6 +85,8 @@ class ScriptedEb:
     running: str | None = None
     instance_state: tuple[str, str] | None = None
     launched: dict[str, str] = field(default_factory=dict)
+    # Instances EC2 does not show yet: a Describe naming one answers NotFound.
+    unseen: set[str] = field(default_factory=set)
     script: list[Change] = field(default_factory=list)
     events_: list[Event] = field(default_factory=list)
     calls: list[tuple[str, Any]] = field(default_factory=list)
@@ -176,6 +179,8 @@ class ScriptedEb:
 
     # EC2
     def describe_instances(self, instance_ids: list[str]) -> list[Instance]:
+        if self.unseen & set(instance_ids):
+            raise NotFoundError(f"instances {sorted(self.unseen & set(instance_ids))} not found")
         return [
             Instance(iid, self.launched[iid], "running", "", "", "", "", "", {})
             for iid in instance_ids

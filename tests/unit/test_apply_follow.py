@@ -4,7 +4,7 @@ failures Elastic Beanstalk reports, its own rollback, and the deadline, all on a
 from __future__ import annotations
 
 from ebami.apply.follow import Follower, Outcome
-from ebami.apply.verdict import Baseline
+from ebami.apply.verdict import Baseline, State
 from ebami.aws.eb_values import FAILED, PENDING, ConfigurationSet, Event, InstanceHealth
 from ebami.core.waiting import Deadline
 from tests.fakes.apply import ENVIRONMENT, EPOCH, Change, ScriptedEb, success
@@ -329,6 +329,20 @@ def test_attribute_failures_on_new_instances_still_fail_the_update() -> None:
     followed, _, _ = follow(eb, baseline=Baseline("Green", "Ok", enhanced=True))
     assert followed.outcome is Outcome.FAILED  # type: ignore[attr-defined]
     assert followed.reason == attribute  # type: ignore[attr-defined]
+    # The health the failure left is the record's evidence.
+    judgement = followed.judgement  # type: ignore[attr-defined]
+    assert judgement.state is State.UNHEALTHY
+    assert [item.status for item in judgement.new_instances] == ["Severe", "Severe"]
+
+
+def test_an_instance_ec2_does_not_show_yet_does_not_hide_the_others() -> None:
+    clock = FakeClock()
+    script = [starting(), Change(1, image="ami-0new", health=("Green", "Ok")), completed(1.5)]
+    eb = ScriptedEb(clock, state=("Green", "Ok"), on_update=[script], unseen={"i-ami-0new-1"})
+    followed, _, _ = follow(eb, baseline=Baseline("Green", "Ok", enhanced=True))
+    assert followed.outcome is Outcome.SUCCEEDED  # type: ignore[attr-defined]
+    judgement = followed.judgement  # type: ignore[attr-defined]
+    assert [item.instance_id for item in judgement.new_instances] == ["i-ami-0new-0"]
 
 
 # --- configuration sets as DescribeConfigurationSettings gives them -----------------------------
