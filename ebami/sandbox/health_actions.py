@@ -140,6 +140,10 @@ def _instance(
     return found
 
 
+# Requests each instance serves in 10 s (steady numbers: no load is modelled).
+REQUESTS_PER_INSTANCE = 20
+
+
 def _deployment_status(env: SandboxEnvironment, instance_id: str, reported: Reported) -> str:
     if instance_id not in env.launches:
         return "Deployed"
@@ -149,14 +153,19 @@ def _deployment_status(env: SandboxEnvironment, instance_id: str, reported: Repo
 
 
 def _metrics(failing_5xx: int, instances: int) -> dict[str, Any]:
+    """`ApplicationMetrics` of the last 10 s: the status codes are counts of the requests (as
+    AWS answers them, and as `eb health` reads them: its percentages divide by RequestCount),
+    `failing_5xx` percent of them 5xx."""
+    requests = REQUESTS_PER_INSTANCE * instances
+    errors = round(requests * failing_5xx / 100)
     return {
         "Duration": 10,
-        "RequestCount": 5 * instances,
+        "RequestCount": requests,
         "StatusCodes": {
-            "Status2xx": 100 - failing_5xx,
+            "Status2xx": requests - errors,
             "Status3xx": 0,
             "Status4xx": 0,
-            "Status5xx": failing_5xx,
+            "Status5xx": errors,
         },
         "Latency": _LATENCY,
     }

@@ -285,7 +285,11 @@ def test_an_unrelated_cause_holds_an_environment_at_its_level_while_instances_ar
     clock.advance(3 * UPDATE_STEP_SECONDS + INFO_SECONDS)
     seen = health(eb)
     assert (seen["Color"], seen["HealthStatus"], seen["Causes"]) == ("Yellow", "Warning", [cause])
-    assert seen["ApplicationMetrics"]["StatusCodes"]["Status5xx"] == 5
+    metrics = seen["ApplicationMetrics"]
+    # Counts of the requests, 5 % of them 5xx (what `eb health` divides by RequestCount).
+    assert metrics["StatusCodes"]["Status5xx"] == round(metrics["RequestCount"] * 0.05)
+    assert metrics["StatusCodes"]["Status5xx"] > 0
+    assert sum(metrics["StatusCodes"].values()) == metrics["RequestCount"]
     assert seen["InstancesHealth"]["Ok"] == 1
     listed = eb.describe_instances_health(EnvironmentName="staging", AttributeNames=["All"])
     assert [item["HealthStatus"] for item in listed["InstanceHealthList"]] == ["Ok"]
