@@ -164,9 +164,13 @@ class ApplyPlanner:
         elif unchanged:
             notes.append(f"{environment.name} already runs {target}: nothing to do")
         else:
+            back = _shown(current, platform)
             notes.append(
-                f"on failure: {environment.name} is switched back to {_shown(current, platform)} "
-                "and that update is followed too"
+                f"on failure: Elastic Beanstalk rolls {environment.name} back to {back} itself "
+                f"({policy.kind} policy); ebami follows that and starts no update of its own"
+                if policy.rolls_back_itself
+                else f"on failure: {environment.name} is switched back to {back} and that "
+                "update is followed too"
             )
             notes.append("Ctrl-C during the update aborts it (AbortEnvironmentUpdate)")
         if target_option is None and not unchanged:

@@ -72,6 +72,13 @@ class UpdatePolicy:
             enhanced_health=(options.value(HEALTH_REPORTING, "SystemType") or "") == "enhanced",
         )
 
+    @property
+    def rolls_back_itself(self) -> bool:
+        """Whether Elastic Beanstalk reverts a failed update on its own: under Health and
+        Immutable a batch that fails its health checks ends the update and the environment is
+        rolled back to its previous configuration; under Time or disabled, nothing is."""
+        return self.kind in ("Health", "Immutable")
+
     def batches(self, instances: int) -> int:
         """How many passes replace `instances` instances."""
         if self.kind in ("disabled", "Immutable") or instances <= 0:

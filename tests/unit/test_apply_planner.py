@@ -145,6 +145,23 @@ def test_the_deadline_follows_the_policy_unless_given() -> None:
     assert given.steps.facts["Deadline"] == "90 s (--timeout)"
 
 
+@pytest.mark.parametrize(
+    ("kind", "note"),
+    [
+        ("Health", "on failure: Elastic Beanstalk rolls prod back to ami-0stock (the platform's "
+         "AMI) itself (Health policy); ebami follows that and starts no update of its own"),
+        ("Time", "on failure: prod is switched back to ami-0stock (the platform's AMI) and that "
+         "update is followed too"),
+    ],
+)  # fmt: skip
+def test_the_plan_says_who_rolls_back_under_the_policy(kind: str, note: str) -> None:
+    options = {(ROLLING, "RollingUpdateEnabled"): "true", (ROLLING, "RollingUpdateType"): kind}
+    found = world_with(ami("ami-0new"), options=options)
+    plan = planner(found).plan("prod", None, ApplyOptions(ami="ami-0new"))
+    assert plan.steps.notes[0] == note
+    assert plan.steps.notes[1] == "Ctrl-C during the update aborts it (AbortEnvironmentUpdate)"
+
+
 def test_the_plan_as_json_is_what_dry_run_prints() -> None:
     found = world_with(ami("ami-0new"))
     shown = planner(found).plan("prod", None, ApplyOptions()).steps.to_json()
