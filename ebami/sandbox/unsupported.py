@@ -27,7 +27,7 @@ from xml.sax.saxutils import escape
 
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, BaseResponse
-from moto.core.utils import get_service_model
+from moto.core.utils import camelcase_to_underscores, get_service_model
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 from ebami.core.errors import one_line
@@ -39,6 +39,10 @@ NOT_IMPLEMENTED_STATUS = 501  # Amazon S3's status for NotImplemented
 
 class InvalidAction(ServiceException):
     code = "InvalidAction"
+
+
+class InvalidParameterValue(ServiceException):
+    code = "InvalidParameterValue"
 
 
 @hook(BaseResponse, "call_action")
@@ -53,10 +57,18 @@ def _unsupported_action(
 
 def unsupported_answer(response: BaseResponse, detail: str) -> tuple[int, dict[str, Any], Any]:
     """The answer to a call the sandbox cannot serve: (status, headers, body) in the protocol
-    of the request's service."""
-    del detail  # moto's "The x action has not been implemented" says no more than the action
-    message = _message(_action_name(response))
-    _status, headers, body = response.serialized(ActionResult(InvalidAction(message)))
+    of the request's service. An action the sandbox lacks is AWS's `InvalidAction`; a part of
+    an action it has (a filter, an option) is `InvalidParameterValue` naming that part, as AWS
+    answers a parameter it does not accept: AWS never says a supported action is invalid."""
+    action = _action_name(response)
+    if hasattr(response, camelcase_to_underscores(action)):
+        error: ServiceException = InvalidParameterValue(
+            f"the ebami sandbox does not implement this part of {action}: {one_line(detail)}"
+        )
+    else:
+        # moto's "The x action has not been implemented" says no more than the action.
+        error = InvalidAction(_message(action))
+    _status, headers, body = response.serialized(ActionResult(error))
     headers["status"] = INVALID_ACTION_STATUS
     return INVALID_ACTION_STATUS, headers, body
 

@@ -42,12 +42,20 @@ def test_an_unimplemented_action_is_an_invalid_action_client_error(
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
-def test_an_unsupported_option_inside_an_action_is_an_invalid_action_too(sandbox: Sandbox) -> None:
-    # moto raises NotImplementedError from inside ResetImageAttribute.
+def test_an_unsupported_part_of_a_supported_action_is_an_invalid_parameter(
+    sandbox: Sandbox,
+) -> None:
+    # moto raises NotImplementedError from inside ResetImageAttribute, an action it serves:
+    # AWS never calls a supported action invalid.
     ec2 = sandbox.client("ec2", attempts=1)
     with pytest.raises(botocore.exceptions.ClientError) as raised:
         ec2.reset_image_attribute(ImageId="ami-12345678", Attribute="launchPermission")
-    assert raised.value.response["Error"]["Code"] == "InvalidAction"
+    error = raised.value.response["Error"]
+    assert error["Code"] == "InvalidParameterValue"
+    assert error["Message"].startswith(
+        "the ebami sandbox does not implement this part of ResetImageAttribute: "
+    )
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
 def test_s3_answers_not_implemented_in_its_own_xml(sandbox: Sandbox) -> None:
