@@ -18,6 +18,7 @@ def load_extensions() -> list[Patch]:
     """Import the modules that register patches (this imports moto); return every patch."""
     from ebami.sandbox import (
         calls,
+        eb_draft_actions,
         eb_platform_branches,
         eb_storage,
         eb_validation,
@@ -41,6 +42,7 @@ def load_extensions() -> list[Patch]:
     del calls, ec2, ec2_consistency, elasticbeanstalk, images, parameter_validation, parameters
     del platform_versions, routes, saved_configurations, ssm, throttling, unsupported
     del eb_platform_branches, eb_storage, eb_validation, solution_stacks, health_actions
+    del eb_draft_actions
     return list(patching.PATCHES)
 
 

@@ -9,7 +9,8 @@ deploy), botocore's `ConfigurationDeploymentStatus`.
 With `realism.configuration_drafts` on, the sandbox answers so: during an update the `deployed`
 set keeps the previous settings (the previous ImageId) and a `pending` draft holds the new ones;
 when the update completes the draft is what is deployed; when it fails (a health failure, a
-launch that fails, an abort), the draft stays `failed` until the next update, and `deployed` is
+launch that fails, an abort), the draft stays `failed` until the next update replaces it (or
+DeleteEnvironmentConfiguration removes it: `ebami.sandbox.eb_draft_actions`), and `deployed` is
 what really runs: the previous settings once Elastic Beanstalk rolls back, the new ones when it
 does not (rolling updates disabled: the instances were replaced all at once). With the switch
 off, one `deployed` set holds the environment's settings, the new ImageId already mid-update.

@@ -153,8 +153,19 @@ class Faults:
             update_stalls=update_stalls,
             update_fails_health_envs=update_fails_health_envs,
             realism=Realism.from_sources(environ, realism),
-            unrelated_health=tuple(_held(item, given_as) for item in unrelated_health),
+            unrelated_health=_held_once(
+                [_held(item, given_as) for item in unrelated_health], given_as
+            ),
         )
+
+
+def _held_once(held: list[tuple[str, str]], given_as: str) -> tuple[tuple[str, str], ...]:
+    """Each environment at one level: a name given twice is refused, not silently overridden."""
+    names = [name for name, _ in held]
+    for name in names:
+        if names.count(name) > 1:
+            raise InputError(f"{given_as} names {name} twice: give one level per environment")
+    return tuple(held)
 
 
 def _held(item: str, given_as: str) -> tuple[str, str]:

@@ -52,8 +52,14 @@ def check_fleet(fleet: int, faults: Faults) -> None:
             f"{world.FLEET_MAX}"
         )
     names = [*world.ENVIRONMENTS, *world.fleet_regions(fleet, world.SECOND_REGION)]
-    named = [("--fail-update-health-env", name) for name in faults.update_fails_health_envs]
-    named += [("--unrelated-health", name) for name, _ in faults.unrelated_health]
+    named = [
+        ("--fail-update-health-env (or EBAMI_SANDBOX_FAIL_UPDATE_HEALTH_ENVS)", name)
+        for name in faults.update_fails_health_envs
+    ]
+    named += [
+        ("--unrelated-health (or EBAMI_SANDBOX_UNRELATED_HEALTH)", name)
+        for name, _ in faults.unrelated_health
+    ]
     for flag, name in named:
         if name not in names:
             fleet_names = f", or fleet-01 to {names[-1]}" if fleet else " (no --fleet given)"

@@ -118,7 +118,15 @@ def test_status_and_stop_with_a_file_for_a_folder_find_no_sandbox(
             "--unrelated-health 'prod=Red' is not ENV=LEVEL: give an environment name, '=', "
             "and Warning or Degraded",
         ),
-        ("qa=Warning", "--unrelated-health qa names no sandbox environment: give staging, prod"),
+        (
+            "qa=Warning",
+            "--unrelated-health (or EBAMI_SANDBOX_UNRELATED_HEALTH) qa names no sandbox "
+            "environment: give staging, prod",
+        ),
+        (
+            "staging=Warning --unrelated-health staging=Degraded",
+            "--unrelated-health names staging twice: give one level per environment",
+        ),
     ],
 )
 def test_a_bad_unrelated_health_fault_is_refused(
@@ -127,6 +135,11 @@ def test_a_bad_unrelated_health_fault_is_refused(
     folder = tmp_path / "sb"
     args = ["--dir", str(folder)] if command == "start" else []
     tail = ["--", "true"] if command == "run" else []
-    err = refusal(["sandbox", command, "--unrelated-health", given, *args, *tail], capsys)
+    flags = [
+        part
+        for value in given.split(" --unrelated-health ")
+        for part in ("--unrelated-health", value)
+    ]
+    err = refusal(["sandbox", command, *flags, *args, *tail], capsys)
     assert err.startswith(f"error: {error}")
     assert not folder.exists()

@@ -116,6 +116,25 @@ def test_a_failed_update_leaves_a_failed_draft_until_the_next_update(
     assert sets(eb, "prod") == {"deployed": before, "pending": GOOD}
 
 
+def test_a_failed_draft_stays_until_deleted_and_a_pending_one_cannot_be(
+    make_eb: Any, clock: FakeClock
+) -> None:
+    eb = make_eb()
+    before = stock(eb)
+    update(eb, "prod", MISSING)
+    clock.advance(3 * UPDATE_STEP_SECONDS)
+    assert sets(eb, "prod") == {"deployed": before, "failed": MISSING}
+    eb.delete_environment_configuration(ApplicationName=world.APPLICATION, EnvironmentName="prod")
+    assert sets(eb, "prod") == {"deployed": before}
+    update(eb, "prod", GOOD)
+    with pytest.raises(eb.exceptions.ClientError) as refused:
+        eb.delete_environment_configuration(
+            ApplicationName=world.APPLICATION, EnvironmentName="prod"
+        )
+    assert refused.value.response["Error"]["Code"] == "OperationInProgressFailure"
+    assert sets(eb, "prod") == {"deployed": before, "pending": GOOD}
+
+
 def test_an_update_that_fails_health_without_rollback_deploys_and_fails_its_draft(
     make_eb: Any, clock: FakeClock
 ) -> None:

@@ -138,13 +138,15 @@ def test_fault_settings_name_environments() -> None:
         (
             4,
             ("fleet-05",),
-            "--fail-update-health-env fleet-05 names no sandbox environment: give staging, "
+            "--fail-update-health-env (or EBAMI_SANDBOX_FAIL_UPDATE_HEALTH_ENVS) fleet-05 names no "
+            "sandbox environment: give staging, "
             "prod, or fleet-01 to fleet-04",
         ),
         (
             0,
             ("fleet-01",),
-            "--fail-update-health-env fleet-01 names no sandbox environment: give staging, "
+            "--fail-update-health-env (or EBAMI_SANDBOX_FAIL_UPDATE_HEALTH_ENVS) fleet-01 names no "
+            "sandbox environment: give staging, "
             "prod (no --fleet given)",
         ),
     ],
@@ -160,7 +162,8 @@ def test_an_unrelated_health_fault_must_name_an_environment() -> None:
     with pytest.raises(InputError) as refused:
         check_fleet(2, Faults(unrelated_health=(("fleet-03", "Warning"),)))
     assert refused.value.message == (
-        "--unrelated-health fleet-03 names no sandbox environment: give staging, prod, or "
+        "--unrelated-health (or EBAMI_SANDBOX_UNRELATED_HEALTH) fleet-03 names no sandbox "
+        "environment: give staging, prod, or "
         "fleet-01 to fleet-02"
     )
 
