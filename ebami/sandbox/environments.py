@@ -323,7 +323,9 @@ class EbState:
     def emit(
         self, env: SandboxEnvironment, message: str, severity: str = "INFO", request_id: str = ""
     ) -> None:
-        now = datetime.now(timezone.utc)
+        happened = self.now()
+        # Dated when it happened: a step run late (by a later call) is dated when it was due.
+        now = datetime.now(timezone.utc) - timedelta(seconds=max(self.clock() - happened, 0.0))
         if self._last_event is not None and now <= self._last_event:
             now = self._last_event + timedelta(milliseconds=1)  # keep events strictly ordered
         self._last_event = now
@@ -337,7 +339,7 @@ class EbState:
                 request_id,
                 env.version_label,
                 env.platform_arn,
-                happened=self.now(),
+                happened=happened,
                 sequence=len(self.events),
             )
         )
