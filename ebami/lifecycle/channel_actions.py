@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from ebami.aws.visibility import VALIDATION_SECONDS, Written, image_refusal, wait_for_version
+from ebami.aws.visibility import VALIDATION_SECONDS, image_refusal, wait_for_version
 from ebami.core.plan import Bounds, unbounded
 from ebami.core.times import parse_utc_timestamp
 from ebami.core.waiting import Clock, Deadline, Sleep
@@ -53,8 +53,6 @@ class ChannelActions:
     ec2: ChannelsActionsEc2
     ssm: ChannelsActionsSsm
     published: dict[str, int] = field(default_factory=dict)
-    # What the channels' histories showed after each write (another writer's newer version?).
-    written: dict[str, Written] = field(default_factory=dict)
     # What makes the calls inside a block fit a deadline (`AwsSession.bounded`), on this clock.
     bounds: Bounds = unbounded
     clock: Clock = time.monotonic
@@ -73,13 +71,13 @@ class ChannelActions:
             return self.ssm.parameter_value(parameter)
 
     def publish(self, parameter: str, image_id: str) -> int:
-        """Write `image_id` and wait until SSM shows the version it answered (or a newer one:
-        another writer's, which the caller's read-back judges)."""
+        """Write `image_id` and wait until SSM shows the version it answered (a newer one of
+        another writer after it is for the caller's read-back to judge)."""
         with self._within():
             version = self.ssm.publish_image_id(parameter, image_id)
         deadline = Deadline(VALIDATION_SECONDS, clock=self.clock, sleep=self.sleep)
         with self.bounds(deadline):
-            self.written[parameter] = wait_for_version(
+            wait_for_version(
                 self.ssm,
                 parameter,
                 image_id,

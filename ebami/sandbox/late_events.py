@@ -6,10 +6,10 @@ look-back window gets it. The sandbox files some events late when `realism.late_
 than 0: the event keeps its `EventDate` (when it happened) but stays invisible until up to that
 many seconds of the sandbox's clock have passed.
 
-Which events are late is decided by a hash of the backend and the event's place in its sequence,
-so the same run of calls gives the same late events, and the throttling fault's dice are left
-alone. Only events of a request (an update's, an abort's) are filed late; the seeded world's
-events and health transitions are on time.
+Which events are late is decided by a hash of the account, the region and the event's place in
+its sequence, so the same run of calls gives the same late events, and the throttling fault's
+dice are left alone. Only events of a request (an update's, an abort's) are filed late; the
+seeded world's events and health transitions are on time.
 """
 
 from __future__ import annotations

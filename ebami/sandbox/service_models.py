@@ -5,7 +5,8 @@ serializes its answers with (moto leaves out every member its model does not nam
   configuration set (the EB CLI's own bundled model has the member), and `eb health` reads it
   for its banner; botocore's model leaves it out.
 
-The shape check of the end-to-end suite (`tests/support/shapes`) allows exactly these members.
+The shape check of the end-to-end suite allows exactly these members
+(`tests/support/shapecheck/allowed.py`).
 """
 
 from __future__ import annotations
