@@ -29,18 +29,15 @@ from moto.ec2.exceptions import InvalidAMIIdError, InvalidInstanceIdError
 from moto.ec2.responses import EC2Response
 
 from ebami.sandbox import runtime
-from ebami.sandbox.patching import hook
+from ebami.sandbox.patching import hook, kept_on
 
 _CREATED = "ebami_created_at"
 
 
 def _created(backend: Any) -> dict[str, float]:
     """When each instance and image the API created was made, on the sandbox's clock."""
-    found: dict[str, float] | None = getattr(backend, _CREATED, None)
-    if found is None:
-        found = {}
-        setattr(backend, _CREATED, found)
-    return found
+    created: dict[str, float] = kept_on(backend, _CREATED, dict)
+    return created
 
 
 def _window() -> float:

@@ -35,7 +35,7 @@ from moto.ssm.exceptions import ParameterAlreadyExists
 from moto.ssm.responses import SimpleSystemManagerResponse
 
 from ebami.sandbox import runtime
-from ebami.sandbox.patching import hook
+from ebami.sandbox.patching import hook, kept_on
 
 _PENDING = "ebami_pending_parameters"
 _ISSUED = "ebami_issued_versions"
@@ -51,19 +51,13 @@ class PendingVersion:
 
 
 def _pending(backend: Any) -> list[PendingVersion]:
-    found: list[PendingVersion] | None = getattr(backend, _PENDING, None)
-    if found is None:
-        found = []
-        setattr(backend, _PENDING, found)
-    return found
+    pending: list[PendingVersion] = kept_on(backend, _PENDING, list)
+    return pending
 
 
 def _issued(backend: Any) -> dict[str, int]:
-    found: dict[str, int] | None = getattr(backend, _ISSUED, None)
-    if found is None:
-        found = {}
-        setattr(backend, _ISSUED, found)
-    return found
+    issued: dict[str, int] = kept_on(backend, _ISSUED, dict)
+    return issued
 
 
 def put_later(

@@ -23,7 +23,9 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+T = TypeVar("T")
 
 Kind = Literal["fill", "replace", "hook", "fix"]
 
@@ -109,6 +111,15 @@ def _wrap(function: Callable[..., Any], original: Callable[..., Any]) -> Callabl
         return function(original, self, *args, **kwargs)
 
     return wrapper
+
+
+def kept_on(backend: Any, attribute: str, make: Callable[[], T]) -> T:
+    """The sandbox's own state kept on a moto backend under `attribute`, made on first use."""
+    found: T | None = getattr(backend, attribute, None)
+    if found is None:
+        found = make()
+        setattr(backend, attribute, found)
+    return found
 
 
 def argument(original: Callable[..., Any], name: str, *args: Any, **kwargs: Any) -> Any:
