@@ -6,8 +6,8 @@ what this run registered but did not finish and release the lease.
 AWS shows some of this late, and the build waits for it: the AMI Packer just made may answer
 NotFound for a while (EC2's eventual consistency: reading and tagging it are tried again,
 `ebami.aws.visibility.once_visible`), and a published id is validated by SSM after PutParameter
-answers (the build waits for the new version, `wait_for_version`; a value SSM drops fails the
-build naming the parameter and the AMI, which stays built)."""
+answers (the build waits for the new version, `ebami.aws.ssm_versions.wait_for_version`; a
+value SSM drops fails the build naming the parameter and the AMI, which stays built)."""
 
 from __future__ import annotations
 
@@ -21,14 +21,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ebami.aws.visibility import (
+from ebami.aws.ssm_versions import (
     VALIDATION_SECONDS,
-    VISIBLE_SECONDS,
     ValueNotTaken,
     image_refusal,
-    once_visible,
     wait_for_version,
 )
+from ebami.aws.visibility import VISIBLE_SECONDS, once_visible
 from ebami.build.lease import BuildInProgress, Lease, Leases, LeaseSsm
 from ebami.build.leftovers import AwsCommands
 from ebami.build.variables import USER_DATA_FILE

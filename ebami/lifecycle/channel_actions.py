@@ -7,7 +7,7 @@ botocore's three attempts, so a throttled account does not leave a revocation ha
 
 Writing a channel is done only once SSM shows the new version: SSM validates an
 `aws:ec2:image` value after PutParameter answers and drops one that fails
-(`ebami.aws.visibility.wait_for_version`, within `VALIDATION_SECONDS`). A value dropped fails
+(`ebami.aws.ssm_versions.wait_for_version`, within `VALIDATION_SECONDS`). A value dropped fails
 the write (`ValueNotTaken`, exit code 3) naming the parameter and the value.
 """
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from ebami.aws.visibility import VALIDATION_SECONDS, image_refusal, wait_for_version
+from ebami.aws.ssm_versions import VALIDATION_SECONDS, image_refusal, wait_for_version
 from ebami.core.plan import Bounds, unbounded
 from ebami.core.times import parse_utc_timestamp
 from ebami.core.waiting import Clock, Deadline, Sleep

@@ -11,7 +11,8 @@ import pytest
 
 from ebami.aws.ec2_values import Image
 from ebami.aws.ssm import ParameterVersion
-from ebami.aws.visibility import VALIDATION_SECONDS, VISIBLE_SECONDS, ValueNotTaken
+from ebami.aws.ssm_versions import VALIDATION_SECONDS, ValueNotTaken
+from ebami.aws.visibility import VISIBLE_SECONDS
 from ebami.build.actions import Baked, BuildActions
 from ebami.core.errors import ExitCode, NeedsAttention, NotFoundError, one_line
 from ebami.core.plan import Executor
