@@ -37,7 +37,7 @@ UPDATE_POLICIES: dict[str, dict[tuple[str, str], str]] = {
 # fleet-01 ... fleet-NN. The first half (rounded up) lives in the sandbox's region, the rest in
 # a second region: us-west-2, or us-east-1 when the sandbox's region is us-west-2.
 FLEET_PREFIX = "fleet-"
-FLEET_MAX = 99
+FLEET_MAX = 500
 FLEET_LIKE = "staging"
 SECOND_REGION = "us-west-2"
 SECOND_REGION_OF_US_WEST_2 = "us-east-1"

@@ -133,7 +133,7 @@ def test_fault_settings_name_environments() -> None:
 @pytest.mark.parametrize(
     ("fleet", "failing", "message"),
     [
-        (100, (), "--fleet 100 is out of range: give a number of environments from 0 to 99"),
+        (501, (), "--fleet 501 is out of range: give a number of environments from 0 to 500"),
         (-1, (), "--fleet -1 is out of range"),
         (
             4,
