@@ -26,6 +26,7 @@ def load_extensions() -> list[Patch]:
         ec2_consistency,
         elasticbeanstalk,
         health_actions,
+        image_tags,
         images,
         parameter_validation,
         parameters,
@@ -42,7 +43,7 @@ def load_extensions() -> list[Patch]:
     del calls, ec2, ec2_consistency, elasticbeanstalk, images, parameter_validation, parameters
     del platform_versions, routes, saved_configurations, ssm, throttling, unsupported
     del eb_platform_branches, eb_storage, eb_validation, solution_stacks, health_actions
-    del eb_draft_actions
+    del eb_draft_actions, image_tags
     return list(patching.PATCHES)
 
 
