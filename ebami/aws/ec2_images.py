@@ -93,6 +93,19 @@ class Ec2Images(Ec2Base):
             raise NotFoundError(f"AMI {image_id} does not exist or is not shared with this account")
         return image_of(images[0])
 
+    def images_by_id(self, image_ids: Sequence[str]) -> list[Image]:
+        """The AMIs of `image_ids` that exist and this account may see (its own, shared or
+        public ones), a filter of up to 200 ids per call: an id that names no AMI is left out
+        (where `ImageIds` would fail the whole call)."""
+        found: list[Image] = []
+        for chunk in chunks(list(dict.fromkeys(image_ids))):
+            with aws_errors(f"ec2:DescribeImages image-id ({len(chunk)} ids)"):
+                pages = self._client.get_paginator("describe_images").paginate(
+                    Filters=[{"Name": "image-id", "Values": chunk}]
+                )
+                found += [image_of(item) for page in pages for item in page.get("Images", [])]
+        return found
+
     def share_image(self, image_id: str, account_ids: Sequence[str]) -> None:
         """Let the accounts launch the AMI (what Packer's `ami_users` does for a new one);
         adding a permission an account has already is no error."""

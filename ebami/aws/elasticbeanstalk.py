@@ -31,6 +31,10 @@ from ebami.aws.eb_values import (
     SavedConfiguration,
 )
 
+# Environment names asked in one DescribeEnvironments: the service model sets no bound on the
+# list (its answers are paged, up to 1,000 environments a page); a hundred keeps a request small.
+NAMES_PER_CALL = 100
+
 
 class ElasticBeanstalk:
     def __init__(self, client: ElasticBeanstalkClient) -> None:
@@ -63,16 +67,27 @@ class ElasticBeanstalk:
         found = [
             item for item in response.get("Environments", []) if item.get("Status") != "Terminated"
         ]
-        if not found:
-            where = f" of application {application}" if application else ""
-            raise NotFoundError(f"Elastic Beanstalk environment {name!r}{where} does not exist")
-        if len(found) > 1:
-            owners = ", ".join(sorted(item["ApplicationName"] for item in found))
-            raise InputError(
-                f"environment name {name!r} exists in several applications ({owners}); configure "
-                "[environments.NAME] with its application in ebami.toml"
-            )
-        return _environment(found[0])
+        return _one_environment(name, application, found)
+
+    def environments_named(
+        self, names: Sequence[str], application: str | None = None
+    ) -> dict[str, Environment]:
+        """The live environments `names` (of `application` when given), by name, asked
+        `NAMES_PER_CALL` names at a time; NotFoundError names the first one that does not exist,
+        InputError the first that several applications have."""
+        wanted = list(dict.fromkeys(names))
+        found: dict[str, list[Any]] = {name: [] for name in wanted}
+        for start in range(0, len(wanted), NAMES_PER_CALL):
+            chunk = wanted[start : start + NAMES_PER_CALL]
+            request: dict[str, Any] = {"EnvironmentNames": chunk, "IncludeDeleted": False}
+            if application:
+                request["ApplicationName"] = application
+            with aws_errors(f"elasticbeanstalk:DescribeEnvironments {', '.join(chunk)}"):
+                for page in self._client.get_paginator("describe_environments").paginate(**request):
+                    for item in page.get("Environments", []):
+                        if item.get("Status") != "Terminated" and item["EnvironmentName"] in found:
+                            found[item["EnvironmentName"]].append(item)
+        return {name: _one_environment(name, application, found[name]) for name in wanted}
 
     def refresh(self, environment: Environment) -> Environment:
         """The environment as it is now (status, health, abortable operation)."""
@@ -325,3 +340,17 @@ def _instance_health(item: Any) -> InstanceHealth:
         deployment_status=str(deployment.get("Status", "")),
         deployment_id=int(deployment_id) if deployment_id is not None else None,
     )
+
+
+def _one_environment(name: str, application: str | None, found: list[Any]) -> Environment:
+    """The one live environment `name` among `found` (DescribeEnvironments' answers for it)."""
+    if not found:
+        where = f" of application {application}" if application else ""
+        raise NotFoundError(f"Elastic Beanstalk environment {name!r}{where} does not exist")
+    if len(found) > 1:
+        owners = ", ".join(sorted(item["ApplicationName"] for item in found))
+        raise InputError(
+            f"environment name {name!r} exists in several applications ({owners}); configure "
+            "[environments.NAME] with its application in ebami.toml"
+        )
+    return _environment(found[0])

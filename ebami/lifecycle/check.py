@@ -102,12 +102,17 @@ def run_check(
     checker: Callable[[str | None], DriftChecker],
 ) -> CheckReport:
     """The build verdict (`build`: the build planner's), then each environment's drift, one
-    drift checker per region (`checker(region)`), made once."""
+    drift checker per region (`checker(region)`), made once: a region's environments and their
+    AMIs are read together."""
     verdict = build()
-    checkers: dict[str | None, DriftChecker] = {}
-    drift = []
-    for item in watched:
-        if item.region not in checkers:
-            checkers[item.region] = checker(item.region)
-        drift.append(checkers[item.region].check(item.environment, item.application))
-    return CheckReport(verdict, tuple(drift))
+    regions: dict[str | None, list[int]] = {}
+    for number, item in enumerate(watched):
+        regions.setdefault(item.region, []).append(number)
+    drift: list[Drift | None] = [None] * len(watched)
+    for region, numbers in regions.items():
+        found = checker(region).check_all(
+            [(watched[number].environment, watched[number].application) for number in numbers]
+        )
+        for number, one in zip(numbers, found, strict=True):
+            drift[number] = one
+    return CheckReport(verdict, tuple(item for item in drift if item is not None))

@@ -6,7 +6,7 @@ the newest one grown older than the age limit, each with its age."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from ebami.aws.eb_values import Configuration, Environment
 from ebami.aws.ec2_values import Image
 from ebami.core.errors import InputError, NotFoundError
+from ebami.core.once import OnceCache
 from ebami.image import tags
 from ebami.image.environment import EnvironmentPlatform
 from ebami.image.managed import ManagedImage, newest_first
@@ -32,6 +33,9 @@ def check_max_age(days: int) -> int:
 
 class CheckEb(Protocol):
     def get_environment(self, name: str, application: str | None = None) -> Environment: ...
+    def environments_named(
+        self, names: Sequence[str], application: str | None = None
+    ) -> dict[str, Environment]: ...
     def configuration(self, environment: Environment) -> Configuration: ...
     def describe_platform_version(self, platform_arn: str) -> Any: ...
 
@@ -39,6 +43,7 @@ class CheckEb(Protocol):
 class DriftEc2(Protocol):
     def get_image(self, image_id: str) -> Image: ...
     def find_images_with_tag(self, key: str) -> list[Image]: ...
+    def images_by_id(self, image_ids: Sequence[str]) -> list[Image]: ...
 
 
 class DriftStatus(str, Enum):
@@ -86,7 +91,8 @@ class Drift:
 
 
 class DriftChecker:
-    """Drift of environments; the verified AMIs are read once for all of them."""
+    """Drift of environments. Threads may share one: each question is read once for all of
+    them (`OnceCache`): the verified AMIs (one scan), each platform version, each AMI."""
 
     def __init__(
         self,
@@ -100,24 +106,62 @@ class DriftChecker:
         self._ec2 = ec2
         self._max_age = max_age_days
         self._now = now
-        self._verified: list[ManagedImage] | None = None
+        self._verified: OnceCache[str, list[ManagedImage]] = OnceCache()
         # Environments of one platform version share its description.
-        self._platforms: dict[str, EnvironmentPlatform] = {}
+        self._platforms: OnceCache[str, EnvironmentPlatform] = OnceCache()
+        # AMI id -> the AMI (None: it does not exist or is not visible).
+        self._images: OnceCache[str, ManagedImage | None] = OnceCache()
+
+    def know(self, images: Iterable[ManagedImage]) -> None:
+        """AMIs read already (the estate's): their drift is judged without reading them again."""
+        for image in images:
+            self._images.put(image.image_id, image)
+
+    def describe(self, image_ids: Iterable[str]) -> None:
+        """Read the AMIs of `image_ids` not known yet in a few calls (instead of one each);
+        those not found are known as missing."""
+        wanted = [image_id for image_id in dict.fromkeys(image_ids) if image_id]
+        if not wanted:
+            return
+        found = {image.image_id: image for image in self._ec2.images_by_id(wanted)}
+        for image_id in wanted:
+            image = found.get(image_id)
+            self._images.put(image_id, ManagedImage.of(image) if image is not None else None)
 
     def check(self, name: str, application: str | None) -> Drift:
         environment = self._eb.get_environment(name, application)
         configured = self._eb.configuration(environment).image_id
         return self.judge(environment.name, configured, environment.platform_arn)
 
+    def check_all(self, wanted: Sequence[tuple[str, str | None]]) -> list[Drift]:
+        """The drift of each (environment name, application or None) of `wanted`, in order:
+        the environments asked for together (per application), their AMIs read in a batch."""
+        by_application: dict[str | None, list[str]] = {}
+        for name, application in wanted:
+            by_application.setdefault(application, []).append(name)
+        found = {
+            (name, application): environment
+            for application, names in by_application.items()
+            for name, environment in self._eb.environments_named(names, application).items()
+        }
+        configured = {
+            key: self._eb.configuration(environment).image_id for key, environment in found.items()
+        }
+        self.describe(image_id for image_id in configured.values() if image_id)
+        return [
+            self.judge(found[key].name, configured[key], found[key].platform_arn) for key in wanted
+        ]
+
     def judge(self, name: str, configured: str | None, platform_arn: str) -> Drift:
         """The drift of the environment `name`, whose configuration sets `configured` (None:
         the platform's own AMI) on the platform version `platform_arn` (read already, by
         `check` or an inventory)."""
-        platform = self._platforms.get(platform_arn)
-        if platform is None:
-            description = self._eb.describe_platform_version(platform_arn)
-            platform = EnvironmentPlatform.of(platform_arn, description)
-            self._platforms[platform_arn] = platform
+        platform = self._platforms.get(
+            platform_arn,
+            lambda: EnvironmentPlatform.of(
+                platform_arn, self._eb.describe_platform_version(platform_arn)
+            ),
+        )
         current = configured or platform.default_image
         newest = self._newest(platform)
         if current is None or current == platform.default_image:
@@ -129,9 +173,8 @@ class DriftChecker:
                 + (f"; the newest verified ebami AMI is {newest.image_id}" if newest else ""),
                 newest.image_id if newest else None,
             )
-        try:
-            image = ManagedImage.of(self._ec2.get_image(current))
-        except NotFoundError:
+        image = self._images.get(current, lambda: self._read_image(current))
+        if image is None:
             return Drift(
                 name,
                 current,
@@ -186,8 +229,17 @@ class DriftChecker:
             age,
         )
 
+    def _read_image(self, image_id: str) -> ManagedImage | None:
+        try:
+            return ManagedImage.of(self._ec2.get_image(image_id))
+        except NotFoundError:
+            return None
+
     def _newest(self, platform: EnvironmentPlatform) -> ManagedImage | None:
-        if self._verified is None:
-            found = self._ec2.find_images_with_tag(tags.VERIFIED)
-            self._verified = newest_first(ManagedImage.of(image) for image in found)
-        return next((image for image in self._verified if image.fit(platform) is None), None)
+        verified = self._verified.get(
+            tags.VERIFIED,
+            lambda: newest_first(
+                ManagedImage.of(image) for image in self._ec2.find_images_with_tag(tags.VERIFIED)
+            ),
+        )
+        return next((image for image in verified if image.fit(platform) is None), None)

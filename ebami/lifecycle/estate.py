@@ -10,17 +10,20 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Protocol
 
-from ebami.core.errors import InputError
+from ebami.core.errors import EbamiError, InputError
 from ebami.core.reporting import Reporter
 from ebami.core.waiting import Deadline
 from ebami.image.channels import Channels
+from ebami.image.managed import ManagedImage
 from ebami.lifecycle.drift import DriftChecker
 from ebami.lifecycle.inventory import (
     READ_SECONDS,
     IncompleteInventory,
     Inventory,
     RegionSources,
+    Use,
     read_inventory,
+    read_sharing,
 )
 
 
@@ -88,11 +91,9 @@ class Estate:
             return list(dict.fromkeys([home, *(r for r in enabled if r not in skipped)]))
         return list(dict.fromkeys([home, *scope.copy_to, *scope.environment_regions, *scope.extra]))
 
-    def read(
-        self, regions: Sequence[str], *, incomplete: str = "", sharing: bool = False
-    ) -> Inventory:
+    def read(self, regions: Sequence[str], *, incomplete: str = "") -> Inventory:
         """The inventory of `regions`; `incomplete` is appended to the error when a read
-        fails (what that means for the command); `sharing`: who else may launch each AMI."""
+        fails (what that means for the command)."""
         # Each region's readers are made here (clients made on this thread, used on others).
         sources = [self.in_region(region).estate_sources() for region in regions]
         self.reporter.progress(f"reading the estate in {', '.join(regions)}")
@@ -101,9 +102,26 @@ class Estate:
                 sources,
                 now=datetime.now(timezone.utc),
                 report=self.reporter.detail,
-                sharing=sharing,
             )
         except IncompleteInventory as exc:
             if not incomplete:
                 raise
             raise IncompleteInventory(f"{exc.message}; {incomplete}") from exc
+
+    def sharing(self, images: Sequence[ManagedImage], *, incomplete: str = "") -> list[Use]:
+        """Who else may launch each of `images` (a call per AMI, in its own region);
+        IncompleteInventory when a read fails (`incomplete` appended, as `read` does)."""
+        uses: list[Use] = []
+        for region in dict.fromkeys(image.region for image in images):
+            services = self.in_region(region)
+            ec2 = services.estate_sources().ec2
+            ids = [image.image_id for image in images if image.region == region]
+            try:
+                with services.bounded(READ_SECONDS):
+                    uses += read_sharing(ec2, region, ids)
+            except EbamiError as exc:
+                message = f"reading the launch permissions in {region}: {exc.message}"
+                raise IncompleteInventory(
+                    f"{message}; {incomplete}" if incomplete else message
+                ) from exc
+        return uses

@@ -6,7 +6,8 @@ configuration's, an instance that is not terminated (a stopped one included: a r
 needs the AMI), any version of a launch template, a launch configuration, any version of an
 SSM parameter (channels and their history) and an environment's rollback target (its
 `ebami:previous-image-id` tag). `ebami prune` deletes nothing such a use names, and `ebami
-status` shows the same facts.
+status` shows the same facts. Who else may launch an AMI (its launch permissions, a call per
+AMI) is read apart (`read_sharing`), for the AMIs prune would delete only.
 
 Only Describe, List and Get calls, every page of each. The regions are read at once, a thread
 each, every call of a region within that region's deadline; when any read fails the inventory
@@ -114,6 +115,16 @@ class Inventory:
     def region(self, name: str) -> RegionInventory:
         return next(item for item in self.regions if item.region == name)
 
+    def with_uses(self, uses: Sequence[Use]) -> Inventory:
+        """This inventory with `uses` (read apart: launch permissions) added to their regions."""
+        regions = []
+        for region in self.regions:
+            added = [use for use in uses if use.region == region.region]
+            regions.append(
+                replace(region, uses=_ordered([*region.uses, *added])) if added else region
+            )
+        return replace(self, regions=tuple(regions))
+
 
 class IncompleteInventory(AwsError):
     """A read of the estate failed: what it would have found is unknown."""
@@ -171,14 +182,12 @@ def read_inventory(
     now: datetime,
     seconds: float = READ_SECONDS,
     report: Callable[[str], None] | None = None,
-    sharing: bool = False,
 ) -> Inventory:
-    """Read every region of `sources` at once; IncompleteInventory when any read failed.
-    `sharing`: also read who else may launch each managed AMI (a call per AMI)."""
+    """Read every region of `sources` at once; IncompleteInventory when any read failed."""
 
     def read(source: RegionSources) -> RegionInventory:
         with source.bounded(seconds):
-            found = read_region(source, sharing=sharing)
+            found = read_region(source)
         if report is not None:
             report(
                 f"{source.region}: {len(found.images)} ebami AMI(s), {len(found.uses)} use(s) "
@@ -245,7 +254,7 @@ def _stoppable(source: RegionSources, stopped: threading.Event) -> RegionSources
     )
 
 
-def read_region(source: RegionSources, *, sharing: bool = False) -> RegionInventory:
+def read_region(source: RegionSources) -> RegionInventory:
     """One region's managed AMIs, uses and environments (the calls in the module docstring)."""
     region = source.region
     own = [image for image in source.ec2.own_images() if image.state != "deregistered"]
@@ -260,13 +269,6 @@ def read_region(source: RegionSources, *, sharing: bool = False) -> RegionInvent
 
     uses: list[Use] = []
     environments = _environments(source, uses)
-    if sharing:
-        for estate_image in managed:
-            image_id = estate_image.image_id
-            uses += [
-                Use(UseKind.SHARED, image_id, region, f"launch permission for {grantee}")
-                for grantee in source.ec2.launch_permissions(image_id)
-            ]
     for saved in source.eb.saved_configurations():
         for value in source.eb.image_ids(saved.application, saved_configuration=saved.name):
             uses += _uses(
@@ -311,11 +313,24 @@ def read_region(source: RegionSources, *, sharing: bool = False) -> RegionInvent
     return RegionInventory(
         region=region,
         images=tuple(managed),
-        uses=tuple(sorted(uses, key=lambda use: (list(UseKind).index(use.kind), use.where))),
+        uses=_ordered(uses),
         environments=tuple(environments),
         owned_snapshots=frozenset(owned),
         snapshot_users={key: tuple(value) for key, value in sorted(users.items())},
     )
+
+
+def read_sharing(ec2: EstateEc2, region: str, image_ids: Sequence[str]) -> list[Use]:
+    """Who else may launch each AMI of `image_ids` (of `region`): a call per AMI."""
+    return [
+        Use(UseKind.SHARED, image_id, region, f"launch permission for {grantee}")
+        for image_id in dict.fromkeys(image_ids)
+        for grantee in ec2.launch_permissions(image_id)
+    ]
+
+
+def _ordered(uses: Sequence[Use]) -> tuple[Use, ...]:
+    return tuple(sorted(uses, key=lambda use: (list(UseKind).index(use.kind), use.where)))
 
 
 def _environments(source: RegionSources, uses: list[Use]) -> list[EnvironmentFacts]:

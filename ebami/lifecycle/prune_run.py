@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from ebami.core.plan import Executor, Plan
 from ebami.lifecycle.deletion import PruneActions, PruneResult, RegionTarget
 from ebami.lifecycle.estate import Estate
-from ebami.lifecycle.protect import protections
+from ebami.lifecycle.protect import Protections, protections
 from ebami.lifecycle.prune import PruneRules, Selection, prune_plan, select
 
 # Why a failed read ends prune with nothing deleted.
@@ -20,9 +20,20 @@ NOTHING_DELETED = (
 
 def plan_prune(estate: Estate, regions: Sequence[str], rules: PruneRules) -> tuple[Selection, Plan]:
     """What prune would delete and keep, with why, as the plan `--yes` executes."""
-    inventory = estate.read(regions, incomplete=NOTHING_DELETED, sharing=True)
-    selection = select(inventory, protections(inventory), rules, inventory.read_at)
+    selection = _select(estate, regions, rules)
     return selection, prune_plan(selection, regions)
+
+
+def _select(estate: Estate, regions: Sequence[str], rules: PruneRules) -> Selection:
+    """The rules choose the candidates from the estate; then only the candidates' launch
+    permissions are read: a candidate another account may launch is protected. A use only
+    ever turns a candidate into a kept AMI (the rules choose bakes without looking at uses),
+    so the AMIs that are no candidates need no such read."""
+    inventory = estate.read(regions, incomplete=NOTHING_DELETED)
+    first = select(inventory, protections(inventory), rules, inventory.read_at)
+    shared = estate.sharing([item.image for item in first.deleted], incomplete=NOTHING_DELETED)
+    inventory = inventory.with_uses(shared)
+    return select(inventory, protections(inventory), rules, inventory.read_at)
 
 
 def execute_prune(
@@ -40,7 +51,7 @@ def execute_prune(
     targets = {name: target(name) for name in {item.image.region for item in selection.deleted}}
     actions = PruneActions(
         targets=targets,
-        reread=lambda: protections(estate.read(regions, incomplete=NOTHING_DELETED, sharing=True)),
+        reread=lambda: _reread(estate, regions, selection),
         reporter=estate.reporter,
         result=result,
     )
@@ -49,3 +60,10 @@ def execute_prune(
     except KeyboardInterrupt:
         result.interrupted = True
     return result
+
+
+def _reread(estate: Estate, regions: Sequence[str], selection: Selection) -> Protections:
+    """Every use again, and who may launch each AMI about to be deleted (those only)."""
+    inventory = estate.read(regions, incomplete=NOTHING_DELETED)
+    shared = estate.sharing([item.image for item in selection.deleted], incomplete=NOTHING_DELETED)
+    return protections(inventory.with_uses(shared))

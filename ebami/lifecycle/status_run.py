@@ -1,6 +1,7 @@
 """`ebami status`'s reads: the estate of every region (`ebami.lifecycle.estate`), the build
-verdict, each environment's drift (a few environments at a time, one drift checker per region:
-one platform description per version, the verified AMIs read once) and every region's channels;
+verdict, each environment's drift (a few environments at a time, one drift checker per region
+that its threads share: one platform description per version, the verified AMIs read once, an
+AMI's details taken from the estate, the other AMIs read in a batch) and every region's channels;
 then the view (`ebami.lifecycle.status`). Reads only."""
 
 from __future__ import annotations
@@ -79,6 +80,25 @@ def _drift(
         region: estate.in_region(region).drift_checker(max_age)
         for region in dict.fromkeys(item.region for item in facts)
     }
+    # The estate holds every managed AMI: only the other AMIs environments run (the
+    # platform's own, one not ebami's) are read, a region's in a batch.
+    for region, checker in checkers.items():
+        checker.know(inventory.region(region).images)
+        known = {image.image_id for image in inventory.region(region).images}
+        others = [
+            item.image_id
+            for item in facts
+            if item.region == region and item.image_id and item.image_id not in known
+        ]
+        if others:
+            with estate.in_region(region).bounded(CHECK_SECONDS):
+                try:
+                    checker.describe(others)
+                except EbamiError as exc:
+                    # Each environment reads its own AMI then, and shows why it cannot.
+                    estate.reporter.detail(
+                        f"{region}: reading the AMIs environments run: {exc.message}"
+                    )
 
     def check(item: EnvironmentFacts) -> EnvironmentStatus:
         with estate.in_region(item.region).bounded(CHECK_SECONDS):

@@ -4,7 +4,7 @@ AMIs, planners and plans built over it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -252,6 +252,17 @@ class PlannerWorld:
             raise NotFoundError(f"Elastic Beanstalk environment {name!r} does not exist")
         return self.environment
 
+    def environments_named(
+        self, names: Sequence[str], application: str | None = None
+    ) -> dict[str, Environment]:
+        self.reads.append("DescribeEnvironments")
+        for name in names:
+            if name != self.environment.name:
+                from ebami.core.errors import NotFoundError
+
+                raise NotFoundError(f"Elastic Beanstalk environment {name!r} does not exist")
+        return dict.fromkeys(names, self.environment)
+
     def configuration(self, environment: Environment) -> Configuration:
         self.reads.append("DescribeConfigurationSettings")
         options = dict(self.options)
@@ -291,6 +302,10 @@ class PlannerWorld:
 
             raise NotFoundError(f"AMI {image_id} does not exist")
         return self.images[image_id]
+
+    def images_by_id(self, image_ids: Sequence[str]) -> list[Any]:
+        self.reads.append("DescribeImages")
+        return [self.images[image_id] for image_id in image_ids if image_id in self.images]
 
     def find_images_with_tag(self, key: str) -> list[Any]:
         self.reads.append("DescribeImages")

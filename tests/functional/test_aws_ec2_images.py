@@ -46,3 +46,27 @@ def test_images_by_tag_come_from_every_page_newest_first() -> None:
         found = Ec2(client).find_images_by_tag("ebami:bake-key", "k")
         stub.assert_no_pending_responses()
     assert [item.image_id for item in found] == ["ami-00000002", "ami-00000001"]
+
+
+def test_amis_by_id_are_read_200_ids_a_call_and_a_missing_one_is_left_out() -> None:
+    client = boto3.client(
+        "ec2",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",  # noqa: S106
+    )
+    ids = [f"ami-{number:08x}" for number in range(250)]
+    with Stubber(client) as stub:
+        stub.add_response(
+            "describe_images",
+            {"Images": [image(ids[0], "2026-01-01T00:00:00.000Z")]},
+            {"Filters": [{"Name": "image-id", "Values": ids[:200]}]},
+        )
+        stub.add_response(
+            "describe_images",
+            {"Images": [image(ids[249], "2026-01-02T00:00:00.000Z")]},
+            {"Filters": [{"Name": "image-id", "Values": ids[200:]}]},
+        )
+        found = Ec2(client).images_by_id(ids + ids[:3])
+        stub.assert_no_pending_responses()
+    assert [item.image_id for item in found] == [ids[0], ids[249]]

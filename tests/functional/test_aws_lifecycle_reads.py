@@ -27,6 +27,7 @@ from ebami.lifecycle.inventory import (
     UseKind,
     read_inventory,
     read_region,
+    read_sharing,
 )
 from ebami.sandbox import world
 from ebami.sandbox.faults import Faults
@@ -156,14 +157,14 @@ def test_an_ami_other_accounts_may_launch_is_used_there(sandbox: None) -> None:
         ImageId=shared, LaunchPermission={"Add": [{"UserId": "111122223333"}]}
     )
     ec2.modify_image_attribute(ImageId=public, LaunchPermission={"Add": [{"Group": "all"}]})
-    found = read_region(sources(), sharing=True)
-    shares = {(use.image_id, use.where) for use in found.uses if use.kind is UseKind.SHARED}
+    found = read_sharing(sources().ec2, REGION, [shared, public, private])
+    shares = {(use.image_id, use.where) for use in found if use.kind is UseKind.SHARED}
     assert shares == {
         (shared, "launch permission for 111122223333"),
         (public, "launch permission for all"),
     }
     assert private not in {image_id for image_id, _ in shares}
-    # Only prune asks: `status` reads no launch permission.
+    # Only prune asks, apart: the estate's read has no launch permission.
     assert not [use for use in read_region(sources()).uses if use.kind is UseKind.SHARED]
 
 

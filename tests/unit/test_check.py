@@ -3,10 +3,15 @@ outputs for people, shells and GitHub."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
+from typing import Any
 
+from ebami.core.errors import AwsError
 from ebami.image import tags
 from ebami.image.bake import BuildVerdict
+from ebami.image.managed import ManagedImage
 from ebami.lifecycle.check import CheckReport
 from ebami.lifecycle.drift import DriftChecker, DriftStatus
 from tests.fakes.apply import STOCK, PlannerWorld, ami, world_with
@@ -82,8 +87,8 @@ def test_verified_amis_are_read_once_for_every_environment() -> None:
     drift = checker(found)
     drift.check("prod", None)
     drift.check("prod", None)
-    # One DescribeImages for the verified AMIs, one per environment for its own AMI's age.
-    assert found.reads.count("DescribeImages") == 3
+    # One DescribeImages for the verified AMIs, one for the AMI it runs: each read once.
+    assert found.reads.count("DescribeImages") == 2
 
 
 VERDICT = BuildVerdict(
@@ -137,3 +142,70 @@ def test_an_ami_whose_verify_failed_is_not_done() -> None:
     )
     assert report.github_outputs()["verify-needed"] == "true"
     assert report.github_outputs()["build-needed"] == "false"
+
+
+class FailingScan(PlannerWorld):
+    """A world whose verified-AMI scan fails with `error`."""
+
+    def __init__(self, error: Exception) -> None:
+        base = world_with(ami("ami-0new"), configured="ami-0new")
+        super().__init__(bundle=base.bundle, images=base.images, configured="ami-0new")
+        self.error = error
+
+    def find_images_with_tag(self, key: str) -> list[Any]:
+        self.reads.append("DescribeImages")
+        raise self.error
+
+
+def judge_at_once(found: PlannerWorld, threads: int) -> list[object]:
+    drift = checker(found)
+    started = threading.Barrier(threads)
+
+    def judge(_: int) -> object:
+        started.wait()
+        try:
+            return drift.judge("prod", "ami-0new", found.environment.platform_arn).status
+        except AwsError as exc:
+            return exc.message
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(judge, range(threads)))
+
+
+def test_threads_sharing_a_cold_checker_scan_once_and_describe_the_platform_once() -> None:
+    found = world_with(ami("ami-0new"), configured="ami-0new")
+    assert judge_at_once(found, 8) == [DriftStatus.CURRENT] * 8
+    # One scan of the verified AMIs, one read of the AMI, one of the platform version: not 8.
+    assert found.reads.count("DescribeImages") == 2
+    assert found.reads.count("DescribePlatformVersion") == 1
+
+
+def test_a_failed_scan_reaches_every_thread_waiting_for_it() -> None:
+    failed = AwsError("ec2:DescribeImages tag-key=ebami:verified failed: RequestLimitExceeded")
+    found = FailingScan(failed)
+    assert judge_at_once(found, 8) == [failed.message] * 8
+    assert found.reads.count("DescribeImages") == 1
+
+
+def test_an_ami_the_estate_holds_is_not_read_again_and_the_others_in_one_batch() -> None:
+    newest = ami("ami-0new")
+    found = world_with(newest, ami("ami-0other", "2026-10-01"), configured="ami-0new")
+    drift = checker(found)
+    drift.know([ManagedImage.of(newest)])
+    drift.describe(["ami-0other", "ami-0gone", "ami-0other"])
+    assert found.reads.count("DescribeImages") == 1
+    arn = found.environment.platform_arn
+    statuses = [
+        drift.judge("prod", image_id, arn).status
+        for image_id in ("ami-0new", "ami-0other", "ami-0gone")
+    ]
+    assert statuses == [DriftStatus.CURRENT, DriftStatus.BEHIND, DriftStatus.MISSING]
+    # The verified scan only: no AMI described by id.
+    assert found.reads.count("DescribeImages") == 2
+
+
+def test_check_reads_a_regions_environments_in_one_call() -> None:
+    found = world_with(ami("ami-0new"), configured="ami-0new")
+    drifts = checker(found).check_all([("prod", None)] * 5)
+    assert [item.status for item in drifts] == [DriftStatus.CURRENT] * 5
+    assert found.reads.count("DescribeEnvironments") == 1

@@ -1,0 +1,121 @@
+"""Prune asks who else may launch an AMI (DescribeImageAttribute launchPermission) only for the
+AMIs it would delete, and a shared one among them is still never deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+from ebami.aws.session import AwsCli
+from ebami.core.plan import Executor
+from ebami.image.managed import ManagedImage
+from ebami.lifecycle.deletion import RegionTarget
+from ebami.lifecycle.estate import Estate
+from ebami.lifecycle.inventory import Inventory, RegionSources
+from ebami.lifecycle.prune import PruneRules, Verdict
+from ebami.lifecycle.prune_run import execute_prune, plan_prune
+from tests.fakes.prune import EAST, DeletingEc2, ami, estate, id_of
+from tests.helpers import RecordingReporter
+
+SHARED_WITH = "111122223333"
+
+
+def unbounded(seconds: float) -> AbstractContextManager[object]:
+    return nullcontext()
+
+
+class Sharing:
+    """EC2's launch permissions: `shared` AMIs are shared with another account; each call is
+    kept in `asked`."""
+
+    def __init__(self, shared: set[str]) -> None:
+        self.shared = shared
+        self.asked: list[str] = []
+
+    def launch_permissions(self, image_id: str) -> list[str]:
+        self.asked.append(image_id)
+        return [SHARED_WITH] if image_id in self.shared else []
+
+
+class Region:
+    """One region of the estate, as the CLI's factory gives it (only what prune's reads use)."""
+
+    def __init__(self, ec2: Sharing) -> None:
+        self.region = EAST
+        self.ec2 = ec2
+
+    def bounded(self, seconds: float) -> AbstractContextManager[object]:
+        return nullcontext()
+
+    def estate_sources(self) -> RegionSources:
+        other: Any = None
+        return RegionSources(EAST, self.ec2, other, other, other, unbounded)  # type: ignore[arg-type]
+
+
+class ReadEstate(Estate):
+    """The real estate (its sharing reads included) over an inventory read already."""
+
+    def __init__(self, inventory: Inventory, ec2: Sharing) -> None:
+        region: Any = Region(ec2)
+        super().__init__(
+            region,
+            lambda name: region,
+            enabled_regions=lambda: [EAST],
+            served_regions=lambda: {EAST},
+            reporter=RecordingReporter(),
+        )
+        self.inventory = inventory
+        self.reads = 0
+
+    def read(self, regions: Sequence[str], *, incomplete: str = "") -> Inventory:
+        self.reads += 1
+        return self.inventory
+
+
+def hundred_amis() -> list[ManagedImage]:
+    """97 verified bakes under a week old and 3 a month old: with `--keep 3 --older-than 7`,
+    the 3 old ones are the only candidates."""
+    young = [ami(number, number / 20, bake=f"b{number}", verified=True) for number in range(1, 98)]
+    old = [ami(number, 30 + number, bake=f"b{number}", verified=True) for number in (98, 99, 100)]
+    return young + old
+
+
+def test_only_the_candidates_launch_permissions_are_read() -> None:
+    ec2 = Sharing(set())
+    selection, _ = plan_prune(
+        ReadEstate(estate(*hundred_amis()), ec2), [EAST], PruneRules(keep=3, older_than_days=7)
+    )
+    assert sorted(ec2.asked) == [id_of(98), id_of(99), id_of(100)]
+    assert {item.image.image_id for item in selection.deleted} == set(ec2.asked)
+    assert len(selection.decisions) == 100
+
+
+def test_a_shared_candidate_is_protected_and_never_deleted() -> None:
+    ec2 = Sharing({id_of(99)})
+    found = ReadEstate(estate(*hundred_amis()), ec2)
+    selection, plan = plan_prune(found, [EAST], PruneRules(keep=3, older_than_days=7))
+    assert len(ec2.asked) == 3
+    protected = selection.of(Verdict.PROTECTED)
+    assert [item.image.image_id for item in protected] == [id_of(99)]
+    assert protected[0].used_by == (f"launch permission for {SHARED_WITH}",)
+    assert sorted(item.image.image_id for item in selection.deleted) == [id_of(98), id_of(100)]
+
+    # Shared after the plan was made: the fresh read before deleting keeps it too, and it
+    # asks again for the AMIs about to be deleted only.
+    ec2.shared.add(id_of(100))
+    ec2.asked.clear()
+    deleting = DeletingEc2()
+    reporter = RecordingReporter()
+    result = execute_prune(
+        found,
+        [EAST],
+        plan,
+        selection,
+        target=lambda region: RegionTarget(deleting, unbounded, AwsCli(region)),
+        executor=lambda actions: Executor(actions, reporter),
+    )
+    assert sorted(ec2.asked) == [id_of(98), id_of(100)]
+    assert [item.image_id for item in result.deleted] == [id_of(98)]
+    assert f"deregister {id_of(100)}" not in deleting.calls
+    assert found.reads == 2
