@@ -45,6 +45,7 @@ from apply import PROFILE, ebami, run_checked
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from ebami.image.tags import BUILD_RUN
 from ebami.sandbox import world
 from ebami.sandbox.clients import client_environment
 from ebami.sandbox.control import start_background, stop
@@ -256,7 +257,22 @@ class Estate:
                 if flag:
                     verified_ids[region] = ids
                 self._tag(region, ids, values)
+            self._own_runs(region, [ami for r, ami, _ in made if r == region], tags)
         return verified_ids
+
+    def _own_runs(self, region: str, ids: list[str], tags: dict[str, str]) -> None:
+        """Each copy its own build run, as a nightly's AMIs have: one bake each, so that prune
+        has bakes to choose from (copies sharing the source's run would be one bake)."""
+        ec2 = self.client("ec2", region)
+        run = tags.get(BUILD_RUN, "run")
+
+        def own(item: tuple[int, str]) -> None:
+            number, ami = item
+            pair = [{"Key": BUILD_RUN, "Value": f"{run}-{number:05d}"}]
+            _retry_not_found(lambda: ec2.create_tags(Resources=[ami], Tags=pair))
+
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(own, enumerate(ids)))
 
     def _tag(self, region: str, ids: list[str], tags: dict[str, str]) -> None:
         ec2 = self.client("ec2", region)
