@@ -11,7 +11,7 @@ nightlies, in seconds rather than years (untimed):
 - a few launch templates and `aws:ec2:image` parameters naming copies.
 
 Then, timed, each as its own process with EBAMI_STATS=1: `status` (both regions), `prune --keep 3
---older-than 0` (dry run), `check --env X` of every fleet environment (the sum of the runs),
+--older-than 0` (dry run), one `check` run naming every fleet environment (`--env` each),
 `apply --group fleet --dry-run`, and `apply --group fleet` for real at `--concurrency 5` and,
 after one newer verified copy per region, at `--concurrency 20`. For each: wall time, CPU
 (user + sys of the child, from its rusage), peak RSS, API calls (total, per environment, per
@@ -348,14 +348,14 @@ def _retry_not_found(call: Callable[[], Any]) -> None:
 
 
 def commands(estate: Estate, name: str) -> list[list[str]]:
-    """The ebami runs that make up the command `name` (check: one per environment)."""
+    """The ebami run of the command `name` (check: one run naming every environment)."""
     regions = ["--regions", SECOND]
     if name == "status":
         return [["status", *regions]]
     if name == "prune":
         return [["prune", "--keep", "3", "--older-than", "0", *regions]]
     if name == "check":
-        return [["check", "--release", "2017.09", "--env", env] for env in estate.homes]
+        return [["check", "--release", "2017.09", *(f"--env={env}" for env in estate.homes)]]
     if name == "apply-dry-run":
         return [["apply", "--group", "fleet", "--dry-run"]]
     concurrency = name.removeprefix("apply-")
