@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ebami.aws.errors import aws_errors
-from ebami.core.errors import InputError, NotFoundError
+from ebami.core.errors import AwsError, InputError, NotFoundError
 
 if TYPE_CHECKING:
     from mypy_boto3_elasticbeanstalk.client import ElasticBeanstalkClient
@@ -227,13 +227,10 @@ class ElasticBeanstalk:
             request["StartTime"] = since
         found: list[Event] = []
         with aws_errors(f"elasticbeanstalk:DescribeEvents {environment.name}"):
-            while len(found) < limit:
-                response: Any = self._client.describe_events(**request)
-                found.extend(_event(item) for item in response.get("Events", []))
-                token = response.get("NextToken")
-                if not token:
+            for page in _pages(self._client.describe_events, request):
+                found.extend(_event(item) for item in page.get("Events", []))
+                if len(found) >= limit:
                     break
-                request["NextToken"] = token
         # Elastic Beanstalk answers newest first.
         return sorted(found[:limit], key=lambda event: event.date)
 
@@ -257,17 +254,12 @@ class ElasticBeanstalk:
             "EnvironmentId": environment.environment_id,
             "AttributeNames": list(INSTANCE_HEALTH_ATTRIBUTES),
         }
-        found: list[InstanceHealth] = []
         with aws_errors(f"elasticbeanstalk:DescribeInstancesHealth {environment.name}"):
-            while True:
-                response: Any = self._client.describe_instances_health(**request)
-                found.extend(
-                    _instance_health(item) for item in response.get("InstanceHealthList", [])
-                )
-                token = response.get("NextToken")
-                if not token:
-                    return found
-                request["NextToken"] = token
+            return [
+                _instance_health(item)
+                for page in _pages(self._client.describe_instances_health, request)
+                for item in page.get("InstanceHealthList", [])
+            ]
 
     def source_bundle(self, application: str, version_label: str) -> tuple[str, str] | None:
         """Where the application version's source bundle is in S3 (bucket, key), if it has one."""
@@ -307,6 +299,23 @@ def _environment(item: Any) -> Environment:
         arn=item.get("EnvironmentArn", ""),
         abortable=bool(item.get("AbortableOperationInProgress", False)),
     )
+
+
+def _pages(call: Callable[..., Any], request: dict[str, Any]) -> Iterator[Any]:
+    """Every page of a call that pages by `NextToken` (where botocore has no paginator, or
+    the caller stops early), ending on the last page; a token answered twice would never end,
+    so it is an error, as botocore's paginators make it."""
+    seen: set[str] = set()
+    while True:
+        page = call(**request)
+        yield page
+        token = page.get("NextToken")
+        if not token:
+            return
+        if token in seen:
+            raise AwsError(f"the service answered the page token {token!r} twice")
+        seen.add(token)
+        request = {**request, "NextToken": token}
 
 
 def _options(settings: Any) -> dict[tuple[str, str], str]:

@@ -15,6 +15,7 @@ from botocore.stub import Stubber
 
 from ebami.aws.eb_values import DEPLOYED, FAILED, PENDING, ConfigurationSet, Environment
 from ebami.aws.elasticbeanstalk import ElasticBeanstalk
+from ebami.core.errors import AwsError
 
 ENVIRONMENT = Environment("prod", "e-123", "webapp", "Ready", "Green", "arn:platform")
 LAUNCH = "aws:autoscaling:launchconfiguration"
@@ -65,6 +66,23 @@ def test_instances_health_reads_every_page_with_the_attributes_it_needs(
         7,
     )
     assert found[1].to_json()["launched_at"] is None
+
+
+def test_a_page_token_answered_twice_ends_the_read_with_an_error(
+    stubbed: tuple[ElasticBeanstalk, Stubber],
+) -> None:
+    eb, stubber = stubbed
+    page = {"InstanceHealthList": [{"InstanceId": "i-0aaa"}], "NextToken": "page-2"}
+    stubber.add_response(
+        "describe_instances_health", page, {"EnvironmentId": "e-123", "AttributeNames": ATTRIBUTES}
+    )
+    stubber.add_response(
+        "describe_instances_health",
+        page,
+        {"EnvironmentId": "e-123", "AttributeNames": ATTRIBUTES, "NextToken": "page-2"},
+    )
+    with pytest.raises(AwsError, match="answered the page token 'page-2' twice"):
+        eb.instances_health(ENVIRONMENT)
 
 
 def settings(status: str | None, image: str | None, timeout: str = "PT30M") -> dict[str, Any]:
