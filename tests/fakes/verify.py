@@ -12,6 +12,23 @@ from ebami.aws.eb_values import Environment
 from ebami.aws.ec2_values import Egress, Image, Instance, InstanceSpec
 from ebami.aws.ssm import CommandInvocation, ManagedInstance
 from ebami.verify import probe_script
+from ebami.verify.expectations import Expectations, Fact
+
+
+def expected(agent: bool | None = None) -> Expectations:
+    """What verify expects of `RUNNING`'s AMI when only --require fluentd is known (`agent`:
+    the AMI's ebami:ssm-agent tag, None when it has none)."""
+    return Expectations(
+        image_id=RUNNING.image_id,
+        family=None,
+        family_source="unknown",
+        release=Fact(None, "unknown"),
+        drivers=("fluentd",),
+        drivers_source="--require",
+        ssm_agent=agent,
+        ssm_agent_source="tag ebami:ssm-agent=no" if agent is False else "unknown",
+    )
+
 
 # A running instance as EC2 describes it, for tests of what is done with one.
 RUNNING = Instance(

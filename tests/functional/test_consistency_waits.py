@@ -22,27 +22,13 @@ from ebami.image.channels import Channels
 from ebami.lifecycle.channel_actions import ChannelActions
 from ebami.lifecycle.promote import PromotePlanner, run_promote
 from ebami.packer.machine import Artifact
-from ebami.verify.expectations import Expectations, Fact
 from ebami.verify.planner import Target
 from ebami.verify.ssm_online import SsmReach
 from tests.fakes.build import BuildEc2, Cli, LeaseSsm
 from tests.fakes.channels import DEFAULT, STABLE, ChannelSsm, ImagesEc2, ami, channel, images
 from tests.fakes.clock import FakeClock
-from tests.fakes.verify import RUNNING
+from tests.fakes.verify import RUNNING, expected
 from tests.helpers import RecordingReporter
-
-
-def expected() -> Expectations:
-    return Expectations(
-        image_id=RUNNING.image_id,
-        family=None,
-        family_source="unknown",
-        release=Fact(None, "unknown"),
-        drivers=("fluentd",),
-        drivers_source="--require",
-        ssm_agent=None,
-        ssm_agent_source="unknown",
-    )
 
 
 @dataclass
@@ -314,28 +300,27 @@ class OnlineLater:
         return {i: ManagedInstance(i, "Online", "3.2", "Amazon Linux 2") for i in instance_ids}
 
 
-def test_an_instance_this_run_launched_answering_not_found_is_looked_at_again() -> None:
-    clock, ec2 = FakeClock(), ReachEc2(misses=2)
-    reach = SsmReach(
-        [Target(RUNNING, expected(), launched=True)],
+def reaching(ec2: ReachEc2, clock: FakeClock, *, launched: bool) -> SsmReach:
+    """Verify's wait for `RUNNING` to be online (`launched`: by this run)."""
+    return SsmReach(
+        [Target(RUNNING, expected(), launched=launched)],
         ec2=ec2,  # type: ignore[arg-type]
         ssm=OnlineLater(after=4),  # type: ignore[arg-type]
         deadline=Deadline(600, clock=clock, sleep=clock.sleep),
         reporter=RecordingReporter(),
     )
+
+
+def test_an_instance_this_run_launched_answering_not_found_is_looked_at_again() -> None:
+    clock, ec2 = FakeClock(), ReachEc2(misses=2)
+    reach = reaching(ec2, clock, launched=True)
     assert list(reach.wait()) == [RUNNING.instance_id]
     assert ec2.calls == 3  # two NotFound answers, then the instance
 
 
 def test_an_instance_the_user_named_that_ec2_does_not_know_fails_at_once() -> None:
     clock, ec2 = FakeClock(), ReachEc2(misses=1)
-    reach = SsmReach(
-        [Target(RUNNING, expected(), launched=False)],
-        ec2=ec2,  # type: ignore[arg-type]
-        ssm=OnlineLater(after=4),  # type: ignore[arg-type]
-        deadline=Deadline(600, clock=clock, sleep=clock.sleep),
-        reporter=RecordingReporter(),
-    )
+    reach = reaching(ec2, clock, launched=False)
     with pytest.raises(NotFoundError, match="does not exist in this region"):
         reach.wait()
     assert clock.sleeps == []

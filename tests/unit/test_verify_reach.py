@@ -7,21 +7,7 @@ from dataclasses import replace
 from ebami.aws.ec2_values import Egress, Instance
 from ebami.aws.ssm import ManagedInstance
 from ebami.verify import unreachable
-from ebami.verify.expectations import Expectations, Fact
-from tests.fakes.verify import RUNNING
-
-
-def expected(agent: bool | None = None) -> Expectations:
-    return Expectations(
-        image_id=RUNNING.image_id,
-        family=None,
-        family_source="unknown",
-        release=Fact(None, "unknown"),
-        drivers=("fluentd",),
-        drivers_source="--require",
-        ssm_agent=agent,
-        ssm_agent_source="tag ebami:ssm-agent=no" if agent is False else "unknown",
-    )
+from tests.fakes.verify import RUNNING, expected
 
 
 def sighting(
