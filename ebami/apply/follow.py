@@ -31,7 +31,14 @@ from enum import Enum
 from typing import Any, Protocol
 
 from ebami.apply.events import EventSource, EventStream
-from ebami.apply.verdict import Baseline, Judgement, State, judge_basic, judge_enhanced
+from ebami.apply.verdict import (
+    WITH_CAUSES,
+    Baseline,
+    Judgement,
+    State,
+    judge_basic,
+    judge_enhanced,
+)
 from ebami.aws.eb_values import (
     FAILED,
     PENDING,
@@ -201,20 +208,23 @@ class Follower:
         last_health = _health_text(environment, None)
         current = environment
         health: Health | None = None
+        # Read once the update is over; kept once no draft is pending (it no longer changes).
+        config: Configuration | None = None
         while True:
             for event in stream.poll():
                 if failure is None and is_failure(event):
                     failure = event
                 final = final or is_final(event)
             current = self._eb.refresh(environment)
-            health = self._eb.health(environment) if enhanced_health else None
+            health = self._health(environment, current, health) if enhanced_health else None
             shown = _health_text(current, health)
             if shown != last_health:
                 causes = f": {health.causes[0]}" if health and health.causes else ""
                 self._reporter.progress(f"{current.name}: health {last_health} -> {shown}{causes}")
                 last_health = shown
             over = current.status == "Ready" and (final or failure is not None)
-            config = self._eb.configuration(environment) if over else None
+            if over and (config is None or config.drafts(PENDING)):
+                config = self._eb.configuration(environment)
             if config is not None and config.drafts(PENDING):
                 over = False  # the draft is still being deployed: in progress
             if config is not None and over:
@@ -263,9 +273,23 @@ class Follower:
                     f"{current.name}: {current.status}, health {shown} ({deadline.progress()})"
                 )
             pause = next(polls)
-            if ended_at is not None:
-                pause = min(pause, max(self._settle / 4, 0.1))
+            if ended_at is not None:  # health is read at the window's start, middle and end
+                pause = min(pause, max(self._settle / 2, 0.1))
             deadline.pause(pause)
+
+    def _health(
+        self, environment: Environment, current: Environment, known: Health | None
+    ) -> Health:
+        """The environment's enhanced health now. Its colour and status come with the
+        environment (`DescribeEnvironments`); the causes are asked for
+        (`DescribeEnvironmentHealth`) only when the status turns to one that needs them
+        (Warning, Degraded, Severe): an update's Grey, Pending, Info and Ok need none."""
+        color, status = current.health, current.health_status
+        if known is not None and (known.color, known.status) == (color, status):
+            return known
+        if status in WITH_CAUSES:
+            return self._eb.health(environment)
+        return Health(color, status)
 
     def _judge(
         self,

@@ -2,13 +2,17 @@
 fleet, the waves (`ebami.apply.fleet`), and `--verify` after each environment applied.
 
 - **Before the first change** every environment is found (on the main thread, which makes each
-  region's clients) and two names of one environment are refused. With several environments
-  each is planned (reads only, `--concurrency` at a time): a refusal or an error of any stops
-  the run before wave 1, naming every one (`Preflight`); else each environment's target (the
-  `--channel`'s AMI, or the newest verified AMI) is pinned for its wave, so that a promote,
-  revoke or build during the canary does not change what later waves get.
-- **Each wave** plans its environments again (with the pinned target: the gates run again),
-  then switches them, each in a worker thread.
+  region's clients; one `DescribeEnvironments` per region and application for up to 100 names)
+  and two names of one environment are refused. With several environments each is planned
+  (reads only, `--concurrency` at a time, what they share read once: `ebami.apply.reads`): a
+  refusal or an error of any stops the run before wave 1, naming every one (`Preflight`); else
+  each environment's target (the `--channel`'s AMI, or the newest verified AMI) is pinned for
+  its wave, so that a promote, revoke or build during the canary does not change what later
+  waves get.
+- **Each wave** describes its environments again (together, per region and application),
+  re-plans each from its plan before wave 1 with what can have changed (`ApplyPlanner.plan`:
+  the configuration, the target AMI, the health baseline; the gates run again), then switches
+  them, each in a worker thread.
 - **`--dry-run`** plans every environment and shows each plan with its wave; nothing changes.
 
 What a region offers (`RegionServices`) and how `--verify` proves instances are given by the
@@ -18,7 +22,7 @@ caller (the CLI's factory): this package knows neither sessions nor `ebami verif
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -43,6 +47,7 @@ from ebami.apply.waves import Wave
 from ebami.aws.eb_values import Environment
 from ebami.core.errors import EbamiError, InputError, Refused
 from ebami.core.interrupts import Sleeper
+from ebami.core.once import OnceCache
 from ebami.core.plan import Plan
 from ebami.core.reporting import Reporter
 from ebami.core.waiting import Deadline, Sleep
@@ -58,9 +63,17 @@ class RegionServices(Protocol):
     @property
     def region(self) -> str: ...
     def bounded(self, seconds: float) -> AbstractContextManager[Deadline]: ...
-    def find_environment(self, name: str, application: str | None) -> Environment: ...
+    def find_environments(
+        self, names: Sequence[str], application: str | None
+    ) -> dict[str, Environment | EbamiError]: ...
     def plan_apply(
-        self, name: str, application: str | None, options: ApplyOptions
+        self,
+        environment: Environment,
+        options: ApplyOptions,
+        *,
+        wave: int = 0,
+        earlier: ApplyPlan | None = None,
+        baseline: bool = True,
     ) -> ApplyPlan: ...
     def run_apply(
         self, plan: ApplyPlan, saved: Callable[[ApplyRecord], None], *, sleep: Sleep
@@ -173,6 +186,14 @@ class FleetApply:
         # or the newest verified AMI), which its wave switches to whatever the channel names by
         # then.
         self._pinned: dict[str, str] = {}
+        # Several environments: each one's plan before wave 1, which its wave plans from.
+        self._planned: dict[str, ApplyPlan] = {}
+        self._wave_of = {name: wave for wave in waves for name in wave.names}
+        # The environments of a wave as its start found them: (wave, region's services,
+        # application) -> each Elastic Beanstalk name's environment or error.
+        self._described: OnceCache[
+            tuple[int, int, str | None], dict[str, Environment | EbamiError]
+        ] = OnceCache()
 
     # --- planning ------------------------------------------------------------------------------
 
@@ -181,47 +202,81 @@ class FleetApply:
             self._targets[name] = self._resolve_target(name)
         return self._targets[name]
 
-    def plan(self, name: str) -> tuple[RegionServices, ApplyPlan]:
+    def plan(
+        self, name: str, *, wave: Wave | None = None, baseline: bool = True
+    ) -> tuple[RegionServices, ApplyPlan]:
+        """`name`'s plan: before wave 1 (`wave` None) from the environment as found; in its
+        wave from the environment as the wave's start found it and its plan before wave 1."""
         target = self._target(name)
         options = self.options
         if name in self._pinned:
             options = dataclasses.replace(options, pinned=self._pinned[name])
         with target.services.bounded(PLAN_SECONDS):
-            plan = target.services.plan_apply(target.environment, target.application, options)
+            environment = self._found[name] if wave is None else self._at_start(name, wave)
+            plan = target.services.plan_apply(
+                environment,
+                options,
+                wave=wave.number if wave is not None else 0,
+                earlier=self._planned.get(name),
+                baseline=baseline,
+            )
         return target.services, plan
 
-    def _try_plan(self, name: str) -> tuple[RegionServices, ApplyPlan] | EbamiError:
+    def _at_start(self, name: str, wave: Wave) -> Environment:
+        """`name`'s environment as its wave's start describes it, with the wave's other
+        environments of its region and application (one call for them all)."""
+        target = self._target(name)
+        together = [
+            self._target(other)
+            for other in wave.names
+            if self._target(other).services is target.services
+            and self._target(other).application == target.application
+        ]
+        key = (wave.number, id(target.services), target.application)
+        described = self._described.get(
+            key,
+            lambda: target.services.find_environments(
+                [other.environment for other in together], target.application
+            ),
+        )
+        outcome = described[target.environment]
+        if isinstance(outcome, EbamiError):
+            raise outcome
+        return outcome
+
+    def _try_plan(self, name: str, baseline: bool) -> tuple[RegionServices, ApplyPlan] | EbamiError:
         try:
-            return self.plan(name)
+            return self.plan(name, baseline=baseline)
         except EbamiError as exc:
             return exc
 
-    def _plan_all(self) -> dict[str, tuple[RegionServices, ApplyPlan] | EbamiError]:
+    def _plan_all(
+        self, *, baseline: bool
+    ) -> dict[str, tuple[RegionServices, ApplyPlan] | EbamiError]:
         """Every environment found, planned (reads only), --concurrency at a time."""
         names = [run.name for run in self.fleet.runs if run.name in self._found]
         with ThreadPoolExecutor(
             max_workers=max(1, min(self.concurrency, len(names))), thread_name_prefix="ebami-plan"
         ) as pool:
-            return dict(zip(names, pool.map(self._try_plan, names), strict=True))
+            planned = pool.map(lambda name: self._try_plan(name, baseline), names)
+            return dict(zip(names, planned, strict=True))
 
     def _resolve(self, *, keep_errors: bool) -> dict[str, EbamiError]:
-        """Find every environment (on the main thread, which makes each region's clients),
-        and refuse two names of one environment. An environment not found raises, or with
-        `keep_errors` is returned as that name's error."""
+        """Find every environment (on the main thread, which makes each region's clients;
+        the names of one region and application in one call), and refuse two names of one
+        environment. An environment not found raises, or with `keep_errors` is returned as
+        that name's error."""
         errors: dict[str, EbamiError] = {}
         by_environment: dict[tuple[str, str], str] = {}
+        found = self._find_all()
         for run in self.fleet.runs:
             name = run.name
             target = self._target(name)
-            try:
-                with target.services.bounded(PLAN_SECONDS):
-                    environment = target.services.find_environment(
-                        target.environment, target.application
-                    )
-            except EbamiError as exc:
+            environment = found[name]
+            if isinstance(environment, EbamiError):
                 if not keep_errors:
-                    raise
-                errors[name] = exc
+                    raise environment
+                errors[name] = environment
                 continue
             region = target.services.region
             key = (region, environment.environment_id)
@@ -235,6 +290,23 @@ class FleetApply:
             self._found[name] = environment
         return errors
 
+    def _find_all(self) -> dict[str, Environment | EbamiError]:
+        """Each name's environment (or why there is none), asked per region and application."""
+        groups: dict[tuple[int, str | None], list[str]] = {}
+        for run in self.fleet.runs:
+            target = self._target(run.name)
+            groups.setdefault((id(target.services), target.application), []).append(run.name)
+        found: dict[str, Environment | EbamiError] = {}
+        for names in groups.values():
+            first = self._target(names[0])
+            with first.services.bounded(PLAN_SECONDS):
+                described = first.services.find_environments(
+                    [self._target(name).environment for name in names], first.application
+                )
+            for name in names:
+                found[name] = described[self._target(name).environment]
+        return found
+
     def prepare(self) -> None:
         """Before any change: every environment exists and no two names are one environment;
         with several, each is planned and may be switched (else `Preflight`, nothing changed,
@@ -244,7 +316,7 @@ class FleetApply:
             return
         planned: dict[str, tuple[RegionServices, ApplyPlan] | EbamiError] = {
             **errors,
-            **self._plan_all(),
+            **self._plan_all(baseline=False),
         }
         for run in self.fleet.runs:
             outcome = planned[run.name]
@@ -253,6 +325,7 @@ class FleetApply:
             elif outcome[1].refusal is not None:
                 self._failed_before(run, outcome[1])
             else:
+                self._planned[run.name] = outcome[1]
                 self._pin(run.name, outcome[1])
         error = preflight_error(self.fleet.runs)
         if error is None:
@@ -287,6 +360,7 @@ class FleetApply:
         With several, an environment whose planning fails is shown with its error, and every
         refused or failed one is named in the error the run ends with."""
         if not self.several:
+            self._resolve(keep_errors=False)
             _, plan = self.plan(self.fleet.runs[0].name)
             entry = {"dry_run": True, **names_json(plan.environment.name, None)}
             shown = ShownPlan(plan.steps, {**entry, **plan.steps.to_json(), **baseline_json(plan)})
@@ -295,7 +369,7 @@ class FleetApply:
         errors = self._resolve(keep_errors=True)
         planned: dict[str, tuple[RegionServices, ApplyPlan] | EbamiError] = {
             **errors,
-            **self._plan_all(),
+            **self._plan_all(baseline=True),
         }
         shown_plans = [self._shown(run, planned[run.name]) for run in self.fleet.runs]
         return DryRun(tuple(shown_plans), self.waves, True, preflight_error(self.fleet.runs))
@@ -367,7 +441,8 @@ class FleetApply:
         """One environment, in a worker thread: plan, gates, then the update."""
         reporter = self._reporter
         with reporter.prefixed(name) if self.several else nullcontext():
-            services, plan = self.plan(name)
+            # Several: planned before wave 1, planned again from what its wave's start found.
+            services, plan = self.plan(name, wave=self._wave_of[name] if self.several else None)
             if plan.refusal is None and not plan.unchanged:
                 reporter.progress(
                     f"{plan.environment.name}: {plan.current} -> {plan.target} "

@@ -4,6 +4,15 @@ health and each instance's, read just before the update, which the verdict on th
 health compares with: `ebami.apply.verdict`), as a plan of instructions.
 
 Only Describe/List/Get calls are made here; `--dry-run` shows exactly the plan returned.
+
+The planner is given the environment as found (a fleet finds its environments in batches), and
+what every plan of the run shares (the verified AMIs, platform versions, application versions'
+log drivers, instance counts) comes from `ebami.apply.reads` once. A fleet plans each
+environment once before wave 1 (`baseline=False`: the health is read just before the update);
+its wave plans it again from that `earlier` plan, re-reading only what can have changed since:
+the environment (given), its configuration (only when the environment's `DateUpdated` moved:
+every change of its settings moves it), the target AMI (`wave`), and the health baseline. The
+gates run again on what was read.
 """
 
 from __future__ import annotations
@@ -15,15 +24,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ebami.apply.gates import Gate, gates_for
 from ebami.apply.options import ApplyOptions
 from ebami.apply.policy import UpdatePolicy
-from ebami.apply.verdict import Baseline
+from ebami.apply.reads import SharedReads
+from ebami.apply.verdict import WITH_CAUSES, Baseline
 from ebami.aws.eb_values import Configuration, Environment, Health, InstanceHealth
-from ebami.aws.ec2_values import Image
 from ebami.core.errors import EbamiError, NotFoundError, Refused
 from ebami.core.plan import Instruction, Plan, Ref, Step
 from ebami.image import tags
-from ebami.image.dockerrun import DriverUse, log_drivers, read_dockerrun
+from ebami.image.dockerrun import DriverUse
 from ebami.image.environment import EnvironmentPlatform
-from ebami.image.managed import ManagedImage, newest_first, rollback_target
+from ebami.image.managed import rollback_target
 
 if TYPE_CHECKING:
     from ebami.image.channels import Channels
@@ -39,23 +48,12 @@ class ApplyStep(Step):
 
 
 class PlannerEb(Protocol):
-    def get_environment(self, name: str, application: str | None = None) -> Environment: ...
+    """The environment's own reads (the shared ones are `SharedReads`')."""
+
     def configuration(self, environment: Environment) -> Configuration: ...
-    def instance_ids(self, environment: Environment) -> list[str]: ...
-    def describe_platform_version(self, platform_arn: str) -> Any: ...
-    def source_bundle(self, application: str, version_label: str) -> tuple[str, str] | None: ...
     def tags(self, environment: Environment) -> dict[str, str]: ...
     def health(self, environment: Environment) -> Health: ...
     def instances_health(self, environment: Environment) -> list[InstanceHealth]: ...
-
-
-class PlannerEc2(Protocol):
-    def get_image(self, image_id: str) -> Image: ...
-    def find_images_with_tag(self, key: str) -> list[Image]: ...
-
-
-class PlannerS3(Protocol):
-    def read(self, bucket: str, key: str) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -84,6 +82,9 @@ class ApplyPlan:
     # The environment's health and its instances' before the update (what the verdict on the
     # update's health compares with).
     baseline: Baseline | None = None
+    # The environment's settings as read (a later plan of it reuses them while its DateUpdated
+    # has not moved).
+    configuration: Configuration | None = None
 
 
 class ApplyPlanner:
@@ -91,24 +92,39 @@ class ApplyPlanner:
         self,
         *,
         eb: PlannerEb,
-        ec2: PlannerEc2,
-        s3: Callable[[], PlannerS3],
-        region: str,
+        reads: SharedReads,
         channels: Callable[[], Channels] | None = None,
     ) -> None:
         self._eb = eb
-        self._ec2 = ec2
-        self._s3 = s3
-        self._region = region
+        self._reads = reads
+        self._region = reads.region
         self._channels = channels
 
-    def plan(self, name: str, application: str | None, options: ApplyOptions) -> ApplyPlan:
+    def plan(
+        self,
+        environment: Environment,
+        options: ApplyOptions,
+        *,
+        wave: int = 0,
+        earlier: ApplyPlan | None = None,
+        baseline: bool = True,
+    ) -> ApplyPlan:
+        """The plan for `environment` as just described. `wave`: which reads of the AMI count
+        as fresh (0: before wave 1); `earlier`: this environment's plan before wave 1;
+        `baseline`: read the health baseline (not when the plan only decides whether the
+        environment may be switched, before wave 1)."""
         eb = self._eb
-        environment = eb.get_environment(name, application)
-        configuration = eb.configuration(environment)
-        platform = self._platform(environment)
+        reads = self._reads
+        configuration = (
+            earlier.configuration
+            if earlier is not None
+            and earlier.configuration is not None
+            and _unchanged_since(earlier.environment, environment)
+            else eb.configuration(environment)
+        )
+        platform = reads.platform(environment.platform_arn)
         current = configuration.image_id or platform.default_image
-        uses, problem = self._driver_uses(environment)
+        uses, problem = reads.driver_uses(environment.application, environment.version_label)
         previous_tag = rollback_target(eb.tags(environment)) if options.rollback else None
         channel_parameter = None
         if options.channel is not None:
@@ -119,7 +135,7 @@ class ApplyPlanner:
             target = options.pinned
         else:
             target = self._target(environment, platform, options, uses, previous_tag)
-        image = self._image(target)
+        image = reads.image(target, wave)
         gates = gates_for(
             image,
             target,
@@ -134,7 +150,7 @@ class ApplyPlanner:
             allow_unverified=options.allow_unverified,
         )
         policy = UpdatePolicy.of(configuration)
-        instances = len(eb.instance_ids(environment))
+        instances = earlier.instances if earlier is not None else reads.instances(environment)
         deadline = options.timeout or policy.deadline(instances)
         # The platform's own AMI is set by removing the option: the environment then follows
         # the platform's AMI through platform updates again.
@@ -142,7 +158,9 @@ class ApplyPlanner:
         unchanged = current == target
         refusal = _refusal(environment, gates, unchanged)
         health_before = _health(environment)
-        baseline = None if refusal or unchanged else self._baseline(environment, policy)
+        health = (
+            None if refusal or unchanged or not baseline else self._baseline(environment, policy)
+        )
         facts: dict[str, Any] = {
             "Environment": f"{environment.application}/{environment.name} in {self._region}",
             "Status": f"{environment.status}, health {health_before}",
@@ -155,7 +173,7 @@ class ApplyPlanner:
             "Instances": instances,
             "Update policy": policy.describe(instances),
             "Deadline": f"{deadline:g} s" + (" (--timeout)" if options.timeout else ""),
-            **({"Health before": baseline.describe()} if baseline else {}),
+            **({"Health before": health.describe()} if health else {}),
             **{f"Gate {gate.name}": f"{gate.verdict.value}: {gate.detail}" for gate in gates},
         }
         notes = []
@@ -212,43 +230,25 @@ class ApplyPlanner:
             unchanged=unchanged,
             health_before=health_before,
             channel_parameter=channel_parameter,
-            baseline=baseline,
+            baseline=health,
+            configuration=configuration,
         )
 
     # --- what is read ------------------------------------------------------------------------
 
-    def _platform(self, environment: Environment) -> EnvironmentPlatform:
-        description = self._eb.describe_platform_version(environment.platform_arn)
-        return EnvironmentPlatform.of(environment.platform_arn, description)
-
     def _baseline(self, environment: Environment, policy: UpdatePolicy) -> Baseline:
-        """The environment's health now: under enhanced health, `DescribeEnvironmentHealth`
-        and `DescribeInstancesHealth`; else its colour."""
+        """The environment's health now: under enhanced health, its colour and status as just
+        described, their causes (`DescribeEnvironmentHealth`) when the status has any that say
+        what is wrong, and each instance's (`DescribeInstancesHealth`); else its colour."""
         if not policy.enhanced_health:
             return Baseline(environment.health, environment.health_status)
-        health = self._eb.health(environment)
+        color, status = environment.health, environment.health_status
+        causes: tuple[str, ...] = ()
+        if status in WITH_CAUSES or not status:
+            health = self._eb.health(environment)
+            color, status, causes = health.color, health.status, health.causes
         instances = tuple(self._eb.instances_health(environment))
-        return Baseline(health.color, health.status, health.causes, instances, enhanced=True)
-
-    def _driver_uses(self, environment: Environment) -> tuple[tuple[DriverUse, ...] | None, str]:
-        """The deployed version's containers' log drivers, or None and why they are unknown."""
-        label = environment.version_label
-        if not label:
-            return None, "the environment has no application version deployed"
-        location = self._eb.source_bundle(environment.application, label)
-        if location is None:
-            return None, f"application version {label!r} has no source bundle in S3"
-        bucket, key = location
-        try:
-            return log_drivers(read_dockerrun(self._s3().read(bucket, key))), ""
-        except EbamiError as exc:  # unreadable, missing, too large, access denied: unknown
-            return None, f"s3://{bucket}/{key}: {exc}"
-
-    def _image(self, image_id: str) -> ManagedImage | None:
-        try:
-            return ManagedImage.of(self._ec2.get_image(image_id), self._region)
-        except NotFoundError:
-            return None
+        return Baseline(color, status, causes, instances, enhanced=True)
 
     def _target(
         self,
@@ -311,11 +311,7 @@ class ApplyPlanner:
         target = platform.platform
         needed = {use.driver for use in uses or ()}
         looked: list[str] = []
-        verified = newest_first(
-            ManagedImage.of(image, self._region)
-            for image in self._ec2.find_images_with_tag(tags.VERIFIED)
-        )
-        for image in verified:
+        for image in self._reads.verified():
             why = image.fit(platform, needed)
             if why is None:
                 return image.image_id
@@ -381,6 +377,12 @@ class ApplyPlanner:
 def baseline_json(plan: ApplyPlan) -> dict[str, Any]:
     """The plan's health baseline as JSON (`{"baseline": null}` when nothing will change)."""
     return {"baseline": plan.baseline.to_json() if plan.baseline else None}
+
+
+def _unchanged_since(before: Environment, now: Environment) -> bool:
+    """Whether the environment's settings are as they were: Ready, and `DateUpdated` as it was
+    (Elastic Beanstalk moves it with every update of the environment)."""
+    return now.status == "Ready" and before.updated is not None and now.updated == before.updated
 
 
 def _refusal(environment: Environment, gates: tuple[Gate, ...], unchanged: bool) -> str | None:

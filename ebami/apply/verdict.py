@@ -42,6 +42,9 @@ GREY = ("NoData", "Unknown", "Pending", "Suspended")
 # How bad each status that is not Grey is.
 RANK = {"Ok": 0, "Info": 0, "Warning": 1, "Degraded": 2, "Severe": 3}
 WARNING = RANK["Warning"]
+# The statuses whose causes say what is wrong (Grey, Info and Ok ones say an operation runs,
+# or nothing): worth a `DescribeEnvironmentHealth` of their own.
+WITH_CAUSES = ("Warning", "Degraded", "Severe")
 
 
 class State(str, Enum):

@@ -29,6 +29,9 @@ class Environment:
     version_label: str = ""
     arn: str = ""
     abortable: bool = False
+    # When the environment last changed (`DateUpdated`: an update of its configuration or its
+    # version moves it); None when not reported.
+    updated: datetime | None = None
 
     def console_url(self, region: str) -> str:
         return CONSOLE_URL.format(region=region, environment_id=self.environment_id)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ebami.aws.errors import aws_errors
-from ebami.core.errors import AwsError, InputError, NotFoundError
+from ebami.core.errors import AwsError, EbamiError, InputError, NotFoundError
 
 if TYPE_CHECKING:
     from mypy_boto3_elasticbeanstalk.client import ElasticBeanstalkClient
@@ -75,6 +75,18 @@ class ElasticBeanstalk:
         """The live environments `names` (of `application` when given), by name, asked
         `NAMES_PER_CALL` names at a time; NotFoundError names the first one that does not exist,
         InputError the first that several applications have."""
+        found = self.environments_found(names, application)
+        for outcome in found.values():
+            if isinstance(outcome, EbamiError):
+                raise outcome
+        return cast(dict[str, Environment], found)
+
+    def environments_found(
+        self, names: Sequence[str], application: str | None = None
+    ) -> dict[str, Environment | EbamiError]:
+        """Each of `names` (of `application` when given): the live environment, or the error
+        that says why there is none (NotFoundError: it does not exist; InputError: several
+        applications have one of that name), asked `NAMES_PER_CALL` names at a time."""
         wanted = list(dict.fromkeys(names))
         found: dict[str, list[Any]] = {name: [] for name in wanted}
         for start in range(0, len(wanted), NAMES_PER_CALL):
@@ -87,7 +99,13 @@ class ElasticBeanstalk:
                     for item in page.get("Environments", []):
                         if item.get("Status") != "Terminated" and item["EnvironmentName"] in found:
                             found[item["EnvironmentName"]].append(item)
-        return {name: _one_environment(name, application, found[name]) for name in wanted}
+        outcomes: dict[str, Environment | EbamiError] = {}
+        for name in wanted:
+            try:
+                outcomes[name] = _one_environment(name, application, found[name])
+            except EbamiError as exc:
+                outcomes[name] = exc
+        return outcomes
 
     def refresh(self, environment: Environment) -> Environment:
         """The environment as it is now (status, health, abortable operation)."""
@@ -99,6 +117,23 @@ class ElasticBeanstalk:
         if not found:
             raise NotFoundError(f"Elastic Beanstalk environment {environment.name!r} is gone")
         return _environment(found[0])
+
+    def environments_by_id(self, environment_ids: Sequence[str]) -> dict[str, Environment]:
+        """The environments `environment_ids` as they are now, by id, asked `NAMES_PER_CALL`
+        at a time (one call for the environments a run follows in a region); an id Elastic
+        Beanstalk no longer knows is missing from the answer."""
+        wanted = list(dict.fromkeys(environment_ids))
+        found: dict[str, Environment] = {}
+        for start in range(0, len(wanted), NAMES_PER_CALL):
+            chunk = wanted[start : start + NAMES_PER_CALL]
+            request: dict[str, Any] = {"EnvironmentIds": chunk, "IncludeDeleted": False}
+            with aws_errors(f"elasticbeanstalk:DescribeEnvironments ({len(chunk)} environments)"):
+                for page in self._client.get_paginator("describe_environments").paginate(**request):
+                    for item in page.get("Environments", []):
+                        environment = _environment(item)
+                        if environment.environment_id in chunk:
+                            found[environment.environment_id] = environment
+        return found
 
     def instance_ids(self, environment: Environment) -> list[str]:
         """The EC2 instances serving the environment now."""
@@ -234,6 +269,20 @@ class ElasticBeanstalk:
         # Elastic Beanstalk answers newest first.
         return sorted(found[:limit], key=lambda event: event.date)
 
+    def recent_events(self, *, since: datetime, application: str | None = None) -> list[Event]:
+        """Every event of the region (of `application`, when given) from `since` on, oldest
+        first, every page: the events of all the updates a run follows there, in one call."""
+        request: dict[str, Any] = {"StartTime": since, "MaxRecords": 1000}
+        if application:
+            request["ApplicationName"] = application
+        with aws_errors("elasticbeanstalk:DescribeEvents"):
+            found = [
+                _event(item)
+                for page in _pages(self._client.describe_events, request)
+                for item in page.get("Events", [])
+            ]
+        return sorted(found, key=lambda event: event.date)
+
     def health(self, environment: Environment) -> Health:
         """Enhanced health (`DescribeEnvironmentHealth`); only for environments that report it."""
         with aws_errors(f"elasticbeanstalk:DescribeEnvironmentHealth {environment.name}"):
@@ -298,6 +347,7 @@ def _environment(item: Any) -> Environment:
         version_label=item.get("VersionLabel", ""),
         arn=item.get("EnvironmentArn", ""),
         abortable=bool(item.get("AbortableOperationInProgress", False)),
+        updated=item.get("DateUpdated"),
     )
 
 

@@ -7,23 +7,27 @@ and apply. Everything is made on first use, so a command imports only what it ne
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ebami.apply.follow import Follower
+    from ebami.apply.follow import Follower, FollowerEb
     from ebami.apply.options import ApplyOptions
     from ebami.apply.orchestrator import FleetApply, InstancesVerified, Target
     from ebami.apply.planner import ApplyPlan
+    from ebami.apply.reads import SharedReads
+    from ebami.apply.region_watch import RegionWatch
     from ebami.apply.run import ApplyRecord
     from ebami.apply.waves import Wave
     from ebami.aws.eb_values import Environment, Event
     from ebami.build.options import BuildOptions
     from ebami.build.planner import BuildPlan
     from ebami.build.run import BuildRecord
+    from ebami.core.errors import EbamiError
     from ebami.core.plan import Plan
     from ebami.core.waiting import Deadline, Sleep
     from ebami.image.bake import BuildVerdict
@@ -157,23 +161,44 @@ class Factory(LifecycleWiring, FactoryBase):
         """An event `ebami events` lists: its result, on stdout."""
         self.app.terminal.out_text(f"{_local_time(event)} {event.severity:<5} {event.message}\n")
 
-    def follower(self) -> Follower:
+    def follower(self, eb: FollowerEb | None = None) -> Follower:
+        """A follower of updates; `eb`: what it polls (default: this region's Elastic
+        Beanstalk; an apply's followers poll the region's `RegionWatch`)."""
         from ebami.apply.follow import Follower
 
         return Follower(
-            self.eb,
+            eb or self.eb,
             self.app.terminal,
             ec2=self.ec2,
             settle=self.settings.settle,
             on_event=self.show_event,
         )
 
-    def find_environment(self, name: str, application: str | None) -> Environment:
-        """The environment, found on this thread with the clients its planning needs made
-        here too (the planner's threads then share them)."""
-        environment = self.eb.get_environment(name, application)
-        self.ec2, self.ssm, self.s3  # noqa: B018 - made now, on this thread
-        return environment
+    @cached_property
+    def region_watch(self) -> RegionWatch:
+        """What the followers of this region's updates poll together (one per run and region:
+        made on the main thread when the environments are found)."""
+        from ebami.apply.region_watch import RegionWatch
+
+        return RegionWatch(self.eb)
+
+    @cached_property
+    def apply_reads(self) -> SharedReads:
+        """What this run's plans in this region share (made on the main thread when the
+        environments are found)."""
+        from ebami.apply.reads import SharedReads
+
+        return SharedReads(eb=self.eb, ec2=self.ec2, s3=lambda: self.s3, region=self.region)
+
+    def find_environments(
+        self, names: Sequence[str], application: str | None
+    ) -> dict[str, Environment | EbamiError]:
+        """Each environment named (or why there is none), found on this thread, in one call
+        per 100 names, with what planning them needs made here too (the planners' threads
+        then share it)."""
+        found = self.eb.environments_found(names, application)
+        self.ec2, self.ssm, self.s3, self.apply_reads, self.region_watch  # noqa: B018
+        return found
 
     def fleet_apply(
         self,
@@ -221,17 +246,19 @@ class Factory(LifecycleWiring, FactoryBase):
         summary = "" if passed else report.failure_summary()
         return InstancesVerified(passed, summary, report.to_json(), len(report.instances))
 
-    def plan_apply(self, name: str, application: str | None, options: ApplyOptions) -> ApplyPlan:
+    def plan_apply(
+        self,
+        environment: Environment,
+        options: ApplyOptions,
+        *,
+        wave: int = 0,
+        earlier: ApplyPlan | None = None,
+        baseline: bool = True,
+    ) -> ApplyPlan:
         from ebami.apply.planner import ApplyPlanner
 
-        planner = ApplyPlanner(
-            eb=self.eb,
-            ec2=self.ec2,
-            s3=lambda: self.s3,
-            region=self.session.region,
-            channels=self.channels,
-        )
-        return planner.plan(name, application, options)
+        planner = ApplyPlanner(eb=self.eb, reads=self.apply_reads, channels=self.channels)
+        return planner.plan(environment, options, wave=wave, earlier=earlier, baseline=baseline)
 
     def run_apply(
         self,
@@ -248,7 +275,7 @@ class Factory(LifecycleWiring, FactoryBase):
 
         actions = ApplyActions(
             eb=self.eb,
-            follower=self.follower(),
+            follower=self.follower(self.region_watch),
             reporter=self.app.terminal,
             environment=plan.environment,
             enhanced_health=plan.policy.enhanced_health,

@@ -4,13 +4,14 @@ AMIs, planners and plans built over it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ebami.apply.options import ApplyOptions
 from ebami.apply.planner import ApplyPlan, ApplyPlanner
+from ebami.apply.reads import SharedReads
 from ebami.aws.eb_values import (
     DEPLOYED,
     IMAGE_ID,
@@ -347,19 +348,29 @@ def world_with(*images: Image, **kwargs: object) -> PlannerWorld:
     return PlannerWorld(bundle=world.dockerrun_bundle(), images=found, **kwargs)  # type: ignore[arg-type]
 
 
-def planner(found: PlannerWorld) -> ApplyPlanner:
-    return ApplyPlanner(eb=found, ec2=found, s3=lambda: found, region="us-east-1")
+class NamedPlanner:
+    """The planner as the tests call it: by the environment's name, as found in `found` (a
+    fleet finds its environments itself and gives the planner each one found)."""
+
+    def __init__(self, found: PlannerWorld, channels: Callable[[], Channels] | None = None) -> None:
+        self.found = found
+        self.reads = SharedReads(eb=found, ec2=found, s3=lambda: found, region="us-east-1")
+        self.planner = ApplyPlanner(eb=found, reads=self.reads, channels=channels)
+
+    def plan(
+        self, name: str, application: str | None, options: ApplyOptions, **kwargs: Any
+    ) -> ApplyPlan:
+        environment = self.found.get_environment(name, application)
+        return self.planner.plan(environment, options, **kwargs)
 
 
-def apply_planner(found: PlannerWorld, ssm: ChannelSsm) -> ApplyPlanner:
+def planner(found: PlannerWorld) -> NamedPlanner:
+    return NamedPlanner(found)
+
+
+def apply_planner(found: PlannerWorld, ssm: ChannelSsm) -> NamedPlanner:
     """An apply planner whose channels (the default pattern) are `ssm`'s parameters."""
-    return ApplyPlanner(
-        eb=found,
-        ec2=found,
-        s3=lambda: found,
-        region="us-east-1",
-        channels=lambda: Channels(ssm, DEFAULT),
-    )
+    return NamedPlanner(found, channels=lambda: Channels(ssm, DEFAULT))
 
 
 def plan_for(**options: object) -> ApplyPlan:

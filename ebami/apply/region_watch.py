@@ -1,0 +1,191 @@
+"""What the followers of one region's updates poll, read for all of them together.
+
+A fleet apply follows up to `--concurrency` updates of a region at once, each in its own
+thread. Polled one by one, each update would cost a `DescribeEnvironments` and a
+`DescribeEvents` per poll, however long it runs; here each poll of any follower is answered
+from a read newer than the one it was answered last (`ebami.core.coalesce`), and a read serves
+everyone:
+
+- **environments**: one `DescribeEnvironments` naming every environment followed (by id, 100 a
+  call);
+- **events**: with one update followed, `DescribeEvents` of its request, as before; with several,
+  one `DescribeEvents` of the region (of their application, when they share one) from the
+  earliest point any of them asks for, shared out by request id.
+
+An environment or a request that no follower asked for within `FORGOTTEN_AFTER` seconds is
+left out of the reads (its update was followed to its end). The other calls a follower makes
+(configuration, enhanced health) are its environment's own and go straight through.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Protocol
+
+from ebami.apply.events import LOOKBACK
+from ebami.aws.eb_values import Configuration, Environment, Event, Health, InstanceHealth
+from ebami.core.coalesce import NEVER, Coalesced
+from ebami.core.errors import NotFoundError
+from ebami.core.waiting import Clock
+
+# A follower asks at least every poll interval (at most 10 s); one that has not asked for this
+# long has stopped following.
+FORGOTTEN_AFTER = 60.0
+
+
+class WatchedEb(Protocol):
+    """The Elastic Beanstalk calls behind the watch (`ebami.aws.elasticbeanstalk`)."""
+
+    def environments_by_id(self, environment_ids: Sequence[str]) -> dict[str, Environment]: ...
+    def recent_events(self, *, since: datetime, application: str | None = None) -> list[Event]: ...
+    def events(
+        self,
+        environment: Environment,
+        *,
+        request_id: str | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[Event]: ...
+    def configuration(self, environment: Environment) -> Configuration: ...
+    def health(self, environment: Environment) -> Health: ...
+    def instances_health(self, environment: Environment) -> list[InstanceHealth]: ...
+
+
+@dataclass
+class _Request:
+    environment: Environment
+    # Where its follower's stream reads from (None: every event of the update).
+    since: datetime | None
+    # Where a read of the region's events starts for it when `since` is None: a look-back
+    # before its first poll, which came right after UpdateEnvironment answered.
+    first: datetime
+    asked: float
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One shared read: what it asked for, and what it found."""
+
+    asked: frozenset[str]
+    environments: dict[str, Environment]
+    events: tuple[Event, ...] = ()
+
+
+class RegionWatch:
+    """The followers of one region share it (thread-safe); it answers the calls a follower
+    polls (`refresh`, `events`) from shared reads, and passes the rest to `eb`."""
+
+    def __init__(
+        self,
+        eb: WatchedEb,
+        *,
+        clock: Clock = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ) -> None:
+        self._eb = eb
+        self._clock = clock
+        self._now = now
+        self._lock = threading.Lock()
+        # Environment id -> when a follower last asked for it.
+        self._environments: dict[str, float] = {}
+        self._requests: dict[str, _Request] = {}
+        # The read each environment's / request's follower was answered from last.
+        self._served: dict[str, int] = {}
+        self._environment_reads = Coalesced(self._read_environments)
+        self._event_reads = Coalesced(self._read_events)
+
+    # --- what a follower polls ---------------------------------------------------------------
+
+    def refresh(self, environment: Environment) -> Environment:
+        """The environment as it is now (read with every other environment followed)."""
+        key = environment.environment_id
+        with self._lock:
+            self._environments[key] = self._clock()
+        read = self._answer(self._environment_reads, key)
+        found = read.environments.get(key)
+        if found is None:
+            raise NotFoundError(f"Elastic Beanstalk environment {environment.name!r} is gone")
+        return found
+
+    def events(
+        self,
+        environment: Environment,
+        *,
+        request_id: str | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[Event]:
+        """The events of the update `request_id` from `since` on (read with those of every
+        other update followed), oldest first. An environment's events (no request id) are
+        asked for on their own."""
+        if request_id is None:
+            return self._eb.events(environment, since=since, limit=limit)
+        with self._lock:
+            known = self._requests.get(request_id)
+            first = known.first if known else self._now() - LOOKBACK
+            self._requests[request_id] = _Request(environment, since, first, self._clock())
+        read = self._answer(self._event_reads, request_id)
+        found = [
+            event
+            for event in read.events
+            if event.request_id == request_id and (since is None or event.date >= since)
+        ]
+        return found[-limit:]
+
+    def configuration(self, environment: Environment) -> Configuration:
+        return self._eb.configuration(environment)
+
+    def health(self, environment: Environment) -> Health:
+        return self._eb.health(environment)
+
+    def instances_health(self, environment: Environment) -> list[InstanceHealth]:
+        return self._eb.instances_health(environment)
+
+    # --- the shared reads --------------------------------------------------------------------
+
+    def _answer(self, reads: Coalesced[_Read], key: str) -> _Read:
+        """A read that asked for `key` and is newer than the one `key` was answered from."""
+        with self._lock:
+            after = self._served.get(key, NEVER)
+        while True:
+            number, read = reads.get(after)
+            if key in read.asked:
+                with self._lock:
+                    self._served[key] = number
+                return read
+            after = number  # it started before `key` was asked for: the next one will ask
+
+    def _live(self) -> tuple[list[str], dict[str, _Request]]:
+        """The environments and requests asked for lately (the others are forgotten)."""
+        with self._lock:
+            horizon = self._clock() - FORGOTTEN_AFTER
+            for key in [key for key, asked in self._environments.items() if asked < horizon]:
+                del self._environments[key]
+            for key in [key for key, item in self._requests.items() if item.asked < horizon]:
+                del self._requests[key]
+            return list(self._environments), dict(self._requests)
+
+    def _read_environments(self) -> _Read:
+        environments, _ = self._live()
+        found = self._eb.environments_by_id(environments)
+        return _Read(frozenset(environments), found)
+
+    def _read_events(self) -> _Read:
+        _, requests = self._live()
+        if not requests:
+            return _Read(frozenset(), {})
+        if len(requests) == 1:
+            [(request_id, request)] = requests.items()
+            events = self._eb.events(
+                request.environment, request_id=request_id, since=request.since
+            )
+        else:
+            applications = {request.environment.application for request in requests.values()}
+            since = min(request.since or request.first for request in requests.values())
+            application = next(iter(applications)) if len(applications) == 1 else None
+            events = self._eb.recent_events(since=since, application=application)
+        return _Read(frozenset(requests), {}, tuple(events))

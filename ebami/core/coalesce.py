@@ -1,0 +1,71 @@
+"""One read for many pollers: `Coalesced` serves each caller a read newer than the one it was
+served last, and shares each read among every caller that asks while it is newest.
+
+Threads that poll the same thing (the environments of one region, each followed by its own
+thread) then cost one call per poll interval together, not one each: a caller whose last
+answer came from read N gets read N+1 if some other caller started it already (waiting for it
+while it runs), else starts it. No answer is ever older than the caller's previous one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
+
+# The read number of a caller that was served nothing yet.
+NEVER = 0
+
+
+class _Read(Generic[V]):
+    def __init__(self, number: int) -> None:
+        self.number = number
+        self.done = threading.Event()
+        self.value: V | None = None
+        self.error: BaseException | None = None
+
+
+class Coalesced(Generic[V]):
+    """Thread-safe: `get(after)` answers `(number, value)` of a read numbered above `after`
+    (a caller passes the number it was answered last, or `NEVER`); at most one read runs at a
+    time, and an error it raises reaches every caller waiting for it (the next `get` reads
+    again)."""
+
+    def __init__(self, read: Callable[[], V]) -> None:
+        self._read = read
+        self._lock = threading.Lock()
+        self._count = 0
+        self._newest: _Read[V] | None = None  # the last read started (running or done)
+
+    def get(self, after: int = NEVER) -> tuple[int, V]:
+        while True:
+            with self._lock:
+                newest = self._newest
+                # A read done that this caller saw already, or that failed: read again.
+                mine = newest is None or (
+                    newest.done.is_set() and (newest.number <= after or newest.error is not None)
+                )
+                if mine:
+                    self._count += 1
+                    newest = self._newest = _Read(self._count)
+            assert newest is not None  # noqa: S101 - set above when it was None
+            if mine:
+                self._run(newest)
+            else:
+                newest.done.wait()
+            if newest.error is not None:
+                raise newest.error
+            if newest.number > after:
+                return newest.number, newest.value  # type: ignore[return-value]
+            # The read waited for was one this caller had seen already: read again.
+
+    def _run(self, read: _Read[V]) -> None:
+        try:
+            read.value = self._read()
+        except BaseException as exc:
+            read.error = exc
+            raise
+        finally:
+            read.done.set()
