@@ -8,7 +8,11 @@ Each poll asks `DescribeEvents` for the update's own events (its request id) fro
 before the newest one seen: Elastic Beanstalk may make an event visible only after newer ones
 were returned, and a cursor at the newest event would miss it. Events seen already are dropped
 by their identity (`Event.identity`); the new ones are printed once each, oldest first within
-the poll. Then the environment's status and health are read.
+the poll. Then the environment's status and health are read: its colour and status come with
+the environment (`DescribeEnvironments`), the causes (`DescribeEnvironmentHealth`) only when the
+status turns to one whose causes say what is wrong. A fleet's followers poll their region's
+`ebami.apply.region_watch.RegionWatch`, which reads the environments and the events of every
+update followed there together.
 
 The update is over when the environment is `Ready` again and the update's final event has come
 (or a failure event). While `DescribeConfigurationSettings` still shows a `pending` draft, the
@@ -207,7 +211,12 @@ class Follower:
         judgement: Judgement | None = None
         last_health = _health_text(environment, None)
         current = environment
-        health: Health | None = None
+        # The baseline's causes serve until the health changes.
+        health: Health | None = (
+            Health(baseline.color, baseline.status, baseline.causes) if baseline.enhanced else None
+        )
+        # The environment's health when the new instances' was read last.
+        judged_on: str | None = None
         # Read once the update is over; kept once no draft is pending (it no longer changes).
         config: Configuration | None = None
         while True:
@@ -238,7 +247,18 @@ class Follower:
                 else:  # it ended well: health must now hold for the settle window
                     now = deadline.clock()
                     ended_at = now if ended_at is None else ended_at
-                    judgement = self._judge(environment, current, health, baseline, target)
+                    # The new instances' health is read until it is healthy, when the
+                    # environment's changes, and to close the window; in between, the
+                    # environment's (which worsens with any instance's) stands for it.
+                    closing = healthy_since is not None and now - healthy_since >= self._settle
+                    if (
+                        judgement is None
+                        or judgement.state is not State.HEALTHY
+                        or closing
+                        or shown != judged_on
+                    ):
+                        judgement = self._judge(environment, current, health, baseline, target)
+                        judged_on = shown
                     if judgement.state is State.HEALTHY:
                         healthy_since = now if healthy_since is None else healthy_since
                         if now - healthy_since >= self._settle:

@@ -11,7 +11,7 @@ from ebami.apply.follow import Follower
 from ebami.apply.options import ApplyOptions
 from ebami.apply.planner import ApplyPlan
 from ebami.apply.run import ApplyRecord, Result, run_apply
-from ebami.aws.eb_values import Environment
+from ebami.aws.eb_values import Environment, Event
 from ebami.core.plan import Executor
 from ebami.image import tags
 from tests.fakes.apply import (
@@ -216,14 +216,14 @@ def test_losing_track_of_a_running_update_sends_a_person_to_look() -> None:
     from ebami.core.errors import AwsError
 
     class Failing(ScriptedEb):
-        def health(self, environment: object) -> object:  # type: ignore[override]
-            raise AwsError("elasticbeanstalk:DescribeEnvironmentHealth failed: Throttling")
+        def events(self, environment: object, **kwargs: object) -> list[Event]:  # type: ignore[override]
+            raise AwsError("elasticbeanstalk:DescribeEvents failed: Throttling")
 
     eb = Failing(FakeClock(), image=STOCK, on_update=[success("ami-0new")])
     record, _ = run(eb, plan_for())
     assert record.result is Result.LOST
     assert record.reason.startswith(
-        "following the update failed (elasticbeanstalk:DescribeEnvironmentHealth failed: "
+        "following the update failed (elasticbeanstalk:DescribeEvents failed: "
         "Throttling); it goes on without ebami: see where it ends with ebami events --env prod -f"
     )
     assert mutations(eb) == [("update_image", "ami-0new")]
