@@ -216,7 +216,7 @@ def test_losing_track_of_a_running_update_sends_a_person_to_look() -> None:
     from ebami.core.errors import AwsError
 
     class Failing(ScriptedEb):
-        def events(self, environment: object, **kwargs: object) -> list[Event]:  # type: ignore[override]
+        def events(self, environment: object, **kwargs: object) -> list[Event]:
             raise AwsError("elasticbeanstalk:DescribeEvents failed: Throttling")
 
     eb = Failing(FakeClock(), image=STOCK, on_update=[success("ami-0new")])
