@@ -29,6 +29,7 @@ import contextlib
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +81,11 @@ class Measure:
     peak_rss_mb: float = 0.0
     calls: dict[str, int] = field(default_factory=dict)
     error: str = ""
+    # A real fleet apply: its waves, the median environment's apply (its record's start to
+    # finish), and the run's wall time over the wave floor (waves x that median).
+    waves: int = 0
+    environment_apply: float = 0.0
+    floor_ratio: float = 0.0
 
     @property
     def total_calls(self) -> int:
@@ -359,7 +366,29 @@ def commands(estate: Estate, name: str) -> list[list[str]]:
     if name == "apply-dry-run":
         return [["apply", "--group", "fleet", "--dry-run"]]
     concurrency = name.removeprefix("apply-")
-    return [["apply", "--group", "fleet", "--concurrency", concurrency]]
+    record = ["--record", str(estate.work / "apply-record.json")]
+    return [["apply", "--group", "fleet", "--concurrency", concurrency, *record]]
+
+
+def wave_floor(result: Measure, record: Path) -> None:
+    """The fleet apply's waves and wave floor, from its --record file."""
+    try:
+        entries = json.loads(record.read_text())["environments"]
+    except (OSError, ValueError, KeyError):
+        return
+    durations = sorted(
+        (
+            datetime.fromisoformat(e["finished"]) - datetime.fromisoformat(e["started"])
+        ).total_seconds()
+        for e in entries
+        if e.get("started") and e.get("finished")
+    )
+    if not durations:
+        return
+    result.waves = max(int(e.get("wave") or 0) for e in entries)
+    result.environment_apply = statistics.median(durations)
+    floor = result.waves * result.environment_apply
+    result.floor_ratio = result.wall / floor if floor else 0.0
 
 
 def measure(estate: Estate, name: str, timeout: float) -> Measure:
@@ -386,6 +415,8 @@ def measure(estate: Estate, name: str, timeout: float) -> Measure:
             result.error = result.error or f"exit {child.returncode}: {last[-1] if last else ''}"
     result.wall = time.perf_counter() - began
     result.calls = dict(calls.most_common())
+    if name in ("apply-5", "apply-20"):
+        wave_floor(result, estate.work / "apply-record.json")
     return result
 
 
@@ -395,6 +426,7 @@ def table(results: list[Measure]) -> str:
         "| top operations |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
+    floors = [r for r in results if r.waves]
     for r in results:
         top = ", ".join(f"{op.split('.', 1)[-1]} {n}" for op, n in list(r.calls.items())[:TOP])
         state = "" if r.finished and not r.failed else f" **{r.error}**"
@@ -405,6 +437,17 @@ def table(results: list[Measure]) -> str:
             f"| {r.wall:.1f} | {r.cpu:.1f} | {r.peak_rss_mb:.0f} | {r.total_calls} "
             f"| {r.total_calls / r.environments:.1f} | {r.total_calls / r.amis:.2f} | {top} |"
         )
+    if floors:
+        lines += [
+            "",
+            "| fleet apply | size | waves | one environment's apply s | wall / wave floor |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r.command} | {r.size} | {r.waves} | {r.environment_apply:.1f} "
+            f"| {r.floor_ratio:.2f} |"
+            for r in floors
+        ]
     return "\n".join(lines)
 
 
