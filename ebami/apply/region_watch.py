@@ -10,11 +10,15 @@ everyone:
   call);
 - **events**: with one update followed, `DescribeEvents` of its request, as before; with several,
   one `DescribeEvents` of the region (of their application, when they share one) from the
-  earliest point any of them asks for, shared out by request id.
+  earliest point any of them asks for, shared out by request id;
+- **instances** (which AMI each new instance was launched from): one `DescribeInstances` by the
+  `instance-id` filter for every instance asked for (an instance EC2 does not show yet is left
+  out of the answer and asked for again at the next poll, not an error for the others).
 
-An environment or a request that no follower asked for within `FORGOTTEN_AFTER` seconds is
-left out of the reads (its update was followed to its end). The other calls a follower makes
-(configuration, enhanced health) are its environment's own and go straight through.
+An environment, a request or an instance that no follower asked for within `FORGOTTEN_AFTER`
+seconds is left out of the reads (its update was followed to its end). The other calls a
+follower makes (configuration, enhanced health) are its environment's own and go straight
+through.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Protocol
 
 from ebami.apply.events import LOOKBACK
 from ebami.aws.eb_values import Configuration, Environment, Event, Health, InstanceHealth
+from ebami.aws.ec2_values import Instance
 from ebami.core.coalesce import NEVER, Coalesced
 from ebami.core.errors import NotFoundError
 from ebami.core.waiting import Clock
@@ -55,6 +60,12 @@ class WatchedEb(Protocol):
     def instances_health(self, environment: Environment) -> list[InstanceHealth]: ...
 
 
+class WatchedEc2(Protocol):
+    """The EC2 call behind the watch (`ebami.aws.ec2`)."""
+
+    def instances_with_ids(self, instance_ids: Sequence[str]) -> list[Instance]: ...
+
+
 @dataclass
 class _Request:
     environment: Environment
@@ -73,6 +84,7 @@ class _Read:
     asked: frozenset[str]
     environments: dict[str, Environment]
     events: tuple[Event, ...] = ()
+    instances: tuple[Instance, ...] = ()
 
 
 class RegionWatch:
@@ -82,21 +94,25 @@ class RegionWatch:
     def __init__(
         self,
         eb: WatchedEb,
+        ec2: WatchedEc2,
         *,
         clock: Clock = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         self._eb = eb
+        self._ec2 = ec2
         self._clock = clock
         self._now = now
         self._lock = threading.Lock()
         # Environment id -> when a follower last asked for it.
         self._environments: dict[str, float] = {}
         self._requests: dict[str, _Request] = {}
+        self._instances: dict[str, float] = {}
         # The read each environment's / request's follower was answered from last.
         self._served: dict[str, int] = {}
         self._environment_reads = Coalesced(self._read_environments)
         self._event_reads = Coalesced(self._read_events)
+        self._instance_reads = Coalesced(self._read_instances)
 
     # --- what a follower polls ---------------------------------------------------------------
 
@@ -136,6 +152,16 @@ class RegionWatch:
         ]
         return found[-limit:]
 
+    def describe_instances(self, instance_ids: list[str]) -> list[Instance]:
+        """Those of the instances that EC2 shows (read with those other followers ask for)."""
+        wanted = set(instance_ids)
+        with self._lock:
+            now = self._clock()
+            self._instances.update(dict.fromkeys(wanted, now))
+        key = " ".join(sorted(wanted))
+        read = self._answer(self._instance_reads, key, covers=wanted)
+        return [instance for instance in read.instances if instance.instance_id in wanted]
+
     def configuration(self, environment: Environment) -> Configuration:
         return self._eb.configuration(environment)
 
@@ -147,13 +173,15 @@ class RegionWatch:
 
     # --- the shared reads --------------------------------------------------------------------
 
-    def _answer(self, reads: Coalesced[_Read], key: str) -> _Read:
-        """A read that asked for `key` and is newer than the one `key` was answered from."""
+    def _answer(self, reads: Coalesced[_Read], key: str, covers: set[str] | None = None) -> _Read:
+        """A read that asked for `key` (for each of `covers`, when given) and is newer than the
+        one `key` was answered from."""
+        wanted = covers if covers is not None else {key}
         with self._lock:
             after = self._served.get(key, NEVER)
         while True:
             number, read = reads.get(after)
-            if key in read.asked:
+            if wanted <= read.asked:
                 with self._lock:
                     self._served[key] = number
                 return read
@@ -167,6 +195,8 @@ class RegionWatch:
                 del self._environments[key]
             for key in [key for key, item in self._requests.items() if item.asked < horizon]:
                 del self._requests[key]
+            for key in [key for key, asked in self._instances.items() if asked < horizon]:
+                del self._instances[key]
             return list(self._environments), dict(self._requests)
 
     def _read_environments(self) -> _Read:
@@ -189,3 +219,12 @@ class RegionWatch:
             application = next(iter(applications)) if len(applications) == 1 else None
             events = self._eb.recent_events(since=since, application=application)
         return _Read(frozenset(requests), {}, tuple(events))
+
+    def _read_instances(self) -> _Read:
+        with self._lock:
+            wanted = list(self._instances)
+        found = self._ec2.instances_with_ids(wanted) if wanted else []
+        with self._lock:  # what an instance was launched from never changes: asked once
+            for instance in found:
+                self._instances.pop(instance.instance_id, None)
+        return _Read(frozenset(wanted), {}, instances=tuple(found))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ebami.apply.follow import Follower, FollowerEb
+    from ebami.apply.follow import Follower
     from ebami.apply.options import ApplyOptions
     from ebami.apply.orchestrator import FleetApply, InstancesVerified, Target
     from ebami.apply.planner import ApplyPlan
@@ -161,15 +161,15 @@ class Factory(LifecycleWiring, FactoryBase):
         """An event `ebami events` lists: its result, on stdout."""
         self.app.terminal.out_text(f"{_local_time(event)} {event.severity:<5} {event.message}\n")
 
-    def follower(self, eb: FollowerEb | None = None) -> Follower:
-        """A follower of updates; `eb`: what it polls (default: this region's Elastic
-        Beanstalk; an apply's followers poll the region's `RegionWatch`)."""
+    def follower(self, watch: RegionWatch | None = None) -> Follower:
+        """A follower of updates; `watch`: what it polls (default: this region's Elastic
+        Beanstalk and EC2; an apply's followers poll the region's `RegionWatch`)."""
         from ebami.apply.follow import Follower
 
         return Follower(
-            eb or self.eb,
+            watch or self.eb,
             self.app.terminal,
-            ec2=self.ec2,
+            ec2=watch or self.ec2,
             settle=self.settings.settle,
             on_event=self.show_event,
         )
@@ -180,7 +180,7 @@ class Factory(LifecycleWiring, FactoryBase):
         made on the main thread when the environments are found)."""
         from ebami.apply.region_watch import RegionWatch
 
-        return RegionWatch(self.eb)
+        return RegionWatch(self.eb, self.ec2)
 
     @cached_property
     def apply_reads(self) -> SharedReads:
