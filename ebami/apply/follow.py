@@ -72,6 +72,9 @@ FAILURES = (
 )
 FAILED_SEVERITIES = ("ERROR", "FATAL")
 PROGRESS_EVERY = 30.0
+# Polls start this far apart and back off to the cap (seconds).
+FIRST_POLL = 0.5
+POLL_CAP = 10.0
 
 
 class FollowerEb(EventSource, Protocol):
@@ -157,7 +160,7 @@ class Follower:
         ec2: FollowerEc2,
         settle: float,
         on_event: Callable[[Event], None],
-        polls: Callable[[], Iterator[float]] = lambda: intervals(first=0.5, cap=10.0),
+        polls: Callable[[], Iterator[float]] = lambda: intervals(first=FIRST_POLL, cap=POLL_CAP),
     ) -> None:
         self._eb = eb
         self._ec2 = ec2

@@ -1,10 +1,15 @@
 """What one `ebami apply` keeps of its environments as it goes: each one's record and result
 (the threads of a fleet write them), as JSON, and in the `--record` file, written before each
-update starts and when it ends. How the results are shown is the CLI's (`ebami.cli.views`)."""
+update starts and when it ends. How the results are shown is the CLI's (`ebami.cli.views`).
+
+The file is written whole each time; the text of an environment whose apply has ended is made
+once (until its result or record changes), so that writing it stays cheap in a fleet of
+hundreds."""
 
 from __future__ import annotations
 
 import json
+import textwrap
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +45,8 @@ class ApplyResults:
         # Records of the environments being switched, by --env name, as they stand.
         self._records: dict[str, ApplyRecord] = {}
         self._saving = threading.Lock()
+        # The JSON text of each environment whose apply has ended, with what it was made from.
+        self._texts: dict[str, tuple[tuple[Any, ...], str]] = {}
 
     def save(self, name: str | None = None, record: ApplyRecord | None = None) -> None:
         """Keep `record` (the environment `name` being switched, as it stands) and write the
@@ -48,7 +55,7 @@ class ApplyResults:
             if name is not None and record is not None:
                 self._records[name] = record
             if self._path is not None:
-                text = json.dumps(self.to_json(), indent=2) + "\n"
+                text = self._text()
                 try:
                     write_atomically(self._path, text, option="--record")
                 except InputError as exc:
@@ -56,6 +63,25 @@ class ApplyResults:
 
     def to_json(self) -> dict[str, Any]:
         return {"environments": [self._entry(run) for run in self.shown()]}
+
+    def _text(self) -> str:
+        """`to_json()` as the file holds it (indented by two)."""
+        entries = ",\n".join(self._entry_text(run) for run in self.shown())
+        inner = f"[\n{entries}\n  ]" if entries else "[]"
+        return f'{{\n  "environments": {inner}\n}}\n'
+
+    def _entry_text(self, run: EnvironmentRun) -> str:
+        record = self.record_of(run)
+        ended = record is not None and record.finished is not None and run.result != PENDING
+        made_of = (run.result, run.reason, id(record), record and record.finished,
+                   record and id(record.verified))  # fmt: skip
+        cached = self._texts.get(run.name)
+        if ended and cached is not None and cached[0] == made_of:
+            return cached[1]
+        text = textwrap.indent(json.dumps(self._entry(run), indent=2), "    ")
+        if ended:
+            self._texts[run.name] = (made_of, text)
+        return text
 
     def shown(self) -> list[EnvironmentRun]:
         """The environments the results list: all of them when there are several; else the

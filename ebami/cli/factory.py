@@ -40,6 +40,9 @@ from ebami.cli.factory_lifecycle import LifecycleWiring
 
 # `apply --verify`: how long proving an environment's instances may take.
 VERIFY_SECONDS = 600.0
+# How far a follower's polls back off against the sandbox, whose updates take seconds where
+# AWS's take minutes (its 10 s would be most of an update there).
+SANDBOX_POLL_CAP = 2.0
 
 
 class Factory(LifecycleWiring, FactoryBase):
@@ -164,14 +167,17 @@ class Factory(LifecycleWiring, FactoryBase):
     def follower(self, watch: RegionWatch | None = None) -> Follower:
         """A follower of updates; `watch`: what it polls (default: this region's Elastic
         Beanstalk and EC2; an apply's followers poll the region's `RegionWatch`)."""
-        from ebami.apply.follow import Follower
+        from ebami.apply.follow import FIRST_POLL, POLL_CAP, Follower
+        from ebami.core.waiting import intervals
 
+        cap = SANDBOX_POLL_CAP if self.sandbox else POLL_CAP
         return Follower(
             watch or self.eb,
             self.app.terminal,
             ec2=watch or self.ec2,
             settle=self.settings.settle,
             on_event=self.show_event,
+            polls=lambda: intervals(first=FIRST_POLL, cap=cap),
         )
 
     @cached_property
@@ -197,7 +203,7 @@ class Factory(LifecycleWiring, FactoryBase):
         per 100 names, with what planning them needs made here too (the planners' threads
         then share it)."""
         found = self.eb.environments_found(names, application)
-        self.ec2, self.ssm, self.s3, self.apply_reads, self.region_watch  # noqa: B018
+        self.ec2, self.ssm, self.s3, self.apply_reads, self.region_watch, self.sandbox  # noqa: B018
         return found
 
     def fleet_apply(

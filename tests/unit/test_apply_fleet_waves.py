@@ -8,6 +8,7 @@ the waves run inline (`Inline`), or in real threads where the test is about thre
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import threading
@@ -560,3 +561,40 @@ def test_refusals_before_wave_one_are_named_every_one_with_the_worst_code() -> N
     )
     assert str(error) == error.message
     assert preflight_error([ended("applied"), ended(SKIPPED)]) is None
+
+
+# --- the --record file ----------------------------------------------------------------------------
+
+
+def test_the_record_file_is_the_results_json_as_each_environment_ends(tmp_path: Any) -> None:
+    from ebami.apply.results import ApplyResults
+
+    path = tmp_path / "record.json"
+    fleet = Fleet(names(3))
+    run = FleetRun(
+        plan_waves(names(3), canary=1, concurrency=2),
+        apply_one=fleet.apply_one,
+        reporter=fleet.reporter,
+        sleep=fleet.sleep_of,
+    )
+    saved = ApplyResults(run, path, fleet.reporter, eb_name=lambda name: name)
+
+    def written() -> Any:
+        assert path.read_text() == json.dumps(saved.to_json(), indent=2) + "\n"
+        return json.loads(path.read_text())
+
+    saved.save()
+    assert [entry["environment"] for entry in written()["environments"]] == names(3)
+    run.run(Inline())
+    for item in run.runs:
+        assert item.record is not None
+        saved.save(item.name, item.record)
+        written()
+    saved.save()
+    assert [entry["result"] for entry in written()["environments"]] == ["applied"] * 3
+    # An environment whose result changes after its record was written is written anew.
+    run.runs[1].result, run.runs[1].reason = VERIFY_FAILED, "1 of 1 instance(s) failed"
+    saved.save()
+    entries = written()["environments"]
+    assert [entry["result"] for entry in entries] == ["applied", VERIFY_FAILED, "applied"]
+    assert entries[1]["reason"] == "1 of 1 instance(s) failed"
