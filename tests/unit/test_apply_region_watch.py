@@ -117,24 +117,29 @@ def watch_of(eb: RegionEb, clock: FakeClock | None = None) -> RegionWatch:
 
 def test_three_followers_cost_one_describe_environments_a_poll_round() -> None:
     followed = [environment(number) for number in (1, 2, 3)]
-    eb = RegionEb({item.environment_id: replace(item, status="Ready") for item in followed})
+    # Each environment's `version_label` says in which round it was changed (-1: before).
+    eb = RegionEb({item.environment_id: replace(item, version_label="-1") for item in followed})
     watch = watch_of(eb)
     for item in followed:  # each follower's first poll
-        assert watch.refresh(item).status == "Ready"
+        assert watch.refresh(item).version_label == "-1"
     first = len(eb.named("environments_by_id"))
     rounds = 5
     start = threading.Barrier(len(followed))
     seen: dict[str, list[int]] = {item.name: [] for item in followed}
 
     def follow(item: Environment) -> None:
-        for number in range(rounds):
-            start.wait(STUCK)
-            eb.environments[item.environment_id] = replace(item, version_label=str(number))
-            start.wait(STUCK)  # every environment changed before any follower polls
-            found = watch.refresh(item)
-            assert found.environment_id == item.environment_id
-            seen[item.name].append(int(found.version_label or -1))
-            start.wait(STUCK)  # the round ends when every follower polled
+        try:
+            for number in range(rounds):
+                start.wait(STUCK)
+                eb.environments[item.environment_id] = replace(item, version_label=str(number))
+                start.wait(STUCK)  # every environment changed before any follower polls
+                found = watch.refresh(item)
+                assert found.environment_id == item.environment_id
+                seen[item.name].append(int(found.version_label))
+                start.wait(STUCK)  # the round ends when every follower polled
+        except BaseException:
+            start.abort()  # the other followers stop at once
+            raise
 
     with ThreadPoolExecutor(max_workers=len(followed)) as pool:
         for done in [pool.submit(follow, item) for item in followed]:
