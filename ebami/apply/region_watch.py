@@ -108,7 +108,8 @@ class RegionWatch:
         self._environments: dict[str, float] = {}
         self._requests: dict[str, _Request] = {}
         self._instances: dict[str, float] = {}
-        # The read each environment's / request's follower was answered from last.
+        # The read each environment, request and instance was answered from last (ids of the
+        # three kinds never collide: e-..., request UUIDs, i-...).
         self._served: dict[str, int] = {}
         self._environment_reads = Coalesced(self._read_environments)
         self._event_reads = Coalesced(self._read_events)
@@ -121,7 +122,7 @@ class RegionWatch:
         key = environment.environment_id
         with self._lock:
             self._environments[key] = self._clock()
-        read = self._answer(self._environment_reads, key)
+        read = self._answer(self._environment_reads, {key})
         found = read.environments.get(key)
         if found is None:
             raise NotFoundError(f"Elastic Beanstalk environment {environment.name!r} is gone")
@@ -144,7 +145,7 @@ class RegionWatch:
             known = self._requests.get(request_id)
             first = known.first if known else self._now() - LOOKBACK
             self._requests[request_id] = _Request(environment, since, first, self._clock())
-        read = self._answer(self._event_reads, request_id)
+        read = self._answer(self._event_reads, {request_id})
         found = [
             event
             for event in read.events
@@ -158,9 +159,12 @@ class RegionWatch:
         with self._lock:
             now = self._clock()
             self._instances.update(dict.fromkeys(wanted, now))
-        key = " ".join(sorted(wanted))
-        read = self._answer(self._instance_reads, key, covers=wanted)
-        return [instance for instance in read.instances if instance.instance_id in wanted]
+        read = self._answer(self._instance_reads, wanted)
+        found = [instance for instance in read.instances if instance.instance_id in wanted]
+        with self._lock:  # asked for again while an earlier read had it: not wanted any more
+            for instance in found:
+                self._instances.pop(instance.instance_id, None)
+        return found
 
     def configuration(self, environment: Environment) -> Configuration:
         return self._eb.configuration(environment)
@@ -173,17 +177,16 @@ class RegionWatch:
 
     # --- the shared reads --------------------------------------------------------------------
 
-    def _answer(self, reads: Coalesced[_Read], key: str, covers: set[str] | None = None) -> _Read:
-        """A read that asked for `key` (for each of `covers`, when given) and is newer than the
-        one `key` was answered from."""
-        wanted = covers if covers is not None else {key}
+    def _answer(self, reads: Coalesced[_Read], keys: set[str]) -> _Read:
+        """A read that asked for each of `keys` and is newer than any of them was answered
+        from last."""
         with self._lock:
-            after = self._served.get(key, NEVER)
+            after = max((self._served.get(key, NEVER) for key in keys), default=NEVER)
         while True:
             number, read = reads.get(after)
-            if wanted <= read.asked:
+            if keys <= read.asked:
                 with self._lock:
-                    self._served[key] = number
+                    self._served.update(dict.fromkeys(keys, number))
                 return read
             after = number  # it started before `key` was asked for: the next one will ask
 

@@ -17,6 +17,7 @@ import pytest
 from ebami.apply.events import LOOKBACK, EventStream
 from ebami.apply.region_watch import FORGOTTEN_AFTER, RegionWatch
 from ebami.aws.eb_values import Configuration, Environment, Event, Health, InstanceHealth
+from ebami.aws.ec2_values import Instance
 from ebami.core.errors import NotFoundError
 from tests.fakes.apply import ENVIRONMENT, EPOCH
 from tests.fakes.clock import FakeClock
@@ -49,6 +50,7 @@ class RegionEb:
     environments: dict[str, Environment] = field(default_factory=dict)
     visible: list[Event] = field(default_factory=list)
     applications: dict[str, str] = field(default_factory=dict)  # environment name -> its app
+    instances: dict[str, Instance] = field(default_factory=dict)  # those EC2 shows
     calls: list[tuple[Any, ...]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -107,9 +109,13 @@ class RegionEb:
         self._called("instances_health", environment.name)
         return []
 
+    def instances_with_ids(self, instance_ids: Sequence[str]) -> list[Instance]:
+        self._called("instances_with_ids", tuple(sorted(instance_ids)))
+        return [self.instances[key] for key in instance_ids if key in self.instances]
+
 
 def watch_of(eb: RegionEb, clock: FakeClock | None = None) -> RegionWatch:
-    return RegionWatch(eb, clock=clock or FakeClock(), now=lambda: NOW)
+    return RegionWatch(eb, eb, clock=clock or FakeClock(), now=lambda: NOW)
 
 
 # --- environments ---------------------------------------------------------------------------
@@ -303,3 +309,27 @@ def test_a_finished_update_drops_out_of_the_reads() -> None:
     clock.advance(FORGOTTEN_AFTER / 2 + 1)
     assert [e.message for e in watch.events(followed[0], request_id="req-1")] == ["one"]
     assert eb.calls[-1] == ("events", "env-1", "req-1", None)
+
+
+# --- instances --------------------------------------------------------------------------------
+
+
+def instance(instance_id: str, image_id: str = "ami-0new") -> Instance:
+    return Instance(instance_id, image_id, "running", "", "subnet-1", "vpc-1", "", "", {})
+
+
+def test_the_instances_asked_for_at_once_are_read_in_one_call_and_never_again() -> None:
+    eb = RegionEb(instances={"i-1": instance("i-1"), "i-2": instance("i-2", "ami-0old")})
+    watch = watch_of(eb)
+    # Two followers' instances are wanted before either reads: the first read asks for all.
+    with watch._lock:
+        watch._instances.update({"i-1": 0.0, "i-2": 0.0, "i-3": 0.0})
+    first = watch.describe_instances(["i-1", "i-3"])
+    second = watch.describe_instances(["i-2"])
+    assert [item.instance_id for item in first] == ["i-1"]
+    assert [(item.instance_id, item.image_id) for item in second] == [("i-2", "ami-0old")]
+    assert eb.named("instances_with_ids") == [("instances_with_ids", ("i-1", "i-2", "i-3"))]
+    # i-3 was not shown yet: asked again, alone (what was found is never asked for again).
+    eb.instances["i-3"] = instance("i-3")
+    assert [item.instance_id for item in watch.describe_instances(["i-3"])] == ["i-3"]
+    assert eb.named("instances_with_ids")[-1] == ("instances_with_ids", ("i-3",))
