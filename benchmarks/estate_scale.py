@@ -15,8 +15,11 @@ Then, timed, each as its own process with EBAMI_STATS=1: `status` (both regions)
 `apply --group fleet --dry-run`, and `apply --group fleet` for real at `--concurrency 5` and,
 after one newer verified copy per region, at `--concurrency 20`. For each: wall time, CPU
 (user + sys of the child, from its rusage), peak RSS, API calls (total, per environment, per
-AMI) and the top operations. A command that outlasts `--timeout` has its process group killed
-and is reported as not finished; the sandbox is stopped whatever happens.
+AMI) and the top operations. A real fleet apply also gets its wave floor: waves x one
+environment's apply, measured after it as three `ebami apply --env` runs (untimed in the
+table's own row) to a newer verified AMI; its wall time should be at most 1.2x that. A command
+that outlasts `--timeout` has its process group killed and is reported as not finished; the
+sandbox is stopped whatever happens.
 
     .venv/bin/python benchmarks/estate_scale.py [--size S|M|L]... [--command NAME]...
         [--throttle F] [--timeout 180] [--json]
@@ -81,11 +84,16 @@ class Measure:
     peak_rss_mb: float = 0.0
     calls: dict[str, int] = field(default_factory=dict)
     error: str = ""
-    # A real fleet apply: its waves, the median environment's apply (its record's start to
-    # finish), and the run's wall time over the wave floor (waves x that median).
+    # A real fleet apply: its waves; one environment's apply as `ebami apply --env` takes it
+    # (the median wall time of SINGLE_RUNS such runs after the fleet's, each to a newer AMI),
+    # and the fleet's wall time over the wave floor (waves x that); the median environment's
+    # update as the fleet's record times it (the update and its following alone), and the wall
+    # time over waves x that.
     waves: int = 0
     environment_apply: float = 0.0
     floor_ratio: float = 0.0
+    environment_update: float = 0.0
+    update_floor_ratio: float = 0.0
 
     @property
     def total_calls(self) -> int:
@@ -373,8 +381,12 @@ def commands(estate: Estate, name: str) -> list[list[str]]:
     return [["apply", "--group", "fleet", "--concurrency", concurrency, *record]]
 
 
-def wave_floor(result: Measure, record: Path) -> None:
-    """The fleet apply's waves and wave floor, from its --record file."""
+SINGLE_RUNS = 3
+
+
+def wave_floor(result: Measure, record: Path, single: list[float]) -> None:
+    """The fleet apply's waves and wave floors, from its --record file and the wall times of
+    single-environment applies."""
     try:
         entries = json.loads(record.read_text())["environments"]
     except (OSError, ValueError, KeyError):
@@ -389,9 +401,24 @@ def wave_floor(result: Measure, record: Path) -> None:
     if not durations:
         return
     result.waves = max(int(e.get("wave") or 0) for e in entries)
-    result.environment_apply = statistics.median(durations)
-    floor = result.waves * result.environment_apply
-    result.floor_ratio = result.wall / floor if floor else 0.0
+    result.environment_update = statistics.median(durations)
+    floor = result.waves * result.environment_update
+    result.update_floor_ratio = result.wall / floor if floor else 0.0
+    if single:
+        result.environment_apply = statistics.median(single)
+        result.floor_ratio = result.wall / (result.waves * result.environment_apply)
+
+
+def single_applies(estate: Estate, env: dict[str, str], timeout: float) -> list[float]:
+    """The wall times of `ebami apply --env` of the first SINGLE_RUNS fleet environments, one
+    after the other, each to a newer verified AMI than the fleet got."""
+    estate.copy_images(2, verified_only=True)
+    walls = []
+    for name in list(estate.homes)[:SINGLE_RUNS]:
+        child = run_child([*ebami(), "apply", "--env", name], env, estate.work, timeout)
+        if child.returncode == 0:
+            walls.append(child.wall)
+    return walls
 
 
 def measure(estate: Estate, name: str, timeout: float) -> Measure:
@@ -418,8 +445,9 @@ def measure(estate: Estate, name: str, timeout: float) -> Measure:
             result.error = result.error or f"exit {child.returncode}: {last[-1] if last else ''}"
     result.wall = time.perf_counter() - began
     result.calls = dict(calls.most_common())
-    if name in ("apply-5", "apply-20"):
-        wave_floor(result, estate.work / "apply-record.json")
+    if name in ("apply-5", "apply-20") and result.finished and not result.failed:
+        single = single_applies(estate, env, timeout)
+        wave_floor(result, estate.work / "apply-record.json", single)
     return result
 
 
@@ -443,12 +471,13 @@ def table(results: list[Measure]) -> str:
     if floors:
         lines += [
             "",
-            "| fleet apply | size | waves | one environment's apply s | wall / wave floor |",
-            "|---|---|---|---|---|",
+            "| fleet apply | size | waves | one `apply --env` s | wall / (waves x that) "
+            "| median update s (record) | wall / (waves x that) |",
+            "|---|---|---|---|---|---|---|",
         ]
         lines += [
             f"| {r.command} | {r.size} | {r.waves} | {r.environment_apply:.1f} "
-            f"| {r.floor_ratio:.2f} |"
+            f"| {r.floor_ratio:.2f} | {r.environment_update:.1f} | {r.update_floor_ratio:.2f} |"
             for r in floors
         ]
     return "\n".join(lines)
