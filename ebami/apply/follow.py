@@ -161,13 +161,18 @@ class Follower:
         settle: float,
         on_event: Callable[[Event], None],
         polls: Callable[[], Iterator[float]] = lambda: intervals(first=FIRST_POLL, cap=POLL_CAP),
+        aligned: bool = False,
     ) -> None:
+        """`aligned`: each poll waits for the next multiple of its pause on the clock, so that
+        the followers of a region (which share their reads: `ebami.apply.region_watch`) poll
+        at the same moments and one fresh read answers them all."""
         self._eb = eb
         self._ec2 = ec2
         self._reporter = reporter
         self._settle = settle
         self._on_event = on_event
         self._polls = polls
+        self._aligned = aligned
         # One stream per request: following it again (the abort of an update) goes on after
         # the events already printed.
         self._streams: dict[str, EventStream] = {}
@@ -298,7 +303,15 @@ class Follower:
             pause = next(polls)
             if ended_at is not None:  # health is read at the window's start, middle and end
                 pause = min(pause, max(self._settle / 2, 0.1))
-            deadline.pause(pause)
+            deadline.pause(self._aligned_pause(pause, deadline))
+
+    def _aligned_pause(self, pause: float, deadline: Deadline) -> float:
+        """`pause`, or with `aligned` the wait for the first multiple of `pause` on the clock
+        at least half a pause away."""
+        if not self._aligned or pause <= 0:
+            return pause
+        wait = pause - deadline.clock() % pause
+        return wait + pause if wait < pause / 2 else wait
 
     def _health(
         self, environment: Environment, current: Environment, known: Health | None
@@ -378,7 +391,7 @@ class Follower:
                     None,
                     events,
                 )
-            deadline.pause(next(polls))
+            deadline.pause(self._aligned_pause(next(polls), deadline))
 
 
 def _ended(

@@ -178,6 +178,7 @@ class Factory(LifecycleWiring, FactoryBase):
             settle=self.settings.settle,
             on_event=self.show_event,
             polls=lambda: intervals(first=FIRST_POLL, cap=cap),
+            aligned=watch is not None,
         )
 
     @cached_property
