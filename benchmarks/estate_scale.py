@@ -231,15 +231,18 @@ class Estate:
             verified = verified_only or (number % 5) < VERIFIED_SHARE * 5
             plan.append((REGIONS[number % 2], number, verified))
         self.copies += count
+        # One client per region for every copy (boto3's clients are thread-safe; making one
+        # loads the service model, which took longer than the copy itself).
+        clients = {region: self.client("ec2", region) for region in REGIONS}
         sources = {
-            region: self.client("ec2", region).describe_images(ImageIds=[ami])["Images"][0]
+            region: clients[region].describe_images(ImageIds=[ami])["Images"][0]
             for region, ami in self.sources.items()
         }
 
         def copy(item: tuple[str, int, bool]) -> tuple[str, str, bool]:
             region, number, verified = item
             source = sources[region]
-            answer = self.client("ec2", region).copy_image(
+            answer = clients[region].copy_image(
                 SourceImageId=source["ImageId"],
                 SourceRegion=region,
                 Name=f"{source['Name']}-copy-{number:05d}",

@@ -60,6 +60,7 @@ class Sandbox:
         return self.directory / "roots" / "instances" / instance_id
 
     def image_root(self, image_id: str) -> Path:
+        """The root of an image made by CreateImage (a copy shares its source's)."""
         return self.directory / "roots" / "images" / image_id
 
 

@@ -18,15 +18,16 @@ def load_extensions() -> list[Patch]:
     """Import the modules that register patches (this imports moto); return every patch."""
     from ebami.sandbox import (
         calls,
+        dispatch,
         eb_draft_actions,
         eb_platform_branches,
         eb_storage,
         eb_validation,
         ec2,
         ec2_consistency,
+        ec2_tags,
         elasticbeanstalk,
         health_actions,
-        image_tags,
         images,
         parameter_validation,
         parameters,
@@ -43,7 +44,7 @@ def load_extensions() -> list[Patch]:
     del calls, ec2, ec2_consistency, elasticbeanstalk, images, parameter_validation, parameters
     del platform_versions, routes, saved_configurations, ssm, throttling, unsupported
     del eb_platform_branches, eb_storage, eb_validation, solution_stacks, health_actions
-    del eb_draft_actions, image_tags
+    del dispatch, eb_draft_actions, ec2_tags
     return list(patching.PATCHES)
 
 

@@ -1,7 +1,14 @@
 """EC2 in the sandbox: instances get a root filesystem and boot their user data; images carry
 the root of the instance they were made from; a fault can keep new images `pending`; a second
 image of a name the account already uses is refused, as AWS refuses it (moto accepts it); a
-deregistered image can no longer launch (moto launches it)."""
+deregistered image can no longer launch (moto launches it).
+
+The names the account's images use are indexed per region (name -> image id), so that the
+refusal of a used name costs the same at 2,000 images as at 2: the index is made from the
+region's images on first use and kept up to date by CreateImage, CopyImage and RegisterImage,
+the only ways an image of the account's comes to be; an entry whose image was deregistered
+frees its name.
+"""
 
 from __future__ import annotations
 
@@ -15,23 +22,46 @@ from moto.ec2.models.amis import Ami, AmiBackend
 from moto.ec2.models.instances import Instance, InstanceBackend
 
 from ebami.sandbox import boot, runtime
-from ebami.sandbox.patching import argument, hook
+from ebami.sandbox.patching import argument, hook, kept_on
 from ebami.sandbox.rootfs import SSM_AGENT_PACKAGE, installed_packages
 
 _PENDING = "ebami_pending_polls"
+_NAMES = "ebami_image_names"
 
 
 class InvalidAMINameDuplicate(ServiceException):
     code = "InvalidAMIName.Duplicate"
 
 
+def _names(backend: Any) -> dict[str, str]:
+    """Name -> image id of the account's images in the backend's region (made on first use)."""
+    account = backend.account_id
+
+    def scan() -> dict[str, str]:
+        return {
+            image.name: image.id
+            for image in backend.amis.values()
+            if image.name is not None and image.owner_id == account
+        }
+
+    names: dict[str, str] = kept_on(backend, _NAMES, scan)
+    return names
+
+
 def refuse_duplicate_name(backend: Any, name: str | None) -> None:
     """AMI names are unique among an account's images in a region, whatever their state."""
     if name is None:  # moto's own calls may leave it out; AWS's API requires it
         return
-    for image in backend.amis.values():
-        if image.name == name and image.owner_id == backend.account_id:
-            raise InvalidAMINameDuplicate(f"AMI name {name} is already in use by AMI {image.id}")
+    image_id = _names(backend).get(name)
+    image = backend.amis.get(image_id) if image_id is not None else None
+    if image is not None and image.name == name:
+        raise InvalidAMINameDuplicate(f"AMI name {name} is already in use by AMI {image.id}")
+
+
+def name_taken(backend: Any, image: Ami) -> None:
+    """Index the name of `image`, just made (under the runtime's lock, as its refusal was)."""
+    if image.name is not None and image.owner_id == backend.account_id:
+        _names(backend)[image.name] = image.id
 
 
 def user_data_bytes(instance: Instance) -> bytes | None:
@@ -80,6 +110,7 @@ def _create_image(original: Callable[..., Any], backend: Any, *args: Any, **kwar
     with state.lock:  # two concurrent images of one name: the second is refused
         refuse_duplicate_name(backend, argument(original, "name", backend, *args, **kwargs))
         image: Ami = original(backend, *args, **kwargs)
+        name_taken(backend, image)
     if image.instance_id:
         state.roots.snapshot(image.instance_id, image.id)
     if state.faults.ami_pending_polls:
@@ -92,14 +123,17 @@ def _create_image(original: Callable[..., Any], backend: Any, *args: Any, **kwar
 def _register_image(original: Callable[..., Any], backend: Any, *args: Any, **kwargs: Any) -> Any:
     with runtime.current().lock:
         refuse_duplicate_name(backend, argument(original, "name", backend, *args, **kwargs))
-        return original(backend, *args, **kwargs)
+        image: Ami = original(backend, *args, **kwargs)
+        name_taken(backend, image)
+        return image
 
 
 @hook(AmiBackend, "copy_image")
 def _copy_image(original: Callable[..., Any], backend: Any, *args: Any, **kwargs: Any) -> Any:
     with runtime.current().lock:  # CopyImage's Name names the copy in this (its target) region
         refuse_duplicate_name(backend, argument(original, "name", backend, *args, **kwargs))
-        image: Ami = original(backend, *args, **kwargs)
+        image = original(backend, *args, **kwargs)
+        name_taken(backend, image)
     source = argument(original, "source_image_id", backend, *args, **kwargs)
     runtime.current().roots.copy_image(str(source), image.id)
     return image

@@ -1,7 +1,10 @@
 """Root filesystems of images and instances: one directory each under the sandbox's folder.
 
 An instance's root is a copy of its image's root; `CreateImage` copies an instance's root into
-the new image's; terminating an instance drops its root, stopping keeps it. The sandbox's
+the new image's; terminating an instance drops its root, stopping keeps it. An image's root is
+never written once made, so `CopyImage`'s copy shares its source's directory instead of copying
+it (a nightly's thousands of copies cost no disk and no time); the directory goes when the last
+image sharing it is deregistered, and bears the name of one that is still registered. The sandbox's
 package database (what is "installed" in a root) is a text file, one `name version` a line;
 every instance gets an `rpm -q` that reads it, so scripts ask for versions as on Amazon Linux.
 """
@@ -45,11 +48,18 @@ class RootStore:
     def __init__(self, base: Path) -> None:
         self.base = base
         self._lock = threading.Lock()
+        # Image id -> the image whose directory holds its root (copies sharing another's root).
+        self._holder: dict[str, str] = {}
+        # Image whose directory is shared -> every registered image using it, itself included.
+        self._users: dict[str, set[str]] = {}
         (base / "images").mkdir(parents=True, exist_ok=True)
         (base / "instances").mkdir(parents=True, exist_ok=True)
 
     def image(self, image_id: str) -> Path:
-        return self.base / "images" / image_id
+        return self._directory(self._holder.get(image_id, image_id))
+
+    def _directory(self, holder: str) -> Path:
+        return self.base / "images" / holder
 
     def instance(self, instance_id: str) -> Path:
         return self.base / "instances" / instance_id
@@ -85,15 +95,35 @@ class RootStore:
                 self.image(image_id).mkdir(parents=True)
 
     def copy_image(self, source_id: str, image_id: str) -> None:
+        """Give `image_id` the root of `source_id` (shared: neither is ever written again)."""
         with self._lock:
-            if self.image(source_id).is_dir():
-                shutil.copytree(self.image(source_id), self.image(image_id), symlinks=True)
+            holder = self._holder.get(source_id, source_id)
+            if self._directory(holder).is_dir():
+                self._users.setdefault(holder, {holder}).add(image_id)
+                self._holder[image_id] = holder
 
     def drop_instance(self, instance_id: str) -> None:
         shutil.rmtree(self.instance(instance_id), ignore_errors=True)
 
     def drop_image(self, image_id: str) -> None:
-        shutil.rmtree(self.image(image_id), ignore_errors=True)
+        """Forget a deregistered image's root; its directory goes with the last image using it
+        (and passes to another one when the image it is named after leaves first)."""
+        with self._lock:
+            holder = self._holder.pop(image_id, image_id)
+            users = self._users.pop(holder, {holder})
+            users.discard(image_id)
+            if not users:
+                shutil.rmtree(self._directory(holder), ignore_errors=True)
+                return
+            if holder == image_id:
+                heir = min(users)
+                self._directory(holder).rename(self._directory(heir))
+                holder = heir
+                for user in users:
+                    self._holder[user] = heir
+                self._holder.pop(heir)
+            if len(users) > 1:
+                self._users[holder] = users
 
 
 def install_tools(root: Path) -> None:

@@ -304,6 +304,46 @@ def test_created_and_copied_images_have_the_instance_s_ebs_root_device(sandbox: 
         ec2.deregister_image(ImageId=made)
 
 
+def test_copies_keep_their_source_s_root_and_names_stay_unique(sandbox: Sandbox) -> None:
+    ec2 = sandbox.client("ec2")
+    region = sandbox.info.region
+    instance_id = launch(sandbox, base_ami(sandbox, MCD, "2.8.4"), ARTICLE_USER_DATA)
+    source = ec2.create_image(InstanceId=instance_id, Name="shared-root")["ImageId"]
+    ec2.terminate_instances(InstanceIds=[instance_id])
+    copies = [
+        ec2.copy_image(SourceImageId=source, SourceRegion=region, Name=f"shared-root-{n}")[
+            "ImageId"
+        ]
+        for n in range(2)
+    ]
+    with pytest.raises(ClientError) as refused:
+        ec2.copy_image(SourceImageId=source, SourceRegion=region, Name="shared-root-1")
+    assert refused.value.response["Error"] == {
+        "Code": "InvalidAMIName.Duplicate",
+        "Message": f"AMI name shared-root-1 is already in use by AMI {copies[1]}",
+    }
+    # The source goes first: its copies still launch with its files.
+    ec2.deregister_image(ImageId=source)
+    second = launch(sandbox, visible_image(sandbox, copies[0]), "")
+    assert (sandbox.instance_root(second) / "etc/ecs/ecs.config").read_text() == (
+        FLUENTD_LINE + "\n"
+    )
+    ec2.terminate_instances(InstanceIds=[second])
+    for copy in copies:
+        ec2.deregister_image(ImageId=copy)
+    left = {path.name for path in (sandbox.directory / "roots" / "images").iterdir()}
+    assert left.isdisjoint({source, *copies})
+    # Deregistered, the names are free again.
+    again = ec2.register_image(Name="shared-root-1", RootDeviceName="/dev/xvda")["ImageId"]
+    ec2.deregister_image(ImageId=again)
+
+
+def visible_image(sandbox: Sandbox, image_id: str) -> str:
+    ec2 = sandbox.client("ec2")
+    visible(lambda: ec2.describe_images(ImageIds=[image_id]), what=f"the copy {image_id}")
+    return image_id
+
+
 def test_unknown_ami_is_refused(sandbox: Sandbox) -> None:
     with pytest.raises(ClientError, match=r"InvalidAMIID\.NotFound"):
         launch(sandbox, "ami-0123456789abcdef0", "")

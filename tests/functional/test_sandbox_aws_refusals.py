@@ -149,3 +149,32 @@ def test_two_images_of_one_name_at_once_end_with_one() -> None:
     for thread in threads:
         thread.join()
     assert sorted(codes) == ["InvalidAMIName.Duplicate", "created"]
+
+
+class _Unscannable(dict[str, Any]):
+    """The region's images, which may be looked up by id but not listed."""
+
+    def values(self) -> Any:
+        raise AssertionError("the name check listed every image of the region")
+
+
+@pytest.mark.usefixtures("in_process")
+def test_a_used_name_is_found_by_its_index_not_by_a_scan_of_every_image() -> None:
+    from moto.backends import get_backend
+
+    ec2 = boto3.client("ec2", region_name=REGION)
+    instance = launch(ec2)
+    first = ec2.create_image(InstanceId=instance, Name="ebami-indexed")["ImageId"]
+    backend = get_backend("ec2")["123456789012"][REGION]
+    backend.amis = _Unscannable(backend.amis)
+    copy = ec2.copy_image(SourceImageId=first, SourceRegion=REGION, Name="ebami-indexed-copy")
+    for name, made in (("ebami-indexed", first), ("ebami-indexed-copy", copy["ImageId"])):
+        assert refusal(
+            lambda name=name: ec2.register_image(Name=name, RootDeviceName="/dev/xvda")
+        ) == (
+            "InvalidAMIName.Duplicate",
+            f"AMI name {name} is already in use by AMI {made}",
+        )
+    # A deregistered image's name is free again, without a scan either.
+    ec2.deregister_image(ImageId=first)
+    ec2.register_image(Name="ebami-indexed", RootDeviceName="/dev/xvda")

@@ -27,7 +27,7 @@ from ebami.cli.main import main
 from ebami.core.errors import ExitCode, InputError
 from ebami.image.lookup import find_base_ami, platform_filters
 from ebami.image.platforms import resolve_platform
-from ebami.sandbox import world
+from ebami.sandbox import runtime, world
 from ebami.sandbox.faults import Faults
 from ebami.sandbox.release import RELEASE_FIELDS, RELEASE_PATH, release_platform
 from ebami.sandbox.rootfs import PACKAGE_DB, installed_packages
@@ -63,7 +63,8 @@ class World:
         return document
 
     def image_root(self, image_id: str) -> Path:
-        return self.directory / "roots" / "images" / image_id
+        """The image's root as the sandbox finds it (a copy shares its source's directory)."""
+        return runtime.current().roots.image(image_id)
 
     def base_ami(self, alias: str, release: str | None = None) -> str:
         """The real lookup's answer, through ebami's own Elastic Beanstalk wrapper."""
