@@ -4,6 +4,7 @@ environment runs the newest verified AMI; for people, shells (`--exit-code`) and
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -73,7 +74,11 @@ def check(
     # The very options `ebami build` would bake with: the same bake key.
     options = BuildOptions.from_settings(settings, platform_version=platform_version)
     factory = Factory(app, settings)
-    with factory.bounded(CHECK_SECONDS):
+    with ExitStack() as bounds:
+        # Every region's calls fit the deadline (throttled ones retried until it), the home
+        # region's and each --env region's, whose calls go through its own session.
+        for region in dict.fromkeys([None, *(item.region for item in watched)]):
+            bounds.enter_context(factory.in_region(region).bounded(CHECK_SECONDS))
         report = run_check(
             lambda: factory.check_build(options),
             watched,

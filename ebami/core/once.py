@@ -47,6 +47,11 @@ class OnceCache(Generic[K, V]):
                 raise slot.error
         return slot.value  # type: ignore[return-value]
 
+    def known(self, key: K) -> bool:
+        """Whether `key` was asked (its read may still run) or answered already."""
+        with self._lock:
+            return key in self._slots
+
     def put(self, key: K, value: V) -> None:
         """Answer `key` without a read (what another read found already); a key asked or
         answered before keeps its answer."""

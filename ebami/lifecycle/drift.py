@@ -117,10 +117,38 @@ class DriftChecker:
         for image in images:
             self._images.put(image.image_id, image)
 
+    def know_verified(self, images: Iterable[ManagedImage]) -> None:
+        """The region's verified AMIs read already (the estate's: this account's available
+        AMIs tagged verified), so that they are not scanned again."""
+        self._verified.put(tags.VERIFIED, newest_first(images))
+
+    def platform(self, platform_arn: str) -> EnvironmentPlatform:
+        """The platform version `platform_arn`, read once for every environment on it."""
+        return self._platforms.get(
+            platform_arn,
+            lambda: EnvironmentPlatform.of(
+                platform_arn, self._eb.describe_platform_version(platform_arn)
+            ),
+        )
+
+    def describe_running(self, running: Iterable[tuple[str | None, str]]) -> None:
+        """Read in a batch the AMIs environments run, each given as (the AMI its configuration
+        sets or None, its platform version's ARN), but for the platforms' own AMIs, whose drift
+        is judged without reading them (the platform versions are read here, once each)."""
+        self.describe(
+            configured
+            for configured, platform_arn in running
+            if configured and configured != self.platform(platform_arn).default_image
+        )
+
     def describe(self, image_ids: Iterable[str]) -> None:
         """Read the AMIs of `image_ids` not known yet in a few calls (instead of one each);
         those not found are known as missing."""
-        wanted = [image_id for image_id in dict.fromkeys(image_ids) if image_id]
+        wanted = [
+            image_id
+            for image_id in dict.fromkeys(image_ids)
+            if image_id and not self._images.known(image_id)
+        ]
         if not wanted:
             return
         found = {image.image_id: image for image in self._ec2.images_by_id(wanted)}
@@ -147,7 +175,9 @@ class DriftChecker:
         configured = {
             key: self._eb.configuration(environment).image_id for key, environment in found.items()
         }
-        self.describe(image_id for image_id in configured.values() if image_id)
+        self.describe_running(
+            (configured[key], environment.platform_arn) for key, environment in found.items()
+        )
         return [
             self.judge(found[key].name, configured[key], found[key].platform_arn) for key in wanted
         ]
@@ -156,12 +186,7 @@ class DriftChecker:
         """The drift of the environment `name`, whose configuration sets `configured` (None:
         the platform's own AMI) on the platform version `platform_arn` (read already, by
         `check` or an inventory)."""
-        platform = self._platforms.get(
-            platform_arn,
-            lambda: EnvironmentPlatform.of(
-                platform_arn, self._eb.describe_platform_version(platform_arn)
-            ),
-        )
+        platform = self.platform(platform_arn)
         current = configured or platform.default_image
         newest = self._newest(platform)
         if current is None or current == platform.default_image:

@@ -5,6 +5,7 @@ inventory of them all (`ebami.lifecycle.inventory`), each region read through it
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -18,6 +19,7 @@ from ebami.image.managed import ManagedImage
 from ebami.lifecycle.drift import DriftChecker
 from ebami.lifecycle.inventory import (
     READ_SECONDS,
+    EstateEc2,
     IncompleteInventory,
     Inventory,
     RegionSources,
@@ -25,6 +27,9 @@ from ebami.lifecycle.inventory import (
     read_inventory,
     read_sharing,
 )
+
+# Launch permissions are read a call per AMI: this many at once (over all regions).
+SHARING_THREADS = 8
 
 
 class EstateRegion(Protocol):
@@ -109,19 +114,37 @@ class Estate:
             raise IncompleteInventory(f"{exc.message}; {incomplete}") from exc
 
     def sharing(self, images: Sequence[ManagedImage], *, incomplete: str = "") -> list[Use]:
-        """Who else may launch each of `images` (a call per AMI, in its own region);
-        IncompleteInventory when a read fails (`incomplete` appended, as `read` does)."""
-        uses: list[Use] = []
+        """Who else may launch each of `images` (a call per AMI, in its own region, a few
+        at once); IncompleteInventory when a read fails (`incomplete` appended, as `read`
+        does)."""
+        parts: list[tuple[str, EstateRegion, EstateEc2, list[str]]] = []
         for region in dict.fromkeys(image.region for image in images):
             services = self.in_region(region)
+            # Made on this thread, used on the readers' (boto3's clients are thread-safe).
             ec2 = services.estate_sources().ec2
-            ids = [image.image_id for image in images if image.region == region]
+            ids = list(dict.fromkeys(image.image_id for image in images if image.region == region))
+            size = -(-len(ids) // SHARING_THREADS)
+            parts += [
+                (region, services, ec2, ids[at : at + size]) for at in range(0, len(ids), size)
+            ]
+
+        def read(part: tuple[str, EstateRegion, EstateEc2, list[str]]) -> list[Use]:
+            region, services, ec2, ids = part
             try:
-                with services.bounded(READ_SECONDS):
-                    uses += read_sharing(ec2, region, ids)
+                with services.bounded(READ_SECONDS):  # each reader's calls, its own deadline
+                    return read_sharing(ec2, region, ids)
             except EbamiError as exc:
                 message = f"reading the launch permissions in {region}: {exc.message}"
                 raise IncompleteInventory(
                     f"{message}; {incomplete}" if incomplete else message
                 ) from exc
-        return uses
+
+        pool = ThreadPoolExecutor(max_workers=SHARING_THREADS)
+        try:
+            found = list(pool.map(read, parts))
+        except BaseException:
+            # The first failure (or Ctrl-C) ends the reads not started yet.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+        return [use for uses in found for use in uses]

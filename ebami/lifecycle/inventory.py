@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from ebami.config.formats import ami_ids_in
 from ebami.core.errors import AwsError, EbamiError
-from ebami.image.managed import ManagedImage, managed_images, rollback_target
+from ebami.image import tags
+from ebami.image.managed import ManagedImage, managed_images, newest_first, rollback_target
 
 if TYPE_CHECKING:
     from ebami.aws.autoscaling import LaunchConfiguration
@@ -91,6 +92,9 @@ class RegionInventory:
     owned_snapshots: frozenset[str] = frozenset()
     # Snapshot id -> every registered AMI of this account using it, managed or not.
     snapshot_users: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # This account's available AMIs tagged verified, managed or not, newest first (what drift
+    # compares environments with).
+    verified: tuple[ManagedImage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -317,6 +321,13 @@ def read_region(source: RegionSources) -> RegionInventory:
         environments=tuple(environments),
         owned_snapshots=frozenset(owned),
         snapshot_users={key: tuple(value) for key, value in sorted(users.items())},
+        verified=tuple(
+            newest_first(
+                ManagedImage.of(image, region)
+                for image in own
+                if image.state == "available" and tags.VERIFIED in image.tags
+            )
+        ),
     )
 
 

@@ -80,25 +80,20 @@ def _drift(
         region: estate.in_region(region).drift_checker(max_age)
         for region in dict.fromkeys(item.region for item in facts)
     }
-    # The estate holds every managed AMI: only the other AMIs environments run (the
-    # platform's own, one not ebami's) are read, a region's in a batch.
+    # The estate holds every managed AMI and the verified ones: only the other AMIs
+    # environments run (not the platform's own; one not ebami's) are read, a region's in a batch.
     for region, checker in checkers.items():
         checker.know(inventory.region(region).images)
-        known = {image.image_id for image in inventory.region(region).images}
-        others = [
-            item.image_id
-            for item in facts
-            if item.region == region and item.image_id and item.image_id not in known
-        ]
-        if others:
-            with estate.in_region(region).bounded(CHECK_SECONDS):
-                try:
-                    checker.describe(others)
-                except EbamiError as exc:
-                    # Each environment reads its own AMI then, and shows why it cannot.
-                    estate.reporter.detail(
-                        f"{region}: reading the AMIs environments run: {exc.message}"
-                    )
+        checker.know_verified(inventory.region(region).verified)
+        running = [(item.image_id, item.platform_arn) for item in facts if item.region == region]
+        with estate.in_region(region).bounded(CHECK_SECONDS):
+            try:
+                checker.describe_running(running)
+            except EbamiError as exc:
+                # Each environment reads its own then, and shows why it cannot.
+                estate.reporter.detail(
+                    f"{region}: reading the AMIs environments run: {exc.message}"
+                )
 
     def check(item: EnvironmentFacts) -> EnvironmentStatus:
         with estate.in_region(item.region).bounded(CHECK_SECONDS):

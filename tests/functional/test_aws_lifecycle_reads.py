@@ -21,6 +21,7 @@ from ebami.aws.elasticbeanstalk import ElasticBeanstalk
 from ebami.aws.ssm import Ssm
 from ebami.cli.main import main
 from ebami.core.errors import AwsError, ExitCode
+from ebami.image.managed import ManagedImage, newest_first
 from ebami.lifecycle.inventory import (
     IncompleteInventory,
     RegionSources,
@@ -240,3 +241,27 @@ def test_bad_input_is_refused_before_any_call(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.splitlines() == [f"error: {line}"]
+
+
+def test_the_estate_holds_the_verified_amis_drift_would_scan_for(sandbox: None) -> None:
+    ec2 = client("ec2")
+    verified_at = [{"Key": "ebami:verified", "Value": "2026-11-01T00:00:00Z"}]
+    first, _ = managed_ami(ec2, "verified-first")
+    second, _ = managed_ami(ec2, "verified-second")
+    managed_ami(ec2, "never-verified")
+    not_ebami = ec2.create_image(
+        InstanceId=ec2.run_instances(ImageId=STOCK, MinCount=1, MaxCount=1)["Instances"][0][
+            "InstanceId"
+        ],
+        Name="verified-not-ebami",
+    )["ImageId"]
+    ec2.create_tags(Resources=[first, second, not_ebami], Tags=verified_at)
+
+    found = read_region(sources())
+
+    scanned = newest_first(
+        ManagedImage.of(image, REGION)
+        for image in Ec2(client("ec2")).find_images_with_tag("ebami:verified")
+    )
+    assert found.verified == tuple(scanned)
+    assert {image.image_id for image in found.verified} == {first, second, not_ebami}

@@ -209,3 +209,25 @@ def test_check_reads_a_regions_environments_in_one_call() -> None:
     drifts = checker(found).check_all([("prod", None)] * 5)
     assert [item.status for item in drifts] == [DriftStatus.CURRENT] * 5
     assert found.reads.count("DescribeEnvironments") == 1
+
+
+def test_the_platforms_own_ami_is_not_read_and_the_estates_verified_amis_not_scanned() -> None:
+    newest = ami("ami-0new")
+    found = world_with(newest, ami("ami-0other", "2026-10-01"), configured="ami-0new")
+    drift = checker(found)
+    drift.know_verified([ManagedImage.of(newest)])
+    arn = found.environment.platform_arn
+    drift.describe_running([(STOCK, arn), (None, arn), ("ami-0other", arn), ("ami-0other", arn)])
+    # The platform read once; one batch of the one AMI that is not the platform's own.
+    assert found.reads == ["DescribePlatformVersion", "DescribeImages"]
+    statuses = [drift.judge("prod", image_id, arn).status for image_id in (STOCK, "ami-0other")]
+    assert statuses == [DriftStatus.STOCK, DriftStatus.BEHIND]
+    assert found.reads == ["DescribePlatformVersion", "DescribeImages"]
+
+
+def test_check_reads_no_ami_for_environments_on_the_platforms_own() -> None:
+    found = world_with(ami("ami-0new"))
+    drifts = checker(found).check_all([("prod", None)] * 3)
+    assert [item.status for item in drifts] == [DriftStatus.STOCK] * 3
+    # The verified scan only.
+    assert found.reads.count("DescribeImages") == 1

@@ -84,3 +84,10 @@ def test_each_key_is_its_own_question_and_put_answers_one_without_a_read() -> No
     assert cache.get("other", lambda: 3) == 3
     cache.put("other", 4)  # answered already: kept
     assert cache.get("other", lambda: 5) == 3
+
+
+def test_known_tells_a_key_asked_or_answered_from_one_never_asked() -> None:
+    cache: OnceCache[str, int] = OnceCache()
+    cache.put("answered", 1)
+    cache.get("asked", lambda: 2)
+    assert [cache.known(key) for key in ("answered", "asked", "never")] == [True, True, False]

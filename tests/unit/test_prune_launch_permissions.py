@@ -7,12 +7,15 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+import pytest
+
 from ebami.aws.session import AwsCli
+from ebami.core.errors import AwsError
 from ebami.core.plan import Executor
 from ebami.image.managed import ManagedImage
 from ebami.lifecycle.deletion import RegionTarget
 from ebami.lifecycle.estate import Estate
-from ebami.lifecycle.inventory import Inventory, RegionSources
+from ebami.lifecycle.inventory import IncompleteInventory, Inventory, RegionSources
 from ebami.lifecycle.prune import PruneRules, Verdict
 from ebami.lifecycle.prune_run import execute_prune, plan_prune
 from tests.fakes.prune import EAST, DeletingEc2, ami, estate, id_of
@@ -119,3 +122,31 @@ def test_a_shared_candidate_is_protected_and_never_deleted() -> None:
     assert [item.image_id for item in result.deleted] == [id_of(98)]
     assert f"deregister {id_of(100)}" not in deleting.calls
     assert found.reads == 2
+
+
+class FailingSharing(Sharing):
+    def launch_permissions(self, image_id: str) -> list[str]:
+        if image_id == id_of(40):
+            raise AwsError(f"ec2:DescribeImageAttribute {image_id} failed: InternalError")
+        return super().launch_permissions(image_id)
+
+
+def test_launch_permissions_read_a_few_at_once_come_back_in_the_amis_order() -> None:
+    images = hundred_amis()
+    shared = {id_of(number) for number in (3, 50, 97)}
+    ec2 = Sharing(shared)
+    uses = ReadEstate(estate(*images), ec2).sharing(images)
+    assert sorted(ec2.asked) == sorted(image.image_id for image in images)  # each once
+    assert [use.image_id for use in uses] == [id_of(number) for number in (3, 50, 97)]
+    assert {use.where for use in uses} == {f"launch permission for {SHARED_WITH}"}
+
+
+def test_a_failed_launch_permission_read_makes_the_estate_incomplete() -> None:
+    images = hundred_amis()
+    found = ReadEstate(estate(*images), FailingSharing(set()))
+    with pytest.raises(IncompleteInventory) as failed:
+        found.sharing(images, incomplete="nothing was deleted")
+    assert failed.value.message == (
+        f"reading the launch permissions in {EAST}: ec2:DescribeImageAttribute {id_of(40)} "
+        "failed: InternalError; nothing was deleted"
+    )
