@@ -16,13 +16,16 @@ Then, timed, each as its own process with EBAMI_STATS=1: `status` (both regions)
 after one newer verified copy per region, at `--concurrency 20`. For each: wall time, CPU
 (user + sys of the child, from its rusage), peak RSS, API calls (total, per environment, per
 AMI) and the top operations. A real fleet apply also gets its wave floor: waves x one
-environment's apply, measured after it as three `ebami apply --env` runs (untimed in the
+environment's apply, measured after it as five `ebami apply --env` runs (untimed in the
 table's own row) to a newer verified AMI; its wall time should be at most 1.2x that. A command
 that outlasts `--timeout` has its process group killed and is reported as not finished; the
 sandbox is stopped whatever happens.
 
     .venv/bin/python benchmarks/estate_scale.py [--size S|M|L]... [--command NAME]...
-        [--throttle F] [--timeout 180] [--json]
+        [--throttle F] [--realism SPEC] [--timeout 180] [--json]
+
+`--realism` is the sandbox's (`ebami sandbox start --realism`; default `aws`): with
+`aws,late-events=0`, say, a fleet apply's wave floor is measured without late events.
 """
 
 from __future__ import annotations
@@ -50,11 +53,13 @@ from apply import PROFILE, ebami, run_checked
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from ebami.core.errors import InputError
 from ebami.image.tags import BUILD_RUN
 from ebami.sandbox import world
 from ebami.sandbox.clients import client_environment
 from ebami.sandbox.control import start_background, stop
 from ebami.sandbox.faults import Faults
+from ebami.sandbox.realism import Realism
 
 HOME = "us-east-1"
 SECOND = "us-west-2"
@@ -176,7 +181,9 @@ def api_calls(stderr: str) -> dict[str, int]:
 class Estate:
     """A sandbox holding one size's estate, and the variables that point ebami at it."""
 
-    def __init__(self, work: Path, size: str, throttle: float) -> None:
+    def __init__(
+        self, work: Path, size: str, throttle: float, realism: Realism | None = None
+    ) -> None:
         self.work = work
         self.size = size
         self.amis, self.environments = SIZES[size]
@@ -185,7 +192,7 @@ class Estate:
             self.folder,
             port=0,
             region=HOME,
-            faults=Faults(throttle=throttle),
+            faults=Faults(throttle=throttle, realism=realism or Realism()),
             seed=0,
             fleet=self.environments,
         )
@@ -381,7 +388,7 @@ def commands(estate: Estate, name: str) -> list[list[str]]:
     return [["apply", "--group", "fleet", "--concurrency", concurrency, *record]]
 
 
-SINGLE_RUNS = 3
+SINGLE_RUNS = 5
 
 
 def wave_floor(result: Measure, record: Path, single: list[float]) -> None:
@@ -488,9 +495,14 @@ def main() -> int:
     parser.add_argument("--size", action="append", choices=list(SIZES), help="default: S and M")
     parser.add_argument("--command", action="append", choices=COMMANDS, help="default: all")
     parser.add_argument("--throttle", type=float, default=0.0, help="sandbox throttle fraction")
+    parser.add_argument("--realism", default="aws", help="the sandbox's --realism SPEC")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds per command")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args()
+    try:
+        realism = Realism.parse(args.realism)
+    except InputError as exc:
+        parser.error(str(exc))
     if not 0 <= args.throttle < 1:
         parser.error(f"--throttle {args.throttle}: give a fraction from 0 to below 1")
     if args.timeout <= 0:
@@ -502,7 +514,7 @@ def main() -> int:
     for size in sizes:
         with tempfile.TemporaryDirectory(prefix=f"ebami-bench-estate-{size}-") as folder:
             began = time.perf_counter()
-            estate = Estate(Path(folder), size, args.throttle)
+            estate = Estate(Path(folder), size, args.throttle, realism)
             try:
                 estate.build()
                 print(
@@ -518,7 +530,10 @@ def main() -> int:
     if args.json:
         print(json.dumps([r.as_json() for r in results], indent=2))
     else:
-        print(f"throttle {args.throttle:g}, timeout {args.timeout:g} s per command")
+        print(
+            f"throttle {args.throttle:g}, realism {args.realism}, timeout {args.timeout:g} s "
+            "per command"
+        )
         print(table(results))
     return 0 if all(r.finished and not r.failed for r in results) else 1
 
