@@ -44,14 +44,22 @@ class Counted:
         return self.calls.count(name)
 
 
-def follow(eb: ScriptedEb, polls: float = POLL) -> tuple[Followed, Counted]:
+def follow(
+    eb: ScriptedEb, polls: float = POLL, *, aligned: bool = False
+) -> tuple[Followed, Counted]:
     counted = Counted(eb)
 
     def every() -> Iterator[float]:
         return repeat(polls)
 
     follower = Follower(
-        counted, RecordingReporter(), ec2=eb, settle=SETTLE, on_event=lambda e: None, polls=every
+        counted,
+        RecordingReporter(),
+        ec2=eb,
+        settle=SETTLE,
+        on_event=lambda e: None,
+        polls=every,
+        aligned=aligned,
     )
     request_id = eb.update_image(ENVIRONMENT, "ami-0new")
     followed = follower.follow(
@@ -156,3 +164,19 @@ def test_the_settle_window_is_polled_every_half_window() -> None:
     # end.
     assert clock.sleeps == [30.0, 30.0, SETTLE / 2, SETTLE / 2]
     assert clock.now == 60 + SETTLE
+
+
+def test_aligned_polls_end_on_multiples_of_their_pause() -> None:
+    # A follower of several updates in a region: each pause ends on a multiple of itself (at
+    # least half a pause away), so that the region's followers poll at the same moments.
+    clock = FakeClock(now=20.0)
+    script = [starting(), Change(30, image="ami-0new", health=("Green", "Ok")), completed(31)]
+    eb = ScriptedEb(clock, state=("Green", "Ok"), on_update=[script])
+    followed, _ = follow(eb, polls=30.0, aligned=True)
+    assert followed.outcome is Outcome.SUCCEEDED
+    moments = [20.0]
+    for pause in clock.sleeps:
+        moments.append(moments[-1] + pause)
+    # Not 30 (from 20, less than half a pause away) but 60, where the update has ended; then
+    # the settle window's halves: 65 and 70.
+    assert moments[1:] == [60.0, 65.0, 70.0]
