@@ -1,9 +1,9 @@
 """One `ebami apply` as a whole: every environment found and planned, one target for the
 fleet, the waves (`ebami.apply.fleet`), and `--verify` after each environment applied.
 
-- **Before the first change** every environment is found (on the main thread, which makes each
-  region's clients; one `DescribeEnvironments` per region and application for up to 100 names)
-  and two names of one environment are refused. With several environments each is planned
+- **Before the first change** every environment is found (`ebami.apply.finding`: on the main
+  thread, one `DescribeEnvironments` per region and application for up to 100 names) and two
+  names of one environment are refused. With several environments each is planned
   (reads only, `--concurrency` at a time, what they share read once: `ebami.apply.reads`): a
   refusal or an error of any stops the run before wave 1, naming every one (`Preflight`); else
   each environment's target (the `--channel`'s AMI, or the newest verified AMI) is pinned for
@@ -22,7 +22,7 @@ caller (the CLI's factory): this package knows neither sessions nor `ebami verif
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
+from ebami.apply.finding import PLAN_SECONDS, Finder, RegionServices, Target
 from ebami.apply.fleet import (
     ERROR,
     PENDING,
@@ -44,50 +45,10 @@ from ebami.apply.planner import ApplyPlan, baseline_json
 from ebami.apply.results import ApplyResults, names_json, wave_json
 from ebami.apply.run import ApplyRecord, Result
 from ebami.apply.waves import Wave
-from ebami.aws.eb_values import Environment
-from ebami.core.errors import EbamiError, InputError, Refused
+from ebami.core.errors import EbamiError, Refused
 from ebami.core.interrupts import Sleeper
-from ebami.core.once import OnceCache
 from ebami.core.plan import Plan
 from ebami.core.reporting import Reporter
-from ebami.core.waiting import Deadline, Sleep
-
-# Planning reads a handful of things; throttling may stretch it, nothing should more.
-PLAN_SECONDS = 300.0
-
-
-class RegionServices(Protocol):
-    """What one region offers an apply (the CLI's factory for that region is one). Threads
-    share it: its session makes clients one at a time, and each thread's deadline is its own."""
-
-    @property
-    def region(self) -> str: ...
-    def bounded(self, seconds: float) -> AbstractContextManager[Deadline]: ...
-    def find_environments(
-        self, names: Sequence[str], application: str | None
-    ) -> dict[str, Environment | EbamiError]: ...
-    def plan_apply(
-        self,
-        environment: Environment,
-        options: ApplyOptions,
-        *,
-        wave: int = 0,
-        earlier: ApplyPlan | None = None,
-        baseline: bool = True,
-    ) -> ApplyPlan: ...
-    def run_apply(
-        self, plan: ApplyPlan, saved: Callable[[ApplyRecord], None], *, sleep: Sleep
-    ) -> ApplyRecord: ...
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where an --env or group name points: its region's services, its application (None:
-    unknown) and the Elastic Beanstalk name of the environment."""
-
-    services: RegionServices
-    application: str | None
-    environment: str
 
 
 @dataclass(frozen=True)
@@ -167,10 +128,6 @@ class FleetApply:
     ) -> None:
         self.waves = waves
         self.options = options
-        self._resolve_target = target
-        # Each name's target, made once: on the main thread, which finds every environment
-        # first; the workers read it.
-        self._targets: dict[str, Target] = {}
         self._reporter = reporter
         self.concurrency = concurrency
         self.fleet = FleetRun(waves, apply_one=self._apply_one, reporter=reporter)
@@ -179,9 +136,8 @@ class FleetApply:
         # Several environments: their lines on stderr carry their names, the results their
         # waves.
         self.several = len(self.fleet.runs) > 1
-        self.results = ApplyResults(self.fleet, record, reporter, eb_name=self._eb_name)
-        # Each name's environment, once found (its Elastic Beanstalk name, for the results).
-        self._found: dict[str, Environment] = {}
+        self._finder = Finder([run.name for run in self.fleet.runs], target)
+        self.results = ApplyResults(self.fleet, record, reporter, eb_name=self._finder.eb_name)
         # Several environments: the target each one's planning before wave 1 chose (--channel
         # or the newest verified AMI), which its wave switches to whatever the channel names by
         # then.
@@ -189,30 +145,22 @@ class FleetApply:
         # Several environments: each one's plan before wave 1, which its wave plans from.
         self._planned: dict[str, ApplyPlan] = {}
         self._wave_of = {name: wave for wave in waves for name in wave.names}
-        # The environments of a wave as its start found them: (wave, region's services,
-        # application) -> each Elastic Beanstalk name's environment or error.
-        self._described: OnceCache[
-            tuple[int, int, str | None], dict[str, Environment | EbamiError]
-        ] = OnceCache()
 
     # --- planning ------------------------------------------------------------------------------
-
-    def _target(self, name: str) -> Target:
-        if name not in self._targets:
-            self._targets[name] = self._resolve_target(name)
-        return self._targets[name]
 
     def plan(
         self, name: str, *, wave: Wave | None = None, baseline: bool = True
     ) -> tuple[RegionServices, ApplyPlan]:
         """`name`'s plan: before wave 1 (`wave` None) from the environment as found; in its
         wave from the environment as the wave's start found it and its plan before wave 1."""
-        target = self._target(name)
+        target = self._finder.target(name)
         options = self.options
         if name in self._pinned:
             options = dataclasses.replace(options, pinned=self._pinned[name])
         with target.services.bounded(PLAN_SECONDS):
-            environment = self._found[name] if wave is None else self._at_start(name, wave)
+            environment = (
+                self._finder.found[name] if wave is None else self._finder.at_start(name, wave)
+            )
             plan = target.services.plan_apply(
                 environment,
                 options,
@@ -221,28 +169,6 @@ class FleetApply:
                 baseline=baseline,
             )
         return target.services, plan
-
-    def _at_start(self, name: str, wave: Wave) -> Environment:
-        """`name`'s environment as its wave's start describes it, with the wave's other
-        environments of its region and application (one call for them all)."""
-        target = self._target(name)
-        together = [
-            self._target(other)
-            for other in wave.names
-            if self._target(other).services is target.services
-            and self._target(other).application == target.application
-        ]
-        key = (wave.number, id(target.services), target.application)
-        described = self._described.get(
-            key,
-            lambda: target.services.find_environments(
-                [other.environment for other in together], target.application
-            ),
-        )
-        outcome = described[target.environment]
-        if isinstance(outcome, EbamiError):
-            raise outcome
-        return outcome
 
     def _try_plan(self, name: str, baseline: bool) -> tuple[RegionServices, ApplyPlan] | EbamiError:
         try:
@@ -254,64 +180,18 @@ class FleetApply:
         self, *, baseline: bool
     ) -> dict[str, tuple[RegionServices, ApplyPlan] | EbamiError]:
         """Every environment found, planned (reads only), --concurrency at a time."""
-        names = [run.name for run in self.fleet.runs if run.name in self._found]
+        names = [run.name for run in self.fleet.runs if run.name in self._finder.found]
         with ThreadPoolExecutor(
             max_workers=max(1, min(self.concurrency, len(names))), thread_name_prefix="ebami-plan"
         ) as pool:
             planned = pool.map(lambda name: self._try_plan(name, baseline), names)
             return dict(zip(names, planned, strict=True))
 
-    def _resolve(self, *, keep_errors: bool) -> dict[str, EbamiError]:
-        """Find every environment (on the main thread, which makes each region's clients;
-        the names of one region and application in one call), and refuse two names of one
-        environment. An environment not found raises, or with `keep_errors` is returned as
-        that name's error."""
-        errors: dict[str, EbamiError] = {}
-        by_environment: dict[tuple[str, str], str] = {}
-        found = self._find_all()
-        for run in self.fleet.runs:
-            name = run.name
-            target = self._target(name)
-            environment = found[name]
-            if isinstance(environment, EbamiError):
-                if not keep_errors:
-                    raise environment
-                errors[name] = environment
-                continue
-            region = target.services.region
-            key = (region, environment.environment_id)
-            other = by_environment.get(key)
-            if other is not None:
-                raise InputError(
-                    f"{other} and {name} are one environment ({environment.application}/"
-                    f"{environment.name} in {region}): name each environment once"
-                )
-            by_environment[key] = name
-            self._found[name] = environment
-        return errors
-
-    def _find_all(self) -> dict[str, Environment | EbamiError]:
-        """Each name's environment (or why there is none), asked per region and application."""
-        groups: dict[tuple[int, str | None], list[str]] = {}
-        for run in self.fleet.runs:
-            target = self._target(run.name)
-            groups.setdefault((id(target.services), target.application), []).append(run.name)
-        found: dict[str, Environment | EbamiError] = {}
-        for names in groups.values():
-            first = self._target(names[0])
-            with first.services.bounded(PLAN_SECONDS):
-                described = first.services.find_environments(
-                    [self._target(name).environment for name in names], first.application
-                )
-            for name in names:
-                found[name] = described[self._target(name).environment]
-        return found
-
     def prepare(self) -> None:
         """Before any change: every environment exists and no two names are one environment;
         with several, each is planned and may be switched (else `Preflight`, nothing changed,
         the results saved), and each environment's target is pinned for its wave."""
-        errors = self._resolve(keep_errors=self.several)
+        errors = self._finder.find(keep_errors=self.several)
         if not self.several:
             return
         planned: dict[str, tuple[RegionServices, ApplyPlan] | EbamiError] = {
@@ -360,13 +240,13 @@ class FleetApply:
         With several, an environment whose planning fails is shown with its error, and every
         refused or failed one is named in the error the run ends with."""
         if not self.several:
-            self._resolve(keep_errors=False)
+            self._finder.find(keep_errors=False)
             _, plan = self.plan(self.fleet.runs[0].name)
             entry = {"dry_run": True, **names_json(plan.environment.name, None)}
             shown = ShownPlan(plan.steps, {**entry, **plan.steps.to_json(), **baseline_json(plan)})
             refused = Refused(f"{plan.environment.name}: {plan.refusal}") if plan.refusal else None
             return DryRun((shown,), self.waves, False, refused)
-        errors = self._resolve(keep_errors=True)
+        errors = self._finder.find(keep_errors=True)
         planned: dict[str, tuple[RegionServices, ApplyPlan] | EbamiError] = {
             **errors,
             **self._plan_all(baseline=True),
@@ -383,7 +263,7 @@ class FleetApply:
             self._failed_before(run, outcome)
             steps = Plan("apply", {**wave_fact, "Environment": name, "Error": outcome.message})
             entry: dict[str, Any] = {
-                **names_json(self._eb_name(name), name),
+                **names_json(self._finder.eb_name(name), name),
                 **wave_json(wave),
                 "error": outcome.message,
                 "exit_code": int(outcome.exit_code),
@@ -414,11 +294,6 @@ class FleetApply:
     def _chosen_once(self) -> bool:
         """Whether the run pins its target before wave 1 (not --ami, not --rollback)."""
         return self.options.channel is not None or not (self.options.ami or self.options.rollback)
-
-    def _eb_name(self, name: str) -> str:
-        """The Elastic Beanstalk name of the environment `name` (--env or a group) stands for."""
-        found = self._found.get(name)
-        return found.name if found is not None else self._target(name).environment
 
     # --- the waves -----------------------------------------------------------------------------
 
@@ -465,7 +340,7 @@ class FleetApply:
             return None
         plan = record.plan
         self._reporter.progress(f"verifying the instances of {plan.environment.name}")
-        found = verify(self._target(run.name), plan)
+        found = verify(self._finder.target(run.name), plan)
         record.verified = found.report
         self.results.save(run.name, record)
         if not found.passed:

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from ebami.apply.finding import Target
     from ebami.apply.follow import Follower
     from ebami.apply.options import ApplyOptions
-    from ebami.apply.orchestrator import FleetApply, InstancesVerified, Target
+    from ebami.apply.orchestrator import FleetApply, InstancesVerified
     from ebami.apply.planner import ApplyPlan
     from ebami.apply.reads import SharedReads
     from ebami.apply.region_watch import RegionWatch
@@ -218,7 +219,8 @@ class Factory(LifecycleWiring, FactoryBase):
     ) -> FleetApply:
         """One `ebami apply` of the environments of `waves`, each in its own region's factory
         (made once, on this thread, shared by the environments' threads)."""
-        from ebami.apply.orchestrator import FleetApply, Target
+        from ebami.apply.finding import Target
+        from ebami.apply.orchestrator import FleetApply
 
         def target(name: str) -> Target:
             settings, application, environment = self.settings.environment_target(name)

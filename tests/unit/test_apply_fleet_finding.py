@@ -12,9 +12,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
+from ebami.apply.finding import Target
 from ebami.apply.fleet import ERROR
 from ebami.apply.options import ApplyOptions
-from ebami.apply.orchestrator import FleetApply, Target
+from ebami.apply.orchestrator import FleetApply
 from ebami.apply.planner import ApplyPlan
 from ebami.apply.run import ApplyRecord, Result
 from ebami.apply.waves import plan_waves
