@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Protocol
 
-from ebami.apply.events import LOOKBACK
+from ebami.apply.events import LOOKBACK, EventSource
 from ebami.aws.eb_values import Configuration, Environment, Event, Health, InstanceHealth
 from ebami.aws.ec2_values import Instance
 from ebami.core.coalesce import NEVER, Coalesced
@@ -42,19 +42,12 @@ from ebami.core.waiting import Clock
 FORGOTTEN_AFTER = 60.0
 
 
-class WatchedEb(Protocol):
-    """The Elastic Beanstalk calls behind the watch (`ebami.aws.elasticbeanstalk`)."""
+class WatchedEb(EventSource, Protocol):
+    """The Elastic Beanstalk calls behind the watch (`ebami.aws.elasticbeanstalk`): an event
+    source's (`EventSource`) and these."""
 
     def environments_by_id(self, environment_ids: Sequence[str]) -> dict[str, Environment]: ...
     def recent_events(self, *, since: datetime, application: str | None = None) -> list[Event]: ...
-    def events(
-        self,
-        environment: Environment,
-        *,
-        request_id: str | None = None,
-        since: datetime | None = None,
-        limit: int = 1000,
-    ) -> list[Event]: ...
     def configuration(self, environment: Environment) -> Configuration: ...
     def health(self, environment: Environment) -> Health: ...
     def instances_health(self, environment: Environment) -> list[InstanceHealth]: ...
