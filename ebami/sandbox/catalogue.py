@@ -117,7 +117,7 @@ def _apply(plan: _Plan) -> None:
     state, added = plan.state, plan.platform
     roots = runtime.current().roots
     image_id = seed.register_image(state.account_id, state.region, added)
-    roots.copy_image(plan.previous_image, image_id)
+    roots.clone_image(plan.previous_image, image_id)
     if not roots.image(image_id).is_dir():  # the previous AMI has no root: the seed's files
         origin = _seed_platform(added)
         root = roots.create_image(image_id, origin.files)

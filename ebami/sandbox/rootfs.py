@@ -102,6 +102,13 @@ class RootStore:
                 self._users.setdefault(holder, {holder}).add(image_id)
                 self._holder[image_id] = holder
 
+    def clone_image(self, source_id: str, image_id: str) -> None:
+        """Give `image_id` a root of its own, a copy of `source_id`'s (a platform release's new
+        base AMI: AWS builds it anew; nothing when the source has no root)."""
+        source = self.image(source_id)
+        if source.is_dir():
+            shutil.copytree(source, self.image(image_id), symlinks=True)
+
     def drop_instance(self, instance_id: str) -> None:
         shutil.rmtree(self.instance(instance_id), ignore_errors=True)
 
