@@ -5,6 +5,10 @@ Threads that poll the same thing (the environments of one region, each followed 
 thread) then cost one call per poll interval together, not one each: a caller whose last
 answer came from read N gets read N+1 if some other caller started it already (waiting for it
 while it runs), else starts it. No answer is ever older than the caller's previous one.
+
+A read that fails fails for the caller that made it. The callers that waited for it read again
+themselves: each thread has its own deadline and its own budget of retries (a read started by
+a thread whose deadline has passed fails at once, and must not fail the others).
 """
 
 from __future__ import annotations
@@ -30,8 +34,8 @@ class _Read(Generic[V]):
 class Coalesced(Generic[V]):
     """Thread-safe: `get(after)` answers `(number, value)` of a read numbered above `after`
     (a caller passes the number it was answered last, or `NEVER`); at most one read runs at a
-    time, and an error it raises reaches every caller waiting for it (the next `get` reads
-    again)."""
+    time. The error of a read reaches the caller that made it; a caller that waited for it
+    reads again."""
 
     def __init__(self, read: Callable[[], V]) -> None:
         self._read = read
@@ -52,11 +56,11 @@ class Coalesced(Generic[V]):
                     newest = self._newest = _Read(self._count)
             assert newest is not None  # noqa: S101 - set above when it was None
             if mine:
-                self._run(newest)
+                self._run(newest)  # its error is this caller's
             else:
                 newest.done.wait()
-            if newest.error is not None:
-                raise newest.error
+                if newest.error is not None:
+                    continue  # another caller's read failed: read again, on this one's terms
             if newest.number > after:
                 return newest.number, newest.value  # type: ignore[return-value]
             # The read waited for was one this caller had seen already: read again.
