@@ -150,8 +150,6 @@ class ApplyPlanner:
             allow_unverified=options.allow_unverified,
         )
         policy = UpdatePolicy.of(configuration)
-        instances = earlier.instances if earlier is not None else reads.instances(environment)
-        deadline = options.timeout or policy.deadline(instances)
         # The platform's own AMI is set by removing the option: the environment then follows
         # the platform's AMI through platform updates again.
         target_option = None if target == platform.default_image else target
@@ -161,6 +159,8 @@ class ApplyPlanner:
         health = (
             None if refusal or unchanged or not baseline else self._baseline(environment, policy)
         )
+        instances = self._instances(environment, health, counted=baseline or bool(refusal))
+        deadline = options.timeout or policy.deadline(instances)
         facts: dict[str, Any] = {
             "Environment": f"{environment.application}/{environment.name} in {self._region}",
             "Status": f"{environment.status}, health {health_before}",
@@ -235,6 +235,17 @@ class ApplyPlanner:
         )
 
     # --- what is read ------------------------------------------------------------------------
+
+    def _instances(
+        self, environment: Environment, health: Baseline | None, *, counted: bool
+    ) -> int:
+        """How many instances serve the environment: the enhanced baseline's, else
+        `DescribeEnvironmentResources` (once per run). Not `counted`: 0, unread (a fleet's plan
+        before wave 1 decides only whether the environment may be switched, and to what; its
+        wave's plan counts them)."""
+        if health is not None and health.enhanced:
+            return len(health.instances)
+        return self._reads.instances(environment) if counted else 0
 
     def _baseline(self, environment: Environment, policy: UpdatePolicy) -> Baseline:
         """The environment's health now: under enhanced health, its colour and status as just

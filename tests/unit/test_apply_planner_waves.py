@@ -30,6 +30,9 @@ def test_a_wave_plan_with_an_unchanged_date_updated_reads_no_configuration() -> 
     before = plans.plan(READY, ApplyOptions(), baseline=False)
     assert before.target == "ami-0new"
     assert found.reads.count("DescribeConfigurationSettings") == 1
+    # It decides only whether, and to what: its wave's plan counts the instances.
+    assert "DescribeEnvironmentResources" not in found.reads
+    assert before.instances == 0
     found.reads.clear()
     wave = plans.plan(
         READY, ApplyOptions(pinned=before.target), wave=1, earlier=before, baseline=True
@@ -40,7 +43,8 @@ def test_a_wave_plan_with_an_unchanged_date_updated_reads_no_configuration() -> 
     # Nor what the run shares (platform, drivers, instances): only the AMI again, in its
     # wave, and the health baseline just before the update.
     assert sorted(found.reads) == ["DescribeImages", "DescribeInstancesHealth"]
-    assert wave.instances == before.instances
+    # Counted from the enhanced baseline's instances: no DescribeEnvironmentResources.
+    assert wave.instances == found.instances > 0
 
 
 def test_a_wave_plan_after_date_updated_moved_reads_the_configuration_once() -> None:
