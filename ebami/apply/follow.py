@@ -225,8 +225,10 @@ class Follower:
         )
         # The environment's health when the new instances' was read last.
         judged_on: str | None = None
-        # Read once the update is over; kept once no draft is pending (it no longer changes).
+        # Read once the update is over; kept once no draft is pending (it no longer changes),
+        # unless a failure event comes after it was read.
         config: Configuration | None = None
+        judged: Event | None = None
         while True:
             for event in stream.poll():
                 if failure is None and is_failure(event):
@@ -240,8 +242,11 @@ class Follower:
                 self._reporter.progress(f"{current.name}: health {last_health} -> {shown}{causes}")
                 last_health = shown
             over = current.status == "Ready" and (final or failure is not None)
-            if over and (config is None or config.drafts(PENDING)):
+            if over and (config is None or config.drafts(PENDING) or failure is not judged):
+                # Read again when a failure came after it was read: Elastic Beanstalk may have
+                # rolled the configuration back since.
                 config = self._eb.configuration(environment)
+                judged = failure
             if config is not None and config.drafts(PENDING):
                 over = False  # the draft is still being deployed: in progress
             if config is not None and over:

@@ -113,9 +113,11 @@ class RegionWatch:
     def refresh(self, environment: Environment) -> Environment:
         """The environment as it is now (read with every other environment followed)."""
         key = environment.environment_id
-        with self._lock:
+
+        def asking() -> None:
             self._environments[key] = self._clock()
-        read = self._answer(self._environment_reads, {key})
+
+        read = self._answer(self._environment_reads, {key}, asking)
         found = read.environments.get(key)
         if found is None:
             raise NotFoundError(f"Elastic Beanstalk environment {environment.name!r} is gone")
@@ -137,8 +139,11 @@ class RegionWatch:
         with self._lock:
             known = self._requests.get(request_id)
             first = known.first if known else self._now() - LOOKBACK
+
+        def asking() -> None:
             self._requests[request_id] = _Request(environment, since, first, self._clock())
-        read = self._answer(self._event_reads, {request_id})
+
+        read = self._answer(self._event_reads, {request_id}, asking)
         found = [
             event
             for event in read.events
@@ -149,10 +154,11 @@ class RegionWatch:
     def describe_instances(self, instance_ids: list[str]) -> list[Instance]:
         """Those of the instances that EC2 shows (read with those other followers ask for)."""
         wanted = set(instance_ids)
-        with self._lock:
-            now = self._clock()
-            self._instances.update(dict.fromkeys(wanted, now))
-        read = self._answer(self._instance_reads, wanted)
+
+        def asking() -> None:
+            self._instances.update(dict.fromkeys(wanted, self._clock()))
+
+        read = self._answer(self._instance_reads, wanted, asking)
         found = [instance for instance in read.instances if instance.instance_id in wanted]
         with self._lock:  # asked for again while an earlier read had it: not wanted any more
             for instance in found:
@@ -170,12 +176,16 @@ class RegionWatch:
 
     # --- the shared reads --------------------------------------------------------------------
 
-    def _answer(self, reads: Coalesced[_Read], keys: set[str]) -> _Read:
+    def _answer(self, reads: Coalesced[_Read], keys: set[str], asking: Callable[[], None]) -> _Read:
         """A read that asked for each of `keys` and is newer than any of them was answered
-        from last."""
+        from last. `asking` (called under the lock) records the keys as asked for now: before
+        each read waited for, since a read that ran longer than `FORGOTTEN_AFTER` may have
+        had them forgotten meanwhile."""
         with self._lock:
             after = max((self._served.get(key, NEVER) for key in keys), default=NEVER)
         while True:
+            with self._lock:
+                asking()
             number, read = reads.get(after)
             if keys <= read.asked:
                 with self._lock:

@@ -447,3 +447,20 @@ def test_events_of_one_poll_are_printed_in_date_order_each_once() -> None:
     # Two events of one date and message that differ in request are two events.
     eb.visible += [Event(at(4, "").date, "d", "INFO", "req-2", "prod")]
     assert [event.request_id for event in stream.poll()] == ["req-2"]
+
+
+def test_a_failure_event_within_the_settle_window_has_the_configuration_read_again() -> None:
+    # The update ended on the target (the configuration read then names it); within the settle
+    # window a failure event comes and Elastic Beanstalk rolls the configuration back: that is
+    # its own rollback (reverted), judged on the configuration read after the failure.
+    clock = FakeClock()
+    script = success("ami-0new", after=1)
+    script += [
+        Change(3, image="ami-0old", messages=(
+            ("ERROR", "Failed to deploy configuration."),
+            ("WARN", "The environment was reverted to the previous configuration setting."),)),
+    ]  # fmt: skip
+    eb = ScriptedEb(clock, on_update=[script])
+    followed, _, _ = follow(eb)
+    assert followed.outcome is Outcome.REVERTED  # type: ignore[attr-defined]
+    assert followed.image_id == "ami-0old"  # type: ignore[attr-defined]

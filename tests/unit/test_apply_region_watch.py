@@ -333,3 +333,37 @@ def test_the_instances_asked_for_at_once_are_read_in_one_call_and_never_again() 
     eb.instances["i-3"] = instance("i-3")
     assert [item.instance_id for item in watch.describe_instances(["i-3"])] == ["i-3"]
     assert eb.named("instances_with_ids")[-1] == ("instances_with_ids", ("i-3",))
+
+
+def test_a_follower_waiting_through_a_read_longer_than_forgotten_after_is_still_answered() -> None:
+    # Follower 2's read runs past FORGOTTEN_AFTER (throttled retries within its deadline) while
+    # follower 1 waits for it: follower 1 must not be forgotten (every later read leaving it out
+    # would have it ask forever).
+    clock = FakeClock()
+    one, two = environment(1), environment(2)
+    asked = threading.Event()
+    first_read = threading.Event()
+
+    class SlowEb(RegionEb):
+        def environments_by_id(self, environment_ids: Sequence[str]) -> dict[str, Environment]:
+            calls = len(self.named("environments_by_id"))
+            if calls == 0:
+                first_read.set()
+                assert asked.wait(STUCK)  # follower 1 asks while this read runs
+                clock.advance(FORGOTTEN_AFTER + 1)
+            assert calls < 5, "follower 1 was forgotten: it asks forever"
+            return super().environments_by_id(environment_ids)
+
+    eb = SlowEb({one.environment_id: one, two.environment_id: two})
+    watch = watch_of(eb, clock)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        second = pool.submit(watch.refresh, two)
+        assert first_read.wait(STUCK)
+        first = pool.submit(watch.refresh, one)
+        # Follower 1 is waiting once it has been recorded as asking.
+        while one.environment_id not in watch._environments:
+            threading.Event().wait(0.01)
+        asked.set()
+        assert first.result(STUCK) == one
+        assert second.result(STUCK) == two
+    assert len(eb.named("environments_by_id")) == 2
