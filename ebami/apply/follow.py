@@ -20,7 +20,10 @@ update is in progress whatever else it says. It succeeded when the deployed conf
 the target AMI, no draft naming the target failed to deploy (a `failed` draft of an earlier
 update, naming another AMI, is not this update's), and the verdict on health
 (`ebami.apply.verdict`: the new instances, and the environment against its baseline from just
-before the update) is healthy for the whole settle window. It failed on a failure event of the
+before the update) is healthy for the whole settle window: the environment's health is read at
+every poll (every half window), the new instances' when it is not yet healthy, when the
+environment's changes, and to close the window (between those reads, the environment's health,
+which worsens with any instance's, stands for theirs). It failed on a failure event of the
 update, a failed deployment, or a verdict of unhealthy once the settle window has passed; a
 verdict of in progress (Grey, Pending, no new instance yet) waits, up to the deadline. When it
 failed and the configuration is back on the previous AMI, Elastic Beanstalk rolled back by
