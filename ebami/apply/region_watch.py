@@ -35,7 +35,7 @@ from ebami.aws.eb_values import Configuration, Environment, Event, Health, Insta
 from ebami.aws.ec2_values import Instance
 from ebami.core.coalesce import NEVER, Coalesced
 from ebami.core.errors import NotFoundError
-from ebami.core.waiting import Clock
+from ebami.core.waiting import Clock, Deadline
 
 # A follower asks at least every poll interval (at most 10 s); one that has not asked for this
 # long has stopped following.
@@ -89,11 +89,15 @@ class RegionWatch:
         eb: WatchedEb,
         ec2: WatchedEc2,
         *,
+        deadline: Callable[[], Deadline | None] = lambda: None,
         clock: Clock = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         self._eb = eb
         self._ec2 = ec2
+        # The deadline the calling thread's calls fit (`AwsSession.deadline`): how long it may
+        # wait for a read another follower makes.
+        self._deadline = deadline
         self._clock = clock
         self._now = now
         self._lock = threading.Lock()
@@ -160,7 +164,7 @@ class RegionWatch:
 
         read = self._answer(self._instance_reads, wanted, asking)
         found = [instance for instance in read.instances if instance.instance_id in wanted]
-        with self._lock:  # asked for again while an earlier read had it: not wanted any more
+        with self._lock:  # what an instance was launched from never changes: asked once
             for instance in found:
                 self._instances.pop(instance.instance_id, None)
         return found
@@ -183,10 +187,11 @@ class RegionWatch:
         had them forgotten meanwhile."""
         with self._lock:
             after = max((self._served.get(key, NEVER) for key in keys), default=NEVER)
+        deadline = self._deadline()
         while True:
             with self._lock:
                 asking()
-            number, read = reads.get(after)
+            number, read = reads.get(after, deadline=deadline)
             if keys <= read.asked:
                 with self._lock:
                     self._served.update(dict.fromkeys(keys, number))
@@ -230,7 +235,4 @@ class RegionWatch:
         with self._lock:
             wanted = list(self._instances)
         found = self._ec2.instances_with_ids(wanted) if wanted else []
-        with self._lock:  # what an instance was launched from never changes: asked once
-            for instance in found:
-                self._instances.pop(instance.instance_id, None)
         return _Read(frozenset(wanted), {}, instances=tuple(found))

@@ -34,6 +34,8 @@ from ebami.aws.eb_values import (
 # Environment names asked in one DescribeEnvironments: the service model sets no bound on the
 # list (its answers are paged, up to 1,000 environments a page); a hundred keeps a request small.
 NAMES_PER_CALL = 100
+# More pages than any listing ebami makes could have (a million events at 1,000 a page).
+MAX_PAGES = 1000
 
 
 class ElasticBeanstalk:
@@ -354,9 +356,10 @@ def _environment(item: Any) -> Environment:
 def _pages(call: Callable[..., Any], request: dict[str, Any]) -> Iterator[Any]:
     """Every page of a call that pages by `NextToken` (where botocore has no paginator, or
     the caller stops early), ending on the last page; a token answered twice would never end,
-    so it is an error, as botocore's paginators make it."""
+    so it is an error, as botocore's paginators make it, and so is a listing longer than
+    `MAX_PAGES` (each page's call fits the caller's deadline, but the pages would not end)."""
     seen: set[str] = set()
-    while True:
+    for _ in range(MAX_PAGES):
         page = call(**request)
         yield page
         token = page.get("NextToken")
@@ -366,6 +369,7 @@ def _pages(call: Callable[..., Any], request: dict[str, Any]) -> Iterator[Any]:
             raise AwsError(f"the service answered the page token {token!r} twice")
         seen.add(token)
         request = {**request, "NextToken": token}
+    raise AwsError(f"the service answered more than {MAX_PAGES} pages")
 
 
 def _options(settings: Any) -> dict[tuple[str, str], str]:

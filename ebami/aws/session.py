@@ -148,6 +148,11 @@ class AwsSession:
         return self._bounds.bound(deadline)
 
     @property
+    def deadline(self) -> Deadline | None:
+        """The deadline this thread's calls fit now (`bounded`), if any."""
+        return self._bounds.deadline
+
+    @property
     def cli(self) -> AwsCli:
         """AWS CLI commands for this session's profile and region."""
         return AwsCli(self.region, self._profile)

@@ -188,7 +188,7 @@ class Factory(LifecycleWiring, FactoryBase):
         made on the main thread when the environments are found)."""
         from ebami.apply.region_watch import RegionWatch
 
-        return RegionWatch(self.eb, self.ec2)
+        return RegionWatch(self.eb, self.ec2, deadline=lambda: self.session.deadline)
 
     @cached_property
     def apply_reads(self) -> SharedReads:

@@ -17,6 +17,9 @@ import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from ebami.core.errors import AwsError
+from ebami.core.waiting import Deadline
+
 V = TypeVar("V")
 
 # The read number of a caller that was served nothing yet.
@@ -43,27 +46,37 @@ class Coalesced(Generic[V]):
         self._count = 0
         self._newest: _Read[V] | None = None  # the last read started (running or done)
 
-    def get(self, after: int = NEVER) -> tuple[int, V]:
+    def get(self, after: int = NEVER, *, deadline: Deadline | None = None) -> tuple[int, V]:
+        """`deadline`: how long this caller waits for a read another caller makes (None: as
+        long as that read takes, which its maker's own deadline bounds); past it, AwsError."""
         while True:
-            with self._lock:
-                newest = self._newest
-                # A read done that this caller saw already, or that failed: read again.
-                mine = newest is None or (
-                    newest.done.is_set() and (newest.number <= after or newest.error is not None)
-                )
-                if mine:
-                    self._count += 1
-                    newest = self._newest = _Read(self._count)
-            assert newest is not None  # noqa: S101 - set above when it was None
+            read, mine = self._next(after)
             if mine:
-                self._run(newest)  # its error is this caller's
-            else:
-                newest.done.wait()
-                if newest.error is not None:
-                    continue  # another caller's read failed: read again, on this one's terms
-            if newest.number > after:
-                return newest.number, newest.value  # type: ignore[return-value]
-            # The read waited for was one this caller had seen already: read again.
+                self._run(read)  # its error is this caller's
+                return read.number, read.value  # type: ignore[return-value]
+            if deadline is None:
+                read.done.wait()
+            elif not read.done.wait(deadline.remaining):
+                raise AwsError(
+                    f"a read shared with other threads did not end within this call's deadline "
+                    f"({deadline.seconds:g} s)"
+                )
+            if read.error is None:
+                return read.number, read.value  # type: ignore[return-value]
+            # Another caller's read failed: read again, on this caller's own terms.
+
+    def _next(self, after: int) -> tuple[_Read[V], bool]:
+        """The read to answer from: the newest when it is running, or done and newer than
+        `after`; else a new one, which this caller makes (True)."""
+        with self._lock:
+            newest = self._newest
+            if newest is not None and not newest.done.is_set():
+                return newest, False  # running: newer than any answered yet
+            if newest is not None and newest.number > after and newest.error is None:
+                return newest, False
+            self._count += 1
+            self._newest = _Read(self._count)
+            return self._newest, True
 
     def _run(self, read: _Read[V]) -> None:
         try:

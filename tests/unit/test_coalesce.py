@@ -171,3 +171,28 @@ def test_an_error_reaches_the_caller_whose_read_failed_and_the_others_read_again
     # A caller that comes afterwards gets that answer without a read of its own.
     assert reads.get() == (2, "fine")
     assert read.calls == 2
+
+
+def test_a_caller_waits_for_another_s_read_no_longer_than_its_own_deadline() -> None:
+    from ebami.core.errors import AwsError
+    from ebami.core.waiting import Deadline
+    from tests.fakes.clock import FakeClock
+
+    entered, release = threading.Event(), threading.Event()
+
+    def read() -> str:
+        entered.set()
+        assert release.wait(STUCK)
+        return "late"
+
+    reads: Coalesced[str] = Coalesced(read)
+    clock = FakeClock()
+    deadline = Deadline(5, clock=clock)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        maker = pool.submit(reads.get)
+        assert entered.wait(STUCK)
+        clock.advance(5)  # this caller's deadline has passed while the other read runs
+        with pytest.raises(AwsError, match=r"did not end within this call's deadline \(5 s\)"):
+            reads.get(deadline=deadline)
+        release.set()
+        assert maker.result(STUCK) == (1, "late")
