@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 # EC2 accepts up to 200 values in one filter.
 FILTER_VALUES = 200
+# The most a Describe call answers in one page where it takes MaxResults (instances, snapshots).
+SCAN_PAGE = 1000
 
 
 class Ec2Base:

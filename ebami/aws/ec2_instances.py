@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ebami.aws.ec2_base import Ec2Base, chunks, raise_if_missing
+from ebami.aws.ec2_base import FILTER_VALUES, SCAN_PAGE, Ec2Base, chunks, raise_if_missing
 from ebami.aws.ec2_values import (
     Instance,
     InstanceSpec,
@@ -101,20 +101,24 @@ class Ec2Instances(Ec2Base):
 
     def instances_of_images(self, image_ids: Sequence[str]) -> list[Instance]:
         """The instances launched from any of `image_ids` that are not terminated (a stopped
-        instance starts again from its volume, but a replacement needs the AMI)."""
+        instance starts again from its volume, but a replacement needs the AMI). More AMIs
+        than one filter takes: every live instance, 1,000 a page, kept here (one AMI filter
+        per 200 AMIs would grow with the estate; the region's instances are read in one go)."""
+        wanted = sorted(set(image_ids))
+        live = {"Name": "instance-state-name", "Values": list(LIVE_INSTANCE_STATES)}
+        if len(wanted) > FILTER_VALUES:
+            requests: list[dict[str, Any]] = [{"Filters": [live], "MaxResults": SCAN_PAGE}]
+        else:
+            requests = [{"Filters": [{"Name": "image-id", "Values": wanted}, live]}]
         found: list[Instance] = []
         with aws_errors("ec2:DescribeInstances image-id"):
             paginator = self._client.get_paginator("describe_instances")
-            for chunk in chunks(sorted(set(image_ids))):
-                for page in paginator.paginate(
-                    Filters=[
-                        {"Name": "image-id", "Values": chunk},
-                        {"Name": "instance-state-name", "Values": list(LIVE_INSTANCE_STATES)},
-                    ]
-                ):
+            for request in requests:
+                for page in paginator.paginate(**request):
                     for reservation in page.get("Reservations", []):
                         found.extend(instance_of(item) for item in reservation.get("Instances", []))
-        return found
+        kept = set(wanted)
+        return [instance for instance in found if instance.image_id in kept]
 
     def terminate_instances(self, instance_ids: list[str]) -> None:
         with aws_errors(f"ec2:TerminateInstances {', '.join(instance_ids)}"):

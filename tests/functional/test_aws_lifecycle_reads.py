@@ -265,3 +265,26 @@ def test_the_estate_holds_the_verified_amis_drift_would_scan_for(sandbox: None) 
     )
     assert found.verified == tuple(scanned)
     assert {image.image_id for image in found.verified} == {first, second, not_ebami}
+
+
+@pytest.mark.parametrize("padding", [0, 450], ids=["one filter", "more than a filter takes"])
+def test_uses_by_instance_and_owned_snapshots_in_one_read(sandbox: None, padding: int) -> None:
+    """More AMIs (or snapshots) than one filter takes are not asked for 200 at a time: the
+    region's live instances (own snapshots) are read in one paged scan and kept here, with the
+    same answer as the filtered read."""
+    ec2 = client("ec2")
+    used, snapshot = managed_ami(ec2, "used-image")
+    other = ec2.run_instances(ImageId=STOCK, MinCount=1, MaxCount=1)["Instances"][0]
+    mine = ec2.run_instances(ImageId=used, MinCount=1, MaxCount=1)["Instances"][0]
+    calls: list[str] = []
+    ec2.meta.events.register("before-call.ec2", lambda model, **_: calls.append(model.name))
+    absent = [f"ami-{index:017x}" for index in range(padding)]
+    absent_snapshots = [f"snap-{index:017x}" for index in range(padding)]
+
+    found = Ec2(ec2).instances_of_images([*absent, used])
+    owned = Ec2(ec2).own_snapshot_ids([*absent_snapshots, snapshot])
+
+    assert [instance.instance_id for instance in found] == [mine["InstanceId"]]
+    assert other["InstanceId"] not in {instance.instance_id for instance in found}
+    assert owned == {snapshot}
+    assert calls == ["DescribeInstances", "DescribeSnapshots"]
