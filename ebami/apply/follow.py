@@ -23,7 +23,10 @@ update, naming another AMI, is not this update's), and the verdict on health
 before the update) is healthy for the whole settle window: the environment's health is read at
 every poll (every half window), the new instances' when it is not yet healthy, when the
 environment's changes, and to close the window (between those reads, the environment's health,
-which worsens with any instance's, stands for theirs). It failed on a failure event of the
+which worsens with any instance's, stands for theirs). Under enhanced health the window may
+start before the final event, once the environment is `Ready` after the update's first event
+(Elastic Beanstalk files events late; the verdict waits for instances that run the target), but
+nothing is ruled before the final event. It failed on a failure event of the
 update, a failed deployment, or a verdict of unhealthy once the settle window has passed; a
 verdict of in progress (Grey, Pending, no new instance yet) waits, up to the deadline. When it
 failed and the configuration is back on the previous AMI, Elastic Beanstalk rolled back by
@@ -252,6 +255,21 @@ class Follower:
                 judged = failure
             if config is not None and config.drafts(PENDING):
                 over = False  # the draft is still being deployed: in progress
+            elif require_health and self._early_window(
+                current, health, stream, final=final, failure=failure
+            ):
+                # Ready after the update began, its final event not in yet (Elastic Beanstalk
+                # files events late): the new instances' health is judged already, so that the
+                # settle window runs while the event is on its way. Nothing is ruled before
+                # the event and the configuration are in.
+                now = deadline.clock()
+                if judgement is None or judgement.state is not State.HEALTHY or shown != judged_on:
+                    judgement = self._judge(environment, current, health, baseline, target)
+                    judged_on = shown
+                if judgement.state is State.HEALTHY:
+                    healthy_since = now if healthy_since is None else healthy_since
+                else:
+                    healthy_since = None
             if config is not None and over:
                 image = config.image_id
                 verdict = _ended(
@@ -309,9 +327,31 @@ class Follower:
                     f"{current.name}: {current.status}, health {shown} ({deadline.progress()})"
                 )
             pause = next(polls)
-            if ended_at is not None:  # health is read at the window's start, middle and end
+            if ended_at is not None or healthy_since is not None:
+                # health is read at the window's start, middle and end
                 pause = min(pause, max(self._settle / 2, 0.1))
             deadline.pause(self._aligned_pause(pause, deadline))
+
+    @staticmethod
+    def _early_window(
+        current: Environment,
+        health: Health | None,
+        stream: EventStream,
+        *,
+        final: bool,
+        failure: Event | None,
+    ) -> bool:
+        """Whether the settle window may start before the update's final event: under
+        enhanced health (whose verdict waits for instances that run the target), once one of
+        the update's events has shown (a `Ready` before that is the environment's state from
+        before the update) and the environment is `Ready`, with no final or failure event."""
+        return (
+            health is not None
+            and bool(stream.events)
+            and current.status == "Ready"
+            and not final
+            and failure is None
+        )
 
     def _aligned_pause(self, pause: float, deadline: Deadline) -> float:
         """`pause`, or with `aligned` the wait for the first multiple of `pause` on the clock

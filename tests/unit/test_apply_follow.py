@@ -464,3 +464,33 @@ def test_a_failure_event_within_the_settle_window_has_the_configuration_read_aga
     followed, _, _ = follow(eb)
     assert followed.outcome is Outcome.REVERTED  # type: ignore[attr-defined]
     assert followed.image_id == "ami-0old"  # type: ignore[attr-defined]
+
+
+def test_the_settle_window_runs_while_a_late_final_event_is_on_its_way() -> None:
+    """Ready and healthy on the target, the final event filed late: the window starts at Ready,
+    and the success is ruled when the event shows, never before it."""
+    clock = FakeClock()
+    shows = 3 + SETTLE + 2  # the final event shows after a whole window has passed
+    script = [
+        Change(0, status="Updating", messages=(("INFO", "Environment update is starting."),)),
+        Change(3, status="Ready", image="ami-0new", health=("Green", "Ok")),
+        Change(shows, messages=(("INFO", "Environment update completed successfully."),)),
+    ]
+    followed, _, _ = follow(ScriptedEb(clock, on_update=[script]))
+    assert followed.outcome is Outcome.SUCCEEDED  # type: ignore[attr-defined]
+    assert shows <= clock.now < shows + SETTLE / 2 + 1
+
+
+def test_without_an_event_of_the_update_ready_does_not_start_the_window() -> None:
+    """A Ready from before the update began (no event of it shown yet) is not its end: the
+    window starts only at the Ready that follows the update's events."""
+    clock = FakeClock()
+    script = [
+        Change(0, status="Ready"),
+        Change(4, image="ami-0new", health=("Green", "Ok")),
+        Change(30, status="Updating", messages=(("INFO", "Environment update is starting."),)),
+        Change(31, status="Ready", messages=(("INFO", "Environment update completed successfully."),)),
+    ]  # fmt: skip
+    followed, _, _ = follow(ScriptedEb(clock, on_update=[script]))
+    assert followed.outcome is Outcome.SUCCEEDED  # type: ignore[attr-defined]
+    assert clock.now >= 31 + SETTLE
