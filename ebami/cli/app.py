@@ -15,6 +15,7 @@ from ebami.cli import (
     channels,
     check,
     events,
+    iam,
     lookup,
     prune,
     render,
@@ -116,3 +117,4 @@ app.command("promote")(channels.promote)
 app.command("revoke")(channels.revoke)
 app.command("prune")(prune.prune)
 app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(iam.app, name="iam")

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ebami.aws.s3 import S3
     from ebami.aws.session import ApiCallCounter, AwsSession
     from ebami.aws.ssm import Ssm
+    from ebami.aws.sts import Sts
     from ebami.config.settings import Settings
     from ebami.core.plan import Executor
     from ebami.core.waiting import Deadline
@@ -166,6 +167,12 @@ class FactoryBase:
         from ebami.aws.s3 import S3
 
         return S3(self._client("s3"))
+
+    @cached_property
+    def sts(self) -> Sts:
+        from ebami.aws.sts import Sts
+
+        return Sts(self._client("sts"))
 
     def channels(self) -> Channels:
         """The channels of this region, under the `channel_parameter` setting's pattern: a

@@ -489,7 +489,8 @@ def test_without_an_event_of_the_update_ready_does_not_start_the_window() -> Non
         Change(0, status="Ready"),
         Change(4, image="ami-0new", health=("Green", "Ok")),
         Change(30, status="Updating", messages=(("INFO", "Environment update is starting."),)),
-        Change(31, status="Ready", messages=(("INFO", "Environment update completed successfully."),)),
+        Change(31, status="Ready",
+               messages=(("INFO", "Environment update completed successfully."),)),
     ]  # fmt: skip
     followed, _, _ = follow(ScriptedEb(clock, on_update=[script]))
     assert followed.outcome is Outcome.SUCCEEDED  # type: ignore[attr-defined]

