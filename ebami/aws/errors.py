@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -27,6 +28,26 @@ _BAD_CREDENTIALS = {
 }  # fmt: skip
 
 
+# How AWS names what it refused: "... is not authorized to perform: ACTION on resource: ARN".
+_REFUSED = re.compile(r"perform: ([a-z0-9-]+:[A-Za-z0-9*]+)(?: on resource: (\S+))?")
+
+
+def _denied(label: str, message: str) -> AccessDenied:
+    """The refusal of the call `label` (`service:Operation` and what it was on): the IAM action
+    and resource AWS's message names, else the operation and the label's resource."""
+    operation, _, resource = label.partition(" ")
+    found = _REFUSED.search(message)
+    action = found.group(1) if found else ""
+    resource = (found.group(2) if found and found.group(2) else "") or resource
+    return AccessDenied(
+        f"{label}: access denied ({message}); grant the caller "
+        + (f"{action}" if action else "this permission"),
+        operation=operation,
+        action=action,
+        resource=resource.rstrip(".,;"),
+    )
+
+
 @contextmanager
 def aws_errors(operation: str) -> Iterator[None]:
     """Raise an `AwsError` naming `operation` for any botocore failure inside the block."""
@@ -37,9 +58,7 @@ def aws_errors(operation: str) -> Iterator[None]:
         code = error.get("Code", "Unknown")
         message = one_line(str(error.get("Message", "")))
         if code in _ACCESS_DENIED:
-            raise AccessDenied(
-                f"{operation}: access denied ({message}); grant the caller this permission"
-            ) from exc
+            raise _denied(operation, message) from exc
         if code in _BAD_CREDENTIALS:
             raise CredentialsError(
                 f"{operation}: AWS rejected the credentials ({code}); refresh them or choose "

@@ -95,9 +95,10 @@ def policy(
     if len(policies) == 1:
         text = json.dumps(policies[0].document, indent=2) + "\n"
     else:
-        text = "\n\n".join(
-            f"# {item.job}\n{json.dumps(item.document, indent=2)}" for item in policies
-        ) + "\n"
+        text = (
+            "\n\n".join(f"# {item.job}\n{json.dumps(item.document, indent=2)}" for item in policies)
+            + "\n"
+        )
     notes = list(
         dict.fromkeys(
             [note for item in policies for note in item.notes]

@@ -17,7 +17,7 @@ from types import FrameType
 from typing import NoReturn
 
 from ebami.cli.terminal import Terminal
-from ebami.core.errors import EbamiError, ExitCode, one_line
+from ebami.core.errors import AccessDenied, EbamiError, ExitCode, one_line
 from ebami.core.interrupts import handling
 
 
@@ -59,6 +59,13 @@ def _main(argv: Sequence[str] | None, terminal: Terminal) -> int:
         where = f"; see '{ctx.command_path} --help'" if ctx is not None else ""
         terminal.error(one_line(exc.format_message()).rstrip(".") + where)
         return ExitCode.USAGE
+    except AccessDenied as exc:
+        from ebami.iam.denied import denied_line, job_of
+
+        if debug:
+            terminal.diagnostic(traceback.format_exc())
+        terminal.error(denied_line(exc, job_of(args)))
+        return exc.exit_code
     except EbamiError as exc:
         if debug:
             terminal.diagnostic(traceback.format_exc())

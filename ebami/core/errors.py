@@ -71,7 +71,17 @@ class AwsError(EbamiError):
 
 
 class AccessDenied(AwsError):
-    """The caller's identity may not make the call; the message names the call."""
+    """The caller's identity may not make the call; the message names the call. `operation`:
+    the call (`service:Operation`); `action`: the IAM action AWS named as refused, when its
+    message names one; `resource`: what the call was on, when known."""
+
+    def __init__(
+        self, message: str, *, operation: str = "", action: str = "", resource: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.action = action
+        self.resource = resource
 
 
 class CredentialsError(AwsError):
