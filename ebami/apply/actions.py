@@ -8,7 +8,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from ebami.apply.follow import Followed, Follower, Outcome
+from ebami.apply.follow import Followed, Follower
+from ebami.apply.outcome import Outcome
 from ebami.apply.verdict import Baseline
 from ebami.aws.eb_values import Configuration, Environment
 from ebami.core.errors import AwsError, EbamiError, Refused

@@ -37,10 +37,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, Protocol
 
 from ebami.apply.events import EventSource, EventStream
+from ebami.apply.outcome import Outcome, ended
 from ebami.apply.verdict import (
     WITH_CAUSES,
     Baseline,
@@ -50,7 +50,6 @@ from ebami.apply.verdict import (
     judge_enhanced,
 )
 from ebami.aws.eb_values import (
-    FAILED,
     PENDING,
     Configuration,
     Environment,
@@ -100,16 +99,6 @@ class FollowerEc2(Protocol):
     """The EC2 call a follower makes (`ebami.aws.ec2`): which AMI each instance runs."""
 
     def describe_instances(self, instance_ids: list[str]) -> list[Instance]: ...
-
-
-class Outcome(str, Enum):
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    # Elastic Beanstalk rolled the configuration back itself.
-    REVERTED = "reverted by Elastic Beanstalk"
-    TIMED_OUT = "timed out"
-    # Ready again after an abort (or a wait that asked only for Ready).
-    READY = "ready"
 
 
 @dataclass
@@ -272,7 +261,7 @@ class Follower:
                     healthy_since = None
             if config is not None and over:
                 image = config.image_id
-                verdict = _ended(
+                verdict = ended(
                     config, failure, target=target, previous=previous, shown=shown, what=what,
                     require_health=require_health,
                 )  # fmt: skip
@@ -440,47 +429,6 @@ class Follower:
                     events,
                 )
             deadline.pause(self._aligned_pause(next(polls), deadline))
-
-
-def _ended(
-    config: Configuration,
-    failure: Event | None,
-    *,
-    target: str | None,
-    previous: str | None,
-    shown: str,
-    what: str,
-    require_health: bool,
-) -> tuple[Outcome, str] | None:
-    """The verdict on an update that has ended (no draft of it pending), from its failure event
-    and the configuration sets; None when it ended well and only health is left to judge."""
-    image = config.image_id
-    if failure is not None and not require_health and image == target:
-        # A way back to an environment that failed before fails as before: it is back all
-        # the same.
-        return (
-            Outcome.SUCCEEDED,
-            f"Ready on {image}, health {shown} (the {what} reported: {failure.message})",
-        )
-    if failure is not None:
-        reverted = image == previous and image != target
-        return (Outcome.REVERTED if reverted else Outcome.FAILED), failure.message
-    if target is not None and image != target:
-        return Outcome.FAILED, f"the update ended with ImageId {image}, not {target}"
-    # A failed draft is this update's when it names the target; one left by an earlier
-    # update names another AMI (and stays until the next update replaces it).
-    failed = [
-        draft for draft in config.drafts(FAILED) if target is None or draft.image_id == target
-    ]
-    if failed:
-        return (
-            Outcome.FAILED,
-            f"the configuration draft naming {failed[0].image_id or 'the platform AMI'} failed "
-            "to deploy (DeploymentStatus failed)",
-        )
-    if not require_health:
-        return Outcome.SUCCEEDED, f"Ready on {image}, health {shown}"
-    return None
 
 
 def _health_text(environment: Environment, health: Health | None) -> str:

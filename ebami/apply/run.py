@@ -23,7 +23,8 @@ from enum import Enum
 from typing import Any
 
 from ebami.apply.actions import ApplyActions, UpdateFailed, UpdateRefused, back_on
-from ebami.apply.follow import Followed, Outcome
+from ebami.apply.follow import Followed
+from ebami.apply.outcome import Outcome
 from ebami.apply.planner import ApplyPlan, baseline_json
 from ebami.core.errors import EbamiError
 from ebami.core.interrupts import stoppable

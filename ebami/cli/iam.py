@@ -4,7 +4,7 @@ trust policy of the workflows' roles."""
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,6 +12,10 @@ from ebami.cli.context import AppContext
 from ebami.cli.options import EnvsOption
 from ebami.cli.present import View, present
 from ebami.core.errors import InputError
+
+if TYPE_CHECKING:
+    from ebami.config.settings import Settings
+    from ebami.iam.document import JobPolicy
 
 app = typer.Typer(
     help="The IAM policies ebami's jobs need, and the workflows' trust policy.",
@@ -66,53 +70,64 @@ def policy(
     ] = None,
 ) -> None:
     """Print the IAM policy document each job needs, scoped to the settings in force."""
-    from ebami.iam.calls import JOBS
-    from ebami.iam.document import MAX_MANAGED_POLICY, job_policy
+    from ebami.iam.document import job_policy
     from ebami.iam.scope import scope_of
 
-    jobs = list(JOBS) if job == "all" else [job]
-    if job != "all" and job not in JOBS:
-        raise InputError(f"--job {job!r} is not a job: give one of {', '.join(JOBS)} or all")
+    jobs = _jobs(job)
     app_context = AppContext.of(ctx)
     settings = app_context.settings()
-    # Refused input before any call: the environments named and the parameters' paths.
-    for name in env or []:
-        settings.environment_target(name)
-    for name in ssm_parameter or []:
-        if not name.startswith("/"):
-            raise InputError(f"--ssm-parameter {name!r}: give the parameter's full path, /...")
-    region = _region(app_context)
+    _check_names(settings, env or [], ssm_parameter or [])
     scope = scope_of(
         settings,
         account=_account(app_context, account),
-        region=region,
+        region=_region(app_context),
         environments=env or [],
         published=ssm_parameter or [],
         instance_profile=instance_profile,
         role=role,
     )
-    policies = [job_policy(name, scope) for name in jobs]
+    present(app_context, _policies_view([job_policy(name, scope) for name in jobs]))
+
+
+def _jobs(job: str) -> list[str]:
+    from ebami.iam.calls import JOBS
+
+    if job != "all" and job not in JOBS:
+        raise InputError(f"--job {job!r} is not a job: give one of {', '.join(JOBS)} or all")
+    return list(JOBS) if job == "all" else [job]
+
+
+def _check_names(settings: Settings, environments: list[str], parameters: list[str]) -> None:
+    """Refused before any call: an environment no `--env` can name, a parameter's bare name."""
+    for name in environments:
+        settings.environment_target(name)
+    for name in parameters:
+        if not name.startswith("/"):
+            raise InputError(f"--ssm-parameter {name!r}: give the parameter's full path, /...")
+
+
+def _policies_view(policies: list[JobPolicy]) -> View:
+    """One document as it is (for `aws iam put-role-policy`), several each under its job's
+    name; what a document cannot hold, and one over IAM's size limit, as notes."""
+    from ebami.iam.document import MAX_MANAGED_POLICY
+
     if len(policies) == 1:
         text = json.dumps(policies[0].document, indent=2) + "\n"
     else:
-        text = (
-            "\n\n".join(f"# {item.job}\n{json.dumps(item.document, indent=2)}" for item in policies)
-            + "\n"
+        text = "\n\n".join(
+            f"# {item.job}\n{json.dumps(item.document, indent=2)}" for item in policies
         )
-    notes = list(
-        dict.fromkeys(
-            [note for item in policies for note in item.notes]
-            + [
-                f"{item.job}: {item.size} characters, over IAM's {MAX_MANAGED_POLICY} "
-                "for a managed policy: split it"
-                for item in policies
-                if item.size > MAX_MANAGED_POLICY
-            ]
-        )
-    )
-    present(
-        app_context,
-        View(json={"policies": [item.to_json() for item in policies]}, text=text, notes=notes),
+        text += "\n"
+    notes = [note for item in policies for note in item.notes] + [
+        f"{item.job}: {item.size} characters, over IAM's {MAX_MANAGED_POLICY} for a managed "
+        "policy: split it"
+        for item in policies
+        if item.size > MAX_MANAGED_POLICY
+    ]
+    return View(
+        json={"policies": [item.to_json() for item in policies]},
+        text=text,
+        notes=list(dict.fromkeys(notes)),
     )
 
 

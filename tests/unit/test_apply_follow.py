@@ -3,7 +3,8 @@ failures Elastic Beanstalk reports, its own rollback, and the deadline, all on a
 
 from __future__ import annotations
 
-from ebami.apply.follow import Follower, Outcome
+from ebami.apply.follow import Follower
+from ebami.apply.outcome import Outcome
 from ebami.apply.verdict import Baseline, State
 from ebami.aws.eb_values import FAILED, PENDING, ConfigurationSet, Event, InstanceHealth
 from ebami.core.waiting import Deadline

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from itertools import repeat
 from typing import Any
 
-from ebami.apply.follow import Followed, Follower, Outcome
+from ebami.apply.follow import Followed, Follower
+from ebami.apply.outcome import Outcome
 from ebami.apply.verdict import Baseline
 from ebami.aws.eb_values import PENDING, ConfigurationSet
 from ebami.core.waiting import Deadline
