@@ -13,6 +13,7 @@ from ebami.cli.present import View, present
 from ebami.core.errors import ConfigError, InputError, NotFoundError
 
 if TYPE_CHECKING:
+    from ebami.cli.sandbox_iam import JobUser
     from ebami.sandbox.faults import Faults
     from ebami.sandbox.leaks import LeakReport
     from ebami.sandbox.state_file import Folder, SandboxInfo
@@ -163,6 +164,14 @@ def start(
     realism: RealismOption = None,
     seed: SeedOption = 0,
     fleet: FleetOption = 0,
+    enforce_iam: Annotated[
+        bool,
+        typer.Option(
+            "--enforce-iam",
+            help="IAM authorizes each request: one user per job with exactly its "
+            "`ebami iam policy`; the exported key is the account's root.",
+        ),
+    ] = False,
 ) -> None:
     """Start a sandbox in the background and print the variables that point clients at it.
 
@@ -180,20 +189,52 @@ def start(
     began = time.monotonic()
     info = control.start_background(
         folder, port=port, region=region, faults=faults, seed=seed, fleet=fleet,
-        progress=app_context.terminal.progress,
+        enforce_iam=enforce_iam, progress=app_context.terminal.progress,
     )  # fmt: skip
+    users = _job_users(info) if enforce_iam else []
     environment = clients.client_environment(info.endpoint, info.region)
     present(
         app_context,
         View(
-            json={**info.to_json(), "environment": environment},
+            json={
+                **info.to_json(),
+                "environment": environment,
+                "iam_users": [user.to_json() for user in users],
+            },
             text=clients.export_lines(info) + "\n",
             success=f"sandbox ready at {info.endpoint} (pid {info.pid}) in "
             f"{time.monotonic() - began:.1f} s",
             notes=[f"fault injected: {phrase}" for phrase in faults.active]
-            + [f"like AWS: {phrase}" for phrase in faults.realism.active],
+            + [f"like AWS: {phrase}" for phrase in faults.realism.active]
+            + _iam_notes(info, users),
         ),
     )
+
+
+def _job_users(info: SandboxInfo) -> list[JobUser]:
+    """The job users of a sandbox started with --enforce-iam; a failure stops the sandbox."""
+    from ebami.cli.sandbox_iam import create_job_users
+    from ebami.sandbox import control
+
+    try:
+        return create_job_users(info)
+    except BaseException:
+        control.stop(Path(info.directory))
+        raise
+
+
+def _iam_notes(info: SandboxInfo, users: list[JobUser]) -> list[str]:
+    if not users:
+        return []
+    from ebami.cli.sandbox_iam import CREDENTIALS_FILE
+
+    path = Path(info.directory) / CREDENTIALS_FILE
+    return [
+        "IAM enforced: the exported key is the account's root user; each job's user has exactly "
+        f"its `ebami iam policy` ({', '.join(user.profile for user in users)}), keys in {path} "
+        f"(AWS_SHARED_CREDENTIALS_FILE={path} AWS_PROFILE=ebami-apply, with AWS_ACCESS_KEY_ID "
+        "unset)"
+    ]
 
 
 @app.command("status")

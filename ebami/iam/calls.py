@@ -172,6 +172,24 @@ BAKE = (
     *_calls(Resource.PUBLISHED, "ssm:PutParameter"),
 )
 
+# Reading environments: check, apply, status.
+ENVIRONMENTS = (
+    *_calls(
+        Resource.ENVIRONMENT,
+        "elasticbeanstalk:DescribeEnvironments",
+        "elasticbeanstalk:DescribeConfigurationSettings",
+    ),
+    *_calls(Resource.PLATFORM, "elasticbeanstalk:DescribePlatformVersion"),
+    *_calls(Resource.ANY, "ec2:DescribeImages"),
+)
+
+# Run Command on instances: verify's own instance, or an environment's (`verify --env`,
+# `apply --verify`).
+RUN_COMMAND = (
+    *_calls(Resource.RUN_SHELL, "ssm:SendCommand"),
+    *_calls(Resource.ANY, "ssm:GetCommandInvocation", "ssm:DescribeInstanceInformation"),
+)
+
 VERIFY = (
     *_calls(Resource.ANY, "ec2:DescribeImages", "ec2:DescribeInstances", "ec2:DescribeSubnets"),
     Call("ec2:RunInstances", Resource.ANY, why=RUN_INSTANCES),
@@ -185,19 +203,10 @@ VERIFY = (
         "the verify instance runs with the instance profile's role",
     ),
     *_calls(Resource.INSTANCE_PROFILE, "iam:GetInstanceProfile"),
-    *_calls(Resource.RUN_SHELL, "ssm:SendCommand"),
-    *_calls(Resource.ANY, "ssm:GetCommandInvocation", "ssm:DescribeInstanceInformation"),
-)
-
-# Reading environments: check, apply, status.
-ENVIRONMENTS = (
-    *_calls(
-        Resource.ENVIRONMENT,
-        "elasticbeanstalk:DescribeEnvironments",
-        "elasticbeanstalk:DescribeConfigurationSettings",
-    ),
-    *_calls(Resource.PLATFORM, "elasticbeanstalk:DescribePlatformVersion"),
-    *_calls(Resource.ANY, "ec2:DescribeImages"),
+    *RUN_COMMAND,
+    # `verify --env`: the environment's instances.
+    *ENVIRONMENTS,
+    *_calls(Resource.ENVIRONMENT, "elasticbeanstalk:DescribeEnvironmentResources"),
 )
 
 APPLY = (
@@ -232,11 +241,15 @@ APPLY = (
     *_calls(Resource.BUNDLE, "s3:GetObject"),
     *_calls(Resource.ANY, "ec2:DescribeInstances"),
     *_calls(Resource.CHANNEL, "ssm:GetParameter"),
+    # `apply --verify`: Run Command on the environment's new instances.
+    *RUN_COMMAND,
 )
 
 CHECK = (*LOOKUP, *ENVIRONMENTS, *_calls(Resource.ANY, "ec2:DescribeSnapshots"))
 
 LIFECYCLE = (
+    # `status --release`: the platform's base AMI, as `lookup` finds it.
+    *LOOKUP,
     *ENVIRONMENTS,
     *_calls(
         Resource.ANY,

@@ -28,6 +28,7 @@ def load_extensions() -> list[Patch]:
         ec2_tags,
         elasticbeanstalk,
         health_actions,
+        iam_enforcement,
         images,
         parameter_validation,
         parameters,
@@ -44,7 +45,7 @@ def load_extensions() -> list[Patch]:
     del calls, ec2, ec2_consistency, elasticbeanstalk, images, parameter_validation, parameters
     del platform_versions, routes, saved_configurations, ssm, throttling, unsupported
     del eb_platform_branches, eb_storage, eb_validation, solution_stacks, health_actions
-    del dispatch, eb_draft_actions, ec2_tags
+    del dispatch, eb_draft_actions, ec2_tags, iam_enforcement
     return list(patching.PATCHES)
 
 

@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--seed", type=int, default=0)
     serve.add_argument("--faults", default="{}")
     serve.add_argument("--fleet", type=int, default=0)
+    serve.add_argument("--enforce-iam", action="store_true")
     args = parser.parse_args(argv)
 
     stopping = threading.Event()
@@ -48,6 +49,7 @@ def _serve(args: argparse.Namespace, stopping: threading.Event) -> int:
             faults=Faults.from_json(json.loads(args.faults)),
             seed=args.seed,
             fleet=args.fleet,
+            enforce_iam=args.enforce_iam,
         )
         endpoint = server.start()
     except EbamiError as exc:
@@ -57,7 +59,14 @@ def _serve(args: argparse.Namespace, stopping: threading.Event) -> int:
     write_state(
         args.dir,
         SandboxInfo(
-            pid, endpoint, args.region, str(args.dir), server.faults, time.time(), args.fleet
+            pid,
+            endpoint,
+            args.region,
+            str(args.dir),
+            server.faults,
+            time.time(),
+            args.fleet,
+            enforce_iam=args.enforce_iam,
         ),
     )
     print(f"ebami sandbox serving at {endpoint}", flush=True)

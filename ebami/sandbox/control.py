@@ -97,6 +97,7 @@ def start_background(
     faults: Faults,
     seed: int,
     fleet: int = 0,
+    enforce_iam: bool = False,
     timeout: float = START_TIMEOUT,
     progress: Callable[[str], None] = lambda _: None,
     clock: Clock = Clock(),
@@ -126,7 +127,7 @@ def start_background(
             sys.executable, "-m", "ebami.sandbox", "serve",
             "--dir", str(directory), "--port", str(port), "--region", region,
             "--seed", str(seed), "--faults", json.dumps(faults.to_json()),
-            "--fleet", str(fleet),
+            "--fleet", str(fleet), *(["--enforce-iam"] if enforce_iam else []),
         ]  # fmt: skip
         progress(f"starting the sandbox in {directory}")
         with log_path.open("w") as log:

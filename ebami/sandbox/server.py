@@ -35,6 +35,7 @@ class SandboxServer:
         faults: Faults | None = None,
         seed: int = 0,
         fleet: int = 0,
+        enforce_iam: bool = False,
     ) -> None:
         self.directory = directory
         self.port = port
@@ -42,6 +43,8 @@ class SandboxServer:
         self.faults = faults or Faults()
         self.seed = seed
         self.fleet = fleet  # more environments: ebami.sandbox.world.fleet_regions
+        # IAM authorizes each request once the world is seeded (ebami.sandbox.iam_enforcement).
+        self.enforce_iam = enforce_iam
         self._server: ThreadedMotoServer | None = None
 
     @property
@@ -72,6 +75,10 @@ class SandboxServer:
         dice = random.Random(self.seed)  # noqa: S311 - the throttling fault's dice, not crypto
         runtime.install(runtime.Runtime(RootStore(self.roots_dir), self.faults, self.region, dice))
         seed(ACCOUNT_ID, self.region, fleet=self.fleet)
+        if self.enforce_iam:
+            from ebami.sandbox import iam_enforcement
+
+            iam_enforcement.enable()
         server = ThreadedMotoServer(ip_address=LISTEN_ADDRESS, port=self.port, verbose=False)
         server.start()
         self._server = server

@@ -42,6 +42,8 @@ class SandboxInfo:
     # Served inside `ebami sandbox run`'s own process for its command: it ends with the command,
     # and `ebami sandbox stop` leaves it alone.
     run: bool = False
+    # IAM authorizes each request (`sandbox start --enforce-iam`): ebami.sandbox.iam_enforcement.
+    enforce_iam: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +55,7 @@ class SandboxInfo:
             "started": self.started,
             "fleet": self.fleet,
             "run": self.run,
+            "enforce_iam": self.enforce_iam,
         }
 
     @classmethod
@@ -66,6 +69,7 @@ class SandboxInfo:
             started=float(data.get("started", 0.0)),
             fleet=int(data.get("fleet", 0)),
             run=bool(data.get("run", False)),
+            enforce_iam=bool(data.get("enforce_iam", False)),
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import inspect
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -417,3 +418,25 @@ def test_service_exceptions_still_take_a_message_and_a_class_code() -> None:
     assert isinstance(refused, ServiceException)
     throttled = throttling.Throttling()
     assert (throttled.code, throttled.message) == ("Throttling", "Rate exceeded")
+
+
+def test_iam_enforcement_still_finds_what_it_reads_of_moto() -> None:
+    """ebami.sandbox.iam_enforcement reads moto's request (its action, parameters, body,
+    service and access key), evaluates policies with moto's IAMPolicy on its parsed document,
+    and switches authorization on through moto's settings and request count."""
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.iam.access_control import IAMPolicy, IAMRequestBase, PermissionResult
+
+    parameters = inspect.signature(IAMRequestBase.__init__).parameters
+    assert {"data", "body", "action", "headers"} <= set(parameters)
+    source = inspect.getsource(IAMRequestBase.__init__)
+    for attribute in ("self._action", "self._data", "self._body", "self._service",
+                      "self._access_key"):  # fmt: skip
+        assert attribute in source, attribute
+    statement = {"Effect": "Allow", "Action": "a:B", "Resource": "*"}
+    policy = IAMPolicy(json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+    assert isinstance(policy._policy_json, dict)
+    assert policy.is_action_permitted("a:B", "*") == PermissionResult.PERMITTED
+    assert policy.is_action_permitted("a:C", "*") == PermissionResult.NEUTRAL
+    assert hasattr(settings, "INITIAL_NO_AUTH_ACTION_COUNT")
+    assert isinstance(ActionAuthenticatorMixin.request_count, int)
