@@ -40,6 +40,7 @@ from ebami.apply.fleet import (
     outcome_error,
     preflight_error,
 )
+from ebami.apply.gates import Verdict
 from ebami.apply.options import ApplyOptions
 from ebami.apply.planner import ApplyPlan, baseline_json
 from ebami.apply.results import ApplyResults, names_json, wave_json
@@ -324,7 +325,9 @@ class FleetApply:
                     f"({plan.policy.describe(plan.instances)}, deadline {plan.deadline:g} s)"
                 )
             for gate in plan.gates:
-                reporter.detail(f"gate {gate.name}: {gate.verdict.value}: {gate.detail}")
+                # A gate that could not judge (its input unknown, a read refused) is a warning.
+                show = reporter.warn if gate.verdict is Verdict.WARNED else reporter.detail
+                show(f"gate {gate.name}: {gate.verdict.value}: {gate.detail}")
             sleep.check()  # a Ctrl-C while planning: stop before any change
             record = services.run_apply(
                 plan, saved=lambda record: self.results.save(name, record), sleep=sleep

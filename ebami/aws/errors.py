@@ -40,8 +40,6 @@ def _denied(label: str, message: str) -> AccessDenied:
     action = found.group(1) if found else ""
     resource = (found.group(2) if found and found.group(2) else "") or resource
     return AccessDenied(
-        f"{label}: access denied ({message}); grant the caller "
-        + (f"{action}" if action else "this permission"),
         operation=operation,
         action=action,
         resource=resource.rstrip(".,;"),

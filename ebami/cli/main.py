@@ -47,6 +47,7 @@ def _main(argv: Sequence[str] | None, terminal: Terminal) -> int:
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = _wants_debug(args)
+    _name_the_policy(args)
     command = typer.main.get_command(app)
     try:
         result = command.main(args=args, prog_name="ebami", standalone_mode=False)
@@ -60,11 +61,11 @@ def _main(argv: Sequence[str] | None, terminal: Terminal) -> int:
         terminal.error(one_line(exc.format_message()).rstrip(".") + where)
         return ExitCode.USAGE
     except AccessDenied as exc:
-        from ebami.iam.denied import denied_line, job_of
+        from ebami.iam.denied import denied_line
 
         if debug:
             terminal.diagnostic(traceback.format_exc())
-        terminal.error(denied_line(exc, job_of(args)))
+        terminal.error(denied_line(exc))
         return exc.exit_code
     except EbamiError as exc:
         if debug:
@@ -93,6 +94,15 @@ def run() -> None:
     # files and processes are closed.
     gc.freeze()
     sys.exit(code)
+
+
+def _name_the_policy(args: list[str]) -> None:
+    """Every refusal of this run names the policy of the command's job."""
+    from ebami.core.errors import set_policy_command
+    from ebami.iam.denied import job_of
+
+    job = job_of(args)
+    set_policy_command(f"ebami iam policy --job {job}" if job else "ebami iam policy")
 
 
 def _wants_debug(args: list[str]) -> bool:

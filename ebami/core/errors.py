@@ -70,18 +70,41 @@ class AwsError(EbamiError):
     exit_code = ExitCode.AWS
 
 
+# The command that prints the policy the running command's job needs, set once per process by
+# the CLI (`ebami iam policy --job apply`): every refusal names it.
+_policy_command = "ebami iam policy"
+
+
+def set_policy_command(command: str) -> None:
+    global _policy_command
+    _policy_command = command
+
+
 class AccessDenied(AwsError):
-    """The caller's identity may not make the call; the message names the call. `operation`:
-    the call (`service:Operation`); `action`: the IAM action AWS named as refused, when its
-    message names one; `resource`: what the call was on, when known."""
+    """The caller's identity may not make the call. `operation`: the call (`service:Operation`);
+    `action`: the IAM action AWS named as refused, when its message names one; `resource`: what
+    the call was on, when known. Its message is the one line of every refusal (`line`)."""
 
     def __init__(
-        self, message: str, *, operation: str = "", action: str = "", resource: str = ""
+        self, message: str = "", *, operation: str = "", action: str = "", resource: str = ""
     ) -> None:
-        super().__init__(message)
         self.operation = operation
         self.action = action
         self.resource = resource
+        super().__init__(message or self.line())
+
+    def line(self, actions: Sequence[str] = ()) -> str:
+        """The action refused (AWS's word for it, else `actions`, else the operation), what it
+        was on, the call, and the command that prints the policy the job needs."""
+        named = [self.action] if self.action else list(actions) or [self.operation]
+        named = [item for item in named if item]
+        what = " and ".join(named) or "the call"
+        on = f" on {self.resource}" if self.resource else ""
+        call = f" ({self.operation})" if self.operation and self.operation not in named else ""
+        return (
+            f"access denied: the caller may not {what}{on}{call}; `{_policy_command}` prints "
+            "what it needs"
+        )
 
 
 class CredentialsError(AwsError):

@@ -46,10 +46,6 @@ def actions_of(operation: str) -> list[str]:
     return sorted(action for action in found if action.split(":")[0] == operation.split(":")[0])
 
 
-def denied_line(exc: AccessDenied, job: str | None) -> str:
-    actions = [exc.action] if exc.action else actions_of(exc.operation)
-    what = " and ".join(actions) or "the call"
-    on = f" on {exc.resource}" if exc.resource else ""
-    call = f" ({exc.operation})" if exc.operation and exc.operation not in actions else ""
-    policy = f"ebami iam policy --job {job}" if job else "ebami iam policy"
-    return f"access denied: the caller may not {what}{on}{call}; `{policy}` prints what it needs"
+def denied_line(exc: AccessDenied) -> str:
+    """`exc`'s line, the action taken from the table where AWS's message named none."""
+    return exc.line(actions_of(exc.operation))

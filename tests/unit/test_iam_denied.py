@@ -7,8 +7,15 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ebami.aws.errors import aws_errors
+from ebami.core import errors
 from ebami.core.errors import AccessDenied, ExitCode
 from ebami.iam.denied import actions_of, denied_line, job_of
+
+
+@pytest.fixture(autouse=True)
+def policy_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command's policy as the CLI names it for the run (restored after the test)."""
+    monkeypatch.setattr(errors, "_policy_command", errors._policy_command)
 
 
 def refused(label: str, code: str, message: str) -> AccessDenied:
@@ -19,6 +26,7 @@ def refused(label: str, code: str, message: str) -> AccessDenied:
 
 
 def test_the_action_and_resource_aws_names_are_the_lines() -> None:
+    errors.set_policy_command("ebami iam policy --job apply")
     exc = refused(
         "elasticbeanstalk:UpdateTagsForResource prod",
         "AccessDenied",
@@ -27,33 +35,39 @@ def test_the_action_and_resource_aws_names_are_the_lines() -> None:
         "123456789012:environment/web/prod",
     )
     assert exc.exit_code == ExitCode.AWS
-    assert denied_line(exc, "apply") == (
-        "access denied: the caller may not elasticbeanstalk:AddTags on "
-        "arn:aws:elasticbeanstalk:us-east-1:123456789012:environment/web/prod "
-        "(elasticbeanstalk:UpdateTagsForResource); `ebami iam policy --job apply` prints what "
-        "it needs"
+    # The error's own message is the line wherever it is shown (an apply's per-environment
+    # result too); the CLI's last line is the same.
+    assert (
+        exc.message
+        == denied_line(exc)
+        == (
+            "access denied: the caller may not elasticbeanstalk:AddTags on "
+            "arn:aws:elasticbeanstalk:us-east-1:123456789012:environment/web/prod "
+            "(elasticbeanstalk:UpdateTagsForResource); `ebami iam policy --job apply` prints what "
+            "it needs"
+        )
     )
 
 
 def test_without_an_action_in_the_message_the_table_names_it() -> None:
+    errors.set_policy_command("ebami iam policy --job lifecycle")
     # EC2 says only that the operation is not authorized.
     exc = refused("ec2:DeregisterImage ami-1", "UnauthorizedOperation", "You are not authorized.")
-    assert denied_line(exc, "lifecycle") == (
+    assert denied_line(exc) == (
         "access denied: the caller may not ec2:DeregisterImage on ami-1; "
         "`ebami iam policy --job lifecycle` prints what it needs"
     )
     tags = refused("elasticbeanstalk:UpdateTagsForResource prod", "AccessDenied", "no")
-    assert "elasticbeanstalk:AddTags and elasticbeanstalk:RemoveTags on prod" in denied_line(
-        tags, None
+    assert "may not elasticbeanstalk:AddTags on prod (elasticbeanstalk:UpdateTagsForResource)" in (
+        denied_line(tags)
     )
+    # Without the table, the line names the operation.
+    assert "may not elasticbeanstalk:UpdateTagsForResource on prod;" in tags.message
 
 
 def test_the_table_maps_operations_to_actions() -> None:
     assert actions_of("ssm:SendCommand") == ["ssm:SendCommand"]
-    assert actions_of("elasticbeanstalk:UpdateTagsForResource") == [
-        "elasticbeanstalk:AddTags",
-        "elasticbeanstalk:RemoveTags",
-    ]
+    assert actions_of("elasticbeanstalk:UpdateTagsForResource") == ["elasticbeanstalk:AddTags"]
 
 
 @pytest.mark.parametrize(
