@@ -171,7 +171,8 @@ BAKE = (
     *_calls(Resource.ANY, "ec2:DescribeImages", "ec2:DescribeSnapshots"),
     *_calls(Resource.MANAGED_IMAGE, "ec2:CreateTags", "ec2:ModifyImageAttribute"),
     *_calls(Resource.MANAGED_SNAPSHOT, "ec2:CreateTags"),
-    *_calls(Resource.PUBLISHED, "ssm:PutParameter"),
+    # `--ssm-parameter`: written, then read back until SSM shows the new version.
+    *_calls(Resource.PUBLISHED, "ssm:PutParameter", "ssm:GetParameterHistory"),
 )
 
 # Reading environments: check, apply, status.
@@ -268,13 +269,19 @@ LIFECYCLE = (
         "ec2:DescribeInstances",
         "ec2:DescribeSnapshots",
         "ec2:DescribeLaunchTemplates",
-        "ec2:DescribeLaunchTemplateVersions",
-        "ec2:DescribeRegions",
         "autoscaling:DescribeLaunchConfigurations",
         "elasticbeanstalk:DescribeApplications",
         "ssm:DescribeParameters",
     ),
     *_calls(Resource.ENVIRONMENT, "elasticbeanstalk:ListTagsForResource"),
+    Call(
+        "ec2:DescribeLaunchTemplateVersions",
+        when="a region with launch templates: each template's versions are read for AMI ids",
+    ),
+    Call(
+        "ec2:DescribeRegions",
+        when="status or prune --all-regions: the regions the account has enabled",
+    ),
     *_calls(Resource.IMAGE, "ec2:DescribeImageAttribute"),
     *_calls(
         Resource.CHANNEL,
@@ -287,7 +294,6 @@ LIFECYCLE = (
         Resource.MANAGED_IMAGE,
         "ec2:CreateTags",
         "ec2:EnableImageDeprecation",
-        "ec2:ModifyImageAttribute",
         "ec2:DeregisterImage",
     ),
     *_calls(Resource.MANAGED_SNAPSHOT, "ec2:DeleteSnapshot"),

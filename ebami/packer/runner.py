@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ebami.core.errors import Interrupted, ToolError, one_line
+from ebami.core.errors import AccessDenied, Interrupted, ToolError, one_line
 from ebami.packer.machine import (
     Artifact,
     MachineLine,
@@ -144,6 +144,9 @@ class Packer:
             on_ui,
         )
         if returncode != 0:
+            refused = _refused(collected.errors)
+            if refused is not None:
+                raise refused
             raise ToolError(
                 f"packer build failed (exit {returncode}): "
                 + _last(collected.errors, "Packer printed no error line; rerun with -v")
@@ -207,6 +210,23 @@ def _manifest_artifacts(path: Path) -> list[Artifact]:
         if build.get("packer_run_uuid") == last_run:
             found.extend(parse_artifact_id(str(build.get("artifact_id", ""))))
     return found
+
+
+# How AWS words a refusal, in the error Packer passes on: "... is not authorized to perform:
+# ec2:CreateKeyPair on resource: ARN ..." (UnauthorizedOperation, AccessDenied).
+_REFUSED = re.compile(
+    r"not authorized to perform: ([a-z0-9-]+:[A-Za-z0-9*]+)(?: on resource: (\S+))?"
+)
+
+
+def _refused(errors: list[str]) -> AccessDenied | None:
+    """The refusal among Packer's errors, as ebami's own: the action and what it was on."""
+    for line in reversed(errors):
+        found = _REFUSED.search(line)
+        if found:
+            resource = (found.group(2) or "").rstrip(".,;")
+            return AccessDenied(operation="packer build", action=found.group(1), resource=resource)
+    return None
 
 
 def _last(errors: list[str], default: str) -> str:

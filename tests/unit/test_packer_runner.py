@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ebami.core.errors import ExitCode, Interrupted, ToolError
+from ebami.core.errors import AccessDenied, ExitCode, Interrupted, ToolError
 from ebami.packer.machine import Artifact, UiKind
 from ebami.packer.process import ProcessResult, Silence, Started
 from ebami.packer.runner import Packer, duration
@@ -190,6 +190,25 @@ def test_failed_build_carries_packers_last_error_line(tmp_path: Path) -> None:
         "packer build failed (exit 1): Build 'amazon-ebs.aws' errored after 1 second: "
         "Error querying AMI: InvalidAMIID.NotFound"
     )
+
+
+def test_a_refusal_packer_passes_on_is_ebamis_one_line(tmp_path: Path) -> None:
+    """AWS's refusal in Packer's error is the same AccessDenied as one of ebami's own calls:
+    the action AWS named and what it was on (exit 3, the policy command)."""
+    lines = [
+        "1,,ui,error,Build 'amazon-ebs.aws' errored after 2 seconds: Error creating temporary "
+        "keypair: UnauthorizedOperation: You are not authorized to perform this operation. User: "
+        "arn:aws:iam::123456789012:user/ci is not authorized to perform: ec2:CreateKeyPair on "
+        "resource: arn:aws:ec2:us-east-1:123456789012:key-pair/packer_6571. status code: 403",
+    ]
+    with pytest.raises(AccessDenied) as caught:
+        packer(FakeProcess((lines, ProcessResult(1)))).build(
+            tmp_path, var_file=tmp_path / "v", only="x", cwd=tmp_path, on_ui=lambda *_: None
+        )
+    assert caught.value.action == "ec2:CreateKeyPair"
+    assert caught.value.resource == "arn:aws:ec2:us-east-1:123456789012:key-pair/packer_6571"
+    assert caught.value.exit_code == ExitCode.AWS
+    assert "(packer build)" in caught.value.message
 
 
 def test_build_without_any_ami_is_an_error(tmp_path: Path) -> None:
