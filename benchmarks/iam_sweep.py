@@ -22,6 +22,7 @@ from tests.support.iam_sweep import SCENARIOS, actions, enforced_world, probe
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--job", action="append", help="default: every job with runs")
+    parser.add_argument("--action", action="append", help="only these actions (default: all)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     jobs = args.job or list(dict.fromkeys(item.job for item in SCENARIOS))
@@ -30,6 +31,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as base, enforced_world(Path(base)) as made:
         for job in jobs:
             for action in actions(made, job):
+                if args.action and action not in args.action:
+                    continue
                 verdict = probe(made, job, action)
                 verdicts.append(verdict)
                 print(f"{job:10} {action:50} {verdict.kind:12} {verdict.scenario}",

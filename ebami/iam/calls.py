@@ -80,17 +80,24 @@ LOOKUP = (
 
 # What `build` asks before it bakes (each refusal is a warning, the check left to Packer).
 PREFLIGHT = (
+    # What earlier, killed runs left (Packer's packer_* key pairs and security groups, ebami's
+    # instances): a refusal is a warning, the check left undone.
     *_calls(
         Resource.ANY,
-        "ec2:DescribeSubnets",
-        "ec2:DescribeInstanceTypeOfferings",
-        "ec2:DescribeRouteTables",
-        "ec2:DescribeVpcEndpoints",
         "ec2:DescribeInstances",
         "ec2:DescribeSecurityGroups",
         "ec2:DescribeKeyPairs",
     ),
-    *_calls(Resource.INSTANCE_PROFILE, "iam:GetInstanceProfile"),
+    Call("ec2:DescribeSubnets", when="subnet_id set: the subnet exists"),
+    Call(
+        "ec2:DescribeInstanceTypeOfferings",
+        when="an instance_type of your choice: the region offers it",
+    ),
+    Call(
+        "iam:GetInstanceProfile",
+        Resource.INSTANCE_PROFILE,
+        when="instance_profile set: the profile exists",
+    ),
     *_calls(Resource.KMS_KEY, "kms:DescribeKey"),
 )
 
@@ -110,16 +117,14 @@ PACKER = (
         Resource.ANY,
         "ec2:DescribeImages",
         "ec2:DescribeInstances",
-        "ec2:DescribeInstanceStatus",
-        "ec2:DescribeRegions",
-        "ec2:DescribeSubnets",
-        "ec2:DescribeVpcs",
         "ec2:DescribeSecurityGroups",
         "ec2:DescribeVolumes",
         "ec2:DescribeSnapshots",
         "ec2:DescribeKeyPairs",
     ),
-    *_calls(Resource.IMAGE, "ec2:DescribeImageAttribute"),
+    Call("ec2:DescribeRegions", when="copy_to: Packer checks the regions it copies to"),
+    Call("ec2:DescribeSubnets", when="subnet_id set: Packer reads the subnet"),
+    Call("ec2:DescribeVpcs", when="subnet_id set: Packer reads the subnet's VPC"),
     Call("ec2:RunInstances", Resource.ANY, why=RUN_INSTANCES),
     *_calls(Resource.NEW_TAGS, "ec2:CreateTags"),
     *_calls(Resource.MANAGED_INSTANCE, "ec2:StopInstances", "ec2:TerminateInstances"),
@@ -129,10 +134,27 @@ PACKER = (
         why="CreateImage authorizes the instance and the new AMI and snapshots, which have "
         "no tags yet",
     ),
-    Call("ec2:CopyImage", Resource.ANY, why="the copy is a new AMI in another region"),
+    Call(
+        "ec2:CopyImage",
+        Resource.ANY,
+        why="the copy is a new AMI in another region",
+        when="copy_to: Packer copies the AMI to each region",
+    ),
     *_calls(Resource.MANAGED_IMAGE, "ec2:ModifyImageAttribute"),
-    *_calls(Resource.MANAGED_SNAPSHOT, "ec2:ModifySnapshotAttribute"),
-    # Packer's SSH communicator makes a key pair and a security group for the run.
+    Call(
+        "ec2:ModifySnapshotAttribute",
+        Resource.MANAGED_SNAPSHOT,
+        when="share_with: Packer shares the AMI's snapshots too",
+    ),
+    # A failed bake: Packer deregisters the AMI it made and deletes its snapshots
+    # (-on-error=cleanup).
+    Call(
+        "ec2:DeregisterImage", Resource.MANAGED_IMAGE, when="a bake that failed after CreateImage"
+    ),
+    Call(
+        "ec2:DeleteSnapshot", Resource.MANAGED_SNAPSHOT, when="a bake that failed after CreateImage"
+    ),
+    # Packer makes a key pair and a security group for the run, and deletes them.
     *_calls(Resource.KEY_PAIR, "ec2:CreateKeyPair", "ec2:DeleteKeyPair"),
     *_calls(
         Resource.SECURITY_GROUP,
@@ -146,7 +168,6 @@ PACKER = (
         ("iam:PassRole",),
         "the builder instance runs with the instance profile's role",
     ),
-    *_calls(Resource.INSTANCE_PROFILE, "iam:GetInstanceProfile"),
 )
 
 # `encrypt` / `kms_key_id`: EBS encrypts the copy with the key on the caller's behalf.
@@ -191,10 +212,14 @@ ENVIRONMENTS = (
 RUN_COMMAND = (
     *_calls(Resource.RUN_SHELL, "ssm:SendCommand"),
     *_calls(Resource.ANY, "ssm:GetCommandInvocation", "ssm:DescribeInstanceInformation"),
+    *(
+        Call(operation, when="an instance that never reaches SSM: why (its routes, endpoints)")
+        for operation in ("ec2:DescribeRouteTables", "ec2:DescribeVpcEndpoints")
+    ),
 )
 
 VERIFY = (
-    *_calls(Resource.ANY, "ec2:DescribeImages", "ec2:DescribeInstances", "ec2:DescribeSubnets"),
+    *_calls(Resource.ANY, "ec2:DescribeImages", "ec2:DescribeInstances"),
     Call("ec2:RunInstances", Resource.ANY, why=RUN_INSTANCES),
     *_calls(Resource.NEW_TAGS, "ec2:CreateTags"),
     *_calls(Resource.MANAGED_INSTANCE, "ec2:TerminateInstances"),
@@ -205,11 +230,14 @@ VERIFY = (
         ("iam:PassRole",),
         "the verify instance runs with the instance profile's role",
     ),
-    *_calls(Resource.INSTANCE_PROFILE, "iam:GetInstanceProfile"),
     *RUN_COMMAND,
     # `verify --env`: the environment's instances.
-    *ENVIRONMENTS,
-    *_calls(Resource.ENVIRONMENT, "elasticbeanstalk:DescribeEnvironmentResources"),
+    *_calls(
+        Resource.ENVIRONMENT,
+        "elasticbeanstalk:DescribeEnvironments",
+        "elasticbeanstalk:DescribeConfigurationSettings",
+        "elasticbeanstalk:DescribeEnvironmentResources",
+    ),
 )
 
 APPLY = (

@@ -220,8 +220,9 @@ _REFUSED = re.compile(
 
 
 def _refused(errors: list[str]) -> AccessDenied | None:
-    """The refusal among Packer's errors, as ebami's own: the action and what it was on."""
-    for line in reversed(errors):
+    """The first refusal among Packer's errors (the cause: a later one is of its clean-up after
+    it), as ebami's own: the action and what it was on."""
+    for line in errors:
         found = _REFUSED.search(line)
         if found:
             resource = (found.group(2) or "").rstrip(".,;")

@@ -3,8 +3,10 @@ a job's policy is taken out of the job's user in turn, and the job's runs (`SCEN
 until one fails. An action is
 
 - needed: a run ends in the one-line AccessDenied naming it (exit 3);
-- optional: no run fails, but a warning names it (a read ebami does without, such as build's
-  preflight checks: "a role that may not ask gets a warning");
+- optional: no run fails, but a line names it: a read ebami does without (build's preflight
+  checks: "a role that may not ask gets a warning"), or a clean-up Packer reports and goes on
+  from (its temporary key pair and security group are then left behind, which the next build
+  reports);
 - unexercised: nothing names it, and every run passes. Either the table holds an action no run
   needs (it must go), or only AWS asks for it (Packer's SSH communicator, KMS: the sandbox's
   Packer source has no communicator and encrypts nothing), which the table says.
@@ -35,6 +37,8 @@ from ebami.sandbox.control import stop
 from ebami.sandbox.state_file import read_state
 
 RELEASE = "2017.09"
+# What Packer says of a refused clean-up without AWS's words (it names the key pair only).
+PACKER_SAYS = {"ec2:DeleteKeyPair": "Error cleaning up keypair"}
 SWEEP_CHANNEL = "sweep"
 PUBLISHED = "/ebami/sweep/latest"
 
@@ -220,6 +224,11 @@ def enforced_world(base: Path) -> Iterator[World]:
             if checked.returncode != 0:
                 raise RuntimeError(f"verify failed: {checked.stderr}")
             made.amis.append(ami)
+        # Staging on an ebami AMI, as the runs that verify it need (the stock AMI of Amazon
+        # Linux 1 has no SSM agent).
+        applied = made.ebami(None, "apply", "--env", "staging", "--ami", made.amis[0])
+        if applied.returncode != 0:
+            raise RuntimeError(f"apply failed: {applied.stderr}")
         yield made
     finally:
         stop(directory)
@@ -265,7 +274,13 @@ def probe(world_: World, job: str, action: str) -> Verdict:
                 scenario.prepare(world_)
             done = world_.ebami(job, *scenario.argv(world_))
             lines = done.stderr.strip().splitlines()
-            named = [line for line in lines + done.stdout.splitlines() if refused in line]
+            named = [
+                line
+                for line in lines + done.stdout.splitlines()
+                if refused in line
+                or f"not authorized to perform: {action}" in line
+                or (action in PACKER_SAYS and PACKER_SAYS[action] in line)
+            ]
             if done.returncode != 0:
                 kind = "needed" if named else "broken"
                 return Verdict(job, action, kind, scenario.name, (named or lines or [""])[-1])
