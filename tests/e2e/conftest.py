@@ -97,13 +97,15 @@ def shape_check(
 def make_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxFactory]:
     started: list[Path] = []
 
-    def make(*, fleet: int = 0, **faults: Any) -> Sandbox:
+    def make(*, fleet: int = 0, enforce_iam: bool = False, **faults: Any) -> Sandbox:
         """A sandbox with `faults` (Faults' fields) and `fleet` more environments
-        (fleet-01 ...: the first half in us-east-1, the rest in us-west-2)."""
+        (fleet-01 ...: the first half in us-east-1, the rest in us-west-2); IAM decides each
+        request with `enforce_iam` (the job users: `ebami.cli.sandbox_iam.create_job_users`)."""
         directory = tmp_path_factory.mktemp("sandbox")
         info = start_background(
-            directory, port=0, region="us-east-1", faults=Faults(**faults), seed=1, fleet=fleet
-        )
+            directory, port=0, region="us-east-1", faults=Faults(**faults), seed=1, fleet=fleet,
+            enforce_iam=enforce_iam,
+        )  # fmt: skip
         started.append(directory)
         return Sandbox(info, directory)
 

@@ -3,8 +3,11 @@
 Three nightly runs: the first bakes, verifies and publishes; the second finds the AMI built
 (nothing baked, nothing published); then AWS ships a new base AMI (`ebami sandbox release`) and
 the third bakes again, from it. Then staging follows the first nightly's published AMI (the
-`staging` job), and apply.yml switches prod by hand. What is not exercised here: GitHub's hosted
-runners, OIDC and the real actions (the runner stands in for them, see tests/workflow_runner.py).
+`staging` job), and apply.yml switches prod by hand. IAM decides every request (`sandbox start
+--enforce-iam`): the bake job runs with the `nightly` policy, the staging and apply jobs with
+the `apply` policy (`ebami iam policy`), through IAM users that stand in for the roles the
+workflows assume. What is not exercised here: GitHub's hosted runners, OIDC and the real actions
+(the runner stands in for them, see tests/workflow_runner.py).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ebami.cli.sandbox_iam import JobUser, create_job_users
 from tests.sandbox_helpers import Sandbox, SandboxFactory
 from tests.workflow_runner import JobResult, Runner
 
@@ -45,6 +49,7 @@ def run_job(
     event: str = "workflow_dispatch",
     inputs: dict[str, object] | None = None,
     needs: dict[str, dict[str, Any]] | None = None,
+    user: JobUser | None = None,
 ) -> tuple[JobResult, Path]:
     folder = tmp_path / f"run-{run_id}"
     artifacts = folder / "artifacts"
@@ -57,7 +62,7 @@ def run_job(
         inputs=inputs,
         needs=needs,
         vars=repository_variables(sandbox),
-        aws_env=sandbox.env(),
+        aws_env={**sandbox.env(), **(user.environment() if user else {})},
         python_bin=VENV_BIN,
         run_id=run_id,
     ).run(job)
@@ -90,10 +95,14 @@ def environment_image(sandbox: Sandbox, name: str) -> str | None:
 def test_nightly_bakes_once_per_base_ami_and_apply_rolls_it_out(
     make_sandbox: SandboxFactory, tmp_path: Path
 ) -> None:
-    sandbox = make_sandbox()
+    sandbox = make_sandbox(enforce_iam=True)
+    users = {user.job: user for user in create_job_users(sandbox.info)}
+    nightly, apply = users["nightly"], users["apply"]
 
     # 1. The scheduled run: a build is needed; bake, verify, publish.
-    first, artifacts = run_job(NIGHTLY, "bake", sandbox, tmp_path, 1, event="schedule")
+    first, artifacts = run_job(
+        NIGHTLY, "bake", sandbox, tmp_path, 1, event="schedule", user=nightly
+    )
     assert first.result == "success", first.log()
     check = first.step("check").outputs
     assert check["build-needed"] == "true"
@@ -118,7 +127,9 @@ def test_nightly_bakes_once_per_base_ami_and_apply_rolls_it_out(
     assert "## ebami check" in first.summary  # ebami's own table, from the check step
 
     # 2. Nothing new: the check says so, and nothing is baked, verified or published.
-    second, artifacts = run_job(NIGHTLY, "bake", sandbox, tmp_path, 2, event="schedule")
+    second, artifacts = run_job(
+        NIGHTLY, "bake", sandbox, tmp_path, 2, event="schedule", user=nightly
+    )
     assert second.result == "success", second.log()
     assert second.step("check").outputs["build-needed"] == "false"
     assert second.step("check").outputs["existing-ami"] == ami
@@ -136,7 +147,13 @@ def test_nightly_bakes_once_per_base_ami_and_apply_rolls_it_out(
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     third, _ = run_job(
-        NIGHTLY, "bake", sandbox, tmp_path, 3, inputs={"release": "2017.09", "force": False}
+        NIGHTLY,
+        "bake",
+        sandbox,
+        tmp_path,
+        3,
+        inputs={"release": "2017.09", "force": False},
+        user=nightly,
     )
     assert third.result == "success", third.log()
     check3 = third.step("check").outputs
@@ -150,13 +167,15 @@ def test_nightly_bakes_once_per_base_ami_and_apply_rolls_it_out(
 
     # The staging job follows the bake job that published.
     needs = {"bake": {"outputs": third.outputs, "result": third.result}}
-    staging, _ = run_job(NIGHTLY, "staging", sandbox, tmp_path, 4, needs=needs)
+    staging, _ = run_job(NIGHTLY, "staging", sandbox, tmp_path, 4, needs=needs, user=apply)
     assert staging.result == "success", staging.log()
     assert staging.step("apply").outputs["result"] == "applied"
     assert environment_image(sandbox, "staging") == new_ami
 
     # apply.yml, by hand, for prod: the newest verified AMI that fits it.
-    prod, _ = run_job(APPLY, "apply", sandbox, tmp_path, 5, inputs={"environment": "prod"})
+    prod, _ = run_job(
+        APPLY, "apply", sandbox, tmp_path, 5, inputs={"environment": "prod"}, user=apply
+    )
     assert prod.result == "success", prod.log()
     applied = prod.step("apply").outputs
     assert (applied["result"], applied["ami-id"]) == ("applied", new_ami)
@@ -176,7 +195,7 @@ def test_nightly_bakes_once_per_base_ami_and_apply_rolls_it_out(
     )  # fmt: skip
     unverified = baked.stdout.strip()
     assert "ebami:verified" not in account_amis(sandbox)[unverified]
-    fourth, _ = run_job(NIGHTLY, "bake", sandbox, tmp_path, 6, event="schedule")
+    fourth, _ = run_job(NIGHTLY, "bake", sandbox, tmp_path, 6, event="schedule", user=nightly)
     assert fourth.result == "success", fourth.log()
     check4 = fourth.step("check").outputs
     assert (check4["build-needed"], check4["verify-needed"]) == ("false", "true")
