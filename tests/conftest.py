@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from ebami.core import errors
+
 # Property tests never fail CI by chance: CI (`CI` set, as .ci/run runs) replays a fixed,
 # derandomized search; developers' runs search at random (and keep what they find in
 # .hypothesis/). Every counterexample ever found stays in its test as an @example.
@@ -35,4 +37,6 @@ def isolated_environment(
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     workdir = tmp_path_factory.mktemp("cwd")
     monkeypatch.chdir(workdir)
+    # The policy command refusals name is set per process by the CLI: each test starts unset.
+    monkeypatch.setattr(errors, "_policy_command", "ebami iam policy")
     return workdir

@@ -177,7 +177,7 @@ def start(
 
     Use it as: eval "$(ebami sandbox start)"
     """
-    from ebami.sandbox import clients, control
+    from ebami.sandbox import control
 
     _require_moto()
     app_context = AppContext.of(ctx)
@@ -192,22 +192,24 @@ def start(
         enforce_iam=enforce_iam, progress=app_context.terminal.progress,
     )  # fmt: skip
     users = _job_users(info) if enforce_iam else []
+    present(app_context, _started_view(info, faults, users, time.monotonic() - began))
+
+
+def _started_view(info: SandboxInfo, faults: Faults, users: list[JobUser], took: float) -> View:
+    from ebami.sandbox import clients
+
     environment = clients.client_environment(info.endpoint, info.region)
-    present(
-        app_context,
-        View(
-            json={
-                **info.to_json(),
-                "environment": environment,
-                "iam_users": [user.to_json() for user in users],
-            },
-            text=clients.export_lines(info) + "\n",
-            success=f"sandbox ready at {info.endpoint} (pid {info.pid}) in "
-            f"{time.monotonic() - began:.1f} s",
-            notes=[f"fault injected: {phrase}" for phrase in faults.active]
-            + [f"like AWS: {phrase}" for phrase in faults.realism.active]
-            + _iam_notes(info, users),
-        ),
+    return View(
+        json={
+            **info.to_json(),
+            "environment": environment,
+            "iam_users": [user.to_json() for user in users],
+        },
+        text=clients.export_lines(info) + "\n",
+        success=f"sandbox ready at {info.endpoint} (pid {info.pid}) in {took:.1f} s",
+        notes=[f"fault injected: {phrase}" for phrase in faults.active]
+        + [f"like AWS: {phrase}" for phrase in faults.realism.active]
+        + _iam_notes(info, users),
     )
 
 

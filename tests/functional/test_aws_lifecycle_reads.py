@@ -191,8 +191,8 @@ def test_a_failed_read_makes_the_inventory_incomplete(sandbox: None) -> None:
             now=datetime.now(timezone.utc),
         )
     assert failed.value.message == (
-        "reading the estate in us-east-1: ssm:DescribeParameters: access denied (not allowed); "
-        "grant the caller this permission"
+        "reading the estate in us-east-1: access denied: the caller may not "
+        "ssm:DescribeParameters; `ebami iam policy` prints what it needs"
     )
     assert failed.value.exit_code == ExitCode.AWS
 

@@ -124,6 +124,6 @@ def test_aws_errors_name_the_operation(stubbed: tuple[ElasticBeanstalk, Stubber]
     with pytest.raises(AwsError) as exc:
         find_base_ami(eb, AL1, region="us-east-1")
     assert str(exc.value) == (
-        "elasticbeanstalk:ListPlatformVersions: access denied (not allowed); "
-        "grant the caller this permission"
+        "access denied: the caller may not elasticbeanstalk:ListPlatformVersions; "
+        "`ebami iam policy` prints what it needs"
     )

@@ -12,12 +12,6 @@ from ebami.core.errors import AccessDenied, ExitCode
 from ebami.iam.denied import actions_of, denied_line, job_of
 
 
-@pytest.fixture(autouse=True)
-def policy_command(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The command's policy as the CLI names it for the run (restored after the test)."""
-    monkeypatch.setattr(errors, "_policy_command", errors._policy_command)
-
-
 def refused(label: str, code: str, message: str) -> AccessDenied:
     error = ClientError({"Error": {"Code": code, "Message": message}}, "Op")
     with pytest.raises(AccessDenied) as caught, aws_errors(label):
