@@ -109,10 +109,16 @@ class OwnRemoval(Enum):
     FAILED = "failed"  # `Error deregistering AMI, may still be around: ...` (a UI error)
 
 
-# What Packer's AMI steps say as they remove their own AMI (the AMI id is not in the lines:
-# Packer logs the "Deregistered AMI id" line, which never reaches the UI stream), and the
-# error it shows when that fails. Both spellings of "cancellation" across Packer versions.
-_REMOVING = re.compile(r"\bDeregistering the AMI because cancell?ation or error")
+# What Packer's AMI steps say as they remove their own AMI, and the error it shows when that
+# fails. Both spellings of "cancellation" across Packer versions, and the wording of the step
+# that made the AMI with CreateImage (Packer 1.6.6 and the amazon plugin): "Deregistering the
+# AMI and deleting associated snapshots because of cancellation, or error...". The AMI id is
+# not in these lines (a "Deregistered AMI id" line may follow, as force_deregister also says of
+# an older AMI of the same name, which is not this run's).
+_REMOVING = re.compile(
+    r"\bDeregistering the AMI (?:and deleting associated snapshots )?because (?:of )?"
+    r"cancell?ation,? or error"
+)
 _REMOVAL_FAILED = re.compile(r"\bError deregistering AMI, may still be around")
 
 

@@ -84,6 +84,13 @@ def test_packer_removing_its_ami_itself_is_read_from_what_it_says() -> None:
     assert own_image_removal(*ui_text(line)) is OwnRemoval.STARTED
     older = "1,,ui,say,==> amazon-ebs.aws: Deregistering the AMI because cancelation or error..."
     assert own_image_removal(*ui_text(older)) is OwnRemoval.STARTED
+    # The step that made the AMI, as Packer 1.6.6 says it (the IAM sweep met it: ebami waited
+    # 300 s for an AMI Packer had removed itself).
+    created = (
+        "1,,ui,say,==> amazon-ebs.sandbox: Deregistering the AMI and deleting associated "
+        "snapshots because of cancellation%!(PACKER_COMMA) or error..."
+    )
+    assert own_image_removal(*ui_text(created)) is OwnRemoval.STARTED
     failed = "1,,ui,error,Error deregistering AMI%!(PACKER_COMMA) may still be around: Throttling"
     assert own_image_removal(*ui_text(failed)) is OwnRemoval.FAILED
     # Packer logs "Deregistered AMI id" (never on the UI stream); force_deregister says it of
