@@ -86,8 +86,12 @@ def test_health_policy_elastic_beanstalk_rolls_back_by_itself(failing: World) ->
     )
     # ebami followed Elastic Beanstalk's own rollback and did not fight it.
     assert api_calls(result.stderr)["elasticbeanstalk.UpdateEnvironment"] == 1
-    events = event_lines(result.stderr)
-    assert "The environment was reverted to the previous configuration setting." in events
+    # Elastic Beanstalk reverted it. Its event may be filed late (the sandbox's late events),
+    # after ebami ruled on the failure event and the configuration: read it from the service.
+    reverted = "The environment was reverted to the previous configuration setting."
+    filed = sandbox.client("elasticbeanstalk").describe_events(EnvironmentName="prod")["Events"]
+    assert reverted in [item["Message"] for item in filed]
+    assert "Failed to deploy configuration." in event_lines(result.stderr)
     assert "switching back" not in result.stderr
     assert_back_on_stock(sandbox, "prod", 2)
     (record,) = json.loads((failing.work / "health.json").read_text())["environments"]
