@@ -5,6 +5,7 @@ folder."""
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +16,10 @@ from ebami.iam.document import job_policy
 from ebami.iam.scope import Scope
 from ebami.sandbox import world
 from ebami.sandbox.clients import FAKE_KEY_ID, FAKE_SECRET
+from ebami.sandbox.server import ACCOUNT_ID
 from ebami.sandbox.state_file import SandboxInfo
 
 CREDENTIALS_FILE = "credentials"
-ACCOUNT_ID = "123456789012"  # moto's default account, the sandbox's
 
 
 @dataclass(frozen=True)
@@ -68,18 +69,12 @@ def create_job_users(info: SandboxInfo) -> list[JobUser]:
         name = f"ebami-{job}"
         iam.create_user(UserName=name)
         iam.put_user_policy(
-            UserName=name, PolicyName=f"ebami-{job}", PolicyDocument=_json(policy.document)
+            UserName=name, PolicyName=name, PolicyDocument=json.dumps(policy.document)
         )
         key = iam.create_access_key(UserName=name)["AccessKey"]
         users.append(JobUser(job, name, key["AccessKeyId"], key["SecretAccessKey"]))
     _write_credentials(Path(info.directory) / CREDENTIALS_FILE, users)
     return users
-
-
-def _json(document: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(document)
 
 
 def _write_credentials(path: Path, users: list[JobUser]) -> None:
