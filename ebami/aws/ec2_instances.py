@@ -106,17 +106,16 @@ class Ec2Instances(Ec2Base):
         per 200 AMIs would grow with the estate; the region's instances are read in one go)."""
         wanted = sorted(set(image_ids))
         live = {"Name": "instance-state-name", "Values": list(LIVE_INSTANCE_STATES)}
-        if len(wanted) > FILTER_VALUES:
-            requests: list[dict[str, Any]] = [{"Filters": [live], "MaxResults": SCAN_PAGE}]
-        else:
-            requests = [{"Filters": [{"Name": "image-id", "Values": wanted}, live]}]
+        request: dict[str, Any] = (
+            {"Filters": [live], "MaxResults": SCAN_PAGE}
+            if len(wanted) > FILTER_VALUES
+            else {"Filters": [{"Name": "image-id", "Values": wanted}, live]}
+        )
         found: list[Instance] = []
         with aws_errors("ec2:DescribeInstances image-id"):
-            paginator = self._client.get_paginator("describe_instances")
-            for request in requests:
-                for page in paginator.paginate(**request):
-                    for reservation in page.get("Reservations", []):
-                        found.extend(instance_of(item) for item in reservation.get("Instances", []))
+            for page in self._client.get_paginator("describe_instances").paginate(**request):
+                for reservation in page.get("Reservations", []):
+                    found.extend(instance_of(item) for item in reservation.get("Instances", []))
         kept = set(wanted)
         return [instance for instance in found if instance.image_id in kept]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -28,22 +27,10 @@ _BAD_CREDENTIALS = {
 }  # fmt: skip
 
 
-# How AWS names what it refused: "... is not authorized to perform: ACTION on resource: ARN".
-_REFUSED = re.compile(r"perform: ([a-z0-9-]+:[A-Za-z0-9*]+)(?: on resource: (\S+))?")
-
-
 def _denied(label: str, message: str) -> AccessDenied:
-    """The refusal of the call `label` (`service:Operation` and what it was on): the IAM action
-    and resource AWS's message names, else the operation and the label's resource."""
+    """The refusal of the call `label` (`service:Operation` and what it was on)."""
     operation, _, resource = label.partition(" ")
-    found = _REFUSED.search(message)
-    action = found.group(1) if found else ""
-    resource = (found.group(2) if found and found.group(2) else "") or resource
-    return AccessDenied(
-        operation=operation,
-        action=action,
-        resource=resource.rstrip(".,;"),
-    )
+    return AccessDenied.from_message(message, operation=operation, resource=resource)
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from ebami.cli.present import View, present
 from ebami.core.errors import InputError
 
 if TYPE_CHECKING:
+    from ebami.cli.factory import Factory
     from ebami.config.settings import Settings
     from ebami.iam.document import JobPolicy
 
@@ -28,13 +29,12 @@ AccountOption = Annotated[
 ]
 
 
-def _account(app_context: AppContext, account: str | None) -> str:
-    from ebami.cli.factory import Factory
+def _account(factory: Factory, account: str | None) -> str:
+    """`--account`, else the caller's (STS)."""
     from ebami.iam.scope import check_account
 
     if account is not None:
         return check_account(account)
-    factory = Factory(app_context, app_context.settings())
     with factory.bounded(60.0):
         return factory.sts.account()
 
@@ -70,6 +70,7 @@ def policy(
     ] = None,
 ) -> None:
     """Print the IAM policy document each job needs, scoped to the settings in force."""
+    from ebami.cli.factory import Factory
     from ebami.iam.document import job_policy
     from ebami.iam.scope import scope_of
 
@@ -77,10 +78,11 @@ def policy(
     app_context = AppContext.of(ctx)
     settings = app_context.settings()
     _check_names(settings, env or [], ssm_parameter or [])
+    factory = Factory(app_context, settings)
     scope = scope_of(
         settings,
-        account=_account(app_context, account),
-        region=_region(app_context),
+        account=_account(factory, account),
+        region=_region(factory),
         environments=env or [],
         published=ssm_parameter or [],
         instance_profile=instance_profile,
@@ -131,10 +133,8 @@ def _policies_view(policies: list[JobPolicy]) -> View:
     )
 
 
-def _region(app_context: AppContext) -> str:
-    from ebami.cli.factory import Factory
-
-    region = Factory(app_context, app_context.settings()).region
+def _region(factory: Factory) -> str:
+    region = factory.region
     if not region:
         raise InputError("no AWS region; pass --region, set region in ebami.toml, or AWS_REGION")
     return region
@@ -159,14 +159,15 @@ def trust(
     account: AccountOption = None,
 ) -> None:
     """Print the trust policy of a role GitHub's workflows assume over OIDC."""
-    from ebami.iam.trust import check_repo, subjects, trust_policy
+    from ebami.cli.factory import Factory
+    from ebami.iam.trust import subjects, trust_policy
 
-    check_repo(repo)
     environments = environment or []
     branches = branch if branch is not None else ([] if environments else ["main"])
     subjects(repo, branches=branches, environments=environments)  # refused before any call
     app_context = AppContext.of(ctx)
+    factory = Factory(app_context, app_context.settings())
     document = trust_policy(
-        _account(app_context, account), repo, branches=branches, environments=environments
+        _account(factory, account), repo, branches=branches, environments=environments
     )
     present(app_context, View(json=document, text=json.dumps(document, indent=2) + "\n"))

@@ -15,7 +15,7 @@ from ebami.iam.calls import JOBS
 from ebami.iam.document import job_policy
 from ebami.iam.scope import Scope
 from ebami.sandbox import world
-from ebami.sandbox.clients import FAKE_KEY_ID, FAKE_SECRET
+from ebami.sandbox.clients import root_client
 from ebami.sandbox.server import ACCOUNT_ID
 from ebami.sandbox.state_file import SandboxInfo
 
@@ -61,7 +61,7 @@ def sandbox_scope(info: SandboxInfo) -> Scope:
 def create_job_users(info: SandboxInfo) -> list[JobUser]:
     """Each job's user, its inline policy and an access key, made as the root user; then the
     shared credentials file (`<folder>/credentials`, a profile per user, mode 0600)."""
-    iam = _iam_client(info)
+    iam = root_client("iam", info.endpoint, info.region)
     scope = sandbox_scope(info)
     users: list[JobUser] = []
     for job in JOBS:
@@ -86,16 +86,3 @@ def _write_credentials(path: Path, users: list[JobUser]) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as file:
         file.write(text)
-
-
-def _iam_client(info: SandboxInfo) -> Any:
-    import botocore.session
-
-    session = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
-    return session.create_client(
-        "iam",
-        region_name=info.region,
-        endpoint_url=info.endpoint,
-        aws_access_key_id=FAKE_KEY_ID,
-        aws_secret_access_key=FAKE_SECRET,
-    )

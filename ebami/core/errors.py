@@ -6,6 +6,7 @@ Every message is one line that names the input or resource involved and says wha
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -70,6 +71,10 @@ class AwsError(EbamiError):
     exit_code = ExitCode.AWS
 
 
+_REFUSED = re.compile(
+    r"not authorized to perform: ([a-z0-9-]+:[A-Za-z0-9*]+)(?: on resource: (\S+))?"
+)
+
 # The command that prints the policy the running command's job needs, set once per process by
 # the CLI (`ebami iam policy --job apply`): every refusal names it.
 _policy_command = "ebami iam policy"
@@ -92,6 +97,16 @@ class AccessDenied(AwsError):
         self.action = action
         self.resource = resource
         super().__init__(message or self.line())
+
+    @classmethod
+    def from_message(cls, message: str, *, operation: str, resource: str = "") -> AccessDenied:
+        """The refusal AWS's `message` words ("... is not authorized to perform: ACTION on
+        resource: ARN ..."): the action and resource it names (its `action` empty where it
+        names none; `resource` stands for what it does not name)."""
+        found = _REFUSED.search(message)
+        action = found.group(1) if found else ""
+        named = (found.group(2) if found and found.group(2) else "") or resource
+        return cls(operation=operation, action=action, resource=named.rstrip(".,;"))
 
     def line(self, actions: Sequence[str] = ()) -> str:
         """The action refused (AWS's word for it, else `actions`, else the operation), what it

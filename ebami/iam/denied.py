@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ebami.core.errors import AccessDenied
-from ebami.iam.calls import JOBS
 
 # Each command's job (`ebami iam policy --job`); `iam` and `sandbox` make no call a job names.
 COMMAND_JOBS = {
@@ -33,7 +32,9 @@ def job_of(args: Sequence[str]) -> str | None:
 
 def actions_of(operation: str) -> list[str]:
     """The IAM actions the table gives `operation`: its own name where that is one of them,
-    else the actions it is authorized as (UpdateTagsForResource: AddTags and RemoveTags)."""
+    else the actions it is authorized as (UpdateTagsForResource: AddTags)."""
+    from ebami.iam.calls import JOBS  # the table only for a refusal, not on every start-up
+
     found = {
         action
         for calls in JOBS.values()

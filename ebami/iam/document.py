@@ -213,25 +213,28 @@ def _sid(kind: Resource, scoped: bool) -> str:
 def job_policy(job: str, scope: Scope) -> JobPolicy:
     """The policy document of `job` (one of `JOBS`) in `scope`."""
     calls = wanted(JOBS[job], scope)
-    grouped: dict[tuple[str, str, str], set[str]] = {}
+    # One statement per Sid (a kind, scoped or not: its condition goes with it) and resources.
+    grouped: dict[tuple[str, tuple[str, ...]], tuple[dict[str, Any], set[str]]] = {}
     for call in calls:
         for action in call.iam_actions:
             arns, condition = resources(call, action, scope)
-            scoped = arns != ["*"]
-            key = (_sid(call.resource, scoped), json.dumps(arns), json.dumps(condition))
-            grouped.setdefault(key, set()).add(action)
+            key = (_sid(call.resource, arns != ["*"]), tuple(arns))
+            grouped.setdefault(key, (condition, set()))[1].add(action)
     statements: list[dict[str, Any]] = []
-    for (sid, arns_text, condition_text), actions in sorted(grouped.items()):
+    # In the order of the Sids, then of the resources as JSON text.
+    for (sid, resource), (condition, actions) in sorted(
+        grouped.items(), key=lambda item: (item[0][0], json.dumps(item[0][1]))
+    ):
         statement: dict[str, Any] = {
             "Sid": sid,
             "Effect": "Allow",
             "Action": sorted(actions),
-            "Resource": json.loads(arns_text),
+            "Resource": list(resource),
         }
-        if condition_text != "{}":
-            statement["Condition"] = json.loads(condition_text)
+        if condition:
+            statement["Condition"] = condition
         statements.append(statement)
-    _merge_sids(statements)
+    _number_repeated_sids(statements)
     policy = JobPolicy(job, {"Version": "2012-10-17", "Statement": statements})
     if any(call.operation == "elasticbeanstalk:UpdateEnvironment" for call in calls):
         policy.managed_policies.append(DELEGATED)
@@ -244,7 +247,7 @@ def job_policy(job: str, scope: Scope) -> JobPolicy:
     return policy
 
 
-def _merge_sids(statements: Sequence[dict[str, Any]]) -> None:
+def _number_repeated_sids(statements: Sequence[dict[str, Any]]) -> None:
     """Number the Sids that repeat (one kind in several regions or conditions)."""
     seen: dict[str, int] = {}
     for statement in statements:

@@ -212,21 +212,13 @@ def _manifest_artifacts(path: Path) -> list[Artifact]:
     return found
 
 
-# How AWS words a refusal, in the error Packer passes on: "... is not authorized to perform:
-# ec2:CreateKeyPair on resource: ARN ..." (UnauthorizedOperation, AccessDenied).
-_REFUSED = re.compile(
-    r"not authorized to perform: ([a-z0-9-]+:[A-Za-z0-9*]+)(?: on resource: (\S+))?"
-)
-
-
 def _refused(errors: list[str]) -> AccessDenied | None:
     """The first refusal among Packer's errors (the cause: a later one is of its clean-up after
     it), as ebami's own: the action and what it was on."""
     for line in errors:
-        found = _REFUSED.search(line)
-        if found:
-            resource = (found.group(2) or "").rstrip(".,;")
-            return AccessDenied(operation="packer build", action=found.group(1), resource=resource)
+        refused = AccessDenied.from_message(line, operation="packer build")
+        if refused.action:
+            return refused
     return None
 
 

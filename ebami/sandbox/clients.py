@@ -1,6 +1,6 @@
 """How clients reach a sandbox: the variables that point AWS clients (boto3, the AWS CLI,
 ebami) at it, with the fake credentials it accepts; the shell lines that set them; and an EC2
-client of its own. This module does not import botocore until `ec2_client` is called.
+client of its own. This module does not import botocore until a client is made (`root_client`).
 """
 
 from __future__ import annotations
@@ -43,14 +43,20 @@ def export_lines(info: SandboxInfo) -> str:
 
 
 def ec2_client(endpoint: str, region: str) -> Any:
-    """An EC2 client for a sandbox: its endpoint, region and fake credentials, whatever
-    AWS_PROFILE or the AWS config files of the caller say."""
+    """An EC2 client for a sandbox (`root_client`)."""
+    return root_client("ec2", endpoint, region)
+
+
+def root_client(service: str, endpoint: str, region: str) -> Any:
+    """A client of `service` for a sandbox: its endpoint, region and fake credentials (the
+    account's root user where IAM is enforced), whatever AWS_PROFILE or the AWS config files of
+    the caller say."""
     import botocore.session
     from botocore.config import Config
 
     isolated = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
     return isolated.create_client(
-        "ec2",
+        service,
         region_name=region,
         aws_access_key_id=FAKE_KEY_ID,
         aws_secret_access_key=FAKE_SECRET,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import json
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -140,6 +141,9 @@ def _answer(original: Callable[..., Any], response: BaseResponse, *args: Any, **
     try:
         return original(response, *args, **kwargs)
     except Refused as refused:
-        _status, headers, body = response.serialized(ActionResult(refused))
+        with warnings.catch_warnings():
+            # AccessDenied is an error of every service, not in each one's model: moto warns.
+            warnings.filterwarnings("ignore", "Exception.Refused. with code", UserWarning)
+            _status, headers, body = response.serialized(ActionResult(refused))
         headers["status"] = REFUSED_STATUS
         return REFUSED_STATUS, headers, body

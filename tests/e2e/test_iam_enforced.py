@@ -21,8 +21,8 @@ from botocore.exceptions import ClientError
 
 from ebami.sandbox import world
 from ebami.sandbox.control import stop
-from ebami.sandbox.state_file import read_state
 from tests.sandbox_helpers import Sandbox, run_ebami
+from tests.support.enforced import start_enforced, without
 
 RELEASE = "2017.09"
 
@@ -60,18 +60,8 @@ class Enforced:
 def enforced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Enforced]:
     directory = tmp_path_factory.mktemp("sandbox")
     work = tmp_path_factory.mktemp("work")
-    started = subprocess.run(
-        [sys.executable, "-m", "ebami", "-o", "json", "sandbox", "start", "--enforce-iam",
-         "--dir", str(directory), "--seed", "1"],
-        capture_output=True, text=True, timeout=180, check=False,
-    )  # fmt: skip
     try:
-        assert started.returncode == 0, started.stderr
-        answer = json.loads(started.stdout)
-        info = read_state(directory)
-        assert info is not None
-        assert info.enforce_iam
-        users = {user["job"]: user for user in answer["iam_users"]}
+        info, users = start_enforced(directory)
         yield Enforced(Sandbox(info, directory), work, users)
     finally:
         stop(directory)
@@ -101,17 +91,12 @@ def test_the_pipeline_passes_with_each_jobs_own_user(enforced: Enforced) -> None
 
 def test_a_user_without_one_action_is_refused_naming_it(enforced: Enforced) -> None:
     iam = enforced.sandbox.client("iam")  # the account's root
-    policy = json.loads(
-        json.dumps(
-            iam.get_user_policy(UserName="ebami-check", PolicyName="ebami-check")["PolicyDocument"]
-        )
-    )
     removed = "elasticbeanstalk:DescribeConfigurationSettings"
-    for statement in policy["Statement"]:
-        statement["Action"] = [item for item in statement["Action"] if item != removed]
-    policy["Statement"] = [item for item in policy["Statement"] if item["Action"]]
+    policy = iam.get_user_policy(UserName="ebami-check", PolicyName="ebami-check")
     iam.put_user_policy(
-        UserName="ebami-check", PolicyName="ebami-check", PolicyDocument=json.dumps(policy)
+        UserName="ebami-check",
+        PolicyName="ebami-check",
+        PolicyDocument=json.dumps(without(policy["PolicyDocument"], removed)),
     )
     done = enforced.run("check", "check", "--release", RELEASE, "--env", "prod")
     assert done.returncode == 3

@@ -27,14 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 from ebami.iam.calls import JOBS
 from ebami.sandbox import world
-from ebami.sandbox.clients import FAKE_KEY_ID, FAKE_SECRET, client_environment
+from ebami.sandbox.clients import client_environment, root_client
 from ebami.sandbox.control import stop
-from ebami.sandbox.state_file import read_state
+from tests.support.enforced import start_enforced, without
 
 RELEASE = "2017.09"
 # What Packer says of a refused clean-up without AWS's words (it names the key pair only).
@@ -56,14 +55,8 @@ class World:
     copies: int = 0
 
     def client(self, service: str) -> Any:
-        make: Any = boto3.client
-        return make(
-            service,
-            endpoint_url=self.endpoint,
-            region_name=self.region,
-            aws_access_key_id=FAKE_KEY_ID,
-            aws_secret_access_key=FAKE_SECRET,
-        )
+        """A client as the account's root."""
+        return root_client(service, self.endpoint, self.region)
 
     def ebami(
         self, job: str | None, *args: str, timeout: float = 300
@@ -202,18 +195,8 @@ def enforced_world(base: Path) -> Iterator[World]:
     """An enforced sandbox with two verified AMIs of ebami's (built and verified as root)."""
     directory, work = base / "sandbox", base / "work"
     work.mkdir(parents=True, exist_ok=True)
-    started = subprocess.run(
-        [sys.executable, "-m", "ebami", "-o", "json", "sandbox", "start", "--enforce-iam",
-         "--realism", "off", "--dir", str(directory), "--seed", "1"],
-        capture_output=True, text=True, timeout=180, check=False,
-    )  # fmt: skip
     try:
-        if started.returncode != 0:
-            raise RuntimeError(f"sandbox start failed: {started.stderr}")
-        answer = json.loads(started.stdout)
-        info = read_state(directory)
-        assert info is not None
-        users = {user["job"]: user for user in answer["iam_users"]}
+        info, users = start_enforced(directory, "--realism", "off")
         made = World(directory, info.endpoint, info.region, users, work)
         for force in ([], ["--force"]):
             built = made.ebami(None, "build", "--release", RELEASE, *force)
@@ -260,11 +243,8 @@ def probe(world_: World, job: str, action: str) -> Verdict:
     """Take `action` out of `job`'s user and run the job's scenarios until one fails."""
     iam = world_.client("iam")
     original = _policy(world_, job)
-    reduced = json.loads(json.dumps(original))
-    for statement in reduced["Statement"]:
-        statement["Action"] = [item for item in statement["Action"] if item != action]
-    reduced["Statement"] = [item for item in reduced["Statement"] if item["Action"]]
     name = f"ebami-{job}"
+    reduced = without(original, action)
     iam.put_user_policy(UserName=name, PolicyName=name, PolicyDocument=json.dumps(reduced))
     warned: Verdict | None = None
     refused = f"may not {action}"
