@@ -29,6 +29,8 @@ def load_extensions() -> list[Patch]:
         elasticbeanstalk,
         health_actions,
         iam_enforcement,
+        image_guards,
+        image_references,
         images,
         parameter_validation,
         parameters,
@@ -45,7 +47,8 @@ def load_extensions() -> list[Patch]:
     del calls, ec2, ec2_consistency, elasticbeanstalk, images, parameter_validation, parameters
     del platform_versions, routes, saved_configurations, ssm, throttling, unsupported
     del eb_platform_branches, eb_storage, eb_validation, solution_stacks, health_actions
-    del dispatch, eb_draft_actions, ec2_tags, iam_enforcement
+    del dispatch, eb_draft_actions, ec2_tags, iam_enforcement, image_guards
+    del image_references
     return list(patching.PATCHES)
 
 

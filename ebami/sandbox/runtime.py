@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from ebami.sandbox.environments import EbState
@@ -29,6 +30,8 @@ class Runtime:
     rng: random.Random = field(default_factory=lambda: random.Random(0))  # noqa: S311 - fault dice
     # Environment updates advance on this clock (seconds); tests pass their own.
     clock: Callable[[], float] = time.monotonic
+    # The time of day AWS's dated facts are read on (a cooldown's end, an AMI's last launch).
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     # Environment updates, SSM commands and image state change under this lock.
     lock: threading.RLock = field(default_factory=threading.RLock)
     # Every backend's Elastic Beanstalk state, so that any call can bring updates up to the clock.

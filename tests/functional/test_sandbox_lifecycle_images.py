@@ -27,7 +27,13 @@ def test_moto_still_lacks_the_ec2_actions_the_sandbox_fills() -> None:
     )
     methods = set(json.loads(proc.stdout))
     fills = [p for p in load_extensions() if p.kind == "fill" and p.owner.__name__ == "EC2Response"]
-    assert {p.name for p in fills} == {"EnableImageDeprecation", "DisableImageDeprecation"}
+    assert {p.name for p in fills} == {
+        "EnableImageDeprecation",
+        "DisableImageDeprecation",
+        "EnableImageDeregistrationProtection",
+        "DisableImageDeregistrationProtection",
+        "DescribeImageReferences",
+    }
     assert [p.method for p in fills if p.method in methods] == []
 
 

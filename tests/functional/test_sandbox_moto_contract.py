@@ -253,6 +253,20 @@ def test_moto_still_takes_what_the_sandbox_passes(
             AmiBackend.deregister_image, "ami_id", (SELF, "ami-1"), "ami-1", id="ec2: deregister"
         ),
         pytest.param(
+            AmiBackend.modify_image_attribute,
+            "ami_id",
+            (SELF, "ami-1", [{"UserId": "210987654321"}], []),
+            "ami-1",
+            id="image_guards: the image shared",
+        ),
+        pytest.param(
+            AmiBackend.modify_image_attribute,
+            "launch_permissions_to_add",
+            (SELF, "ami-1", [{"UserId": "210987654321"}], []),
+            [{"UserId": "210987654321"}],
+            id="image_guards: the permissions added",
+        ),
+        pytest.param(
             Ami.__init__,
             "instance",
             (SELF, SELF, "ami-1", "i-1"),
