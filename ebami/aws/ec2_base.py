@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 # EC2 accepts up to 200 values in one filter.
 FILTER_VALUES = 200
+# EC2's error codes for an AMI id that names no registered AMI (deregistered, or never was).
+GONE_IMAGE = {"InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"}
 # The most a Describe call answers in one page where it takes MaxResults (instances, snapshots).
 SCAN_PAGE = 1000
 
@@ -25,6 +27,18 @@ SCAN_PAGE = 1000
 class Ec2Base:
     def __init__(self, client: EC2Client) -> None:
         self._client = client
+
+    def knows(self, feature: str) -> bool:
+        """Whether botocore knows `feature`: an operation (`DisableImage`) or one of its
+        parameters (`DescribeImages.IncludeDisabled`)."""
+        operation, _, parameter = feature.partition(".")
+        model = self._client.meta.service_model
+        if operation not in model.operation_names:
+            return False
+        if not parameter:
+            return True
+        shape = model.operation_model(operation).input_shape
+        return shape is not None and parameter in shape.members
 
 
 def chunks(values: list[str]) -> list[list[str]]:

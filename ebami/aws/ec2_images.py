@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from ebami.aws.ec2_base import (
     FILTER_VALUES,
+    GONE_IMAGE,
     SCAN_PAGE,
     Ec2Base,
     chunks,
@@ -23,7 +24,7 @@ from ebami.core.errors import NotFoundError
 
 # States of an AMI that was registered but never became usable.
 UNFINISHED_STATES = ("pending", "failed")
-_MISSING_IMAGE = {"InvalidAMIID.NotFound", "InvalidAMIID.Unavailable", "InvalidAMIID.Malformed"}
+_MISSING_IMAGE = {*GONE_IMAGE, "InvalidAMIID.Malformed"}
 
 
 class Ec2Images(Ec2Base):
@@ -73,14 +74,19 @@ class Ec2Images(Ec2Base):
         )
 
     def own_images(self) -> list[Image]:
-        """Every AMI this account owns in the region, in any state, ebami's or not."""
-        return self._own_images("ec2:DescribeImages owner=self", [])
+        """Every AMI this account owns in the region, in any state, ebami's or not: disabled
+        ones too, where botocore knows DescribeImages' IncludeDisabled."""
+        included = self.knows("DescribeImages.IncludeDisabled")
+        return self._own_images("ec2:DescribeImages owner=self", [], include_disabled=included)
 
-    def _own_images(self, call: str, filters: list[Any]) -> list[Image]:
+    def _own_images(
+        self, call: str, filters: list[Any], *, include_disabled: bool = False
+    ) -> list[Image]:
+        request: dict[str, Any] = {"Owners": ["self"], "Filters": filters}
+        if include_disabled:
+            request["IncludeDisabled"] = True
         with aws_errors(call):
-            pages = self._client.get_paginator("describe_images").paginate(
-                Owners=["self"], Filters=filters
-            )
+            pages = self._client.get_paginator("describe_images").paginate(**request)
             return [image_of(item) for page in pages for item in page.get("Images", [])]
 
     def get_image(self, image_id: str) -> Image:
@@ -190,7 +196,7 @@ class Ec2Images(Ec2Base):
             try:
                 self._client.deregister_image(ImageId=image_id)
             except ClientError as exc:
-                if error_code(exc) in _MISSING_IMAGE - {"InvalidAMIID.Malformed"}:
+                if error_code(exc) in GONE_IMAGE:
                     return False
                 raise
         return True

@@ -25,6 +25,30 @@ class Image:
     owner_id: str = ""
     # When EC2 deprecates the AMI (ISO 8601), if a deprecation time is set.
     deprecation_time: str = ""
+    # EC2's deregistration protection: `disabled`, `enabled-with-cooldown`,
+    # `enabled-without-cooldown`, `disabled-until TIME` ("" where EC2 did not say).
+    deregistration_protection: str = ""
+    # When an instance was last launched from it (ISO 8601; AWS reports it up to 24 hours late).
+    last_launched_time: str = ""
+
+
+@dataclass(frozen=True)
+class ImageReference:
+    """A resource that references an AMI, as DescribeImageReferences names it."""
+
+    image_id: str
+    resource_type: str  # ec2:Instance, ec2:LaunchTemplate, ssm:Parameter, imagebuilder:...
+    arn: str
+
+    @property
+    def resource(self) -> str:
+        """The resource's own id or name (`i-...`, `lt-...`; a parameter's name without its
+        leading `/`, which its ARN does not tell); its ARN for another kind."""
+        parts = self.arn.split(":", 5)
+        _, _, name = (parts[5] if len(parts) == 6 else "").partition("/")
+        if self.resource_type in ("ssm:Parameter", "ec2:Instance", "ec2:LaunchTemplate") and name:
+            return name
+        return self.arn
 
 
 @dataclass(frozen=True)
@@ -104,6 +128,8 @@ def image_of(item: Any) -> Image:
         owner_alias=item.get("ImageOwnerAlias", ""),
         owner_id=item.get("OwnerId", ""),
         deprecation_time=item.get("DeprecationTime", ""),
+        deregistration_protection=item.get("DeregistrationProtection", ""),
+        last_launched_time=item.get("LastLaunchedTime", ""),
     )
 
 

@@ -26,6 +26,14 @@ def prune(
         int,
         typer.Option("--older-than", help="Days: a younger bake is kept whatever else holds."),
     ] = DEFAULT_OLDER_THAN_DAYS,
+    unused_for: Annotated[
+        int | None,
+        typer.Option(
+            "--unused-for",
+            help="Days: an AMI an instance was launched from within that many days is kept "
+            "(EC2's LastLaunchedTime, which AWS reports up to 24 hours late).",
+        ),
+    ] = None,
     regions: RegionsOption = None,
     all_regions: AllRegionsOption = False,
     yes: Annotated[
@@ -39,7 +47,7 @@ def prune(
     from ebami.lifecycle.prune_run import execute_prune, plan_prune
 
     app = AppContext.of(ctx)
-    rules = PruneRules(keep, older_than)
+    rules = PruneRules(keep, older_than, unused_for)
     extra = region_list(regions, all_regions=all_regions)
     app.github  # noqa: B018 - -o github is refused before any AWS call without $GITHUB_OUTPUT
     factory = Factory(app, app.settings())

@@ -122,6 +122,12 @@ class AccessDenied(AwsError):
         )
 
 
+class GuardUnavailable(AwsError):
+    """One of EC2's own AMI guards (deregistration protection, disabling, the references to an
+    AMI) cannot be used here: the installed botocore or AWS does not know it, or AWS refused
+    it. The caller goes on without it, with one warning."""
+
+
 class CredentialsError(AwsError):
     """No usable AWS credentials, profile or region."""
 

@@ -31,6 +31,7 @@ from ebami.core.times import parse_utc_timestamp
 from ebami.image import tags
 from ebami.image.environment import EnvironmentPlatform
 from ebami.image.platforms import Platform, resolve_platform
+from ebami.image.protection import Protection
 
 # Before any AMI: where a creation time cannot be read, for ordering only.
 _DAWN = datetime.min.replace(tzinfo=timezone.utc)
@@ -57,6 +58,10 @@ class ImageFacts(Protocol):
     def owner_alias(self) -> str: ...
     @property
     def deprecation_time(self) -> str: ...
+    @property
+    def deregistration_protection(self) -> str: ...
+    @property
+    def last_launched_time(self) -> str: ...
 
 
 @dataclass(frozen=True, order=True)
@@ -106,6 +111,10 @@ class ManagedImage:
     region: str = ""
     snapshot_ids: tuple[str, ...] = ()
     deprecation_time: str = ""
+    # EC2's deregistration protection, and who turned it on.
+    protection: Protection = field(default_factory=Protection)
+    # When an instance was last launched from it, as EC2 says (up to 24 hours late); "": never.
+    last_launched: str = ""
     # Every tag, for reports that show them.
     tags: Mapping[str, str] = field(default_factory=dict)
     managed: bool = False
@@ -135,6 +144,8 @@ class ManagedImage:
             region=region,
             snapshot_ids=tuple(image.snapshot_ids),
             deprecation_time=image.deprecation_time,
+            protection=Protection(image.deregistration_protection, found.get(tags.PROTECTED_FOR)),
+            last_launched=image.last_launched_time,
             tags=found,
             managed=found.get(tags.MANAGED) == "true",
             platform_tag=found.get(tags.PLATFORM),
@@ -180,6 +191,11 @@ class ManagedImage:
     def created_at(self) -> datetime | None:
         """The creation time; None when unreadable."""
         return parse_utc_timestamp(self.created)
+
+    @property
+    def last_launched_at(self) -> datetime | None:
+        """When an instance was last launched from it; None: never (or unreadable)."""
+        return parse_utc_timestamp(self.last_launched) if self.last_launched else None
 
     def age_days(self, now: datetime) -> int | None:
         created = self.created_at
@@ -299,6 +315,9 @@ class ManagedImage:
             "revoked": self.revocation.value if self.revocation else "",
             "snapshot_ids": list(self.snapshot_ids),
             "deprecation_time": self.deprecation_time,
+            "deregistration_protection": self.protection.shown,
+            "protected_for": self.protection.protected_for or "",
+            "last_launched_time": self.last_launched,
         }
 
 

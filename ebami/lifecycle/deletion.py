@@ -14,9 +14,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ebami.core.errors import AwsError, Leftover
+from ebami.core.errors import AwsError, GuardUnavailable, Leftover, NotFoundError
 from ebami.core.interrupts import stoppable
 from ebami.core.reporting import Reporter
+from ebami.image.protection import OFF
 from ebami.lifecycle.prune import Selection, Verdict
 
 if TYPE_CHECKING:
@@ -29,7 +30,9 @@ DELETE_SECONDS = 120.0
 
 class DeletingEc2(Protocol):
     def deregister_image(self, image_id: str) -> bool: ...
+    def deregister_with_snapshots(self, image_id: str) -> dict[str, str]: ...
     def delete_snapshot(self, snapshot_id: str) -> bool: ...
+    def unprotect_image(self, image_id: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -137,13 +140,18 @@ class PruneActions:
         self._seconds = seconds
         self.result = result
         self._protected: Protections = {}
+        self._warned: set[str] = set()
 
     def recheck(self) -> None:
         """Read every use again: an AMI used since the plan was made is kept (IncompleteInventory
         stops the run before any deletion)."""
         self._protected = self._reread()
 
-    def delete_image(self, region: str, image_id: str, snapshot_ids: list[str]) -> None:
+    def delete_image(
+        self, region: str, image_id: str, snapshot_ids: list[str], unprotect: bool = False
+    ) -> None:
+        """`unprotect`: ebami turned the AMI's deregistration protection on, and turns it off
+        first (nothing uses the AMI any more)."""
         used_by = self._protected.get((region, image_id))
         if used_by:
             self.result.skipped.append(Skipped(region, image_id, tuple(used_by)))
@@ -154,52 +162,131 @@ class PruneActions:
         target = self._targets[region]
         # Signals wait for the unit: the executor stops before the next AMI, not inside one.
         with stoppable() as stop, stop.holding(), target.bounded(self._seconds):
+            if unprotect and not self._unprotect(region, image_id, snapshot_ids, target):
+                return
             self._delete(region, image_id, snapshot_ids, target)
+
+    def _unprotect(
+        self, region: str, image_id: str, snapshot_ids: list[str], target: RegionTarget
+    ) -> bool:
+        """Turn off the deregistration protection ebami turned on; False (and a leftover) when
+        it still holds: refused, or a cooldown runs."""
+        command = target.cli.command(
+            "ec2", "disable-image-deregistration-protection", "--image-id", image_id
+        )
+        try:
+            shown = target.ec2.unprotect_image(image_id)
+        except AwsError as exc:
+            self._leave(
+                Leftover(
+                    f"AMI {image_id} in {region}",
+                    f"deregistration protection not turned off: {exc.message}",
+                    command + "; then " + self._finish(image_id, snapshot_ids, target),
+                )
+            )
+            return False
+        if shown != OFF:
+            self._leave(
+                Leftover(
+                    f"AMI {image_id} in {region}",
+                    f"deregistration protection turned off, but it holds ({shown}); a later "
+                    "prune deletes it",
+                    self._finish(image_id, snapshot_ids, target),
+                )
+            )
+            return False
+        return True
+
+    def _finish(self, image_id: str, snapshot_ids: list[str], target: RegionTarget) -> str:
+        """The AWS CLI commands that deregister the AMI and delete its snapshots."""
+        then = "".join(
+            "; then " + target.cli.command("ec2", "delete-snapshot", "--snapshot-id", snapshot)
+            for snapshot in snapshot_ids
+        )
+        return target.cli.command("ec2", "deregister-image", "--image-id", image_id) + then
 
     def _delete(
         self, region: str, image_id: str, snapshot_ids: list[str], target: RegionTarget
     ) -> None:
+        results: dict[str, str] = {}
         try:
-            registered = target.ec2.deregister_image(image_id)
+            if snapshot_ids:
+                # One call where EC2 and botocore can: EC2 deletes the snapshots no other AMI
+                # uses, and says what became of each; the others are deleted one by one.
+                registered, results = self._deregister_with_snapshots(image_id, target)
+            else:
+                registered = target.ec2.deregister_image(image_id)
         except AwsError as exc:
-            then = "".join(
-                "; then " + target.cli.command("ec2", "delete-snapshot", "--snapshot-id", snapshot)
-                for snapshot in snapshot_ids
-            )
             self._leave(
                 Leftover(
                     f"AMI {image_id} in {region}",
                     f"not deregistered: {exc.message}",
-                    target.cli.command("ec2", "deregister-image", "--image-id", image_id) + then,
+                    self._finish(image_id, snapshot_ids, target),
                 )
             )
             return
         deleted: list[str] = []
         for snapshot_id in snapshot_ids:
-            try:
-                gone_now = target.ec2.delete_snapshot(snapshot_id)
-            except AwsError as exc:
-                if SNAPSHOT_IN_USE in exc.message:
-                    # Another AMI still uses it (one kept at the re-read, or registered since):
-                    # it must stay, which is no failure.
-                    self._reporter.warn(
-                        f"{region}: snapshot {snapshot_id} of {image_id} kept: another AMI "
-                        "still uses it"
-                    )
-                    continue
-                self._leave(
-                    Leftover(
-                        f"snapshot {snapshot_id} of the deregistered AMI {image_id} in {region}",
-                        f"not deleted: {exc.message}",
-                        target.cli.command("ec2", "delete-snapshot", "--snapshot-id", snapshot_id),
-                    )
-                )
-                continue
-            if gone_now:  # False: another run (or a person) deleted it first
+            code = results.get(snapshot_id)
+            if code == "success":
                 deleted.append(snapshot_id)
-        self.result.deleted.append(
-            Deleted(region, image_id, tuple(deleted), already_gone=not registered)
+            elif code == "skipped":
+                self._kept_in_use(region, image_id, snapshot_id)
+            elif self._delete_snapshot(region, image_id, snapshot_id, target):
+                deleted.append(snapshot_id)
+        extra = sorted(
+            key for key, code in results.items() if code == "success" and key not in snapshot_ids
         )
+        if extra:
+            self._reporter.warn(
+                f"{region}: EC2 deleted snapshot(s) {', '.join(extra)} of {image_id} with it, "
+                "beyond those the plan named"
+            )
+        self.result.deleted.append(
+            Deleted(region, image_id, tuple(deleted + extra), already_gone=not registered)
+        )
+
+    def _deregister_with_snapshots(
+        self, image_id: str, target: RegionTarget
+    ) -> tuple[bool, dict[str, str]]:
+        """Deregister with DeleteAssociatedSnapshots: (registered until now, each snapshot's
+        result); where that cannot be used, one warning and a plain deregistration."""
+        try:
+            return True, target.ec2.deregister_with_snapshots(image_id)
+        except GuardUnavailable as exc:
+            message = f"deleting snapshots with their AMI ({exc.message}): one call per snapshot"
+            if message not in self._warned:
+                self._warned.add(message)
+                self._reporter.warn(message)
+        except NotFoundError:
+            return False, {}
+        return target.ec2.deregister_image(image_id), {}
+
+    def _kept_in_use(self, region: str, image_id: str, snapshot_id: str) -> None:
+        # Another AMI still uses it (one kept at the re-read, or registered since): it must
+        # stay, which is no failure.
+        self._reporter.warn(
+            f"{region}: snapshot {snapshot_id} of {image_id} kept: another AMI still uses it"
+        )
+
+    def _delete_snapshot(
+        self, region: str, image_id: str, snapshot_id: str, target: RegionTarget
+    ) -> bool:
+        """Delete one snapshot of the deregistered AMI: whether this run deleted it."""
+        try:
+            return target.ec2.delete_snapshot(snapshot_id)  # False: deleted by someone else
+        except AwsError as exc:
+            if SNAPSHOT_IN_USE in exc.message:
+                self._kept_in_use(region, image_id, snapshot_id)
+                return False
+            self._leave(
+                Leftover(
+                    f"snapshot {snapshot_id} of the deregistered AMI {image_id} in {region}",
+                    f"not deleted: {exc.message}",
+                    target.cli.command("ec2", "delete-snapshot", "--snapshot-id", snapshot_id),
+                )
+            )
+            return False
 
     def _leave(self, leftover: Leftover) -> None:
         self.result.left_behind.append(leftover)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Protocol
 
-from ebami.core.errors import EbamiError, InputError
+from ebami.core.errors import EbamiError, GuardUnavailable, InputError
 from ebami.core.reporting import Reporter
 from ebami.core.waiting import Deadline
 from ebami.image.channels import Channels
@@ -24,6 +24,7 @@ from ebami.lifecycle.inventory import (
     Inventory,
     RegionSources,
     Use,
+    UseKind,
     read_inventory,
     read_sharing,
 )
@@ -77,6 +78,8 @@ class Estate:
         self._enabled = enabled_regions
         self._served = served_regions
         self.reporter = reporter
+        # The warnings given already (each once per run, whichever region met it).
+        self._warned: set[str] = set()
 
     def regions(self, scope: EstateScope) -> list[str]:
         """The home region first, then its copy regions, those of [environments.*] and
@@ -112,6 +115,47 @@ class Estate:
             if not incomplete:
                 raise
             raise IncompleteInventory(f"{exc.message}; {incomplete}") from exc
+
+    def references(self, images: Sequence[ManagedImage], *, incomplete: str = "") -> list[Use]:
+        """What EC2 finds referencing each of `images` (DescribeImageReferences: a call per
+        200 AMIs of a region), as uses; the ones ebami's own scan found too are dropped by
+        `Inventory.with_uses`. Where botocore or AWS cannot tell (`GuardUnavailable`), one
+        warning and none: ebami's own scan stands alone. Another failure is an
+        IncompleteInventory (`incomplete` appended, as `read` does)."""
+        found: list[Use] = []
+        for region in dict.fromkeys(image.region for image in images):
+            services = self.in_region(region)
+            ids = [image.image_id for image in images if image.region == region]
+            try:
+                with services.bounded(READ_SECONDS):
+                    references = services.estate_sources().ec2.image_references(ids)
+            except GuardUnavailable as exc:
+                self.warn_once(
+                    f"EC2's image references not read ({exc.message}): ebami's own scan of "
+                    "uses stands alone"
+                )
+                continue
+            except EbamiError as exc:
+                message = f"reading EC2's image references in {region}: {exc.message}"
+                raise IncompleteInventory(
+                    f"{message}; {incomplete}" if incomplete else message
+                ) from exc
+            found += [
+                Use(
+                    UseKind.REFERENCE,
+                    reference.image_id,
+                    region,
+                    f"{reference.resource_type} {reference.resource} (EC2 image references)",
+                    reference.resource,
+                )
+                for reference in references
+            ]
+        return found
+
+    def warn_once(self, message: str) -> None:
+        if message not in self._warned:
+            self._warned.add(message)
+            self.reporter.warn(message)
 
     def sharing(self, images: Sequence[ManagedImage], *, incomplete: str = "") -> list[Use]:
         """Who else may launch each of `images` (a call per AMI, in its own region, a few

@@ -34,7 +34,7 @@ from ebami.image.managed import ManagedImage, managed_images, newest_first, roll
 if TYPE_CHECKING:
     from ebami.aws.autoscaling import LaunchConfiguration
     from ebami.aws.eb_values import Configuration, Environment, SavedConfiguration
-    from ebami.aws.ec2_values import Image, Instance, LaunchTemplateVersion
+    from ebami.aws.ec2_values import Image, ImageReference, Instance, LaunchTemplateVersion
     from ebami.aws.ssm import ParameterVersion
 
 # How long reading one region may take, throttling included.
@@ -51,6 +51,9 @@ class UseKind(str, Enum):
     ROLLBACK_TARGET = "rollback-target"
     # Another account (or everyone) may launch it: its uses there are not this account's to see.
     SHARED = "launch-permission"
+    # EC2's DescribeImageReferences found one that ebami's own scan did not (an Image Builder
+    # recipe, say).
+    REFERENCE = "ec2-image-reference"
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,9 @@ class Use:
     image_id: str
     region: str
     where: str
+    # The resource's own id or name where it has one (`i-...`, `lt-...`, a parameter's name
+    # without its leading `/`): what tells one use from EC2's reference to the same resource.
+    resource: str = ""
 
 
 @dataclass(frozen=True)
@@ -120,10 +126,17 @@ class Inventory:
         return next(item for item in self.regions if item.region == name)
 
     def with_uses(self, uses: Sequence[Use]) -> Inventory:
-        """This inventory with `uses` (read apart: launch permissions) added to their regions."""
+        """This inventory with `uses` (read apart: launch permissions, EC2's references) added
+        to their regions; one that names a resource already among the uses of its AMI is the
+        same use, and left out."""
+        known = {(use.image_id, use.resource) for use in self.uses if use.resource}
         regions = []
         for region in self.regions:
-            added = [use for use in uses if use.region == region.region]
+            added = [
+                use
+                for use in uses
+                if use.region == region.region and (use.image_id, use.resource) not in known
+            ]
             regions.append(
                 replace(region, uses=_ordered([*region.uses, *added])) if added else region
             )
@@ -143,6 +156,7 @@ class EstateEc2(Protocol):
     def instances_of_images(self, image_ids: Sequence[str]) -> list[Instance]: ...
     def launch_template_versions(self) -> list[LaunchTemplateVersion]: ...
     def launch_permissions(self, image_id: str) -> list[str]: ...
+    def image_references(self, image_ids: Sequence[str]) -> list[ImageReference]: ...
 
 
 class EstateEb(Protocol):
@@ -288,6 +302,7 @@ def read_region(source: RegionSources) -> RegionInventory:
                 instance.image_id,
                 region,
                 f"instance {instance.instance_id} ({instance.state})",
+                instance.instance_id,
             )
     for template in source.ec2.launch_template_versions():
         uses += _uses(
@@ -296,6 +311,7 @@ def read_region(source: RegionSources) -> RegionInventory:
             region,
             f"launch template {template.template_id} ({template.template_name}) "
             f"version {template.version}",
+            template.template_id,
         )
     for configuration in source.autoscaling.launch_configurations():
         uses += _uses(
@@ -313,6 +329,7 @@ def read_region(source: RegionSources) -> RegionInventory:
                 version.value,
                 region,
                 f"SSM parameter {name} version {version.version}{current}",
+                name.removeprefix("/"),
             )
     return RegionInventory(
         region=region,
@@ -384,5 +401,5 @@ def _environments(source: RegionSources, uses: list[Use]) -> list[EnvironmentFac
     return found
 
 
-def _uses(kind: UseKind, value: str, region: str, where: str) -> list[Use]:
-    return [Use(kind, image_id, region, where) for image_id in ami_ids_in(value)]
+def _uses(kind: UseKind, value: str, region: str, where: str, resource: str = "") -> list[Use]:
+    return [Use(kind, image_id, region, where, resource) for image_id in ami_ids_in(value)]

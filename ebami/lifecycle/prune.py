@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ebami.core.errors import InputError
 from ebami.core.plan import Instruction, Plan, Step
+from ebami.image import tags
 from ebami.image.bake import Bake, bakes_of
 from ebami.image.managed import ManagedImage, order_key
 
@@ -57,6 +58,8 @@ MAX_OLDER_THAN_DAYS = 3650
 class PruneRules:
     keep: int = DEFAULT_KEEP
     older_than_days: int = DEFAULT_OLDER_THAN_DAYS
+    # Keep an AMI an instance was launched from within this many days (EC2's LastLaunchedTime).
+    unused_for_days: int | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.keep <= MAX_KEEP:
@@ -66,6 +69,13 @@ class PruneRules:
         if not 0 <= self.older_than_days <= MAX_OLDER_THAN_DAYS:
             raise InputError(
                 f"--older-than {self.older_than_days} is out of range: give days from 0 to "
+                f"{MAX_OLDER_THAN_DAYS}"
+            )
+        if self.unused_for_days is not None and not (
+            1 <= self.unused_for_days <= MAX_OLDER_THAN_DAYS
+        ):
+            raise InputError(
+                f"--unused-for {self.unused_for_days} is out of range: give days from 1 to "
                 f"{MAX_OLDER_THAN_DAYS}"
             )
 
@@ -141,7 +151,11 @@ class Selection:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "rules": {"keep": self.rules.keep, "older_than_days": self.rules.older_than_days},
+            "rules": {
+                "keep": self.rules.keep,
+                "older_than_days": self.rules.older_than_days,
+                "unused_for_days": self.rules.unused_for_days,
+            },
             "amis": [item.to_json() for item in self.decisions],
         }
 
@@ -165,10 +179,11 @@ def select(
         for bake, verdict, why in _judge(bakes_of(images), rules, now, label):
             for image in bake.images:
                 used_by = tuple(protected.get(_key(image), ()))
+                held = _held(image, rules, now) if verdict is Verdict.DELETE else None
                 if verdict is Verdict.DELETE and used_by:
                     decision = Decision(image, Verdict.PROTECTED, (why,), used_by)
-                elif verdict is Verdict.DELETE and image.state == "pending":
-                    decision = Decision(image, Verdict.KEEP, ("pending (being made)",), used_by)
+                elif held is not None:
+                    decision = Decision(image, Verdict.KEEP, (held,), used_by)
                 else:
                     decision = Decision(image, verdict, (why,), used_by)
                 decisions[_key(image)] = decision
@@ -194,6 +209,32 @@ def _never_deleted(image: ManagedImage, account_id: str) -> str | None:
         return f"owned by account {image.owner_id or '(unknown)'}, not by this one"
     if image.created_at is None:
         return f"creation time {image.created!r} unreadable"
+    return None
+
+
+def _held(image: ManagedImage, rules: PruneRules, now: datetime) -> str | None:
+    """Why an AMI the rules would delete stays after all, if it does: it is pending, EC2's
+    deregistration protection holds it (turned on outside ebami, or cooling down), or it was
+    launched within `--unused-for` days."""
+    if image.state == "pending":
+        return "pending (being made)"
+    protection = image.protection
+    if protection.on and not protection.by_ebami:
+        return (
+            f"deregistration protection {protection.shown}, turned on outside ebami (no "
+            f"{tags.PROTECTED_FOR} tag): turn it off to let prune delete it"
+        )
+    cooling = protection.cooling_until(now)
+    if cooling is not None:
+        return f"deregistration protection cooling down until {cooling:%Y-%m-%dT%H:%M:%SZ}"
+    launched = image.last_launched_at
+    if rules.unused_for_days is not None and launched is not None:
+        days = (now - launched).total_seconds() / 86400
+        if days < rules.unused_for_days:
+            return (
+                f"last launched {days:.1f} day(s) ago (EC2's LastLaunchedTime), within "
+                f"--unused-for {rules.unused_for_days}"
+            )
     return None
 
 
@@ -327,14 +368,17 @@ def prune_plan(selection: Selection, regions: Sequence[str]) -> Plan:
             if decision.snapshots
             else ""
         )
+        unprotect = image.protection.by_ebami
+        first = "turn off the deregistration protection ebami turned on, " if unprotect else ""
         instructions.append(
             Instruction(
                 PruneStep.DELETE_IMAGE,
-                f"{image.region}: deregister {image.image_id} ({image.name}){snapshots}",
+                f"{image.region}: {first}deregister {image.image_id} ({image.name}){snapshots}",
                 {
                     "region": image.region,
                     "image_id": image.image_id,
                     "snapshot_ids": list(decision.snapshots),
+                    "unprotect": unprotect,
                 },
             )
         )

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from ebami.core.plan import Executor, Plan
 from ebami.lifecycle.deletion import PruneActions, PruneResult, RegionTarget
 from ebami.lifecycle.estate import Estate
+from ebami.lifecycle.inventory import Use
 from ebami.lifecycle.protect import Protections, protections
 from ebami.lifecycle.prune import PruneRules, Selection, prune_plan, select
 
@@ -26,14 +27,23 @@ def plan_prune(estate: Estate, regions: Sequence[str], rules: PruneRules) -> tup
 
 def _select(estate: Estate, regions: Sequence[str], rules: PruneRules) -> Selection:
     """The rules choose the candidates from the estate; then only the candidates' launch
-    permissions are read: a candidate another account may launch is protected. A use only
-    ever turns a candidate into a kept AMI (the rules choose bakes without looking at uses),
-    so the AMIs that are no candidates need no such read."""
+    permissions and EC2's references to them are read: a candidate another account may launch,
+    or that EC2 finds referenced, is protected. A use only ever turns a candidate into a kept
+    AMI (the rules choose bakes without looking at uses), so the AMIs that are no candidates
+    need no such read."""
     inventory = estate.read(regions, incomplete=NOTHING_DELETED)
     first = select(inventory, protections(inventory), rules, inventory.read_at)
-    shared = estate.sharing([item.image for item in first.deleted], incomplete=NOTHING_DELETED)
-    inventory = inventory.with_uses(shared)
+    inventory = inventory.with_uses(_candidates_uses(estate, first))
     return select(inventory, protections(inventory), rules, inventory.read_at)
+
+
+def _candidates_uses(estate: Estate, selection: Selection) -> list[Use]:
+    """Who else may launch each AMI about to be deleted, and what EC2 finds referencing it."""
+    images = [item.image for item in selection.deleted]
+    return [
+        *estate.sharing(images, incomplete=NOTHING_DELETED),
+        *estate.references(images, incomplete=NOTHING_DELETED),
+    ]
 
 
 def execute_prune(
@@ -63,7 +73,7 @@ def execute_prune(
 
 
 def _reread(estate: Estate, regions: Sequence[str], selection: Selection) -> Protections:
-    """Every use again, and who may launch each AMI about to be deleted (those only)."""
+    """Every use again, and who may launch or references each AMI about to be deleted (those
+    only)."""
     inventory = estate.read(regions, incomplete=NOTHING_DELETED)
-    shared = estate.sharing([item.image for item in selection.deleted], incomplete=NOTHING_DELETED)
-    return protections(inventory.with_uses(shared))
+    return protections(inventory.with_uses(_candidates_uses(estate, selection)))

@@ -3,8 +3,9 @@
 - the build verdict of the settings' platform and release (`ebami check`'s: whether a newer
   base AMI waits for a bake, or a bake for its verify);
 - every ebami AMI per platform, release and region: its age, whether it is verified or
-  revoked, the channels that name it and what uses it (the inventory `ebami prune` protects
-  by);
+  revoked, EC2's own guards on it (disabled, deregistration protection, its last launch), the
+  channels that name it and what uses it (the inventory `ebami prune` protects by, with what
+  EC2's DescribeImageReferences adds);
 - every environment: the AMI it runs and its drift from the newest verified AMI that fits it
   (`ebami check --env`'s: stock, behind, old, missing or current).
 
@@ -37,6 +38,7 @@ IMAGE_HEADERS = (
     "AMI",
     "Age (days)",
     "Standing",
+    "EC2 guards",
     "Channels",
     "Used by",
 )
@@ -59,6 +61,8 @@ class ImageStatus:
     age_days: int | None
     channels: tuple[str, ...]
     uses: tuple[Use, ...]
+    # EC2's own guards on it, in a few words (`guards`).
+    guards: str = "-"
 
     @property
     def standing(self) -> str:
@@ -82,6 +86,24 @@ class ImageStatus:
             "channels": list(self.channels),
             "used_by": [{"kind": use.kind.value, "where": use.where} for use in self.uses],
         }
+
+
+def guards(image: ManagedImage, now: datetime) -> str:
+    """EC2's own guards on an AMI in a few words: disabled, its deregistration protection (and
+    what ebami turned it on for), when an instance was last launched from it; `-` for none."""
+    found = ["disabled"] if image.state == "disabled" else []
+    protection = image.protection
+    if protection.by_ebami:
+        found.append(f"protected for {protection.protected_for}")
+    elif protection.on:
+        found.append("protected (not by ebami)")
+    cooling = protection.cooling_until(now)
+    if cooling is not None:
+        found.append(f"protection holds until {cooling:%Y-%m-%d %H:%M}Z")
+    launched = image.last_launched_at
+    if launched is not None:
+        found.append(f"launched {max(0, (now - launched).days)} day(s) ago")
+    return ", ".join(found) or "-"
 
 
 @dataclass(frozen=True)
@@ -152,6 +174,7 @@ class StatusReport:
                         if item.region == image.region and item.state.image_id == image.image_id
                     ),
                     uses=tuple(uses.get(image.image_id, ())),
+                    guards=guards(image, now),
                 )
             )
         return cls(
@@ -186,6 +209,7 @@ class StatusReport:
                 item.image.image_id,
                 "-" if item.age_days is None else str(item.age_days),
                 item.standing,
+                item.guards,
                 ", ".join(item.channels) or "-",
                 item.used_by,
             )

@@ -46,6 +46,7 @@ def read_status(
     found = tuple(item.region for item in wanted if item.region)
     regions = estate.regions(replace(scope, environment_regions=scope.environment_regions + found))
     inventory = estate.read(regions)
+    inventory = inventory.with_uses(estate.references(inventory.images))
     with estate.home.bounded(CHECK_SECONDS):
         verdict = build()
     return StatusReport.of(

@@ -20,6 +20,8 @@ def managed_image(
     tags: Mapping[str, str] | None = None,
     snapshot_ids: tuple[str, ...] = (),
     deprecation_time: str = "",
+    deregistration_protection: str = "",
+    last_launched_time: str = "",
 ) -> ManagedImage:
     """The model of an AMI of `region` carrying `tags`, as `ManagedImage.of` reads it."""
     image = Image(
@@ -31,5 +33,7 @@ def managed_image(
         snapshot_ids,
         owner_id=owner_id,
         deprecation_time=deprecation_time,
+        deregistration_protection=deregistration_protection,
+        last_launched_time=last_launched_time,
     )
     return ManagedImage.of(image, region)

@@ -3,9 +3,10 @@ selection prune makes of it, and an EC2 that deregisters and deletes (or fails t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
-from ebami.core.errors import AwsError
+from ebami.core.errors import AwsError, GuardUnavailable
 from ebami.image.managed import ManagedImage
 from ebami.lifecycle.inventory import Inventory, RegionInventory, Use
 from ebami.lifecycle.protect import protections
@@ -46,8 +47,13 @@ def ami(
     owner: str = ACCOUNT,
     state: str = "available",
     snapshots: tuple[str, ...] | None = None,
+    protection: str = "",
+    protected_for: str | None = None,
+    launched: float | None = None,
 ) -> ManagedImage:
-    """AMI `number` of `PLATFORM`, made `age` days before `NOW`, with one snapshot of its own."""
+    """AMI `number` of `PLATFORM`, made `age` days before `NOW`, with one snapshot of its own;
+    EC2's deregistration `protection` (ebami's when `protected_for`), its last launch
+    `launched` days before `NOW`."""
     tags = {"ebami:platform": PLATFORM, "ebami:release": release}
     if managed:
         tags["ebami:managed"] = "true"
@@ -59,6 +65,8 @@ def ami(
         tags["ebami:verified"] = "2026-01-01T00:00:00Z"
     if revoked:
         tags["ebami:revoked"] = "true"
+    if protected_for is not None:
+        tags["ebami:protected-for"] = protected_for
     return managed_image(
         region=region,
         image_id=f"ami-{number:017x}",
@@ -68,6 +76,8 @@ def ami(
         owner_id=owner,
         tags=tags,
         snapshot_ids=snapshots if snapshots is not None else (f"snap-{number:017x}",),
+        deregistration_protection=protection,
+        last_launched_time=days_ago(launched) if launched is not None else "",
     )
 
 
@@ -101,18 +111,40 @@ def choose(inventory: Inventory, keep: int = 1, older_than: int = 0) -> Selectio
 
 class DeletingEc2:
     """Deregisters AMIs and deletes snapshots, each call kept in `calls`: those in `failing`
-    fail, those in `gone` were deleted already, snapshots `in_use` belong to another AMI."""
+    fail, those in `gone` were deleted already, snapshots `in_use` belong to another AMI.
+    `associated`: AMI id -> what DeregisterImage(DeleteAssociatedSnapshots) answers for its
+    snapshots; for another AMI that call is unavailable (an older botocore). `protection`:
+    what turning an AMI's protection off answers (`disabled` where not named)."""
 
     def __init__(
         self,
         failing: frozenset[str] = frozenset(),
         gone: frozenset[str] = frozenset(),
         in_use: frozenset[str] = frozenset(),
+        associated: Mapping[str, Mapping[str, str]] | None = None,
+        protection: Mapping[str, str] | None = None,
     ) -> None:
         self.calls: list[str] = []
         self._failing = failing
         self._gone = gone
         self._in_use = in_use
+        self._associated = associated or {}
+        self._protection = protection or {}
+
+    def deregister_with_snapshots(self, image_id: str) -> dict[str, str]:
+        if image_id not in self._associated:
+            raise GuardUnavailable(
+                "DeregisterImage with DeleteAssociatedSnapshots is unknown to the installed "
+                "botocore 1.0.0 (it came with 1.38.25)"
+            )
+        self.calls.append(f"deregister {image_id} with its snapshots")
+        return dict(self._associated[image_id])
+
+    def unprotect_image(self, image_id: str) -> str:
+        self.calls.append(f"unprotect {image_id}")
+        if image_id in self._failing:
+            raise AwsError(f"ec2:DisableImageDeregistrationProtection {image_id} failed: x")
+        return self._protection.get(image_id, "disabled")
 
     def deregister_image(self, image_id: str) -> bool:
         self.calls.append(f"deregister {image_id}")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from ebami.aws.ec2_values import ImageReference
 from ebami.aws.session import AwsCli
 from ebami.core.errors import AwsError
 from ebami.core.plan import Executor
@@ -30,15 +31,21 @@ def unbounded(seconds: float) -> AbstractContextManager[object]:
 
 class Sharing:
     """EC2's launch permissions: `shared` AMIs are shared with another account; each call is
-    kept in `asked`."""
+    kept in `asked`; EC2 finds no reference to any AMI."""
 
     def __init__(self, shared: set[str]) -> None:
         self.shared = shared
         self.asked: list[str] = []
+        # The AMIs EC2's references were asked for (DescribeImageReferences).
+        self.referenced: list[str] = []
 
     def launch_permissions(self, image_id: str) -> list[str]:
         self.asked.append(image_id)
         return [SHARED_WITH] if image_id in self.shared else []
+
+    def image_references(self, image_ids: Sequence[str]) -> list[ImageReference]:
+        self.referenced += image_ids
+        return []
 
 
 class Region:
@@ -91,6 +98,7 @@ def test_only_the_candidates_launch_permissions_are_read() -> None:
     )
     assert sorted(ec2.asked) == [id_of(98), id_of(99), id_of(100)]
     assert {item.image.image_id for item in selection.deleted} == set(ec2.asked)
+    assert sorted(ec2.referenced) == sorted(ec2.asked)  # EC2's references: the candidates' too
     assert len(selection.decisions) == 100
 
 
