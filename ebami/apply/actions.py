@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ebami.apply.follow import Followed, Follower
+from ebami.apply.guard import ImageGuard
 from ebami.apply.outcome import Outcome
 from ebami.apply.verdict import Baseline
 from ebami.aws.eb_values import Configuration, Environment
 from ebami.core.errors import AwsError, EbamiError, Refused
 from ebami.core.reporting import Reporter
 from ebami.core.waiting import Clock, Deadline, Sleep
-from ebami.image import tags
+from ebami.image.rollback import RollbackTargets
 
 # The request id of an update that started although UpdateEnvironment answered an error.
 UNKNOWN_REQUEST = "unknown"
@@ -40,7 +41,6 @@ class ActionsEb(Protocol):
     def update_image(self, environment: Environment, image_id: str | None) -> str: ...
     def abort_update(self, environment: Environment) -> None: ...
     def refresh(self, environment: Environment) -> Environment: ...
-    def tag(self, environment: Environment, tags: Mapping[str, str]) -> None: ...
     def configuration(self, environment: Environment) -> Configuration: ...
 
 
@@ -61,8 +61,17 @@ class ApplyActions:
     # The environment's health just before the update (the plan's), which the verdict on its
     # health, and on the way back's, compares with.
     baseline: Baseline | None = None
+    # Where the environment's rollback target is recorded (None: nowhere).
+    rollback: RollbackTargets | None = None
+    # Turns on the deregistration protection of the AMIs it leaves in use (None: nothing does).
+    guard: ImageGuard | None = None
     # The update in flight, once UpdateEnvironment answered.
     request_id: str | None = None
+
+    def protect_images(self, image_ids: list[str], why: str) -> None:
+        """Protect the AMIs from deregistration before the update (`ebami.apply.guard`)."""
+        if self.guard is not None:
+            self.guard.protect(image_ids, why)
 
     def update_image(self, image_id: str | None) -> str:
         try:
@@ -112,13 +121,17 @@ class ApplyActions:
         return followed
 
     def remember_previous(self, image_id: str) -> None:
-        """Tag the environment with the AMI it left; a failure here does not undo the apply."""
+        """Record the AMI the environment left as its rollback target (an SSM parameter:
+        nothing is written to the environment); a failure here does not undo the apply."""
+        if self.rollback is None:
+            return
+        name = self.environment.name
         try:
-            self.eb.tag(self.environment, {tags.PREVIOUS_IMAGE_ID: image_id})
+            self.rollback.record(self.environment.environment_id, name, image_id)
         except AwsError as exc:
             self.reporter.warn(
-                f"could not tag {self.environment.name} {tags.PREVIOUS_IMAGE_ID}={image_id} "
-                f"({exc}); --rollback will need --ami {image_id}"
+                f"could not record {image_id} as {name}'s rollback target ({exc}); "
+                f"--rollback will need --ami {image_id}"
             )
 
     def configured_image(self) -> str | None:

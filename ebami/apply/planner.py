@@ -29,19 +29,20 @@ from ebami.apply.verdict import WITH_CAUSES, Baseline
 from ebami.aws.eb_values import Configuration, Environment, Health, InstanceHealth
 from ebami.core.errors import EbamiError, NotFoundError, Refused
 from ebami.core.plan import Instruction, Plan, Ref, Step
-from ebami.image import tags
 from ebami.image.dockerrun import DriverUse
 from ebami.image.environment import EnvironmentPlatform
-from ebami.image.managed import rollback_target
+from ebami.image.managed import ManagedImage, rollback_target
 
 if TYPE_CHECKING:
     from ebami.image.channels import Channels
+    from ebami.image.rollback import RollbackTargets
 
 
 class ApplyStep(Step):
     """The instructions of its plans: each is performed by the method of that name of
     `ebami.apply.actions.ApplyActions`."""
 
+    PROTECT_IMAGES = "protect_images"
     UPDATE_IMAGE = "update_image"
     FOLLOW_UPDATE = "follow_update"
     REMEMBER_PREVIOUS = "remember_previous"
@@ -94,11 +95,14 @@ class ApplyPlanner:
         eb: PlannerEb,
         reads: SharedReads,
         channels: Callable[[], Channels] | None = None,
+        rollback: Callable[[], RollbackTargets] | None = None,
     ) -> None:
+        """`rollback`: the region's rollback targets (where `--rollback` finds its AMI)."""
         self._eb = eb
         self._reads = reads
         self._region = reads.region
         self._channels = channels
+        self._rollback = rollback
 
     def plan(
         self,
@@ -125,7 +129,7 @@ class ApplyPlanner:
         platform = reads.platform(environment.platform_arn)
         current = configuration.image_id or platform.default_image
         uses, problem = reads.driver_uses(environment.application, environment.version_label)
-        previous_tag = rollback_target(eb.tags(environment)) if options.rollback else None
+        previous_tag = self._previous(environment) if options.rollback else None
         channel_parameter = None
         if options.channel is not None:
             target, channel_parameter = self._from_channel(
@@ -193,13 +197,17 @@ class ApplyPlanner:
             notes.append("Ctrl-C during the update aborts it (AbortEnvironmentUpdate)")
         if target_option is None and not unchanged:
             notes.append("the target is the platform's own AMI: the ImageId option is removed")
+        keep = None if options.rollback or current == platform.default_image else current
+        protect = self._unprotected(environment, image, keep)
         steps = (
             Plan("apply", facts, notes=tuple(notes))
             if refusal or unchanged
             else Plan(
                 "apply",
                 facts,
-                self._instructions(environment, current, target_option, target, deadline, policy),
+                self._instructions(
+                    environment, current, target_option, target, deadline, policy, protect
+                ),
                 notes=tuple(notes),
             )
         )
@@ -274,11 +282,18 @@ class ApplyPlanner:
         if options.rollback:
             if not previous_tag:
                 raise NotFoundError(
-                    f"{environment.name} has no {tags.PREVIOUS_IMAGE_ID} tag: no ebami apply "
-                    "recorded the AMI it ran before; pass --ami AMI"
+                    f"{environment.name} has no rollback target: no ebami apply recorded the "
+                    "AMI it ran before; pass --ami AMI"
                 )
             return previous_tag
         return self._newest_fitting(environment, platform, uses)
+
+    def _previous(self, environment: Environment) -> str | None:
+        """The rollback target ebami recorded for the environment (its SSM parameter, else the
+        tag earlier versions wrote)."""
+        if self._rollback is None:
+            return rollback_target(self._eb.tags(environment))
+        return self._rollback().of(environment.environment_id, lambda: self._eb.tags(environment))
 
     def _from_channel(
         self,
@@ -336,6 +351,27 @@ class ApplyPlanner:
             f"{seen}. Build and verify one (ebami build, ebami verify), or pass --ami"
         )
 
+    def _unprotected(
+        self, environment: Environment, target: ManagedImage | None, back: str | None
+    ) -> tuple[str, ...]:
+        """Of the target and the way back (`back`: the AMI it runs now; None: none to keep),
+        the ebami AMIs of the environment's account without deregistration protection
+        (`ebami.apply.guard`). The way back is read once per run: whether to protect it needs
+        no fresh read (protecting twice is no harm)."""
+        parts = environment.arn.split(":")
+        account = parts[4] if len(parts) > 4 else ""
+        images = [target, self._reads.image(back) if back and account else None]
+        return tuple(
+            dict.fromkeys(
+                image.image_id
+                for image in images
+                if image is not None
+                and image.managed
+                and image.owner_id == account
+                and not image.protection.on
+            )
+        )
+
     def _instructions(
         self,
         environment: Environment,
@@ -344,6 +380,7 @@ class ApplyPlanner:
         target: str | None,
         deadline: float,
         policy: UpdatePolicy,
+        protect: tuple[str, ...] = (),
         *,
         rollback: bool = False,
     ) -> tuple[Instruction, ...]:
@@ -353,7 +390,19 @@ class ApplyPlanner:
             if option is None
             else f"switching {environment.name}'s ImageId from {current} to {option}"
         )
-        steps = [
+        steps = (
+            [
+                Instruction(
+                    ApplyStep.PROTECT_IMAGES,
+                    f"turning on the deregistration protection of {', '.join(protect)} (what "
+                    f"{environment.name} will run, and its way back)",
+                    {"image_ids": list(protect), "why": f"apply {environment.name}"},
+                )
+            ]
+            if protect
+            else []
+        )
+        steps += [
             Instruction(
                 ApplyStep.UPDATE_IMAGE,
                 change,
@@ -377,8 +426,7 @@ class ApplyPlanner:
             steps.append(
                 Instruction(
                     ApplyStep.REMEMBER_PREVIOUS,
-                    f"tagging {environment.name} {tags.PREVIOUS_IMAGE_ID}={current} (its rollback "
-                    "target)",
+                    f"recording {current} as {environment.name}'s rollback target",
                     {"image_id": current},
                 )
             )

@@ -30,7 +30,6 @@ from ebami.core.errors import EbamiError
 from ebami.core.interrupts import stoppable
 from ebami.core.plan import Plan
 from ebami.core.reporting import Reporter
-from ebami.image import tags
 
 
 class Result(str, Enum):
@@ -221,7 +220,7 @@ def _interrupted(
         if current == plan.target and plan.current is not None and current != plan.current:
             # The update had ended: keep the way back, as a finished apply does.
             actions.remember_previous(plan.current)
-            record.reason += f"; {tags.PREVIOUS_IMAGE_ID}={plan.current} recorded"
+            record.reason += f"; {plan.current} recorded as its rollback target"
     elif back_on(record.abort, plan.current):
         record.reason = f"interrupted; the update was aborted and {name} is back on {plan.current}"
     else:

@@ -78,6 +78,15 @@ class Ssm:
             )
         return response["Version"]
 
+    def put_value(self, name: str, value: str, *, description: str) -> int:
+        """Write the String parameter `name` (created, or a new version); its version. SSM
+        validates nothing of a String after answering: the version is there at once."""
+        with aws_errors(f"ssm:PutParameter {name}"):
+            response = self._client.put_parameter(
+                Name=name, Value=value, Type="String", Description=description, Overwrite=True
+            )
+        return response["Version"]
+
     def create_parameter(
         self, name: str, value: str, *, description: str, tags: Mapping[str, str]
     ) -> bool:

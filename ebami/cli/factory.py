@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from ebami.apply.finding import Target
     from ebami.apply.follow import Follower
+    from ebami.apply.guard import ImageGuard
     from ebami.apply.options import ApplyOptions
     from ebami.apply.orchestrator import FleetApply, InstancesVerified
     from ebami.apply.planner import ApplyPlan
@@ -198,6 +199,13 @@ class Factory(LifecycleWiring, FactoryBase):
 
         return SharedReads(eb=self.eb, ec2=self.ec2, s3=lambda: self.s3, region=self.region)
 
+    @cached_property
+    def image_guard(self) -> ImageGuard:
+        """What this run's applies in this region protect from deregistration, each AMI once."""
+        from ebami.apply.guard import ImageGuard
+
+        return ImageGuard(self.ec2, self.app.terminal)
+
     def find_environments(
         self, names: Sequence[str], application: str | None
     ) -> dict[str, Environment | EbamiError]:
@@ -266,7 +274,12 @@ class Factory(LifecycleWiring, FactoryBase):
     ) -> ApplyPlan:
         from ebami.apply.planner import ApplyPlanner
 
-        planner = ApplyPlanner(eb=self.eb, reads=self.apply_reads, channels=self.channels)
+        planner = ApplyPlanner(
+            eb=self.eb,
+            reads=self.apply_reads,
+            channels=self.channels,
+            rollback=self.rollback_targets,
+        )
         return planner.plan(environment, options, wave=wave, earlier=earlier, baseline=baseline)
 
     def run_apply(
@@ -293,6 +306,8 @@ class Factory(LifecycleWiring, FactoryBase):
             sleep=sleep,
             require_health_after_rollback=plan.health_before.startswith("Green"),
             baseline=plan.baseline,
+            rollback=self.rollback_targets(),
+            guard=self.image_guard,
         )
         # Every call fits the run's deadlines: the update's (and its rollback's, or abort's,
         # each its own inside this one), so throttling is retried, never a hang.

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ebami.core.plan import Executor
     from ebami.core.waiting import Deadline
     from ebami.image.channels import Channels
+    from ebami.image.rollback import RollbackTargets
     from ebami.packer.runner import Packer
 
 # The sandbox's marker answers from loopback at once; a silent loopback port gets no longer.
@@ -184,6 +185,12 @@ class FactoryBase:
             self.settings.named("channel_parameter"), self.session.region
         )
         return Channels(self.ssm, self.settings.channel_parameter, check=check)
+
+    def rollback_targets(self) -> RollbackTargets:
+        """The environments' rollback targets in this region, under the channels' folder."""
+        from ebami.image.rollback import RollbackTargets
+
+        return RollbackTargets(self.ssm, self.channels().prefix)
 
     @cached_property
     def packer(self) -> Packer:

@@ -59,6 +59,7 @@ class LifecycleWiring(FactoryBase):
             ssm=self.ssm,
             autoscaling=AutoScaling(self._client("autoscaling")),
             bounded=self.bounded,
+            rollback_folder=self.rollback_targets().folder,
         )
 
     def deletion_target(self, region: str) -> RegionTarget:

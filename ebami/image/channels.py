@@ -31,6 +31,9 @@ CHANNEL_NAME = re.compile(r"(?!\.+\Z)[A-Za-z0-9_.-]{1,64}")
 _LEVEL = "[A-Za-z0-9_.-]+"
 # SSM refuses to change a parameter to or from this data type.
 IMAGE_DATA_TYPE = "aws:ec2:image"
+# The level under the channels' prefix that holds the environments' rollback targets
+# (`ebami.image.rollback`): no channel parameter is under it.
+ROLLBACK_FOLDER = "rollback-target"
 
 
 def check_channel_name(name: str, option: str = "--channel") -> str:
@@ -136,7 +139,7 @@ class Channels:
     def key_of(self, parameter: str) -> ChannelKey | None:
         """The channel a parameter name is for; None when it does not fit the pattern."""
         match = self._regex.fullmatch(parameter)
-        if match is None:
+        if match is None or parameter.startswith(f"{self.prefix.rstrip('/')}/{ROLLBACK_FOLDER}/"):
             return None
         found = match.groupdict()
         if not CHANNEL_NAME.fullmatch(found["channel"]):

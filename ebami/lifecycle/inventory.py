@@ -30,6 +30,7 @@ from ebami.config.formats import ami_ids_in
 from ebami.core.errors import AwsError, EbamiError
 from ebami.image import tags
 from ebami.image.managed import ManagedImage, managed_images, newest_first, rollback_target
+from ebami.image.rollback import folder_of, recorded
 
 if TYPE_CHECKING:
     from ebami.aws.autoscaling import LaunchConfiguration
@@ -175,6 +176,7 @@ class EstateEb(Protocol):
 
 class EstateSsm(Protocol):
     def parameter_names(self, path: str | None = None) -> list[str]: ...
+    def parameter_values(self, path: str) -> dict[str, str]: ...
     def history(self, name: str) -> list[ParameterVersion]: ...
 
 
@@ -192,6 +194,8 @@ class RegionSources:
     ssm: EstateSsm
     autoscaling: EstateAutoScaling
     bounded: Callable[[float], AbstractContextManager[object]]
+    # Where the environments' rollback targets are (`ebami.image.rollback`).
+    rollback_folder: str = folder_of("/ebami")
 
 
 def read_inventory(
@@ -286,7 +290,7 @@ def read_region(source: RegionSources) -> RegionInventory:
     owned = source.ec2.own_snapshot_ids(snapshots) if snapshots else set()
 
     uses: list[Use] = []
-    environments = _environments(source, uses)
+    environments = _environments(source, uses, recorded(source.ssm, source.rollback_folder))
     for saved in source.eb.saved_configurations():
         for value in source.eb.image_ids(saved.application, saved_configuration=saved.name):
             uses += _uses(
@@ -321,6 +325,8 @@ def read_region(source: RegionSources) -> RegionInventory:
             f"launch configuration {configuration.name}",
         )
     for name in source.ssm.parameter_names():
+        if name.startswith(source.rollback_folder + "/"):
+            continue  # only their current versions, read above, name a rollback target
         history = source.ssm.history(name)
         for version in history:
             current = " (current)" if version is history[-1] else ""
@@ -361,7 +367,12 @@ def _ordered(uses: Sequence[Use]) -> tuple[Use, ...]:
     return tuple(sorted(uses, key=lambda use: (list(UseKind).index(use.kind), use.where)))
 
 
-def _environments(source: RegionSources, uses: list[Use]) -> list[EnvironmentFacts]:
+def _environments(
+    source: RegionSources, uses: list[Use], targets: Mapping[str, str]
+) -> list[EnvironmentFacts]:
+    """Each environment, its ImageId and its rollback target (`targets`: those recorded in
+    SSM, by environment id; an environment without one has its tags read, for the tag earlier
+    versions of ebami wrote)."""
     found: list[EnvironmentFacts] = []
     region = source.region
     for environment in sorted(
@@ -376,7 +387,9 @@ def _environments(source: RegionSources, uses: list[Use]) -> list[EnvironmentFac
                 region,
                 f"environment {environment.name} ({environment.status}) ImageId",
             )
-        previous = rollback_target(source.eb.tags(environment))
+        previous = targets.get(environment.environment_id) or rollback_target(
+            source.eb.tags(environment)
+        )
         if previous is not None:
             uses += _uses(
                 UseKind.ROLLBACK_TARGET,

@@ -4,7 +4,7 @@ AMIs, planners and plans built over it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -69,8 +69,8 @@ class Change:
 @dataclass
 class ScriptedEb:
     """`refresh`, `events`, `configuration`, `health`, `instances_health`, `update_image`,
-    `abort_update`, `tag` and EC2's `describe_instances` over a script of changes; `calls`
-    records the mutating ones."""
+    `abort_update`, EC2's `describe_instances` and SSM's parameters (where rollback targets are
+    recorded) over a script of changes; `calls` records the mutating ones."""
 
     clock: FakeClock
     image: str | None = "ami-0old"
@@ -92,6 +92,7 @@ class ScriptedEb:
     events_: list[Event] = field(default_factory=list)
     calls: list[tuple[str, Any]] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
+    parameters: dict[str, str] = field(default_factory=dict)
     # What UpdateEnvironment / AbortEnvironmentUpdate start: a script from the call's time.
     on_update: list[list[Change]] = field(default_factory=list)
     on_abort: list[Change] = field(default_factory=list)
@@ -198,9 +199,16 @@ class ScriptedEb:
         self.calls.append(("abort_update", None))
         self._start(self.on_abort)
 
-    def tag(self, environment: Environment, tags: Mapping[str, str]) -> None:
-        self.calls.append(("tag", dict(tags)))
-        self.tags.update(tags)
+    def put_value(self, name: str, value: str, *, description: str) -> int:
+        self.calls.append(("put_value", (name, value)))
+        self.parameters[name] = value
+        return len(self.calls)
+
+    def parameter_value(self, name: str) -> str | None:
+        return self.parameters.get(name)
+
+    def parameter_values(self, path: str) -> dict[str, str]:
+        return {k: v for k, v in self.parameters.items() if k.startswith(path.rstrip("/") + "/")}
 
 
 def success(image: str, *, after: float = 1.0) -> list[Change]:
@@ -243,6 +251,8 @@ class PlannerWorld:
     causes: tuple[str, ...] = ()
     images: dict[str, Any] = field(default_factory=dict)
     reads: list[str] = field(default_factory=list)
+    # The scans of every verified AMI (`find_images_with_tag`): each a new choice of target.
+    scans: int = 0
 
     # Elastic Beanstalk
     def get_environment(self, name: str, application: str | None = None) -> Environment:
@@ -310,6 +320,7 @@ class PlannerWorld:
 
     def find_images_with_tag(self, key: str) -> list[Any]:
         self.reads.append("DescribeImages")
+        self.scans += 1
         found = [image for image in self.images.values() if key in image.tags]
         return sorted(found, key=lambda image: image.creation_date, reverse=True)
 

@@ -172,6 +172,8 @@ def test_an_ami_other_accounts_may_launch_is_used_there(sandbox: None) -> None:
 def test_a_failed_read_makes_the_inventory_incomplete(sandbox: None) -> None:
     ssm_client = client("ssm")
     stubbed = Stubber(ssm_client)
+    # The rollback targets are read first: none; then the parameters' listing is refused.
+    stubbed.add_response("get_parameters_by_path", {"Parameters": []})
     stubbed.add_client_error(
         "describe_parameters", "AccessDeniedException", "not allowed", http_status_code=400
     )

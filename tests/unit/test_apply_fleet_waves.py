@@ -39,6 +39,7 @@ from ebami.core.errors import EbamiError, ExitCode, InputError, Interrupted, Not
 from ebami.core.interrupts import Sleeper, StopSignal
 from ebami.core.plan import Executor as PlanExecutor
 from ebami.core.waiting import Sleep
+from ebami.image.rollback import RollbackTargets
 from tests.fakes.apply import SETTLE, STOCK, Change, ScriptedEb, plan_for, success
 from tests.fakes.clock import FakeClock
 from tests.helpers import RecordingReporter
@@ -101,6 +102,7 @@ class Fleet:
             clock=eb.clock,
             sleep=sleep,
             require_health_after_rollback=False,
+            rollback=RollbackTargets(eb, "/ebami"),
         )
         sleep.check()
         return run_apply(
@@ -226,7 +228,7 @@ def test_every_wave_applied_in_order() -> None:
     assert results(run) == dict.fromkeys(names(7), "applied")
     assert fleet.started == names(7)
     for name in names(7):
-        assert [call for call, _ in fleet.calls(name)] == ["update_image", "tag"]
+        assert [call for call, _ in fleet.calls(name)] == ["update_image", "put_value"]
     assert outcome_error(run.runs, interrupted=run.interrupted) is None
     assert [run.wave.number for run in run.runs] == [1, 2, 2, 2, 3, 3, 3]
     assert "wave 1 of 3 (canary): fleet-01" in fleet.reporter.lines

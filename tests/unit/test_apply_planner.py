@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from ebami.apply.options import ApplyOptions
+from ebami.aws.ec2_values import Image
 from ebami.core.errors import InputError, NotFoundError
 from ebami.core.plan import Ref
 from ebami.image import tags
@@ -126,7 +127,7 @@ def test_rollback_goes_to_the_recorded_ami_and_gates_only_inform() -> None:
                         "platform": "warn"}  # fmt: skip
     assert plan.steps.instructions[-1].params == {"image_id": "ami-0new"}
 
-    with pytest.raises(NotFoundError, match="no ebami:previous-image-id tag"):
+    with pytest.raises(NotFoundError, match="prod has no rollback target: no ebami apply"):
         planner(world_with(configured="ami-0new")).plan("prod", None, ApplyOptions(rollback=True))
 
 
@@ -226,7 +227,7 @@ def test_a_pinned_target_is_not_chosen_again_but_still_gated() -> None:
     assert (
         plan.steps.facts["Target AMI"] == "ami-0canary (chosen for the whole fleet before wave 1)"
     )
-    assert found.reads.count("DescribeImages") == 1  # the target's, no new choice
+    assert found.scans == 0  # no new choice: the target's own read only
     revoked = world_with(ami("ami-0canary", **{tags.REVOKED: "true"}))
     refused = planner(revoked).plan("prod", None, ApplyOptions(pinned="ami-0canary"))
     assert refused.refusal is not None
@@ -294,3 +295,37 @@ def test_a_refused_plan_reads_no_baseline() -> None:
     assert plan.refusal is not None
     assert plan.baseline is None
     assert "Health before" not in plan.steps.facts
+
+
+def owned(image: Image, **changes: str) -> Image:
+    """`image` owned by the environment's account (123456789012), with `changes`."""
+    return replace(image, owner_id="123456789012", **changes)  # type: ignore[arg-type]
+
+
+def test_the_target_and_the_way_back_are_protected_before_the_update() -> None:
+    found = world_with(
+        owned(ami("ami-0old", "2026-10-01")),
+        owned(ami("ami-0new", "2026-11-01")),
+    )
+    found.configured = "ami-0old"
+    plan = planner(found).plan("prod", None, ApplyOptions())
+    first = plan.steps.instructions[0]
+    assert (first.action, dict(first.params)) == (
+        "protect_images",
+        {"image_ids": ["ami-0new", "ami-0old"], "why": "apply prod"},
+    )
+    # On the way back (a failed update) nothing more is protected.
+    assert "protect_images" not in [step.action for step in plan.rollback_steps.instructions]
+
+
+def test_only_own_unprotected_ebami_amis_are_protected() -> None:
+    for image in (
+        ami("ami-0new"),  # another account's (shared with this one)
+        owned(ami("ami-0new"), deregistration_protection="enabled-without-cooldown"),
+        owned(ami("ami-0new", **{tags.MANAGED: ""})),  # not ebami's
+    ):
+        plan = planner(world_with(image)).plan("prod", None, ApplyOptions(ami="ami-0new"))
+        assert "protect_images" not in [step.action for step in plan.steps.instructions]
+    cooling = owned(ami("ami-0new"), deregistration_protection="disabled-until 2026-11-02T00:00Z")
+    plan = planner(world_with(cooling)).plan("prod", None, ApplyOptions(ami="ami-0new"))
+    assert plan.steps.instructions[0].params["image_ids"] == ["ami-0new"]

@@ -14,6 +14,7 @@ from ebami.apply.run import ApplyRecord, Result, run_apply
 from ebami.aws.eb_values import Environment, Event
 from ebami.core.plan import Executor
 from ebami.image import tags
+from ebami.image.rollback import RollbackTargets
 from tests.fakes.apply import (
     SETTLE,
     STOCK,
@@ -27,6 +28,9 @@ from tests.fakes.apply import (
 )
 from tests.fakes.clock import FakeClock
 from tests.helpers import RecordingReporter
+
+# Where prod's rollback target is recorded (its environment id is e-123).
+ROLLBACK = "/ebami/rollback-target/e-123"
 
 
 def run(
@@ -52,6 +56,7 @@ def run(
         clock=clock,
         sleep=sleep,
         require_health_after_rollback=False,
+        rollback=RollbackTargets(eb, "/ebami"),
     )
     saved: list[str] = []
     record = run_apply(
@@ -75,9 +80,10 @@ def test_applied_switches_follows_and_records_the_previous_ami() -> None:
     eb = ScriptedEb(FakeClock(), image=STOCK, on_update=[success("ami-0new")])
     record, _ = run(eb, plan_for())
     assert record.result is Result.APPLIED
+    # The way back goes to SSM: nothing is written to the environment after its update.
     assert mutations(eb) == [
         ("update_image", "ami-0new"),
-        ("tag", {tags.PREVIOUS_IMAGE_ID: STOCK}),
+        ("put_value", (ROLLBACK, STOCK)),
     ]
     shown = record.to_json()
     assert shown["result"] == "applied"
@@ -253,11 +259,11 @@ def test_ctrl_c_after_the_update_ended_keeps_the_way_back() -> None:
     assert record.result is Result.INTERRUPTED
     assert record.reason == (
         f"interrupted; prod had no update ebami could abort (it is on ami-0new); "
-        f"ebami:previous-image-id={STOCK} recorded"
+        f"{STOCK} recorded as its rollback target"
     )
     assert mutations(eb) == [
         ("update_image", "ami-0new"),
-        ("tag", {tags.PREVIOUS_IMAGE_ID: STOCK}),
+        ("put_value", (ROLLBACK, STOCK)),
     ]
 
 
