@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ebami.apply.follow import Followed, Follower
-from ebami.apply.guard import ImageGuard
 from ebami.apply.outcome import Outcome
 from ebami.apply.verdict import Baseline
 from ebami.aws.eb_values import Configuration, Environment
 from ebami.core.errors import AwsError, EbamiError, Refused
 from ebami.core.reporting import Reporter
 from ebami.core.waiting import Clock, Deadline, Sleep
+from ebami.image.protection import ImageGuard
 from ebami.image.rollback import RollbackTargets
 
 # The request id of an update that started although UpdateEnvironment answered an error.
@@ -69,7 +69,7 @@ class ApplyActions:
     request_id: str | None = None
 
     def protect_images(self, image_ids: list[str], why: str) -> None:
-        """Protect the AMIs from deregistration before the update (`ebami.apply.guard`)."""
+        """Protect the AMIs from deregistration before the update (`ebami.image.protection`)."""
         if self.guard is not None:
             self.guard.protect(image_ids, why)
 

@@ -25,10 +25,11 @@ from ebami.apply.gates import Gate, gates_for
 from ebami.apply.options import ApplyOptions
 from ebami.apply.policy import UpdatePolicy
 from ebami.apply.reads import SharedReads
+from ebami.apply.steps import instructions
 from ebami.apply.verdict import WITH_CAUSES, Baseline
 from ebami.aws.eb_values import Configuration, Environment, Health, InstanceHealth
 from ebami.core.errors import EbamiError, NotFoundError, Refused
-from ebami.core.plan import Instruction, Plan, Ref, Step
+from ebami.core.plan import Plan
 from ebami.image.dockerrun import DriverUse
 from ebami.image.environment import EnvironmentPlatform
 from ebami.image.managed import ManagedImage, rollback_target
@@ -36,16 +37,6 @@ from ebami.image.managed import ManagedImage, rollback_target
 if TYPE_CHECKING:
     from ebami.image.channels import Channels
     from ebami.image.rollback import RollbackTargets
-
-
-class ApplyStep(Step):
-    """The instructions of its plans: each is performed by the method of that name of
-    `ebami.apply.actions.ApplyActions`."""
-
-    PROTECT_IMAGES = "protect_images"
-    UPDATE_IMAGE = "update_image"
-    FOLLOW_UPDATE = "follow_update"
-    REMEMBER_PREVIOUS = "remember_previous"
 
 
 class PlannerEb(Protocol):
@@ -205,7 +196,7 @@ class ApplyPlanner:
             else Plan(
                 "apply",
                 facts,
-                self._instructions(
+                instructions(
                     environment, current, target_option, target, deadline, policy, protect
                 ),
                 notes=tuple(notes),
@@ -217,7 +208,7 @@ class ApplyPlanner:
         rollback_steps = Plan(
             "rollback",
             {"Environment": environment.name, "Back to": _shown(current, platform)},
-            self._instructions(
+            instructions(
                 environment, target, previous_option, current, deadline, policy, rollback=True
             ),
         )
@@ -356,7 +347,7 @@ class ApplyPlanner:
     ) -> tuple[str, ...]:
         """Of the target and the way back (`back`: the AMI it runs now; None: none to keep),
         the ebami AMIs of the environment's account without deregistration protection
-        (`ebami.apply.guard`). The way back is read once per run: whether to protect it needs
+        (`ebami.image.protection`). The way back is read once per run: whether to protect it needs
         no fresh read (protecting twice is no harm)."""
         parts = environment.arn.split(":")
         account = parts[4] if len(parts) > 4 else ""
@@ -371,66 +362,6 @@ class ApplyPlanner:
                 and not image.protection.on
             )
         )
-
-    def _instructions(
-        self,
-        environment: Environment,
-        current: str | None,
-        option: str | None,
-        target: str | None,
-        deadline: float,
-        policy: UpdatePolicy,
-        protect: tuple[str, ...] = (),
-        *,
-        rollback: bool = False,
-    ) -> tuple[Instruction, ...]:
-        what = "rollback" if rollback else "update"
-        change = (
-            f"removing {environment.name}'s ImageId option (back to the platform's AMI {target})"
-            if option is None
-            else f"switching {environment.name}'s ImageId from {current} to {option}"
-        )
-        steps = (
-            [
-                Instruction(
-                    ApplyStep.PROTECT_IMAGES,
-                    f"turning on the deregistration protection of {', '.join(protect)} (what "
-                    f"{environment.name} will run, and its way back)",
-                    {"image_ids": list(protect), "why": f"apply {environment.name}"},
-                )
-            ]
-            if protect
-            else []
-        )
-        steps += [
-            Instruction(
-                ApplyStep.UPDATE_IMAGE,
-                change,
-                {"image_id": option},
-                output="request_id",
-            ),
-            Instruction(
-                ApplyStep.FOLLOW_UPDATE,
-                f"following the {what} of {environment.name} (deadline {deadline:g} s)",
-                {
-                    "request_id": Ref("request_id"),
-                    "target": target,
-                    "previous": current,
-                    "deadline": deadline,
-                    "rollback": rollback,
-                },
-                output="followed",
-            ),
-        ]
-        if not rollback and current is not None:
-            steps.append(
-                Instruction(
-                    ApplyStep.REMEMBER_PREVIOUS,
-                    f"recording {current} as {environment.name}'s rollback target",
-                    {"image_id": current},
-                )
-            )
-        return tuple(steps)
 
 
 def baseline_json(plan: ApplyPlan) -> dict[str, Any]:

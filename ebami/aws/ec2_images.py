@@ -90,10 +90,15 @@ class Ec2Images(Ec2Base):
             return [image_of(item) for page in pages for item in page.get("Images", [])]
 
     def get_image(self, image_id: str) -> Image:
-        """The AMI `image_id`; NotFoundError when it does not exist or is not visible."""
+        """The AMI `image_id` (a disabled one too, where botocore knows IncludeDisabled: the
+        caller says why it may not be used); NotFoundError when it does not exist or is not
+        visible."""
+        request: dict[str, Any] = {"ImageIds": [image_id]}
+        if self.knows("DescribeImages.IncludeDisabled"):
+            request["IncludeDisabled"] = True
         with aws_errors(f"ec2:DescribeImages {image_id}"):
             try:
-                response: Any = self._client.describe_images(ImageIds=[image_id])
+                response: Any = self._client.describe_images(**request)
             except ClientError as exc:
                 raise_if_missing(
                     exc,

@@ -94,13 +94,22 @@ def revoke(
             "--deprecate", help="Also deprecate the AMI in EC2 (at the earliest time EC2 allows)."
         ),
     ] = False,
+    disable: Annotated[
+        bool,
+        typer.Option(
+            "--disable",
+            help="Also disable the AMI in EC2: no launch from it, no launch permission "
+            "(EnableImage undoes it).",
+        ),
+    ] = False,
     dry_run: DryRunOption = False,
 ) -> None:
-    """Revoke an AMI: tag it, move every channel naming it back, optionally deprecate it."""
+    """Revoke an AMI: tag it, move every channel naming it back, optionally deprecate or
+    disable it."""
     from ebami.cli.factory import Factory
     from ebami.cli.lifecycle_views import revoke_view
     from ebami.cli.views import dry_run_view
-    from ebami.lifecycle.revoke import check_reason
+    from ebami.lifecycle.revoke_inputs import check_reason
     from ebami.lifecycle.revoke_actions import run_revoke
 
     app = AppContext.of(ctx)
@@ -109,7 +118,7 @@ def revoke(
     factory = Factory(app, app.settings())
     with factory.bounded(PLAN_SECONDS):
         planner = factory.revoke_planner()
-        plan = planner.plan(ami, reason, deprecate=deprecate)
+        plan = planner.plan(ami, reason, deprecate=deprecate, disable=disable)
     if dry_run:
         present(app, dry_run_view([plan.steps], {"dry_run": True, **plan.steps.to_json()}))
         return

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 
     from ebami.apply.finding import Target
     from ebami.apply.follow import Follower
-    from ebami.apply.guard import ImageGuard
     from ebami.apply.options import ApplyOptions
     from ebami.apply.orchestrator import FleetApply, InstancesVerified
     from ebami.apply.planner import ApplyPlan
@@ -198,13 +197,6 @@ class Factory(LifecycleWiring, FactoryBase):
         from ebami.apply.reads import SharedReads
 
         return SharedReads(eb=self.eb, ec2=self.ec2, s3=lambda: self.s3, region=self.region)
-
-    @cached_property
-    def image_guard(self) -> ImageGuard:
-        """What this run's applies in this region protect from deregistration, each AMI once."""
-        from ebami.apply.guard import ImageGuard
-
-        return ImageGuard(self.ec2, self.app.terminal)
 
     def find_environments(
         self, names: Sequence[str], application: str | None

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ebami.core.plan import Executor
     from ebami.core.waiting import Deadline
     from ebami.image.channels import Channels
+    from ebami.image.protection import ImageGuard
     from ebami.image.rollback import RollbackTargets
     from ebami.packer.runner import Packer
 
@@ -185,6 +186,13 @@ class FactoryBase:
             self.settings.named("channel_parameter"), self.session.region
         )
         return Channels(self.ssm, self.settings.channel_parameter, check=check)
+
+    @cached_property
+    def image_guard(self) -> ImageGuard:
+        """What this run protects from deregistration in this region, each AMI once."""
+        from ebami.image.protection import ImageGuard
+
+        return ImageGuard(self.ec2, self.app.terminal)
 
     def rollback_targets(self) -> RollbackTargets:
         """The environments' rollback targets in this region, under the channels' folder."""

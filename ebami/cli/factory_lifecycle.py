@@ -83,7 +83,12 @@ class LifecycleWiring(FactoryBase):
         # Each write is retried through throttling to a deadline of its own, then waits for
         # SSM to show the new version.
         return ChannelActions(
-            self.ec2, self.ssm, bounds=self.session.bounded, report=self.app.terminal.progress
+            self.ec2,
+            self.ssm,
+            bounds=self.session.bounded,
+            report=self.app.terminal.progress,
+            guard=self.image_guard,
+            warn=self.app.terminal.warn,
         )
 
     def _copy_regions(self) -> dict[str, Self]:

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from ebami.aws.ssm_versions import VALIDATION_SECONDS, image_refusal, wait_for_version
+from ebami.core.errors import GuardUnavailable
 from ebami.core.plan import Bounds, unbounded
 from ebami.core.times import parse_utc_timestamp
 from ebami.core.waiting import Clock, Deadline, Sleep
@@ -28,6 +29,7 @@ from ebami.core.waiting import Clock, Deadline, Sleep
 if TYPE_CHECKING:
     from ebami.aws.ec2_values import Image
     from ebami.aws.ssm import ParameterVersion
+    from ebami.image.protection import ImageGuard
 
 # One write and the read it depends on, throttling included.
 WRITE_SECONDS = 120.0
@@ -37,6 +39,7 @@ class ChannelsActionsEc2(Protocol):
     def tag_resources(self, resource_ids: list[str], tags: dict[str, str]) -> None: ...
     def deprecate_image(self, image_id: str, when: datetime) -> None: ...
     def get_image(self, image_id: str) -> Image: ...
+    def disable_image(self, image_id: str) -> None: ...
 
 
 class ChannelsActionsSsm(Protocol):
@@ -59,6 +62,9 @@ class ChannelActions:
     sleep: Sleep = time.sleep
     # Progress lines while SSM validates a value.
     report: Callable[[str], None] = lambda message: None
+    # Turns on the deregistration protection of the AMI a channel will name (None: nothing).
+    guard: ImageGuard | None = None
+    warn: Callable[[str], None] = lambda message: None
 
     @contextmanager
     def _within(self) -> Iterator[None]:
@@ -96,6 +102,21 @@ class ChannelActions:
             if self.ssm.parameter_value(parameter) != image_id:
                 return False
             return self.ssm.delete_parameter(parameter)
+
+    def protect(self, image_id: str, why: str) -> None:
+        """Protect the AMI from deregistration (`ebami.image.protection`)."""
+        if self.guard is not None:
+            with self._within():
+                self.guard.protect([image_id], why)
+
+    def disable(self, image_id: str) -> None:
+        """Disable the AMI (no launch, no launch permission); where EC2's DisableImage cannot
+        be used, one warning: the rest of the revocation stands."""
+        try:
+            with self._within():
+                self.ec2.disable_image(image_id)
+        except GuardUnavailable as exc:
+            self.warn(f"{image_id} not disabled ({exc.message}): it is revoked and tagged only")
 
     def tag_revoked(self, image_id: str, tags: dict[str, str]) -> None:
         with self._within():

@@ -48,6 +48,7 @@ class PromoteStep(Step):
     """The instructions of its plans: each is performed by the method of that name of
     `ebami.lifecycle.channel_actions.ChannelActions`."""
 
+    PROTECT = "protect"
     PUBLISH = "publish"
 
 
@@ -96,7 +97,9 @@ class PromotePlanner:
             raise Refused(f"{image_id} cannot be promoted: {refusal}")
         platform, release = channel_of(image)
         key = self._channels.key(platform, release, channel)
-        return self._plan(key, image_id, self._channels.history(key))
+        return self._plan(
+            key, image_id, self._channels.history(key), protect=not image.protection.on
+        )
 
     def plan_previous(self, platform: Platform, release: str, channel: str) -> PromotePlan:
         """`ebami promote --channel NAME --previous`: back to the channel's previous value."""
@@ -116,7 +119,8 @@ class PromotePlanner:
                 f"channel {key} has no earlier usable value in {parameter}'s history{skipped}; "
                 f"promote an AMI instead: ebami promote --ami AMI --channel {channel}"
             )
-        return self._plan(key, previous.version.value, history, previous)
+        # The earlier value was promoted (and protected) before; protecting again is no harm.
+        return self._plan(key, previous.version.value, history, previous, protect=True)
 
     def _plan(
         self,
@@ -124,7 +128,11 @@ class PromotePlanner:
         image_id: str,
         history: Sequence[ParameterVersion],
         previous: Previous | None = None,
+        *,
+        protect: bool,
     ) -> PromotePlan:
+        """`protect`: turn on the AMI's deregistration protection before the channel names
+        it (`ebami.image.protection`)."""
         parameter = self._channels.parameter(key)
         last = history[-1] if history else None
         if last is not None and last.data_type != IMAGE_DATA_TYPE:
@@ -149,7 +157,15 @@ class PromotePlanner:
         if current == image_id:
             notes.append(f"channel {key} already names {image_id}: nothing to do")
         else:
-            instructions = (
+            guard = (
+                Instruction(
+                    PromoteStep.PROTECT,
+                    f"turning on the deregistration protection of {image_id}",
+                    {"image_id": image_id, "why": f"channel {key.channel}"},
+                ),
+            )
+            instructions = guard if protect else ()
+            instructions += (
                 Instruction(
                     PromoteStep.PUBLISH,
                     f"pointing channel {key} ({parameter}) at {image_id}",

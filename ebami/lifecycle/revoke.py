@@ -1,6 +1,8 @@
 """`ebami revoke`: take an AMI out of service. It is tagged `ebami:revoked` (with the reason and
-the time, ISO 8601 UTC), every channel that names it steps back to its previous value, and
-with `--deprecate` EC2 deprecates it too.
+the time, ISO 8601 UTC), every channel that names it steps back to its previous value, with
+`--deprecate` EC2 deprecates it too, and with `--disable` EC2 disables it (DisableImage: no
+instance launches from it, its launch permissions are removed, listings hide it; EnableImage
+undoes it). Its deregistration protection stays: prune turns it off once nothing uses the AMI.
 
 The order is the safety: the tag comes first, because `ebami apply` and `ebami promote` refuse a
 revoked AMI from the moment the tag is there, so nothing can move onto the AMI while its
@@ -35,9 +37,6 @@ written), the channels that still name the AMI (say a run cut short, or a channe
 are moved off it again, and a deprecation time already set no later than the one `--deprecate`
 would set is kept (a later one is brought forward).
 
-DeprecateAt: EC2 rounds the seconds to the nearest minute and refuses a time in the past, so the
-earliest time it surely accepts is the next whole minute at least a minute from now (a time in
-the current minute could round into the past by the time EC2 checks it).
 """
 
 from __future__ import annotations
@@ -45,10 +44,10 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
-from ebami.core.errors import InputError, Refused
+from ebami.core.errors import Refused
 from ebami.core.plan import Instruction, Plan, Step
 from ebami.image import tags
 from ebami.image.channels import Channels, ChannelState
@@ -60,6 +59,7 @@ from ebami.lifecycle.readback import (
     revoke_command,
     revoked_channels,
 )
+from ebami.lifecycle.revoke_inputs import check_reason, deprecation_time, iso_utc
 from ebami.lifecycle.stepback import (
     Candidates,
     ImagesEc2,
@@ -77,38 +77,7 @@ class RevokeStep(Step):
     PUBLISH = "publish"
     DELETE_CHANNEL = "delete_channel"
     DEPRECATE = "deprecate"
-
-
-# EC2 tag values hold at most 256 Unicode characters.
-MAX_REASON = 256
-
-
-def check_reason(reason: str) -> str:
-    """The reason as it will be tagged: one line of 1 to 256 characters."""
-    text = reason.strip()
-    if not text:
-        raise InputError(
-            f"--reason is empty: say why the AMI is revoked, in 1 to {MAX_REASON} characters"
-        )
-    if len(text) > MAX_REASON:
-        raise InputError(
-            f"--reason has {len(text)} characters: an EC2 tag value holds at most {MAX_REASON}"
-        )
-    if not text.isprintable():
-        raise InputError("--reason has a control character (a line break?): write it on one line")
-    return text
-
-
-def iso_utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def deprecation_time(now: datetime) -> datetime:
-    """The earliest DeprecateAt EC2 accepts for a request made at `now`: the next whole
-    minute at least one minute later."""
-    later = now.astimezone(timezone.utc) + timedelta(minutes=1)
-    whole = later.replace(second=0, microsecond=0)
-    return whole if whole == later else whole + timedelta(minutes=1)
+    DISABLE = "disable"
 
 
 @dataclass(frozen=True)
@@ -179,6 +148,7 @@ class RevokedImage:
     deprecated_at: datetime | None
     tag_step: Instruction | None
     deprecate_step: Instruction | None
+    disable_step: Instruction | None = None
 
     @property
     def deprecation(self) -> datetime | None:
@@ -192,6 +162,7 @@ class RevokedImage:
             "already_revoked": self.already,
             "channels": [move.to_json() for move in self.moves],
             "deprecate_at": iso_utc(self.deprecation) if self.deprecation else None,
+            "disable": self.disable_step is not None,
         }
 
 
@@ -206,6 +177,7 @@ class RevokePlan:
     targets: tuple[RevokedImage, ...]
     steps: Plan
     deprecate: bool = False
+    disable: bool = False
 
     @property
     def already(self) -> bool:
@@ -227,8 +199,10 @@ class RevokePlan:
 
     def command(self) -> str:
         """The command that does this revocation (again)."""
-        return f"ebami revoke --ami {self.image_id} --reason {shlex.quote(self.given_reason)}" + (
-            " --deprecate" if self.deprecate else ""
+        return (
+            f"ebami revoke --ami {self.image_id} --reason {shlex.quote(self.given_reason)}"
+            + (" --deprecate" if self.deprecate else "")
+            + (" --disable" if self.disable else "")
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -261,7 +235,9 @@ class RevokePlanner:
         self._copies = tuple(place for place in copies if place.region != region)
         self._now = now
 
-    def plan(self, image_id: str, reason: str, *, deprecate: bool) -> RevokePlan:
+    def plan(
+        self, image_id: str, reason: str, *, deprecate: bool, disable: bool = False
+    ) -> RevokePlan:
         reason = check_reason(reason)
         home = self._home
         candidates = Candidates(home.ec2)
@@ -283,13 +259,15 @@ class RevokePlanner:
         }
         deprecate_at = deprecation_time(now) if deprecate else None
         targets = tuple(
-            self._target(place, found_image, judge, revoke_tags, deprecate_at, notes)
+            self._target(place, found_image, judge, revoke_tags, deprecate_at, notes, disable)
             for place, found_image, judge in found
         )
+        # Disabled last: its channels are off it by then.
         instructions = [
             *(target.tag_step for target in targets if target.tag_step),
             *(move.step for target in targets for move in target.moves),
             *(target.deprecate_step for target in targets if target.deprecate_step),
+            *(target.disable_step for target in targets if target.disable_step),
         ]
         moves = [move for target in targets for move in target.moves]
         facts: dict[str, Any] = {
@@ -308,7 +286,14 @@ class RevokePlanner:
             ) or "none in " + ", ".join(place.region for place in self._copies)
         steps = Plan("revoke", facts, tuple(instructions), notes=tuple(notes))
         return RevokePlan(
-            image_id, reason, kept_reason, revoked_at, targets, steps, deprecate=deprecate
+            image_id,
+            reason,
+            kept_reason,
+            revoked_at,
+            targets,
+            steps,
+            deprecate=deprecate,
+            disable=disable,
         )
 
     def _find_copies(
@@ -342,6 +327,7 @@ class RevokePlanner:
         revoke_tags: Mapping[str, str],
         deprecate_at: datetime | None,
         notes: list[str],
+        disable: bool = False,
     ) -> RevokedImage:
         remote = place is not self._home
         where = f" in {place.region}" if remote else ""
@@ -383,8 +369,26 @@ class RevokePlanner:
                 f"deprecating {image_id}{where} at {iso_utc(planned)} (EnableImageDeprecation)",
                 {"region": place.region, "image_id": image_id, "when": iso_utc(planned)},
             )
+        disable_step = None
+        if disable and image.state == "disabled":
+            notes.append(f"{image_id}{where} is disabled already")
+        elif disable:
+            disable_step = Instruction(
+                RevokeStep.DISABLE,
+                f"disabling {image_id}{where} (DisableImage: no launch from it, no launch "
+                "permission, hidden from listings)",
+                {"region": place.region, "image_id": image_id},
+            )
         return RevokedImage(
-            place.region, image_id, already, moves, planned, deprecated, tag_step, deprecate_step
+            place.region,
+            image_id,
+            already,
+            moves,
+            planned,
+            deprecated,
+            tag_step,
+            deprecate_step,
+            disable_step,
         )
 
     def written(self, plan: RevokePlan) -> list[RevokedChannel]:

@@ -53,6 +53,9 @@ class RevokeActions:
     def deprecate(self, region: str, image_id: str, when: str) -> None:
         self.regions[region].deprecate(image_id, when)
 
+    def disable(self, region: str, image_id: str) -> None:
+        self.regions[region].disable(image_id)
+
 
 def execute_revoke(plan: RevokePlan, executor: Executor, *, warn: Callable[[str], None]) -> None:
     """Runs the plan. When it stops part way, the error says

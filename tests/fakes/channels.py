@@ -4,13 +4,13 @@ by tag, and the AMIs and channel values the tests of promote, revoke and `apply 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from ebami.aws.ec2_values import Image
 from ebami.aws.ssm import ParameterVersion
-from ebami.core.errors import NotFoundError
+from ebami.core.errors import GuardUnavailable, NotFoundError
 from ebami.image import tags
 
 DEFAULT = "/ebami/{platform}/{release}/{channel}"
@@ -89,6 +89,8 @@ class ImagesEc2:
     images: dict[str, Image] = field(default_factory=dict)
     foreign: set[str] = field(default_factory=set)
     calls: list[tuple[str, Any]] = field(default_factory=list)
+    # Why EC2's DisableImage cannot be used here ("": it can).
+    unavailable: str = ""
 
     def get_image(self, image_id: str) -> Image:
         self.calls.append(("DescribeImages", image_id))
@@ -109,3 +111,9 @@ class ImagesEc2:
 
     def deprecate_image(self, image_id: str, when: datetime) -> None:
         self.calls.append(("EnableImageDeprecation", (image_id, when)))
+
+    def disable_image(self, image_id: str) -> None:
+        self.calls.append(("DisableImage", image_id))
+        if self.unavailable:
+            raise GuardUnavailable(self.unavailable)
+        self.images[image_id] = replace(self.images[image_id], state="disabled")

@@ -3,6 +3,8 @@ and refusals, and `apply --channel`'s target."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from ebami.apply.options import ApplyOptions
@@ -14,6 +16,7 @@ from ebami.core.plan import Executor
 from ebami.image import tags
 from ebami.image.channels import ChannelKey, Channels, check_channel_name
 from ebami.image.platforms import resolve_platform
+from ebami.image.protection import ImageGuard
 from ebami.lifecycle.channel_actions import ChannelActions
 from ebami.lifecycle.promote import PromotePlanner
 from ebami.lifecycle.stepback import Candidates, previous_value
@@ -205,13 +208,39 @@ def test_promote_plans_one_write_and_executes_it() -> None:
     assert (plan.parameter, plan.current, plan.current_version, plan.unchanged) == (
         STABLE, "ami-a", 1, False,
     )  # fmt: skip
+    # The AMI is protected from deregistration before the channel names it.
     assert [(step.action, dict(step.params)) for step in plan.steps.instructions] == [
-        ("publish", {"parameter": STABLE, "image_id": "ami-b"})
+        ("protect", {"image_id": "ami-b", "why": "channel stable"}),
+        ("publish", {"parameter": STABLE, "image_id": "ami-b"}),
     ]
     assert ssm.writes() == []  # planning reads only
-    outputs = Executor(ChannelActions(ec2, ssm), RecordingReporter()).execute(plan.steps)
+    guarded = Protecting()
+    actions = ChannelActions(ec2, ssm, guard=ImageGuard(guarded, RecordingReporter()))
+    outputs = Executor(actions, RecordingReporter()).execute(plan.steps)
     assert outputs == {"version": 2}
     assert ssm.writes() == [("PutParameter", (STABLE, "ami-b"))]
+    assert guarded.protected == ["ami-b"]
+
+
+def test_an_ami_protected_already_is_not_protected_again() -> None:
+    protected = replace(ami("ami-b"), deregistration_protection="enabled-without-cooldown")
+    ec2, ssm = ImagesEc2(images(ami("ami-a"), protected)), ChannelSsm({STABLE: channel("ami-a")})
+    plan = promoter(ec2, ssm).plan("ami-b", "stable")
+    assert [step.action for step in plan.steps.instructions] == ["publish"]
+
+
+class Protecting:
+    """EC2's protection calls: the AMIs protected, in order."""
+
+    def __init__(self) -> None:
+        self.protected: list[str] = []
+
+    def protect_image(self, image_id: str, *, cooldown: bool = False) -> str:
+        self.protected.append(image_id)
+        return "enabled-without-cooldown"
+
+    def tag_resources(self, resource_ids: list[str], tags: dict[str, str]) -> None:
+        assert list(tags) == ["ebami:protected-for"]
 
 
 def test_promote_to_the_value_it_has_is_unchanged() -> None:
@@ -280,7 +309,8 @@ def test_promote_previous_steps_back_and_says_what_it_skipped() -> None:
     assert plan.steps.facts["Previous"] == "ami-a (version 1)"
     assert plan.steps.notes == ("skipped version 2 ami-c (revoked)",)
     assert [dict(step.params) for step in plan.steps.instructions] == [
-        {"parameter": STABLE, "image_id": "ami-a"}
+        {"image_id": "ami-a", "why": "channel stable"},
+        {"parameter": STABLE, "image_id": "ami-a"},
     ]
 
 

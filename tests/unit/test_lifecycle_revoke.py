@@ -15,14 +15,9 @@ from ebami.image import tags
 from ebami.image.channels import Channels
 from ebami.lifecycle.channel_actions import ChannelActions, parse_utc
 from ebami.lifecycle.readback import needs_attention
-from ebami.lifecycle.revoke import (
-    RevokePlanner,
-    RevokeRegion,
-    check_reason,
-    deprecation_time,
-    iso_utc,
-)
+from ebami.lifecycle.revoke import RevokePlanner, RevokeRegion
 from ebami.lifecycle.revoke_actions import RevokeActions, execute_revoke
+from ebami.lifecycle.revoke_inputs import check_reason, deprecation_time, iso_utc
 from tests.fakes.channels import (
     DEFAULT,
     STABLE,
@@ -447,3 +442,37 @@ def test_an_ami_without_bake_key_says_its_copies_cannot_be_found() -> None:
         plan.steps.notes
     )
     assert plan.steps.facts["Copies"] == "none in us-west-2"
+
+
+def test_disable_comes_last_once_the_channels_are_off_the_ami() -> None:
+    ec2 = ImagesEc2(images(ami("ami-a"), ami("ami-b")))
+    ssm = ChannelSsm({STABLE: channel("ami-a", "ami-b")})
+    plan = planner(ec2, ssm).plan("ami-b", "CVE-2026-2", deprecate=False, disable=True)
+    assert [step.action for step in plan.steps.instructions] == [
+        "tag_revoked", "publish", "disable",
+    ]  # fmt: skip
+    assert plan.command().endswith("--reason CVE-2026-2 --disable")
+    assert plan.to_json()["copies"] == []
+    Executor(actions(ec2, ssm), RecordingReporter()).execute(plan.steps)
+    assert ec2.calls[-1] == ("DisableImage", "ami-b")
+    assert ec2.images["ami-b"].state == "disabled"
+
+
+def test_an_ami_disabled_already_is_not_disabled_again() -> None:
+    ec2 = ImagesEc2(images(ami("ami-a"), ami("ami-b", state="disabled")))
+    plan = planner(ec2, ChannelSsm()).plan("ami-b", "again", deprecate=False, disable=True)
+    assert "disable" not in [step.action for step in plan.steps.instructions]
+    assert "ami-b is disabled already" in plan.steps.notes
+
+
+def test_where_disable_image_is_unavailable_one_warning_and_the_revocation_stands() -> None:
+    ec2 = ImagesEc2(images(ami("ami-b")), unavailable="DisableImage is unknown to botocore 1.0")
+    plan = planner(ec2, ChannelSsm()).plan("ami-b", "CVE", deprecate=False, disable=True)
+    reporter = RecordingReporter()
+    executed = RevokeActions({"us-east-1": ChannelActions(ec2, ChannelSsm(), warn=reporter.warn)})
+    Executor(executed, RecordingReporter()).execute(plan.steps)
+    assert reporter.lines == [
+        "warning: ami-b not disabled (DisableImage is unknown to botocore 1.0): it is revoked "
+        "and tagged only"
+    ]
+    assert "CreateTags" in [name for name, _ in ec2.calls]

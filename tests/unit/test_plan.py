@@ -298,7 +298,7 @@ def test_left_behind_names_each_leftover_after_the_outcome_with_its_own_exit_cod
 
 def _steps_and_actions() -> list[tuple[type[Step], type]]:
     from ebami.apply.actions import ApplyActions
-    from ebami.apply.planner import ApplyStep
+    from ebami.apply.steps import ApplyStep
     from ebami.build.actions import BuildActions
     from ebami.build.steps import BuildStep
     from ebami.lifecycle.channel_actions import ChannelActions

@@ -1,4 +1,4 @@
-"""What an apply protects from deregistration (ebami.apply.guard): each AMI once per run and
+"""What an apply protects from deregistration (ebami.image.protection): each AMI once per run and
 region, tagged with what for; where EC2's guard cannot be used, one warning and the apply goes
 on; and where the rollback target is kept (ebami.image.rollback): in SSM, the tag earlier
 versions wrote still read where no parameter exists."""
@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ebami.apply.guard import ImageGuard
 from ebami.core.errors import AwsError, GuardUnavailable
 from ebami.image.channels import Channels
+from ebami.image.protection import ImageGuard
 from ebami.image.rollback import RollbackTargets
 from tests.helpers import RecordingReporter
 
