@@ -17,7 +17,7 @@ from typing import Any
 import botocore
 from botocore.exceptions import ClientError
 
-from ebami.aws.ec2_base import GONE_IMAGE, Ec2Base, chunks, error_code, raise_if_missing
+from ebami.aws.ec2_base import GONE_IMAGE, Ec2Base, error_code, raise_if_missing
 from ebami.aws.ec2_values import ImageReference
 from ebami.aws.errors import aws_errors
 from ebami.core.errors import GuardUnavailable
@@ -50,6 +50,8 @@ REFERENCE_TYPES = (
 LIVE_STATES = ("pending", "running", "shutting-down", "stopping", "stopped")
 # Every version of a launch template, as ebami's own scan reads them (AWS's default is 10).
 TEMPLATE_DEPTH = "10000"
+# DescribeImageReferences takes at most 10 AMI ids a call (EC2 API reference, ImageId.N).
+REFERENCE_IDS = 10
 
 
 class Ec2Guards(Ec2Base):
@@ -118,7 +120,8 @@ class Ec2Guards(Ec2Base):
 
     def image_references(self, image_ids: Sequence[str]) -> list[ImageReference]:
         """The resources that reference each AMI (a live instance, a launch template version,
-        an `aws:ec2:image` parameter, an Image Builder recipe), as EC2 finds them."""
+        an `aws:ec2:image` parameter, an Image Builder recipe), as EC2 finds them: a call per
+        10 AMIs."""
         types: list[Any] = [
             {
                 "ResourceType": "ec2:Instance",
@@ -135,7 +138,8 @@ class Ec2Guards(Ec2Base):
             *({"ResourceType": kind} for kind in REFERENCE_TYPES[2:]),
         ]
         found: list[ImageReference] = []
-        for chunk in chunks(list(dict.fromkeys(image_ids))):
+        ids = list(dict.fromkeys(image_ids))
+        for chunk in (ids[at : at + REFERENCE_IDS] for at in range(0, len(ids), REFERENCE_IDS)):
             label = f"ec2:DescribeImageReferences ({len(chunk)} AMIs)"
             with self._guard("DescribeImageReferences", label):
                 pages = self._client.get_paginator("describe_image_references").paginate(

@@ -109,8 +109,8 @@ def revoke(
     from ebami.cli.factory import Factory
     from ebami.cli.lifecycle_views import revoke_view
     from ebami.cli.views import dry_run_view
-    from ebami.lifecycle.revoke_inputs import check_reason
     from ebami.lifecycle.revoke_actions import run_revoke
+    from ebami.lifecycle.revoke_inputs import check_reason
 
     app = AppContext.of(ctx)
     check_target(ami, None, None)

@@ -4,7 +4,7 @@ channels and uses of each, every environment's drift, and whether a build waits.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -38,6 +38,14 @@ def status(
     regions: RegionsOption = None,
     all_regions: AllRegionsOption = False,
     max_age: MaxAgeOption = 30,
+    references: Annotated[
+        bool,
+        typer.Option(
+            "--references",
+            help="Also ask EC2 what references each AMI (DescribeImageReferences: a call per "
+            "10 AMIs; prune always asks, for what it would delete).",
+        ),
+    ] = False,
 ) -> None:
     """The estate: ebami AMIs, channels, what uses each AMI, drift, and whether to build.
     Without --env, every environment of the regions read."""
@@ -59,6 +67,7 @@ def status(
         _wanted(settings, names),
         max_age=max_age,
         build=_build_verdict(factory),
+        references=references,
     )
     present(app, status_view(report))
 

@@ -118,7 +118,7 @@ class Estate:
 
     def references(self, images: Sequence[ManagedImage], *, incomplete: str = "") -> list[Use]:
         """What EC2 finds referencing each of `images` (DescribeImageReferences: a call per
-        200 AMIs of a region), as uses; the ones ebami's own scan found too are dropped by
+        10 AMIs of a region), as uses; the ones ebami's own scan found too are dropped by
         `Inventory.with_uses`. Where botocore or AWS cannot tell (`GuardUnavailable`), one
         warning and none: ebami's own scan stands alone. Another failure is an
         IncompleteInventory (`incomplete` appended, as `read` does)."""

@@ -39,14 +39,17 @@ def read_status(
     *,
     max_age: int,
     build: Callable[[], BuildVerdict | None],
+    references: bool = False,
 ) -> StatusReport:
-    """The estate at a glance; `build` gives the build verdict (None: none can be given)."""
+    """The estate at a glance; `build` gives the build verdict (None: none can be given);
+    with `references`, what EC2 finds referencing each AMI is among its uses."""
     check_max_age(max_age)
     # The --env regions are read too (ignored with --all-regions, which reads every one).
     found = tuple(item.region for item in wanted if item.region)
     regions = estate.regions(replace(scope, environment_regions=scope.environment_regions + found))
     inventory = estate.read(regions)
-    inventory = inventory.with_uses(estate.references(inventory.images))
+    if references:
+        inventory = inventory.with_uses(estate.references(inventory.images))
     with estate.home.bounded(CHECK_SECONDS):
         verdict = build()
     return StatusReport.of(

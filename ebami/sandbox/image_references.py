@@ -9,9 +9,9 @@ each of the given AMIs, as the EC2 API reference and its `ResourceTypeOption` de
 - `imagebuilder:ImageRecipe`, `imagebuilder:ContainerRecipe`: the sandbox has no Image Builder,
   so none.
 
-Either `IncludeAllResourceTypes` or `ResourceTypes` must be given. Each reference carries the
-AMI's id, the resource type and the resource's ARN. The answer comes in one page (the sandbox
-ignores `MaxResults`).
+Either `IncludeAllResourceTypes` or `ResourceTypes` must be given, and 1 to 10 AMI ids. Each
+reference carries the AMI's id, the resource type and the resource's ARN. The answer comes in
+one page (the sandbox ignores `MaxResults`).
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ TYPES = (
 )
 INSTANCE_STATES = ("pending", "running", "shutting-down", "terminated", "stopping", "stopped")
 DEFAULT_DEPTH = 10
+# ImageId.N: "Maximum number of 10 items".
+MAX_IDS = 10
 MAX_DEPTH = 10_000
 
 
@@ -76,6 +78,10 @@ def describe_image_references(self: EC2Response) -> ActionResult:
     image_ids = [str(item) for item in self._get_param("ImageIds", [])]
     if not image_ids:
         raise MissingParameter("The request must contain the parameter ImageIds")
+    if len(image_ids) > MAX_IDS:
+        raise InvalidParameterValue(
+            f"ImageIds has {len(image_ids)} members: give at most {MAX_IDS} AMI ids a call"
+        )
     everything = str(self._get_param("IncludeAllResourceTypes") or "").lower() == "true"
     options = _options(self._get_param("ResourceTypes", []))
     if not everything and not options:
