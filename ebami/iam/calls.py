@@ -29,6 +29,8 @@ class Resource(str, Enum):
     PLATFORM = "platform"  # Elastic Beanstalk's platform versions
     LEASE = "lease"  # the SSM parameters /ebami/leases/*
     CHANNEL = "channel"  # the channel parameters (setting channel_parameter)
+    # The environments' rollback targets: {channels' folder}/rollback-target (and under it).
+    ROLLBACK = "rollback"
     PUBLISHED = "published"  # the parameters `build --ssm-parameter` writes
     PASSED_ROLE = "passed-role"  # the instance profile's role, passed to EC2 only
     INSTANCE_PROFILE = "instance-profile"
@@ -246,7 +248,12 @@ APPLY = (
         Resource.ENVIRONMENT,
         "elasticbeanstalk:DescribeEnvironmentResources",
         "elasticbeanstalk:DescribeInstancesHealth",
+    ),
+    Call(
         "elasticbeanstalk:ListTagsForResource",
+        Resource.ENVIRONMENT,
+        when="apply --rollback of an environment without a rollback-target parameter: the tag "
+        "earlier versions of ebami wrote",
     ),
     Call(
         "elasticbeanstalk:DescribeEnvironmentHealth",
@@ -271,16 +278,13 @@ APPLY = (
         "Scaling group, launch template and instances with the caller's permissions: "
         "see `DELEGATED`",
     ),
-    Call(
-        "elasticbeanstalk:UpdateTagsForResource",
-        Resource.ENVIRONMENT,
-        ("elasticbeanstalk:AddTags",),
-        "UpdateTagsForResource is authorized as AddTags for the tags it adds (and RemoveTags "
-        "for those it removes: ebami removes none)",
-    ),
     *_calls(Resource.BUNDLE, "s3:GetObject"),
     *_calls(Resource.ANY, "ec2:DescribeInstances"),
     *_calls(Resource.CHANNEL, "ssm:GetParameter"),
+    # The rollback target: written after a successful update, read by --rollback.
+    *_calls(Resource.ROLLBACK, "ssm:PutParameter", "ssm:GetParameter"),
+    # The AMI the environment will run and its way back, protected before the update.
+    *_calls(Resource.MANAGED_IMAGE, "ec2:EnableImageDeregistrationProtection", "ec2:CreateTags"),
     # `apply --verify`: Run Command on the environment's new instances.
     *RUN_COMMAND,
 )
@@ -318,11 +322,26 @@ LIFECYCLE = (
         "ssm:GetParameterHistory",
         "ssm:PutParameter",
     ),
+    *_calls(Resource.ROLLBACK, "ssm:GetParametersByPath"),
     *_calls(
         Resource.MANAGED_IMAGE,
         "ec2:CreateTags",
         "ec2:EnableImageDeprecation",
         "ec2:DeregisterImage",
+        # promote: the AMI a channel will name
+        "ec2:EnableImageDeregistrationProtection",
+    ),
+    Call(
+        "ec2:DisableImageDeregistrationProtection",
+        Resource.MANAGED_IMAGE,
+        when="prune of an AMI whose protection ebami turned on",
+    ),
+    Call("ec2:DisableImage", Resource.MANAGED_IMAGE, when="revoke --disable"),
+    Call(
+        "ec2:DescribeImageReferences",
+        why="EC2 searches each resource type with the caller's own read permissions "
+        "(instances, launch templates, parameters: this job has them; Image Builder's recipes "
+        "only with imagebuilder:List*Recipes, which ebami does not ask for)",
     ),
     *_calls(Resource.MANAGED_SNAPSHOT, "ec2:DeleteSnapshot"),
 )

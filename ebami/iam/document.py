@@ -15,6 +15,7 @@ from typing import Any
 from ebami.core.errors import EbamiError
 from ebami.iam.calls import DELEGATED, JOBS, Call, Resource
 from ebami.iam.scope import Scope
+from ebami.image.rollback import folder_of
 
 # IAM's limit for a managed policy document, counted without white space.
 MAX_MANAGED_POLICY = 6144
@@ -45,6 +46,7 @@ _TYPES: dict[Resource, tuple[tuple[str, str], ...]] = {
     Resource.PLATFORM: (("elasticbeanstalk", "platform"),),
     Resource.LEASE: (("ssm", "parameter"),),
     Resource.CHANNEL: (("ssm", "parameter"),),
+    Resource.ROLLBACK: (("ssm", "parameter"),),
     Resource.PUBLISHED: (("ssm", "parameter"),),
     Resource.PASSED_ROLE: (("iam", "role"),),
     Resource.INSTANCE_PROFILE: (("iam", "instance-profile"),),
@@ -109,10 +111,14 @@ def _values(kind: Resource, scope: Scope) -> list[dict[str, str]]:
             for region in scope.regions
             for application in scope.applications
         ]
-    if kind in (Resource.LEASE, Resource.CHANNEL, Resource.PUBLISHED):
+    if kind in (Resource.LEASE, Resource.CHANNEL, Resource.ROLLBACK, Resource.PUBLISHED):
         paths = {
             Resource.LEASE: ["/ebami/leases/*"],
             Resource.CHANNEL: [scope.channel_prefix.rstrip("/") + "/*"],
+            Resource.ROLLBACK: [
+                folder_of(scope.channel_prefix),
+                folder_of(scope.channel_prefix) + "/*",
+            ],
             Resource.PUBLISHED: list(scope.published),
         }[kind]
         return [

