@@ -144,9 +144,12 @@ def test_dry_run_shows_the_plan_and_changes_nothing(seeded: Seeded) -> None:
     for gate in ("image", "verified", "dockerrun", "platform"):
         assert facts[f"Gate {gate}"].startswith("pass: "), facts
     actions = [instruction["action"] for instruction in plan["instructions"]]
-    assert actions == ["update_image", "follow_update", "remember_previous"]
-    assert plan["instructions"][0]["params"]["image_id"] == seeded.fluentd
-    assert plan["instructions"][2]["params"]["image_id"] == STOCK
+    # The AMI prod will run is protected from deregistration first (its way back is the
+    # platform's own AMI, which is not this account's to protect).
+    assert actions == ["protect_images", "update_image", "follow_update", "remember_previous"]
+    assert plan["instructions"][0]["params"]["image_ids"] == [seeded.fluentd]
+    assert plan["instructions"][1]["params"]["image_id"] == seeded.fluentd
+    assert plan["instructions"][3]["params"]["image_id"] == STOCK
 
     # Both environments at once: one JSON document listing both plans.
     both = apply(
