@@ -283,8 +283,12 @@ APPLY = (
     *_calls(Resource.CHANNEL, "ssm:GetParameter"),
     # The rollback target: written after a successful update, read by --rollback.
     *_calls(Resource.ROLLBACK, "ssm:PutParameter", "ssm:GetParameter"),
-    # The AMI the environment will run and its way back, protected before the update.
-    *_calls(Resource.MANAGED_IMAGE, "ec2:EnableImageDeregistrationProtection", "ec2:CreateTags"),
+    # The AMI the environment will run and its way back, protected before the update (and
+    # tagged ebami:protected-for), once: an AMI protected already is left as it is.
+    *(
+        Call(operation, Resource.MANAGED_IMAGE, when="an ebami AMI not protected yet")
+        for operation in ("ec2:EnableImageDeregistrationProtection", "ec2:CreateTags")
+    ),
     # `apply --verify`: Run Command on the environment's new instances.
     *RUN_COMMAND,
 )
@@ -328,8 +332,11 @@ LIFECYCLE = (
         "ec2:CreateTags",
         "ec2:EnableImageDeprecation",
         "ec2:DeregisterImage",
-        # promote: the AMI a channel will name
+    ),
+    Call(
         "ec2:EnableImageDeregistrationProtection",
+        Resource.MANAGED_IMAGE,
+        when="promote of an AMI not protected yet",
     ),
     Call(
         "ec2:DisableImageDeregistrationProtection",

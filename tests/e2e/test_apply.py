@@ -33,6 +33,7 @@ from tests.support.environments import (
     environment_tags,
     event_lines,
     instance_images,
+    rollback_target,
 )
 from tests.support.runs import (
     NO_FLUENTD,
@@ -94,6 +95,7 @@ def test_dockerrun_gate_refuses_an_ami_without_fluentd(seeded: Seeded) -> None:
     assert mutating(calls) == []
     assert configured_image(sandbox, "prod") == STOCK
     assert PREVIOUS not in environment_tags(sandbox, "prod")
+    assert rollback_target(sandbox, "prod") is None
 
 
 def test_an_unverified_ami_is_refused_unless_allowed(seeded: Seeded) -> None:
@@ -249,6 +251,7 @@ class RolledOut:
     staging_image: str | None
     staging_instances: list[str]
     tags: dict[str, dict[str, str]]
+    rollback: dict[str, str | None]
     request_events: list[str]
 
 
@@ -278,6 +281,7 @@ def rolled_out(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RolledOut]:
             staging_image=configured_image(sandbox, "staging"),
             staging_instances=instance_images(sandbox, "staging"),
             tags={name: environment_tags(sandbox, name) for name in ("staging", "prod")},
+            rollback={name: rollback_target(sandbox, name) for name in ("staging", "prod")},
             request_events=request_events,
         )
 
@@ -302,11 +306,14 @@ def test_red_to_green_staging_then_prod(rolled_out: RolledOut) -> None:
     assert f"prod: {STOCK} -> {ami}" in done.prod.stderr
     calls = api_calls(done.prod.stderr)
     assert calls["elasticbeanstalk.UpdateEnvironment"] == 1
-    assert calls["elasticbeanstalk.UpdateTagsForResource"] == 1
+    assert calls["ssm.PutParameter"] == 1
 
-    # The AMI each environment left is its rollback target.
-    assert done.tags["staging"][PREVIOUS] == STOCK
-    assert done.tags["prod"][PREVIOUS] == STOCK
+    # The AMI each environment left is its rollback target, in SSM: nothing is written to the
+    # environment after its update (no tag).
+    assert done.rollback == {"staging": STOCK, "prod": STOCK}
+    assert "elasticbeanstalk.UpdateTagsForResource" not in calls
+    assert PREVIOUS not in done.tags["staging"]
+    assert PREVIOUS not in done.tags["prod"]
 
     (record,) = done.record["environments"]
     assert record["result"] == "applied"
@@ -423,7 +430,7 @@ def test_rollback_restores_the_recorded_ami(rolled_out: RolledOut) -> None:
     assert second != first
     forward = apply(sandbox, "--env", "staging", "--ami", second, "--allow-unverified", cwd=work)
     assert forward.returncode == 0, forward.stderr
-    assert environment_tags(sandbox, "staging")[PREVIOUS] == first
+    assert rollback_target(sandbox, "staging") == first
 
     back = apply(sandbox, "--env", "staging", "--rollback", cwd=work, json_output=True)
     assert back.returncode == 0, back.stderr
@@ -431,7 +438,7 @@ def test_rollback_restores_the_recorded_ami(rolled_out: RolledOut) -> None:
     assert (record["result"], record["target_image_id"]) == ("applied", first)
     assert configured_image(sandbox, "staging") == first
     assert instance_images(sandbox, "staging") == [first]
-    assert environment_tags(sandbox, "staging")[PREVIOUS] == second
+    assert rollback_target(sandbox, "staging") == second
     # Back to an AMI ebami verified: the gates pass, nothing is waived.
     assert all(gate["verdict"] == "pass" for gate in record["gates"]), record["gates"]
 
@@ -449,12 +456,12 @@ def test_rollback_restores_the_recorded_ami(rolled_out: RolledOut) -> None:
     assert configured_image(sandbox, "prod") in (None, STOCK)
     assert instance_images(sandbox, "prod") == [STOCK, STOCK]
     assert environment(sandbox, "prod")["Health"] == "Green"
-    assert environment_tags(sandbox, "prod")[PREVIOUS] == first
+    assert rollback_target(sandbox, "prod") == first
     assert api_calls(stock.stderr)["elasticbeanstalk.UpdateEnvironment"] == 1
 
 
 def test_rollback_without_a_recorded_ami_is_not_found(seeded: Seeded) -> None:
     result = apply(seeded.sandbox, "--env", "prod", "--rollback", cwd=seeded.work, stats=True)
     assert result.returncode == 4, result.stderr
-    assert PREVIOUS in last_error(result)
+    assert "prod has no rollback target" in last_error(result)
     assert mutating(api_calls(result.stderr)) == []

@@ -31,6 +31,7 @@ from tests.support.environments import (
     environment_tags,
     event_lines,
     instance_images,
+    rollback_target,
     set_update_policy,
 )
 from tests.support.runs import (
@@ -59,7 +60,8 @@ def assert_back_on_stock(sandbox: Sandbox, name: str, instances: int) -> None:
     assert environment(sandbox, name)["Status"] == "Ready"
     assert configured_image(sandbox, name) == STOCK
     assert instance_images(sandbox, name) == [STOCK] * instances
-    assert PREVIOUS not in environment_tags(sandbox, name)  # nothing was switched
+    assert PREVIOUS not in environment_tags(sandbox, name)
+    assert rollback_target(sandbox, name) is None  # nothing was switched
 
 
 # --- updates that fail health ------------------------------------------------------------------
@@ -254,7 +256,7 @@ def test_apply_survives_throttling(tmp_path_factory: pytest.TempPathFactory) -> 
         assert result.returncode == 0, result.stderr
         assert configured_image(sandbox, "staging") == ami
         assert instance_images(sandbox, "staging") == [ami]
-        assert environment_tags(sandbox, "staging")[PREVIOUS] == STOCK
+        assert rollback_target(sandbox, "staging") == STOCK
 
 
 def article_ami(sandbox: Sandbox) -> str:

@@ -176,7 +176,9 @@ def test_twenty_environments_in_two_regions_all_applied(applied: Run) -> None:
         assert image_of(sandbox, name) == ami, name
     calls = api_calls(result.stderr)
     assert calls["elasticbeanstalk.UpdateEnvironment"] == 20
-    assert calls["elasticbeanstalk.UpdateTagsForResource"] == 20
+    assert calls["ssm.PutParameter"] == 20  # each one's rollback target
+    # Each region's target AMI protected once, whatever the number of environments it serves.
+    assert calls["ec2.EnableImageDeregistrationProtection"] == 2
 
     # The results: every environment, its wave and result, in order.
     rows = [line.split() for line in result.stdout.splitlines()]

@@ -14,11 +14,10 @@ import pytest
 
 from tests.sandbox_helpers import Sandbox, module_sandbox
 from tests.support.environments import (
-    PREVIOUS,
     configured_image,
     environment,
-    environment_tags,
     instance_images,
+    rollback_target,
     set_update_policy,
 )
 from tests.support.runs import apply, verified_ami
@@ -65,7 +64,7 @@ def test_an_environment_held_below_ok_by_an_unrelated_cause_is_applied(
     assert "switching back" not in result.stderr
     assert configured_image(sandbox, name) == held.second
     assert set(instance_images(sandbox, name)) == {held.second}
-    assert PREVIOUS in environment_tags(sandbox, name)
+    assert rollback_target(sandbox, name) is not None
     assert environment(sandbox, name)["HealthStatus"] == level  # still held: not the AMI's doing
     (record,) = json.loads((held.work / record_file).read_text())["environments"]
     assert record["result"] == "applied"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 from ebami.sandbox.realism import Realism
 from tests.sandbox_helpers import Sandbox, module_sandbox
@@ -77,8 +78,13 @@ def test_a_value_ssm_drops_fails_in_one_line_naming_the_parameter(estate: Estate
             break
     else:
         pytest.fail("".join(seen))
-    # Deregistered while SSM validates it: the validation drops it.
-    estate.sandbox.client("ec2").deregister_image(ImageId=dropped)
+    # Deregistered while SSM validates it: the validation drops it. Promote protected the AMI
+    # first: someone must turn that off to deregister it.
+    ec2 = estate.sandbox.client("ec2")
+    with pytest.raises(ClientError, match="OperationNotPermitted"):
+        ec2.deregister_image(ImageId=dropped)
+    ec2.disable_image_deregistration_protection(ImageId=dropped)
+    ec2.deregister_image(ImageId=dropped)
     stdout, rest = promote.communicate(timeout=60)
     result = subprocess.CompletedProcess(
         promote.args, promote.returncode, stdout, "".join(seen) + rest

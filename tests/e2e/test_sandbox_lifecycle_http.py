@@ -152,15 +152,16 @@ def test_image_parameters_keep_their_history(fleet: Sandbox) -> None:
         DataType="aws:ec2:image", Overwrite=True,
     )  # fmt: skip
     assert code == "ValidationException"
+    # (Other tests of the module apply ebami: their rollback targets are there too.)
     described = ssm.describe_parameters(
         ParameterFilters=[
             {"Key": "Type", "Values": ["String"]},
-            {"Key": "Path", "Option": "Recursive", "Values": ["/ebami"]},
+            {"Key": "Path", "Option": "Recursive", "Values": ["/ebami/multicontainer-docker"]},
         ]
     )["Parameters"]
     assert [(p["Name"], p["DataType"]) for p in described] == [(name, "aws:ec2:image")]
-    by_path = ssm.get_parameters_by_path(Path="/ebami", Recursive=True)["Parameters"]
-    assert [(p["Name"], p["Value"]) for p in by_path] == [(name, first)]
+    by_path = ssm.get_parameters_by_path(Path="/ebami/multicontainer-docker", Recursive=True)
+    assert [(p["Name"], p["Value"]) for p in by_path["Parameters"]] == [(name, first)]
 
 
 def test_deprecation_deregistration_and_snapshots(fleet: Sandbox) -> None:

@@ -8,6 +8,8 @@ import time
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from ebami.sandbox import world
 from ebami.sandbox.realism import Realism
 from tests.sandbox_helpers import Sandbox, wait_for
@@ -61,6 +63,18 @@ def instance_images(sandbox: Sandbox, name: str) -> list[str]:
     ids = [instance["Id"] for instance in resources["Instances"]]
     reservations = client(sandbox, "ec2").describe_instances(InstanceIds=ids)["Reservations"]
     return sorted(i["ImageId"] for r in reservations for i in r["Instances"])
+
+
+def rollback_target(sandbox: Sandbox, name: str) -> str | None:
+    """The AMI ebami recorded as the environment's rollback target (its SSM parameter)."""
+    parameter = f"/ebami/rollback-target/{environment(sandbox, name)['EnvironmentId']}"
+    try:
+        found = client(sandbox, "ssm").get_parameter(Name=parameter)["Parameter"]["Value"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ParameterNotFound":
+            return None
+        raise
+    return str(found)
 
 
 def environment_tags(sandbox: Sandbox, name: str) -> dict[str, str]:
