@@ -57,9 +57,12 @@ class Ec2Images(Ec2Base):
         )
 
     def find_own_images_by_tag(self, key: str, value: str) -> list[Image]:
-        """This account's AMIs tagged `key=value`, in any state (pending ones included)."""
+        """This account's AMIs tagged `key=value`, in any state (pending ones included, and
+        disabled ones where botocore knows IncludeDisabled)."""
         return self._own_images(
-            f"ec2:DescribeImages tag:{key}={value}", [{"Name": f"tag:{key}", "Values": [value]}]
+            f"ec2:DescribeImages tag:{key}={value}",
+            [{"Name": f"tag:{key}", "Values": [value]}],
+            include_disabled=self.knows("DescribeImages.IncludeDisabled"),
         )
 
     def find_unfinished_images(self, name_pattern: str) -> list[Image]:

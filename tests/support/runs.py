@@ -36,12 +36,18 @@ def ebami(
     json_output: bool = False,
     stats: bool = False,
     timeout: float = 120,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `ebami [-o json] ARGS` to its end against the sandbox."""
+    """Run `ebami [-o json] ARGS` to its end against the sandbox (`env`: more variables)."""
     return subprocess.run(
         ebami_command(*(["-o", "json"] if json_output else []), *args),
         cwd=cwd,
-        env={**os.environ, **sandbox.env(), **({"EBAMI_STATS": "1"} if stats else {})},
+        env={
+            **os.environ,
+            **sandbox.env(),
+            **({"EBAMI_STATS": "1"} if stats else {}),
+            **(env or {}),
+        },
         capture_output=True,
         text=True,
         timeout=timeout,

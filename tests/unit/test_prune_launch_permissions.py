@@ -11,12 +11,12 @@ import pytest
 
 from ebami.aws.ec2_values import ImageReference
 from ebami.aws.session import AwsCli
-from ebami.core.errors import AwsError
+from ebami.core.errors import AwsError, GuardUnavailable
 from ebami.core.plan import Executor
 from ebami.image.managed import ManagedImage
 from ebami.lifecycle.deletion import RegionTarget
 from ebami.lifecycle.estate import Estate
-from ebami.lifecycle.inventory import IncompleteInventory, Inventory, RegionSources
+from ebami.lifecycle.inventory import IncompleteInventory, Inventory, RegionSources, Use, UseKind
 from ebami.lifecycle.prune import PruneRules, Verdict
 from ebami.lifecycle.prune_run import execute_prune, plan_prune
 from tests.fakes.prune import EAST, DeletingEc2, ami, estate, id_of
@@ -158,3 +158,53 @@ def test_a_failed_launch_permission_read_makes_the_estate_incomplete() -> None:
         f"reading the launch permissions in {EAST}: ec2:DescribeImageAttribute {id_of(40)} "
         "failed: InternalError; nothing was deleted"
     )
+
+
+class Referencing(Sharing):
+    """EC2 finds an Image Builder recipe referencing `recipe_of`, and a live instance (which
+    ebami's own scan found too) referencing `instance_of`; or, with `unavailable`, the call
+    cannot be used."""
+
+    def __init__(self, recipe_of: str, instance_of: str, unavailable: str = "") -> None:
+        super().__init__(set())
+        self.recipe_of, self.instance_of, self.unavailable = recipe_of, instance_of, unavailable
+
+    def image_references(self, image_ids: Sequence[str]) -> list[ImageReference]:
+        if self.unavailable:
+            raise GuardUnavailable(self.unavailable)
+        recipe = f"arn:aws:imagebuilder:{EAST}:123456789012:image-recipe/web/1.0.0"
+        instance = f"arn:aws:ec2:{EAST}:123456789012:instance/i-1"
+        found = [
+            ImageReference(self.recipe_of, "imagebuilder:ImageRecipe", recipe),
+            ImageReference(self.instance_of, "ec2:Instance", instance),
+        ]
+        return [item for item in found if item.image_id in image_ids]
+
+
+def test_a_candidate_ec2_finds_referenced_is_protected_each_use_once() -> None:
+    instance = Use(UseKind.INSTANCE, id_of(100), EAST, "instance i-1 (running)", "i-1")
+    inventory = estate(*hundred_amis(), uses=(instance,))
+    ec2 = Referencing(recipe_of=id_of(99), instance_of=id_of(100))
+    selection, _ = plan_prune(ReadEstate(inventory, ec2), [EAST], PruneRules(3, 7))
+    protected = {item.image.image_id: item.used_by for item in selection.of(Verdict.PROTECTED)}
+    assert protected == {
+        id_of(99): (
+            f"imagebuilder:ImageRecipe arn:aws:imagebuilder:{EAST}:123456789012:image-recipe/"
+            "web/1.0.0 (EC2 image references)",
+        ),
+        # EC2's reference to the instance ebami found itself is the same use, listed once.
+        id_of(100): ("instance i-1 (running)",),
+    }
+    assert [item.image.image_id for item in selection.deleted] == [id_of(98)]
+
+
+def test_where_ec2_s_references_cannot_be_read_one_warning_and_the_own_scan_stands() -> None:
+    why = "DescribeImageReferences is unknown to the installed botocore 1.0 (it came with 1.40.18)"
+    found = ReadEstate(estate(*hundred_amis()), Referencing(id_of(99), id_of(100), why))
+    selection, _ = plan_prune(found, [EAST], PruneRules(3, 7))
+    assert len(selection.deleted) == 3
+    reporter = found.reporter
+    assert isinstance(reporter, RecordingReporter)
+    assert reporter.lines == [
+        f"warning: EC2's image references not read ({why}): ebami's own scan of uses stands alone"
+    ]

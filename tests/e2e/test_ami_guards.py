@@ -1,0 +1,197 @@
+"""EC2's own AMI guards end to end, against the sandbox over HTTP with the real Packer.
+
+One story in a sandbox of its own: three bakes applied to staging in turn. Each apply protects
+the AMI staging will run (and its way back) from deregistration, so EC2 refuses to deregister
+it, as AWS refuses it; each records its rollback target in SSM and writes nothing to the
+environment. Prune then deletes the one AMI nothing uses any more, turning off the protection
+ebami turned on and deleting its snapshot with it (DeleteAssociatedSnapshots), and keeps the
+rollback target. `revoke --disable` makes apply and promote refuse the AMI and EC2 refuse to
+launch it. Last, ebami runs on a botocore that knows none of the guards: one warning each, and
+the run succeeds (prune's own fallbacks are unit-tested: `tests/unit/test_prune_guards.py`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.sandbox_helpers import Sandbox, module_sandbox
+from tests.support.environments import (
+    PREVIOUS,
+    STOCK,
+    configured_image,
+    environment_tags,
+    rollback_target,
+)
+from tests.support.runs import PROFILE, api_calls, apply, baked, ebami, last_error, verify
+
+FLUENTD = ("json-file,fluentd", "json-file,syslog,fluentd", "json-file,awslogs,fluentd")
+# A botocore from before the guards: sitecustomize takes them out of EC2's service model.
+OLD_BOTOCORE = """
+import botocore.loaders
+
+_load = botocore.loaders.Loader.load_service_model
+GONE = ("EnableImageDeregistrationProtection", "DisableImageDeregistrationProtection",
+        "DisableImage", "EnableImage", "DescribeImageReferences")
+
+
+def load_service_model(self, service_name, type_name, api_version=None):
+    model = _load(self, service_name, type_name, api_version)
+    if service_name == "ec2" and type_name == "service-2":
+        for name in GONE:
+            model["operations"].pop(name, None)
+        model["shapes"]["DescribeImagesRequest"]["members"].pop("IncludeDisabled", None)
+        model["shapes"]["DeregisterImageRequest"]["members"].pop("DeleteAssociatedSnapshots", None)
+    return model
+
+
+botocore.loaders.Loader.load_service_model = load_service_model
+"""
+
+
+@dataclass
+class Story:
+    sandbox: Sandbox
+    work: Path
+    # Baked in this order, applied to staging in this order: the oldest is unused at the end.
+    oldest: str
+    middle: str
+    newest: str
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
+    with module_sandbox(tmp_path_factory) as (sandbox, work):
+        oldest, middle, newest = (baked(sandbox, work, "--drivers", d) for d in FLUENTD)
+        checked = verify(sandbox, "--ami", newest, *PROFILE, cwd=work)
+        assert checked.returncode == 0, checked.stderr
+        yield Story(sandbox, work, oldest, middle, newest)
+
+
+def image(sandbox: Sandbox, image_id: str) -> dict[str, object]:
+    ec2 = sandbox.client("ec2")
+    (found,) = ec2.describe_images(ImageIds=[image_id], IncludeDisabled=True)["Images"]
+    return dict(found)
+
+
+def tags_of(found: dict[str, object]) -> dict[str, str]:
+    return {str(t["Key"]): str(t["Value"]) for t in found.get("Tags", [])}  # type: ignore[attr-defined]
+
+
+def snapshots(found: dict[str, object]) -> list[str]:
+    mappings = found["BlockDeviceMappings"]
+    return [str(item["Ebs"]["SnapshotId"]) for item in mappings]  # type: ignore[attr-defined]
+
+
+def owned_snapshots(sandbox: Sandbox) -> set[str]:
+    found = sandbox.client("ec2").describe_snapshots(OwnerIds=["self"])["Snapshots"]
+    return {item["SnapshotId"] for item in found}
+
+
+def test_apply_protects_records_in_ssm_and_prune_releases_only_what_nothing_uses(
+    story: Story,
+) -> None:
+    sandbox, work = story.sandbox, story.work
+    ec2 = sandbox.client("ec2")
+    for target in (story.oldest, story.middle, story.newest):
+        done = apply(
+            sandbox, "--env", "staging", "--ami", target, "--allow-unverified", cwd=work,
+            stats=True,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        calls = api_calls(done.stderr)
+        # The way back goes to SSM; the environment gets nothing but its update.
+        assert "elasticbeanstalk.UpdateTagsForResource" not in calls
+        assert calls["ssm.PutParameter"] == 1
+        shown = image(sandbox, target)
+        assert shown["DeregistrationProtection"] == "enabled-without-cooldown"
+        assert tags_of(shown)["ebami:protected-for"] == "apply staging"
+        # EC2 refuses to deregister what staging runs, whoever asks.
+        with pytest.raises(ClientError) as refused:
+            ec2.deregister_image(ImageId=target)
+        assert refused.value.response["Error"]["Code"] == "OperationNotPermitted"
+    assert configured_image(sandbox, "staging") == story.newest
+    assert rollback_target(sandbox, "staging") == story.middle
+    assert PREVIOUS not in environment_tags(sandbox, "staging")
+
+    gone_snapshots = snapshots(image(sandbox, story.oldest))
+    kept_snapshots = owned_snapshots(sandbox) - set(gone_snapshots)
+    pruned = ebami(
+        sandbox, "prune", "--keep", "1", "--older-than", "0", "--yes", cwd=work, stats=True,
+        json_output=True,
+    )  # fmt: skip
+    assert pruned.returncode == 0, pruned.stderr
+    calls = api_calls(pruned.stderr)
+    # The oldest is used by nothing: its protection (ebami's) off, then it goes with its
+    # snapshot in one call; the middle one is staging's way back, and stays.
+    assert calls["ec2.DisableImageDeregistrationProtection"] == 1
+    assert calls["ec2.DeregisterImage"] == 1
+    assert "ec2.DeleteSnapshot" not in calls
+    assert calls["ec2.DescribeImageReferences"] >= 1
+    verdicts = {item["image_id"]: item for item in json.loads(pruned.stdout)["amis"]}
+    assert verdicts[story.middle]["verdict"] == "protected"
+    assert verdicts[story.middle]["used_by"] == ["rollback target of environment staging"]
+    assert [item["image_id"] for item in json.loads(pruned.stdout)["deleted"]] == [story.oldest]
+    assert owned_snapshots(sandbox) == kept_snapshots  # exactly the oldest's went
+    # The rollback target survives a later apply and the prune, still protected.
+    assert rollback_target(sandbox, "staging") == story.middle
+    assert image(sandbox, story.middle)["DeregistrationProtection"] == "enabled-without-cooldown"
+
+
+def test_a_disabled_ami_is_refused_by_apply_promote_and_ec2(story: Story) -> None:
+    sandbox, work = story.sandbox, story.work
+    revoked = ebami(
+        sandbox, "revoke", "--ami", story.newest, "--reason", "CVE-2026-1", "--disable",
+        cwd=work, stats=True,
+    )  # fmt: skip
+    assert revoked.returncode == 0, revoked.stderr
+    assert api_calls(revoked.stderr)["ec2.DisableImage"] == 1
+    assert image(sandbox, story.newest)["State"] == "disabled"
+    # Listings leave it out unless asked; status lists it, disabled.
+    listed = sandbox.client("ec2").describe_images(Owners=["self"])["Images"]
+    assert story.newest not in {item["ImageId"] for item in listed}
+    status = ebami(sandbox, "status", cwd=work, json_output=True)
+    assert status.returncode == 0, status.stderr
+    (shown,) = [i for i in json.loads(status.stdout)["images"] if i["image_id"] == story.newest]
+    assert shown["state"] == "disabled"
+
+    refused = apply(sandbox, "--env", "prod", "--ami", story.newest, cwd=work)
+    assert refused.returncode == 7, refused.stderr
+    assert f"{story.newest} is disabled, not available" in last_error(refused)
+    promoted = ebami(sandbox, "promote", "--ami", story.newest, "--channel", "stable", cwd=work)
+    assert promoted.returncode == 7, promoted.stderr
+    assert "it is disabled, not available" in last_error(promoted)
+    with pytest.raises(ClientError) as launch:
+        sandbox.client("ec2").run_instances(
+            ImageId=story.newest, MinCount=1, MaxCount=1, InstanceType="t3.micro"
+        )
+    assert launch.value.response["Error"]["Code"] == "InvalidAMIID.Unavailable"
+
+
+def test_without_the_guards_in_botocore_one_warning_each_and_the_runs_succeed(
+    story: Story, tmp_path: Path
+) -> None:
+    sandbox, work = story.sandbox, story.work
+    (tmp_path / "sitecustomize.py").write_text(textwrap.dedent(OLD_BOTOCORE))
+    old = {
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
+    }
+    fresh = baked(sandbox, work, "--drivers", "json-file,gelf,fluentd")
+    done = apply(sandbox, "--env", "prod", "--ami", fresh, "--allow-unverified", cwd=work, env=old)
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning: ")]
+    assert warnings[-1].startswith(
+        "warning: deregistration protection not turned on (EnableImageDeregistrationProtection "
+        "is unknown to the installed botocore "
+    ), done.stderr
+    assert "(it came with 1.34.90)" in warnings[-1]
+    assert len([line for line in warnings if "deregistration protection" in line]) == 1
+    assert image(sandbox, fresh)["DeregistrationProtection"] == "disabled"
+    assert configured_image(sandbox, "prod") == fresh
+    assert rollback_target(sandbox, "prod") == STOCK
