@@ -174,25 +174,17 @@ class PruneActions:
         command = target.cli.command(
             "ec2", "disable-image-deregistration-protection", "--image-id", image_id
         )
+        finish = self._finish(image_id, snapshot_ids, target)
         try:
             shown = target.ec2.unprotect_image(image_id)
         except AwsError as exc:
-            self._leave(
-                Leftover(
-                    f"AMI {image_id} in {region}",
-                    f"deregistration protection not turned off: {exc.message}",
-                    command + "; then " + self._finish(image_id, snapshot_ids, target),
-                )
-            )
+            why = f"deregistration protection not turned off: {exc.message}"
+            self._leave(Leftover(f"AMI {image_id} in {region}", why, f"{command}; then {finish}"))
             return False
         if shown != OFF:
+            why = f"deregistration protection turned off, but it holds ({shown})"
             self._leave(
-                Leftover(
-                    f"AMI {image_id} in {region}",
-                    f"deregistration protection turned off, but it holds ({shown}); a later "
-                    "prune deletes it",
-                    self._finish(image_id, snapshot_ids, target),
-                )
+                Leftover(f"AMI {image_id} in {region}", f"{why}; a later prune deletes it", finish)
             )
             return False
         return True
@@ -217,13 +209,9 @@ class PruneActions:
             else:
                 registered = target.ec2.deregister_image(image_id)
         except AwsError as exc:
-            self._leave(
-                Leftover(
-                    f"AMI {image_id} in {region}",
-                    f"not deregistered: {exc.message}",
-                    self._finish(image_id, snapshot_ids, target),
-                )
-            )
+            finish = self._finish(image_id, snapshot_ids, target)
+            why = f"not deregistered: {exc.message}"
+            self._leave(Leftover(f"AMI {image_id} in {region}", why, finish))
             return
         deleted: list[str] = []
         for snapshot_id in snapshot_ids:
