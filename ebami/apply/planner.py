@@ -189,7 +189,7 @@ class ApplyPlanner:
         if target_option is None and not unchanged:
             notes.append("the target is the platform's own AMI: the ImageId option is removed")
         keep = None if options.rollback or current == platform.default_image else current
-        protect = self._unprotected(environment, image, keep)
+        protect = () if refusal or unchanged else self._unprotected(environment, image, keep)
         steps = (
             Plan("apply", facts, notes=tuple(notes))
             if refusal or unchanged

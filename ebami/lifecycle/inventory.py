@@ -4,10 +4,12 @@ A use is anything that would break, or lose its way back, if the AMI it names we
 deregistered: an environment's `ImageId` (whatever its status, Updating included), a saved
 configuration's, an instance that is not terminated (a stopped one included: a replacement
 needs the AMI), any version of a launch template, a launch configuration, any version of an
-SSM parameter (channels and their history) and an environment's rollback target (its
-`ebami:previous-image-id` tag). `ebami prune` deletes nothing such a use names, and `ebami
-status` shows the same facts. Who else may launch an AMI (its launch permissions, a call per
-AMI) is read apart (`read_sharing`), for the AMIs prune would delete only.
+SSM parameter (channels and their history) and an environment's rollback target (the current
+value of its parameter, `ebami.image.rollback`, else its `ebami:previous-image-id` tag: an
+environment's tags are read only then). `ebami prune` deletes nothing such a use names, and
+`ebami status` shows the same facts. Who else may launch an AMI (its launch permissions, a call
+per AMI) and what EC2 finds referencing it (a call per 10 AMIs) are read apart (`read_sharing`,
+`Estate.references`), for the AMIs prune would delete only (and by `status --references`).
 
 Only Describe, List and Get calls, every page of each. The regions are read at once, a thread
 each, every call of a region within that region's deadline; when any read fails the inventory
