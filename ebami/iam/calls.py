@@ -309,7 +309,12 @@ LIFECYCLE = (
         "elasticbeanstalk:DescribeApplications",
         "ssm:DescribeParameters",
     ),
-    *_calls(Resource.ENVIRONMENT, "elasticbeanstalk:ListTagsForResource"),
+    Call(
+        "elasticbeanstalk:ListTagsForResource",
+        Resource.ENVIRONMENT,
+        when="an environment without a rollback-target parameter: the tag earlier versions of "
+        "ebami wrote",
+    ),
     Call(
         "ec2:DescribeLaunchTemplateVersions",
         when="a region with launch templates: each template's versions are read for AMI ids",
@@ -350,7 +355,12 @@ LIFECYCLE = (
         "(instances, launch templates, parameters: this job has them; Image Builder's recipes "
         "only with imagebuilder:List*Recipes, which ebami does not ask for)",
     ),
-    *_calls(Resource.MANAGED_SNAPSHOT, "ec2:DeleteSnapshot"),
+    Call(
+        "ec2:DeleteSnapshot",
+        Resource.MANAGED_SNAPSHOT,
+        when="prune of an AMI with snapshots: AWS asks it of DeleteAssociatedSnapshots (the "
+        "sandbox does not), and ebami calls it for a snapshot that call did not delete",
+    ),
 )
 
 JOBS: dict[str, tuple[Call, ...]] = {
