@@ -7,7 +7,8 @@ switched on once the world is seeded, with what AWS does that moto does not:
   operation's name: `UpdateTagsForResource` is authorized as `elasticbeanstalk:AddTags` and/or
   `RemoveTags`; a request that tags on create (`TagSpecification`) also needs `ec2:CreateTags`;
   `RunInstances` with an instance profile also needs `iam:PassRole`; `PutParameter` with tags
-  also needs `ssm:AddTagsToResource`.
+  also needs `ssm:AddTagsToResource`. A request AWS authorizes part by part asks `allows` for
+  each part: DeregisterImage's DeleteAssociatedSnapshots, `ec2:DeleteSnapshot` per snapshot.
 - moto knows no request's resource (it asks every policy about `*`) and no condition key: a
   statement's `Resource` and `Condition` are taken as met, and only its actions decide. The
   resource side of ebami's policies is checked by policy_sentry and parliament instead. A Deny
@@ -29,7 +30,13 @@ from moto import settings
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, BaseResponse
-from moto.iam.access_control import IAMPolicy, IAMRequestBase, PermissionResult, S3IAMRequest
+from moto.iam.access_control import (
+    IAMPolicy,
+    IAMRequest,
+    IAMRequestBase,
+    PermissionResult,
+    S3IAMRequest,
+)
 
 from ebami.sandbox.clients import FAKE_KEY_ID
 from ebami.sandbox.patching import hook
@@ -57,14 +64,36 @@ def _as_aws_authorizes(original: Callable[..., Any], request: Any, resource: str
         return  # allowed to anyone, as on AWS
     policies = [_relaxed(policy) for policy in request._access_key.collect_policies()]
     for action in required_actions(request._action, request._data, request._body):
-        permitted = False
-        for policy in policies:
-            found = policy.is_action_permitted(action, "*")
-            if found == PermissionResult.DENIED:
-                _refuse(request, action)
-            permitted = permitted or found == PermissionResult.PERMITTED
-        if not permitted:
+        if not _permitted(policies, action):
             _refuse(request, action)
+
+
+def _permitted(policies: list[IAMPolicy], action: str) -> bool:
+    """Allowed by one of `policies` and denied by none."""
+    found = [policy.is_action_permitted(action, "*") for policy in policies]
+    return PermissionResult.DENIED not in found and PermissionResult.PERMITTED in found
+
+
+def allows(response: BaseResponse, operation: str) -> bool:
+    """Whether the caller of `response`'s request may also make `operation` (an operation of
+    the request's service, `DeleteSnapshot`): what AWS asks of some requests part by part, as
+    DeregisterImage's DeleteAssociatedSnapshots asks `ec2:DeleteSnapshot` of each snapshot.
+    Always, where IAM is not enforced and for the account's root."""
+    if ActionAuthenticatorMixin.request_count < settings.INITIAL_NO_AUTH_ACTION_COUNT:
+        return True
+    if f"Credential={FAKE_KEY_ID}/" in str(response.headers.get("Authorization", "")):
+        return True
+    request = IAMRequest(
+        account_id=response.current_account,
+        method=response.method,
+        path=response.raw_path,
+        data=response.data,
+        body=response.raw_body,
+        headers=response.headers,
+        action=operation,
+    )
+    policies = [_relaxed(policy) for policy in request._access_key.collect_policies()]
+    return _permitted(policies, request._action)
 
 
 def required_actions(action: str, data: Any, body: Any) -> list[str]:

@@ -11,7 +11,8 @@
   appear in DescribeImages API calls by default" (`IncludeDisabled`). Only the owner may disable
   or enable it.
 - **`DeregisterImage(DeleteAssociatedSnapshots=True)`**: each snapshot of the image is deleted
-  unless another registered AMI uses it (`skipped`); `DeleteSnapshotResults` says which.
+  unless another registered AMI uses it (`skipped`), or the caller may not `ec2:DeleteSnapshot`
+  (`missing-permissions`, with `--enforce-iam`); `DeleteSnapshotResults` says which.
 - **`LastLaunchedTime`**: set when an instance is launched from the AMI. AWS reports it up to 24
   hours late; the sandbox reports it at once.
 
@@ -35,7 +36,7 @@ from moto.ec2.models.amis import Ami, AmiBackend
 from moto.ec2.models.instances import InstanceBackend
 from moto.ec2.responses import EC2Response
 
-from ebami.sandbox import runtime
+from ebami.sandbox import iam_enforcement, runtime
 from ebami.sandbox.patching import argument, fill, hook, replace
 
 COOLDOWN = timedelta(hours=24)
@@ -167,8 +168,14 @@ def _deregister_response(original: Callable[..., Any], response: EC2Response) ->
         image = backend.amis.get(str(response._get_param("ImageId") or ""))
         snapshots = _snapshot_ids(image) if image is not None else []
         original(response)  # refused (protected, unknown): nothing is deleted
+        deleting = iam_enforcement.allows(response, "DeleteSnapshot")
         results = [
-            {"SnapshotId": snapshot_id, "ReturnCode": _delete_snapshot(backend, snapshot_id)}
+            {
+                "SnapshotId": snapshot_id,
+                "ReturnCode": _delete_snapshot(backend, snapshot_id)
+                if deleting
+                else "missing-permissions",
+            }
             for snapshot_id in snapshots
         ]
     return ActionResult({"Return": True, "DeleteSnapshotResults": results})

@@ -137,3 +137,48 @@ def test_the_root_key_the_sandbox_exports_may_do_anything(enforced: Enforced) ->
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert status.returncode == 0, status.stderr
+
+
+def test_deregistering_with_snapshots_asks_delete_snapshot_of_each(enforced: Enforced) -> None:
+    """DeregisterImage(DeleteAssociatedSnapshots) deletes each snapshot only if the caller may
+    ec2:DeleteSnapshot; else that snapshot's result is missing-permissions and it stays."""
+    root, iam = enforced.sandbox.client("ec2"), enforced.sandbox.client("iam")
+    stock = world.ENVIRONMENT_PLATFORM.image_id(enforced.sandbox.info.region)
+    instance = root.run_instances(ImageId=stock, MinCount=1, MaxCount=1)["Instances"][0]
+    made = [
+        root.create_image(InstanceId=instance["InstanceId"], Name=f"iam-snapshots-{n}")["ImageId"]
+        for n in range(2)
+    ]
+    root.get_waiter("image_exists").wait(ImageIds=made, WaiterConfig={"Delay": 1})
+    snapshots = {
+        image["ImageId"]: image["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"]
+        for image in root.describe_images(ImageIds=made)["Images"]
+    }
+    iam.create_user(UserName="deregister-only")
+    key = iam.create_access_key(UserName="deregister-only")["AccessKey"]
+    only = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "ec2:DeregisterImage", "Resource": "*"}]}  # fmt: skip
+    iam.put_user_policy(
+        UserName="deregister-only", PolicyName="only", PolicyDocument=json.dumps(only)
+    )
+    make: Any = boto3.client
+    deregister_only = make(
+        "ec2",
+        endpoint_url=enforced.sandbox.endpoint,
+        region_name=enforced.sandbox.info.region,
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+    )
+    answer = deregister_only.deregister_image(ImageId=made[0], DeleteAssociatedSnapshots=True)
+    assert answer["DeleteSnapshotResults"] == [
+        {"SnapshotId": snapshots[made[0]], "ReturnCode": "missing-permissions"}
+    ]
+    lifecycle = enforced.client_as("lifecycle", "ec2")  # its policy has ec2:DeleteSnapshot
+    answer = lifecycle.deregister_image(ImageId=made[1], DeleteAssociatedSnapshots=True)
+    assert answer["DeleteSnapshotResults"] == [
+        {"SnapshotId": snapshots[made[1]], "ReturnCode": "success"}
+    ]
+    left = {item["SnapshotId"] for item in root.describe_snapshots(OwnerIds=["self"])["Snapshots"]}
+    assert snapshots[made[0]] in left
+    assert snapshots[made[1]] not in left
+    root.terminate_instances(InstanceIds=[instance["InstanceId"]])
