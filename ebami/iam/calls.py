@@ -355,12 +355,9 @@ LIFECYCLE = (
         "(instances, launch templates, parameters: this job has them; Image Builder's recipes "
         "only with imagebuilder:List*Recipes, which ebami does not ask for)",
     ),
-    Call(
-        "ec2:DeleteSnapshot",
-        Resource.MANAGED_SNAPSHOT,
-        when="prune of an AMI with snapshots: AWS asks it of DeleteAssociatedSnapshots (the "
-        "sandbox does not), and ebami calls it for a snapshot that call did not delete",
-    ),
+    # prune: DeregisterImage's DeleteAssociatedSnapshots asks it of each snapshot, and ebami
+    # calls it for a snapshot that call did not delete.
+    *_calls(Resource.MANAGED_SNAPSHOT, "ec2:DeleteSnapshot"),
 )
 
 JOBS: dict[str, tuple[Call, ...]] = {
