@@ -28,7 +28,6 @@ SINCE = {
     "EnableImageDeregistrationProtection": "1.34.90",
     "DisableImageDeregistrationProtection": "1.34.90",
     "DisableImage": "1.31.63",
-    "EnableImage": "1.31.63",
     "DescribeImages.IncludeDisabled": "1.31.63",
     "DeregisterImage.DeleteAssociatedSnapshots": "1.38.25",
     "DescribeImageReferences": "1.40.18",
@@ -36,17 +35,10 @@ SINCE = {
 # AWS's answers for an operation the caller may not make, or that the endpoint does not know.
 _UNAVAILABLE = {
     "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "InvalidAction",
-    "UnsupportedOperation", "UnknownOperationException",
+    "UnsupportedOperation", "UnknownOperationException", "UnknownParameter",
 }  # fmt: skip
-# Who may reference an AMI, as DescribeImageReferences names them. A terminated instance is no
-# use of an AMI (it can never launch again): ebami asks for the other states only.
-REFERENCE_TYPES = (
-    "ec2:Instance",
-    "ec2:LaunchTemplate",
-    "ssm:Parameter",
-    "imagebuilder:ImageRecipe",
-    "imagebuilder:ContainerRecipe",
-)
+# A terminated instance is no use of an AMI (it can never launch again): ebami asks
+# DescribeImageReferences for instances in the other states only.
 LIVE_STATES = ("pending", "running", "shutting-down", "stopping", "stopped")
 # Every version of a launch template, as ebami's own scan reads them (AWS's default is 10).
 TEMPLATE_DEPTH = "10000"
@@ -73,13 +65,13 @@ class Ec2Guards(Ec2Base):
                     ) from exc
                 raise
 
-    def protect_image(self, image_id: str, *, cooldown: bool = False) -> str:
-        """Turn on deregistration protection (24 hours of it after it is turned off, with
-        `cooldown`); EC2's word for the protection now."""
+    def protect_image(self, image_id: str) -> str:
+        """Turn on deregistration protection (without the 24-hour cooldown); EC2's word for
+        the protection now."""
         name = "EnableImageDeregistrationProtection"
         with self._guard(name, f"ec2:{name} {image_id}"):
             response: Any = self._client.enable_image_deregistration_protection(
-                ImageId=image_id, WithCooldown=cooldown
+                ImageId=image_id, WithCooldown=False
             )
         return str(response.get("Return", ""))
 
@@ -88,17 +80,19 @@ class Ec2Guards(Ec2Base):
         shows as `disabled-until TIME`)."""
         name = "DisableImageDeregistrationProtection"
         with self._guard(name, f"ec2:{name} {image_id}"):
-            response: Any = self._client.disable_image_deregistration_protection(ImageId=image_id)
+            try:
+                response: Any = self._client.disable_image_deregistration_protection(
+                    ImageId=image_id
+                )
+            except ClientError as exc:
+                raise_if_missing(exc, GONE_IMAGE, f"AMI {image_id} is deregistered already")
+                raise
         return str(response.get("Return", ""))
 
     def disable_image(self, image_id: str) -> None:
         """Disable the AMI: no launches, no launch permissions, hidden from DescribeImages."""
         with self._guard("DisableImage", f"ec2:DisableImage {image_id}"):
             self._client.disable_image(ImageId=image_id)
-
-    def enable_image(self, image_id: str) -> None:
-        with self._guard("EnableImage", f"ec2:EnableImage {image_id}"):
-            self._client.enable_image(ImageId=image_id)
 
     def deregister_with_snapshots(self, image_id: str) -> dict[str, str]:
         """Deregister the AMI and delete its snapshots no other AMI uses, in one call: each
@@ -135,7 +129,9 @@ class Ec2Guards(Ec2Base):
                     {"OptionName": "version-depth", "OptionValues": [TEMPLATE_DEPTH]}
                 ],
             },
-            *({"ResourceType": kind} for kind in REFERENCE_TYPES[2:]),
+            {"ResourceType": "ssm:Parameter"},
+            {"ResourceType": "imagebuilder:ImageRecipe"},
+            {"ResourceType": "imagebuilder:ContainerRecipe"},
         ]
         found: list[ImageReference] = []
         ids = list(dict.fromkeys(image_ids))

@@ -15,7 +15,7 @@ from typing import Any
 from ebami.core.errors import EbamiError
 from ebami.iam.calls import DELEGATED, JOBS, Call, Resource
 from ebami.iam.scope import Scope
-from ebami.image.rollback import folder_of
+from ebami.image.channels import rollback_folder
 
 # IAM's limit for a managed policy document, counted without white space.
 MAX_MANAGED_POLICY = 6144
@@ -116,8 +116,8 @@ def _values(kind: Resource, scope: Scope) -> list[dict[str, str]]:
             Resource.LEASE: ["/ebami/leases/*"],
             Resource.CHANNEL: [scope.channel_prefix.rstrip("/") + "/*"],
             Resource.ROLLBACK: [
-                folder_of(scope.channel_prefix),
-                folder_of(scope.channel_prefix) + "/*",
+                rollback_folder(scope.channel_prefix),
+                rollback_folder(scope.channel_prefix) + "/*",
             ],
             Resource.PUBLISHED: list(scope.published),
         }[kind]

@@ -36,6 +36,11 @@ IMAGE_DATA_TYPE = "aws:ec2:image"
 ROLLBACK_FOLDER = "rollback-target"
 
 
+def rollback_folder(prefix: str) -> str:
+    """Where the rollback targets are, under the channels' folder `prefix`."""
+    return f"{prefix.rstrip('/')}/{ROLLBACK_FOLDER}"
+
+
 def check_channel_name(name: str, option: str = "--channel") -> str:
     if name and not name.strip("."):
         raise InputError(
@@ -139,7 +144,7 @@ class Channels:
     def key_of(self, parameter: str) -> ChannelKey | None:
         """The channel a parameter name is for; None when it does not fit the pattern."""
         match = self._regex.fullmatch(parameter)
-        if match is None or parameter.startswith(f"{self.prefix.rstrip('/')}/{ROLLBACK_FOLDER}/"):
+        if match is None or parameter.startswith(rollback_folder(self.prefix) + "/"):
             return None
         found = match.groupdict()
         if not CHANNEL_NAME.fullmatch(found["channel"]):

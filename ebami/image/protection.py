@@ -4,8 +4,9 @@ the AMIs environments and channels use (`ImageGuard`).
 Read: off, on (turned on by ebami, which records why in `ebami:protected-for`, or by someone
 else), or off but still holding through its 24-hour cooldown. EC2 words it `disabled`,
 `enabled-with-cooldown`, `enabled-without-cooldown` and, while a cooldown runs,
-`disabled-until TIME`. A word ebami does not know counts as protection on: prune deletes
-nothing it cannot read as unprotected.
+`disabled-until TIME`. A word ebami does not know counts as protection on; no word at all (an
+API or botocore that does not report protection) as off, and EC2 refuses to deregister an AMI
+that is protected all the same.
 
 Turned on: by apply for the AMI an environment will run and its way back, by promote for the
 AMI a channel will name. EC2 then refuses to deregister them, whoever asks (another tool, a
@@ -26,14 +27,14 @@ from typing import Protocol
 
 from ebami.core.errors import AwsError, GuardUnavailable
 from ebami.core.once import OnceCache
-from ebami.core.reporting import Reporter
+from ebami.core.reporting import OnceEach, Reporter
 from ebami.core.times import parse_utc_timestamp
 from ebami.image import tags
 
 OFF = "disabled"
-WITH_COOLDOWN = "enabled-with-cooldown"
-WITHOUT_COOLDOWN = "enabled-without-cooldown"
 COOLING = "disabled-until"
+# How EC2's answer to turning protection off starts while the protection still holds.
+HOLDING = ("enabled", COOLING)
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class Protection:
 
 
 class ProtectingEc2(Protocol):
-    def protect_image(self, image_id: str, *, cooldown: bool = False) -> str: ...
+    def protect_image(self, image_id: str) -> str: ...
     def tag_resources(self, resource_ids: list[str], tags: dict[str, str]) -> None: ...
 
 
@@ -80,7 +81,7 @@ class ImageGuard:
         self._ec2 = ec2
         self._reporter = reporter
         self._done: OnceCache[str, bool] = OnceCache()
-        self._warned: OnceCache[str, None] = OnceCache()
+        self._once = OnceEach(reporter)
 
     def protect(self, image_ids: Sequence[str], why: str) -> list[str]:
         """Turn on each AMI's protection (`why`: what it is for, as its tag says); the AMIs
@@ -97,14 +98,15 @@ class ImageGuard:
 
     def _protect(self, image_id: str, why: str) -> bool:
         try:
-            self._ec2.protect_image(image_id)
+            # The tag first: protection without it would read as someone else's, which prune
+            # never turns off; a tag without protection is read as no protection.
             self._ec2.tag_resources([image_id], {tags.PROTECTED_FOR: why})
+            self._ec2.protect_image(image_id)
         except GuardUnavailable as exc:
-            warning = (
+            self._once.warn(
                 f"deregistration protection not turned on ({exc.message}): the AMIs "
                 "environments use are not protected from deregistration"
             )
-            self._warned.get(warning, lambda: self._reporter.warn(warning))
             return False
         except AwsError as exc:
             self._reporter.warn(f"could not protect {image_id} from deregistration: {exc}")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from ebami.image.channels import ROLLBACK_FOLDER
+from ebami.image.channels import rollback_folder
 from ebami.image.managed import rollback_target
 
 
@@ -28,11 +28,6 @@ class RollbackReader(Protocol):
 class RollbackSsm(RollbackReader, Protocol):
     def parameter_value(self, name: str) -> str | None: ...
     def put_value(self, name: str, value: str, *, description: str) -> int: ...
-
-
-def folder_of(prefix: str) -> str:
-    """Where the rollback targets are, under the channels' folder `prefix`."""
-    return f"{prefix.rstrip('/')}/{ROLLBACK_FOLDER}"
 
 
 def recorded(ssm: RollbackReader, folder: str) -> dict[str, str]:
@@ -50,7 +45,7 @@ class RollbackTargets:
 
     def __init__(self, ssm: RollbackSsm, prefix: str) -> None:
         self._ssm = ssm
-        self.folder = folder_of(prefix)
+        self.folder = rollback_folder(prefix)
 
     def parameter(self, environment_id: str) -> str:
         return f"{self.folder}/{environment_id}"
@@ -69,7 +64,3 @@ class RollbackTargets:
         return self._ssm.parameter_value(self.parameter(environment_id)) or rollback_target(
             legacy_tags()
         )
-
-    def all(self) -> dict[str, str]:
-        """Environment id -> rollback target, of every environment that has a parameter."""
-        return recorded(self._ssm, self.folder)

@@ -37,7 +37,7 @@ REVOKED_AT = "ebami:revoked-at"
 # On an Elastic Beanstalk environment: the AMI it ran before `ebami apply` switched it, its
 # rollback target (`ebami apply --rollback`), which no prune may remove.
 PREVIOUS_IMAGE_ID = "ebami:previous-image-id"
-# On an AMI whose EC2 deregistration protection ebami turned on: why (`environment prod`,
+# On an AMI whose EC2 deregistration protection ebami turned on: what for (`apply prod`,
 # `channel stable`, ...). Protection without it was turned on by someone else, and ebami leaves
 # it alone.
 PROTECTED_FOR = "ebami:protected-for"

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ebami.core.errors import AwsError, GuardUnavailable, Leftover, NotFoundError
 from ebami.core.interrupts import stoppable
-from ebami.core.reporting import Reporter
-from ebami.image.protection import OFF
+from ebami.core.reporting import OnceEach, Reporter
+from ebami.image.protection import HOLDING
 from ebami.lifecycle.prune import Selection, Verdict
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ class PruneActions:
         self._seconds = seconds
         self.result = result
         self._protected: Protections = {}
-        self._warned: set[str] = set()
+        self._once = OnceEach(reporter)
 
     def recheck(self) -> None:
         """Read every use again: an AMI used since the plan was made is kept (IncompleteInventory
@@ -148,10 +148,17 @@ class PruneActions:
         self._protected = self._reread()
 
     def delete_image(
-        self, region: str, image_id: str, snapshot_ids: list[str], unprotect: bool = False
+        self,
+        region: str,
+        image_id: str,
+        snapshot_ids: list[str],
+        unprotect: bool = False,
+        every_snapshot: bool = False,
     ) -> None:
         """`unprotect`: ebami turned the AMI's deregistration protection on, and turns it off
-        first (nothing uses the AMI any more)."""
+        first (nothing uses the AMI any more). `every_snapshot`: the plan deletes every
+        snapshot of the AMI, so that EC2 may delete them with it (DeleteAssociatedSnapshots)
+        and delete nothing the plan keeps."""
         used_by = self._protected.get((region, image_id))
         if used_by:
             self.result.skipped.append(Skipped(region, image_id, tuple(used_by)))
@@ -164,7 +171,7 @@ class PruneActions:
         with stoppable() as stop, stop.holding(), target.bounded(self._seconds):
             if unprotect and not self._unprotect(region, image_id, snapshot_ids, target):
                 return
-            self._delete(region, image_id, snapshot_ids, target)
+            self._delete(region, image_id, snapshot_ids, target, every_snapshot)
 
     def _unprotect(
         self, region: str, image_id: str, snapshot_ids: list[str], target: RegionTarget
@@ -177,11 +184,13 @@ class PruneActions:
         finish = self._finish(image_id, snapshot_ids, target)
         try:
             shown = target.ec2.unprotect_image(image_id)
+        except NotFoundError:
+            return True  # deregistered by someone else: _delete records it as gone
         except AwsError as exc:
             why = f"deregistration protection not turned off: {exc.message}"
             self._leave(Leftover(f"AMI {image_id} in {region}", why, f"{command}; then {finish}"))
             return False
-        if shown != OFF:
+        if shown.startswith(HOLDING):  # EC2's answer is `disabled` (or "true") once released
             why = f"deregistration protection turned off, but it holds ({shown})"
             self._leave(
                 Leftover(f"AMI {image_id} in {region}", f"{why}; a later prune deletes it", finish)
@@ -198,11 +207,16 @@ class PruneActions:
         return target.cli.command("ec2", "deregister-image", "--image-id", image_id) + then
 
     def _delete(
-        self, region: str, image_id: str, snapshot_ids: list[str], target: RegionTarget
+        self,
+        region: str,
+        image_id: str,
+        snapshot_ids: list[str],
+        target: RegionTarget,
+        every_snapshot: bool,
     ) -> None:
         results: dict[str, str] = {}
         try:
-            if snapshot_ids:
+            if snapshot_ids and every_snapshot:
                 # One call where EC2 and botocore can: EC2 deletes the snapshots no other AMI
                 # uses, and says what became of each; the others are deleted one by one.
                 registered, results = self._deregister_with_snapshots(image_id, target)
@@ -242,10 +256,9 @@ class PruneActions:
         try:
             return True, target.ec2.deregister_with_snapshots(image_id)
         except GuardUnavailable as exc:
-            message = f"deleting snapshots with their AMI ({exc.message}): one call per snapshot"
-            if message not in self._warned:
-                self._warned.add(message)
-                self._reporter.warn(message)
+            self._once.warn(
+                f"deleting snapshots with their AMI ({exc.message}): one call per snapshot"
+            )
         except NotFoundError:
             return False, {}
         return target.ec2.deregister_image(image_id), {}

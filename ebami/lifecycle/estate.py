@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Protocol
 
 from ebami.core.errors import EbamiError, GuardUnavailable, InputError
-from ebami.core.reporting import Reporter
+from ebami.core.reporting import OnceEach, Reporter
 from ebami.core.waiting import Deadline
 from ebami.image.channels import Channels
 from ebami.image.managed import ManagedImage
@@ -78,8 +78,8 @@ class Estate:
         self._enabled = enabled_regions
         self._served = served_regions
         self.reporter = reporter
-        # The warnings given already (each once per run, whichever region met it).
-        self._warned: set[str] = set()
+        # Each warning once per run, whichever region met it.
+        self.once = OnceEach(reporter)
 
     def regions(self, scope: EstateScope) -> list[str]:
         """The home region first, then its copy regions, those of [environments.*] and
@@ -130,7 +130,7 @@ class Estate:
                 with services.bounded(READ_SECONDS):
                     references = services.estate_sources().ec2.image_references(ids)
             except GuardUnavailable as exc:
-                self.warn_once(
+                self.once.warn(
                     f"EC2's image references not read ({exc.message}): ebami's own scan of "
                     "uses stands alone"
                 )
@@ -151,11 +151,6 @@ class Estate:
                 for reference in references
             ]
         return found
-
-    def warn_once(self, message: str) -> None:
-        if message not in self._warned:
-            self._warned.add(message)
-            self.reporter.warn(message)
 
     def sharing(self, images: Sequence[ManagedImage], *, incomplete: str = "") -> list[Use]:
         """Who else may launch each of `images` (a call per AMI, in its own region, a few

@@ -31,8 +31,9 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from ebami.config.formats import ami_ids_in
 from ebami.core.errors import AwsError, EbamiError
 from ebami.image import tags
+from ebami.image.channels import rollback_folder as rollback_folder_under
 from ebami.image.managed import ManagedImage, managed_images, newest_first, rollback_target
-from ebami.image.rollback import folder_of, recorded
+from ebami.image.rollback import recorded
 
 if TYPE_CHECKING:
     from ebami.aws.autoscaling import LaunchConfiguration
@@ -197,7 +198,7 @@ class RegionSources:
     autoscaling: EstateAutoScaling
     bounded: Callable[[float], AbstractContextManager[object]]
     # Where the environments' rollback targets are (`ebami.image.rollback`).
-    rollback_folder: str = folder_of("/ebami")
+    rollback_folder: str = rollback_folder_under("/ebami")
 
 
 def read_inventory(

@@ -119,8 +119,9 @@ class PromotePlanner:
                 f"channel {key} has no earlier usable value in {parameter}'s history{skipped}; "
                 f"promote an AMI instead: ebami promote --ami AMI --channel {channel}"
             )
-        # The earlier value was promoted (and protected) before; protecting again is no harm.
-        return self._plan(key, previous.version.value, history, previous, protect=True)
+        earlier = candidates.own().get(previous.version.value)
+        protect = earlier is not None and not earlier.protection.on
+        return self._plan(key, previous.version.value, history, previous, protect=protect)
 
     def _plan(
         self,

@@ -379,6 +379,7 @@ def prune_plan(selection: Selection, regions: Sequence[str]) -> Plan:
                     "image_id": image.image_id,
                     "snapshot_ids": list(decision.snapshots),
                     "unprotect": unprotect,
+                    "every_snapshot": not decision.snapshots_kept,
                 },
             )
         )

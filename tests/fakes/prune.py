@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
-from ebami.core.errors import AwsError, GuardUnavailable
+from ebami.core.errors import AwsError, GuardUnavailable, NotFoundError
 from ebami.image.managed import ManagedImage
 from ebami.lifecycle.inventory import Inventory, RegionInventory, Use
 from ebami.lifecycle.protect import protections
@@ -132,6 +132,8 @@ class DeletingEc2:
         self._protection = protection or {}
 
     def deregister_with_snapshots(self, image_id: str) -> dict[str, str]:
+        if image_id in self._gone:
+            raise NotFoundError(f"AMI {image_id} is deregistered already")
         if image_id not in self._associated:
             raise GuardUnavailable(
                 "DeregisterImage with DeleteAssociatedSnapshots is unknown to the installed "
@@ -142,6 +144,8 @@ class DeletingEc2:
 
     def unprotect_image(self, image_id: str) -> str:
         self.calls.append(f"unprotect {image_id}")
+        if image_id in self._gone:
+            raise NotFoundError(f"AMI {image_id} is deregistered already")
         if image_id in self._failing:
             raise AwsError(f"ec2:DisableImageDeregistrationProtection {image_id} failed: x")
         return self._protection.get(image_id, "disabled")

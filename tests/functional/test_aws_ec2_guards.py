@@ -50,9 +50,9 @@ def test_protection_disabling_and_the_estate_read(sandbox: None) -> None:
     assert image.deregistration_protection == "enabled-without-cooldown"
     assert ec2.unprotect_image(image_id) == "disabled"
     ec2.disable_image(image_id)
-    # The estate read includes disabled AMIs (IncludeDisabled); a tag search does not.
+    # The estate read includes disabled AMIs (IncludeDisabled).
     assert [(item.image_id, item.state) for item in ec2.own_images()] == [(image_id, "disabled")]
-    ec2.enable_image(image_id)
+    client.enable_image(ImageId=image_id)  # `aws ec2 enable-image` undoes it
     assert [item.state for item in ec2.own_images()] == ["available"]
 
 

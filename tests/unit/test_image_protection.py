@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ebami.core.errors import AwsError, GuardUnavailable
 from ebami.image.channels import Channels
 from ebami.image.protection import ImageGuard
-from ebami.image.rollback import RollbackTargets
+from ebami.image.rollback import RollbackTargets, recorded
 from tests.helpers import RecordingReporter
 
 
@@ -19,7 +19,7 @@ class ProtectingEc2:
         self.calls: list[tuple[str, object]] = []
         self._refuse = refuse
 
-    def protect_image(self, image_id: str, *, cooldown: bool = False) -> str:
+    def protect_image(self, image_id: str) -> str:
         self.calls.append(("protect", image_id))
         if self._refuse is not None:
             raise self._refuse
@@ -36,6 +36,11 @@ def test_each_ami_is_protected_once_per_run_and_tagged_with_why() -> None:
         list(pool.map(lambda n: guard.protect(["ami-0new", "ami-0old"], f"apply e{n}"), range(8)))
     protected = sorted(str(image) for call, image in ec2.calls if call == "protect")
     assert protected == ["ami-0new", "ami-0old"]
+    # Each AMI is tagged before it is protected: protection without ebami's tag would read as
+    # someone else's, which prune never turns off.
+    for image_id in protected:
+        calls = [(call, value) for call, value in ec2.calls if image_id in str(value)]
+        assert [call for call, _ in calls] == ["tag", "protect"]
     tags = [value for call, value in ec2.calls if call == "tag"]
     assert len(tags) == 2
     assert all(set(tagged[1]) == {"ebami:protected-for"} for tagged in tags)  # type: ignore[index]
@@ -92,7 +97,7 @@ def test_the_rollback_target_is_read_from_ssm_else_from_the_old_tag() -> None:
         raise AssertionError("the tags are read only where no parameter exists")
 
     assert targets.of("e-1", unread) == "ami-0recorded"
-    assert targets.all() == {"e-1": "ami-0recorded"}
+    assert recorded(ssm, targets.folder) == {"e-1": "ami-0recorded"}
 
 
 def test_a_rollback_target_is_no_channel_whatever_the_pattern() -> None:

@@ -235,7 +235,7 @@ class Protecting:
     def __init__(self) -> None:
         self.protected: list[str] = []
 
-    def protect_image(self, image_id: str, *, cooldown: bool = False) -> str:
+    def protect_image(self, image_id: str) -> str:
         self.protected.append(image_id)
         return "enabled-without-cooldown"
 

@@ -265,15 +265,11 @@ def test_the_plan_rechecks_then_deletes_region_by_region() -> None:
     plan = prune_plan(choose(estate(*images), keep=1), [EAST, WEST])
     assert [(item.action, dict(item.params)) for item in plan.instructions] == [
         ("recheck", {}),
-        (
-            "delete_image",
-            {"region": EAST, "image_id": id_of(2), "snapshot_ids": [snap(2)], "unprotect": False},
-        ),
-        (
-            "delete_image",
-            {"region": WEST, "image_id": id_of(3), "snapshot_ids": [snap(3)], "unprotect": False},
-        ),
-    ]
+        ("delete_image", {"region": EAST, "image_id": id_of(2), "snapshot_ids": [snap(2)],
+                          "unprotect": False, "every_snapshot": True}),
+        ("delete_image", {"region": WEST, "image_id": id_of(3), "snapshot_ids": [snap(3)],
+                          "unprotect": False, "every_snapshot": True}),
+    ]  # fmt: skip
     assert plan.facts["AMIs"] == "3 ebami AMI(s): 2 to delete, 1 kept, 0 protected"
     assert plan.facts[f"{id_of(1)} {EAST}"].startswith("keep: verified bake 1 of the 1 kept")
     assert prune_plan(choose(estate(ami(1, age=1)), keep=1), [EAST]).instructions == ()

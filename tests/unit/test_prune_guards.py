@@ -208,3 +208,38 @@ def test_protection_that_cannot_be_turned_off_leaves_the_ami_with_the_commands()
     assert "deregistration protection not turned off" in str(left)
     assert "disable-image-deregistration-protection" in str(left)
     assert result.deleted == []
+
+
+def test_an_ami_with_a_snapshot_the_plan_keeps_is_deleted_without_its_snapshots_call() -> None:
+    """DeleteAssociatedSnapshots only where the plan deletes every snapshot of the AMI: EC2
+    then deletes nothing the plan keeps (here, one a later AMI still uses)."""
+    shared = snap(9)
+    selection = choose(
+        ami(3, age=1, bake="k3", verified=True, snapshots=(shared,)),  # the newest: kept
+        ami(2, age=9, bake="k2", verified=True, snapshots=(snap(2), shared)),
+    )
+    [step] = [i for i in prune_plan(selection, [EAST]).instructions if i.action == "delete_image"]
+    assert (step.params["snapshot_ids"], step.params["every_snapshot"]) == ([snap(2)], False)
+    ec2 = DeletingEc2(associated={id_of(2): {snap(2): "success", shared: "skipped"}})
+    result, _ = run(selection, ec2)
+    assert ec2.calls == [f"deregister {id_of(2)}", f"delete {snap(2)}"]
+    assert [item.snapshot_ids for item in result.deleted] == [(snap(2),)]
+
+
+def test_an_ami_gone_before_its_protection_was_turned_off_is_recorded_as_gone() -> None:
+    image = ami(2, age=9, bake="k2", verified=True, protection="enabled-without-cooldown",
+                protected_for="apply prod")  # fmt: skip
+    ec2 = DeletingEc2(gone=frozenset({id_of(2)}))
+    result, _ = run(newest_and(image), ec2)
+    assert result.left_behind == []
+    [deleted] = result.deleted
+    assert (deleted.image_id, deleted.already_gone) == (id_of(2), True)
+
+
+def test_ec2_answering_true_to_turning_protection_off_is_released() -> None:
+    """The API reference documents `Return` as true on success; the CLI shows `disabled`."""
+    image = ami(2, age=9, bake="k2", verified=True, protection="enabled-without-cooldown",
+                protected_for="apply prod")  # fmt: skip
+    ec2 = DeletingEc2(associated={id_of(2): {snap(2): "success"}}, protection={id_of(2): "true"})
+    result, _ = run(newest_and(image), ec2)
+    assert [item.image_id for item in result.deleted] == [id_of(2)]

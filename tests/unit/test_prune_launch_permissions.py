@@ -181,21 +181,30 @@ class Referencing(Sharing):
         return [item for item in found if item.image_id in image_ids]
 
 
-def test_a_candidate_ec2_finds_referenced_is_protected_each_use_once() -> None:
-    instance = Use(UseKind.INSTANCE, id_of(100), EAST, "instance i-1 (running)", "i-1")
-    inventory = estate(*hundred_amis(), uses=(instance,))
-    ec2 = Referencing(recipe_of=id_of(99), instance_of=id_of(100))
-    selection, _ = plan_prune(ReadEstate(inventory, ec2), [EAST], PruneRules(3, 7))
+def test_a_candidate_ec2_finds_referenced_is_protected() -> None:
+    ec2 = Referencing(recipe_of=id_of(99), instance_of="ami-none")
+    selection, _ = plan_prune(ReadEstate(estate(*hundred_amis()), ec2), [EAST], PruneRules(3, 7))
     protected = {item.image.image_id: item.used_by for item in selection.of(Verdict.PROTECTED)}
     assert protected == {
         id_of(99): (
             f"imagebuilder:ImageRecipe arn:aws:imagebuilder:{EAST}:123456789012:image-recipe/"
             "web/1.0.0 (EC2 image references)",
         ),
-        # EC2's reference to the instance ebami found itself is the same use, listed once.
-        id_of(100): ("instance i-1 (running)",),
     }
-    assert [item.image.image_id for item in selection.deleted] == [id_of(98)]
+    assert sorted(item.image.image_id for item in selection.deleted) == [id_of(98), id_of(100)]
+
+
+def test_ec2_s_reference_to_a_resource_ebami_found_is_the_same_use() -> None:
+    instance = Use(UseKind.INSTANCE, id_of(100), EAST, "instance i-1 (running)", "i-1")
+    inventory = estate(ami(100, 30, bake="b"), uses=(instance,))
+    referenced = [
+        Use(UseKind.REFERENCE, id_of(100), EAST, "ec2:Instance i-1 (EC2 image references)", "i-1"),
+        Use(UseKind.REFERENCE, id_of(100), EAST, "ec2:LaunchTemplate lt-1 (EC2 ...)", "lt-1"),
+    ]
+    assert [use.where for use in inventory.with_uses(referenced).uses] == [
+        "instance i-1 (running)",
+        "ec2:LaunchTemplate lt-1 (EC2 ...)",
+    ]
 
 
 def test_where_ec2_s_references_cannot_be_read_one_warning_and_the_own_scan_stands() -> None:
