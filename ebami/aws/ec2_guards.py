@@ -46,6 +46,16 @@ TEMPLATE_DEPTH = "10000"
 REFERENCE_IDS = 10
 
 
+@contextmanager
+def _registered(image_id: str) -> Iterator[None]:
+    """NotFoundError when EC2 answers that the AMI is deregistered already (or never was)."""
+    try:
+        yield
+    except ClientError as exc:
+        raise_if_missing(exc, GONE_IMAGE, f"AMI {image_id} is deregistered already")
+        raise
+
+
 class Ec2Guards(Ec2Base):
     @contextmanager
     def _guard(self, feature: str, label: str) -> Iterator[None]:
@@ -79,14 +89,8 @@ class Ec2Guards(Ec2Base):
         """Turn off deregistration protection; EC2's word for the protection now (a cooldown
         shows as `disabled-until TIME`)."""
         name = "DisableImageDeregistrationProtection"
-        with self._guard(name, f"ec2:{name} {image_id}"):
-            try:
-                response: Any = self._client.disable_image_deregistration_protection(
-                    ImageId=image_id
-                )
-            except ClientError as exc:
-                raise_if_missing(exc, GONE_IMAGE, f"AMI {image_id} is deregistered already")
-                raise
+        with self._guard(name, f"ec2:{name} {image_id}"), _registered(image_id):
+            response: Any = self._client.disable_image_deregistration_protection(ImageId=image_id)
         return str(response.get("Return", ""))
 
     def disable_image(self, image_id: str) -> None:
@@ -99,14 +103,11 @@ class Ec2Guards(Ec2Base):
         snapshot's result (`success`, `skipped`: another AMI uses it, `missing-permissions`,
         ...). NotFoundError when the AMI is deregistered already."""
         feature = "DeregisterImage.DeleteAssociatedSnapshots"
-        with self._guard(feature, f"ec2:DeregisterImage {image_id} with its snapshots"):
-            try:
-                response: Any = self._client.deregister_image(
-                    ImageId=image_id, DeleteAssociatedSnapshots=True
-                )
-            except ClientError as exc:
-                raise_if_missing(exc, GONE_IMAGE, f"AMI {image_id} is deregistered already")
-                raise
+        label = f"ec2:DeregisterImage {image_id} with its snapshots"
+        with self._guard(feature, label), _registered(image_id):
+            response: Any = self._client.deregister_image(
+                ImageId=image_id, DeleteAssociatedSnapshots=True
+            )
         return {
             str(item.get("SnapshotId", "")): str(item.get("ReturnCode", ""))
             for item in response.get("DeleteSnapshotResults", [])

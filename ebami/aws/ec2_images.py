@@ -58,11 +58,11 @@ class Ec2Images(Ec2Base):
 
     def find_own_images_by_tag(self, key: str, value: str) -> list[Image]:
         """This account's AMIs tagged `key=value`, in any state (pending ones included, and
-        disabled ones where botocore knows IncludeDisabled)."""
+        disabled ones: `_including_disabled`)."""
         return self._own_images(
             f"ec2:DescribeImages tag:{key}={value}",
             [{"Name": f"tag:{key}", "Values": [value]}],
-            include_disabled=self.knows("DescribeImages.IncludeDisabled"),
+            disabled=True,
         )
 
     def find_unfinished_images(self, name_pattern: str) -> list[Image]:
@@ -77,17 +77,22 @@ class Ec2Images(Ec2Base):
         )
 
     def own_images(self) -> list[Image]:
-        """Every AMI this account owns in the region, in any state, ebami's or not: disabled
-        ones too, where botocore knows DescribeImages' IncludeDisabled."""
-        included = self.knows("DescribeImages.IncludeDisabled")
-        return self._own_images("ec2:DescribeImages owner=self", [], include_disabled=included)
+        """Every AMI this account owns in the region, in any state, ebami's or not (disabled
+        ones: `_including_disabled`)."""
+        return self._own_images("ec2:DescribeImages owner=self", [], disabled=True)
 
-    def _own_images(
-        self, call: str, filters: list[Any], *, include_disabled: bool = False
-    ) -> list[Image]:
-        request: dict[str, Any] = {"Owners": ["self"], "Filters": filters}
-        if include_disabled:
+    def _including_disabled(self, **request: Any) -> dict[str, Any]:
+        """A DescribeImages request that shows disabled AMIs too, where botocore knows
+        IncludeDisabled (EC2 leaves them out by default)."""
+        if self.knows("DescribeImages.IncludeDisabled"):
             request["IncludeDisabled"] = True
+        return request
+
+    def _own_images(self, call: str, filters: list[Any], *, disabled: bool = False) -> list[Image]:
+        """`disabled`: disabled AMIs too (`_including_disabled`)."""
+        request: dict[str, Any] = {"Owners": ["self"], "Filters": filters}
+        if disabled:
+            request = self._including_disabled(**request)
         with aws_errors(call):
             pages = self._client.get_paginator("describe_images").paginate(**request)
             return [image_of(item) for page in pages for item in page.get("Images", [])]
@@ -96,9 +101,7 @@ class Ec2Images(Ec2Base):
         """The AMI `image_id` (a disabled one too, where botocore knows IncludeDisabled: the
         caller says why it may not be used); NotFoundError when it does not exist or is not
         visible."""
-        request: dict[str, Any] = {"ImageIds": [image_id]}
-        if self.knows("DescribeImages.IncludeDisabled"):
-            request["IncludeDisabled"] = True
+        request = self._including_disabled(ImageIds=[image_id])
         with aws_errors(f"ec2:DescribeImages {image_id}"):
             try:
                 response: Any = self._client.describe_images(**request)

@@ -37,6 +37,7 @@ from moto.ec2.models.instances import InstanceBackend
 from moto.ec2.responses import EC2Response
 
 from ebami.sandbox import iam_enforcement, runtime
+from ebami.sandbox.images import aws_time, own_image
 from ebami.sandbox.patching import argument, fill, hook, replace
 
 COOLDOWN = timedelta(hours=24)
@@ -61,24 +62,6 @@ class InvalidAMIIDUnavailable(ServiceException):
     code = "InvalidAMIID.Unavailable"
 
 
-class AuthFailure(ServiceException):
-    code = "AuthFailure"
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-def _owned(response: EC2Response) -> Any:
-    """The request's ImageId, among every image of the region (disabled ones too), which must
-    be the caller's."""
-    image_id = str(response._get_param("ImageId") or "")
-    image = response.ec2_backend.describe_images(ami_ids=[image_id])[0]
-    if image.owner_id != response.ec2_backend.account_id:
-        raise AuthFailure(f"Not authorized for image: {image_id}")
-    return image
-
-
 def _protected(image: Any, now: datetime) -> str | None:
     """Why `image` cannot be deregistered now, if it cannot."""
     shown = getattr(image, "deregistration_protection", DISABLED)
@@ -86,7 +69,7 @@ def _protected(image: Any, now: datetime) -> str | None:
         return "deregistration protection is enabled"
     until: datetime | None = getattr(image, _UNTIL, None)
     if until is not None and now < until:
-        ends = _stamp(until)
+        ends = aws_time(until)
         return f"deregistration protection was disabled with a cooldown that ends at {ends}"
     return None
 
@@ -113,7 +96,7 @@ def _new_image(original: Callable[..., Any], image: Any, *args: Any, **kwargs: A
 @fill(EC2Response, "EnableImageDeregistrationProtection")
 def enable_image_deregistration_protection(self: EC2Response) -> ActionResult:
     with runtime.current().lock:
-        image = _owned(self)
+        image = own_image(self)
         cooldown = str(self._get_param("WithCooldown") or "").lower() == "true"
         image.deregistration_protection = WITH_COOLDOWN if cooldown else WITHOUT_COOLDOWN
         setattr(image, _UNTIL, None)
@@ -124,12 +107,12 @@ def enable_image_deregistration_protection(self: EC2Response) -> ActionResult:
 def disable_image_deregistration_protection(self: EC2Response) -> ActionResult:
     state = runtime.current()
     with state.lock:
-        image = _owned(self)
+        image = own_image(self)
         now = state.now()
         if image.deregistration_protection == WITH_COOLDOWN:
             until = now + COOLDOWN
             setattr(image, _UNTIL, until)
-            image.deregistration_protection = f"disabled-until {_stamp(until)}"
+            image.deregistration_protection = f"disabled-until {aws_time(until)}"
         elif image.deregistration_protection == WITHOUT_COOLDOWN:
             image.deregistration_protection = DISABLED
         _refresh(image, now)
@@ -203,7 +186,7 @@ def _delete_snapshot(backend: Any, snapshot_id: str) -> str:
 )
 def disable_image(self: EC2Response) -> ActionResult:
     with runtime.current().lock:
-        image = _owned(self)
+        image = own_image(self)
         image.state = "disabled"
         image.launch_permissions.clear()
     return ActionResult({"Return": True})
@@ -212,7 +195,7 @@ def disable_image(self: EC2Response) -> ActionResult:
 @replace(EC2Response, "EnableImage", gap="moto lets any caller re-enable an image")
 def enable_image(self: EC2Response) -> ActionResult:
     with runtime.current().lock:
-        image = _owned(self)
+        image = own_image(self)
         if image.state == "disabled":
             image.state = "available"
     return ActionResult({"Return": True})
@@ -263,5 +246,5 @@ def _run_instances(original: Callable[..., Any], backend: Any, *args: Any, **kwa
         raise InvalidAMIIDUnavailable(f"The image id '[{image_id}]' is disabled.")
     reservation = original(backend, *args, **kwargs)
     if image is not None:
-        image.last_launched_time = _stamp(runtime.current().now())
+        image.last_launched_time = aws_time(runtime.current().now())
     return reservation

@@ -24,6 +24,7 @@ from moto.ec2.responses import EC2Response
 from moto.ssm.models import ssm_backends
 
 from ebami.sandbox import runtime
+from ebami.sandbox.images import InvalidParameterValue
 from ebami.sandbox.patching import fill
 
 TYPES = (
@@ -42,10 +43,6 @@ MAX_DEPTH = 10_000
 
 class MissingParameter(ServiceException):
     code = "MissingParameter"
-
-
-class InvalidParameterValue(ServiceException):
-    code = "InvalidParameterValue"
 
 
 def _options(requested: list[dict[str, Any]]) -> dict[str, dict[str, list[str]]]:

@@ -49,7 +49,7 @@ class AuthFailure(ServiceException):
     code = "AuthFailure"
 
 
-def _own_image(self: EC2Response) -> Any:
+def own_image(self: EC2Response) -> Any:
     """The request's ImageId, which must be the caller's (InvalidAMIID.NotFound if missing)."""
     image_id = str(self._get_param("ImageId") or "")
     image = self.ec2_backend.describe_images(ami_ids=[image_id])[0]
@@ -77,13 +77,18 @@ def deprecation_time(deprecate_at: str, now: datetime) -> str:
         raise InvalidParameterValue("The deprecation time cannot be in the past.")
     if rounded > now + MAX_DEPRECATION_AHEAD:
         raise InvalidParameterValue("The deprecation time cannot be more than 10 years ahead.")
-    return rounded.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return aws_time(rounded)
+
+
+def aws_time(moment: datetime) -> str:
+    """A UTC time as DescribeImages writes its times (`2030-01-01T00:00:00.000Z`)."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 @fill(EC2Response, "EnableImageDeprecation")
 def enable_image_deprecation(self: EC2Response) -> ActionResult:
     with runtime.current().lock:
-        image = _own_image(self)
+        image = own_image(self)
         moment = deprecation_time(
             str(self._get_param("DeprecateAt") or ""), datetime.now(timezone.utc)
         )
@@ -94,7 +99,7 @@ def enable_image_deprecation(self: EC2Response) -> ActionResult:
 @fill(EC2Response, "DisableImageDeprecation")
 def disable_image_deprecation(self: EC2Response) -> ActionResult:
     with runtime.current().lock:
-        image = _own_image(self)
+        image = own_image(self)
         image.deprecation_time = None
     return ActionResult({"Return": True})
 
