@@ -8,6 +8,9 @@ the data it rests on, so that a refusal says exactly why and `--dry-run` shows a
    (`ATTRIBUTE` otherwise);
 4. platform: the AMI was baked for the environment's OS family (refused otherwise); a platform
    version other than the environment's is a warning.
+
+`apply --stock` switches to the platform version's own AMI: the verdict `ebami verify --stock`
+remembered on it stands in for the verified tag and the drivers tag.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from ebami.image import tags
 from ebami.image.dockerrun import DriverUse
 from ebami.image.environment import EnvironmentPlatform
 from ebami.image.managed import ManagedImage
+from ebami.image.stock import StockVerdict
 
 
 class Verdict(str, Enum):
@@ -110,12 +114,46 @@ def verified_gate(image: ManagedImage, *, allow_unverified: bool) -> Gate:
     )
 
 
+def stock_gate(
+    image_id: str, platform: EnvironmentPlatform, verdict: StockVerdict | None, *, allow: bool
+) -> Gate:
+    """`apply --stock`: the platform's own AMI stands in for a verified one when `ebami verify
+    --stock` checked it (`allow`: --allow-unverified accepts it unchecked)."""
+    data = {"stock_verdict": verdict.to_json() if verdict else None}
+    if verdict is not None and verdict.checked:
+        return Gate(
+            "verified",
+            Verdict.PASSED,
+            f"the platform's own AMI, checked by ebami verify --stock at {verdict.checked_at}",
+            data,
+        )
+    alias = platform.platform.alias if platform.platform else platform.name
+    why = (
+        f"it could not be checked ({verdict.detail})"
+        if verdict
+        else f"no ebami verify --stock verdict on it: run ebami verify --stock --platform {alias} "
+        f"--platform-version {platform.version}"
+    )
+    if allow:
+        return Gate(
+            "verified", Verdict.WARNED, f"{image_id}: {why}; allowed by --allow-unverified", data
+        )
+    return Gate("verified", Verdict.FAILED, f"{image_id}: {why}, or pass --allow-unverified", data)
+
+
 def dockerrun_gate(
-    image: ManagedImage, uses: Sequence[DriverUse] | None, *, version_label: str, problem: str = ""
+    image: ManagedImage,
+    uses: Sequence[DriverUse] | None,
+    *,
+    version_label: str,
+    problem: str = "",
+    stock: StockVerdict | None = None,
+    on_stock: bool = False,
 ) -> Gate:
     """`uses`: the drivers of the deployed version's containers; None when they could not be
-    read (`problem` says why)."""
-    allowed = image.drivers
+    read (`problem` says why). `on_stock`: the AMI is the platform's own, whose drivers the
+    verdict on it (`stock`) tells, where an ebami AMI's tag does."""
+    allowed = (stock.allows if stock else None) if on_stock else image.drivers
     data: dict[str, Any] = {
         "version_label": version_label,
         "containers": [use.to_json() for use in uses or ()],
@@ -136,13 +174,13 @@ def dockerrun_gate(
             data,
         )
     if allowed is None:
-        return Gate(
-            "dockerrun",
-            Verdict.FAILED,
-            f"{image.image_id} has no {tags.DRIVERS} tag: which log drivers its ECS agent "
-            "allows is unknown; bake it with ebami build",
-            data,
+        unknown = (
+            "no ebami verify --stock verdict says which log drivers its ECS agent allows"
+            if on_stock
+            else f"it has no {tags.DRIVERS} tag: which log drivers its ECS agent allows is "
+            "unknown; bake it with ebami build"
         )
+        return Gate("dockerrun", Verdict.FAILED, f"{image.image_id}: {unknown}", data)
     missing = [use for use in uses if use.driver not in allowed]
     if missing:
         named = ", ".join(f"{use.driver} (container {use.container})" for use in missing)
@@ -239,13 +277,32 @@ def gates_for(
     pinned: bool,
     rollback: bool,
     allow_unverified: bool,
+    on_stock: bool = False,
+    stock: StockVerdict | None = None,
 ) -> tuple[Gate, ...]:
     """Every gate of a switch to `image_id` (`image`: None when it is not found), in order;
     after a refused image gate, no other. With `rollback`, the gates after the first inform and
-    never refuse: going back is what it is for."""
+    never refuse: going back is what it is for. `on_stock` (`apply --stock`): the AMI is the
+    platform version's own, judged by the verdict on it (`stock`)."""
     first = image_gate(image, image_id, region, channel=channel, pinned=pinned)
     if image is None or first.refuses:
         return (first,)
+    if on_stock:
+        return (
+            first,
+            stock_gate(image_id, platform, stock, allow=allow_unverified),
+            dockerrun_gate(
+                image, uses, version_label=version_label, problem=problem, stock=stock,
+                on_stock=True,
+            ),
+            Gate(
+                "platform",
+                Verdict.PASSED,
+                f"{image_id} is the own AMI of {platform.name} {platform.version}, as the "
+                "environment runs",
+                {"environment_platform_version": platform.version},
+            ),
+        )  # fmt: skip
     checks: tuple[Gate, ...] = (
         verified_gate(image, allow_unverified=allow_unverified),
         dockerrun_gate(image, uses, version_label=version_label, problem=problem),

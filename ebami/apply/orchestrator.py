@@ -219,9 +219,7 @@ class FleetApply:
         raise Preflight(error)
 
     def _pin(self, name: str, plan: ApplyPlan) -> None:
-        if self.options.channel is not None or (
-            self.options.ami is None and not self.options.rollback
-        ):
+        if self._chosen_once():
             self._pinned[name] = plan.target
 
     def _failed_before(self, run: EnvironmentRun, outcome: ApplyPlan | EbamiError) -> None:
@@ -293,8 +291,10 @@ class FleetApply:
         return ShownPlan(steps, {"dry_run": True, **entry})
 
     def _chosen_once(self) -> bool:
-        """Whether the run pins its target before wave 1 (not --ami, not --rollback)."""
-        return self.options.channel is not None or not (self.options.ami or self.options.rollback)
+        """Whether the run pins its target before wave 1 (not --ami, --rollback or --stock:
+        what they name cannot move)."""
+        options = self.options
+        return options.channel is not None or not (options.ami or options.rollback or options.stock)
 
     # --- the waves -----------------------------------------------------------------------------
 

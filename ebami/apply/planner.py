@@ -37,6 +37,7 @@ from ebami.image.managed import ManagedImage, rollback_target
 if TYPE_CHECKING:
     from ebami.image.channels import Channels
     from ebami.image.rollback import RollbackTargets
+    from ebami.image.stock import StockVerdicts
 
 
 class PlannerEb(Protocol):
@@ -87,13 +88,16 @@ class ApplyPlanner:
         reads: SharedReads,
         channels: Callable[[], Channels] | None = None,
         rollback: Callable[[], RollbackTargets] | None = None,
+        stock: Callable[[], StockVerdicts] | None = None,
     ) -> None:
-        """`rollback`: the region's rollback targets (where `--rollback` finds its AMI)."""
+        """`rollback`: the region's rollback targets (where `--rollback` finds its AMI);
+        `stock`: the verdicts on the platforms' own AMIs (what `--stock` is gated by)."""
         self._eb = eb
         self._reads = reads
         self._region = reads.region
         self._channels = channels
         self._rollback = rollback
+        self._stock = stock
 
     def plan(
         self,
@@ -128,9 +132,12 @@ class ApplyPlanner:
             )
         elif options.pinned is not None and not options.rollback:
             target = options.pinned
+        elif options.stock:
+            target = _stock_target(environment, platform)
         else:
             target = self._target(environment, platform, options, uses, previous_tag)
         image = reads.image(target, wave)
+        stock = self._stock().of(platform) if options.stock and self._stock else None
         gates = gates_for(
             image,
             target,
@@ -143,6 +150,8 @@ class ApplyPlanner:
             pinned=options.pinned is not None and not options.rollback,
             rollback=options.rollback,
             allow_unverified=options.allow_unverified,
+            on_stock=options.stock,
+            stock=stock,
         )
         policy = UpdatePolicy.of(configuration)
         # The platform's own AMI is set by removing the option: the environment then follows
@@ -362,6 +371,16 @@ class ApplyPlanner:
                 and not image.protection.on
             )
         )
+
+
+def _stock_target(environment: Environment, platform: EnvironmentPlatform) -> str:
+    """`--stock`: the platform version's own AMI."""
+    if platform.default_image is None:
+        raise NotFoundError(
+            f"{environment.name}'s platform version {platform.name} {platform.version} lists no "
+            "AMI of its own (CustomAmiList): there is no stock AMI to go back to"
+        )
+    return platform.default_image
 
 
 def baseline_json(plan: ApplyPlan) -> dict[str, Any]:

@@ -60,6 +60,14 @@ def apply(
         bool,
         typer.Option("--rollback", help="Switch back to the AMI the last apply replaced."),
     ] = False,
+    stock: Annotated[
+        bool,
+        typer.Option(
+            "--stock",
+            help="Switch back to the platform's own AMI (removes ImageId), once ebami verify "
+            "--stock found that it allows the drivers.",
+        ),
+    ] = False,
     allow_unverified: Annotated[
         bool,
         typer.Option("--allow-unverified", help="Accept an AMI ebami verify has not passed."),
@@ -97,7 +105,7 @@ def apply(
     if ami is not None:
         check_target(ami, None, None)
     check_sizes(canary, concurrency)
-    options = ApplyOptions(ami, rollback, allow_unverified, timeout, channel)
+    options = ApplyOptions(ami, rollback, allow_unverified, timeout, channel, stock=stock)
     settings = app.settings(settle=settle)
     names = expand_groups(names, group or [], settings.groups)
     for name in names:  # a name no environment can have: refused before any AWS call

@@ -83,6 +83,7 @@ def check(
             lambda: factory.check_build(options),
             watched,
             lambda region: factory.in_region(region).drift_checker(max_age),
+            lambda verdict: factory.base_need(verdict),
         )
     present(app, check_view(report, exit_code=exit_code))
 

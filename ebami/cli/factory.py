@@ -152,6 +152,7 @@ class Factory(LifecycleWiring, FactoryBase):
             cli=self.session.cli,
             region=self.session.region,
             copies=lambda region: self.in_region(region).ec2,
+            stock=lambda: self.stock_verdicts,
         )
         return run_verify(plan, self.executor(actions))
 
@@ -271,6 +272,7 @@ class Factory(LifecycleWiring, FactoryBase):
             reads=self.apply_reads,
             channels=self.channels,
             rollback=self.rollback_targets,
+            stock=lambda: self.stock_verdicts,
         )
         return planner.plan(environment, options, wave=wave, earlier=earlier, baseline=baseline)
 

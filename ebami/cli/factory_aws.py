@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ebami.image.channels import Channels
     from ebami.image.protection import ImageGuard
     from ebami.image.rollback import RollbackTargets
+    from ebami.image.stock import StockVerdicts
     from ebami.packer.runner import Packer
 
 # The sandbox's marker answers from loopback at once; a silent loopback port gets no longer.
@@ -193,6 +194,13 @@ class FactoryBase:
         from ebami.image.protection import ImageGuard
 
         return ImageGuard(self.ec2, self.app.terminal)
+
+    @cached_property
+    def stock_verdicts(self) -> StockVerdicts:
+        """The verdicts on the platforms' own AMIs in this region (each read once per run)."""
+        from ebami.image.stock import StockVerdicts
+
+        return StockVerdicts(self.ssm, self.channels().prefix)
 
     def rollback_targets(self) -> RollbackTargets:
         """The environments' rollback targets in this region, under the channels' folder."""

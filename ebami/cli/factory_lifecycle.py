@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from typing_extensions import Self
 
+    from ebami.image.bake import BuildVerdict
+    from ebami.image.stock import Need
     from ebami.lifecycle.channel_actions import ChannelActions
     from ebami.lifecycle.deletion import RegionTarget
     from ebami.lifecycle.drift import DriftChecker
@@ -60,6 +62,7 @@ class LifecycleWiring(FactoryBase):
             autoscaling=AutoScaling(self._client("autoscaling")),
             bounded=self.bounded,
             rollback_folder=self.rollback_targets().folder,
+            stock_folder=self.stock_verdicts.folder,
         )
 
     def deletion_target(self, region: str) -> RegionTarget:
@@ -119,7 +122,28 @@ class LifecycleWiring(FactoryBase):
             warn=self.app.terminal.warn,
         )
 
+    def base_need(self, verdict: BuildVerdict) -> Need:
+        """Whether the settings' platform needs a custom AMI at all: the verdict on the base
+        AMI a build would bake from (its platform version's own), for the settings' drivers."""
+        from ebami.core.errors import AwsError
+        from ebami.image.stock import Need, need
+
+        alias = self.settings.resolved_platform().alias
+        version, image_id = verdict.platform_version, verdict.base_ami
+        try:
+            found = self.stock_verdicts.of_version(alias, version, image_id)
+        except AwsError as exc:
+            return Need(None, f"the verdict on the platform's AMI could not be read: {exc}")
+        drivers = self.settings.resolved_drivers()
+        return need(found, drivers, stock=image_id, alias=alias, version=version)
+
     def drift_checker(self, max_age_days: int) -> DriftChecker:
         from ebami.lifecycle.drift import DriftChecker
 
-        return DriftChecker(eb=self.eb, ec2=self.ec2, max_age_days=max_age_days)
+        return DriftChecker(
+            eb=self.eb,
+            ec2=self.ec2,
+            max_age_days=max_age_days,
+            stock=self.stock_verdicts,
+            drivers=self.settings.resolved_drivers(),
+        )

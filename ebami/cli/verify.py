@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ebami.cli.context import AppContext
-from ebami.cli.options import DryRunOption, comma_list
+from ebami.cli.options import DryRunOption, PlatformOption, ReleaseOption, comma_list
 from ebami.cli.present import present
 from ebami.config.formats import is_ami_id, is_instance_id
 from ebami.core.errors import InputError
@@ -27,6 +27,22 @@ def verify(
     env: Annotated[
         str | None,
         typer.Option("--env", help="Check every instance of this Elastic Beanstalk environment."),
+    ] = None,
+    stock: Annotated[
+        bool,
+        typer.Option(
+            "--stock",
+            help="Check the platform's own AMI (no custom AMI) and remember for its platform "
+            "version whether it allows the drivers: is a custom AMI still needed?",
+        ),
+    ] = False,
+    platform: PlatformOption = None,
+    release: ReleaseOption = None,
+    platform_version: Annotated[
+        str | None,
+        typer.Option(
+            "--platform-version", help="With --stock: this platform version (default: newest)."
+        ),
     ] = None,
     require: Annotated[
         str | None,
@@ -67,8 +83,11 @@ def verify(
     from ebami.verify.planner import VerifyOptions
 
     app = AppContext.of(ctx)
-    check_target(ami, instance, env)
-    settings = app.settings(subnet_id=subnet_id, instance_profile=instance_profile)
+    check_target(ami, instance, env, stock=stock)
+    check_stock_options(stock, platform=platform, release=release, version=platform_version)
+    settings = app.settings(
+        subnet_id=subnet_id, instance_profile=instance_profile, platform=platform, release=release
+    )
     application = None
     if env is not None:
         settings, application, env = settings.environment_target(env)
@@ -78,9 +97,11 @@ def verify(
     factory = Factory(app, settings)
     # One deadline from here on: a silent or throttling endpoint cannot stretch the run past it.
     with factory.bounded(options.timeout) as deadline:
+        base = factory.lookup(platform_version) if stock else None
         plan = factory.verify_planner().plan_for(
-            options, ami=ami, instances=instance or [], environment=env, application=application
-        )
+            options, ami=ami, stock=base, instances=instance or [], environment=env,
+            application=application,
+        )  # fmt: skip
         if dry_run:
             present(app, dry_run_view([plan.steps], {"dry_run": True, **plan.steps.to_json()}))
             return
@@ -88,13 +109,15 @@ def verify(
     present(app, verify_view(report, ami=ami is not None))
 
 
-def check_target(ami: str | None, instances: list[str] | None, env: str | None) -> None:
+def check_target(
+    ami: str | None, instances: list[str] | None, env: str | None, *, stock: bool = False
+) -> None:
     """Exactly one target, in the shape AWS gives ids."""
-    given = (("--ami", ami), ("--instance", instances), ("--env", env))
+    given = (("--ami", ami), ("--instance", instances), ("--env", env), ("--stock", stock or None))
     named = [name for name, value in given if value is not None]
     if len(named) != 1:
         raise InputError(
-            "give exactly one of --ami AMI, --instance ID or --env NAME"
+            "give exactly one of --ami AMI, --instance ID, --env NAME or --stock"
             + (f" (got {' and '.join(named)})" if named else "")
         )
     if env is not None and not env.strip():
@@ -117,3 +140,20 @@ def required_drivers(require: str | None) -> tuple[str, ...] | None:
         return parse_drivers(comma_list(require) or [])
     except InputError as exc:
         raise InputError(f"--require: {exc.message}") from exc
+
+
+def check_stock_options(
+    stock: bool, *, platform: str | None, release: str | None, version: str | None
+) -> None:
+    """--platform, --release and --platform-version choose the platform's own AMI: --stock's."""
+    given = [
+        name
+        for name, value in (
+            ("--platform", platform),
+            ("--release", release),
+            ("--platform-version", version),
+        )
+        if value is not None
+    ]
+    if given and not stock:
+        raise InputError(f"{' and '.join(given)} choose the platform's own AMI: add --stock")

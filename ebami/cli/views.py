@@ -184,26 +184,35 @@ def verify_view(report: VerifyReport, *, ami: bool) -> View:
     """The report; a failed check is the exit code (the clean-up has already warned of any
     leftover), then what could not be terminated."""
     from ebami.core.errors import CheckFailed, LeftBehind
+    from ebami.verify.report import TargetKind
 
     text = verify_text(report)
     verified = f"{report.kind.value} {report.target} verified"
+    stock = report.kind is TargetKind.STOCK
+    outputs = {
+        "verified": "true" if report.passed else "false",
+        "target": report.target,
+        "ami-id": report.target if ami else "",
+    }
+    if stock:
+        # A verdict either way is the outcome; only none reached is a failure.
+        text += report.stock_summary() + "\n"
+        verified = report.stock_summary()
+        needed = report.custom_ami_needed
+        outputs["custom-ami-needed"] = "unknown" if needed is None else str(needed).lower()
     error: EbamiError | None = None
-    if not report.passed:
-        error = CheckFailed(report.failure_summary())
+    if (report.stock is None) if stock else not report.passed:
+        error = CheckFailed(report.stock_summary() if stock else report.failure_summary())
     elif report.left_behind:
         error = LeftBehind(report.left_behind, outcome=verified)
     return View(
         json=report.to_json(),
         text=text,
-        outputs={
-            "verified": "true" if report.passed else "false",
-            "target": report.target,
-            "ami-id": report.target if ami else "",
-        },
+        outputs=outputs,
         summary=f"## ebami verify\n\n```\n{text}```\n",
         annotations=(
             []
-            if report.passed
+            if report.passed or (stock and error is None)
             else [Annotation("error", report.failure_summary(), title=f"ebami: {report.target}")]
         ),
         success=verified,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from enum import Enum
 
 
@@ -21,6 +21,8 @@ class CheckResult:
     status: CheckStatus
     detail: str
     evidence: tuple[str, ...] = ()
+    # What the check found, as values for a later step (the drivers the agent allows...).
+    data: Mapping[str, object] = field(default_factory=dict, compare=False)
 
     @property
     def passed(self) -> bool:
@@ -32,6 +34,7 @@ class CheckResult:
             "status": self.status.value,
             "detail": self.detail,
             "evidence": list(self.evidence),
+            **({"data": dict(self.data)} if self.data else {}),
         }
 
 

@@ -31,14 +31,29 @@ CHANNEL_NAME = re.compile(r"(?!\.+\Z)[A-Za-z0-9_.-]{1,64}")
 _LEVEL = "[A-Za-z0-9_.-]+"
 # SSM refuses to change a parameter to or from this data type.
 IMAGE_DATA_TYPE = "aws:ec2:image"
-# The level under the channels' prefix that holds the environments' rollback targets
-# (`ebami.image.rollback`): no channel parameter is under it.
+# The levels under the channels' prefix that hold ebami's other parameters, where no channel
+# parameter is: the environments' rollback targets (`ebami.image.rollback`) and the verdicts on
+# the platforms' own AMIs (`ebami.image.stock`).
 ROLLBACK_FOLDER = "rollback-target"
+STOCK_FOLDER = "stock-ami"
+RESERVED_FOLDERS = (ROLLBACK_FOLDER, STOCK_FOLDER)
 
 
 def rollback_folder(prefix: str) -> str:
     """Where the rollback targets are, under the channels' folder `prefix`."""
     return f"{prefix.rstrip('/')}/{ROLLBACK_FOLDER}"
+
+
+def stock_folder(prefix: str) -> str:
+    """Where the verdicts on the platforms' own AMIs are, under the channels' folder `prefix`."""
+    return f"{prefix.rstrip('/')}/{STOCK_FOLDER}"
+
+
+def reserved(prefix: str, parameter: str) -> bool:
+    """Whether `parameter` is one of ebami's other parameters under the channels' folder."""
+    return any(
+        parameter.startswith(f"{prefix.rstrip('/')}/{folder}/") for folder in RESERVED_FOLDERS
+    )
 
 
 def check_channel_name(name: str, option: str = "--channel") -> str:
@@ -144,7 +159,7 @@ class Channels:
     def key_of(self, parameter: str) -> ChannelKey | None:
         """The channel a parameter name is for; None when it does not fit the pattern."""
         match = self._regex.fullmatch(parameter)
-        if match is None or parameter.startswith(rollback_folder(self.prefix) + "/"):
+        if match is None or reserved(self.prefix, parameter):
             return None
         found = match.groupdict()
         if not CHANNEL_NAME.fullmatch(found["channel"]):

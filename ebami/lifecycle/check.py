@@ -9,6 +9,7 @@ from typing import Any
 
 from ebami.core.tables import table
 from ebami.image.bake import BuildVerdict
+from ebami.image.stock import Need
 from ebami.lifecycle.drift import Drift, DriftChecker
 
 
@@ -16,6 +17,9 @@ from ebami.lifecycle.drift import Drift, DriftChecker
 class CheckReport:
     build: BuildVerdict
     drift: tuple[Drift, ...] = field(default_factory=tuple)
+    # Whether the base AMI (the platform version's own) needs a custom AMI at all, by the
+    # remembered verdict on it (`ebami verify --stock`); None: not asked.
+    stock: Need | None = None
 
     @property
     def drifting(self) -> list[Drift]:
@@ -28,9 +32,15 @@ class CheckReport:
     def to_json(self) -> dict[str, Any]:
         return {
             **self.build.to_json(),
+            "custom_ami": self.stock.to_json() if self.stock else None,
             "drift": [item.to_json() for item in self.drift],
             "drift_count": len(self.drifting),
         }
+
+    @property
+    def custom_ami(self) -> str:
+        """The base AMI's need of a custom AMI in a few words."""
+        return f"{self.stock.word}: {self.stock.detail}" if self.stock else "-"
 
     def rows(self) -> list[tuple[str, str]]:
         build = self.build
@@ -39,6 +49,7 @@ class CheckReport:
             ("Base AMI", build.base_ami),
             ("Platform version", build.platform_version),
             ("Bake key", build.bake_key),
+            ("Custom AMI", self.custom_ami),
         ]
         rows += [(f"Environment {item.environment}", item.state) for item in self.drift]
         return rows
@@ -55,6 +66,13 @@ class CheckReport:
             "replaces": build.replaces or "",
             "drift": "\n".join(item.line for item in self.drifting),
             "drift-count": str(len(self.drifting)),
+            # true, false or unknown (no verdict on the base AMI yet: ebami verify --stock).
+            "custom-ami-needed": {True: "true", False: "false", None: "unknown"}[
+                self.stock.needed if self.stock else None
+            ],
+            "custom-ami-not-needed": "\n".join(
+                item.environment for item in self.drift if item.need and item.need.needed is False
+            ),
         }
 
     def markdown(self) -> str:
@@ -67,6 +85,7 @@ class CheckReport:
                 ("Platform version", build.platform_version),
                 ("Released", build.platform_released or "-"),
                 ("Bake key", f"`{build.bake_key}`"),
+                ("Custom AMI", self.custom_ami),
             ],
         )
         if self.drift:
@@ -78,7 +97,7 @@ class CheckReport:
                         item.image_id or "-",
                         item.status.value,
                         "-" if item.age_days is None else str(item.age_days),
-                        item.detail,
+                        item.full_detail,
                     )
                     for item in self.drift
                 ],
@@ -100,11 +119,14 @@ def run_check(
     build: Callable[[], BuildVerdict],
     watched: Sequence[Watched],
     checker: Callable[[str | None], DriftChecker],
+    stock: Callable[[BuildVerdict], Need] | None = None,
 ) -> CheckReport:
-    """The build verdict (`build`: the build planner's), then each environment's drift, one
-    drift checker per region (`checker(region)`), made once: a region's environments and their
-    AMIs are read together."""
+    """The build verdict (`build`: the build planner's), whether its base AMI needs a custom
+    AMI (`stock`), then each environment's drift, one drift checker per region
+    (`checker(region)`), made once: a region's environments and their AMIs are read
+    together."""
     verdict = build()
+    base_need = stock(verdict) if stock else None
     regions: dict[str | None, list[int]] = {}
     for number, item in enumerate(watched):
         regions.setdefault(item.region, []).append(number)
@@ -115,4 +137,4 @@ def run_check(
         )
         for number, one in zip(numbers, found, strict=True):
             drift[number] = one
-    return CheckReport(verdict, tuple(item for item in drift if item is not None))
+    return CheckReport(verdict, tuple(item for item in drift if item is not None), base_need)

@@ -6,6 +6,7 @@ the newest one grown older than the age limit, each with its age."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -14,11 +15,12 @@ from typing import Any, Protocol
 
 from ebami.aws.eb_values import Configuration, Environment
 from ebami.aws.ec2_values import Image
-from ebami.core.errors import InputError, NotFoundError
+from ebami.core.errors import AwsError, InputError, NotFoundError
 from ebami.core.once import OnceCache
 from ebami.image import tags
 from ebami.image.environment import EnvironmentPlatform
 from ebami.image.managed import ManagedImage, newest_first
+from ebami.image.stock import Need, StockVerdicts, environment_need
 
 DEFAULT_MAX_AGE_DAYS = 30
 MAX_AGE_DAYS = 3650
@@ -66,6 +68,8 @@ class Drift:
     detail: str
     newest: str | None = None
     age_days: int | None = None
+    # On a custom AMI: is it still needed (`ebami.image.stock`)? None: not judged.
+    need: Need | None = None
 
     @property
     def drifts(self) -> bool:
@@ -73,7 +77,15 @@ class Drift:
 
     @property
     def state(self) -> str:
-        return f"{self.image_id or '-'} {self.status.value}: {self.detail}"
+        return f"{self.image_id or '-'} {self.status.value}: {self.full_detail}"
+
+    @property
+    def full_detail(self) -> str:
+        """The detail, and whether the custom AMI is still needed where a verdict says."""
+        need = self.need
+        if need is None or need.needed is None:
+            return self.detail
+        return f"{self.detail}; custom AMI {need.word}: {need.detail}"
 
     @property
     def line(self) -> str:
@@ -87,6 +99,7 @@ class Drift:
             "detail": self.detail,
             "newest_verified": self.newest,
             "age_days": self.age_days,
+            "custom_ami": self.need.to_json() if self.need else None,
         }
 
 
@@ -101,11 +114,18 @@ class DriftChecker:
         ec2: DriftEc2,
         max_age_days: int = DEFAULT_MAX_AGE_DAYS,
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        stock: StockVerdicts | None = None,
+        drivers: tuple[str, ...] = (),
     ) -> None:
+        """`stock`: the verdicts on the platforms' own AMIs, to judge whether a custom AMI is
+        still needed (not judged without); `drivers`: what a custom AMI without an
+        `ebami:drivers` tag is taken to have been baked for (the settings')."""
         self._eb = eb
         self._ec2 = ec2
         self._max_age = max_age_days
         self._now = now
+        self._stock = stock
+        self._drivers = drivers
         self._verified: OnceCache[str, list[ManagedImage]] = OnceCache()
         # Environments of one platform version share its description.
         self._platforms: OnceCache[str, EnvironmentPlatform] = OnceCache()
@@ -185,7 +205,39 @@ class DriftChecker:
     def judge(self, name: str, configured: str | None, platform_arn: str) -> Drift:
         """The drift of the environment `name`, whose configuration sets `configured` (None:
         the platform's own AMI) on the platform version `platform_arn` (read already, by
-        `check` or an inventory)."""
+        `check` or an inventory), and on a custom AMI whether it is still needed."""
+        drift = self._drift(name, configured, platform_arn)
+        if drift.status is DriftStatus.MISSING or self._stock is None:
+            return drift
+        stock = drift.status is DriftStatus.STOCK
+        need = self._need(name, None if stock else drift.image_id, platform_arn)
+        if not stock or need is None or need.needed is not False:
+            return dataclasses.replace(drift, need=need)
+        # On the platform's own AMI, which allows the drivers: as it should be.
+        return Drift(
+            name,
+            drift.image_id,
+            DriftStatus.CURRENT,
+            "runs the platform's own AMI",
+            drift.newest,
+            need=need,
+        )
+
+    def _need(self, name: str, image_id: str | None, platform_arn: str) -> Need | None:
+        """Whether the environment needs a custom AMI (`image_id`: the one it runs; None: it
+        runs the platform's own)."""
+        platform = self.platform(platform_arn)
+        if self._stock is None or platform.platform is None or not platform.default_image:
+            return None
+        image = self._images.get(image_id, lambda: None) if image_id else None
+        drivers = (image.drivers if image else None) or self._drivers
+        try:
+            verdict = self._stock.of(platform)
+        except AwsError as exc:
+            return Need(None, f"the verdict on the platform's AMI could not be read: {exc}")
+        return environment_need(name if image_id else None, platform, verdict, drivers)
+
+    def _drift(self, name: str, configured: str | None, platform_arn: str) -> Drift:
         platform = self.platform(platform_arn)
         current = configured or platform.default_image
         newest = self._newest(platform)

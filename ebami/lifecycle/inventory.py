@@ -32,6 +32,7 @@ from ebami.config.formats import ami_ids_in
 from ebami.core.errors import AwsError, EbamiError
 from ebami.image import tags
 from ebami.image.channels import rollback_folder as rollback_folder_under
+from ebami.image.channels import stock_folder as stock_folder_under
 from ebami.image.managed import ManagedImage, managed_images, newest_first, rollback_target
 from ebami.image.rollback import recorded
 
@@ -199,6 +200,8 @@ class RegionSources:
     bounded: Callable[[float], AbstractContextManager[object]]
     # Where the environments' rollback targets are (`ebami.image.rollback`).
     rollback_folder: str = rollback_folder_under("/ebami")
+    # Where the verdicts on the platforms' own AMIs are (`ebami.image.stock`): no AMI use.
+    stock_folder: str = stock_folder_under("/ebami")
 
 
 def read_inventory(
@@ -330,6 +333,8 @@ def read_region(source: RegionSources) -> RegionInventory:
     for name in source.ssm.parameter_names():
         if name.startswith(source.rollback_folder + "/"):
             continue  # only their current versions, read above, name a rollback target
+        if name.startswith(source.stock_folder + "/"):
+            continue  # verdicts on Amazon's AMIs, which no prune deletes
         history = source.ssm.history(name)
         for version in history:
             current = " (current)" if version is history[-1] else ""

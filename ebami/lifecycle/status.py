@@ -119,7 +119,7 @@ class EnvironmentStatus:
 
     @property
     def detail(self) -> str:
-        return self.drift.detail if self.drift else self.note
+        return self.drift.full_detail if self.drift else self.note
 
     def to_json(self) -> dict[str, Any]:
         facts = self.facts
@@ -135,6 +135,7 @@ class EnvironmentStatus:
             "detail": self.detail,
             "newest_verified": self.drift.newest if self.drift else None,
             "age_days": self.drift.age_days if self.drift else None,
+            "custom_ami": self.drift.need.to_json() if self.drift and self.drift.need else None,
         }
 
 

@@ -19,6 +19,7 @@ def load_extensions() -> list[Patch]:
     from ebami.sandbox import (
         calls,
         dispatch,
+        eb_create,
         eb_draft_actions,
         eb_platform_branches,
         eb_storage,
@@ -48,7 +49,7 @@ def load_extensions() -> list[Patch]:
     del platform_versions, routes, saved_configurations, ssm, throttling, unsupported
     del eb_platform_branches, eb_storage, eb_validation, solution_stacks, health_actions
     del dispatch, eb_draft_actions, ec2_tags, iam_enforcement, image_guards
-    del image_references
+    del image_references, eb_create
     return list(patching.PATCHES)
 
 

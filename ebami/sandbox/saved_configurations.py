@@ -42,14 +42,14 @@ from ebami.sandbox.environments import EbState, SavedConfiguration
 from ebami.sandbox.patching import fill, replace
 
 
-def _application(self: EBResponse) -> str:
+def application_named(self: EBResponse) -> str:
     name = str(self._get_param("ApplicationName") or "")
     if name not in self.elasticbeanstalk_backend.applications:
         raise InvalidParameterValue(f"No Application named '{name}' found.")
     return name
 
 
-def _template(state: EbState, application: str, name: str) -> SavedConfiguration:
+def template_of(state: EbState, application: str, name: str) -> SavedConfiguration:
     found = state.templates.get((application, name))
     if found is None:
         raise InvalidParameterValue(
@@ -72,7 +72,7 @@ def description(template: SavedConfiguration) -> dict[str, Any]:
     }
 
 
-def _platform(state: EbState, *, stack: str = "", arn: str = "") -> tuple[str, str, str]:
+def platform_of(state: EbState, *, stack: str = "", arn: str = "") -> tuple[str, str, str]:
     """(solution stack, platform ARN, stock AMI) of a platform given by stack name or ARN."""
     for platform in state.platforms:
         found = platform["description"]
@@ -133,7 +133,7 @@ def _source(self: EBResponse, state: EbState, application: str) -> SavedConfigur
             options, now, now,
         )  # fmt: skip
     if source:
-        origin = _template(
+        origin = template_of(
             state,
             str(source.get("ApplicationName") or application),
             str(source.get("TemplateName") or ""),
@@ -142,7 +142,7 @@ def _source(self: EBResponse, state: EbState, application: str) -> SavedConfigur
             application, "", "", origin.solution_stack, origin.platform_arn, origin.stock_image,
             dict(origin.options), now, now,
         )  # fmt: skip
-    solution_stack, platform_arn, stock = _platform(state, stack=stack or "", arn=arn or "")
+    solution_stack, platform_arn, stock = platform_of(state, stack=stack or "", arn=arn or "")
     return SavedConfiguration(
         application, "", "", solution_stack, platform_arn, stock, {}, now, now
     )
@@ -157,7 +157,7 @@ def _option_changes(self: EBResponse, template: SavedConfiguration) -> None:
 
 @fill(EBResponse, "CreateConfigurationTemplate")
 def create_configuration_template(self: EBResponse) -> ActionResult:
-    application = _application(self)
+    application = application_named(self)
     name = str(self._get_param("TemplateName") or "")
     state = request_state(self)
     with runtime.current().lock:
@@ -176,10 +176,10 @@ def create_configuration_template(self: EBResponse) -> ActionResult:
 
 @fill(EBResponse, "UpdateConfigurationTemplate")
 def update_configuration_template(self: EBResponse) -> ActionResult:
-    application = _application(self)
+    application = application_named(self)
     state = request_state(self)
     with runtime.current().lock:
-        template = _template(state, application, str(self._get_param("TemplateName") or ""))
+        template = template_of(state, application, str(self._get_param("TemplateName") or ""))
         _option_changes(self, template)
         if self._get_param("Description") is not None:
             template.description = str(self._get_param("Description"))
@@ -190,10 +190,10 @@ def update_configuration_template(self: EBResponse) -> ActionResult:
 
 @fill(EBResponse, "DeleteConfigurationTemplate")
 def delete_configuration_template(self: EBResponse) -> EmptyResult:
-    application = _application(self)
+    application = application_named(self)
     state = request_state(self)
     with runtime.current().lock:
-        template = _template(state, application, str(self._get_param("TemplateName") or ""))
+        template = template_of(state, application, str(self._get_param("TemplateName") or ""))
         del state.templates[(template.application, template.name)]
         saved_configuration_files.remove(state, template)
     return EmptyResult()
@@ -208,9 +208,10 @@ def describe_configuration_settings(self: EBResponse) -> ActionResult:
         raise InvalidParameterCombination(
             "You cannot specify both an environment name and a template name."
         )
-    application = _application(self)
+    application = application_named(self)
     with runtime.current().lock:
-        template = _template(request_state(self), application, str(self._get_param("TemplateName")))
+        name = str(self._get_param("TemplateName"))
+        template = template_of(request_state(self), application, name)
         return ActionResult({"ConfigurationSettings": [description(template)]})
 
 

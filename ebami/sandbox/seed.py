@@ -15,7 +15,8 @@ from moto.elasticbeanstalk.models import eb_backends
 from moto.iam.models import iam_backends
 from moto.s3.models import s3_backends
 
-from ebami.sandbox import environments, health, runtime, world
+from ebami.sandbox import environments, runtime, world
+from ebami.sandbox.eb_create import open_environment
 from ebami.sandbox.rootfs import record_packages
 
 _ASSUME_EC2 = json.dumps(
@@ -185,38 +186,15 @@ def _environments(
     state: environments.EbState, account_id: str, region: str, seeded: list[_Seeded]
 ) -> None:
     backend = eb_backends[account_id][region]
-    application = backend.create_application(application_name=world.APPLICATION)
+    backend.create_application(application_name=world.APPLICATION)
     platform = world.ENVIRONMENT_PLATFORM
-    now = datetime.now(timezone.utc)
     for name, count, like in seeded:
-        env_id = "e-" + world.short_id(account_id, region, name)
-        # The tags Elastic Beanstalk puts on every environment (ListTagsForResource shows them).
-        tags = {
-            "elasticbeanstalk:environment-name": name,
-            "elasticbeanstalk:environment-id": env_id,
-        }
-        backend.create_environment(
-            app=application, environment_name=name, stack_name=platform.solution_stack, tags=tags
-        )
-        env = environments.SandboxEnvironment(
+        open_environment(
+            state,
             name=name,
-            env_id=env_id,
             application=world.APPLICATION,
-            account_id=account_id,
-            region=region,
-            platform_arn=platform.arn(region),
-            solution_stack=platform.solution_stack,
-            stock_image=platform.image_id(region),
+            platform=(platform.solution_stack, platform.arn(region), platform.image_id(region)),
             version_label=world.APPLICATION_VERSION,
-            instance_count=count,
+            count=count,
             options=dict(world.UPDATE_POLICIES[like]),
-            created=now,
-            updated=now,
         )
-        state.environments[name] = env
-        state.emit(env, "createEnvironment is starting.")
-        env.instance_ids = environments.launch_instances(env, env.stock_image, count)
-        for instance_id in env.instance_ids:
-            state.emit(env, f"Added instance [{instance_id}] to your environment.")
-        health.settle_health(state, env)
-        state.emit(env, "createEnvironment completed successfully.")

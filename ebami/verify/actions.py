@@ -12,22 +12,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ebami.aws.ec2_values import Image, Instance, InstanceSpec
-from ebami.core.errors import AwsError, LeftBehind, Leftover
+from ebami.core.errors import AwsError, EbamiError, LeftBehind, Leftover
 from ebami.core.reporting import Reporter
 from ebami.core.results import CheckResult
 from ebami.core.times import utc_timestamp
 from ebami.core.waiting import Deadline
 from ebami.image import tags
 from ebami.image.managed import BakeId, managed_images
+from ebami.image.stock import StockVerdict, StockVerdicts
 from ebami.verify import instance_checks
 from ebami.verify.expectations import Expectations
 from ebami.verify.planner import Target
 from ebami.verify.report import InstanceReport
 from ebami.verify.runcommand import ProbeSsm, probe_instances
 from ebami.verify.ssm_online import SsmReach, SsmReachEc2, SsmReachSsm
+
+if TYPE_CHECKING:
+    from ebami.image.lookup import BaseAmi
 
 Results = dict[str, list[CheckResult]]
 
@@ -74,10 +78,12 @@ class VerifyActions:
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         region: str = "",
         copies: Callable[[str], CopiesEc2] | None = None,
+        stock: Callable[[], StockVerdicts] | None = None,
     ) -> None:
         """`deadline` is the run's (`--timeout`), shared by every wait; `cli` writes the
         commands that remove what the clean-up could not; `copies(region)` reaches another
-        region's EC2 (`region` is this run's)."""
+        region's EC2 (`region` is this run's); `stock()`: where the verdicts on the platforms'
+        own AMIs are remembered."""
         self._ec2 = ec2
         self._ssm = ssm
         self._reporter = reporter
@@ -86,6 +92,7 @@ class VerifyActions:
         self._region = region
         self._copies = copies
         self._cli = cli
+        self._stock = stock
 
     def launch(self, spec: InstanceSpec) -> Instance:
         instance = self._ec2.launch_instance(spec)
@@ -183,6 +190,38 @@ class VerifyActions:
                 self._reporter.progress(f"tagged {copy} ({region}) {tags.VERIFIED}: a copy")
             tagged += [f"{region}/{copy}" for copy in found]
         return tagged
+
+    def remember_stock(
+        self, base: BaseAmi, results: Results | None = None, refusal: str | None = None
+    ) -> StockVerdict | None:
+        """Remember what the platform version's own AMI allows: the drivers check's finding,
+        or (`refusal`) why it cannot be checked. Nothing when the drivers were not read (SSM
+        never reached the instance): no verdict is better than a guessed one."""
+        found = [
+            check
+            for checks in (results or {}).values()
+            for check in checks
+            if check.name == instance_checks.DRIVERS and check.data
+        ]
+        if refusal is None and not found:
+            self._reporter.detail(f"{base.image_id}: its agent was not read; nothing remembered")
+            return None
+        data = found[0].data if found else {}
+        allowed = data.get(instance_checks.ALLOWED)
+        ecs_init = data.get(instance_checks.ECS_INIT)
+        verdict = StockVerdict(
+            image_id=base.image_id,
+            platform_arn=base.platform_arn,
+            allows=tuple(str(item) for item in allowed) if isinstance(allowed, list) else None,
+            ecs_init=str(ecs_init) if ecs_init else None,
+            checked_at=utc_timestamp(self._now()),
+            detail=refusal or found[0].detail,
+        )
+        if self._stock is None:
+            raise EbamiError("verify --stock was given nowhere to remember its verdict")
+        name = self._stock().remember(base.platform, base.platform_version, verdict)
+        self._reporter.progress(f"remembered the verdict on {base.image_id} in {name}")
+        return verdict
 
     def terminate(self, instance: Instance | None, run_tag: str) -> list[str]:
         """Terminate what this run launched, found by its run tag if the launch was cut short.

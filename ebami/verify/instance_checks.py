@@ -23,13 +23,16 @@ from ebami.image.ecsreport import AGENT_STOPS, DriversOrigin, DriversReport
 from ebami.image.platforms import OsFamily
 from ebami.verify.expectations import Expectations
 from ebami.verify.probe_script import OS_RELEASE, SYSTEM_RELEASE, YUM_CONF, YUM_RELEASEVER, Evidence
+from ebami.verify.report import DRIVERS as DRIVERS
 
 SSM = "ssm"
 PROBE = "probe"
-DRIVERS = "logging-drivers"
 OS_RELEASE_CHECK = "os-release"
 RELEASE_LOCK = "release-lock"
 IMAGE = "image"
+# The drivers check's data: the drivers the agent allows, and the ecs-init version.
+ALLOWED = "allowed"
+ECS_INIT = "ecs_init"
 
 
 def content_checks(evidence: Evidence, expected: Expectations) -> list[CheckResult]:
@@ -49,13 +52,16 @@ def drivers_check(evidence: Evidence, expected: Expectations) -> CheckResult:
     allowed = json.dumps(list(report.drivers))
     required = f"required {', '.join(expected.drivers)} ({expected.drivers_source})"
     lines = tuple(_drivers_evidence(evidence, report))
+    # What a later step may rest on (`verify --stock` remembers it): the drivers the agent
+    # allows (none when it does not start) and the ecs-init that decided them.
+    found: dict[str, object] = {
+        ALLOWED: list(report.drivers) if report.agent_starts else [],
+        ECS_INIT: evidence.ecs_init_version,
+    }
     if not report.agent_starts:
         reasons = "; ".join(p.message for p in report.problems if p.stops_agent)
         return CheckResult(
-            DRIVERS,
-            CheckStatus.FAILED,
-            f"{AGENT_STOPS}: {reasons}; {required}",
-            lines,
+            DRIVERS, CheckStatus.FAILED, f"{AGENT_STOPS}: {reasons}; {required}", lines, found
         )
     missing = report.missing(expected.drivers)
     if missing:
@@ -65,12 +71,14 @@ def drivers_check(evidence: Evidence, expected: Expectations) -> CheckResult:
             f"{', '.join(missing)} missing: the agent allows {allowed}, "
             f"{_origin(report, evidence)}; {required}",
             lines,
+            found,
         )
     return CheckResult(
         DRIVERS,
         CheckStatus.PASSED,
         f"the agent allows {allowed}, {_origin(report, evidence)}; {required}",
         lines,
+        found,
     )
 
 

@@ -7,6 +7,7 @@ For an AMI: launch one throwaway instance, check it, tag the AMI if every check 
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from ebami.verify.report import TargetKind
 
 if TYPE_CHECKING:
     from ebami.config.settings import Settings
+    from ebami.image.lookup import BaseAmi
 
 
 class VerifyStep(Step):
@@ -36,6 +38,7 @@ class VerifyStep(Step):
     TERMINATE = "terminate"
     CHECK_INSTANCES = "check_instances"
     TAG_COPIES = "tag_copies"
+    REMEMBER_STOCK = "remember_stock"
 
 
 DEFAULT_TIMEOUT = 600.0
@@ -166,15 +169,76 @@ class VerifyPlanner:
         instances: Sequence[str] = (),
         environment: str | None = None,
         application: str | None = None,
+        stock: BaseAmi | None = None,
     ) -> VerifyPlan:
-        """The plan for the target given: an AMI, an environment's instances, or instances."""
+        """The plan for the target given: an AMI, a platform's own AMI (`stock`), an
+        environment's instances, or instances."""
         if ami is not None:
             return self.plan_ami(ami, options)
+        if stock is not None:
+            return self.plan_stock(stock, options)
         if environment is not None:
             return self.plan_environment(environment, application, options)
         return self.plan_instances(list(instances), options)
 
     def plan_ami(self, image_id: str, options: VerifyOptions) -> VerifyPlan:
+        image, expected = self._launchable(image_id, options, "--ami")
+        facts: dict[str, Any] = {"Target": f"ami {image_id}", "Expected": expected}
+        if expected.ssm_agent is False:
+            refusal = unreachable.no_agent(expected)
+            steps = Plan("verify", {**facts, "Cannot verify": refusal})
+            return VerifyPlan(TargetKind.AMI, image_id, steps, refusal=refusal)
+        checks = self._launch_and_check(image, expected, options)
+        return VerifyPlan(
+            TargetKind.AMI,
+            image_id,
+            Plan(
+                "verify",
+                facts,
+                (
+                    *checks.instructions,
+                    Instruction(
+                        VerifyStep.TAG_VERIFIED,
+                        f"tagging {image_id} {tags.VERIFIED} if every check passed",
+                        {"image_id": image_id, "results": Ref("results")},
+                        output="verified_tags",
+                    ),
+                    *_copies_step(image, options),
+                ),
+                cleanup=checks.cleanup,
+            ),
+        )
+
+    def plan_stock(self, base: BaseAmi, options: VerifyOptions) -> VerifyPlan:
+        """The platform version's own AMI: launched and checked as any AMI, never tagged (it is
+        Amazon's); the verdict is remembered for the platform version (`ebami.image.stock`),
+        also when it cannot be checked (an AMI without the SSM agent: needed, by default)."""
+        image, expected = self._launchable(base.image_id, options, "the platform's AMI")
+        facts: dict[str, Any] = {
+            "Target": f"the own AMI {base.image_id} of {base.platform_name} "
+            f"{base.platform_version}",
+            "Expected": expected,
+        }
+        remember = Instruction(
+            VerifyStep.REMEMBER_STOCK,
+            f"remembering which log drivers {base.image_id} allows, for platform version "
+            f"{base.platform_version}",
+            {"base": base, "results": Ref("results")},
+            output="stock",
+        )
+        if expected.ssm_agent is False:
+            refusal = unreachable.no_agent(expected)
+            cause = unreachable.no_agent_cause(expected)
+            remember = dataclasses.replace(remember, params={"base": base, "refusal": cause})
+            steps = Plan("verify", {**facts, "Cannot verify": refusal}, (remember,))
+            return VerifyPlan(TargetKind.STOCK, base.image_id, steps, refusal=refusal)
+        checks = self._launch_and_check(image, expected, options)
+        steps = Plan("verify", facts, (*checks.instructions, remember), cleanup=checks.cleanup)
+        return VerifyPlan(TargetKind.STOCK, base.image_id, steps)
+
+    def _launchable(
+        self, image_id: str, options: VerifyOptions, what: str
+    ) -> tuple[Image, Expectations]:
         if not options.instance_profile:
             raise InputError(
                 "verify launches an instance that SSM must reach: pass --instance-profile NAME "
@@ -183,20 +247,22 @@ class VerifyPlanner:
             )
         image = self._ec2.get_image(image_id)
         if image.state != "available":
-            raise NotFoundError(f"--ami {image_id} is {image.state}, not available")
+            raise NotFoundError(f"{what} {image_id} is {image.state}, not available")
         expected = Expectations.of(
             image, required=options.required, default_drivers=options.default_drivers
         )
-        facts: dict[str, Any] = {"Target": f"ami {image_id}", "Expected": expected}
-        if expected.ssm_agent is False:
-            refusal = unreachable.no_agent(expected)
-            steps = Plan("verify", {**facts, "Cannot verify": refusal})
-            return VerifyPlan(TargetKind.AMI, image_id, steps, refusal=refusal)
+        return image, expected
+
+    def _launch_and_check(
+        self, image: Image, expected: Expectations, options: VerifyOptions
+    ) -> Plan:
+        """Launch a throwaway instance of the AMI and check it; its clean-up terminates it."""
+        image_id = image.image_id
         run_tag = self._run_id()
         spec = InstanceSpec(
             image_id=image_id,
             instance_type=options.instance_type or instance_type_for(image),
-            instance_profile=options.instance_profile,
+            instance_profile=options.instance_profile or "",
             subnet_id=options.subnet_id,
             tags={
                 "Name": f"ebami-verify {image_id}",
@@ -205,9 +271,9 @@ class VerifyPlanner:
                 tags.VERIFY_RUN: run_tag,
             },
         )
-        steps = Plan(
+        return Plan(
             "verify",
-            facts,
+            {},
             (
                 Instruction(
                     VerifyStep.LAUNCH,
@@ -223,13 +289,6 @@ class VerifyPlanner:
                     {"instance": Ref("instance"), "expected": expected},
                     output="results",
                 ),
-                Instruction(
-                    VerifyStep.TAG_VERIFIED,
-                    f"tagging {image_id} {tags.VERIFIED} if every check passed",
-                    {"image_id": image_id, "results": Ref("results")},
-                    output="verified_tags",
-                ),
-                *_copies_step(image, options),
             ),
             cleanup=(
                 Instruction(
@@ -240,7 +299,6 @@ class VerifyPlanner:
                 ),
             ),
         )
-        return VerifyPlan(TargetKind.AMI, image_id, steps)
 
     def plan_instances(self, instance_ids: list[str], options: VerifyOptions) -> VerifyPlan:
         instances = self._ec2.describe_instances(instance_ids)

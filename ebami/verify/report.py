@@ -9,12 +9,18 @@ from typing import Any
 
 from ebami.core.errors import Leftover
 from ebami.core.results import CheckResult, CheckStatus
+from ebami.image.stock import StockVerdict
+
+# The name of the drivers check (`ebami.verify.instance_checks.DRIVERS`).
+DRIVERS = "logging-drivers"
 
 
 class TargetKind(str, Enum):
     AMI = "ami"
     INSTANCE = "instance"
     ENVIRONMENT = "environment"
+    # A platform version's own AMI (`verify --stock`).
+    STOCK = "stock"
 
 
 @dataclass(frozen=True)
@@ -53,10 +59,44 @@ class VerifyReport:
     verified_tags: Mapping[str, str] = field(default_factory=dict)
     # What the run launched and could not terminate, each with the command that does.
     left_behind: tuple[Leftover, ...] = ()
+    # `verify --stock`: the verdict remembered for the platform version (None: none reached).
+    stock: StockVerdict | None = None
 
     @property
     def passed(self) -> bool:
         return bool(self.instances) and all(report.passed for report in self.instances)
+
+    @property
+    def custom_ami_needed(self) -> bool | None:
+        """`verify --stock`: whether a custom AMI is still needed, by the drivers check (None:
+        no verdict was reached). An AMI that cannot be checked needs one, by default."""
+        if self.stock is None:
+            return None
+        drivers = [
+            check for report in self.instances for check in report.checks if check.name == DRIVERS
+        ]
+        return not (self.stock.checked and drivers and drivers[0].passed)
+
+    def stock_summary(self) -> str:
+        """`verify --stock`: the verdict in one line."""
+        stock = self.stock
+        if stock is None:
+            return self.failure_summary() + "; no verdict was remembered"
+        if not stock.checked:
+            return (
+                f"the platform's AMI {stock.image_id} cannot be checked ({stock.detail}): a "
+                "custom AMI is still needed"
+            )
+        allows = f"it allows {', '.join(stock.allows or ()) or 'no driver'} ({stock.agent})"
+        if self.custom_ami_needed:
+            return (
+                f"the platform's AMI {stock.image_id} lacks a required log driver ({allows}): a "
+                "custom AMI is still needed"
+            )
+        return (
+            f"the platform's AMI {stock.image_id} allows every required log driver ({allows}): "
+            "a custom AMI is not needed on its platform version"
+        )
 
     def failure_summary(self) -> str:
         """One line: the first failed check and how many more failed."""
@@ -84,4 +124,9 @@ class VerifyReport:
             "instances": [report.to_json() for report in self.instances],
             "verified_tags": dict(self.verified_tags),
             "left_behind": [leftover.to_json() for leftover in self.left_behind],
+            **(
+                {"stock": self.stock.to_json() if self.stock else None}
+                if self.kind is TargetKind.STOCK
+                else {}
+            ),
         }

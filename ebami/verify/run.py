@@ -19,13 +19,15 @@ def run_verify(plan: VerifyPlan, executor: Executor) -> VerifyReport:
     if plan.refusal is not None:
         ssm = CheckResult(instance_checks.SSM, CheckStatus.FAILED, plan.refusal)
         report = InstanceReport(None, plan.target, False, (ssm,))
-        return VerifyReport(plan.kind, plan.target, (report,), plan.notes)
+        # A platform's own AMI that cannot be checked is remembered as such (its plan says so).
+        stock = executor.execute(plan.steps).get("stock") if plan.steps.instructions else None
+        return VerifyReport(plan.kind, plan.target, (report,), plan.notes, stock=stock)
     try:
         outputs = executor.execute(plan.steps)
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted: verify stopped; {_left(plan, executor)}") from None
     results: Results = outputs.get("results", {})
-    if plan.kind is TargetKind.AMI:
+    if plan.kind in (TargetKind.AMI, TargetKind.STOCK):
         instance: Instance = outputs["instance"]
         reports: tuple[InstanceReport, ...] = (
             InstanceReport(
@@ -49,11 +51,12 @@ def run_verify(plan: VerifyPlan, executor: Executor) -> VerifyReport:
         plan.notes,
         outputs.get("verified_tags") or {},
         tuple(executor.left_behind),
+        outputs.get("stock"),
     )
 
 
 def _left(plan: VerifyPlan, executor: Executor) -> str:
-    if plan.kind is not TargetKind.AMI:
+    if plan.kind not in (TargetKind.AMI, TargetKind.STOCK):
         return "nothing was launched"
     if executor.left_behind:
         return "left behind: " + "; ".join(str(leftover) for leftover in executor.left_behind)

@@ -22,10 +22,13 @@ _ROLE_FIX = "a role with the AmazonSSMManagedInstanceCore policy"
 
 def no_agent(expected: Expectations) -> str:
     return (
-        f"no SSM agent: {expected.ssm_agent_source}, so its instances never register with SSM. "
-        "Fix: bake the AMI with `ebami build` (it installs the agent on Amazon Linux 1) or "
-        "install amazon-ssm-agent in the image"
+        f"{no_agent_cause(expected)}. Fix: bake the AMI with `ebami build` (it installs the agent "
+        "on Amazon Linux 1) or install amazon-ssm-agent in the image"
     )
+
+
+def no_agent_cause(expected: Expectations) -> str:
+    return f"no SSM agent: {expected.ssm_agent_source}, so its instances never register with SSM"
 
 
 def certain_cause(

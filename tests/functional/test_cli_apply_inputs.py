@@ -25,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("no_aws")  # AWS out of reach
          "error: --env '' is empty: give an environment name or a configured "
          "[environments.NAME]"),
         (["apply", "--env", "prod", "--ami", "ami-0123456789abcdef0", "--rollback"],
-         "error: give one of --ami, --rollback and --channel, not --ami and --rollback"),
+         "error: give one of --ami, --rollback, --channel and --stock, not --ami and --rollback"),
         (["apply", "--env", "prod", "--settle", "-1"],
          "error: --settle: -1 is not accepted; give seconds above 0 and at most 3600"),
         (["apply", "--env", "prod", "--record", "/nonexistent/folder/apply.json"],

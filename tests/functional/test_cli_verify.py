@@ -23,11 +23,24 @@ AMI = "ami-0123456789abcdef0"
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "error: give exactly one of --ami AMI, --instance ID or --env NAME"),
+        ([], "error: give exactly one of --ami AMI, --instance ID, --env NAME or --stock"),
         (
             ["--ami", AMI, "--env", "prod"],
-            "error: give exactly one of --ami AMI, --instance ID or --env NAME "
+            "error: give exactly one of --ami AMI, --instance ID, --env NAME or --stock "
             "(got --ami and --env)",
+        ),
+        (
+            ["--stock", "--ami", AMI],
+            "error: give exactly one of --ami AMI, --instance ID, --env NAME or --stock "
+            "(got --ami and --stock)",
+        ),
+        (
+            ["--ami", AMI, "--platform-version", "4.2.0"],
+            "error: --platform-version choose the platform's own AMI: add --stock",
+        ),
+        (
+            ["--env", "prod", "--platform", "ecs-al2023", "--release", "2023"],
+            "error: --platform and --release choose the platform's own AMI: add --stock",
         ),
         (
             ["--ami", ""],
@@ -66,6 +79,9 @@ AMI = "ami-0123456789abcdef0"
     ids=[
         "no-target",
         "two-targets",
+        "stock-and-ami",
+        "platform-version-without-stock",
+        "platform-without-stock",
         "empty-ami",
         "ami-id",
         "instance-id",
