@@ -133,7 +133,7 @@ class LifecycleWiring(FactoryBase):
         try:
             found = self.stock_verdicts.of_version(alias, version, image_id)
         except AwsError as exc:
-            return Need(None, f"the verdict on the platform's AMI could not be read: {exc}")
+            return Need.unread(exc)
         drivers = self.settings.resolved_drivers()
         return need(found, drivers, stock=image_id, alias=alias, version=version)
 

@@ -31,6 +31,8 @@ class Resource(str, Enum):
     CHANNEL = "channel"  # the channel parameters (setting channel_parameter)
     # The environments' rollback targets: {channels' folder}/rollback-target (and under it).
     ROLLBACK = "rollback"
+    # The verdicts on the platforms' own AMIs: {channels' folder}/stock-ami/*.
+    STOCK = "stock"
     PUBLISHED = "published"  # the parameters `build --ssm-parameter` writes
     PASSED_ROLE = "passed-role"  # the instance profile's role, passed to EC2 only
     INSTANCE_PROFILE = "instance-profile"
@@ -220,6 +222,10 @@ RUN_COMMAND = (
     ),
 )
 
+# Whether a custom AMI is still needed: the verdict `verify --stock` remembered, read by check,
+# status and `apply --stock`.
+STOCK_VERDICT = _calls(Resource.STOCK, "ssm:GetParameter")
+
 VERIFY = (
     *_calls(Resource.ANY, "ec2:DescribeImages", "ec2:DescribeInstances"),
     Call("ec2:RunInstances", Resource.ANY, why=RUN_INSTANCES),
@@ -239,6 +245,11 @@ VERIFY = (
         "elasticbeanstalk:DescribeEnvironments",
         "elasticbeanstalk:DescribeConfigurationSettings",
         "elasticbeanstalk:DescribeEnvironmentResources",
+    ),
+    # `verify --stock`: the platform's own AMI, as `lookup` finds it, and the verdict on it.
+    *(
+        Call(call.operation, call.resource, when="verify --stock")
+        for call in (*LOOKUP, Call("ssm:PutParameter", Resource.STOCK))
     ),
 )
 
@@ -283,6 +294,7 @@ APPLY = (
     *_calls(Resource.CHANNEL, "ssm:GetParameter"),
     # The rollback target: written after a successful update, read by --rollback.
     *_calls(Resource.ROLLBACK, "ssm:PutParameter", "ssm:GetParameter"),
+    *(Call(call.operation, call.resource, when="apply --stock") for call in STOCK_VERDICT),
     # The AMI the environment will run and its way back, protected before the update (and
     # tagged ebami:protected-for), once: an AMI protected already is left as it is.
     *(
@@ -293,7 +305,7 @@ APPLY = (
     *RUN_COMMAND,
 )
 
-CHECK = (*LOOKUP, *ENVIRONMENTS)
+CHECK = (*LOOKUP, *ENVIRONMENTS, *STOCK_VERDICT)
 
 LIFECYCLE = (
     # `status --release`: the platform's base AMI, as `lookup` finds it.
@@ -332,6 +344,7 @@ LIFECYCLE = (
         "ssm:PutParameter",
     ),
     *_calls(Resource.ROLLBACK, "ssm:GetParametersByPath"),
+    *STOCK_VERDICT,
     *_calls(
         Resource.MANAGED_IMAGE,
         "ec2:CreateTags",

@@ -15,7 +15,7 @@ from typing import Any
 from ebami.core.errors import EbamiError
 from ebami.iam.calls import DELEGATED, JOBS, Call, Resource
 from ebami.iam.scope import Scope
-from ebami.image.channels import rollback_folder
+from ebami.image.channels import rollback_folder, stock_folder
 
 # IAM's limit for a managed policy document, counted without white space.
 MAX_MANAGED_POLICY = 6144
@@ -47,6 +47,7 @@ _TYPES: dict[Resource, tuple[tuple[str, str], ...]] = {
     Resource.LEASE: (("ssm", "parameter"),),
     Resource.CHANNEL: (("ssm", "parameter"),),
     Resource.ROLLBACK: (("ssm", "parameter"),),
+    Resource.STOCK: (("ssm", "parameter"),),
     Resource.PUBLISHED: (("ssm", "parameter"),),
     Resource.PASSED_ROLE: (("iam", "role"),),
     Resource.INSTANCE_PROFILE: (("iam", "instance-profile"),),
@@ -111,7 +112,13 @@ def _values(kind: Resource, scope: Scope) -> list[dict[str, str]]:
             for region in scope.regions
             for application in scope.applications
         ]
-    if kind in (Resource.LEASE, Resource.CHANNEL, Resource.ROLLBACK, Resource.PUBLISHED):
+    if kind in (
+        Resource.LEASE,
+        Resource.CHANNEL,
+        Resource.ROLLBACK,
+        Resource.STOCK,
+        Resource.PUBLISHED,
+    ):
         paths = {
             Resource.LEASE: ["/ebami/leases/*"],
             Resource.CHANNEL: [scope.channel_prefix.rstrip("/") + "/*"],
@@ -119,6 +126,7 @@ def _values(kind: Resource, scope: Scope) -> list[dict[str, str]]:
                 rollback_folder(scope.channel_prefix),
                 rollback_folder(scope.channel_prefix) + "/*",
             ],
+            Resource.STOCK: [stock_folder(scope.channel_prefix) + "/*"],
             Resource.PUBLISHED: list(scope.published),
         }[kind]
         return [

@@ -87,10 +87,20 @@ class Need:
 
     needed: bool | None
     detail: str
+    # The verdict could not be read (AWS refused): said, where a verdict not yet made is not.
+    unreadable: bool = False
 
     @property
     def word(self) -> str:
         return {True: "needed", False: "not needed", None: "unknown"}[self.needed]
+
+    @property
+    def worth_saying(self) -> bool:
+        return self.needed is not None or self.unreadable
+
+    @classmethod
+    def unread(cls, reason: object) -> Need:
+        return cls(None, f"the verdict on the platform's AMI could not be read: {reason}", True)
 
     def to_json(self) -> dict[str, Any]:
         return {"needed": self.needed, "detail": self.detail}

@@ -83,7 +83,7 @@ class Drift:
     def full_detail(self) -> str:
         """The detail, and whether the custom AMI is still needed where a verdict says."""
         need = self.need
-        if need is None or need.needed is None:
+        if need is None or not need.worth_saying:
             return self.detail
         return f"{self.detail}; custom AMI {need.word}: {need.detail}"
 
@@ -234,7 +234,7 @@ class DriftChecker:
         try:
             verdict = self._stock.of(platform)
         except AwsError as exc:
-            return Need(None, f"the verdict on the platform's AMI could not be read: {exc}")
+            return Need.unread(exc)
         return environment_need(name if image_id else None, platform, verdict, drivers)
 
     def _drift(self, name: str, configured: str | None, platform_arn: str) -> Drift:

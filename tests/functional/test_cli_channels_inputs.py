@@ -50,7 +50,8 @@ AMI = "ami-0123456789abcdef0"
          "error: --channel 'a/b' is not a channel name; use 1 to 64 letters, digits, '_', '.' "
          "or '-' (such as stable)"),
         (["apply", "--env", "prod", "--channel", "stable", "--rollback"],
-         "error: give one of --ami, --rollback, --channel and --stock, not --rollback and --channel"),
+         "error: give one of --ami, --rollback, --channel and --stock, not --rollback and "
+         "--channel"),
     ],
 )  # fmt: skip
 def test_refused_before_any_call(

@@ -46,7 +46,8 @@ def settings_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (["apply", "--env", "web-1", "--group", "web"],
          "error: web-1 is named twice (by --env and by group web): name each environment once"),
         (["apply", "--group", "web", "--channel", "stable", "--rollback"],
-         "error: give one of --ami, --rollback, --channel and --stock, not --rollback and --channel"),
+         "error: give one of --ami, --rollback, --channel and --stock, not --rollback and "
+         "--channel"),
         (["apply"],
          "error: Missing option '--env': give --env NAME (repeat it for several) or --group "
          "NAME"),

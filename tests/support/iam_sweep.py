@@ -159,6 +159,9 @@ SCENARIOS: list[Scenario] = [
     Scenario("verify", "verify an AMI", lambda w: [
         "verify", "--ami", w.amis[0], "--instance-profile", world.EC2_ROLE]),
     Scenario("verify", "verify an environment", lambda w: ["verify", "--env", "staging"]),
+    # Amazon Linux 1's own AMI has no SSM agent: its verdict is remembered, nothing launched.
+    Scenario("verify", "verify --stock", lambda w: [
+        "verify", "--stock", "--release", RELEASE, "--instance-profile", world.EC2_ROLE]),
     Scenario("apply", "apply --verify", _apply),
     Scenario("apply", "events", lambda w: ["events", "--env", "staging"]),
     Scenario("apply", "apply --rollback", lambda w: ["apply", "--env", "staging", "--rollback"]),
