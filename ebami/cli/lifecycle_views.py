@@ -55,6 +55,10 @@ def check_view(report: CheckReport, *, exit_code: bool) -> View:
     ]
     if build.needed or build.verify_needed:
         annotations.append(Annotation("notice", build.summary, title="ebami: action needed"))
+    if report.stock is not None and report.stock.needed is False:
+        annotations.append(
+            Annotation("notice", report.stock.detail, title="ebami: custom AMI not needed")
+        )
     error = None
     if report.action_needed and exit_code:
         what = [build.summary] if build.needed or build.verify_needed else []

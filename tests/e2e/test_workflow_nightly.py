@@ -125,6 +125,11 @@ def test_nightly_bakes_once_per_base_ami_and_apply_rolls_it_out(
     assert "| published | " + ami in first.summary
     assert "| build needed | true" in first.summary
     assert "## ebami check" in first.summary  # ebami's own table, from the check step
+    # No verdict on the platform's own AMI yet: checked once (Amazon Linux 1's has no SSM
+    # agent: remembered as such, nothing launched), and a custom AMI is needed.
+    assert check["custom-ami-needed"] == "unknown"
+    assert first.step("stock").outputs["custom-ami-needed"] == "true"
+    assert "| custom AMI needed | true |" in first.summary
 
     # 2. Nothing new: the check says so, and nothing is baked, verified or published.
     second, artifacts = run_job(
@@ -133,7 +138,8 @@ def test_nightly_bakes_once_per_base_ami_and_apply_rolls_it_out(
     assert second.result == "success", second.log()
     assert second.step("check").outputs["build-needed"] == "false"
     assert second.step("check").outputs["existing-ami"] == ami
-    for skipped in ("build", "verify", "publish"):
+    assert second.step("check").outputs["custom-ami-needed"] == "true"  # remembered
+    for skipped in ("stock", "build", "verify", "publish"):
         assert second.step(skipped).outcome == "skipped"
     assert not artifacts.exists()
     assert set(account_amis(sandbox)) == {ami}
