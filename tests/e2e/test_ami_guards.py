@@ -6,8 +6,11 @@ it, as AWS refuses it; each records its rollback target in SSM and writes nothin
 environment. Prune then deletes the one AMI nothing uses any more, turning off the protection
 ebami turned on and deleting its snapshot with it (DeleteAssociatedSnapshots), and keeps the
 rollback target. `revoke --disable` makes apply and promote refuse the AMI and EC2 refuse to
-launch it. Last, ebami runs on a botocore that knows none of the guards: one warning each, and
-the run succeeds (prune's own fallbacks are unit-tested: `tests/unit/test_prune_guards.py`)."""
+launch it. Then ebami runs on a botocore that knows none of the guards: one warning each, and
+the run succeeds (prune's own fallbacks are unit-tested: `tests/unit/test_prune_guards.py`).
+Last, "is a custom AMI still needed?": the platforms' own AMIs checked (`verify --stock`), an
+Amazon Linux 2023 environment made with CreateEnvironment told it needs its custom AMI no more
+and back on the platform's AMI (`apply --stock`), an Amazon Linux 1 one told it still does."""
 
 from __future__ import annotations
 
@@ -23,13 +26,23 @@ from botocore.exceptions import ClientError
 
 from tests.sandbox_helpers import Sandbox, module_sandbox
 from tests.support.environments import (
+    IMAGE_ID,
     PREVIOUS,
     STOCK,
     configured_image,
     environment_tags,
     rollback_target,
 )
-from tests.support.runs import PROFILE, api_calls, apply, baked, ebami, last_error, verify
+from tests.support.runs import (
+    PROFILE,
+    api_calls,
+    apply,
+    baked,
+    build,
+    ebami,
+    last_error,
+    verify,
+)
 
 FLUENTD = ("json-file,fluentd", "json-file,syslog,fluentd", "json-file,awslogs,fluentd")
 # A botocore from before the guards: sitecustomize takes them out of EC2's service model.
@@ -195,3 +208,75 @@ def test_without_the_guards_in_botocore_one_warning_each_and_the_runs_succeed(
     assert image(sandbox, fresh)["DeregistrationProtection"] == "disabled"
     assert configured_image(sandbox, "prod") == fresh
     assert rollback_target(sandbox, "prod") == STOCK
+
+
+def test_is_a_custom_ami_still_needed_al2023_not_al1(story: Story) -> None:
+    """Amazon Linux 2023's own AMI (ecs-init 1.89) allows fluentd: its environment on a custom
+    AMI is told it needs it no more and goes back with `apply --stock`; Amazon Linux 1's own AMI
+    cannot be checked (no SSM agent), so its environment still needs one."""
+    sandbox, work = story.sandbox, story.work
+    # Amazon Linux 1: prod runs a custom AMI (the test before applied it).
+    assert configured_image(sandbox, "prod") not in (None, STOCK)
+    al1 = verify(sandbox, "--stock", "--release", "2017.09", *PROFILE, cwd=work, stats=True)
+    assert al1.returncode == 0, al1.stderr
+    assert "ec2.RunInstances" not in api_calls(al1.stderr)
+    assert "cannot be checked" in al1.stdout
+    assert "a custom AMI is still needed" in al1.stdout
+    checked = ebami(sandbox, "check", "--release", "2017.09", "--env", "prod", cwd=work,
+                    json_output=True)  # fmt: skip
+    (prod,) = json.loads(checked.stdout)["drift"]
+    assert prod["custom_ami"]["needed"] is True, checked.stdout
+
+    # Amazon Linux 2023: an environment made with CreateEnvironment on an ebami AMI.
+    built = build(sandbox, "--platform", "ecs-al2023", cwd=work)
+    assert built.returncode == 0, built.stderr
+    custom = built.stdout.strip()
+    eb = sandbox.client("elasticbeanstalk")
+    (arn,) = [
+        item["PlatformArn"]
+        for item in eb.list_platform_versions()["PlatformSummaryList"]
+        if item["PlatformArn"].endswith("Amazon Linux 2023/4.2.0")
+    ]
+    created = eb.create_environment(
+        ApplicationName="webapp", EnvironmentName="modern", PlatformArn=arn, VersionLabel="v42",
+        OptionSettings=[{**IMAGE_ID, "Value": custom}],
+    )  # fmt: skip
+    assert created["Status"] == "Ready"
+    stock = eb.describe_platform_version(PlatformArn=arn)["PlatformDescription"]
+    (own,) = [a["ImageId"] for a in stock["CustomAmiList"] if a["VirtualizationType"] == "hvm"]
+
+    # Not judged before the stock AMI is checked; checked once, remembered in SSM.
+    before = ebami(sandbox, "check", "--platform", "ecs-al2023", "--env", "modern", cwd=work,
+                   json_output=True)  # fmt: skip
+    assert json.loads(before.stdout)["drift"][0]["custom_ami"]["needed"] is None
+    al2023 = verify(sandbox, "--stock", "--platform", "ecs-al2023", *PROFILE, cwd=work,
+                    json_output=True, stats=True)  # fmt: skip
+    assert al2023.returncode == 0, al2023.stderr
+    assert api_calls(al2023.stderr)["ec2.RunInstances"] == 1
+    remembered = json.loads(al2023.stdout)["stock"]
+    assert remembered["image_id"] == own
+    assert "fluentd" in remembered["allows"]
+    assert remembered["ecs_init"].startswith("1.89.2")
+    parameter = sandbox.client("ssm").get_parameter(Name="/ebami/stock-ami/ecs-al2023/4.2.0")
+    assert json.loads(parameter["Parameter"]["Value"]) == remembered
+
+    after = ebami(sandbox, "check", "--platform", "ecs-al2023", "--env", "modern", cwd=work,
+                  stats=True)  # fmt: skip
+    assert after.returncode == 0, after.stderr
+    assert "ec2.RunInstances" not in api_calls(after.stderr)  # the verdict is read, not made
+    assert "custom AMI not needed: the platform's AMI" in after.stdout
+    assert "go back with `ebami apply --env modern --stock`" in after.stdout
+    status = ebami(sandbox, "status", cwd=work, json_output=True)
+    (shown,) = [
+        e for e in json.loads(status.stdout)["environments"] if e["environment"] == "modern"
+    ]
+    assert shown["custom_ami"]["needed"] is False
+
+    back = apply(sandbox, "--env", "modern", "--stock", cwd=work, json_output=True)
+    assert back.returncode == 0, back.stderr
+    assert configured_image(sandbox, "modern") == own
+    assert rollback_target(sandbox, "modern") == custom
+    now = ebami(sandbox, "check", "--platform", "ecs-al2023", "--env", "modern", cwd=work,
+                json_output=True)  # fmt: skip
+    (modern,) = json.loads(now.stdout)["drift"]
+    assert (modern["status"], modern["custom_ami"]["needed"]) == ("current", False)
