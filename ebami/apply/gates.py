@@ -115,10 +115,16 @@ def verified_gate(image: ManagedImage, *, allow_unverified: bool) -> Gate:
 
 
 def stock_gate(
-    image_id: str, platform: EnvironmentPlatform, verdict: StockVerdict | None, *, allow: bool
+    image_id: str,
+    platform: EnvironmentPlatform,
+    verdict: StockVerdict | None,
+    *,
+    allow: bool,
+    drivers_used: bool,
 ) -> Gate:
     """`apply --stock`: the platform's own AMI stands in for a verified one when `ebami verify
-    --stock` checked it (`allow`: --allow-unverified accepts it unchecked)."""
+    --stock` checked it (`allow`: --allow-unverified accepts it unchecked, which helps only
+    where no container sets a log driver: `drivers_used`, else the dockerrun gate refuses)."""
     data = {"stock_verdict": verdict.to_json() if verdict else None}
     if verdict is not None and verdict.checked:
         return Gate(
@@ -127,18 +133,25 @@ def stock_gate(
             f"the platform's own AMI, checked by ebami verify --stock at {verdict.checked_at}",
             data,
         )
-    alias = platform.platform.alias if platform.platform else platform.name
-    why = (
-        f"it could not be checked ({verdict.detail})"
-        if verdict
-        else f"no ebami verify --stock verdict on it: run ebami verify --stock --platform {alias} "
-        f"--platform-version {platform.version}"
-    )
+    why = _unchecked(verdict, platform)
     if allow:
         return Gate(
             "verified", Verdict.WARNED, f"{image_id}: {why}; allowed by --allow-unverified", data
         )
-    return Gate("verified", Verdict.FAILED, f"{image_id}: {why}, or pass --allow-unverified", data)
+    also = "" if drivers_used else ", or pass --allow-unverified"
+    return Gate("verified", Verdict.FAILED, f"{image_id}: {why}{also}", data)
+
+
+def _unchecked(verdict: StockVerdict | None, platform: EnvironmentPlatform) -> str:
+    """Why the platform's own AMI is not known to allow the drivers."""
+    if verdict is None:
+        return (
+            f"no ebami verify --stock verdict on it: run ebami verify --stock --platform "
+            f"{platform.alias} --platform-version {platform.version}"
+        )
+    if verdict.allows is None:
+        return f"it could not be checked ({verdict.detail})"
+    return f"its ECS agent would not start ({verdict.detail})"
 
 
 def dockerrun_gate(
@@ -153,7 +166,7 @@ def dockerrun_gate(
     """`uses`: the drivers of the deployed version's containers; None when they could not be
     read (`problem` says why). `on_stock`: the AMI is the platform's own, whose drivers the
     verdict on it (`stock`) tells, where an ebami AMI's tag does."""
-    allowed = (stock.allows if stock else None) if on_stock else image.drivers
+    allowed = (stock.allows if stock and stock.checked else None) if on_stock else image.drivers
     data: dict[str, Any] = {
         "version_label": version_label,
         "containers": [use.to_json() for use in uses or ()],
@@ -175,7 +188,7 @@ def dockerrun_gate(
         )
     if allowed is None:
         unknown = (
-            "no ebami verify --stock verdict says which log drivers its ECS agent allows"
+            "which log drivers its ECS agent allows is unknown (see the verified gate)"
             if on_stock
             else f"it has no {tags.DRIVERS} tag: which log drivers its ECS agent allows is "
             "unknown; bake it with ebami build"
@@ -214,12 +227,7 @@ def platform_gate(image: ManagedImage, environment: EnvironmentPlatform) -> Gate
     }
     target = environment.platform
     if target is None:
-        return Gate(
-            "platform",
-            Verdict.FAILED,
-            f"the environment runs {environment.name!r}, not an ECS-based platform ebami bakes for",
-            data,
-        )
+        return _not_ours(environment, data)
     baked = image.platform
     if baked is None:
         return Gate(
@@ -290,18 +298,14 @@ def gates_for(
     if on_stock:
         return (
             first,
-            stock_gate(image_id, platform, stock, allow=allow_unverified),
+            stock_gate(
+                image_id, platform, stock, allow=allow_unverified, drivers_used=bool(uses),
+            ),
             dockerrun_gate(
                 image, uses, version_label=version_label, problem=problem, stock=stock,
                 on_stock=True,
             ),
-            Gate(
-                "platform",
-                Verdict.PASSED,
-                f"{image_id} is the own AMI of {platform.name} {platform.version}, as the "
-                "environment runs",
-                {"environment_platform_version": platform.version},
-            ),
+            _own_platform_gate(image_id, platform),
         )  # fmt: skip
     checks: tuple[Gate, ...] = (
         verified_gate(image, allow_unverified=allow_unverified),
@@ -311,6 +315,29 @@ def gates_for(
     if rollback:
         checks = tuple(_informative(gate, "--rollback") for gate in checks)
     return (first, *checks)
+
+
+def _own_platform_gate(image_id: str, platform: EnvironmentPlatform) -> Gate:
+    """`apply --stock`: the platform version's own AMI fits it by definition, on a platform
+    ebami bakes for."""
+    data = {"environment_platform": platform.name, "environment_platform_version": platform.version}
+    if platform.platform is None:
+        return _not_ours(platform, data)
+    return Gate(
+        "platform",
+        Verdict.PASSED,
+        f"{image_id} is the own AMI of {platform.name} {platform.version}, as the environment runs",
+        data,
+    )
+
+
+def _not_ours(environment: EnvironmentPlatform, data: Mapping[str, Any]) -> Gate:
+    return Gate(
+        "platform",
+        Verdict.FAILED,
+        f"the environment runs {environment.name!r}, not an ECS-based platform ebami bakes for",
+        data,
+    )
 
 
 def _informative(gate: Gate, reason: str) -> Gate:

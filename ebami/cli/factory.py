@@ -207,6 +207,7 @@ class Factory(LifecycleWiring, FactoryBase):
         then share it)."""
         found = self.eb.environments_found(names, application)
         self.ec2, self.ssm, self.s3, self.apply_reads, self.region_watch, self.sandbox  # noqa: B018
+        self.stock_verdicts  # noqa: B018 - apply --stock's planners share it
         return found
 
     def fleet_apply(

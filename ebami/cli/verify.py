@@ -156,4 +156,5 @@ def check_stock_options(
         if value is not None
     ]
     if given and not stock:
-        raise InputError(f"{' and '.join(given)} choose the platform's own AMI: add --stock")
+        verb = "choose" if len(given) > 1 else "chooses"
+        raise InputError(f"{' and '.join(given)} {verb} the platform's own AMI: add --stock")

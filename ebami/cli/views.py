@@ -182,40 +182,42 @@ def build_view(result: BuildRecord) -> View:
 
 def verify_view(report: VerifyReport, *, ami: bool) -> View:
     """The report; a failed check is the exit code (the clean-up has already warned of any
-    leftover), then what could not be terminated."""
+    leftover), then what could not be terminated. `verify --stock`: a verdict either way is
+    the outcome; only none reached is a failure."""
     from ebami.core.errors import CheckFailed, LeftBehind
     from ebami.verify.report import TargetKind
 
     text = verify_text(report)
-    verified = f"{report.kind.value} {report.target} verified"
-    stock = report.kind is TargetKind.STOCK
     outputs = {
         "verified": "true" if report.passed else "false",
         "target": report.target,
         "ami-id": report.target if ami else "",
     }
-    if stock:
-        # A verdict either way is the outcome; only none reached is a failure.
+    if report.kind is TargetKind.STOCK:
         text += report.stock_summary() + "\n"
-        verified = report.stock_summary()
-        needed = report.custom_ami_needed
-        outputs["custom-ami-needed"] = "unknown" if needed is None else str(needed).lower()
+        outcome = failure = report.stock_summary()
+        failed = report.custom_ami is None
+        outputs["custom-ami-needed"] = report.custom_ami.output if report.custom_ami else "unknown"
+    else:
+        outcome = f"{report.kind.value} {report.target} verified"
+        failure = report.failure_summary()
+        failed = not report.passed
     error: EbamiError | None = None
-    if (report.stock is None) if stock else not report.passed:
-        error = CheckFailed(report.stock_summary() if stock else report.failure_summary())
+    if failed:
+        error = CheckFailed(
+            outcome if report.kind is TargetKind.STOCK else report.failure_summary()
+        )
     elif report.left_behind:
-        error = LeftBehind(report.left_behind, outcome=verified)
+        error = LeftBehind(report.left_behind, outcome=outcome)
     return View(
         json=report.to_json(),
         text=text,
         outputs=outputs,
         summary=f"## ebami verify\n\n```\n{text}```\n",
         annotations=(
-            []
-            if report.passed or (stock and error is None)
-            else [Annotation("error", report.failure_summary(), title=f"ebami: {report.target}")]
+            [Annotation("error", failure, title=f"ebami: {report.target}")] if failed else []
         ),
-        success=verified,
+        success=outcome,
         error=error,
     )
 
@@ -225,7 +227,10 @@ def verify_text(report: VerifyReport) -> str:
     from ebami.core.results import CheckStatus
 
     marks = {CheckStatus.PASSED: "PASS", CheckStatus.FAILED: "FAIL", CheckStatus.SKIPPED: "SKIP"}
-    verdict = "verified" if report.passed else "NOT verified"
+    if report.custom_ami is not None:  # verify --stock
+        verdict = f"a custom AMI is {report.custom_ami.word}"
+    else:
+        verdict = "verified" if report.passed else "NOT verified"
     lines = [f"{report.kind.value} {report.target}: {verdict}"]
     lines += [f"  note: {note}" for note in report.notes]
     for item in report.instances:

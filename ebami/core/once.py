@@ -52,6 +52,15 @@ class OnceCache(Generic[K, V]):
         with self._lock:
             return key in self._slots
 
+    def set(self, key: K, value: V) -> None:
+        """Answer `key` with `value` from now on (what this run just wrote), whatever it was;
+        callers waiting on a read of it still get that read's answer."""
+        slot: _Slot[V] = _Slot()
+        slot.value = value
+        slot.done.set()
+        with self._lock:
+            self._slots[key] = slot
+
     def put(self, key: K, value: V) -> None:
         """Answer `key` without a read (what another read found already); a key asked or
         answered before keeps its answer."""

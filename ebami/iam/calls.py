@@ -246,10 +246,12 @@ VERIFY = (
         "elasticbeanstalk:DescribeConfigurationSettings",
         "elasticbeanstalk:DescribeEnvironmentResources",
     ),
-    # `verify --stock`: the platform's own AMI, as `lookup` finds it, and the verdict on it.
+    # `verify --stock`: the platform's own AMI, as `lookup` finds it (DescribeImages is above),
+    # and the verdict on it.
     *(
         Call(call.operation, call.resource, when="verify --stock")
         for call in (*LOOKUP, Call("ssm:PutParameter", Resource.STOCK))
+        if call.operation != "ec2:DescribeImages"
     ),
 )
 

@@ -47,6 +47,12 @@ class EnvironmentPlatform:
             return None
 
     @property
+    def alias(self) -> str:
+        """ebami's alias of the platform (`ecs-al2023`), else its Elastic Beanstalk name."""
+        platform = self.platform
+        return platform.alias if platform else self.name
+
+    @property
     def release(self) -> str | None:
         """The release of ebami's platform the environment's OS version belongs to; None when
         none does (or the platform is not one ebami bakes for)."""

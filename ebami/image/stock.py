@@ -30,7 +30,8 @@ class StockVerdict:
 
     image_id: str
     platform_arn: str
-    # The drivers its agent allows; None: it could not be checked (`detail` says why).
+    # The drivers its agent allows; None: it could not be checked, () its agent would not
+    # start (`detail` says why).
     allows: tuple[str, ...] | None
     ecs_init: str | None
     checked_at: str
@@ -38,7 +39,8 @@ class StockVerdict:
 
     @property
     def checked(self) -> bool:
-        return self.allows is not None
+        """Whether its agent was read and starts: an empty list is an agent that stops."""
+        return bool(self.allows)
 
     def lacking(self, drivers: Iterable[str]) -> list[str]:
         """Which of `drivers` its agent does not allow (all of them when not checked)."""
@@ -89,10 +91,17 @@ class Need:
     detail: str
     # The verdict could not be read (AWS refused): said, where a verdict not yet made is not.
     unreadable: bool = False
+    # The command that goes back to the platform's AMI (none for one that runs it already).
+    back: str = ""
 
     @property
     def word(self) -> str:
         return {True: "needed", False: "not needed", None: "unknown"}[self.needed]
+
+    @property
+    def output(self) -> str:
+        """For GitHub's outputs: true, false or unknown."""
+        return {True: "true", False: "false", None: "unknown"}[self.needed]
 
     @property
     def worth_saying(self) -> bool:
@@ -103,7 +112,12 @@ class Need:
         return cls(None, f"the verdict on the platform's AMI could not be read: {reason}", True)
 
     def to_json(self) -> dict[str, Any]:
-        return {"needed": self.needed, "detail": self.detail}
+        return {
+            "needed": self.needed,
+            "detail": self.detail,
+            "unreadable": self.unreadable,
+            "back": self.back or None,
+        }
 
 
 def need(
@@ -125,8 +139,12 @@ def need(
             f"no verdict yet on the platform's AMI {stock} ({alias} {version}): ebami verify "
             f"--stock --platform {alias} --platform-version {version}",
         )
-    if not verdict.checked:
+    if verdict.allows is None:
         return Need(True, f"the platform's AMI {stock} could not be checked: {verdict.detail}")
+    if not verdict.allows:
+        return Need(
+            True, f"the platform's AMI {stock}'s ECS agent would not start: {verdict.detail}"
+        )
     lacking = verdict.lacking(drivers)
     if lacking:
         return Need(
@@ -137,6 +155,7 @@ def need(
         False,
         f"the platform's AMI {stock} allows {', '.join(drivers)} ({verdict.agent})"
         + (f"; go back with `{back}`" if back else ""),
+        back=back,
     )
 
 
@@ -152,7 +171,7 @@ def environment_need(
         verdict,
         drivers,
         stock=platform.default_image or "unknown",
-        alias=platform.platform.alias if platform.platform else platform.name,
+        alias=platform.alias,
         version=platform.version,
         back=f"ebami apply --env {environment} --stock" if environment else "",
     )
@@ -198,5 +217,5 @@ class StockVerdicts:
             description=f"ebami: which log drivers the own AMI of {alias} {version} allows "
             "(ebami verify --stock)",
         )
-        self._read.put(name, verdict)
+        self._read.set(name, verdict)
         return name

@@ -67,11 +67,10 @@ class CheckReport:
             "drift": "\n".join(item.line for item in self.drifting),
             "drift-count": str(len(self.drifting)),
             # true, false or unknown (no verdict on the base AMI yet: ebami verify --stock).
-            "custom-ami-needed": {True: "true", False: "false", None: "unknown"}[
-                self.stock.needed if self.stock else None
-            ],
+            "custom-ami-needed": self.stock.output if self.stock else "unknown",
+            # Environments on a custom AMI they need no more (with the way back).
             "custom-ami-not-needed": "\n".join(
-                item.environment for item in self.drift if item.need and item.need.needed is False
+                item.environment for item in self.drift if item.need and item.need.back
             ),
         }
 

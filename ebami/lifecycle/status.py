@@ -132,7 +132,7 @@ class EnvironmentStatus:
             "image_id": self.drift.image_id if self.drift else facts.image_id,
             "previous_image_id": facts.previous_image_id,
             "drift": self.verdict,
-            "detail": self.detail,
+            "detail": self.drift.detail if self.drift else self.note,
             "newest_verified": self.drift.newest if self.drift else None,
             "age_days": self.drift.age_days if self.drift else None,
             "custom_ami": self.drift.need.to_json() if self.drift and self.drift.need else None,

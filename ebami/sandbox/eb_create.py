@@ -5,14 +5,19 @@ API reference (CreateEnvironment): `ApplicationName` is required; the platform c
 names an application version of the application; `EnvironmentName` is 4 to 40 letters, digits
 and hyphens, neither first nor last a hyphen, and unique in the account and region;
 `OptionSettings` and `OptionsToRemove` are applied over the saved configuration's settings; the
-answer is the new environment's `EnvironmentDescription`.
+answer is the new environment's `EnvironmentDescription`. `SolutionStackName` goes without
+`PlatformArn` and `TemplateName`; a saved configuration may be given with a `PlatformArn`.
 
 What the sandbox models, and where it differs from AWS (the README says so): the environment is
 made at once, answering `Ready` where AWS answers `Launching` and takes minutes; it is a web
-server environment with one instance (the Auto Scaling group's `MinSize`), in the sandbox's VPC;
-`CNAMEPrefix`, `Description` and `Tags` are taken, `GroupName`, `OperationsRole` and a `Tier`
-other than `WebServer` are refused as not modelled. moto's own CreateEnvironment answers with
-`SolutionStackName` only and makes an environment the sandbox's actions do not know.
+server environment with one instance, in the sandbox's VPC; without `VersionLabel` it runs no
+application version (AWS deploys its sample application); an `ImageId` or `IamInstanceProfile`
+naming nothing is refused at once, in the sandbox's words (the reference does not say how AWS
+answers: a validation error, or a launch that fails); `CNAMEPrefix`,
+`Description` and `Tags` are taken, `GroupName`, `OperationsRole` and a `Tier` other than
+`WebServer` are refused as not modelled; a name is required. moto's own CreateEnvironment
+answers with `SolutionStackName` only and makes an environment the sandbox's actions do not
+know.
 """
 
 from __future__ import annotations
@@ -24,23 +29,31 @@ from moto.core.responses import ActionResult
 from moto.ec2.models import ec2_backends
 from moto.elasticbeanstalk.models import eb_backends
 from moto.elasticbeanstalk.responses import EBResponse
+from moto.iam.exceptions import NotFoundException
+from moto.iam.models import iam_backends
 
 from ebami.sandbox import environments, health, runtime
 from ebami.sandbox.eb_requests import (
     InvalidParameterCombination,
     InvalidParameterValue,
-    known_option,
     request_state,
 )
 from ebami.sandbox.elasticbeanstalk import described
 from ebami.sandbox.environments import EbState, SandboxEnvironment
 from ebami.sandbox.patching import replace
-from ebami.sandbox.saved_configurations import application_named, platform_of, template_of
+from ebami.sandbox.saved_configurations import (
+    application_named,
+    option_changes,
+    platform_of,
+    template_of,
+)
 from ebami.sandbox.world import short_id
 
 # EnvironmentName: 4 to 40 letters, digits and hyphens, not starting or ending with a hyphen.
 _NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{2,38})[A-Za-z0-9]")
 _NOT_MODELLED = ("GroupName", "OperationsRole")
+_PROFILE = (environments.LAUNCH_CONFIGURATION, "IamInstanceProfile")
+PARTITION = "aws"
 
 
 def open_environment(
@@ -116,20 +129,37 @@ def create_environment(self: EBResponse) -> ActionResult:
     with sandbox.lock:
         if name in state.environments:
             raise InvalidParameterValue(f"Environment {name} already exists.")
-        env = open_environment(
-            state,
-            name=name,
-            application=application,
-            platform=platform,
-            version_label=label,
-            count=1,
-            options=options,
-            tags=tags,
-        )
+        try:
+            env = open_environment(
+                state,
+                name=name,
+                application=application,
+                platform=platform,
+                version_label=label,
+                count=1,
+                options=options,
+                tags=tags,
+            )
+        except Exception:
+            _forget(state, application, name)
+            raise
         return ActionResult(described(env, sandbox.clock()))
 
 
+def _forget(state: EbState, application: str, name: str) -> None:
+    """Undo an environment whose making failed: no half-made environment is left."""
+    env = state.environments.pop(name, None)
+    if env is not None:
+        environments.terminate_instances(env, env.instance_ids)
+    state.events[:] = [event for event in state.events if event.environment != name]
+    moto_app = eb_backends[state.account_id][state.region].applications.get(application)
+    if moto_app is not None:
+        moto_app.environments.pop(name, None)
+
+
 def _check_request(self: EBResponse, name: str) -> None:
+    if not name:
+        raise InvalidParameterValue("the ebami sandbox needs an EnvironmentName")
     if not _NAME.fullmatch(name):
         raise InvalidParameterValue(
             f"Value {name!r} at 'environmentName' failed to satisfy constraint: 4 to 40 "
@@ -148,31 +178,45 @@ def _check_request(self: EBResponse, name: str) -> None:
 def _platform_and_options(
     self: EBResponse, state: EbState, application: str
 ) -> tuple[tuple[str, str, str], dict[tuple[str, str], str]]:
-    """The platform (solution stack, ARN, its own AMI) and the option values: from the saved
-    configuration, or the platform given, with the request's settings over them."""
+    """The platform (solution stack, ARN, its own AMI) and the option values: the saved
+    configuration's (`TemplateName`), on its platform or `PlatformArn`'s, or none on the
+    platform given, with the request's changes over them. `SolutionStackName` goes alone."""
     template = self._get_param("TemplateName")
     stack = self._get_param("SolutionStackName")
     arn = self._get_param("PlatformArn")
-    if sum(bool(given) for given in (template, stack, arn)) != 1:
+    if stack and (template or arn):
         raise InvalidParameterCombination(
-            "give exactly one of TemplateName, SolutionStackName and PlatformArn"
+            "SolutionStackName goes without TemplateName and PlatformArn"
+        )
+    if not (template or stack or arn):
+        raise InvalidParameterValue(
+            "give TemplateName, SolutionStackName or PlatformArn: the environment's platform"
         )
     options: dict[tuple[str, str], str] = {}
     if template:
         saved = template_of(state, application, str(template))
         platform = (saved.solution_stack, saved.platform_arn, saved.stock_image)
         options = dict(saved.options)
-    else:
+    if stack or arn:
         platform = platform_of(state, stack=str(stack or ""), arn=str(arn or ""))
-    for key in [known_option(item) for item in self._get_param("OptionsToRemove", []) or []]:
-        options.pop(key, None)
-    for item in self._get_param("OptionSettings", []) or []:
-        options[known_option(item)] = str(item.get("Value", ""))
+    option_changes(self, options)
+    _check_references(state, options)
+    return platform, options
+
+
+def _check_references(state: EbState, options: dict[tuple[str, str], str]) -> None:
+    """The AMI and the instance profile the options name exist (refused at once, in the
+    sandbox's words: the reference does not say how AWS answers)."""
     image = options.get(environments.IMAGE_ID)
     if image and image not in ec2_backends[state.account_id][state.region].amis:
-        # AWS takes the request, and the launch fails minutes later: refused here at once.
         raise InvalidParameterValue(
-            f"the ebami sandbox refuses ImageId {image}: no such AMI in {state.region} (AWS "
-            "takes the request, and the environment's launch fails)"
+            f"the ebami sandbox refuses ImageId {image}: no such AMI in {state.region}"
         )
-    return platform, options
+    profile = options.get(_PROFILE)
+    if profile:
+        try:
+            iam_backends[state.account_id][PARTITION].get_instance_profile(profile)
+        except NotFoundException:
+            raise InvalidParameterValue(
+                f"the ebami sandbox refuses IamInstanceProfile {profile}: no such instance profile"
+            ) from None

@@ -148,11 +148,12 @@ def _source(self: EBResponse, state: EbState, application: str) -> SavedConfigur
     )
 
 
-def _option_changes(self: EBResponse, template: SavedConfiguration) -> None:
+def option_changes(self: EBResponse, options: dict[tuple[str, str], str]) -> None:
+    """Apply the request's `OptionsToRemove`, then its `OptionSettings`, to `options`."""
     for key in [known_option(item) for item in self._get_param("OptionsToRemove", []) or []]:
-        template.options.pop(key, None)
+        options.pop(key, None)
     for item in self._get_param("OptionSettings", []) or []:
-        template.options[known_option(item)] = str(item.get("Value", ""))
+        options[known_option(item)] = str(item.get("Value", ""))
 
 
 @fill(EBResponse, "CreateConfigurationTemplate")
@@ -168,7 +169,7 @@ def create_configuration_template(self: EBResponse) -> ActionResult:
         template = _source(self, state, application)
         template.name = name
         template.description = str(self._get_param("Description") or "")
-        _option_changes(self, template)
+        option_changes(self, template.options)
         state.templates[(application, name)] = template
         saved_configuration_files.store(state, template)
         return ActionResult(description(template))
@@ -180,7 +181,7 @@ def update_configuration_template(self: EBResponse) -> ActionResult:
     state = request_state(self)
     with runtime.current().lock:
         template = template_of(state, application, str(self._get_param("TemplateName") or ""))
-        _option_changes(self, template)
+        option_changes(self, template.options)
         if self._get_param("Description") is not None:
             template.description = str(self._get_param("Description"))
         template.updated = datetime.now(timezone.utc)

@@ -209,6 +209,10 @@ class VerifyActions:
         data = found[0].data if found else {}
         allowed = data.get(instance_checks.ALLOWED)
         ecs_init = data.get(instance_checks.ECS_INIT)
+        if data.get(instance_checks.GUESSED):
+            # The drivers are ecs-init's default by a version not read: a guess, no verdict.
+            allowed = None
+            refusal = "ecs-init's version was not read, and its default decides the drivers"
         verdict = StockVerdict(
             image_id=base.image_id,
             platform_arn=base.platform_arn,

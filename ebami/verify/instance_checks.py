@@ -23,16 +23,18 @@ from ebami.image.ecsreport import AGENT_STOPS, DriversOrigin, DriversReport
 from ebami.image.platforms import OsFamily
 from ebami.verify.expectations import Expectations
 from ebami.verify.probe_script import OS_RELEASE, SYSTEM_RELEASE, YUM_CONF, YUM_RELEASEVER, Evidence
-from ebami.verify.report import DRIVERS as DRIVERS
 
 SSM = "ssm"
 PROBE = "probe"
 OS_RELEASE_CHECK = "os-release"
 RELEASE_LOCK = "release-lock"
+DRIVERS = "logging-drivers"
 IMAGE = "image"
 # The drivers check's data: the drivers the agent allows, and the ecs-init version.
 ALLOWED = "allowed"
 ECS_INIT = "ecs_init"
+# True when the drivers are ecs-init's default but its version was not read: a guess.
+GUESSED = "guessed"
 
 
 def content_checks(evidence: Evidence, expected: Expectations) -> list[CheckResult]:
@@ -57,6 +59,8 @@ def drivers_check(evidence: Evidence, expected: Expectations) -> CheckResult:
     found: dict[str, object] = {
         ALLOWED: list(report.drivers) if report.agent_starts else [],
         ECS_INIT: evidence.ecs_init_version,
+        GUESSED: report.origin is DriversOrigin.ECS_INIT_DEFAULT
+        and evidence.ecs_init_version is None,
     }
     if not report.agent_starts:
         reasons = "; ".join(p.message for p in report.problems if p.stops_agent)

@@ -134,6 +134,9 @@ class VerifyPlan:
     refusal: str | None = None
     # The running instances to check (none for an AMI: its instance is launched).
     targets: tuple[Target, ...] = ()
+    # `--stock`: the platform version's own AMI, and the drivers it is judged for.
+    base: BaseAmi | None = None
+    required: tuple[str, ...] = ()
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -227,14 +230,24 @@ class VerifyPlanner:
             output="stock",
         )
         if expected.ssm_agent is False:
-            refusal = unreachable.no_agent(expected)
+            # Amazon's AMI: no fix to suggest, only the cause to remember.
             cause = unreachable.no_agent_cause(expected)
-            remember = dataclasses.replace(remember, params={"base": base, "refusal": cause})
-            steps = Plan("verify", {**facts, "Cannot verify": refusal}, (remember,))
-            return VerifyPlan(TargetKind.STOCK, base.image_id, steps, refusal=refusal)
+            remember = dataclasses.replace(
+                remember,
+                message=f"remembering that {base.image_id} cannot be checked over SSM, for "
+                f"platform version {base.platform_version}",
+                params={"base": base, "refusal": cause},
+            )
+            steps = Plan("verify", {**facts, "Cannot verify": cause}, (remember,))
+            return VerifyPlan(
+                TargetKind.STOCK, base.image_id, steps, refusal=cause, base=base,
+                required=expected.drivers,
+            )  # fmt: skip
         checks = self._launch_and_check(image, expected, options)
         steps = Plan("verify", facts, (*checks.instructions, remember), cleanup=checks.cleanup)
-        return VerifyPlan(TargetKind.STOCK, base.image_id, steps)
+        return VerifyPlan(
+            TargetKind.STOCK, base.image_id, steps, base=base, required=expected.drivers
+        )
 
     def _launchable(
         self, image_id: str, options: VerifyOptions, what: str

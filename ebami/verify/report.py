@@ -9,10 +9,7 @@ from typing import Any
 
 from ebami.core.errors import Leftover
 from ebami.core.results import CheckResult, CheckStatus
-from ebami.image.stock import StockVerdict
-
-# The name of the drivers check (`ebami.verify.instance_checks.DRIVERS`).
-DRIVERS = "logging-drivers"
+from ebami.image.stock import Need, StockVerdict
 
 
 class TargetKind(str, Enum):
@@ -59,44 +56,21 @@ class VerifyReport:
     verified_tags: Mapping[str, str] = field(default_factory=dict)
     # What the run launched and could not terminate, each with the command that does.
     left_behind: tuple[Leftover, ...] = ()
-    # `verify --stock`: the verdict remembered for the platform version (None: none reached).
+    # `verify --stock`: the verdict remembered for the platform version (None: none reached),
+    # and what it says of a custom AMI, for the drivers required.
     stock: StockVerdict | None = None
+    custom_ami: Need | None = None
 
     @property
     def passed(self) -> bool:
         return bool(self.instances) and all(report.passed for report in self.instances)
 
-    @property
-    def custom_ami_needed(self) -> bool | None:
-        """`verify --stock`: whether a custom AMI is still needed, by the drivers check (None:
-        no verdict was reached). An AMI that cannot be checked needs one, by default."""
-        if self.stock is None:
-            return None
-        drivers = [
-            check for report in self.instances for check in report.checks if check.name == DRIVERS
-        ]
-        return not (self.stock.checked and drivers and drivers[0].passed)
-
     def stock_summary(self) -> str:
         """`verify --stock`: the verdict in one line."""
-        stock = self.stock
-        if stock is None:
+        need = self.custom_ami
+        if self.stock is None or need is None:
             return self.failure_summary() + "; no verdict was remembered"
-        if not stock.checked:
-            return (
-                f"the platform's AMI {stock.image_id} cannot be checked ({stock.detail}): a "
-                "custom AMI is still needed"
-            )
-        allows = f"it allows {', '.join(stock.allows or ()) or 'no driver'} ({stock.agent})"
-        if self.custom_ami_needed:
-            return (
-                f"the platform's AMI {stock.image_id} lacks a required log driver ({allows}): a "
-                "custom AMI is still needed"
-            )
-        return (
-            f"the platform's AMI {stock.image_id} allows every required log driver ({allows}): "
-            "a custom AMI is not needed on its platform version"
-        )
+        return f"a custom AMI is {need.word}: {need.detail}"
 
     def failure_summary(self) -> str:
         """One line: the first failed check and how many more failed."""
@@ -125,7 +99,10 @@ class VerifyReport:
             "verified_tags": dict(self.verified_tags),
             "left_behind": [leftover.to_json() for leftover in self.left_behind],
             **(
-                {"stock": self.stock.to_json() if self.stock else None}
+                {
+                    "stock": self.stock.to_json() if self.stock else None,
+                    "custom_ami": self.custom_ami.to_json() if self.custom_ami else None,
+                }
                 if self.kind is TargetKind.STOCK
                 else {}
             ),

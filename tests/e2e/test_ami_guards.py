@@ -259,6 +259,12 @@ def test_is_a_custom_ami_still_needed_al2023_not_al1(story: Story) -> None:
     assert remembered["ecs_init"].startswith("1.89.2")
     parameter = sandbox.client("ssm").get_parameter(Name="/ebami/stock-ami/ecs-al2023/4.2.0")
     assert json.loads(parameter["Parameter"]["Value"]) == remembered
+    # A driver its agent does not allow: the same AMI, judged by the drivers, needs a custom one.
+    splunk = verify(sandbox, "--stock", "--platform", "ecs-al2023", "--require", "fluentd,splunk",
+                    *PROFILE, cwd=work)  # fmt: skip
+    assert splunk.returncode == 0, splunk.stderr
+    assert "lacks a required log driver" in splunk.stdout
+    assert "FAIL  logging-drivers  splunk missing" in splunk.stdout
 
     after = ebami(sandbox, "check", "--platform", "ecs-al2023", "--env", "modern", cwd=work,
                   stats=True)  # fmt: skip

@@ -36,7 +36,7 @@ AMI = "ami-0123456789abcdef0"
         ),
         (
             ["--ami", AMI, "--platform-version", "4.2.0"],
-            "error: --platform-version choose the platform's own AMI: add --stock",
+            "error: --platform-version chooses the platform's own AMI: add --stock",
         ),
         (
             ["--env", "prod", "--platform", "ecs-al2023", "--release", "2023"],

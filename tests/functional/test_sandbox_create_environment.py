@@ -96,6 +96,41 @@ def test_from_a_saved_configuration_its_platform_and_ami(clients: tuple[Any, Any
     )
     assert created["PlatformArn"] == AL2023.arn(REGION)
     assert instance_images(eb, ec2, "from-saved") == [AL2023.image_id(REGION)]
+    # A saved configuration's settings on another platform (PlatformArn may come with it).
+    al2 = world.PLATFORMS[5]
+    other = eb.create_environment(
+        ApplicationName=APP, EnvironmentName="saved-on-al2", TemplateName="al2023",
+        PlatformArn=al2.arn(REGION),
+    )  # fmt: skip
+    assert other["PlatformArn"] == al2.arn(REGION)
+    assert instance_images(eb, ec2, "saved-on-al2") == [al2.image_id(REGION)]
+
+
+def test_a_launch_that_fails_leaves_nothing_behind(
+    clients: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ebami.sandbox import environments
+
+    eb, _ = clients
+    before = eb.describe_environments()["Environments"]
+
+    def broken(*args: Any, **kwargs: Any) -> list[str]:
+        raise RuntimeError("the launch failed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(environments, "launch_instances", broken)
+        # In process, the server's exception reaches the caller; over HTTP it is a 500.
+        with pytest.raises((ClientError, RuntimeError)):
+            eb.create_environment(
+                ApplicationName=APP, EnvironmentName="halfmade", PlatformArn=AL2023.arn(REGION)
+            )
+    assert eb.describe_environments()["Environments"] == before
+    assert eb.describe_events(EnvironmentName="halfmade")["Events"] == []
+    # The name is free again: the same request now succeeds.
+    made = eb.create_environment(
+        ApplicationName=APP, EnvironmentName="halfmade", PlatformArn=AL2023.arn(REGION)
+    )
+    assert made["Status"] == "Ready"
 
 
 @pytest.mark.parametrize(
@@ -107,13 +142,19 @@ def test_from_a_saved_configuration_its_platform_and_ami(clients: tuple[Any, Any
          ("InvalidParameterValue", "Value '-web-' at 'environmentName' failed to satisfy "
           "constraint: 4 to 40 letters, digits and hyphens, not starting or ending with a "
           "hyphen")),
+        ({"EnvironmentName": "a" * 41, "PlatformArn": AL2023.arn(REGION)},
+         ("InvalidParameterValue", f"Value '{'a' * 41}' at 'environmentName' failed to satisfy "
+          "constraint: 4 to 40 letters, digits and hyphens, not starting or ending with a "
+          "hyphen")),
+        ({"PlatformArn": AL2023.arn(REGION)},
+         ("InvalidParameterValue", "the ebami sandbox needs an EnvironmentName")),
         ({"EnvironmentName": "both", "PlatformArn": AL2023.arn(REGION),
           "SolutionStackName": world.PLATFORMS[1].solution_stack},
          ("InvalidParameterCombination",
-          "give exactly one of TemplateName, SolutionStackName and PlatformArn")),
+          "SolutionStackName goes without TemplateName and PlatformArn")),
         ({"EnvironmentName": "nothing"},
-         ("InvalidParameterCombination",
-          "give exactly one of TemplateName, SolutionStackName and PlatformArn")),
+         ("InvalidParameterValue",
+          "give TemplateName, SolutionStackName or PlatformArn: the environment's platform")),
         ({"EnvironmentName": "unknown", "PlatformArn": "arn:aws:elasticbeanstalk:us-east-1::"
           "platform/Nope/1.0.0"},
          ("InvalidParameterValue", "No Platform found for PlatformArn = "
@@ -125,15 +166,25 @@ def test_from_a_saved_configuration_its_platform_and_ami(clients: tuple[Any, Any
           "OptionSettings": [{"Namespace": LAUNCH, "OptionName": "ImageId",
                               "Value": "ami-0123456789abcdef0"}]},
          ("InvalidParameterValue", "the ebami sandbox refuses ImageId ami-0123456789abcdef0: "
-          "no such AMI in us-east-1 (AWS takes the request, and the environment's launch "
-          "fails)")),
+          "no such AMI in us-east-1")),
+        ({"EnvironmentName": "noprofile", "PlatformArn": AL2023.arn(REGION),
+          "OptionSettings": [{"Namespace": LAUNCH, "OptionName": "IamInstanceProfile",
+                              "Value": "nope"}]},
+         ("InvalidParameterValue",
+          "the ebami sandbox refuses IamInstanceProfile nope: no such instance profile")),
+        ({"EnvironmentName": "grouped", "PlatformArn": AL2023.arn(REGION), "GroupName": "g"},
+         ("InvalidParameterValue", "the ebami sandbox does not model GroupName")),
+        ({"EnvironmentName": "roled", "PlatformArn": AL2023.arn(REGION),
+          "OperationsRole": "arn:aws:iam::123456789012:role/ops"},
+         ("InvalidParameterValue", "the ebami sandbox does not model OperationsRole")),
         ({"EnvironmentName": "worker", "PlatformArn": AL2023.arn(REGION),
           "Tier": {"Name": "Worker", "Type": "SQS/HTTP"}},
          ("InvalidParameterValue",
           "the ebami sandbox models web server environments only (Tier WebServer)")),
     ],
-    ids=["taken", "hyphen-first", "two-platforms", "no-platform", "unknown-platform",
-         "unknown-version", "unknown-image", "worker"],
+    ids=["taken", "hyphen-first", "41-letters", "no-name", "stack-and-arn", "no-platform",
+         "unknown-platform", "unknown-version", "unknown-image", "unknown-profile", "group",
+         "operations-role", "worker"],
 )  # fmt: skip
 def test_refusals_leave_no_environment(
     clients: tuple[Any, Any], kwargs: dict[str, Any], refusal: tuple[str, str]

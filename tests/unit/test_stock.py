@@ -10,15 +10,19 @@ from typing import Any
 import pytest
 
 from ebami.apply.gates import Verdict, gates_for
+from ebami.apply.options import ApplyOptions
+from ebami.apply.planner import ApplyPlanner
 from ebami.aws.ec2_values import Image
 from ebami.core.errors import AwsError
 from ebami.image import tags
+from ebami.image.bake import BuildVerdict
 from ebami.image.dockerrun import DriverUse
 from ebami.image.environment import EnvironmentPlatform
 from ebami.image.managed import ManagedImage
 from ebami.image.stock import Need, StockVerdict, StockVerdicts, environment_need, need
+from ebami.lifecycle.check import CheckReport
 from ebami.lifecycle.drift import DriftChecker, DriftStatus
-from tests.fakes.apply import PlannerWorld, ami, world_with
+from tests.fakes.apply import STOCK, NamedPlanner, PlannerWorld, ami, world_with
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 AL2023 = EnvironmentPlatform(
@@ -221,3 +225,119 @@ def test_apply_stock_is_gated_by_the_verdict() -> None:
     allowed = stock_gates(None, allow=True)
     assert (allowed["verified"], allowed["dockerrun"]) == (Verdict.WARNED, Verdict.FAILED)
     assert stock_gates(verdict(None))["verified"] is Verdict.FAILED
+
+
+def test_a_stock_agent_that_would_not_start_is_needed_and_never_applied() -> None:
+    stops = verdict(())
+    assert not stops.checked
+    found = environment_need("prod", AL2023, stops, DRIVERS)
+    assert found.needed is True
+    assert "ECS agent would not start" in found.detail
+    # No container sets a log driver: still refused, the verified gate says why.
+    gates = gates_for(
+        stock_image(), "ami-0al2023", "us-east-1", AL2023, version_label="v42", uses=(),
+        problem="", channel=None, pinned=False, rollback=False, allow_unverified=False,
+        on_stock=True, stock=stops,
+    )  # fmt: skip
+    (verified,) = [gate for gate in gates if gate.name == "verified"]
+    assert verified.verdict is Verdict.FAILED
+    assert "its ECS agent would not start" in verified.detail
+
+
+def test_stock_gate_messages_name_the_way_on() -> None:
+    def detail(found: StockVerdict | None, uses: tuple[DriverUse, ...]) -> dict[str, str]:
+        gates = gates_for(
+            stock_image(), "ami-0al2023", "us-east-1", AL2023, version_label="v42", uses=uses,
+            problem="", channel=None, pinned=False, rollback=False, allow_unverified=False,
+            on_stock=True, stock=found,
+        )  # fmt: skip
+        return {gate.name: gate.detail for gate in gates}
+
+    fluentd = (DriverUse("web", "fluentd"),)
+    # Containers set a driver: --allow-unverified would not help, so it is not offered.
+    none_yet = detail(None, fluentd)
+    assert none_yet["verified"] == (
+        "ami-0al2023: no ebami verify --stock verdict on it: run ebami verify --stock "
+        "--platform ecs-al2023 --platform-version 4.2.0"
+    )
+    assert none_yet["dockerrun"] == (
+        "ami-0al2023: which log drivers its ECS agent allows is unknown (see the verified gate)"
+    )
+    assert detail(None, ())["verified"].endswith(", or pass --allow-unverified")
+    assert detail(verdict(None), fluentd)["verified"] == (
+        "ami-0al2023: it could not be checked (no SSM agent: ...)"
+    )
+
+
+def test_apply_stock_refuses_a_platform_ebami_does_not_bake_for() -> None:
+    node = EnvironmentPlatform(
+        "arn:aws:elasticbeanstalk:us-east-1::platform/Node.js 20 running on 64bit Amazon Linux "
+        "2023/6.0.0", "Node.js 20 running on 64bit Amazon Linux 2023", "6.0.0", "2023",
+        "ami-0al2023",
+    )  # fmt: skip
+    gates = gates_for(
+        stock_image(), "ami-0al2023", "us-east-1", node, version_label="v42", uses=(),
+        problem="", channel=None, pinned=False, rollback=False, allow_unverified=False,
+        on_stock=True, stock=verdict(),
+    )  # fmt: skip
+    (platform,) = [gate for gate in gates if gate.name == "platform"]
+    assert platform.verdict is Verdict.FAILED
+
+
+def test_a_verdict_remembered_replaces_one_read_earlier_in_the_run() -> None:
+    ssm = FakeSsm()
+    store = StockVerdicts(ssm, "/ebami")
+    assert store.of(AL2023) is None  # read: none yet
+    store.remember("ecs-al2023", "4.2.0", verdict())
+    assert store.of(AL2023) == verdict()
+    assert len(ssm.reads) == 1
+
+
+def test_check_names_only_environments_that_can_go_back() -> None:
+    custom = ami("ami-0custom", "2026-11-20", **{tags.PLATFORM: "ecs-al2023", tags.RELEASE: "2023",
+                                                 tags.DRIVERS: "json-file fluentd"})  # fmt: skip
+    stored = {"/ebami/stock-ami/ecs-al2023/4.2.0": verdict().to_value()}
+    on_custom = drift_checker(al2023_world("ami-0custom", custom), FakeSsm(stored))
+    on_stock = drift_checker(al2023_world("ami-0al2023", custom), FakeSsm(stored))
+    build = BuildVerdict(False, "ami-0al2023", "4.2.0", "", "key", "ami-0custom", None, True)
+    base = need(verdict(), DRIVERS, stock="ami-0al2023", alias="ecs-al2023", version="4.2.0")
+    report = CheckReport(build, (on_custom.check("prod", None), on_stock.check("prod", None)), base)
+    outputs = report.github_outputs()
+    assert outputs["custom-ami-needed"] == "false"
+    # The first runs a custom AMI it needs no more; the second runs the platform's already.
+    assert outputs["custom-ami-not-needed"] == "prod"
+    assert ("Custom AMI", f"not needed: {base.detail}") in report.rows()
+    assert "| Custom AMI | not needed: the platform's AMI ami-0al2023 allows" in report.markdown()
+    unknown = CheckReport(build, (), None).github_outputs()
+    assert unknown["custom-ami-needed"] == "unknown"
+
+
+def stock_planner(found: PlannerWorld, stored: dict[str, str]) -> NamedPlanner:
+    named = NamedPlanner(found)
+    store = StockVerdicts(FakeSsm(stored), "/ebami")
+    named.planner = ApplyPlanner(eb=found, reads=named.reads, stock=lambda: store)
+    return named
+
+
+def test_apply_stock_removes_the_option_through_the_gates() -> None:
+    own = dataclasses.replace(verdict(), image_id=STOCK)
+    stored = {"/ebami/stock-ami/multicontainer-docker/2.8.4": own.to_value()}
+    found = world_with(ami("ami-0new"), configured="ami-0new")
+    plan = stock_planner(found, stored).plan("prod", None, ApplyOptions(stock=True))
+    assert (plan.current, plan.target, plan.target_option) == ("ami-0new", STOCK, None)
+    assert plan.refusal is None
+    assert [(gate.name, gate.verdict) for gate in plan.gates] == [
+        ("image", Verdict.PASSED), ("verified", Verdict.PASSED), ("dockerrun", Verdict.PASSED),
+        ("platform", Verdict.PASSED),
+    ]  # fmt: skip
+    first = plan.steps.instructions[0]
+    assert (first.action, dict(first.params)) == ("update_image", {"image_id": None})
+    # Already on it: nothing to do.
+    on_stock = stock_planner(world_with(), stored).plan("prod", None, ApplyOptions(stock=True))
+    assert on_stock.unchanged
+    # No verdict on the platform's AMI: refused, saying how to make one.
+    unjudged = stock_planner(found, {}).plan("prod", None, ApplyOptions(stock=True))
+    assert unjudged.refusal is not None
+    assert "ebami verify --stock --platform multicontainer-docker --platform-version 2.8.4" in (
+        unjudged.refusal
+    )

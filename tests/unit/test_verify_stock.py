@@ -95,8 +95,12 @@ def test_a_stock_ami_that_allows_the_drivers_is_remembered_and_never_tagged() ->
     assert verdict.checked_at == "2026-12-07T09:30:00Z"
     assert report.kind is TargetKind.STOCK
     assert report.stock == verdict
-    assert report.custom_ami_needed is False
-    assert "a custom AMI is not needed on its platform version" in report.stock_summary()
+    assert report.custom_ami is not None
+    assert report.custom_ami.needed is False
+    assert report.stock_summary() == (
+        f"a custom AMI is not needed: the platform's AMI {STOCK} allows fluentd "
+        "(ecs-init 1.16.2-1.amzn1)"
+    )
 
 
 def test_a_stock_ami_that_lacks_a_driver_needs_a_custom_ami() -> None:
@@ -106,8 +110,12 @@ def test_a_stock_ami_that_lacks_a_driver_needs_a_custom_ami() -> None:
     report, _ = run(ec2, RunCommandSsm(invocations=[invocation]), store)
     # ecs-init 1.16.2's default: no fluentd.
     assert remembered(store).allows == ("json-file", "syslog", "awslogs", "none")
-    assert report.custom_ami_needed is True
-    assert "lacks a required log driver" in report.stock_summary()
+    assert report.custom_ami is not None
+    assert report.custom_ami.needed is True
+    assert report.stock_summary() == (
+        f"a custom AMI is needed: the platform's AMI {STOCK} does not allow fluentd "
+        "(ecs-init 1.16.2-1.amzn1)"
+    )
 
 
 def test_an_amazon_linux_1_ami_without_the_agent_is_remembered_as_unchecked() -> None:
@@ -120,8 +128,11 @@ def test_an_amazon_linux_1_ami_without_the_agent_is_remembered_as_unchecked() ->
     verdict = remembered(store)
     assert verdict.allows is None
     assert verdict.detail.startswith("no SSM agent: ")
-    assert report.custom_ami_needed is True
-    assert "cannot be checked" in report.stock_summary()
+    assert report.custom_ami is not None
+    assert report.custom_ami.needed is True
+    assert report.stock_summary().startswith(
+        f"a custom AMI is needed: the platform's AMI {STOCK} could not be checked: no SSM agent"
+    )
 
 
 def test_no_verdict_when_ssm_never_reached_the_instance() -> None:
@@ -130,6 +141,22 @@ def test_no_verdict_when_ssm_never_reached_the_instance() -> None:
     report, _ = run(ec2, RunCommandSsm(online_after=None), store)
     assert store.values == {}
     assert report.stock is None
-    assert report.custom_ami_needed is None
+    assert report.custom_ami is None
     assert report.stock_summary().endswith("; no verdict was remembered")
     assert ec2.terminated == ["i-00000000000000000"]
+
+
+def test_drivers_from_the_default_of_an_unread_ecs_init_are_no_verdict() -> None:
+    """ecs-init's version unread: its default is a guess, remembered as not checked."""
+    ec2 = LaunchingEc2(images={STOCK: Image(STOCK, NAME, "available", "", {}, ())})
+    unread = probe_output("X=1\n").replace("ecs-init ecs-init-1.16.2-1.amzn1", "ecs-init ")
+    invocation = CommandInvocation("i", "Success", "Success", 0, unread, "")
+    store = StoreSsm()
+    report, _ = run(ec2, RunCommandSsm(invocations=[invocation]), store)
+    verdict = remembered(store)
+    assert verdict.allows is None
+    assert verdict.detail == (
+        "ecs-init's version was not read, and its default decides the drivers"
+    )
+    assert report.custom_ami is not None
+    assert report.custom_ami.needed is True
