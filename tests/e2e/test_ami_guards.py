@@ -220,8 +220,8 @@ def test_is_a_custom_ami_still_needed_al2023_not_al1(story: Story) -> None:
     al1 = verify(sandbox, "--stock", "--release", "2017.09", *PROFILE, cwd=work, stats=True)
     assert al1.returncode == 0, al1.stderr
     assert "ec2.RunInstances" not in api_calls(al1.stderr)
-    assert "cannot be checked" in al1.stdout
-    assert "a custom AMI is still needed" in al1.stdout
+    assert "a custom AMI is needed: the platform's AMI " in al1.stdout
+    assert " could not be checked: no SSM agent: " in al1.stdout
     checked = ebami(sandbox, "check", "--release", "2017.09", "--env", "prod", cwd=work,
                     json_output=True)  # fmt: skip
     (prod,) = json.loads(checked.stdout)["drift"]
@@ -263,7 +263,8 @@ def test_is_a_custom_ami_still_needed_al2023_not_al1(story: Story) -> None:
     splunk = verify(sandbox, "--stock", "--platform", "ecs-al2023", "--require", "fluentd,splunk",
                     *PROFILE, cwd=work)  # fmt: skip
     assert splunk.returncode == 0, splunk.stderr
-    assert "lacks a required log driver" in splunk.stdout
+    assert "a custom AMI is needed: the platform's AMI " in splunk.stdout
+    assert " does not allow splunk (ecs-init 1.89.2" in splunk.stdout
     assert "FAIL  logging-drivers  splunk missing" in splunk.stdout
 
     after = ebami(sandbox, "check", "--platform", "ecs-al2023", "--env", "modern", cwd=work,
