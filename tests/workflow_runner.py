@@ -5,7 +5,9 @@ The job's steps run in order the way GitHub's runner runs them: `run:` steps wit
 `GITHUB_OUTPUT`, `GITHUB_ENV`, `GITHUB_PATH` and `GITHUB_STEP_SUMMARY` files that are read after
 the step (outputs by step id, variables and paths for the later steps, the summaries joined into
 the job's); `env:` at workflow, job and step level (later wins; `GITHUB_ENV` sits between the job
-and the step); `working-directory`; `if:` (default `success()`) and `${{ }}` expressions.
+and the step); `working-directory`; `if:` (default `success()`) and `${{ }}` expressions;
+`continue-on-error:` of a step (`true`, `false` or an expression: a step that fails with it keeps
+its `outcome` failure, its `conclusion` is success, and the job goes on as if it had passed).
 
 `uses:` steps get a local stand-in, chosen by the action's name (see `ACTIONS`), and must be
 pinned by a full commit SHA. Anything this module does not know (a key, a context, an operator,
@@ -431,6 +433,11 @@ class StepResult:
     stdout: str = ""
     stderr: str = ""
     summary: str = ""
+    # The outcome after continue-on-error: a failure it allows concludes as success.
+    conclusion: str = ""
+
+    def __post_init__(self) -> None:
+        self.conclusion = self.conclusion or self.outcome
 
 
 @dataclass
@@ -445,7 +452,7 @@ class JobResult:
     def result(self) -> str:
         if self.skipped:
             return "skipped"
-        failed = any(step.outcome == "failure" for step in self.steps.values())
+        failed = any(step.conclusion == "failure" for step in self.steps.values())
         return "failure" if failed else "success"
 
     def step(self, key: str) -> StepResult:
@@ -478,7 +485,10 @@ JOB_KEYS = {
     "name", "runs-on", "timeout-minutes", "permissions", "concurrency", "environment", "needs",
     "if", "env", "outputs", "steps",
 }  # fmt: skip
-STEP_KEYS = {"id", "name", "if", "run", "uses", "with", "env", "shell", "working-directory"}
+STEP_KEYS = {
+    "id", "name", "if", "run", "uses", "with", "env", "shell", "working-directory",
+    "continue-on-error",
+}  # fmt: skip
 SHELLS = {
     None: ["bash", "-e"],
     "bash": ["bash", "--noprofile", "--norc", "-eo", "pipefail"],
@@ -639,13 +649,15 @@ class Runner:
                 result = self._step(step, key, name, scope, step_env, added_env, added_path)
                 notes.extend(workflow_annotations(result.stdout))
                 summary.append(result.summary)
+                if result.outcome == "failure" and _continues(scope, step):
+                    result.conclusion = "success"
             results[key] = result
             steps_context[key] = Strict(
                 outputs=dict(result.outputs),
                 outcome=result.outcome,
-                conclusion=result.outcome,
+                conclusion=result.conclusion,
             )
-            failed = failed or result.outcome == "failure"
+            failed = failed or result.conclusion == "failure"
         final = Scope({**base, "needs": needs, "env": job_env, "steps": steps_context})
         outputs = {
             str(name): final.interpolate(str(value))
@@ -762,6 +774,17 @@ class Runner:
 
 class StandInFailure(Exception):
     """The stand-in failed the way the action would (a missing file, a missing input)."""
+
+
+def _continues(scope: Scope, step: Mapping[str, Any]) -> bool:
+    """The step's `continue-on-error`: a boolean, or an expression whose value is one."""
+    value = step.get("continue-on-error", False)
+    if isinstance(value, bool):
+        return value
+    rendered = scope.interpolate(str(value)).strip().lower()
+    if rendered not in ("true", "false"):
+        raise WorkflowError(f"continue-on-error {value!r} is not a boolean")
+    return rendered == "true"
 
 
 def _check_keys(mapping: Mapping[str, Any], known: set[str], where: str) -> None:

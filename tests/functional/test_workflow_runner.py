@@ -284,6 +284,23 @@ def test_a_failed_step_skips_the_rest_but_not_always_steps(tmp_path: Path) -> No
     assert result.step("on-failure").outcome == "success"
 
 
+def test_continue_on_error_lets_the_job_go_on(tmp_path: Path) -> None:
+    workflow = job(
+        {"id": "tolerated", "continue-on-error": True, "run": "false"},
+        {"id": "next", "run": "true"},
+        {"id": "seen", "run": 'echo "o=${{ steps.tolerated.outcome }}" >> "$GITHUB_OUTPUT"\n'
+         'echo "c=${{ steps.tolerated.conclusion }}" >> "$GITHUB_OUTPUT"'},
+        {"id": "fatal", "continue-on-error": "${{ 1 == 2 }}", "run": "false"},
+        {"id": "after", "run": "true"},
+    )  # fmt: skip
+    result = runner(tmp_path, workflow, inputs={"where": "staging"}).run("one")
+    assert result.step("tolerated").outcome == "failure"
+    assert result.step("next").outcome == "success"  # the job went on
+    assert result.step("seen").outputs == {"o": "failure", "c": "success"}
+    assert result.step("after").outcome == "skipped"  # an expression that is false: it stops
+    assert result.result == "failure"
+
+
 def test_pipefail_only_with_shell_bash(tmp_path: Path) -> None:
     workflow = job(
         {"id": "default", "run": "false | true"},
@@ -326,7 +343,7 @@ def test_job_outputs_needs_and_upload(tmp_path: Path) -> None:
         ({"uses": "actions/cache" + PINNED}, "no local stand-in"),
         ({"uses": "actions/checkout@v4"}, "full commit SHA"),
         ({"uses": "actions/checkout" + PINNED, "with": {"fetch-depth": 0}}, "fetch-depth"),
-        ({"run": "true", "continue-on-error": True}, "continue-on-error"),
+        ({"run": "true", "timeout-minutes": 5}, "timeout-minutes"),
         ({"run": "true", "shell": "python"}, "shell"),
         ({"run": "echo ${{ secrets.TOKEN }}"}, "secrets"),
         ({"run": "true", "if": "contains('a', 'b')"}, "contains"),
