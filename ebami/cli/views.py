@@ -204,9 +204,7 @@ def verify_view(report: VerifyReport, *, ami: bool) -> View:
         failed = not report.passed
     error: EbamiError | None = None
     if failed:
-        error = CheckFailed(
-            outcome if report.kind is TargetKind.STOCK else report.failure_summary()
-        )
+        error = CheckFailed(failure)
     elif report.left_behind:
         error = LeftBehind(report.left_behind, outcome=outcome)
     return View(
