@@ -18,11 +18,12 @@ after one newer verified copy per region, at `--concurrency 20`. For each: wall 
 AMI) and the top operations. A real fleet apply also gets its wave floor: waves x one
 environment's apply, measured after it as five `ebami apply --env` runs (untimed in the
 table's own row) to a newer verified AMI; its wall time should be at most 1.2x that. A command
-that outlasts `--timeout` has its process group killed and is reported as not finished; the
-sandbox is stopped whatever happens.
+that outlasts `--timeout` (default 600 s: a fleet apply of L at concurrency 5 takes about 180 s,
+and twice that at `--throttle 0.3`) has its process group killed and is reported as not
+finished; the sandbox is stopped whatever happens.
 
     .venv/bin/python benchmarks/estate_scale.py [--size S|M|L]... [--command NAME]...
-        [--throttle F] [--realism SPEC] [--timeout 180] [--json]
+        [--throttle F] [--realism SPEC] [--timeout 600] [--json]
 
 `--realism` is the sandbox's (`ebami sandbox start --realism`; default `aws`): with
 `aws,late-events=0`, say, a fleet apply's wave floor is measured without late events.
@@ -496,7 +497,7 @@ def main() -> int:
     parser.add_argument("--command", action="append", choices=COMMANDS, help="default: all")
     parser.add_argument("--throttle", type=float, default=0.0, help="sandbox throttle fraction")
     parser.add_argument("--realism", default="aws", help="the sandbox's --realism SPEC")
-    parser.add_argument("--timeout", type=float, default=180.0, help="seconds per command")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per command")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args()
     try:
