@@ -205,9 +205,7 @@ class ApplyPlanner:
             else Plan(
                 "apply",
                 facts,
-                instructions(
-                    environment, current, target_option, target, deadline, policy, protect
-                ),
+                instructions(environment, current, target_option, target, deadline, protect),
                 notes=tuple(notes),
             )
         )
@@ -217,9 +215,7 @@ class ApplyPlanner:
         rollback_steps = Plan(
             "rollback",
             {"Environment": environment.name, "Back to": _shown(current, platform)},
-            instructions(
-                environment, target, previous_option, current, deadline, policy, rollback=True
-            ),
+            instructions(environment, target, previous_option, current, deadline, rollback=True),
         )
         return ApplyPlan(
             environment=environment,

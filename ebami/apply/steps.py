@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from ebami.apply.policy import UpdatePolicy
 from ebami.aws.eb_values import Environment
 from ebami.core.plan import Instruction, Ref, Step
 
@@ -24,7 +23,6 @@ def instructions(
     option: str | None,
     target: str | None,
     deadline: float,
-    policy: UpdatePolicy,
     protect: tuple[str, ...] = (),
     *,
     rollback: bool = False,

@@ -41,9 +41,9 @@ class Ec2Base:
         return shape is not None and parameter in shape.members
 
 
-def chunks(values: list[str]) -> list[list[str]]:
-    """`values` in runs short enough for one filter."""
-    return [values[start : start + FILTER_VALUES] for start in range(0, len(values), FILTER_VALUES)]
+def chunks(values: list[str], size: int = FILTER_VALUES) -> list[list[str]]:
+    """`values` in runs of at most `size` (default: short enough for one filter)."""
+    return [values[start : start + size] for start in range(0, len(values), size)]
 
 
 def error_code(exc: ClientError) -> str:

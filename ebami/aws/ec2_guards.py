@@ -17,7 +17,7 @@ from typing import Any
 import botocore
 from botocore.exceptions import ClientError
 
-from ebami.aws.ec2_base import GONE_IMAGE, Ec2Base, error_code, raise_if_missing
+from ebami.aws.ec2_base import GONE_IMAGE, Ec2Base, chunks, error_code, raise_if_missing
 from ebami.aws.ec2_values import ImageReference
 from ebami.aws.errors import aws_errors
 from ebami.core.errors import GuardUnavailable
@@ -135,8 +135,7 @@ class Ec2Guards(Ec2Base):
             {"ResourceType": "imagebuilder:ContainerRecipe"},
         ]
         found: list[ImageReference] = []
-        ids = list(dict.fromkeys(image_ids))
-        for chunk in (ids[at : at + REFERENCE_IDS] for at in range(0, len(ids), REFERENCE_IDS)):
+        for chunk in chunks(list(dict.fromkeys(image_ids)), REFERENCE_IDS):
             label = f"ec2:DescribeImageReferences ({len(chunk)} AMIs)"
             with self._guard("DescribeImageReferences", label):
                 pages = self._client.get_paginator("describe_image_references").paginate(

@@ -61,8 +61,7 @@ class LifecycleWiring(FactoryBase):
             ssm=self.ssm,
             autoscaling=AutoScaling(self._client("autoscaling")),
             bounded=self.bounded,
-            rollback_folder=self.rollback_targets().folder,
-            stock_folder=self.stock_verdicts.folder,
+            channel_prefix=self.channels().prefix,
         )
 
     def deletion_target(self, region: str) -> RegionTarget:

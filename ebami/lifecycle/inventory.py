@@ -31,8 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from ebami.config.formats import ami_ids_in
 from ebami.core.errors import AwsError, EbamiError
 from ebami.image import tags
-from ebami.image.channels import rollback_folder as rollback_folder_under
-from ebami.image.channels import stock_folder as stock_folder_under
+from ebami.image.channels import reserved, rollback_folder
 from ebami.image.managed import ManagedImage, managed_images, newest_first, rollback_target
 from ebami.image.rollback import recorded
 
@@ -198,10 +197,9 @@ class RegionSources:
     ssm: EstateSsm
     autoscaling: EstateAutoScaling
     bounded: Callable[[float], AbstractContextManager[object]]
-    # Where the environments' rollback targets are (`ebami.image.rollback`).
-    rollback_folder: str = rollback_folder_under("/ebami")
-    # Where the verdicts on the platforms' own AMIs are (`ebami.image.stock`): no AMI use.
-    stock_folder: str = stock_folder_under("/ebami")
+    # The channels' folder, under which ebami keeps the environments' rollback targets
+    # (`ebami.image.rollback`) and the verdicts on the platforms' own AMIs (`ebami.image.stock`).
+    channel_prefix: str = "/ebami"
 
 
 def read_inventory(
@@ -296,7 +294,8 @@ def read_region(source: RegionSources) -> RegionInventory:
     owned = source.ec2.own_snapshot_ids(snapshots) if snapshots else set()
 
     uses: list[Use] = []
-    environments = _environments(source, uses, recorded(source.ssm, source.rollback_folder))
+    targets = recorded(source.ssm, rollback_folder(source.channel_prefix))
+    environments = _environments(source, uses, targets)
     for saved in source.eb.saved_configurations():
         for value in source.eb.image_ids(saved.application, saved_configuration=saved.name):
             uses += _uses(
@@ -331,10 +330,10 @@ def read_region(source: RegionSources) -> RegionInventory:
             f"launch configuration {configuration.name}",
         )
     for name in source.ssm.parameter_names():
-        if name.startswith(source.rollback_folder + "/"):
-            continue  # only their current versions, read above, name a rollback target
-        if name.startswith(source.stock_folder + "/"):
-            continue  # verdicts on Amazon's AMIs, which no prune deletes
+        if reserved(source.channel_prefix, name):
+            # Rollback targets: only their current versions, read above, name one. Verdicts on
+            # the platforms' own AMIs: Amazon's, which no prune deletes.
+            continue
         history = source.ssm.history(name)
         for version in history:
             current = " (current)" if version is history[-1] else ""

@@ -49,6 +49,7 @@ from typing import Any
 
 from ebami.core.errors import Refused
 from ebami.core.plan import Instruction, Plan, Step
+from ebami.core.times import utc_timestamp
 from ebami.image import tags
 from ebami.image.channels import Channels, ChannelState
 from ebami.image.managed import ManagedImage
@@ -59,7 +60,7 @@ from ebami.lifecycle.readback import (
     revoke_command,
     revoked_channels,
 )
-from ebami.lifecycle.revoke_inputs import check_reason, deprecation_time, iso_utc
+from ebami.lifecycle.revoke_inputs import check_reason, deprecation_time
 from ebami.lifecycle.stepback import (
     Candidates,
     ImagesEc2,
@@ -161,7 +162,7 @@ class RevokedImage:
             "ami_id": self.image_id,
             "already_revoked": self.already,
             "channels": [move.to_json() for move in self.moves],
-            "deprecate_at": iso_utc(self.deprecation) if self.deprecation else None,
+            "deprecate_at": utc_timestamp(self.deprecation) if self.deprecation else None,
             "disable": self.disable_step is not None,
         }
 
@@ -246,7 +247,7 @@ class RevokePlanner:
         )
         now = self._now()
         revocation = image.revocation
-        revoked_at = (revocation.at or "") if revocation else iso_utc(now)
+        revoked_at = (revocation.at or "") if revocation else utc_timestamp(now)
         kept_reason = (revocation.reason or "") if revocation else reason
         notes: list[str] = []
         if revocation is not None:
@@ -360,14 +361,17 @@ class RevokePlanner:
         deprecated = _deprecation(image)
         planned = deprecate_at
         if planned is not None and deprecated is not None and deprecated <= planned:
-            notes.append(f"{image_id}{where} is deprecated already, at {iso_utc(deprecated)}: kept")
+            notes.append(
+                f"{image_id}{where} is deprecated already, at {utc_timestamp(deprecated)}: kept"
+            )
             planned = None
         deprecate_step = None
         if planned is not None:
+            when = utc_timestamp(planned)
             deprecate_step = Instruction(
                 RevokeStep.DEPRECATE,
-                f"deprecating {image_id}{where} at {iso_utc(planned)} (EnableImageDeprecation)",
-                {"region": place.region, "image_id": image_id, "when": iso_utc(planned)},
+                f"deprecating {image_id}{where} at {when} (EnableImageDeprecation)",
+                {"region": place.region, "image_id": image_id, "when": when},
             )
         disable_step = None
         if disable and image.state == "disabled":

@@ -1,5 +1,5 @@
 """What `ebami revoke` is given and when it deprecates: the reason's rules (it becomes an EC2
-tag value) and the time written as EC2 shows it.
+tag value) and the earliest deprecation time EC2 accepts.
 
 DeprecateAt: EC2 rounds the seconds to the nearest minute and refuses a time in the past, so the
 earliest time it surely accepts is the next whole minute at least a minute from now (a time in
@@ -30,10 +30,6 @@ def check_reason(reason: str) -> str:
     if not text.isprintable():
         raise InputError("--reason has a control character (a line break?): write it on one line")
     return text
-
-
-def iso_utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def deprecation_time(now: datetime) -> datetime:

@@ -52,17 +52,26 @@ def enable() -> None:
 def _root_is_allowed(
     original: Callable[..., Any], response: Any, iam_request_cls: type, resource: str = "*"
 ) -> None:
-    authorization = str(response.headers.get("Authorization", ""))
-    if f"Credential={FAKE_KEY_ID}/" in authorization:
+    if _is_root(response):
         return
     original(response, iam_request_cls, resource)
+
+
+def _is_root(response: Any) -> bool:
+    """Whether the request is signed with the account root's key (every action allowed)."""
+    return f"Credential={FAKE_KEY_ID}/" in str(response.headers.get("Authorization", ""))
+
+
+def _policies(request: IAMRequestBase) -> list[IAMPolicy]:
+    """The caller's policies, as AWS reads them here (`_relaxed`)."""
+    return [_relaxed(policy) for policy in request._access_key.collect_policies()]
 
 
 @hook(IAMRequestBase, "check_action_permitted")
 def _as_aws_authorizes(original: Callable[..., Any], request: Any, resource: str) -> None:
     if request._action == "sts:GetCallerIdentity":
         return  # allowed to anyone, as on AWS
-    policies = [_relaxed(policy) for policy in request._access_key.collect_policies()]
+    policies = _policies(request)
     for action in required_actions(request._action, request._data, request._body):
         if not _permitted(policies, action):
             _refuse(request, action)
@@ -81,7 +90,7 @@ def allows(response: BaseResponse, operation: str) -> bool:
     Always, where IAM is not enforced and for the account's root."""
     if ActionAuthenticatorMixin.request_count < settings.INITIAL_NO_AUTH_ACTION_COUNT:
         return True
-    if f"Credential={FAKE_KEY_ID}/" in str(response.headers.get("Authorization", "")):
+    if _is_root(response):
         return True
     request = IAMRequest(
         account_id=response.current_account,
@@ -92,8 +101,7 @@ def allows(response: BaseResponse, operation: str) -> bool:
         headers=response.headers,
         action=operation,
     )
-    policies = [_relaxed(policy) for policy in request._access_key.collect_policies()]
-    return _permitted(policies, request._action)
+    return _permitted(_policies(request), request._action)
 
 
 def required_actions(action: str, data: Any, body: Any) -> list[str]:

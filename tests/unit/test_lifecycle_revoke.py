@@ -11,13 +11,14 @@ import pytest
 from ebami.aws.ec2_values import Image
 from ebami.core.errors import AwsError, InputError, Refused
 from ebami.core.plan import Executor
+from ebami.core.times import utc_timestamp
 from ebami.image import tags
 from ebami.image.channels import Channels
 from ebami.lifecycle.channel_actions import ChannelActions, parse_utc
 from ebami.lifecycle.readback import needs_attention
 from ebami.lifecycle.revoke import RevokePlanner, RevokeRegion
 from ebami.lifecycle.revoke_actions import RevokeActions, execute_revoke
-from ebami.lifecycle.revoke_inputs import check_reason, deprecation_time, iso_utc
+from ebami.lifecycle.revoke_inputs import check_reason, deprecation_time
 from tests.fakes.channels import (
     DEFAULT,
     STABLE,
@@ -222,7 +223,7 @@ def test_a_deprecation_already_set_is_kept_unless_later(already: str, deprecates
     assert (plan.targets[0].deprecate_at is not None) is deprecates
     # The JSON says when EC2 deprecates it: this run's time, or the one it had.
     kept = parse_utc(already) if already and not deprecates else deprecation_time(NOW)
-    assert plan.to_json()["deprecate_at"] == iso_utc(kept)
+    assert plan.to_json()["deprecate_at"] == utc_timestamp(kept)
 
 
 def test_the_json_shows_a_deprecation_set_before_without_deprecate() -> None:
