@@ -2,8 +2,8 @@
 environments (and threads) ask: `OnceCache` single-flight.
 
 - **once per run**: the scan of the verified ebami AMIs (one paginated `DescribeImages`), each
-  platform version (by ARN), each application version's log drivers (its source bundle read
-  from S3 once per version), each environment's instance count;
+  platform version (by ARN), each application version's log drivers
+  (`ebami.image.version_drivers`), each environment's instance count;
 - **once per wave**: an AMI by id, since its state and revocation can change between waves
   (wave 0 is the planning before wave 1, where the AMIs the scan found need no call of their
   own).
@@ -16,15 +16,12 @@ from typing import Any, Protocol
 
 from ebami.aws.eb_values import Environment
 from ebami.aws.ec2_values import Image
-from ebami.core.errors import EbamiError, NotFoundError
+from ebami.core.errors import NotFoundError
 from ebami.core.once import OnceCache
 from ebami.image import tags
-from ebami.image.dockerrun import DriverUse, log_drivers, read_dockerrun
 from ebami.image.environment import EnvironmentPlatform
 from ebami.image.managed import ManagedImage, newest_first
-
-# What an application version's containers use: their log drivers, or None and why unknown.
-DriverUses = tuple[tuple[DriverUse, ...] | None, str]
+from ebami.image.version_drivers import BundleS3, DriverUses, VersionDrivers
 
 
 class ReadsEb(Protocol):
@@ -38,23 +35,18 @@ class ReadsEc2(Protocol):
     def find_images_with_tag(self, key: str) -> list[Image]: ...
 
 
-class ReadsS3(Protocol):
-    def read(self, bucket: str, key: str) -> bytes: ...
-
-
 class SharedReads:
     """One region's reads for one run's plans (thread-safe)."""
 
     def __init__(
-        self, *, eb: ReadsEb, ec2: ReadsEc2, s3: Callable[[], ReadsS3], region: str
+        self, *, eb: ReadsEb, ec2: ReadsEc2, s3: Callable[[], BundleS3], region: str
     ) -> None:
         self._eb = eb
         self._ec2 = ec2
-        self._s3 = s3
         self.region = region
         self._verified: OnceCache[str, tuple[ManagedImage, ...]] = OnceCache()
         self._platforms: OnceCache[str, EnvironmentPlatform] = OnceCache()
-        self._uses: OnceCache[tuple[str, str], DriverUses] = OnceCache()
+        self._uses = VersionDrivers(eb=eb, s3=s3)
         self._instances: OnceCache[str, int] = OnceCache()
         self._images: OnceCache[tuple[str, int], ManagedImage | None] = OnceCache()
 
@@ -80,21 +72,7 @@ class SharedReads:
 
     def driver_uses(self, application: str, version_label: str) -> DriverUses:
         """The log drivers of the version's containers, or None and why they are unknown."""
-        if not version_label:
-            return None, "the environment has no application version deployed"
-        return self._uses.get(
-            (application, version_label), lambda: self._read_uses(application, version_label)
-        )
-
-    def _read_uses(self, application: str, label: str) -> DriverUses:
-        location = self._eb.source_bundle(application, label)
-        if location is None:
-            return None, f"application version {label!r} has no source bundle in S3"
-        bucket, key = location
-        try:
-            return log_drivers(read_dockerrun(self._s3().read(bucket, key))), ""
-        except EbamiError as exc:  # unreadable, missing, too large, access denied: unknown
-            return None, f"s3://{bucket}/{key}: {exc}"
+        return self._uses.of(application, version_label)
 
     def instances(self, environment: Environment) -> int:
         """How many instances serve the environment (read once per run)."""

@@ -137,6 +137,7 @@ class LifecycleWiring(FactoryBase):
         return need(found, drivers, stock=image_id, alias=alias, version=version)
 
     def drift_checker(self, max_age_days: int) -> DriftChecker:
+        from ebami.image.version_drivers import VersionDrivers
         from ebami.lifecycle.drift import DriftChecker
 
         return DriftChecker(
@@ -145,4 +146,5 @@ class LifecycleWiring(FactoryBase):
             max_age_days=max_age_days,
             stock=self.stock_verdicts,
             drivers=self.settings.resolved_drivers(),
+            versions=VersionDrivers(eb=self.eb, s3=lambda: self.s3),
         )

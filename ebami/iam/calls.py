@@ -226,6 +226,21 @@ RUN_COMMAND = (
 # status and `apply --stock`.
 STOCK_VERDICT = _calls(Resource.STOCK, "ssm:GetParameter")
 
+# check and status, where the drivers a custom AMI was baked for cannot say whether it is still
+# needed: the deployed application version's Dockerrun decides (`ebami.image.version_drivers`).
+DOCKERRUN_DRIVERS = tuple(
+    Call(
+        operation,
+        resource,
+        when="an environment on a custom AMI baked for a driver its platform's checked AMI "
+        "lacks, or without an ebami:drivers tag: its Dockerrun's drivers are read",
+    )
+    for operation, resource in (
+        ("elasticbeanstalk:DescribeApplicationVersions", Resource.APPLICATION_VERSION),
+        ("s3:GetObject", Resource.BUNDLE),
+    )
+)
+
 VERIFY = (
     *_calls(Resource.ANY, "ec2:DescribeImages", "ec2:DescribeInstances"),
     Call("ec2:RunInstances", Resource.ANY, why=RUN_INSTANCES),
@@ -307,7 +322,7 @@ APPLY = (
     *RUN_COMMAND,
 )
 
-CHECK = (*LOOKUP, *ENVIRONMENTS, *STOCK_VERDICT)
+CHECK = (*LOOKUP, *ENVIRONMENTS, *STOCK_VERDICT, *DOCKERRUN_DRIVERS)
 
 LIFECYCLE = (
     # `status --release`: the platform's base AMI, as `lookup` finds it.
@@ -347,6 +362,7 @@ LIFECYCLE = (
     ),
     *_calls(Resource.ROLLBACK, "ssm:GetParametersByPath"),
     *STOCK_VERDICT,
+    *DOCKERRUN_DRIVERS,
     *_calls(
         Resource.MANAGED_IMAGE,
         "ec2:CreateTags",

@@ -7,9 +7,11 @@ channels' folder, `/ebami` by default), so that `check`, `status` and the nightl
 of launching an instance each time. Its value is JSON: the AMI checked, the drivers its agent
 allows (null when it could not be checked, with why), the ecs-init version and when.
 
-An environment on a custom AMI needs it only while its platform's own AMI lacks a driver the
-custom AMI was baked to allow (`need`): since ecs-init 1.45.0 the default list includes fluentd,
-so on Amazon Linux 2023 the custom AMI is usually not needed any more.
+An environment on a custom AMI needs it only while its platform's own AMI lacks a log driver its
+deployed Dockerrun uses (`need`): since ecs-init 1.45.0 the default list includes fluentd, so on
+Amazon Linux 2023 the custom AMI is usually not needed any more. The drivers the custom AMI was
+baked for stand in for the Dockerrun's while the platform's AMI allows them all (the Dockerrun
+can use no driver its AMI does not allow: its tasks would not be placed).
 """
 
 from __future__ import annotations
@@ -128,10 +130,12 @@ def need(
     alias: str,
     version: str,
     back: str = "",
+    deployed: str = "",
 ) -> Need:
     """Whether a custom AMI baked to allow `drivers` is still needed on platform version
     `version` of `alias`, whose own AMI is `stock`, by the verdict on that AMI; `back`: the
-    command that goes back to it."""
+    command that goes back to it. `deployed`: the application version whose Dockerrun uses
+    `drivers`, when they are its drivers rather than those the custom AMI was baked for."""
     drivers = tuple(drivers)
     if verdict is None:
         return Need(
@@ -147,13 +151,21 @@ def need(
         )
     lacking = verdict.lacking(drivers)
     if lacking:
+        which = f", which version {deployed!r} uses" if deployed else ""
         return Need(
             True,
-            f"the platform's AMI {stock} does not allow {', '.join(lacking)} ({verdict.agent})",
+            f"the platform's AMI {stock} does not allow {', '.join(lacking)}{which} "
+            f"({verdict.agent})",
         )
+    allowed = (
+        f"every log driver version {deployed!r} uses ({', '.join(drivers) or 'none'}; "
+        f"{verdict.agent})"
+        if deployed
+        else f"{', '.join(drivers)} ({verdict.agent})"
+    )
     return Need(
         False,
-        f"the platform's AMI {stock} allows {', '.join(drivers)} ({verdict.agent})"
+        f"the platform's AMI {stock} allows {allowed}"
         + (f"; go back with `{back}`" if back else ""),
         back=back,
     )
@@ -164,9 +176,11 @@ def environment_need(
     platform: EnvironmentPlatform,
     verdict: StockVerdict | None,
     drivers: Iterable[str],
+    deployed: str = "",
 ) -> Need:
-    """Whether `environment`, on a custom AMI baked to allow `drivers`, still needs it (None:
-    an environment on the platform's own AMI, with nothing to go back to)."""
+    """Whether `environment`, on a custom AMI baked to allow `drivers` (or whose deployed
+    application version `deployed` uses them), still needs it (None: an environment on the
+    platform's own AMI, with nothing to go back to)."""
     return need(
         verdict,
         drivers,
@@ -174,6 +188,7 @@ def environment_need(
         alias=platform.alias,
         version=platform.version,
         back=f"ebami apply --env {environment} --stock" if environment else "",
+        deployed=deployed,
     )
 
 

@@ -21,6 +21,7 @@ from ebami.image import tags
 from ebami.image.environment import EnvironmentPlatform
 from ebami.image.managed import ManagedImage, newest_first
 from ebami.image.stock import Need, StockVerdicts, environment_need
+from ebami.image.version_drivers import VersionDrivers
 
 DEFAULT_MAX_AGE_DAYS = 30
 MAX_AGE_DAYS = 3650
@@ -116,16 +117,20 @@ class DriftChecker:
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         stock: StockVerdicts | None = None,
         drivers: tuple[str, ...] = (),
+        versions: VersionDrivers | None = None,
     ) -> None:
         """`stock`: the verdicts on the platforms' own AMIs, to judge whether a custom AMI is
         still needed (not judged without); `drivers`: what a custom AMI without an
-        `ebami:drivers` tag is taken to have been baked for (the settings')."""
+        `ebami:drivers` tag is taken to have been baked for (the settings'); `versions`: the
+        log drivers of the deployed application versions, read where the baked drivers
+        cannot answer (see `_need`)."""
         self._eb = eb
         self._ec2 = ec2
         self._max_age = max_age_days
         self._now = now
         self._stock = stock
         self._drivers = drivers
+        self._versions = versions
         self._verified: OnceCache[str, list[ManagedImage]] = OnceCache()
         # Environments of one platform version share its description.
         self._platforms: OnceCache[str, EnvironmentPlatform] = OnceCache()
@@ -179,7 +184,7 @@ class DriftChecker:
     def check(self, name: str, application: str | None) -> Drift:
         environment = self._eb.get_environment(name, application)
         configured = self._eb.configuration(environment).image_id
-        return self.judge(environment.name, configured, environment.platform_arn)
+        return self.judge_environment(environment, configured)
 
     def check_all(self, wanted: Sequence[tuple[str, str | None]]) -> list[Drift]:
         """The drift of each (environment name, application or None) of `wanted`, in order:
@@ -198,19 +203,33 @@ class DriftChecker:
         self.describe_running(
             (configured[key], environment.platform_arn) for key, environment in found.items()
         )
-        return [
-            self.judge(found[key].name, configured[key], found[key].platform_arn) for key in wanted
-        ]
+        return [self.judge_environment(found[key], configured[key]) for key in wanted]
 
-    def judge(self, name: str, configured: str | None, platform_arn: str) -> Drift:
+    def judge_environment(self, environment: Environment, configured: str | None) -> Drift:
+        return self.judge(
+            environment.name,
+            configured,
+            environment.platform_arn,
+            deployed=(environment.application, environment.version_label),
+        )
+
+    def judge(
+        self,
+        name: str,
+        configured: str | None,
+        platform_arn: str,
+        *,
+        deployed: tuple[str, str] | None = None,
+    ) -> Drift:
         """The drift of the environment `name`, whose configuration sets `configured` (None:
         the platform's own AMI) on the platform version `platform_arn` (read already, by
-        `check` or an inventory), and on a custom AMI whether it is still needed."""
+        `check` or an inventory), and on a custom AMI whether it is still needed, by the log
+        drivers of `deployed` (its application and version label) where it must."""
         drift = self._drift(name, configured, platform_arn)
         if drift.status is DriftStatus.MISSING or self._stock is None:
             return drift
         stock = drift.status is DriftStatus.STOCK
-        need = self._need(name, None if stock else drift.image_id, platform_arn)
+        need = self._need(name, None if stock else drift.image_id, platform_arn, deployed)
         if not stock or need is None or need.needed is not False:
             return dataclasses.replace(drift, need=need)
         # On the platform's own AMI, which allows the drivers: as it should be.
@@ -223,19 +242,49 @@ class DriftChecker:
             need=need,
         )
 
-    def _need(self, name: str, image_id: str | None, platform_arn: str) -> Need | None:
+    def _need(
+        self,
+        name: str,
+        image_id: str | None,
+        platform_arn: str,
+        deployed: tuple[str, str] | None,
+    ) -> Need | None:
         """Whether the environment needs a custom AMI (`image_id`: the one it runs; None: it
-        runs the platform's own)."""
+        runs the platform's own).
+
+        The drivers the custom AMI was baked for (its `ebami:drivers` tag) answer "not
+        needed" with no read: the Dockerrun can use none that the AMI does not allow. Else,
+        where the platform's AMI was checked, the Dockerrun's own drivers decide (read once
+        per application version); where they cannot be read, the baked drivers (or the
+        settings') do, and the line says so."""
         platform = self.platform(platform_arn)
         if self._stock is None or platform.platform is None or not platform.default_image:
             return None
         image = self._images.get(image_id, lambda: None) if image_id else None
-        drivers = (image.drivers if image else None) or self._drivers
+        baked = image.drivers if image else None
         try:
             verdict = self._stock.of(platform)
         except AwsError as exc:
             return Need.unread(exc)
-        return environment_need(name if image_id else None, platform, verdict, drivers)
+        environment = name if image_id else None
+        by_baked = environment_need(environment, platform, verdict, baked or self._drivers)
+        if environment is None or (baked and by_baked.needed is False):
+            return by_baked
+        if self._versions is None or deployed is None or verdict is None or not verdict.checked:
+            return by_baked
+        application, label = deployed
+        try:
+            uses, unknown = self._versions.of(application, label)
+        except AwsError as exc:
+            uses, unknown = None, exc.message
+        if uses is None:
+            return dataclasses.replace(
+                by_baked,
+                detail=f"{by_baked.detail} (judged by the drivers it was baked for: the "
+                f"Dockerrun's are unknown: {unknown})",
+            )
+        drivers = sorted({use.driver for use in uses})
+        return environment_need(environment, platform, verdict, drivers, deployed=label)
 
     def _drift(self, name: str, configured: str | None, platform_arn: str) -> Drift:
         platform = self.platform(platform_arn)

@@ -89,6 +89,8 @@ class EnvironmentFacts:
     previous_image_id: str | None = None
     # The ImageId in force (the deployed set's, as `ElasticBeanstalk.configuration` reads it).
     image_id: str | None = None
+    # The application version deployed ("" for none).
+    version_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -416,6 +418,7 @@ def _environments(
                 image_ids=image_ids,
                 previous_image_id=previous,
                 image_id=configuration.image_id,
+                version_label=environment.version_label,
             )
         )
     return found

@@ -129,6 +129,7 @@ class EnvironmentStatus:
             "environment": facts.name,
             "status": facts.status,
             "health": facts.health,
+            "version_label": facts.version_label or None,
             "image_id": self.drift.image_id if self.drift else facts.image_id,
             "previous_image_id": facts.previous_image_id,
             "drift": self.verdict,

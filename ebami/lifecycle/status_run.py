@@ -104,7 +104,12 @@ def _drift(
             try:
                 # The inventory read its configuration already: only the platform and the AMI
                 # are read.
-                drift = checkers[item.region].judge(item.name, item.image_id, item.platform_arn)
+                drift = checkers[item.region].judge(
+                    item.name,
+                    item.image_id,
+                    item.platform_arn,
+                    deployed=(item.application, item.version_label),
+                )
             except EbamiError as exc:
                 # One environment that cannot be checked (its platform version or AMI
                 # unreadable) is shown as such; the rest of the view stands.

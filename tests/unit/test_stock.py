@@ -4,6 +4,7 @@ and what check, status and `apply --stock` make of it."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import datetime, timezone
 from typing import Any
 
@@ -20,6 +21,7 @@ from ebami.image.dockerrun import DriverUse
 from ebami.image.environment import EnvironmentPlatform
 from ebami.image.managed import ManagedImage
 from ebami.image.stock import Need, StockVerdict, StockVerdicts, environment_need, need
+from ebami.image.version_drivers import VersionDrivers
 from ebami.lifecycle.check import CheckReport
 from ebami.lifecycle.drift import DriftChecker, DriftStatus
 from tests.fakes.apply import STOCK, NamedPlanner, PlannerWorld, ami, world_with
@@ -141,9 +143,14 @@ def al2023_world(configured: str | None, *images: Image) -> PlannerWorld:
     return Al2023World(**{f.name: getattr(found, f.name) for f in dataclasses.fields(found)})
 
 
-def drift_checker(found: PlannerWorld, ssm: FakeSsm) -> DriftChecker:
+def drift_checker(found: PlannerWorld, ssm: FakeSsm, *, dockerrun: bool = True) -> DriftChecker:
     return DriftChecker(
-        eb=found, ec2=found, now=lambda: NOW, stock=StockVerdicts(ssm, "/ebami"), drivers=DRIVERS
+        eb=found,
+        ec2=found,
+        now=lambda: NOW,
+        stock=StockVerdicts(ssm, "/ebami"),
+        drivers=DRIVERS,
+        versions=VersionDrivers(eb=found, s3=lambda: found) if dockerrun else None,
     )
 
 
@@ -177,6 +184,93 @@ def test_drift_says_when_a_custom_ami_is_not_needed() -> None:
         said.full_detail
     )
     assert "may not ssm:GetParameter" in said.full_detail
+
+
+STORED = {"/ebami/stock-ami/ecs-al2023/4.2.0": verdict().to_value()}
+
+
+def baked_for(drivers: str | None) -> Image:
+    tagged = {tags.PLATFORM: "ecs-al2023", tags.RELEASE: "2023", tags.DRIVERS: drivers or ""}
+    return ami("ami-0custom", "2026-11-20", **tagged)  # an empty value drops the tag
+
+
+def dockerrun(*drivers: str) -> bytes:
+    containers = [
+        {"name": f"c{n}", "logConfiguration": {"logDriver": driver}}
+        for n, driver in enumerate(drivers)
+    ]
+    return json.dumps({"AWSEBDockerrunVersion": 2, "containerDefinitions": containers}).encode()
+
+
+def judged(image: Image, bundle: bytes | None, **kwargs: Any) -> tuple[Need, list[str]]:
+    found = al2023_world("ami-0custom", image)
+    found.bundle = bundle
+    checker = drift_checker(found, FakeSsm(STORED), **kwargs)
+    drifts = [checker.check("prod", None) for _ in range(2)]
+    assert drifts[0] == drifts[1]
+    assert drifts[0].need is not None
+    return drifts[0].need, found.reads
+
+
+def test_the_baked_drivers_answer_not_needed_without_reading_the_dockerrun() -> None:
+    found, reads = judged(baked_for("json-file fluentd"), dockerrun("splunk"))
+    assert found.needed is False
+    assert "DescribeApplicationVersions" not in reads
+    assert "GetObject" not in reads
+
+
+def test_the_dockerrun_decides_where_the_baked_drivers_say_needed() -> None:
+    # Baked for splunk too, which the platform's AMI lacks; the Dockerrun uses fluentd only.
+    baked = baked_for("json-file fluentd splunk")
+    found, reads = judged(baked, dockerrun("fluentd", "fluentd"))
+    assert found.needed is False
+    assert "allows every log driver version 'v42' uses (fluentd; ecs-init 1.89.2" in found.detail
+    assert found.back == "ebami apply --env prod --stock"
+    # Read once per application version, however many times it is asked.
+    assert (reads.count("DescribeApplicationVersions"), reads.count("GetObject")) == (1, 1)
+    # A Dockerrun that uses splunk: needed, and the line names the version.
+    uses_splunk, _ = judged(baked, dockerrun("fluentd", "splunk"))
+    assert uses_splunk.needed is True
+    assert "does not allow splunk, which version 'v42' uses (ecs-init" in uses_splunk.detail
+    # No container sets a driver: the platform's AMI allows all it uses.
+    nothing, _ = judged(baked, dockerrun())
+    assert nothing.needed is False
+    assert "every log driver version 'v42' uses (none;" in nothing.detail
+    # Without a reader (or a verdict that checked the AMI), the baked drivers answer.
+    unread, reads = judged(baked, dockerrun("fluentd"), dockerrun=False)
+    assert unread.needed is True
+    assert "does not allow splunk (ecs-init" in unread.detail
+    assert "DescribeApplicationVersions" not in reads
+
+
+def test_an_ami_without_a_drivers_tag_is_judged_by_the_dockerrun() -> None:
+    # The settings' drivers (json-file, fluentd) are allowed, but the Dockerrun uses splunk.
+    found, reads = judged(baked_for(None), dockerrun("splunk"))
+    assert found.needed is True
+    assert "does not allow splunk, which version 'v42' uses" in found.detail
+    assert reads.count("GetObject") == 1
+
+
+def test_a_dockerrun_that_cannot_be_read_leaves_the_baked_drivers_to_judge() -> None:
+    found, _ = judged(baked_for("json-file fluentd splunk"), None)
+    assert found.needed is True
+    assert found.detail.endswith(
+        "(judged by the drivers it was baked for: the Dockerrun's are unknown: application "
+        "version 'v42' has no source bundle in S3)"
+    )
+
+    class Refused(Al2023World):
+        def source_bundle(self, application: str, version_label: str) -> tuple[str, str] | None:
+            raise AwsError("elasticbeanstalk:DescribeApplicationVersions: AccessDenied")
+
+    world = al2023_world("ami-0custom", baked_for("json-file fluentd splunk"))
+    refused = Refused(**{f.name: getattr(world, f.name) for f in dataclasses.fields(world)})
+    said = drift_checker(refused, FakeSsm(STORED)).check("prod", None)
+    assert said.need is not None
+    assert said.need.needed is True
+    assert said.full_detail.endswith(
+        "the Dockerrun's are unknown: elasticbeanstalk:DescribeApplicationVersions: AccessDenied)"
+    )
 
 
 def test_a_stock_ami_that_cannot_be_checked_leaves_the_custom_ami_needed() -> None:
