@@ -131,11 +131,13 @@ def need(
     version: str,
     back: str = "",
     deployed: str = "",
+    note: str = "",
 ) -> Need:
     """Whether a custom AMI baked to allow `drivers` is still needed on platform version
     `version` of `alias`, whose own AMI is `stock`, by the verdict on that AMI; `back`: the
     command that goes back to it. `deployed`: the application version whose Dockerrun uses
-    `drivers`, when they are its drivers rather than those the custom AMI was baked for."""
+    `drivers`, when they are its drivers rather than those the custom AMI was baked for;
+    `note`: said after a judgement by drivers (how they were chosen)."""
     drivers = tuple(drivers)
     if verdict is None:
         return Need(
@@ -150,23 +152,22 @@ def need(
             True, f"the platform's AMI {stock}'s ECS agent would not start: {verdict.detail}"
         )
     lacking = verdict.lacking(drivers)
+    which = f", which application version {deployed!r} uses" if deployed else ""
     if lacking:
-        which = f", which version {deployed!r} uses" if deployed else ""
         return Need(
             True,
             f"the platform's AMI {stock} does not allow {', '.join(lacking)}{which} "
-            f"({verdict.agent})",
+            f"({verdict.agent}){note}",
         )
-    allowed = (
-        f"every log driver version {deployed!r} uses ({', '.join(drivers) or 'none'}; "
-        f"{verdict.agent})"
-        if deployed
-        else f"{', '.join(drivers)} ({verdict.agent})"
+    judged = (
+        f"application version {deployed!r} sets no log driver, which the platform's AMI "
+        f"{stock} takes ({verdict.agent})"
+        if deployed and not drivers
+        else f"the platform's AMI {stock} allows {', '.join(drivers)}{which} ({verdict.agent})"
     )
     return Need(
         False,
-        f"the platform's AMI {stock} allows {allowed}"
-        + (f"; go back with `{back}`" if back else ""),
+        judged + note + (f"; go back with `{back}`" if back else ""),
         back=back,
     )
 
@@ -177,10 +178,11 @@ def environment_need(
     verdict: StockVerdict | None,
     drivers: Iterable[str],
     deployed: str = "",
+    note: str = "",
 ) -> Need:
     """Whether `environment`, on a custom AMI baked to allow `drivers` (or whose deployed
     application version `deployed` uses them), still needs it (None: an environment on the
-    platform's own AMI, with nothing to go back to)."""
+    platform's own AMI, with nothing to go back to); `note`: as `need`'s."""
     return need(
         verdict,
         drivers,
@@ -189,6 +191,7 @@ def environment_need(
         version=platform.version,
         back=f"ebami apply --env {environment} --stock" if environment else "",
         deployed=deployed,
+        note=note,
     )
 
 

@@ -219,7 +219,7 @@ class DriftChecker:
         configured: str | None,
         platform_arn: str,
         *,
-        deployed: tuple[str, str] | None = None,
+        deployed: tuple[str, str] | None,
     ) -> Drift:
         """The drift of the environment `name`, whose configuration sets `configured` (None:
         the platform's own AMI) on the platform version `platform_arn` (read already, by
@@ -278,10 +278,10 @@ class DriftChecker:
         except AwsError as exc:
             uses, unknown = None, exc.message
         if uses is None:
-            return dataclasses.replace(
-                by_baked,
-                detail=f"{by_baked.detail} (judged by the drivers it was baked for: the "
-                f"Dockerrun's are unknown: {unknown})",
+            judged = "the drivers it was baked for" if baked else "the settings' drivers"
+            note = f" (judged by {judged}: its Dockerrun could not be read: {unknown})"
+            return environment_need(
+                environment, platform, verdict, baked or self._drivers, note=note
             )
         drivers = sorted({use.driver for use in uses})
         return environment_need(environment, platform, verdict, drivers, deployed=label)

@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
-from ebami.image.dockerrun import DockerrunError, DriverUse, log_drivers, read_dockerrun
+from ebami.image.dockerrun import (
+    MAX_DOCKERRUN_BYTES,
+    DockerrunError,
+    DriverUse,
+    log_drivers,
+    read_dockerrun,
+)
 from ebami.sandbox import world
 
 
@@ -58,6 +64,38 @@ def test_a_bare_dockerrun_is_a_bundle_too() -> None:
     ],
 )
 def test_unreadable_bundles_say_why(data: bytes, message: str) -> None:
+    with pytest.raises(DockerrunError, match=message):
+        read_dockerrun(data)
+
+
+def corrupt_deflate() -> bytes:
+    """A zip whose Dockerrun's deflate stream is damaged after its header."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("Dockerrun.aws.json", json.dumps(dockerrun("fluentd")) * 50)
+    data = bytearray(buffer.getvalue())
+    start = 30 + len("Dockerrun.aws.json")  # the local header, then the compressed bytes
+    data[start : start + 16] = b"\xff" * 16
+    return bytes(data)
+
+
+def inflating() -> bytes:
+    """A zip whose small compressed Dockerrun inflates to over the limit."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("Dockerrun.aws.json", " " * (MAX_DOCKERRUN_BYTES + 10))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (corrupt_deflate(), "not a readable zip"),
+        (inflating(), f"over {MAX_DOCKERRUN_BYTES} bytes"),
+        (b"[" * 100_000 + b"]" * 100_000, "is not JSON"),
+    ],
+)
+def test_damaged_or_hostile_bundles_are_unreadable_not_a_crash(data: bytes, message: str) -> None:
     with pytest.raises(DockerrunError, match=message):
         read_dockerrun(data)
 

@@ -164,7 +164,9 @@ def judge_at_once(found: PlannerWorld, threads: int) -> list[object]:
     def judge(_: int) -> object:
         started.wait()
         try:
-            return drift.judge("prod", "ami-0new", found.environment.platform_arn).status
+            return drift.judge(
+                "prod", "ami-0new", found.environment.platform_arn, deployed=None
+            ).status
         except AwsError as exc:
             return exc.message
 
@@ -196,7 +198,7 @@ def test_an_ami_the_estate_holds_is_not_read_again_and_the_others_in_one_batch()
     assert found.reads.count("DescribeImages") == 1
     arn = found.environment.platform_arn
     statuses = [
-        drift.judge("prod", image_id, arn).status
+        drift.judge("prod", image_id, arn, deployed=None).status
         for image_id in ("ami-0new", "ami-0other", "ami-0gone")
     ]
     assert statuses == [DriftStatus.CURRENT, DriftStatus.BEHIND, DriftStatus.MISSING]
@@ -220,7 +222,10 @@ def test_the_platforms_own_ami_is_not_read_and_the_estates_verified_amis_not_sca
     drift.describe_running([(STOCK, arn), (None, arn), ("ami-0other", arn), ("ami-0other", arn)])
     # The platform read once; one batch of the one AMI that is not the platform's own.
     assert found.reads == ["DescribePlatformVersion", "DescribeImages"]
-    statuses = [drift.judge("prod", image_id, arn).status for image_id in (STOCK, "ami-0other")]
+    statuses = [
+        drift.judge("prod", image_id, arn, deployed=None).status
+        for image_id in (STOCK, "ami-0other")
+    ]
     assert statuses == [DriftStatus.STOCK, DriftStatus.BEHIND]
     assert found.reads == ["DescribePlatformVersion", "DescribeImages"]
 

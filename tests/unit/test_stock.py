@@ -224,18 +224,26 @@ def test_the_dockerrun_decides_where_the_baked_drivers_say_needed() -> None:
     baked = baked_for("json-file fluentd splunk")
     found, reads = judged(baked, dockerrun("fluentd", "fluentd"))
     assert found.needed is False
-    assert "allows every log driver version 'v42' uses (fluentd; ecs-init 1.89.2" in found.detail
+    assert found.detail.startswith(
+        "the platform's AMI ami-0al2023 allows fluentd, which application version 'v42' uses "
+        "(ecs-init 1.89.2"
+    )
     assert found.back == "ebami apply --env prod --stock"
     # Read once per application version, however many times it is asked.
     assert (reads.count("DescribeApplicationVersions"), reads.count("GetObject")) == (1, 1)
     # A Dockerrun that uses splunk: needed, and the line names the version.
     uses_splunk, _ = judged(baked, dockerrun("fluentd", "splunk"))
     assert uses_splunk.needed is True
-    assert "does not allow splunk, which version 'v42' uses (ecs-init" in uses_splunk.detail
+    assert "does not allow splunk, which application version 'v42' uses (ecs-init" in (
+        uses_splunk.detail
+    )
     # No container sets a driver: the platform's AMI allows all it uses.
     nothing, _ = judged(baked, dockerrun())
     assert nothing.needed is False
-    assert "every log driver version 'v42' uses (none;" in nothing.detail
+    assert nothing.detail.startswith(
+        "application version 'v42' sets no log driver, which the platform's AMI ami-0al2023 "
+        "takes (ecs-init 1.89.2"
+    )
     # Without a reader (or a verdict that checked the AMI), the baked drivers answer.
     unread, reads = judged(baked, dockerrun("fluentd"), dockerrun=False)
     assert unread.needed is True
@@ -247,7 +255,7 @@ def test_an_ami_without_a_drivers_tag_is_judged_by_the_dockerrun() -> None:
     # The settings' drivers (json-file, fluentd) are allowed, but the Dockerrun uses splunk.
     found, reads = judged(baked_for(None), dockerrun("splunk"))
     assert found.needed is True
-    assert "does not allow splunk, which version 'v42' uses" in found.detail
+    assert "does not allow splunk, which application version 'v42' uses" in found.detail
     assert reads.count("GetObject") == 1
 
 
@@ -255,9 +263,17 @@ def test_a_dockerrun_that_cannot_be_read_leaves_the_baked_drivers_to_judge() -> 
     found, _ = judged(baked_for("json-file fluentd splunk"), None)
     assert found.needed is True
     assert found.detail.endswith(
-        "(judged by the drivers it was baked for: the Dockerrun's are unknown: application "
+        "(judged by the drivers it was baked for: its Dockerrun could not be read: application "
         "version 'v42' has no source bundle in S3)"
     )
+    # No ebami:drivers tag: the settings' drivers (allowed) judge, and the line says so.
+    untagged, _ = judged(baked_for(None), None)
+    assert untagged.needed is False
+    assert "(judged by the settings' drivers: its Dockerrun could not be read: " in (
+        untagged.detail
+    )
+    # The note comes before the way back.
+    assert untagged.detail.endswith("; go back with `ebami apply --env prod --stock`")
 
     class Refused(Al2023World):
         def source_bundle(self, application: str, version_label: str) -> tuple[str, str] | None:
@@ -269,8 +285,38 @@ def test_a_dockerrun_that_cannot_be_read_leaves_the_baked_drivers_to_judge() -> 
     assert said.need is not None
     assert said.need.needed is True
     assert said.full_detail.endswith(
-        "the Dockerrun's are unknown: elasticbeanstalk:DescribeApplicationVersions: AccessDenied)"
+        "its Dockerrun could not be read: elasticbeanstalk:DescribeApplicationVersions: "
+        "AccessDenied)"
     )
+
+
+def test_the_dockerrun_is_read_only_for_a_custom_ami_and_a_checked_platform_ami() -> None:
+    baked = baked_for("json-file fluentd splunk")
+    # A platform's AMI not checked (no agent; an agent that stops): needed, nothing read.
+    for allows in (None, ()):
+        found = al2023_world("ami-0custom", baked)
+        found.bundle = dockerrun("fluentd")
+        stored = {"/ebami/stock-ami/ecs-al2023/4.2.0": verdict(allows).to_value()}
+        drift = drift_checker(found, FakeSsm(stored)).check("prod", None)
+        assert drift.need is not None
+        assert drift.need.needed is True
+        assert "DescribeApplicationVersions" not in found.reads
+    # On the platform's own AMI: judged by the settings' drivers, its Dockerrun not read.
+    on_stock = al2023_world("ami-0al2023", baked)
+    on_stock.bundle = dockerrun("splunk")
+    drift = drift_checker(on_stock, FakeSsm(STORED)).check("prod", None)
+    assert drift.status is DriftStatus.CURRENT
+    assert "DescribeApplicationVersions" not in on_stock.reads
+    # No application version deployed: the baked drivers judge, and the line says why.
+    unversioned = al2023_world("ami-0custom", baked)
+    unversioned.environment = dataclasses.replace(unversioned.environment, version_label="")
+    drift = drift_checker(unversioned, FakeSsm(STORED)).check("prod", None)
+    assert drift.need is not None
+    assert drift.need.needed is True
+    assert drift.need.detail.endswith(
+        "its Dockerrun could not be read: the environment has no application version deployed)"
+    )
+    assert "DescribeApplicationVersions" not in unversioned.reads
 
 
 def test_a_stock_ami_that_cannot_be_checked_leaves_the_custom_ami_needed() -> None:
