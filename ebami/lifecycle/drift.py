@@ -233,13 +233,8 @@ class DriftChecker:
         if not stock or need is None or need.needed is not False:
             return dataclasses.replace(drift, need=need)
         # On the platform's own AMI, which allows the drivers: as it should be.
-        return Drift(
-            name,
-            drift.image_id,
-            DriftStatus.CURRENT,
-            "runs the platform's own AMI",
-            drift.newest,
-            need=need,
+        return dataclasses.replace(
+            drift, status=DriftStatus.CURRENT, detail="runs the platform's own AMI", need=need
         )
 
     def _need(
@@ -267,10 +262,16 @@ class DriftChecker:
         except AwsError as exc:
             return Need.unread(exc)
         environment = name if image_id else None
-        by_baked = environment_need(environment, platform, verdict, baked or self._drivers)
-        if environment is None or (baked and by_baked.needed is False):
-            return by_baked
-        if self._versions is None or deployed is None or verdict is None or not verdict.checked:
+        fallback = baked or self._drivers
+        by_baked = environment_need(environment, platform, verdict, fallback)
+        if (
+            environment is None
+            or (baked and by_baked.needed is False)
+            or self._versions is None
+            or deployed is None
+            or verdict is None
+            or not verdict.checked
+        ):
             return by_baked
         application, label = deployed
         try:
@@ -280,9 +281,7 @@ class DriftChecker:
         if uses is None:
             judged = "the drivers it was baked for" if baked else "the settings' drivers"
             note = f" (judged by {judged}: its Dockerrun could not be read: {unknown})"
-            return environment_need(
-                environment, platform, verdict, baked or self._drivers, note=note
-            )
+            return environment_need(environment, platform, verdict, fallback, note=note)
         drivers = sorted({use.driver for use in uses})
         return environment_need(environment, platform, verdict, drivers, deployed=label)
 

@@ -103,7 +103,7 @@ def _drift(
         with estate.in_region(item.region).bounded(CHECK_SECONDS):
             try:
                 # The inventory read its configuration already: only the platform and the AMI
-                # are read.
+                # are read (and the Dockerrun, where it decides whether a custom AMI is needed).
                 drift = checkers[item.region].judge(
                     item.name,
                     item.image_id,

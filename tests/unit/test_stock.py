@@ -138,9 +138,11 @@ class Al2023World(PlannerWorld):
         }
 
 
-def al2023_world(configured: str | None, *images: Image) -> PlannerWorld:
+def al2023_world(
+    configured: str | None, *images: Image, kind: type[Al2023World] = Al2023World
+) -> PlannerWorld:
     found = world_with(*images, configured=configured)
-    return Al2023World(**{f.name: getattr(found, f.name) for f in dataclasses.fields(found)})
+    return kind(**{f.name: getattr(found, f.name) for f in dataclasses.fields(found)})
 
 
 def drift_checker(found: PlannerWorld, ssm: FakeSsm, *, dockerrun: bool = True) -> DriftChecker:
@@ -279,8 +281,7 @@ def test_a_dockerrun_that_cannot_be_read_leaves_the_baked_drivers_to_judge() -> 
         def source_bundle(self, application: str, version_label: str) -> tuple[str, str] | None:
             raise AwsError("elasticbeanstalk:DescribeApplicationVersions: AccessDenied")
 
-    world = al2023_world("ami-0custom", baked_for("json-file fluentd splunk"))
-    refused = Refused(**{f.name: getattr(world, f.name) for f in dataclasses.fields(world)})
+    refused = al2023_world("ami-0custom", baked_for("json-file fluentd splunk"), kind=Refused)
     said = drift_checker(refused, FakeSsm(STORED)).check("prod", None)
     assert said.need is not None
     assert said.need.needed is True
